@@ -1,0 +1,182 @@
+package org.jvfio.api.iommufd;
+
+/**
+ * Constants of {@code include/uapi/linux/iommufd.h} under their C names (spec {@code uapi.md} §5).
+ *
+ * <p>Each {@code IOMMU_xxx} request is {@code _IO(IOMMUFD_TYPE, IOMMUFD_CMD_xxx)} = {@code 0x3B00 |
+ * nr} on x86-64 and arm64.
+ */
+public final class Iommufd {
+  private Iommufd() {}
+
+  /** {@code IOMMUFD_TYPE}: the ioctl type character {@code ';'}. */
+  public static final int IOMMUFD_TYPE = ';';
+
+  // --- command numbers ------------------------------------------------------------------------
+
+  /** {@code IOMMUFD_CMD_BASE} = 0x80. */
+  public static final int IOMMUFD_CMD_BASE = 0x80;
+
+  /** {@code IOMMUFD_CMD_DESTROY} = 0x80. */
+  public static final int IOMMUFD_CMD_DESTROY = 0x80;
+
+  /** {@code IOMMUFD_CMD_IOAS_ALLOC} = 0x81. */
+  public static final int IOMMUFD_CMD_IOAS_ALLOC = 0x81;
+
+  /** {@code IOMMUFD_CMD_IOAS_ALLOW_IOVAS} = 0x82. */
+  public static final int IOMMUFD_CMD_IOAS_ALLOW_IOVAS = 0x82;
+
+  /** {@code IOMMUFD_CMD_IOAS_COPY} = 0x83. */
+  public static final int IOMMUFD_CMD_IOAS_COPY = 0x83;
+
+  /** {@code IOMMUFD_CMD_IOAS_IOVA_RANGES} = 0x84. */
+  public static final int IOMMUFD_CMD_IOAS_IOVA_RANGES = 0x84;
+
+  /** {@code IOMMUFD_CMD_IOAS_MAP} = 0x85. */
+  public static final int IOMMUFD_CMD_IOAS_MAP = 0x85;
+
+  /** {@code IOMMUFD_CMD_IOAS_UNMAP} = 0x86. */
+  public static final int IOMMUFD_CMD_IOAS_UNMAP = 0x86;
+
+  /** {@code IOMMUFD_CMD_OPTION} = 0x87. */
+  public static final int IOMMUFD_CMD_OPTION = 0x87;
+
+  /** {@code IOMMUFD_CMD_VFIO_IOAS} = 0x88. */
+  public static final int IOMMUFD_CMD_VFIO_IOAS = 0x88;
+
+  /** {@code IOMMUFD_CMD_HWPT_ALLOC} = 0x89. */
+  public static final int IOMMUFD_CMD_HWPT_ALLOC = 0x89;
+
+  /** {@code IOMMUFD_CMD_GET_HW_INFO} = 0x8a. */
+  public static final int IOMMUFD_CMD_GET_HW_INFO = 0x8a;
+
+  /** {@code IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING} = 0x8b. */
+  public static final int IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING = 0x8b;
+
+  /** {@code IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP} = 0x8c. */
+  public static final int IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP = 0x8c;
+
+  /** {@code IOMMUFD_CMD_HWPT_INVALIDATE} = 0x8d. */
+  public static final int IOMMUFD_CMD_HWPT_INVALIDATE = 0x8d;
+
+  /** {@code IOMMUFD_CMD_FAULT_QUEUE_ALLOC} = 0x8e. */
+  public static final int IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e;
+
+  /** {@code IOMMUFD_CMD_IOAS_MAP_FILE} = 0x8f. */
+  public static final int IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f;
+
+  /** {@code IOMMUFD_CMD_VIOMMU_ALLOC} = 0x90. */
+  public static final int IOMMUFD_CMD_VIOMMU_ALLOC = 0x90;
+
+  /** {@code IOMMUFD_CMD_VDEVICE_ALLOC} = 0x91. */
+  public static final int IOMMUFD_CMD_VDEVICE_ALLOC = 0x91;
+
+  /** {@code IOMMUFD_CMD_IOAS_CHANGE_PROCESS} = 0x92. */
+  public static final int IOMMUFD_CMD_IOAS_CHANGE_PROCESS = 0x92;
+
+  /** {@code IOMMUFD_CMD_VEVENTQ_ALLOC} = 0x93. */
+  public static final int IOMMUFD_CMD_VEVENTQ_ALLOC = 0x93;
+
+  /** {@code IOMMUFD_CMD_HW_QUEUE_ALLOC} = 0x94. */
+  public static final int IOMMUFD_CMD_HW_QUEUE_ALLOC = 0x94;
+
+  private static int io(int nr) {
+    return (IOMMUFD_TYPE << 8) | nr;
+  }
+
+  // --- ioctl request numbers ------------------------------------------------------------------
+
+  /** {@code IOMMU_DESTROY} = 0x3B80. */
+  public static final int IOMMU_DESTROY = io(IOMMUFD_CMD_DESTROY);
+
+  /** {@code IOMMU_IOAS_ALLOC} = 0x3B81. */
+  public static final int IOMMU_IOAS_ALLOC = io(IOMMUFD_CMD_IOAS_ALLOC);
+
+  /** {@code IOMMU_IOAS_ALLOW_IOVAS} = 0x3B82. */
+  public static final int IOMMU_IOAS_ALLOW_IOVAS = io(IOMMUFD_CMD_IOAS_ALLOW_IOVAS);
+
+  /** {@code IOMMU_IOAS_COPY} = 0x3B83. */
+  public static final int IOMMU_IOAS_COPY = io(IOMMUFD_CMD_IOAS_COPY);
+
+  /** {@code IOMMU_IOAS_IOVA_RANGES} = 0x3B84. */
+  public static final int IOMMU_IOAS_IOVA_RANGES = io(IOMMUFD_CMD_IOAS_IOVA_RANGES);
+
+  /** {@code IOMMU_IOAS_MAP} = 0x3B85. */
+  public static final int IOMMU_IOAS_MAP = io(IOMMUFD_CMD_IOAS_MAP);
+
+  /** {@code IOMMU_IOAS_UNMAP} = 0x3B86. */
+  public static final int IOMMU_IOAS_UNMAP = io(IOMMUFD_CMD_IOAS_UNMAP);
+
+  /** {@code IOMMU_HWPT_ALLOC} = 0x3B89. */
+  public static final int IOMMU_HWPT_ALLOC = io(IOMMUFD_CMD_HWPT_ALLOC);
+
+  /** {@code IOMMU_GET_HW_INFO} = 0x3B8A. */
+  public static final int IOMMU_GET_HW_INFO = io(IOMMUFD_CMD_GET_HW_INFO);
+
+  /** {@code IOMMU_HWPT_SET_DIRTY_TRACKING} = 0x3B8B. */
+  public static final int IOMMU_HWPT_SET_DIRTY_TRACKING = io(IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING);
+
+  /** {@code IOMMU_HWPT_GET_DIRTY_BITMAP} = 0x3B8C. */
+  public static final int IOMMU_HWPT_GET_DIRTY_BITMAP = io(IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP);
+
+  // --- enum iommufd_ioas_map_flags ------------------------------------------------------------
+
+  /** {@code IOMMU_IOAS_MAP_FIXED_IOVA}: map at the given {@code iova}. */
+  public static final int IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0;
+
+  /** {@code IOMMU_IOAS_MAP_WRITEABLE}: DMA may write. */
+  public static final int IOMMU_IOAS_MAP_WRITEABLE = 1 << 1;
+
+  /** {@code IOMMU_IOAS_MAP_READABLE}: DMA may read. */
+  public static final int IOMMU_IOAS_MAP_READABLE = 1 << 2;
+
+  // --- enum iommufd_hwpt_alloc_flags ----------------------------------------------------------
+
+  /** {@code IOMMU_HWPT_ALLOC_NEST_PARENT}. */
+  public static final int IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0;
+
+  /** {@code IOMMU_HWPT_ALLOC_DIRTY_TRACKING}: install dirty ops; enforced on attach. */
+  public static final int IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1;
+
+  /** {@code IOMMU_HWPT_FAULT_ID_VALID}. */
+  public static final int IOMMU_HWPT_FAULT_ID_VALID = 1 << 2;
+
+  /** {@code IOMMU_HWPT_ALLOC_PASID}. */
+  public static final int IOMMU_HWPT_ALLOC_PASID = 1 << 3;
+
+  // --- enum iommu_hwpt_data_type --------------------------------------------------------------
+
+  /** {@code IOMMU_HWPT_DATA_NONE} = 0. */
+  public static final int IOMMU_HWPT_DATA_NONE = 0;
+
+  /** {@code IOMMU_HWPT_DATA_VTD_S1} = 1. */
+  public static final int IOMMU_HWPT_DATA_VTD_S1 = 1;
+
+  /** {@code IOMMU_HWPT_DATA_ARM_SMMUV3} = 2. */
+  public static final int IOMMU_HWPT_DATA_ARM_SMMUV3 = 2;
+
+  // --- enum iommufd_hw_capabilities / iommufd_hw_info_flags -----------------------------------
+
+  /** {@code IOMMU_HW_CAP_DIRTY_TRACKING}: the device's IOMMU can track dirty IOVA. */
+  public static final long IOMMU_HW_CAP_DIRTY_TRACKING = 1L << 0;
+
+  /** {@code IOMMU_HW_CAP_PCI_PASID_EXEC}. */
+  public static final long IOMMU_HW_CAP_PCI_PASID_EXEC = 1L << 1;
+
+  /** {@code IOMMU_HW_CAP_PCI_PASID_PRIV}. */
+  public static final long IOMMU_HW_CAP_PCI_PASID_PRIV = 1L << 2;
+
+  /** {@code IOMMU_HW_INFO_FLAG_INPUT_TYPE}. */
+  public static final int IOMMU_HW_INFO_FLAG_INPUT_TYPE = 1 << 0;
+
+  // --- dirty tracking -------------------------------------------------------------------------
+
+  /** {@code IOMMU_HWPT_DIRTY_TRACKING_ENABLE} = 1 ({@code iommu_hwpt_set_dirty_tracking.flags}). */
+  public static final int IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1;
+
+  /** {@code IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR} = 1: read without clearing or flushing. */
+  public static final int IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1;
+
+  /** {@code IOMMU_DIRTY_NO_CLEAR} (include/linux/iommu.h) = 1, the kernel-internal twin. */
+  public static final int IOMMU_DIRTY_NO_CLEAR = 1 << 0;
+}

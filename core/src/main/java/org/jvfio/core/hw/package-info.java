@@ -1,0 +1,2 @@
+/** The hardware model: page-table memory, the IOTLB, the DMA engine and guest memory. */
+package org.jvfio.core.hw;

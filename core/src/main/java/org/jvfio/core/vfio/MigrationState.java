@@ -1,0 +1,79 @@
+package org.jvfio.core.vfio;
+
+import org.jvfio.api.vfio.Vfio;
+
+/**
+ * A VFIO migration device state: {@code enum vfio_device_mig_state} of vfio.h (spec {@code uapi.md}
+ * §2.3–§2.4), with its uAPI number.
+ *
+ * <p>{@link #RUNNING} and {@link #ERROR} are always supported; the others depend on the device's
+ * {@link MigrationFlag}s ({@link #isSupportedBy}).
+ */
+public enum MigrationState {
+  /** {@code VFIO_DEVICE_STATE_ERROR} (0): the device failed and must be reset. */
+  ERROR(Vfio.VFIO_DEVICE_STATE_ERROR),
+  /** {@code VFIO_DEVICE_STATE_STOP} (1): no DMA, no interrupts, internal state unchanged. */
+  STOP(Vfio.VFIO_DEVICE_STATE_STOP),
+  /** {@code VFIO_DEVICE_STATE_RUNNING} (2): operating normally. */
+  RUNNING(Vfio.VFIO_DEVICE_STATE_RUNNING),
+  /** {@code VFIO_DEVICE_STATE_STOP_COPY} (3): stopped; the internal state can be read out. */
+  STOP_COPY(Vfio.VFIO_DEVICE_STATE_STOP_COPY),
+  /** {@code VFIO_DEVICE_STATE_RESUMING} (4): stopped and loading a new internal state. */
+  RESUMING(Vfio.VFIO_DEVICE_STATE_RESUMING),
+  /** {@code VFIO_DEVICE_STATE_RUNNING_P2P} (5): running without initiating P2P DMA. */
+  RUNNING_P2P(Vfio.VFIO_DEVICE_STATE_RUNNING_P2P),
+  /** {@code VFIO_DEVICE_STATE_PRE_COPY} (6): running and tracking internal state changes. */
+  PRE_COPY(Vfio.VFIO_DEVICE_STATE_PRE_COPY),
+  /** {@code VFIO_DEVICE_STATE_PRE_COPY_P2P} (7): PRE_COPY without initiating P2P DMA. */
+  PRE_COPY_P2P(Vfio.VFIO_DEVICE_STATE_PRE_COPY_P2P);
+
+  private static final MigrationState[] BY_VALUE = values();
+
+  private final int value;
+
+  MigrationState(int value) {
+    this.value = value;
+  }
+
+  /** Returns the uAPI number ({@code vfio_feature_mig_state.device_state}). */
+  public int value() {
+    return value;
+  }
+
+  /**
+   * Returns the state with the given uAPI number.
+   *
+   * @throws IllegalArgumentException if {@code value} is not in {@code [0, VFIO_DEVICE_STATE_NR)}
+   */
+  public static MigrationState of(int value) {
+    if (value < 0 || value >= BY_VALUE.length) {
+      throw new IllegalArgumentException("not a vfio_device_mig_state: " + value);
+    }
+    return BY_VALUE[value];
+  }
+
+  /** Returns whether this state is in the saving group (PRE_COPY, PRE_COPY_P2P, STOP_COPY). */
+  public boolean isSaving() {
+    return this == PRE_COPY || this == PRE_COPY_P2P || this == STOP_COPY;
+  }
+
+  /**
+   * Returns whether a device with {@code flags} supports this state, as {@code
+   * vfio_mig_get_next_state()}'s {@code state_flags_table} says: RUNNING and ERROR always; STOP,
+   * STOP_COPY and RESUMING with STOP_COPY; RUNNING_P2P with STOP_COPY|P2P; PRE_COPY with
+   * STOP_COPY|PRE_COPY; PRE_COPY_P2P with all three.
+   */
+  public boolean isSupportedBy(java.util.Set<MigrationFlag> flags) {
+    return switch (this) {
+      case RUNNING, ERROR -> true;
+      case STOP, STOP_COPY, RESUMING -> flags.contains(MigrationFlag.STOP_COPY);
+      case RUNNING_P2P -> flags.contains(MigrationFlag.STOP_COPY) && flags.contains(MigrationFlag.P2P);
+      case PRE_COPY ->
+          flags.contains(MigrationFlag.STOP_COPY) && flags.contains(MigrationFlag.PRE_COPY);
+      case PRE_COPY_P2P ->
+          flags.contains(MigrationFlag.STOP_COPY)
+              && flags.contains(MigrationFlag.P2P)
+              && flags.contains(MigrationFlag.PRE_COPY);
+    };
+  }
+}

@@ -1,0 +1,2 @@
+/** Generators with shrinking and the property runner. */
+package org.jvfio.testkit;
