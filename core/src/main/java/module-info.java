@@ -10,11 +10,9 @@ module org.jvfio.core {
 
   exports org.jvfio.core;
   exports org.jvfio.core.vfio;
-  exports org.jvfio.core.iommufd;
   exports org.jvfio.core.bitmap;
   exports org.jvfio.core.hw;
   exports org.jvfio.core.spi;
-  exports org.jvfio.core.kernel;
 
   uses org.jvfio.core.spi.IommuDriver;
 }

@@ -67,7 +67,8 @@ public enum MigrationState {
     return switch (this) {
       case RUNNING, ERROR -> true;
       case STOP, STOP_COPY, RESUMING -> flags.contains(MigrationFlag.STOP_COPY);
-      case RUNNING_P2P -> flags.contains(MigrationFlag.STOP_COPY) && flags.contains(MigrationFlag.P2P);
+      case RUNNING_P2P ->
+          flags.contains(MigrationFlag.STOP_COPY) && flags.contains(MigrationFlag.P2P);
       case PRE_COPY ->
           flags.contains(MigrationFlag.STOP_COPY) && flags.contains(MigrationFlag.PRE_COPY);
       case PRE_COPY_P2P ->

@@ -1,0 +1,199 @@
+package org.jvfio.core.hw;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * An IOTLB: a bounded cache of leaf {@link Translation}s with their cached dirty state
+ * (vendor-pagetables §6). One per domain.
+ *
+ * <p>Organisation: per leaf size a direct-mapped array of {@value #DEFAULT_SETS} slots indexed by
+ * the leaf number, like the separate per-size arrays of real IOTLBs; a new entry evicts the slot's
+ * occupant. A lookup probes each size present.
+ *
+ * <p>The cached dirty state is the point of the model: a write through an entry already cached
+ * dirty leaves no trace in the page table until the entry is invalidated, so software that clears
+ * dirty bits without invalidating loses writes, as on hardware (trap T10).
+ *
+ * <p><b>Thread-safety.</b> Lookups and inserts come from many DMA threads, invalidations from the
+ * control plane. An invalidation bumps a generation counter before it clears slots; an insert made
+ * with a translation walked under an older generation removes itself again, so no translation
+ * walked before an invalidation can survive it (an invalidation "completes" when the call returns,
+ * and any walk that started earlier is then either evicted or was never cached).
+ */
+public final class Iotlb {
+  /** Slots per leaf size. */
+  public static final int DEFAULT_SETS = 1024;
+
+  private static final int MAX_SHIFT = 64;
+
+  private final int sets;
+  private final AtomicReferenceArray<AtomicReferenceArray<Entry>> bySize =
+      new AtomicReferenceArray<>(MAX_SHIFT);
+  private volatile long sizesPresent; // bit s set: some entry of size 2^s may be cached
+  private final AtomicLong generation = new AtomicLong();
+  private final AtomicLong rangeInvalidations = new AtomicLong();
+  private final AtomicLong fullInvalidations = new AtomicLong();
+  private final LongAdder misses = new LongAdder();
+
+  /** Creates an empty IOTLB with {@link #DEFAULT_SETS} slots per leaf size. */
+  public Iotlb() {
+    this(DEFAULT_SETS);
+  }
+
+  /**
+   * Creates an empty IOTLB with {@code sets} slots per leaf size.
+   *
+   * @throws IllegalArgumentException unless {@code sets} is a positive power of two
+   */
+  public Iotlb(int sets) {
+    if (sets <= 0 || Integer.bitCount(sets) != 1) {
+      throw new IllegalArgumentException("sets must be a power of two: " + sets);
+    }
+    this.sets = sets;
+  }
+
+  /** A cached translation and its mutable cached-dirty state. */
+  static final class Entry {
+    final Translation translation;
+    volatile boolean dirty;
+
+    Entry(Translation translation) {
+      this.translation = translation;
+      this.dirty = translation.dirty();
+    }
+  }
+
+  /** Returns the current generation; pass it to {@link #insert} with a translation walked after. */
+  long generation() {
+    return generation.get();
+  }
+
+  /** Returns the cached entry covering {@code iova}, or null on a miss. */
+  Entry lookup(long iova) {
+    long sizes = sizesPresent;
+    while (sizes != 0) {
+      int shift = Long.numberOfTrailingZeros(sizes);
+      sizes &= sizes - 1;
+      AtomicReferenceArray<Entry> slots = bySize.get(shift);
+      Entry e = slots.get((int) ((iova >>> shift) & (sets - 1)));
+      if (e != null && e.translation.covers(iova)) {
+        return e;
+      }
+    }
+    misses.increment();
+    return null;
+  }
+
+  /**
+   * Caches {@code t}, walked under generation {@code gen}, and returns its entry. If an
+   * invalidation started since {@code gen}, the entry is not left in the cache (but is returned, so
+   * the in-flight access can complete with it).
+   */
+  Entry insert(Translation t, long gen) {
+    Entry e = new Entry(t);
+    int shift = Long.numberOfTrailingZeros(t.size());
+    AtomicReferenceArray<Entry> slots = slotsFor(shift);
+    int index = (int) ((t.iova() >>> shift) & (sets - 1));
+    slots.set(index, e);
+    if (generation.get() != gen) {
+      slots.compareAndSet(index, e, null);
+    }
+    return e;
+  }
+
+  /** Drops {@code e} if it is still cached (a stale entry found by the hardware update). */
+  void drop(Entry e) {
+    int shift = Long.numberOfTrailingZeros(e.translation.size());
+    AtomicReferenceArray<Entry> slots = bySize.get(shift);
+    if (slots != null) {
+      slots.compareAndSet((int) ((e.translation.iova() >>> shift) & (sets - 1)), e, null);
+    }
+  }
+
+  private AtomicReferenceArray<Entry> slotsFor(int shift) {
+    AtomicReferenceArray<Entry> slots = bySize.get(shift);
+    if (slots == null) {
+      AtomicReferenceArray<Entry> fresh = new AtomicReferenceArray<>(sets);
+      slots = bySize.compareAndExchange(shift, null, fresh);
+      if (slots == null) {
+        slots = fresh;
+      }
+      synchronized (this) {
+        sizesPresent |= 1L << shift;
+      }
+    }
+    return slots;
+  }
+
+  /**
+   * Invalidates every cached translation that overlaps {@code [iova, iova + length)}, as a range
+   * (page-selective) IOTLB invalidation followed by its completion wait. Cost is bounded by the
+   * cache size, not by the length.
+   */
+  public void invalidateRange(long iova, long length) {
+    if (length == 0) {
+      return;
+    }
+    rangeInvalidations.incrementAndGet();
+    generation.incrementAndGet();
+    long last = iova + length - 1;
+    forEachSlot(
+        (slots, i, e) -> {
+          long eLast = e.translation.iova() + e.translation.size() - 1;
+          if (Long.compareUnsigned(e.translation.iova(), last) <= 0
+              && Long.compareUnsigned(eLast, iova) >= 0) {
+            slots.compareAndSet(i, e, null);
+          }
+        });
+  }
+
+  /** Invalidates every cached translation (a domain-selective invalidation and completion wait). */
+  public void invalidateAll() {
+    fullInvalidations.incrementAndGet();
+    generation.incrementAndGet();
+    forEachSlot((slots, i, e) -> slots.compareAndSet(i, e, null));
+  }
+
+  private interface SlotVisitor {
+    void visit(AtomicReferenceArray<Entry> slots, int index, Entry entry);
+  }
+
+  private void forEachSlot(SlotVisitor visitor) {
+    long sizes = sizesPresent;
+    while (sizes != 0) {
+      int shift = Long.numberOfTrailingZeros(sizes);
+      sizes &= sizes - 1;
+      AtomicReferenceArray<Entry> slots = bySize.get(shift);
+      for (int i = 0; i < sets; i++) {
+        Entry e = slots.get(i);
+        if (e != null) {
+          visitor.visit(slots, i, e);
+        }
+      }
+    }
+  }
+
+  /** Returns the number of translations currently cached. */
+  public int size() {
+    int[] n = {0};
+    forEachSlot((slots, i, e) -> n[0]++);
+    return n[0];
+  }
+
+  /** Returns how many range invalidations were issued (a cost-model input). */
+  public long rangeInvalidations() {
+    return rangeInvalidations.get();
+  }
+
+  /** Returns how many whole-domain invalidations were issued. */
+  public long fullInvalidations() {
+    return fullInvalidations.get();
+  }
+
+  /** Returns how many lookups missed (each miss costs a page walk). */
+  public long misses() {
+    return misses.sum();
+  }
+}

@@ -1,0 +1,54 @@
+package org.jvfio.core.spi;
+
+import java.util.Objects;
+import java.util.Optional;
+import org.jvfio.core.bitmap.IovaBitmap;
+
+/**
+ * Where a read-and-clear records dirty leaves: {@code struct iommu_dirty_bitmap} of
+ * include/linux/iommu.h, an optional {@link IovaBitmap} plus the {@link IotlbGather} of the flush
+ * to issue afterwards (vendor-pagetables §1.1, spec {@code uapi.md} §5.10).
+ *
+ * <p>Enabling dirty tracking reads-and-clears with no bitmap (only the gather is filled) to start
+ * from a clean snapshot (trap T13).
+ */
+public final class IommuDirtyBitmap {
+  private final Optional<IovaBitmap> bitmap;
+  private final IotlbGather gather;
+
+  private IommuDirtyBitmap(Optional<IovaBitmap> bitmap, IotlbGather gather) {
+    this.bitmap = bitmap;
+    this.gather = Objects.requireNonNull(gather, "gather");
+  }
+
+  /** Records into {@code bitmap} and {@code gather}. */
+  public static IommuDirtyBitmap of(IovaBitmap bitmap, IotlbGather gather) {
+    return new IommuDirtyBitmap(Optional.of(bitmap), gather);
+  }
+
+  /** Records only into {@code gather}: a clearing pass whose result nobody reads. */
+  public static IommuDirtyBitmap gatherOnly(IotlbGather gather) {
+    return new IommuDirtyBitmap(Optional.empty(), gather);
+  }
+
+  /**
+   * Records a dirty range: {@code iommu_dirty_bitmap_record()}, which sets the bitmap's bits and
+   * widens the gather.
+   */
+  public void record(long iova, long length) {
+    if (bitmap.isPresent()) {
+      bitmap.get().set(iova, length);
+    }
+    gather.addRange(iova, length);
+  }
+
+  /** Returns the bitmap, if any. */
+  public Optional<IovaBitmap> bitmap() {
+    return bitmap;
+  }
+
+  /** Returns the gather. */
+  public IotlbGather gather() {
+    return gather;
+  }
+}

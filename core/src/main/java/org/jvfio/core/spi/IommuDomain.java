@@ -1,0 +1,158 @@
+package org.jvfio.core.spi;
+
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.Iotlb;
+import org.jvfio.core.hw.PageTableMemory;
+import org.jvfio.core.hw.Translation;
+
+/**
+ * One IO page table with its IOTLB: an {@code iommu_domain} of a paging kind, as a vendor module
+ * implements it (design.md, "front doors"; vendor-pagetables §1).
+ *
+ * <p>The control plane ({@link #map}, {@link #unmap}, {@link #setDirtyTracking}, {@link
+ * #readAndClearDirty}, {@link #split}, {@link #collapse}, {@link #iotlbSync}) is called by one
+ * thread at a time per domain, as the kernel serialises it with the IOAS locks. The hardware path
+ * ({@link #translate}, {@link #setDirtyByHardware}) is called by the DMA engine from many threads
+ * at once, concurrently with the control plane: implementations update entries with the atomics of
+ * {@link PageTableMemory} so that no DMA write is ever lost from the dirty record (design.md,
+ * "Concurrency").
+ *
+ * <p>Sizes and IOVAs are unsigned 64-bit values. Arguments a correct caller (the iommufd model)
+ * never passes — misaligned or zero sizes, sizes the format cannot map — are rejected with {@link
+ * IllegalArgumentException}; uAPI-level refusals are {@link UapiException}s.
+ */
+public interface IommuDomain {
+  /** {@code IOMMU_READ}: DMA may read through the mapping. */
+  int IOMMU_READ = 1;
+
+  /** {@code IOMMU_WRITE}: DMA may write through the mapping. */
+  int IOMMU_WRITE = 2;
+
+  /** Returns the driver (IOMMU instance) that allocated this domain. */
+  IommuDriver driver();
+
+  /** Returns the configuration the domain was allocated with. */
+  DomainConfig config();
+
+  /** Returns the leaf sizes this domain can map, as {@link IommuDriver#pageSizeBitmap()}. */
+  long pageSizeBitmap();
+
+  /**
+   * Maps {@code [iova, iova + size)} to {@code [physical, physical + size)} with {@code prot},
+   * using the largest leaves the alignment of both addresses and the size allow (as {@code
+   * iommu_map} splits a request into {@code pgsize_bitmap} pieces). New leaves are write-clean,
+   * except where the format says otherwise (Arm with HTTU maps writable leaves dirty, trap T8).
+   *
+   * @param prot {@link #IOMMU_READ} and/or {@link #IOMMU_WRITE}
+   * @throws IllegalArgumentException if the range is not aligned to the smallest page size, is
+   *     empty, or overlaps an existing mapping
+   */
+  void map(long iova, long physical, long size, int prot);
+
+  /**
+   * Unmaps the leaves that start inside {@code [iova, iova + size)} and returns the bytes unmapped,
+   * which may exceed {@code size} when a large leaf is only partly covered (AMD, VT-d) or be 0 when
+   * the format refuses a partial unmap (Arm). Does not flush the IOTLB: the caller syncs
+   * afterwards.
+   */
+  long unmap(long iova, long size);
+
+  /** Returns the physical address {@code iova} translates to, if mapped ({@code iova_to_phys}). */
+  OptionalLong iovaToPhys(long iova);
+
+  /**
+   * Returns whether the domain has dirty ops: it was allocated with {@link
+   * DomainConfig#dirtyTracking()} on a capable IOMMU.
+   */
+  default boolean hasDirtyOps() {
+    return config().dirtyTracking();
+  }
+
+  /**
+   * Turns hardware dirty updates on or off ({@code set_dirty_tracking}), with the invalidations the
+   * driver issues (AMD: DTE flush and whole-domain flush; VT-d: PASID cache, IOTLB and device TLB;
+   * SMMUv3: nothing). Turning it to the state it is in succeeds and does nothing.
+   *
+   * @throws UapiException {@code EOPNOTSUPP} if the domain has no dirty ops
+   */
+  void setDirtyTracking(boolean enable);
+
+  /** Returns whether hardware dirty updates are on. */
+  boolean isDirtyTracking();
+
+  /**
+   * Walks {@code [iova, iova + size)} and records every write-dirty leaf in {@code dirty} at the
+   * leaf's whole size; unless {@code flags} has {@code IOMMU_DIRTY_NO_CLEAR}, makes each such leaf
+   * write-clean (atomically: a concurrent hardware update is never overwritten). Does not flush:
+   * the caller syncs {@code dirty.gather()} once afterwards (trap T11). The cost grows with the
+   * entries present in the range, not with its span.
+   *
+   * @param flags 0 or {@code Iommufd.IOMMU_DIRTY_NO_CLEAR}
+   * @throws UapiException {@code EOPNOTSUPP} if the domain has no dirty ops; {@code EINVAL} if a
+   *     hole is met and the format aborts on holes ({@link IommuCapability#HOLE_ABORTS_HARVEST})
+   */
+  void readAndClearDirty(long iova, long size, int flags, IommuDirtyBitmap dirty);
+
+  /**
+   * Replaces every leaf larger than {@code pageSize} inside {@code [iova, iova + length)} with
+   * leaves of {@code pageSize}, each inheriting the dirty state of the leaf it came from
+   * (vendor-pagetables §5.2), and invalidates the old leaves' translations.
+   *
+   * @throws UnsupportedOperationException if the driver lacks {@link
+   *     IommuCapability#SPLIT_COLLAPSE}
+   * @throws IllegalArgumentException if {@code pageSize} is not a size the format can map
+   */
+  void split(long iova, long length, long pageSize);
+
+  /**
+   * Replaces, inside {@code [iova, iova + length)}, every table whose leaves are contiguous with
+   * identical permissions by the largest single leaf the format allows, dirty if any child was
+   * dirty when re-read after the invalidation (vendor-pagetables §5.2, trap T17).
+   *
+   * @throws UnsupportedOperationException if the driver lacks {@link
+   *     IommuCapability#SPLIT_COLLAPSE}
+   */
+  void collapse(long iova, long length);
+
+  /**
+   * Returns the raw entry words a hardware walk of {@code iova} reads, from the top level down to
+   * the leaf or to the first non-present entry.
+   */
+  long[] walk(long iova);
+
+  /** Returns a human-readable decoding of one entry word at the given level, for test failures. */
+  String describeEntry(long entry, int level);
+
+  /** Returns the IOTLB of this domain. */
+  Iotlb iotlb();
+
+  /**
+   * Issues the IOTLB invalidation for a gathered range and waits for it ({@code iotlb_sync}). An
+   * empty gather does nothing.
+   */
+  void iotlbSync(IotlbGather gather);
+
+  /** Returns the memory holding this domain's tables. */
+  PageTableMemory memory();
+
+  // --- the hardware path ----------------------------------------------------------------------
+
+  /**
+   * Walks the table for a DMA access to {@code iova}, as the IOMMU's page walker does on an IOTLB
+   * miss: returns the leaf translation (see {@link Translation#dirty()} for what its dirty flag
+   * means), or empty if {@code iova} is not mapped (an IO page fault). May set the accessed bit.
+   */
+  Optional<Translation> translate(long iova);
+
+  /**
+   * Performs the IOMMU's interlocked dirty update for a write through {@code t}: compare-and-swap
+   * the entry at {@code t.slot()} from a clean to a dirty value (AMD/VT-d: set D; Arm stage 1:
+   * clear AP[2]). Returns true if the entry is now dirty (or already was); false if the slot no
+   * longer holds the leaf {@code t} was walked from (unmapped, replaced by a table in a split, or
+   * collapsed), in which case the caller drops {@code t} from the IOTLB and walks again (§5.2 step
+   * 5). Never sets a dirty bit in a table descriptor.
+   */
+  boolean setDirtyByHardware(Translation t);
+}

@@ -1,0 +1,72 @@
+package org.jvfio.core.spi;
+
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+
+/**
+ * An IOMMU vendor model: its name, what it can do, the page sizes its tables support, and domain
+ * allocation (design.md, "front doors"). One instance stands for one IOMMU unit; the devices behind
+ * it share its capabilities.
+ *
+ * <p>Vendors register an implementation with {@link ServiceLoader} ({@code provides
+ * org.jvfio.core.spi.IommuDriver with ...} in their {@code module-info}, and {@code
+ * META-INF/services} for the class path); {@link #named(String)} finds one. A service
+ * implementation needs a public no-argument constructor giving the vendor's default configuration;
+ * vendors offer factories for other configurations (capabilities off, other granules).
+ */
+public interface IommuDriver {
+  /** Returns the registered name, e.g. {@code "amd-v1"}, {@code "intel-ss"}, {@code "smmuv3"}. */
+  String name();
+
+  /** Returns what this IOMMU instance can do. */
+  Set<IommuCapability> capabilities();
+
+  /**
+   * Returns the supported leaf sizes as a bitmap (bit {@code n} set: leaves of {@code 2^n} bytes),
+   * as {@code iommu_domain.pgsize_bitmap}.
+   */
+  long pageSizeBitmap();
+
+  /**
+   * Allocates an empty paging domain, as the driver's {@code domain_alloc_paging_flags}.
+   *
+   * @throws UapiException {@code EOPNOTSUPP} if {@code config} asks for dirty tracking and this
+   *     IOMMU lacks {@link IommuCapability#DIRTY_TRACKING}, or for another flag it cannot honour
+   */
+  IommuDomain allocateDomain(DomainConfig config);
+
+  /** Returns whether this IOMMU can track dirty IOVA ({@code IOMMU_CAP_DIRTY_TRACKING}). */
+  default boolean canTrackDirty() {
+    return capabilities().contains(IommuCapability.DIRTY_TRACKING);
+  }
+
+  /**
+   * Returns the registered driver called {@code name}, in its default configuration.
+   *
+   * @throws UapiException {@code ENODEV} if no registered driver has that name
+   */
+  static IommuDriver named(String name) {
+    for (IommuDriver d : available()) {
+      if (d.name().equals(name)) {
+        return d;
+      }
+    }
+    throw new UapiException(
+        Errno.ENODEV,
+        "no IOMMU driver named '"
+            + name
+            + "'; available: "
+            + available().stream().map(IommuDriver::name).collect(Collectors.joining(", ")));
+  }
+
+  /** Returns every driver registered with {@link ServiceLoader}, in their default configuration. */
+  static List<IommuDriver> available() {
+    return ServiceLoader.load(IommuDriver.class).stream()
+        .map(ServiceLoader.Provider::get)
+        .collect(Collectors.toUnmodifiableList());
+  }
+}

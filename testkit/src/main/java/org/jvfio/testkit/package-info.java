@@ -1,2 +1,0 @@
-/** Generators with shrinking and the property runner. */
-package org.jvfio.testkit;
