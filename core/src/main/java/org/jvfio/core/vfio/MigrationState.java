@@ -1,13 +1,14 @@
 package org.jvfio.core.vfio;
 
+import java.util.EnumSet;
+import java.util.Set;
 import org.jvfio.api.vfio.Vfio;
 
 /**
  * A VFIO migration device state: {@code enum vfio_device_mig_state} of vfio.h (spec {@code uapi.md}
  * §2.3–§2.4), with its uAPI number.
  *
- * <p>{@link #RUNNING} and {@link #ERROR} are always supported; the others depend on the device's
- * {@link MigrationFlag}s ({@link #isSupportedBy}).
+ * <p>Which states a device supports depends on its {@link MigrationFlag}s ({@link #isSupportedBy}).
  */
 public enum MigrationState {
   /** {@code VFIO_DEVICE_STATE_ERROR} (0): the device failed and must be reset. */
@@ -58,23 +59,21 @@ public enum MigrationState {
   }
 
   /**
-   * Returns whether a device with {@code flags} supports this state, as {@code
-   * vfio_mig_get_next_state()}'s {@code state_flags_table} says: RUNNING and ERROR always; STOP,
-   * STOP_COPY and RESUMING with STOP_COPY; RUNNING_P2P with STOP_COPY|P2P; PRE_COPY with
-   * STOP_COPY|PRE_COPY; PRE_COPY_P2P with all three.
+   * Returns whether a device with {@code flags} supports this state as an FSM endpoint, exactly as
+   * {@code state_flags_table} of {@code vfio_mig_get_next_state()} says (spec §2.8.1): STOP,
+   * RUNNING, STOP_COPY and RESUMING need STOP_COPY; RUNNING_P2P needs STOP_COPY|P2P; PRE_COPY needs
+   * STOP_COPY|PRE_COPY; PRE_COPY_P2P needs all three; ERROR is never supported (its required mask
+   * is {@code ~0U}). Note that even RUNNING is unsupported without STOP_COPY: such a device cannot
+   * change state at all.
    */
-  public boolean isSupportedBy(java.util.Set<MigrationFlag> flags) {
+  public boolean isSupportedBy(Set<MigrationFlag> flags) {
     return switch (this) {
-      case RUNNING, ERROR -> true;
-      case STOP, STOP_COPY, RESUMING -> flags.contains(MigrationFlag.STOP_COPY);
-      case RUNNING_P2P ->
-          flags.contains(MigrationFlag.STOP_COPY) && flags.contains(MigrationFlag.P2P);
+      case ERROR -> false;
+      case STOP, RUNNING, STOP_COPY, RESUMING -> flags.contains(MigrationFlag.STOP_COPY);
+      case RUNNING_P2P -> flags.containsAll(EnumSet.of(MigrationFlag.STOP_COPY, MigrationFlag.P2P));
       case PRE_COPY ->
-          flags.contains(MigrationFlag.STOP_COPY) && flags.contains(MigrationFlag.PRE_COPY);
-      case PRE_COPY_P2P ->
-          flags.contains(MigrationFlag.STOP_COPY)
-              && flags.contains(MigrationFlag.P2P)
-              && flags.contains(MigrationFlag.PRE_COPY);
+          flags.containsAll(EnumSet.of(MigrationFlag.STOP_COPY, MigrationFlag.PRE_COPY));
+      case PRE_COPY_P2P -> flags.containsAll(EnumSet.allOf(MigrationFlag.class));
     };
   }
 }

@@ -1,0 +1,43 @@
+package org.jvfio.core.vfio;
+
+import java.util.Objects;
+
+/**
+ * One FSM arc a migration driver executes, {@code from → to}: a single step of a (possibly
+ * combined) {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET (spec {@code uapi.md} §2.4).
+ *
+ * @param from the state before the arc
+ * @param to the state after it
+ */
+public record MigrationArc(MigrationState from, MigrationState to) {
+  /** Validates the components. */
+  public MigrationArc {
+    Objects.requireNonNull(from, "from");
+    Objects.requireNonNull(to, "to");
+  }
+
+  /**
+   * Returns whether this arc begins a data transfer session and so returns a new {@code data_fd}:
+   * RUNNING→PRE_COPY, RUNNING_P2P→PRE_COPY_P2P and STOP→STOP_COPY start a saving session,
+   * STOP→RESUMING a resuming one.
+   */
+  public boolean startsDataTransfer() {
+    return (from == MigrationState.RUNNING && to == MigrationState.PRE_COPY)
+        || (from == MigrationState.RUNNING_P2P && to == MigrationState.PRE_COPY_P2P)
+        || (from == MigrationState.STOP && to == MigrationState.STOP_COPY)
+        || (from == MigrationState.STOP && to == MigrationState.RESUMING);
+  }
+
+  /**
+   * Returns whether this arc ends the current data transfer session: leaving the saving group
+   * (PRE_COPY→RUNNING, PRE_COPY_P2P→RUNNING_P2P, STOP_COPY→STOP) or RESUMING→STOP.
+   */
+  public boolean endsDataTransfer() {
+    return (from.isSaving() && !to.isSaving()) || from == MigrationState.RESUMING;
+  }
+
+  @Override
+  public String toString() {
+    return from + "->" + to;
+  }
+}
