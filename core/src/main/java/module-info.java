@@ -13,6 +13,7 @@ module org.jvfio.core {
   exports org.jvfio.core.bitmap;
   exports org.jvfio.core.hw;
   exports org.jvfio.core.spi;
+  exports org.jvfio.core.kernel;
 
   uses org.jvfio.core.spi.IommuDriver;
 }

@@ -1,0 +1,57 @@
+package org.jvfio.core.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import org.junit.jupiter.api.Test;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+
+class UserMemoryTest {
+  private final UserMemory mem = new UserMemory();
+
+  @Test
+  void allocate_withOffset_returnsUnalignedAddress() {
+    long a = mem.allocate(64, 4096, 4);
+    assertEquals(4, a & 4095);
+    mem.writeLong(a, 0x1122334455667788L);
+    assertEquals(0x1122334455667788L, mem.readLong(a));
+    assertArrayEquals(
+        new byte[] {(byte) 0x88, 0x77},
+        new byte[] {mem.read(a, 2).get(), mem.read(a + 1, 1).get()});
+  }
+
+  @Test
+  void read_pastTheEnd_isEfaultAndCopiesNothing() {
+    long a = mem.allocate(16);
+    ByteBuffer dst = ByteBuffer.allocate(17);
+    UapiException e = assertThrows(UapiException.class, () -> mem.read(a, dst));
+    assertEquals(Errno.EFAULT, e.errno());
+    assertEquals(0, dst.position());
+    assertTrue(mem.isAccessible(a, 16));
+    assertFalse(mem.isAccessible(a + 1, 16));
+  }
+
+  @Test
+  void write_toFreedOrUnmappedMemory_isEfault() {
+    long a = mem.allocate(16);
+    mem.free(a);
+    assertEquals(
+        Errno.EFAULT, assertThrows(UapiException.class, () -> mem.writeLong(a, 1)).errno());
+    assertEquals(Errno.EFAULT, assertThrows(UapiException.class, () -> mem.readLong(0)).errno());
+  }
+
+  @Test
+  void orBytes_onlySetsBits() {
+    long a = mem.allocate(new byte[] {1, 0, (byte) 0x80});
+    mem.orBytes(a, new byte[] {2, 4, 1});
+    ByteBuffer b = mem.read(a, 3);
+    assertEquals(3, b.get());
+    assertEquals(4, b.get());
+    assertEquals((byte) 0x81, b.get());
+  }
+}
