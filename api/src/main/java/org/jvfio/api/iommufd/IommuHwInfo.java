@@ -30,9 +30,8 @@ import java.nio.ReadOnlyBufferException;
  * {@code int} holding the zero-extended value; the constructor keeps only the field's width of
  * bits, so a record always equals what it decodes to.
  *
- * @param size the size of the struct as passed by the user; the kernel zero-extends shorter structs
- *     and refuses non-zero bytes beyond the ones it knows ({@code E2BIG}) ({@code __u32 size} at
- *     offset 0)
+ * @param size the size of the struct as passed by the user, at least the kernel's minimum ({@code
+ *     __u32 size} at offset 0)
  * @param flags 0 or {@link Iommufd#IOMMU_HW_INFO_FLAG_INPUT_TYPE} ({@code __u32 flags} at offset 4)
  * @param devId the device to query ({@code __u32 dev_id} at offset 8)
  * @param dataLen in: the length of the buffer at {@code data_uptr}; out: the length of the kernel's
@@ -63,7 +62,19 @@ public record IommuHwInfo(
   /** {@code sizeof(struct iommu_hw_info)} on LP64: 40 bytes. */
   public static final int SIZE = 40;
 
-  /** Creates the struct, keeping only the C width of {@code outMaxPasidLog2}, {@code reserved}. */
+  /**
+   * Creates the struct, keeping only the C width of {@code outMaxPasidLog2} and {@code reserved}.
+   *
+   * @param size the {@code size} field
+   * @param flags the {@code flags} field
+   * @param devId the {@code dev_id} field
+   * @param dataLen the {@code data_len} field
+   * @param dataUptr the {@code data_uptr} field
+   * @param dataType the {@code in_data_type/out_data_type} field
+   * @param outMaxPasidLog2 the {@code out_max_pasid_log2} field
+   * @param reserved the {@code __reserved[3]} field
+   * @param outCapabilities the {@code out_capabilities} field
+   */
   public IommuHwInfo {
     outMaxPasidLog2 &= 0xff;
     reserved &= 0xff_ffff;

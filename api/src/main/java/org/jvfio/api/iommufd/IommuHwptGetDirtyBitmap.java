@@ -24,9 +24,8 @@ import java.nio.ReadOnlyBufferException;
  * Long#compareUnsigned} and widen a {@code __u32} with {@link Integer#toUnsignedLong}. Nothing is
  * validated: this is the C struct, not a checked request.
  *
- * @param size the size of the struct as passed by the user; the kernel zero-extends shorter structs
- *     and refuses non-zero bytes beyond the ones it knows ({@code E2BIG}) ({@code __u32 size} at
- *     offset 0)
+ * @param size the size of the struct as passed by the user, at least the kernel's minimum ({@code
+ *     __u32 size} at offset 0)
  * @param hwptId the paging HWPT ({@code __u32 hwpt_id} at offset 4)
  * @param flags 0 or {@link Iommufd#IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR} ({@code __u32 flags} at
  *     offset 8)

@@ -18,9 +18,8 @@ import java.nio.ReadOnlyBufferException;
  * Long#compareUnsigned} and widen a {@code __u32} with {@link Integer#toUnsignedLong}. Nothing is
  * validated: this is the C struct, not a checked request.
  *
- * @param size the size of the struct as passed by the user; the kernel zero-extends shorter structs
- *     and refuses non-zero bytes beyond the ones it knows ({@code E2BIG}) ({@code __u32 size} at
- *     offset 0)
+ * @param size the size of the struct as passed by the user, at least the kernel's minimum ({@code
+ *     __u32 size} at offset 0)
  * @param ioasId the IOAS to restrict ({@code __u32 ioas_id} at offset 4)
  * @param numIovas the number of ranges at {@code allowed_iovas} ({@code __u32 num_iovas} at offset
  *     8)

@@ -31,7 +31,13 @@ public record VfioInfoCapHeader(int id, int version, int next) {
   /** {@code sizeof(struct vfio_info_cap_header)} on LP64: 8 bytes. */
   public static final int SIZE = 8;
 
-  /** Creates the struct, keeping only the C width of {@code id}, {@code version}. */
+  /**
+   * Creates the struct, keeping only the C width of {@code id} and {@code version}.
+   *
+   * @param id the {@code id} field
+   * @param version the {@code version} field
+   * @param next the {@code next} field
+   */
   public VfioInfoCapHeader {
     id &= 0xffff;
     version &= 0xffff;

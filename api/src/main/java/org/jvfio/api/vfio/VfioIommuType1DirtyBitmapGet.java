@@ -34,6 +34,9 @@ public record VfioIommuType1DirtyBitmapGet(long iova, long size, VfioBitmap bitm
   /**
    * Creates the struct.
    *
+   * @param iova the {@code iova} field
+   * @param size the {@code size} field
+   * @param bitmap the {@code bitmap} field
    * @throws NullPointerException if {@code bitmap} is null
    */
   public VfioIommuType1DirtyBitmapGet {

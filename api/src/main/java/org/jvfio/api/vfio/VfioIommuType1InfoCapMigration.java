@@ -43,6 +43,10 @@ public record VfioIommuType1InfoCapMigration(
   /**
    * Creates the struct.
    *
+   * @param header the {@code header} field
+   * @param flags the {@code flags} field
+   * @param pgsizeBitmap the {@code pgsize_bitmap} field
+   * @param maxDirtyBitmapSize the {@code max_dirty_bitmap_size} field
    * @throws NullPointerException if {@code header} is null
    */
   public VfioIommuType1InfoCapMigration {
