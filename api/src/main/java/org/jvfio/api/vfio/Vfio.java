@@ -65,6 +65,27 @@ public final class Vfio {
   /** {@code VFIO_DEVICE_FEATURE_PROBE}: probe feature support. */
   public static final int VFIO_DEVICE_FEATURE_PROBE = 1 << 18;
 
+  // --- struct vfio_device_{bind,attach,detach}_iommufd{,_pt}.flags
+  // --------------------------------
+
+  /**
+   * {@code VFIO_DEVICE_BIND_FLAG_TOKEN}: {@code vfio_device_bind_iommufd.token_uuid_ptr} points to
+   * the 16-byte VF token UUID (kernels from 2025 on).
+   */
+  public static final int VFIO_DEVICE_BIND_FLAG_TOKEN = 1 << 0;
+
+  /**
+   * {@code VFIO_DEVICE_ATTACH_PASID}: attach only {@code vfio_device_attach_iommufd_pt.pasid} of
+   * the device.
+   */
+  public static final int VFIO_DEVICE_ATTACH_PASID = 1 << 0;
+
+  /**
+   * {@code VFIO_DEVICE_DETACH_PASID}: detach only {@code vfio_device_detach_iommufd_pt.pasid} of
+   * the device.
+   */
+  public static final int VFIO_DEVICE_DETACH_PASID = 1 << 0;
+
   // --- feature indices ------------------------------------------------------------------------
 
   /** {@code VFIO_DEVICE_FEATURE_PCI_VF_TOKEN} = 0 (vfio-pci, SET). */
