@@ -129,29 +129,34 @@ public final class GuestMemory {
    * @throws IllegalArgumentException if the memories differ in range
    */
   public long diffCount(GuestMemory other) {
-    Preconditions.checkArgument(other.base == base && other.size == size, "different layouts");
-    long diff = 0;
-    for (int c = 0; c < chunks.length(); c++) {
-      long[] a = chunks.get(c);
-      long[] b = other.chunks.get(c);
-      if (a == null && b == null) {
-        continue;
-      }
-      for (int i = 0; i < CHUNK_PAGES; i++) {
-        long ta = a == null ? 0 : (long) TOKENS.getOpaque(a, i);
-        long tb = b == null ? 0 : (long) TOKENS.getOpaque(b, i);
-        if (ta != tb) {
-          diff++;
-        }
-      }
-    }
-    return diff;
+    long[] count = {0};
+    scanDifferences(
+        other,
+        addr -> {
+          count[0]++;
+          return false;
+        });
+    return count[0];
   }
 
   /**
    * Returns the address of the first page whose token differs from {@code other}'s, or -1 if equal.
+   *
+   * @throws IllegalArgumentException if the memories differ in range
    */
   public long firstDifference(GuestMemory other) {
+    long[] first = {-1};
+    scanDifferences(
+        other,
+        addr -> {
+          first[0] = addr;
+          return true;
+        });
+    return first[0];
+  }
+
+  /** Calls {@code visitor} with each differing page's address until it returns true (stop). */
+  private void scanDifferences(GuestMemory other, java.util.function.LongPredicate visitor) {
     Preconditions.checkArgument(other.base == base && other.size == size, "different layouts");
     for (int c = 0; c < chunks.length(); c++) {
       long[] a = chunks.get(c);
@@ -162,12 +167,12 @@ public final class GuestMemory {
       for (int i = 0; i < CHUNK_PAGES; i++) {
         long ta = a == null ? 0 : (long) TOKENS.getOpaque(a, i);
         long tb = b == null ? 0 : (long) TOKENS.getOpaque(b, i);
-        if (ta != tb) {
-          return base + ((((long) c << CHUNK_PAGES_SHIFT) + i) << PAGE_SHIFT);
+        if (ta != tb
+            && visitor.test(base + ((((long) c << CHUNK_PAGES_SHIFT) + i) << PAGE_SHIFT))) {
+          return;
         }
       }
     }
-    return -1;
   }
 
   private long page(long addr) {
