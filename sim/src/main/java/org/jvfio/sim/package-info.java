@@ -1,0 +1,2 @@
+/** The pre-copy live-migration simulator: scenario, engine, verdict and command line. */
+package org.jvfio.sim;
