@@ -85,6 +85,9 @@ public final class MigrationGens {
             }
           }
           MigrationState cur = pick(supported(flags), src);
+          if (cur == MigrationState.STOP_COPY) {
+            unsupported.removeIf(MigrationGens::isPreCopy); // that would also be the blocked arc
+          }
           return new MigrationStateRequest(flags, cur, pick(unsupported, src).value(), einval);
         };
     Gen<MigrationStateRequest> notAState =
