@@ -1,6 +1,7 @@
 package org.jvfio.testkit;
 
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.function.ThrowingConsumer;
@@ -229,7 +230,7 @@ public final class Property {
   }
 
   static String formatSeed(long seed) {
-    return "0x" + Long.toHexString(seed).toUpperCase(java.util.Locale.ROOT);
+    return "0x" + Long.toHexString(seed).toUpperCase(Locale.ROOT);
   }
 
   /** A readable form of a generated value (arrays by content). */

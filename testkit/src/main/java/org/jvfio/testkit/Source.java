@@ -35,7 +35,7 @@ public final class Source {
     this.maxDraws = maxDraws;
   }
 
-  /** A source drawing from {@code random}, recording its choices. */
+  /** A source drawing from {@code random} (exploring), recording its choices. */
   static Source random(RandomGenerator random) {
     return new Source(Objects.requireNonNull(random, "random"), new long[0], Long.MAX_VALUE);
   }
@@ -120,15 +120,12 @@ public final class Source {
    * steer exploration (for example toward a target list length) without giving up replay.
    */
   long draw(long bound, long explored) {
-    if (size < prefix.length || random == null) {
-      return draw(bound);
-    }
-    return append(explored);
+    return random == null ? draw(bound) : append(explored);
   }
 
   /** Returns the random generator while exploring, or {@code null} while replaying. */
   RandomGenerator randomOrNull() {
-    return size < prefix.length ? null : random;
+    return random;
   }
 
   /** Returns the choices drawn so far. */

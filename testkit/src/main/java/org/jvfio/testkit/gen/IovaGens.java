@@ -1,5 +1,6 @@
 package org.jvfio.testkit.gen;
 
+import java.util.List;
 import java.util.Map;
 import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Source;
@@ -120,7 +121,7 @@ public final class IovaGens {
   }
 
   /** Draws a Fisher-Yates shuffle of {@code a} in place; shrinks toward the original order. */
-  static <T> void shuffle(java.util.List<T> a, Source src) {
+  static <T> void shuffle(List<T> a, Source src) {
     for (int i = 0; i < a.size() - 1; i++) {
       int j = src.nextInt(i, a.size() - 1);
       T t = a.get(i);

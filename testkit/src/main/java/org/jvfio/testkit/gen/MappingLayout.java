@@ -35,13 +35,4 @@ public record MappingLayout(List<Mapping> mappings) {
     }
     return Optional.empty();
   }
-
-  /** Returns the total mapped length in bytes. */
-  public long mappedLength() {
-    long total = 0;
-    for (Mapping m : mappings) {
-      total += m.length();
-    }
-    return total;
-  }
 }

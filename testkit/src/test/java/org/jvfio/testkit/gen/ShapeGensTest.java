@@ -14,6 +14,8 @@ import org.jvfio.testkit.Property;
 class ShapeGensTest {
   private static final long K4 = 4096;
 
+  private record Case(MappingLayout layout, DmaWorkload workload) {}
+
   @Test
   void iovaGens_produceTheShapesTheyName() {
     for (long a : new long[] {2, K4, 1L << 21, 1L << 62}) {
@@ -109,24 +111,22 @@ class ShapeGensTest {
         layouts.flatMap(
             l ->
                 Gen.choose(DmaWorkloadGens.any(l, 32), DmaWorkloadGens.perThread(l, 3, 16))
-                    .map(w -> List.of(l, w))),
-        lw -> {
-          MappingLayout l = (MappingLayout) lw.get(0);
-          DmaWorkload w = (DmaWorkload) lw.get(1);
-          assertFalse(w.writes().isEmpty());
-          for (DmaWrite d : w.writes()) {
-            Mapping m = l.find(d.iova()).orElseThrow(() -> new AssertionError("unmapped " + d));
+                    .map(w -> new Case(l, w))),
+        c -> {
+          assertFalse(c.workload().writes().isEmpty());
+          for (DmaWrite d : c.workload().writes()) {
+            Mapping m =
+                c.layout().find(d.iova()).orElseThrow(() -> new AssertionError("unmapped " + d));
             assertTrue(Long.compareUnsigned(d.iova() + d.length() - 1, m.range().last()) <= 0);
           }
         });
     Property.check(
         "unmapped writes",
-        layouts.flatMap(l -> DmaWorkloadGens.unmapped(l, 8).map(w -> List.of(l, w))),
-        lw -> {
-          MappingLayout l = (MappingLayout) lw.get(0);
-          for (DmaWrite d : ((DmaWorkload) lw.get(1)).writes()) {
-            assertTrue(l.find(d.iova()).isEmpty(), d.toString());
-            assertTrue(l.find(d.iova() + d.length() - 1).isEmpty(), d.toString());
+        layouts.flatMap(l -> DmaWorkloadGens.unmapped(l, 8).map(w -> new Case(l, w))),
+        c -> {
+          for (DmaWrite d : c.workload().writes()) {
+            assertTrue(c.layout().find(d.iova()).isEmpty(), d.toString());
+            assertTrue(c.layout().find(d.iova() + d.length() - 1).isEmpty(), d.toString());
           }
         });
   }
