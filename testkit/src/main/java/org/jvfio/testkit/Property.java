@@ -12,7 +12,7 @@ import org.opentest4j.AssertionFailedError;
  * failure, shrinks the counterexample and reports how to reproduce it.
  *
  * <pre>{@code
- * Property.check("a START with valid ranges succeeds", DmaLoggingGens.validStarts(),
+ * Property.check("a START with valid ranges succeeds", DmaLoggingGens.validStarts(256),
  *     c -> assertEquals(0, device.start(c)));
  * }</pre>
  *

@@ -2,6 +2,7 @@ package org.jvfio.testkit.gen;
 
 import java.util.Optional;
 import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Source;
 
@@ -35,7 +36,13 @@ public final class DirtyBitmapGens {
       long ps = PageSizeGens.powersOfTwo().generate(src);
       IovaRange r = fittingRange(src, Math.max(ps, iovaAlignment));
       return new GetDirtyBitmapCase(
-          src.nextInt(0, 1), 0, r.iova(), r.length(), ps, iovaAlignment, Optional.empty());
+          src.nextBoolean() ? Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR : 0,
+          0,
+          r.iova(),
+          r.length(),
+          ps,
+          iovaAlignment,
+          Optional.empty());
     };
   }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.jvfio.api.Errno;
+import org.jvfio.api.vfio.Vfio;
 import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Source;
 
@@ -26,14 +27,14 @@ public final class DmaLoggingGens {
 
   /**
    * Returns START requests the core accepts: 1 to {@code maxRanges} (at most {@link
-   * DmaLoggingStartCase#LOG_MAX_RANGES}) aligned, disjoint (possibly adjacent) ranges in shuffled
-   * order, sometimes reaching just below the top of the IOVA space (a range ending at {@code 2^64 -
-   * 1} overflows, see {@link #invalidStarts}).
+   * Vfio#LOG_MAX_RANGES}) aligned, disjoint (possibly adjacent) ranges in shuffled order, sometimes
+   * reaching just below the top of the IOVA space (a range ending at {@code 2^64 - 1} overflows,
+   * see {@link #invalidStarts}).
    *
    * @throws IllegalArgumentException unless {@code 1 <= maxRanges <= 256}
    */
   public static Gen<DmaLoggingStartCase> validStarts(int maxRanges) {
-    if (maxRanges < 1 || maxRanges > DmaLoggingStartCase.LOG_MAX_RANGES) {
+    if (maxRanges < 1 || maxRanges > Vfio.LOG_MAX_RANGES) {
       throw new IllegalArgumentException("maxRanges must be in [1, 256]: " + maxRanges);
     }
     return src -> {
@@ -59,7 +60,7 @@ public final class DmaLoggingGens {
     Gen<DmaLoggingStartCase> tooMany =
         src -> {
           long pageSize = PageSizeGens.powersOfTwo().generate(src);
-          int n = src.nextInt(DmaLoggingStartCase.LOG_MAX_RANGES + 1, 300);
+          int n = src.nextInt(Vfio.LOG_MAX_RANGES + 1, 300);
           return new DmaLoggingStartCase(
               pageSize, disjoint(src, pageSize, n, true), Optional.of(Errno.E2BIG));
         };

@@ -15,9 +15,6 @@ import org.jvfio.api.Errno;
  *     checks (the driver may still refuse it, e.g. a second START)
  */
 public record DmaLoggingStartCase(long pageSize, List<IovaRange> ranges, Optional<Errno> expected) {
-  /** {@code LOG_MAX_RANGES} on 4 KiB-page kernels: 4096 / 16 (spec §3.3). */
-  public static final int LOG_MAX_RANGES = 256;
-
   /** Copies the ranges. */
   public DmaLoggingStartCase {
     ranges = List.copyOf(ranges);

@@ -8,7 +8,8 @@ import org.jvfio.api.Errno;
  * without {@code size}, {@code hwpt_id} and the {@code data} pointer (spec §5.8), and its outcome
  * for an existing dirty-tracking HWPT whose IOAS has the given {@code iova_alignment}.
  *
- * @param flags {@code flags}: 0 or {@code IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR} when valid
+ * @param flags {@code flags}: 0 or {@link
+ *     org.jvfio.api.iommufd.Iommufd#IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR} when valid
  * @param reserved {@code __reserved}, 0 when valid
  * @param iova the first IOVA of the bitmap
  * @param length the length of the range
@@ -24,9 +25,6 @@ public record GetDirtyBitmapCase(
     long pageSize,
     long iovaAlignment,
     Optional<Errno> expected) {
-  /** {@code IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR}. */
-  public static final int NO_CLEAR = 1;
-
   /** Returns {@code (iova, length)} as a range. */
   public IovaRange range() {
     return new IovaRange(iova, length);

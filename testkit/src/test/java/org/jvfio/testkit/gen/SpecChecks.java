@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.Iommufd;
+import org.jvfio.api.vfio.Vfio;
 
 /**
  * The kernel's checks, written independently of the generators from spec uapi.md §3.3, §3.5 and
@@ -39,7 +41,7 @@ final class SpecChecks {
     if (c.numRanges() == 0) {
       v.put("num_ranges == 0", Errno.EINVAL);
     }
-    if (c.numRanges() > 256) {
+    if (c.numRanges() > Vfio.LOG_MAX_RANGES) {
       v.put("num_ranges > LOG_MAX_RANGES", Errno.E2BIG);
     }
     List<IovaRange> fitting = new ArrayList<>();
@@ -78,7 +80,7 @@ final class SpecChecks {
     if (c.numRanges() == 0) {
       return Optional.of(Errno.EINVAL);
     }
-    if (c.numRanges() > 256) {
+    if (c.numRanges() > Vfio.LOG_MAX_RANGES) {
       return Optional.of(Errno.E2BIG);
     }
     TreeMap<BigInteger, BigInteger> inserted = new TreeMap<>();
@@ -112,7 +114,7 @@ final class SpecChecks {
   /** §5.8 steps 1 and 3 (iommufd_check_iova_range). */
   static Map<String, Errno> getDirtyBitmap(GetDirtyBitmapCase c) {
     Map<String, Errno> v = new LinkedHashMap<>();
-    if ((c.flags() & ~1) != 0 || c.reserved() != 0) {
+    if ((c.flags() & ~Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) != 0 || c.reserved() != 0) {
       v.put("unknown flags or __reserved", Errno.EOPNOTSUPP);
     }
     BigInteger last = u(c.iova()).add(u(c.length())).subtract(BigInteger.ONE);
