@@ -5,4 +5,7 @@
 module org.jvfio.testkit {
   requires transitive org.jvfio.core;
   requires transitive org.junit.jupiter.api;
+
+  exports org.jvfio.testkit;
+  exports org.jvfio.testkit.gen;
 }

@@ -1,0 +1,27 @@
+package org.jvfio.testkit.gen;
+
+import java.util.List;
+import java.util.Optional;
+import org.jvfio.api.Errno;
+
+/**
+ * A {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START} request, {@code struct
+ * vfio_device_feature_dma_logging_control} with its array of ranges (spec §3.1, §3.3), and its
+ * outcome in the VFIO core.
+ *
+ * @param pageSize the requested tracking page size ({@code page_size})
+ * @param ranges the ranges, in user order; {@code num_ranges} is their number
+ * @param expected the errno the core refuses the request with, or empty if it passes the core's
+ *     checks (the driver may still refuse it, e.g. a second START)
+ */
+public record DmaLoggingStartCase(long pageSize, List<IovaRange> ranges, Optional<Errno> expected) {
+  /** Copies the ranges. */
+  public DmaLoggingStartCase {
+    ranges = List.copyOf(ranges);
+  }
+
+  /** Returns {@code num_ranges}. */
+  public int numRanges() {
+    return ranges.size();
+  }
+}
