@@ -1001,6 +1001,33 @@ public final class Iommufd {
     return engine.recentFaults();
   }
 
+  /** Renders every object and its state, for tests that check a refusal changed nothing. */
+  String snapshot() {
+    synchronized (lock) {
+      StringBuilder b = new StringBuilder();
+      for (Obj o : new java.util.TreeMap<>(objects).values()) {
+        b.append(o.id).append(' ');
+        if (o instanceof Ioas) {
+          Ioas i = (Ioas) o;
+          b.append("IOAS align=").append(i.iovaAlignment).append(" allowed=").append(i.allowed);
+          b.append(" areas=").append(i.areas.asMapOfRanges().values()).append(" hwpts=");
+          i.hwpts.forEach(h -> b.append(h.id).append(','));
+        } else if (o instanceof Hwpt) {
+          Hwpt h = (Hwpt) o;
+          b.append("HWPT ioas=").append(h.ioas.id).append(" auto=").append(h.auto);
+          b.append(" tracking=").append(h.domain.hasDirtyOps() && h.domain.isDirtyTracking());
+          b.append(" devices=");
+          h.devices.forEach(d -> b.append(d.id).append(','));
+        } else {
+          Hwpt h = ((Device) o).hwpt;
+          b.append("DEVICE hwpt=").append(h == null ? "-" : h.id);
+        }
+        b.append('\n');
+      }
+      return b.toString();
+    }
+  }
+
   /**
    * Returns the domain of a HWPT, for inspection by tests and tools (entries, IOTLB counters).
    *
