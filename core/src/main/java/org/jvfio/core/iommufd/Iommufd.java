@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
@@ -426,22 +427,35 @@ public final class Iommufd {
   public long ioasUnmap(int ioasId, long iova, long length) {
     synchronized (lock) {
       Ioas ioas = ioas(ioasId);
-      List<Area> victims = unmapVictims(ioas, iova, length);
-      long total = 0;
-      for (Hwpt h : ioas.hwpts) {
-        IotlbGather gather = new IotlbGather();
-        for (Area a : victims) {
-          h.domain.unmap(a.iova(), a.length());
-          gather.addRange(a.iova(), a.length());
-        }
-        h.domain.iotlbSync(gather);
-      }
-      for (Area a : victims) {
-        ioas.areas.remove(span(a.iova(), a.last()));
-        total += a.length();
-      }
-      return total;
+      return removeAreas(ioas, unmapVictims(ioas, iova, length), Optional.empty());
     }
+  }
+
+  /**
+   * Removes areas from the IOAS and every domain, one flush per domain; with a bitmap, the dirty
+   * leaves of tracking domains are read in the same atomic step as their removal.
+   */
+  private static long removeAreas(Ioas ioas, List<Area> victims, Optional<IovaBitmap> bitmap) {
+    for (Hwpt h : ioas.hwpts) {
+      IommuDomain domain = h.domain;
+      IotlbGather gather = new IotlbGather();
+      boolean reading = bitmap.isPresent() && domain.hasDirtyOps() && domain.isDirtyTracking();
+      for (Area a : victims) {
+        if (reading) {
+          domain.unmapReadingDirty(a.iova(), a.length(), IommuDirtyBitmap.of(bitmap.get(), gather));
+        } else {
+          domain.unmap(a.iova(), a.length());
+        }
+        gather.addRange(a.iova(), a.length());
+      }
+      domain.iotlbSync(gather);
+    }
+    long total = 0;
+    for (Area a : victims) {
+      ioas.areas.remove(span(a.iova(), a.last()));
+      total += a.length();
+    }
+    return total;
   }
 
   private static List<Area> unmapVictims(Ioas ioas, long iova, long length) {
@@ -496,26 +510,7 @@ public final class Iommufd {
         anyTracking |= h.domain.hasDirtyOps() && h.domain.isDirtyTracking();
       }
       UapiException.check(anyTracking, Errno.EINVAL, "dirty tracking not started");
-      long total = 0;
-      for (Hwpt h : ioas.hwpts) {
-        boolean tracking = h.domain.hasDirtyOps() && h.domain.isDirtyTracking();
-        IotlbGather gather = new IotlbGather();
-        IommuDirtyBitmap dirty = IommuDirtyBitmap.of(bitmap, gather);
-        for (Area a : victims) {
-          if (tracking) {
-            h.domain.unmapReadingDirty(a.iova(), a.length(), dirty);
-          } else {
-            h.domain.unmap(a.iova(), a.length());
-          }
-          gather.addRange(a.iova(), a.length());
-        }
-        h.domain.iotlbSync(gather);
-      }
-      for (Area a : victims) {
-        ioas.areas.remove(span(a.iova(), a.last()));
-        total += a.length();
-      }
-      return total;
+      return removeAreas(ioas, victims, Optional.of(bitmap));
     }
   }
 
@@ -1005,7 +1000,7 @@ public final class Iommufd {
   String snapshot() {
     synchronized (lock) {
       StringBuilder b = new StringBuilder();
-      for (Obj o : new java.util.TreeMap<>(objects).values()) {
+      for (Obj o : new TreeMap<>(objects).values()) {
         b.append(o.id).append(' ');
         if (o instanceof Ioas) {
           Ioas i = (Ioas) o;
