@@ -13,7 +13,6 @@ module org.jvfio.core {
   exports org.jvfio.core.bitmap;
   exports org.jvfio.core.hw;
   exports org.jvfio.core.spi;
-  exports org.jvfio.core.spi;
   exports org.jvfio.core.kernel;
   exports org.jvfio.core.iommufd;
 
