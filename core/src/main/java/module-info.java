@@ -14,6 +14,10 @@ module org.jvfio.core {
   exports org.jvfio.core.hw;
   exports org.jvfio.core.spi;
   exports org.jvfio.core.kernel;
+  exports org.jvfio.core.iommufd;
 
   uses org.jvfio.core.spi.IommuDriver;
+
+  provides org.jvfio.core.spi.IommuDriver with
+      org.jvfio.core.spi.MockIommuDriver;
 }

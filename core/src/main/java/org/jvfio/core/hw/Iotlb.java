@@ -120,6 +120,10 @@ public final class Iotlb {
       if (slots == null) {
         slots = fresh;
       }
+    }
+    // Every inserter publishes the size bit before its entry, not only the thread that created
+    // the array: otherwise an invalidation could scan without this size and miss the entry.
+    if ((sizesPresent & (1L << shift)) == 0) {
       synchronized (this) {
         sizesPresent |= 1L << shift;
       }

@@ -59,6 +59,29 @@ public interface IommuDomain {
    */
   long unmap(long iova, long size);
 
+  /**
+   * Unmaps as {@link #unmap} and, in the same atomic step per leaf, records every leaf that was
+   * write-dirty in {@code dirty}: the type1 {@code VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP} semantics
+   * built from iommufd pieces. A hardware update that lands before a leaf is removed is recorded;
+   * one after finds the slot empty and faults, so no write through the mapping escapes the record.
+   *
+   * <p>The default reads without clearing and then unmaps, which loses a write that dirties a leaf
+   * between the two steps; formats override it with an atomic exchange per leaf.
+   */
+  default long unmapReadingDirty(long iova, long size, IommuDirtyBitmap dirty) {
+    readAndClearDirty(iova, size, org.jvfio.api.iommufd.Iommufd.IOMMU_DIRTY_NO_CLEAR, dirty);
+    return unmap(iova, size);
+  }
+
+  /**
+   * Returns the last IOVA the domain can translate, inclusive ({@code
+   * iommu_domain.geometry.aperture_end}); iommufd reserves everything above it in the IOAS. The
+   * default is {@code ULONG_MAX} (-1L): no limit.
+   */
+  default long apertureEnd() {
+    return -1L;
+  }
+
   /** Returns the physical address {@code iova} translates to, if mapped ({@code iova_to_phys}). */
   OptionalLong iovaToPhys(long iova);
 

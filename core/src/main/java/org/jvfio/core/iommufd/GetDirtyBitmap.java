@@ -1,0 +1,21 @@
+package org.jvfio.core.iommufd;
+
+/**
+ * The inputs of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} ({@code struct iommu_hwpt_get_dirty_bitmap}
+ * without {@code size} and {@code data}; spec {@code uapi.md} §5.8). The bitmap buffer is passed
+ * separately.
+ *
+ * @param hwptId {@code hwpt_id}
+ * @param flags 0 or {@code IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR}
+ * @param reserved {@code __reserved}: must be 0
+ * @param iova {@code iova}: the IOVA of bit 0
+ * @param length {@code length} of the IOVA range
+ * @param pageSize {@code page_size}: IOVA bytes per bit
+ */
+public record GetDirtyBitmap(
+    int hwptId, int flags, int reserved, long iova, long length, long pageSize) {
+  /** Returns a request with {@code __reserved} 0. */
+  public static GetDirtyBitmap of(int hwptId, int flags, long iova, long length, long pageSize) {
+    return new GetDirtyBitmap(hwptId, flags, 0, iova, length, pageSize);
+  }
+}

@@ -1,0 +1,22 @@
+package org.jvfio.core.iommufd;
+
+/**
+ * The inputs of {@code IOMMU_HWPT_ALLOC} ({@code struct iommu_hwpt_alloc} without {@code size} and
+ * the outputs; spec {@code uapi.md} §5.5).
+ *
+ * @param flags {@code IOMMU_HWPT_ALLOC_NEST_PARENT}, {@code _DIRTY_TRACKING}, {@code
+ *     IOMMU_HWPT_FAULT_ID_VALID}, {@code IOMMU_HWPT_ALLOC_PASID}
+ * @param devId {@code dev_id}: the device whose IOMMU allocates the domain
+ * @param ptId {@code pt_id}: the IOAS the paging HWPT mirrors
+ * @param reserved {@code __reserved}: must be 0
+ * @param dataType {@code data_type}: {@code IOMMU_HWPT_DATA_NONE} for a paging HWPT
+ * @param dataLen {@code data_len}: 0 with {@code IOMMU_HWPT_DATA_NONE}
+ * @param faultId {@code fault_id}: with {@code FAULT_ID_VALID}, a FAULT object (none exist here)
+ */
+public record HwptAlloc(
+    int flags, int devId, int ptId, int reserved, int dataType, int dataLen, int faultId) {
+  /** Returns a paging HWPT allocation with the given flags and no user data. */
+  public static HwptAlloc paging(int flags, int devId, int ioasId) {
+    return new HwptAlloc(flags, devId, ioasId, 0, 0, 0, 0);
+  }
+}

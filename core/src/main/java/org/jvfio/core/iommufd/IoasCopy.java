@@ -1,0 +1,16 @@
+package org.jvfio.core.iommufd;
+
+/**
+ * The inputs of {@code IOMMU_IOAS_COPY} ({@code struct iommu_ioas_copy} without {@code size}; spec
+ * {@code uapi.md} §5.4): maps into {@code dstIoasId} the pages already mapped in {@code srcIoasId}
+ * at {@code [srcIova, srcIova + length)}.
+ *
+ * @param flags as {@link IoasMap#flags()}: {@code FIXED_IOVA}, {@code WRITEABLE}, {@code READABLE}
+ * @param dstIoasId {@code dst_ioas_id}
+ * @param srcIoasId {@code src_ioas_id}
+ * @param length {@code length}
+ * @param dstIova {@code dst_iova}: used with {@code FIXED_IOVA}
+ * @param srcIova {@code src_iova}
+ */
+public record IoasCopy(
+    int flags, int dstIoasId, int srcIoasId, long length, long dstIova, long srcIova) {}

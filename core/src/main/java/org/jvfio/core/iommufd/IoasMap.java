@@ -1,0 +1,32 @@
+package org.jvfio.core.iommufd;
+
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+
+/**
+ * The inputs of {@code IOMMU_IOAS_MAP} ({@code struct iommu_ioas_map} without {@code size} and
+ * {@code ioas_id}; spec {@code uapi.md} §5.4).
+ *
+ * @param flags {@code IOMMU_IOAS_MAP_FIXED_IOVA}, {@code _WRITEABLE}, {@code _READABLE}
+ * @param reserved {@code __reserved}: must be 0 ({@code EOPNOTSUPP} otherwise)
+ * @param userVa {@code user_va}: the guest memory address to map (jvfio pins by identity)
+ * @param length {@code length} in bytes
+ * @param iova {@code iova}: where to map with {@code FIXED_IOVA}; ignored without it
+ */
+public record IoasMap(int flags, int reserved, long userVa, long length, long iova) {
+  /** Returns a readable and writeable map at a fixed IOVA. */
+  public static IoasMap fixed(long userVa, long length, long iova) {
+    return new IoasMap(
+        IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+        0,
+        userVa,
+        length,
+        iova);
+  }
+
+  /** Returns a map with {@code flags} and {@code __reserved} 0. */
+  public static IoasMap of(int flags, long userVa, long length, long iova) {
+    return new IoasMap(flags, 0, userVa, length, iova);
+  }
+}

@@ -1,0 +1,1036 @@
+package org.jvfio.core.iommufd;
+
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_DIRTY_NO_CLEAR;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_NONE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_CAP_DIRTY_TRACKING;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+import static org.jvfio.core.iommufd.Iovas.ULONG_MAX;
+import static org.jvfio.core.iommufd.Iovas.lastOf;
+import static org.jvfio.core.iommufd.Iovas.lastWraps;
+import static org.jvfio.core.iommufd.Iovas.span;
+import static org.jvfio.core.iommufd.Iovas.startOf;
+import static org.jvfio.core.iommufd.Iovas.u;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Range;
+import com.google.common.collect.RangeMap;
+import com.google.common.collect.RangeSet;
+import com.google.common.collect.TreeRangeMap;
+import com.google.common.collect.TreeRangeSet;
+import com.google.common.primitives.UnsignedLong;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.hw.DmaEngine;
+import org.jvfio.core.hw.DmaResult;
+import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.hw.IoPageFault;
+import org.jvfio.core.spi.DomainConfig;
+import org.jvfio.core.spi.IommuDirtyBitmap;
+import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.spi.IommuDriver;
+import org.jvfio.core.spi.IotlbGather;
+
+/**
+ * One iommufd context (one open of {@code /dev/iommu}) with its object table: IOAS, hardware page
+ * tables (HWPTs, each an {@link IommuDomain}) and bound devices, addressed by u32 ids allocated as
+ * the kernel's xarray does (the lowest free id from 1). Spec {@code uapi.md} §5.
+ *
+ * <p>Each method models one ioctl on typed inputs and checks in the kernel's order with its errnos;
+ * a refused call throws {@link UapiException} and leaves every object as it was. Struct sizes and
+ * tails ({@code EINVAL}/{@code E2BIG}) belong to the byte layer. An IOAS mirrors its areas into
+ * every HWPT allocated on it (and the auto domains of devices attached to it directly).
+ *
+ * <p><b>Address model.</b> Guest memories passed to {@link #create} are the process's memory: a
+ * {@code user_va} is an address in one of them and pinning is the identity. As in the kernel, pages
+ * are pinned only when an IOAS has a domain to fill: mapping memory that does not exist fails with
+ * {@code EFAULT} then (or when a domain is added), not on an IOAS without domains.
+ *
+ * <p><b>Thread-safety.</b> Control-plane methods are serialised on this context, as the kernel's
+ * locks do. {@link #dmaWrite} and {@link #dmaRead} are the hardware: they may run from many threads
+ * at once, concurrently with everything else, and read the device's current domain through a
+ * volatile reference.
+ */
+public final class Iommufd {
+  private static final long PAGE_SIZE = 4096;
+  private static final long HPAGE_SIZE = 2L << 20;
+  private static final int MAP_FLAGS =
+      IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
+  private static final int PAGING_FLAGS =
+      IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_FAULT_ID_VALID;
+
+  /** {@code IOMMU_HW_INFO_TYPE_NONE}: no vendor data. */
+  public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
+
+  private final Object lock = new Object();
+  private final List<GuestMemory> memories;
+  private final DmaEngine engine;
+  private final Map<Integer, Obj> objects = new HashMap<>();
+  private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
+
+  private abstract static class Obj {
+    final int id;
+
+    Obj(int id) {
+      this.id = id;
+    }
+  }
+
+  /** A mapped range: {@code struct iopt_area} with its pages' user address and writability. */
+  private record Area(long iova, long length, long userVa, int prot, boolean pagesWritable) {
+    long last() {
+      return iova + length - 1;
+    }
+  }
+
+  /** A slice of pinned pages to insert as one area ({@code struct iopt_pages_list}). */
+  private record Pages(long userVa, long length, boolean writable) {}
+
+  private static final class Ioas extends Obj {
+    final RangeMap<UnsignedLong, Area> areas = TreeRangeMap.create();
+    RangeSet<UnsignedLong> allowed = TreeRangeSet.create(); // empty: no restriction
+    final List<Hwpt> hwpts = new ArrayList<>();
+    long iovaAlignment = 1;
+
+    Ioas(int id) {
+      super(id);
+    }
+
+    RangeSet<UnsignedLong> reserved() {
+      RangeSet<UnsignedLong> r = TreeRangeSet.create();
+      for (Hwpt h : hwpts) {
+        h.reserved.ifPresent(r::add);
+      }
+      return r;
+    }
+
+    List<Area> areasIn(long start, long last) {
+      return ImmutableList.copyOf(areas.subRangeMap(span(start, last)).asMapOfRanges().values());
+    }
+  }
+
+  private static final class Hwpt extends Obj {
+    final Ioas ioas;
+    final IommuDomain domain;
+    final boolean auto;
+    final Optional<Range<UnsignedLong>> reserved; // outside the domain's aperture
+    final Set<Device> devices = new LinkedHashSet<>();
+
+    Hwpt(int id, Ioas ioas, IommuDomain domain, boolean auto) {
+      super(id);
+      this.ioas = ioas;
+      this.domain = domain;
+      this.auto = auto;
+      long end = domain.apertureEnd();
+      this.reserved = end == ULONG_MAX ? Optional.empty() : Optional.of(span(end + 1, ULONG_MAX));
+    }
+  }
+
+  private static final class Device extends Obj {
+    final IommuDriver iommu;
+    final DmaWriteListener tracker;
+    volatile Hwpt hwpt; // read by DMA threads
+
+    Device(int id, IommuDriver iommu, DmaWriteListener tracker) {
+      super(id);
+      this.iommu = iommu;
+      this.tracker = tracker;
+    }
+  }
+
+  private Iommufd(List<GuestMemory> memories) {
+    this.memories = ImmutableList.copyOf(memories);
+    this.engine = new DmaEngine(this.memories, 1024);
+  }
+
+  /**
+   * Opens a new context whose process owns {@code memories}: the guest RAM that {@code user_va}s
+   * point into and that device DMA writes.
+   */
+  public static Iommufd create(GuestMemory... memories) {
+    return new Iommufd(List.of(memories));
+  }
+
+  // --- objects --------------------------------------------------------------------------------
+
+  private int allocateId() {
+    int id = 1;
+    while (objects.containsKey(id)) {
+      id++;
+    }
+    return id;
+  }
+
+  private <T extends Obj> T put(T obj) {
+    objects.put(obj.id, obj);
+    return obj;
+  }
+
+  private Ioas ioas(int id) {
+    Obj o = objects.get(id);
+    UapiException.check(o instanceof Ioas, Errno.ENOENT, "no IOAS " + id);
+    return (Ioas) o;
+  }
+
+  private Hwpt hwpt(int id) {
+    Obj o = objects.get(id);
+    UapiException.check(o instanceof Hwpt, Errno.ENOENT, "no HWPT " + id);
+    return (Hwpt) o;
+  }
+
+  private Device device(int id) {
+    Device d = devices.get(id);
+    UapiException.check(d != null, Errno.ENOENT, "no device " + id);
+    return d;
+  }
+
+  /**
+   * {@code IOMMU_DESTROY}: destroys an IOAS or a HWPT that nothing uses. Destroying a HWPT removes
+   * its domain from its IOAS (the IOAS alignment may relax). Devices are not destroyable here: they
+   * go away when their VFIO device is unbound ({@link #unbindDevice}).
+   *
+   * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
+   *     device, an IOAS with HWPTs, or a HWPT with attached devices
+   */
+  public void destroy(int id) {
+    synchronized (lock) {
+      Obj o = objects.get(id);
+      UapiException.check(o != null, Errno.ENOENT, "no object " + id);
+      if (o instanceof Ioas) {
+        Ioas ioas = (Ioas) o;
+        UapiException.check(ioas.hwpts.isEmpty(), Errno.EBUSY, "IOAS has HWPTs");
+        ioas.areas.clear();
+      } else if (o instanceof Hwpt) {
+        Hwpt h = (Hwpt) o;
+        UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "HWPT has attached devices");
+        removeDomain(h);
+      } else {
+        throw new UapiException(Errno.EBUSY, "device " + id + " is bound");
+      }
+      objects.remove(id);
+    }
+  }
+
+  // --- IOAS -----------------------------------------------------------------------------------
+
+  /**
+   * {@code IOMMU_IOAS_ALLOC}: creates an empty IOAS (alignment 1, no reserved ranges) and returns
+   * its id.
+   *
+   * @throws UapiException {@code EOPNOTSUPP} if {@code flags != 0}
+   */
+  public int ioasAlloc(int flags) {
+    UapiException.check(flags == 0, Errno.EOPNOTSUPP, "IOAS_ALLOC flags");
+    synchronized (lock) {
+      return put(new Ioas(allocateId())).id;
+    }
+  }
+
+  /**
+   * {@code IOMMU_IOAS_MAP}: maps {@code [userVa, userVa + length)} at a fixed or allocated IOVA and
+   * returns the IOVA. Without {@code FIXED_IOVA} the IOVA is chosen as {@code iopt_alloc_iova}
+   * does: never 0, inside the allowed ranges, aligned to the smaller of {@code
+   * roundup_pow_of_two(length)} and the user VA's alignment, capped at 2 MiB (THP), keeping the
+   * user VA's offset in its page.
+   *
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags or non-zero
+   *     {@code __reserved}; {@code EOVERFLOW} if {@code iova} or {@code length} is {@code
+   *     ULONG_MAX}; {@code EINVAL} without READABLE and WRITEABLE; {@code ENOENT} for a bad IOAS;
+   *     {@code EOVERFLOW} if {@code userVa + length} wraps; {@code EINVAL} if {@code length} is 0
+   *     or not a multiple of the IOAS alignment; with {@code FIXED_IOVA}: {@code EINVAL} for a
+   *     misaligned IOVA, {@code EOVERFLOW} if the range wraps, {@code EINVAL} if it hits a reserved
+   *     range, {@code EEXIST} if it hits a mapping; without: {@code EOVERFLOW} for {@code length >=
+   *     ULONG_MAX / 2}, {@code EINVAL} if the automatic alignment is below the IOAS alignment,
+   *     {@code ENOSPC} if nothing fits; {@code EINVAL} if the user VA's page offset is misaligned;
+   *     {@code EFAULT} if the IOAS has domains and the memory does not exist
+   */
+  public long ioasMap(int ioasId, IoasMap map) {
+    int flags = map.flags();
+    UapiException.check(
+        (flags & ~MAP_FLAGS) == 0 && map.reserved() == 0, Errno.EOPNOTSUPP, "IOAS_MAP flags");
+    UapiException.check(
+        map.iova() != ULONG_MAX && map.length() != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
+    UapiException.check(
+        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
+        Errno.EINVAL,
+        "neither READABLE nor WRITEABLE");
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      // iopt_alloc_user_pages
+      UapiException.check(
+          Long.compareUnsigned(map.userVa() + map.length(), map.userVa()) >= 0,
+          Errno.EOVERFLOW,
+          "user_va + length wraps");
+      UapiException.check(
+          map.length() != 0 && Long.compareUnsigned(map.length(), -1L - PAGE_SIZE) <= 0,
+          Errno.EINVAL,
+          "bad length");
+      int prot = iommuProt(flags);
+      Pages pages = new Pages(map.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0);
+      return insertAreas(
+          ioas,
+          List.of(pages),
+          map.length(),
+          map.iova(),
+          (flags & IOMMU_IOAS_MAP_FIXED_IOVA) != 0,
+          prot);
+    }
+  }
+
+  private static int iommuProt(int mapFlags) {
+    return ((mapFlags & IOMMU_IOAS_MAP_READABLE) != 0 ? IommuDomain.IOMMU_READ : 0)
+        | ((mapFlags & IOMMU_IOAS_MAP_WRITEABLE) != 0 ? IommuDomain.IOMMU_WRITE : 0);
+  }
+
+  /** {@code iopt_map_pages}: validates everything, then inserts the areas and fills the domains. */
+  private long insertAreas(
+      Ioas ioas, List<Pages> list, long length, long iova, boolean fixed, int prot) {
+    long align = ioas.iovaAlignment;
+    UapiException.check(
+        length != 0 && (length & (align - 1)) == 0, Errno.EINVAL, "length not aligned");
+    long at;
+    if (fixed) {
+      checkIova(ioas, iova, length);
+      at = iova;
+    } else {
+      at = allocIova(ioas, list.get(0).userVa(), length);
+    }
+    for (Pages p : list) {
+      UapiException.check(
+          (prot & IommuDomain.IOMMU_WRITE) == 0 || p.writable(),
+          Errno.EPERM,
+          "pages were not mapped writeable");
+      UapiException.check(
+          ((p.userVa() % PAGE_SIZE) & (align - 1)) == 0, Errno.EINVAL, "user_va misaligned");
+      if (!ioas.hwpts.isEmpty()) {
+        checkPinnable(p.userVa(), p.length());
+      }
+    }
+    long cur = at;
+    for (Pages p : list) {
+      Area area = new Area(cur, p.length(), p.userVa(), prot, p.writable());
+      ioas.areas.put(span(area.iova(), area.last()), area);
+      for (Hwpt h : ioas.hwpts) {
+        h.domain.map(area.iova(), area.userVa(), area.length(), prot);
+      }
+      cur += p.length();
+    }
+    return at;
+  }
+
+  private void checkPinnable(long userVa, long length) {
+    for (GuestMemory m : memories) {
+      if (m.contains(userVa, length)) {
+        return;
+      }
+    }
+    throw new UapiException(
+        Errno.EFAULT,
+        "no memory at 0x" + Long.toHexString(userVa) + "+0x" + Long.toHexString(length));
+  }
+
+  /** {@code iopt_check_iova}. */
+  private static void checkIova(Ioas ioas, long iova, long length) {
+    UapiException.check(
+        (iova & (ioas.iovaAlignment - 1)) == 0, Errno.EINVAL, "iova not aligned to the IOAS");
+    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length wraps");
+    Range<UnsignedLong> r = span(iova, iova + length - 1);
+    UapiException.check(
+        ioas.reserved().subRangeSet(r).isEmpty(), Errno.EINVAL, "range is reserved");
+    UapiException.check(
+        ioas.areas.subRangeMap(r).asMapOfRanges().isEmpty(), Errno.EEXIST, "range is mapped");
+  }
+
+  /** {@code iopt_alloc_iova}. */
+  private static long allocIova(Ioas ioas, long addr, long length) {
+    UapiException.check(
+        length != 0 && Long.compareUnsigned(length, ULONG_MAX >>> 1) < 0,
+        Errno.EOVERFLOW,
+        "length too large to allocate");
+    long align = length == 1 ? 1 : Long.highestOneBit(length - 1) << 1; // roundup_pow_of_two
+    if (addr != 0) {
+      align = Math.min(align, Long.lowestOneBit(addr));
+    }
+    align = Math.min(align, HPAGE_SIZE);
+    UapiException.check(
+        align >= ioas.iovaAlignment, Errno.EINVAL, "allocation alignment below the IOAS's");
+    long pageOffset = addr % PAGE_SIZE;
+    Range<UnsignedLong> window = span(PAGE_SIZE, ULONG_MAX - PAGE_SIZE);
+    RangeSet<UnsignedLong> allowed =
+        ioas.allowed.isEmpty()
+            ? TreeRangeSet.create(List.of(window))
+            : ioas.allowed.subRangeSet(window);
+    RangeSet<UnsignedLong> used = ioas.reserved();
+    used.addAll(ioas.areas.asMapOfRanges().keySet());
+    for (Range<UnsignedLong> a : allowed.asRanges()) {
+      long start = fit(startOf(a), lastOf(a), length, align, pageOffset);
+      if (start == 0) {
+        continue;
+      }
+      for (Range<UnsignedLong> hole :
+          used.complement().subRangeSet(span(start, lastOf(a))).asRanges()) {
+        long at = fit(startOf(hole), lastOf(hole), length, align, pageOffset);
+        if (at != 0) {
+          return at;
+        }
+      }
+    }
+    throw new UapiException(Errno.ENOSPC, "no free IOVA for 0x" + Long.toHexString(length));
+  }
+
+  /** {@code __alloc_iova_check_range}: the aligned start that fits, or 0 (never a valid start). */
+  private static long fit(long start, long last, long length, long align, long pageOffset) {
+    long aligned = start + (align - 1);
+    if (Long.compareUnsigned(aligned, start) < 0) {
+      return 0;
+    }
+    aligned = (aligned & -align) | pageOffset;
+    if (Long.compareUnsigned(aligned, last) >= 0
+        || Long.compareUnsigned(last - aligned, length - 1) < 0) {
+      return 0;
+    }
+    return aligned;
+  }
+
+  /**
+   * {@code IOMMU_IOAS_UNMAP}: removes every area inside {@code [iova, iova + length)} from the IOAS
+   * and its domains, flushes the IOTLBs, and returns the bytes unmapped. {@code iova == 0 && length
+   * == U64_MAX} unmaps everything (0 bytes on an empty IOAS is a success).
+   *
+   * <p>The kernel removes areas in IOVA order and stops at the first one that is only partly
+   * inside, leaving the ones before it unmapped although the call fails; the model refuses the
+   * whole call instead, so a refused call changes nothing (jvfio's rule).
+   *
+   * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EOVERFLOW} if {@code iova} or
+   *     {@code length} is {@code ULONG_MAX}; {@code EINVAL} if {@code length} is 0; {@code
+   *     EOVERFLOW} if the range wraps; {@code ENOENT} if an area is only partly inside the range or
+   *     nothing is mapped in it
+   */
+  public long ioasUnmap(int ioasId, long iova, long length) {
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      return removeAreas(ioas, unmapVictims(ioas, iova, length), Optional.empty());
+    }
+  }
+
+  /**
+   * Removes areas from the IOAS and every domain, one flush per domain; with a bitmap, the dirty
+   * leaves of tracking domains are read in the same atomic step as their removal.
+   */
+  private static long removeAreas(Ioas ioas, List<Area> victims, Optional<IovaBitmap> bitmap) {
+    for (Hwpt h : ioas.hwpts) {
+      IommuDomain domain = h.domain;
+      IotlbGather gather = new IotlbGather();
+      boolean reading = bitmap.isPresent() && domain.hasDirtyOps() && domain.isDirtyTracking();
+      for (Area a : victims) {
+        if (reading) {
+          domain.unmapReadingDirty(a.iova(), a.length(), IommuDirtyBitmap.of(bitmap.get(), gather));
+        } else {
+          domain.unmap(a.iova(), a.length());
+        }
+        gather.addRange(a.iova(), a.length());
+      }
+      domain.iotlbSync(gather);
+    }
+    long total = 0;
+    for (Area a : victims) {
+      ioas.areas.remove(span(a.iova(), a.last()));
+      total += a.length();
+    }
+    return total;
+  }
+
+  private static List<Area> unmapVictims(Ioas ioas, long iova, long length) {
+    if (iova == 0 && length == ULONG_MAX) {
+      return ioas.areasIn(0, ULONG_MAX);
+    }
+    UapiException.check(iova != ULONG_MAX && length != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
+    UapiException.check(length != 0, Errno.EINVAL, "length is 0");
+    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length wraps");
+    long last = iova + length - 1;
+    List<Area> victims = ioas.areasIn(iova, last);
+    for (Area a : victims) {
+      UapiException.check(
+          Long.compareUnsigned(a.iova(), iova) >= 0 && Long.compareUnsigned(a.last(), last) <= 0,
+          Errno.ENOENT,
+          "unmap would split the area at 0x" + Long.toHexString(a.iova()));
+    }
+    UapiException.check(!victims.isEmpty(), Errno.ENOENT, "nothing mapped in range");
+    return victims;
+  }
+
+  /**
+   * Unmaps as {@link #ioasUnmap} and returns, in {@code bitmap}, the dirty state of what it
+   * unmapped: the type1 {@code VFIO_IOMMU_UNMAP_DMA} with {@code
+   * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP} (spec {@code uapi.md} §4) built on iommufd pieces, so
+   * that a vIOMMU unmap during dirty logging loses nothing. iommufd itself has no such ioctl (it
+   * was dropped from the 2022 RFC, trap T15).
+   *
+   * <p>For every HWPT of the IOAS that is tracking dirty, each leaf is removed and its dirty bit
+   * read in one atomic step ({@link IommuDomain#unmapReadingDirty}), then the IOTLB is flushed. A
+   * device write that dirtied a leaf before its removal is recorded; a write through a translation
+   * cached dirty is covered by the dirty bit set when it was cached; a write after the removal
+   * faults. Reading with NO_CLEAR and then unmapping would lose a write landing in between.
+   *
+   * @param bitmap receives the dirty pages; must cover exactly {@code [iova, iova + length)}
+   * @throws UapiException as {@link #ioasUnmap}; {@code EINVAL} for unmap-all, if {@code bitmap}
+   *     covers another range, or if no HWPT of the IOAS is tracking dirty (type1: logging not
+   *     started)
+   */
+  public long ioasUnmapGetDirty(int ioasId, long iova, long length, IovaBitmap bitmap) {
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      UapiException.check(
+          !(iova == 0 && length == ULONG_MAX), Errno.EINVAL, "GET_DIRTY_BITMAP with unmap-all");
+      List<Area> victims = unmapVictims(ioas, iova, length);
+      UapiException.check(
+          bitmap.iova() == iova && bitmap.length() == length,
+          Errno.EINVAL,
+          "bitmap does not cover the unmapped range");
+      boolean anyTracking = false;
+      for (Hwpt h : ioas.hwpts) {
+        anyTracking |= h.domain.hasDirtyOps() && h.domain.isDirtyTracking();
+      }
+      UapiException.check(anyTracking, Errno.EINVAL, "dirty tracking not started");
+      return removeAreas(ioas, victims, Optional.of(bitmap));
+    }
+  }
+
+  /**
+   * {@code IOMMU_IOAS_COPY}: maps into the destination IOAS the pages mapped in the source IOAS at
+   * {@code [srcIova, srcIova + length)} (one destination area per source area piece, sharing the
+   * pages) and returns the destination IOVA.
+   *
+   * @throws UapiException {@code EOPNOTSUPP} for unknown flags; {@code EOVERFLOW} if {@code
+   *     length}, {@code srcIova} or {@code dstIova} is {@code ULONG_MAX}; {@code EINVAL} without
+   *     READABLE and WRITEABLE; {@code ENOENT} for a bad source IOAS; {@code EINVAL} if {@code
+   *     length} is 0; {@code EOVERFLOW} if the source range wraps; {@code ENOENT} unless the source
+   *     range is fully covered by contiguous areas; {@code ENOENT} for a bad destination IOAS; then
+   *     as {@link #ioasMap}, and {@code EPERM} for WRITEABLE over pages mapped read-only
+   */
+  public long ioasCopy(IoasCopy copy) {
+    int flags = copy.flags();
+    UapiException.check((flags & ~MAP_FLAGS) == 0, Errno.EOPNOTSUPP, "IOAS_COPY flags");
+    UapiException.check(
+        copy.length() != ULONG_MAX && copy.srcIova() != ULONG_MAX && copy.dstIova() != ULONG_MAX,
+        Errno.EOVERFLOW,
+        "ULONG_MAX");
+    UapiException.check(
+        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
+        Errno.EINVAL,
+        "neither READABLE nor WRITEABLE");
+    synchronized (lock) {
+      Ioas src = ioas(copy.srcIoasId());
+      List<Pages> pages = getPages(src, copy.srcIova(), copy.length());
+      Ioas dst = ioas(copy.dstIoasId());
+      return insertAreas(
+          dst,
+          pages,
+          copy.length(),
+          copy.dstIova(),
+          (flags & IOMMU_IOAS_MAP_FIXED_IOVA) != 0,
+          iommuProt(flags));
+    }
+  }
+
+  /** {@code iopt_get_pages}. */
+  private static List<Pages> getPages(Ioas ioas, long iova, long length) {
+    UapiException.check(length != 0, Errno.EINVAL, "length is 0");
+    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "src_iova + length wraps");
+    long last = iova + length - 1;
+    List<Pages> out = new ArrayList<>();
+    long cur = iova;
+    while (true) {
+      Area a = ioas.areas.get(u(cur));
+      UapiException.check(a != null, Errno.ENOENT, "source range not fully mapped");
+      long pieceLast = Long.compareUnsigned(a.last(), last) < 0 ? a.last() : last;
+      out.add(new Pages(a.userVa() + (cur - a.iova()), pieceLast - cur + 1, a.pagesWritable()));
+      if (pieceLast == last) {
+        return out;
+      }
+      cur = pieceLast + 1;
+    }
+  }
+
+  /**
+   * {@code IOMMU_IOAS_IOVA_RANGES}: the usable IOVA ranges (the holes between reserved ranges) and
+   * the IOAS alignment.
+   *
+   * @throws UapiException {@code EOPNOTSUPP} if {@code reserved != 0}; {@code ENOENT} for a bad
+   *     IOAS
+   */
+  public IovaRanges ioasIovaRanges(int ioasId, int reserved) {
+    UapiException.check(reserved == 0, Errno.EOPNOTSUPP, "__reserved");
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      List<IovaRange> out = new ArrayList<>();
+      for (Range<UnsignedLong> r :
+          ioas.reserved().complement().subRangeSet(Iovas.all()).asRanges()) {
+        out.add(new IovaRange(startOf(r), lastOf(r)));
+      }
+      return new IovaRanges(out, ioas.iovaAlignment);
+    }
+  }
+
+  /**
+   * {@code IOMMU_IOAS_ALLOW_IOVAS}: replaces the allowed ranges atomically (an empty list allows
+   * everything). Automatic IOVA allocation only uses allowed ranges; a domain whose reserved range
+   * would intersect one cannot be added later ({@code EADDRINUSE}).
+   *
+   * @throws UapiException {@code EOPNOTSUPP} if {@code reserved != 0}; {@code ENOENT} for a bad
+   *     IOAS; {@code EINVAL} if a range has {@code start >= last} or overlaps an earlier one;
+   *     {@code EADDRINUSE} if a range intersects a reserved range
+   */
+  public void ioasAllowIovas(int ioasId, int reserved, List<IovaRange> ranges) {
+    UapiException.check(reserved == 0, Errno.EOPNOTSUPP, "__reserved");
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      RangeSet<UnsignedLong> allowed = TreeRangeSet.create();
+      for (IovaRange r : ranges) {
+        UapiException.check(
+            Long.compareUnsigned(r.start(), r.last()) < 0, Errno.EINVAL, "start >= last");
+        Range<UnsignedLong> s = span(r.start(), r.last());
+        UapiException.check(
+            allowed.subRangeSet(s).isEmpty(), Errno.EINVAL, "overlapping allowed ranges");
+        allowed.add(s);
+      }
+      RangeSet<UnsignedLong> res = ioas.reserved();
+      for (Range<UnsignedLong> s : allowed.asRanges()) {
+        UapiException.check(
+            res.subRangeSet(s).isEmpty(), Errno.EADDRINUSE, "allowed range is reserved");
+      }
+      ioas.allowed = allowed;
+    }
+  }
+
+  // --- HWPT and devices -----------------------------------------------------------------------
+
+  /**
+   * {@code IOMMU_HWPT_ALLOC} on an IOAS: allocates a paging domain from the device's IOMMU, adds it
+   * to the IOAS (filled with every area) and returns the new HWPT id. The device is not attached.
+   *
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} if {@code __reserved != 0};
+   *     {@code EINVAL} if {@code data_type} and {@code data_len} disagree; {@code ENOENT} for a bad
+   *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
+   *     {@code EOPNOTSUPP} for a HWPT {@code pt_id} (nested domains are not modelled), unknown
+   *     flags, user data, or {@code DIRTY_TRACKING} on an IOMMU that cannot track; {@code ENOENT}
+   *     for {@code FAULT_ID_VALID} (no FAULT objects exist); then as adding a domain: {@code
+   *     EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an area does not fit the new
+   *     alignment or its reserved range hits an area or an allowed range, {@code EFAULT} if a
+   *     mapped user address has no memory
+   */
+  public int hwptAlloc(HwptAlloc alloc) {
+    UapiException.check(alloc.reserved() == 0, Errno.EOPNOTSUPP, "__reserved");
+    UapiException.check(
+        (alloc.dataType() == IOMMU_HWPT_DATA_NONE) == (alloc.dataLen() == 0),
+        Errno.EINVAL,
+        "data_type and data_len disagree");
+    synchronized (lock) {
+      Device dev = device(alloc.devId());
+      Obj pt = objects.get(alloc.ptId());
+      UapiException.check(
+          pt instanceof Ioas || pt instanceof Hwpt, Errno.EINVAL, "bad pt_id " + alloc.ptId());
+      UapiException.check(pt instanceof Ioas, Errno.EOPNOTSUPP, "nested HWPTs are not modelled");
+      int flags = alloc.flags();
+      UapiException.check(
+          (flags & ~PAGING_FLAGS) == 0 && alloc.dataLen() == 0,
+          Errno.EOPNOTSUPP,
+          "paging HWPT flags or data");
+      boolean dirty = (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
+      UapiException.check(
+          !dirty || dev.iommu.canTrackDirty(), Errno.EOPNOTSUPP, "IOMMU cannot track dirty");
+      UapiException.check(
+          (flags & IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.ENOENT, "no FAULT object");
+      IommuDomain domain =
+          dev.iommu.allocateDomain(
+              new DomainConfig(dirty, (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) != 0));
+      return addDomain((Ioas) pt, domain, false).id;
+    }
+  }
+
+  /** {@code iopt_table_add_domain}: validates, then fills the domain and registers the HWPT. */
+  private Hwpt addDomain(Ioas ioas, IommuDomain domain, boolean auto) {
+    long align = Math.max(Long.lowestOneBit(domain.pageSizeBitmap()), ioas.iovaAlignment);
+    UapiException.check(align <= PAGE_SIZE, Errno.EINVAL, "IO page size above PAGE_SIZE");
+    for (Area a : ioas.areas.asMapOfRanges().values()) {
+      UapiException.check(
+          ((a.iova() | a.length() | (a.userVa() % PAGE_SIZE)) & (align - 1)) == 0,
+          Errno.EADDRINUSE,
+          "area not aligned to the new IO page size");
+    }
+    long end = domain.apertureEnd();
+    if (end != ULONG_MAX) {
+      Range<UnsignedLong> r = span(end + 1, ULONG_MAX);
+      UapiException.check(
+          ioas.areas.subRangeMap(r).asMapOfRanges().isEmpty()
+              && ioas.allowed.subRangeSet(r).isEmpty(),
+          Errno.EADDRINUSE,
+          "aperture excludes a mapped or allowed range");
+    }
+    for (Area a : ioas.areas.asMapOfRanges().values()) {
+      checkPinnable(a.userVa(), a.length());
+    }
+    Hwpt h = put(new Hwpt(allocateId(), ioas, domain, auto));
+    for (Area a : ioas.areas.asMapOfRanges().values()) {
+      domain.map(a.iova(), a.userVa(), a.length(), a.prot());
+    }
+    ioas.hwpts.add(h);
+    ioas.iovaAlignment = align;
+    return h;
+  }
+
+  /** {@code iopt_table_remove_domain} and the object's removal. */
+  private void removeDomain(Hwpt h) {
+    Ioas ioas = h.ioas;
+    for (Area a : ioas.areas.asMapOfRanges().values()) {
+      h.domain.unmap(a.iova(), a.length());
+    }
+    h.domain.iotlb().invalidateAll();
+    ioas.hwpts.remove(h);
+    long align = 1;
+    for (Hwpt o : ioas.hwpts) {
+      align = Math.max(align, Long.lowestOneBit(o.domain.pageSizeBitmap()));
+    }
+    ioas.iovaAlignment = align;
+  }
+
+  /**
+   * {@code IOMMU_GET_HW_INFO}: what the device's IOMMU can do.
+   *
+   * @param inDataType {@code in_data_type}, read only with {@code IOMMU_HW_INFO_FLAG_INPUT_TYPE};
+   *     ignored, as by drivers without vendor data
+   * @param reserved the {@code __reserved[3]} bytes as one value: must be 0
+   * @throws UapiException {@code EOPNOTSUPP} for flags other than {@code INPUT_TYPE} or non-zero
+   *     {@code __reserved}; {@code ENOENT} for a bad device
+   */
+  public HwInfo getHwInfo(int flags, int devId, int inDataType, int reserved) {
+    UapiException.check(
+        (flags & ~IOMMU_HW_INFO_FLAG_INPUT_TYPE) == 0, Errno.EOPNOTSUPP, "GET_HW_INFO flags");
+    UapiException.check(reserved == 0, Errno.EOPNOTSUPP, "__reserved");
+    Device dev = device(devId);
+    return new HwInfo(
+        IOMMU_HW_INFO_TYPE_NONE, 0, dev.iommu.canTrackDirty() ? IOMMU_HW_CAP_DIRTY_TRACKING : 0);
+  }
+
+  /**
+   * Binds a device behind {@code iommu} to this context and returns its device id: what {@code
+   * VFIO_DEVICE_BIND_IOMMUFD} does on the iommufd side. The device starts unattached (its DMA
+   * faults).
+   *
+   * @param tracker the device's own DMA-logging tracker, told of every DMA write
+   */
+  public int bindDevice(IommuDriver iommu, DmaWriteListener tracker) {
+    synchronized (lock) {
+      Device d = put(new Device(allocateId(), iommu, tracker));
+      devices.put(d.id, d);
+      return d.id;
+    }
+  }
+
+  /**
+   * Detaches and unbinds a device (its VFIO file was closed); an auto domain left without devices
+   * is destroyed.
+   *
+   * @throws UapiException {@code ENOENT} for a bad device
+   */
+  public void unbindDevice(int devId) {
+    synchronized (lock) {
+      Device d = device(devId);
+      detach(d);
+      devices.remove(devId);
+      objects.remove(devId);
+    }
+  }
+
+  /**
+   * Attaches a device to an IOAS or a HWPT and returns the attached HWPT id: {@code
+   * VFIO_DEVICE_ATTACH_IOMMUFD_PT}. For an IOAS, an auto domain of the IOAS compatible with the
+   * device is reused, else a plain one is allocated from the device's IOMMU and added (auto domains
+   * never track dirty). Re-attaching replaces the old attachment; an auto domain left without
+   * devices is destroyed.
+   *
+   * @throws UapiException {@code ENOENT} for a bad device or {@code ptId}; {@code EINVAL} if {@code
+   *     ptId} is neither IOAS nor HWPT, if the HWPT has dirty tracking and the device's IOMMU
+   *     cannot track (spec §5.9), or if the HWPT's domain belongs to another IOMMU instance; as
+   *     {@link #hwptAlloc} when an auto domain cannot be added
+   */
+  public int attach(int devId, int ptId) {
+    synchronized (lock) {
+      Device dev = device(devId);
+      Obj pt = objects.get(ptId);
+      UapiException.check(pt != null, Errno.ENOENT, "no object " + ptId);
+      Hwpt target;
+      if (pt instanceof Hwpt) {
+        target = (Hwpt) pt;
+        checkCompatible(dev, target);
+      } else if (pt instanceof Ioas) {
+        target = autoDomain(dev, (Ioas) pt);
+      } else {
+        throw new UapiException(Errno.EINVAL, "pt_id " + ptId + " is not an IOAS or HWPT");
+      }
+      Hwpt old = dev.hwpt;
+      if (old != target) {
+        target.devices.add(dev);
+        dev.hwpt = target;
+        if (old != null) {
+          release(dev, old);
+        }
+      }
+      return target.id;
+    }
+  }
+
+  private static void checkCompatible(Device dev, Hwpt h) {
+    UapiException.check(
+        !h.domain.hasDirtyOps() || dev.iommu.canTrackDirty(),
+        Errno.EINVAL,
+        "dirty-tracking HWPT and an IOMMU that cannot track");
+    UapiException.check(
+        h.domain.driver().equals(dev.iommu), Errno.EINVAL, "HWPT of another IOMMU instance");
+  }
+
+  private Hwpt autoDomain(Device dev, Ioas ioas) {
+    for (Hwpt h : ioas.hwpts) {
+      if (h.auto && h.domain.driver().equals(dev.iommu)) {
+        return h;
+      }
+    }
+    return addDomain(ioas, dev.iommu.allocateDomain(DomainConfig.PLAIN), true);
+  }
+
+  /**
+   * {@code VFIO_DEVICE_DETACH_IOMMUFD_PT}: detaches a device (its DMA then faults); detaching an
+   * unattached device does nothing.
+   *
+   * @throws UapiException {@code ENOENT} for a bad device
+   */
+  public void detach(int devId) {
+    synchronized (lock) {
+      detach(device(devId));
+    }
+  }
+
+  private void detach(Device dev) {
+    Hwpt old = dev.hwpt;
+    if (old != null) {
+      dev.hwpt = null;
+      release(dev, old);
+    }
+  }
+
+  private void release(Device dev, Hwpt h) {
+    h.devices.remove(dev);
+    if (h.auto && h.devices.isEmpty()) {
+      removeDomain(h);
+      objects.remove(h.id);
+    }
+  }
+
+  // --- dirty tracking -------------------------------------------------------------------------
+
+  /**
+   * {@code IOMMU_HWPT_SET_DIRTY_TRACKING}: turns dirty tracking on or off. Enabling first clears
+   * every dirty bit of every area with one flush (trap T13), so the first harvest shows only writes
+   * after enabling; disabling keeps the mappings and their dirty bits. Setting the state it is in
+   * succeeds.
+   *
+   * @param flags {@code IOMMU_HWPT_DIRTY_TRACKING_ENABLE} or 0 (the unchecked {@code __reserved}
+   *     field has no parameter)
+   * @throws UapiException {@code EOPNOTSUPP} for unknown flags; {@code ENOENT} for a bad HWPT;
+   *     {@code EOPNOTSUPP} if the HWPT was allocated without dirty tracking
+   */
+  public void hwptSetDirtyTracking(int hwptId, int flags) {
+    UapiException.check(
+        (flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE) == 0, Errno.EOPNOTSUPP, "flags");
+    synchronized (lock) {
+      Hwpt h = hwpt(hwptId);
+      IommuDomain domain = h.domain;
+      UapiException.check(domain.hasDirtyOps(), Errno.EOPNOTSUPP, "HWPT has no dirty ops");
+      boolean enable = flags != 0;
+      if (enable) {
+        IotlbGather gather = new IotlbGather();
+        IommuDirtyBitmap clean = IommuDirtyBitmap.gatherOnly(gather);
+        for (Area a : h.ioas.areas.asMapOfRanges().values()) {
+          domain.readAndClearDirty(a.iova(), a.length(), 0, clean);
+        }
+        domain.iotlbSync(gather);
+      }
+      domain.setDirtyTracking(enable);
+    }
+  }
+
+  /**
+   * {@code IOMMU_HWPT_GET_DIRTY_BITMAP}: ORs into {@code data} a bit per {@code pageSize} of IOVA
+   * for every leaf dirty in {@code [iova, iova + length)}; unless {@code NO_CLEAR}, clears those
+   * dirty bits and then flushes the IOTLB once over the harvested span (with {@code NO_CLEAR}
+   * nothing is cleared or flushed, trap 12). Bit {@code i} is bit {@code i % 64} of {@code data[i /
+   * 64]} for the page at {@code iova + i * pageSize}; a dirty leaf sets every bit it covers.
+   *
+   * <p><b>Upstream quirk, modelled.</b> The kernel discards the result of the walk: a hole in the
+   * range stops the harvest at the hole, and a driver error (e.g. a format that aborts on holes)
+   * stops it too, yet the call returns success with the bits gathered so far (and still flushes).
+   * Harvesting a HWPT whose tracking is off also succeeds (trap 14). {@code pageSize} is not
+   * checked to be a power of two: the alignment masks use {@code pageSize - 1} and the bitmap uses
+   * its lowest set bit, as the kernel does (trap 21).
+   *
+   * <p><b>Model choices.</b> {@code length == 0}, which the kernel lets through by an unsigned
+   * underflow, is refused with {@code EINVAL} (spec §5.8 recommends it). A {@code data} array too
+   * short for the bitmap is refused with {@code EFAULT} before anything is read or cleared; the
+   * kernel would write into whatever user memory follows, or silently stop where it cannot pin.
+   *
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags or non-zero
+   *     {@code __reserved}; {@code ENOENT} for a bad HWPT; {@code EINVAL} if {@code length} is 0;
+   *     {@code EOVERFLOW} if {@code iova + length - 1} wraps; {@code EINVAL} if {@code iova} or
+   *     {@code iova + length} is not aligned to the IOAS alignment, if {@code pageSize} is 0, or if
+   *     they are not aligned to {@code pageSize}; {@code EOPNOTSUPP} if the HWPT has no dirty ops;
+   *     {@code EFAULT} if {@code data} is too short
+   */
+  public void hwptGetDirtyBitmap(GetDirtyBitmap cmd, long[] data) {
+    int flags = cmd.flags();
+    UapiException.check(
+        (flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) == 0 && cmd.reserved() == 0,
+        Errno.EOPNOTSUPP,
+        "flags or __reserved");
+    synchronized (lock) {
+      Hwpt h = hwpt(cmd.hwptId());
+      long iova = cmd.iova();
+      long length = cmd.length();
+      long pageSize = cmd.pageSize();
+      // iommufd_check_iova_range
+      UapiException.check(length != 0, Errno.EINVAL, "length is 0");
+      UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length - 1 wraps");
+      long end = iova + length; // last_iova + 1; 0 if the range ends at ULONG_MAX
+      long alignMask = h.ioas.iovaAlignment - 1;
+      UapiException.check(
+          ((iova | end) & alignMask) == 0, Errno.EINVAL, "range not aligned to the IOAS");
+      UapiException.check(pageSize != 0, Errno.EINVAL, "page_size is 0");
+      UapiException.check(
+          ((iova | end) & (pageSize - 1)) == 0, Errno.EINVAL, "range not aligned to page_size");
+      IommuDomain domain = h.domain;
+      UapiException.check(domain.hasDirtyOps(), Errno.EOPNOTSUPP, "HWPT has no dirty ops");
+      UapiException.check(
+          data.length >= IovaBitmap.wordCount(length, pageSize),
+          Errno.EFAULT,
+          "bitmap buffer too short");
+      IovaBitmap bitmap = IovaBitmap.wrap(iova, length, pageSize, data);
+      IotlbGather gather = new IotlbGather();
+      IommuDirtyBitmap dirty = IommuDirtyBitmap.of(bitmap, gather);
+      int domainFlags =
+          (flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) != 0 ? IOMMU_DIRTY_NO_CLEAR : 0;
+      long last = end - 1;
+      long cur = iova;
+      while (true) {
+        Area a = h.ioas.areas.get(u(cur));
+        if (a == null) {
+          break; // a hole: the kernel stops here and still returns 0
+        }
+        long chunkLast = Long.compareUnsigned(a.last(), last) < 0 ? a.last() : last;
+        try {
+          domain.readAndClearDirty(cur, chunkLast - cur + 1, domainFlags, dirty);
+        } catch (UapiException driverError) {
+          break; // discarded by iova_bitmap_for_each's caller
+        }
+        if (chunkLast == last) {
+          break;
+        }
+        cur = chunkLast + 1;
+      }
+      if (domainFlags == 0) {
+        domain.iotlbSync(gather);
+      }
+    }
+  }
+
+  // --- the hardware ---------------------------------------------------------------------------
+
+  /**
+   * Makes the device write {@code [iova, iova + length)} by DMA through its attached domain (see
+   * {@link DmaEngine}); a device attached to nothing faults on every page. Safe from any thread.
+   *
+   * @throws UapiException {@code ENOENT} for a bad device
+   * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
+   */
+  public DmaResult dmaWrite(int devId, long iova, long length) {
+    Device d = device(devId);
+    Hwpt h = d.hwpt;
+    return h == null
+        ? engine.blocked(devId, iova, length, true)
+        : engine.write(devId, h.domain, iova, length, d.tracker);
+  }
+
+  /**
+   * Makes the device read {@code [iova, iova + length)} by DMA (permission checks only). Safe from
+   * any thread.
+   *
+   * @throws UapiException {@code ENOENT} for a bad device
+   * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
+   */
+  public DmaResult dmaRead(int devId, long iova, long length) {
+    Device d = device(devId);
+    Hwpt h = d.hwpt;
+    return h == null
+        ? engine.blocked(devId, iova, length, false)
+        : engine.read(devId, h.domain, iova, length);
+  }
+
+  /** Returns the most recent IO page faults of all devices (at most 1024), oldest first. */
+  public List<IoPageFault> ioPageFaults() {
+    return engine.recentFaults();
+  }
+
+  /** Renders every object and its state, for tests that check a refusal changed nothing. */
+  String snapshot() {
+    synchronized (lock) {
+      StringBuilder b = new StringBuilder();
+      for (Obj o : new TreeMap<>(objects).values()) {
+        b.append(o.id).append(' ');
+        if (o instanceof Ioas) {
+          Ioas i = (Ioas) o;
+          b.append("IOAS align=").append(i.iovaAlignment).append(" allowed=").append(i.allowed);
+          b.append(" areas=").append(i.areas.asMapOfRanges().values()).append(" hwpts=");
+          i.hwpts.forEach(h -> b.append(h.id).append(','));
+        } else if (o instanceof Hwpt) {
+          Hwpt h = (Hwpt) o;
+          b.append("HWPT ioas=").append(h.ioas.id).append(" auto=").append(h.auto);
+          b.append(" tracking=").append(h.domain.hasDirtyOps() && h.domain.isDirtyTracking());
+          b.append(" devices=");
+          h.devices.forEach(d -> b.append(d.id).append(','));
+        } else {
+          Hwpt h = ((Device) o).hwpt;
+          b.append("DEVICE hwpt=").append(h == null ? "-" : h.id);
+        }
+        b.append('\n');
+      }
+      return b.toString();
+    }
+  }
+
+  /**
+   * Returns the domain of a HWPT, for inspection by tests and tools (entries, IOTLB counters).
+   *
+   * @throws UapiException {@code ENOENT} for a bad HWPT
+   */
+  public IommuDomain domain(int hwptId) {
+    synchronized (lock) {
+      return hwpt(hwptId).domain;
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package org.jvfio.core.iommufd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.hw.DmaResult;
+import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.spi.MockIommuDriver;
+
+/**
+ * Writers race harvests, splits and collapses. The reference model records, after each completed
+ * DMA, the pages written and how many harvests had completed before the DMA started: every such
+ * page must appear in a later harvest (so certainly in the union of all harvests). A write that
+ * starts after a harvest's flush cannot hide behind that harvest's report, which keeps the oracle
+ * sharp even though 2 MiB leaves over-report.
+ */
+class IommufdStressTest {
+  static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
+  static final long MEM = 0x1_0000_0000L;
+  static final long PAGE = 4096;
+  static final long IOVA = 0x4000_0000L;
+  static final long LEN = 8L << 20; // four 2 MiB leaves
+  static final int PAGES = (int) (LEN / PAGE);
+  static final int WRITERS = 3;
+  static final int WRITES = 4000;
+
+  @Test
+  void writersRaceHarvestsSplitsAndCollapses_noWrittenPageIsMissed() throws Exception {
+    GuestMemory memory = GuestMemory.create(MEM, LEN, 3);
+    Iommufd fd = Iommufd.create(memory);
+    int ioas = fd.ioasAlloc(0);
+    int dev = fd.bindDevice(MockIommuDriver.create(), DmaWriteListener.NONE);
+    int hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
+    fd.attach(dev, hwpt);
+    fd.ioasMap(ioas, IoasMap.fixed(MEM, LEN, IOVA));
+    fd.hwptSetDirtyTracking(hwpt, 1);
+    IommuDomain domain = fd.domain(hwpt);
+
+    int[][] firstPage = new int[WRITERS][WRITES];
+    int[][] endPage = new int[WRITERS][WRITES];
+    int[][] harvestsBefore = new int[WRITERS][WRITES];
+    AtomicInteger completedHarvests = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    AtomicInteger running = new AtomicInteger(WRITERS);
+    List<Thread> threads = new ArrayList<>();
+    for (int w = 0; w < WRITERS; w++) {
+      int writer = w;
+      SplittableRandom rnd = new SplittableRandom(SEED + w);
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = 0; i < WRITES; i++) {
+                    int page = rnd.nextInt(PAGES);
+                    long length = 1 + rnd.nextLong(Math.min(2, PAGES - page) * PAGE);
+                    int before = completedHarvests.get();
+                    DmaResult r = fd.dmaWrite(dev, IOVA + page * PAGE, length);
+                    if (r.bytes() != length || r.faults() != 0) {
+                      throw new AssertionError("write " + i + " page " + page + ": " + r);
+                    }
+                    firstPage[writer][i] = page;
+                    endPage[writer][i] = (int) (page + (length + PAGE - 1) / PAGE);
+                    harvestsBefore[writer][i] = before;
+                  }
+                } catch (Throwable e) {
+                  failure.compareAndSet(null, e);
+                } finally {
+                  running.decrementAndGet();
+                }
+              });
+      threads.add(t);
+      t.start();
+    }
+
+    int[] lastHarvestWith = new int[PAGES]; // 1-based index of the last harvest reporting a page
+    SplittableRandom ops = new SplittableRandom(SEED);
+    int rounds = 0;
+    while (running.get() > 0 || rounds == 0) {
+      harvest(fd, hwpt, ++rounds, lastHarvestWith);
+      completedHarvests.set(rounds);
+      long block = IOVA + (2L << 20) * ops.nextInt(4);
+      if (ops.nextBoolean()) {
+        domain.split(block, 2L << 20, PAGE); // the test thread is the only control plane
+      } else {
+        domain.collapse(block, 2L << 20);
+      }
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    harvest(fd, hwpt, ++rounds, lastHarvestWith);
+    if (failure.get() != null) {
+      throw new AssertionError("seed=0x" + Long.toHexString(SEED), failure.get());
+    }
+    for (int w = 0; w < WRITERS; w++) {
+      for (int i = 0; i < WRITES; i++) {
+        for (int p = firstPage[w][i]; p < endPage[w][i]; p++) {
+          int k = harvestsBefore[w][i];
+          assertTrue(
+              lastHarvestWith[p] > k,
+              "seed=0x"
+                  + Long.toHexString(SEED)
+                  + " writer "
+                  + w
+                  + " write "
+                  + i
+                  + " page "
+                  + p
+                  + " started after harvest "
+                  + k
+                  + " but was never reported later ("
+                  + rounds
+                  + " rounds)");
+        }
+      }
+    }
+    assertEquals(List.of(), fd.ioPageFaults());
+  }
+
+  private static void harvest(Iommufd fd, int hwpt, int index, int[] lastHarvestWith) {
+    long[] data = new long[(int) IovaBitmap.wordCount(LEN, PAGE)];
+    fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(hwpt, 0, IOVA, LEN, PAGE), data);
+    BitSet dirty = BitSet.valueOf(data);
+    for (int p = dirty.nextSetBit(0); p >= 0; p = dirty.nextSetBit(p + 1)) {
+      lastHarvestWith[p] = index;
+    }
+  }
+}
