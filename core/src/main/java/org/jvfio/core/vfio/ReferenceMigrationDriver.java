@@ -6,6 +6,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.EnumSet;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -124,7 +125,7 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
             || mig == MigrationState.PRE_COPY_P2P,
         "device state cannot change in %s",
         mig);
-    java.util.Objects.checkFromIndexSize(offset, data.length, state.length);
+    Objects.checkFromIndexSize(offset, data.length, state.length);
     System.arraycopy(data, 0, state, offset, data.length);
     if (saving != null && data.length > 0) {
       for (int c = offset / chunkSize; c <= (offset + data.length - 1) / chunkSize; c++) {
