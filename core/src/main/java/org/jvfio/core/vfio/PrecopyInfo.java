@@ -1,0 +1,16 @@
+package org.jvfio.core.vfio;
+
+/**
+ * The answer of {@code VFIO_MIG_GET_PRECOPY_INFO} on a saving data stream: the {@code
+ * initial_bytes} and {@code dirty_bytes} of {@code struct vfio_precopy_info} (spec {@code uapi.md}
+ * §2.6).
+ *
+ * <p>{@code initialBytes} is the initial pre-copy data still to be read; it starts non-zero and
+ * decreases as the stream is read. {@code dirtyBytes} is the data of device state changed since it
+ * was last read; it starts at zero. When both are zero the stream is at its temporary end and a
+ * read fails with {@code ENOMSG}. The 2026 {@code VFIO_PRECOPY_INFO_REINIT} flag is not modelled.
+ *
+ * @param initialBytes bytes of initial data not yet read (unsigned)
+ * @param dirtyBytes bytes of changed state not yet read (unsigned)
+ */
+public record PrecopyInfo(long initialBytes, long dirtyBytes) {}

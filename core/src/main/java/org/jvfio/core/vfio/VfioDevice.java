@@ -1,0 +1,550 @@
+package org.jvfio.core.vfio;
+
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_GET;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MASK;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIGRATION;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DATA_SIZE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_PROBE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_SET;
+
+import com.google.common.base.Preconditions;
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Sets;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.hw.DmaWriteListener;
+
+/**
+ * The kernel side of one VFIO device file: {@code VFIO_DEVICE_FEATURE} with the core's checks (spec
+ * {@code uapi.md} §1), migration protocol v2 (§2) and device DMA logging (§3), over a pluggable
+ * {@link VfioDeviceDriver}.
+ *
+ * <p>Two doors, one code path: {@link #feature(int, ByteBuffer, UserAccess)} takes the bytes of the
+ * ioctl as the fake kernel receives them; the typed methods ({@link #migrationFlags}, {@link
+ * #state}, {@link #setState}, {@link #migDataSize}, {@link #startDmaLogging}, {@link
+ * #stopDmaLogging}, {@link #reportDmaLogging}) take Java values. Both make the same checks in the
+ * same order and run the same code.
+ *
+ * <p>A driver without migration ops makes the migration features (1, 2, 9) fail with {@code
+ * ENOTTY}, a driver without a tracker the DMA-logging features (6, 7, 8), even with PROBE. Any
+ * other feature index (vfio-pci's own features, which jvfio does not model, and unknown indices)
+ * fails with {@code ENOTTY}, as vfio-pci's {@code device_feature} does for an index it does not
+ * know.
+ *
+ * <p>Every refusal leaves the device as it was, with one documented exception: a combined migration
+ * transition executes arc by arc and a driver failure part way leaves the device in the state the
+ * driver reports (§2.2), possibly ERROR, which only {@link #reset} leaves.
+ *
+ * <p>Thread-safety: the control plane is serialised by one lock (the driver's state mutex), shared
+ * with the device's {@link MigrationDataStream}s. {@link #dmaListener()} is lock-free.
+ */
+public final class VfioDevice {
+  /**
+   * {@code LOG_MAX_RANGES}: the most ranges one DMA_LOGGING_START takes on a 4 KiB-page kernel,
+   * {@code PAGE_SIZE / sizeof(struct vfio_device_feature_dma_logging_range)} = 256 (spec §3.3).
+   */
+  public static final int LOG_MAX_RANGES = 256;
+
+  /** {@code sizeof(struct vfio_device_feature_mig_state)} and friends: payload minimum sizes. */
+  private static final int MIG_STATE_SIZE = 8;
+
+  private static final int MIGRATION_SIZE = 8;
+  private static final int MIG_DATA_SIZE_SIZE = 8;
+  private static final int CONTROL_SIZE = 24;
+  private static final int RANGE_SIZE = 16;
+  private static final int REPORT_SIZE = 32;
+  private static final int MIN_REPORT_PAGE_SIZE = 4096;
+
+  private static final int KNOWN_FLAGS =
+      VFIO_DEVICE_FEATURE_MASK
+          | VFIO_DEVICE_FEATURE_GET
+          | VFIO_DEVICE_FEATURE_SET
+          | VFIO_DEVICE_FEATURE_PROBE;
+
+  final Object lock = new Object();
+  final VfioDeviceDriver driver;
+  private final Set<MigrationFlag> migrationFlags;
+  private final Optional<DmaTracker> tracker;
+  private MigrationState state = MigrationState.RUNNING;
+  private MigrationDataStream session;
+
+  private VfioDevice(VfioDeviceDriver driver) {
+    this.driver = driver;
+    this.migrationFlags = Sets.immutableEnumSet(driver.migrationFlags());
+    this.tracker = driver.dmaTracker();
+  }
+
+  /**
+   * Returns a device driven by {@code driver}, in RUNNING, not logging.
+   *
+   * @throws IllegalArgumentException if the driver's migration flags are non-empty but lack {@link
+   *     MigrationFlag#STOP_COPY} (the kernel refuses to register such a driver)
+   */
+  public static VfioDevice create(VfioDeviceDriver driver) {
+    Set<MigrationFlag> flags = driver.migrationFlags();
+    Preconditions.checkArgument(
+        flags.isEmpty() || flags.contains(MigrationFlag.STOP_COPY),
+        "migration flags %s lack STOP_COPY",
+        flags);
+    return new VfioDevice(driver);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // The byte door
+
+  /**
+   * {@code VFIO_DEVICE_FEATURE} without user memory: as {@link #feature(int, ByteBuffer,
+   * UserAccess)} with {@link UserAccess#NONE}, so DMA_LOGGING_START and REPORT fail with {@code
+   * EFAULT} on their user pointers.
+   */
+  public Optional<MigrationDataStream> feature(int flags, ByteBuffer payload) {
+    return feature(flags, payload, UserAccess.NONE);
+  }
+
+  /**
+   * {@code VFIO_DEVICE_FEATURE}: {@code flags} is {@code vfio_device_feature.flags} and {@code
+   * payload} the {@code data[]} after the 8-byte header, from its position to its limit ({@code
+   * argsz - 8} bytes, little-endian). GET results are written into the payload. The checks and
+   * their errnos are exactly the core's (spec §1.3):
+   *
+   * <ol>
+   *   <li>{@code EINVAL} for a flag bit other than the index, GET, SET and PROBE, and for GET with
+   *       SET without PROBE;
+   *   <li>{@code ENOTTY} for a feature the device lacks (no migration ops, no tracker, an index
+   *       jvfio does not model), even with PROBE;
+   *   <li>{@code EINVAL} for GET or SET where the feature does not support it (also with PROBE),
+   *       for neither without PROBE, and for a payload shorter than the feature's struct;
+   *   <li>PROBE then succeeds without reading the payload; otherwise the feature executes.
+   * </ol>
+   *
+   * <p>MIG_DEVICE_STATE SET writes back {@code {device_state = requested, data_fd = -1}} whether it
+   * succeeds or fails (spec §2.2); when it returns a stream, the caller puts its fd number in
+   * {@code data_fd}. DMA_LOGGING_START reads its ranges and REPORT reads and writes its bitmap
+   * through {@code user}; START writes the chosen page size back into the payload.
+   *
+   * @return the new data stream of a MIG_DEVICE_STATE SET whose last arc starts a data transfer;
+   *     empty otherwise
+   * @throws UapiException with the errno of the first failed check, as listed above and in the
+   *     typed methods' documentation; {@code EFAULT} for a bad user pointer
+   */
+  public Optional<MigrationDataStream> feature(int flags, ByteBuffer payload, UserAccess user) {
+    synchronized (lock) {
+      UapiException.check(
+          (flags & ~KNOWN_FLAGS) == 0,
+          Errno.EINVAL,
+          "unknown feature flags 0x" + Integer.toHexString(flags & ~KNOWN_FLAGS));
+      UapiException.check(
+          (flags & VFIO_DEVICE_FEATURE_PROBE) != 0
+              || (flags & VFIO_DEVICE_FEATURE_GET) == 0
+              || (flags & VFIO_DEVICE_FEATURE_SET) == 0,
+          Errno.EINVAL,
+          "GET and SET without PROBE");
+      ByteBuffer data = payload.slice().order(ByteOrder.LITTLE_ENDIAN);
+      int argsz = data.remaining();
+      int index = flags & VFIO_DEVICE_FEATURE_MASK;
+      switch (index) {
+        case VFIO_DEVICE_FEATURE_MIGRATION:
+          requireMigration();
+          if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, MIGRATION_SIZE)) {
+            data.putLong(0, MigrationFlag.toBits(migrationFlags));
+          }
+          return Optional.empty();
+        case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+          requireMigration();
+          if (!checkFeature(
+              flags, argsz, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET, MIG_STATE_SIZE)) {
+            return Optional.empty();
+          }
+          if ((flags & VFIO_DEVICE_FEATURE_GET) != 0) {
+            data.putInt(0, state.value()).putInt(4, -1);
+            return Optional.empty();
+          }
+          int requested = data.getInt(0);
+          try {
+            UapiException.check(
+                requested >= 0 && requested < MigrationState.values().length,
+                Errno.EINVAL,
+                "not a device state: " + Integer.toUnsignedString(requested));
+            return setStateLocked(MigrationState.of(requested));
+          } finally {
+            data.putInt(0, requested).putInt(4, -1);
+          }
+        case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
+          requireMigration();
+          if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, MIG_DATA_SIZE_SIZE)) {
+            data.putLong(0, driver.stopCopyLength());
+          }
+          return Optional.empty();
+        case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
+          DmaTracker startTracker = requireTracker();
+          if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE)) {
+            long rangesAddress = data.getLong(16);
+            DmaLoggingControl effective =
+                startLocked(
+                    startTracker,
+                    data.getLong(0),
+                    Integer.toUnsignedLong(data.getInt(8)),
+                    i -> readRange(user, rangesAddress, i));
+            data.putLong(0, effective.pageSize());
+          }
+          return Optional.empty();
+        case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
+          DmaTracker stopTracker = requireTracker();
+          if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0)) {
+            stopTracker.stop();
+          }
+          return Optional.empty();
+        case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
+          DmaTracker reportTracker = requireTracker();
+          if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, REPORT_SIZE)) {
+            reportLocked(
+                reportTracker,
+                new DmaLoggingReport(data.getLong(0), data.getLong(8), data.getLong(16)),
+                data.getLong(24),
+                user);
+          }
+          return Optional.empty();
+        default:
+          throw new UapiException(Errno.ENOTTY, "feature " + index + " not supported by device");
+      }
+    }
+  }
+
+  /**
+   * {@code vfio_check_feature()}: returns true to execute, false for a successful PROBE.
+   *
+   * @throws UapiException {@code EINVAL} as spec §1.3's decision table
+   */
+  private static boolean checkFeature(int flags, int argsz, int supportedOps, int minsz) {
+    int ops = flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET);
+    UapiException.check((ops & ~supportedOps) == 0, Errno.EINVAL, "operation not supported");
+    if ((flags & VFIO_DEVICE_FEATURE_PROBE) != 0) {
+      return false;
+    }
+    UapiException.check(ops != 0, Errno.EINVAL, "neither GET nor SET");
+    UapiException.check(argsz >= minsz, Errno.EINVAL, "argsz too small for the feature");
+    return true;
+  }
+
+  private static DmaLoggingRange readRange(UserAccess user, long rangesAddress, int i) {
+    ByteBuffer b =
+        user.read(rangesAddress + (long) i * RANGE_SIZE, RANGE_SIZE)
+            .slice()
+            .order(ByteOrder.LITTLE_ENDIAN);
+    return new DmaLoggingRange(b.getLong(0), b.getLong(8));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Migration
+
+  /**
+   * Returns whether the device has migration ops (its driver's flags are non-empty); without them
+   * the migration features fail with {@code ENOTTY}.
+   */
+  public boolean supportsMigration() {
+    return !migrationFlags.isEmpty();
+  }
+
+  /**
+   * Returns the device's migration flags: {@code VFIO_DEVICE_FEATURE_MIGRATION} GET (spec §2.1).
+   *
+   * @throws UapiException {@code ENOTTY} if the device has no migration support
+   */
+  public Set<MigrationFlag> migrationFlags() {
+    requireMigration();
+    return migrationFlags;
+  }
+
+  /**
+   * Returns the device's migration state: {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} GET.
+   *
+   * @throws UapiException {@code ENOTTY} if the device has no migration support
+   */
+  public MigrationState state() {
+    synchronized (lock) {
+      requireMigration();
+      return state;
+    }
+  }
+
+  /** Returns the state with the lock held (for the data streams). */
+  MigrationState stateLocked() {
+    return state;
+  }
+
+  /**
+   * Moves the device to {@code target}: {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET (spec
+   * §2.2). Walks {@link MigrationFsm} arc by arc, calling the driver for each and updating the
+   * state after each successful arc. An arc that leaves a session's states ends its stream; the
+   * last arc, if it starts a data transfer, returns the new stream. A request for the current state
+   * does nothing and succeeds (even ERROR→ERROR: the driver's loop never runs).
+   *
+   * @return the new data stream, if the last arc starts a data transfer
+   * @throws UapiException {@code ENOTTY} without migration support; {@code EINVAL} if the FSM
+   *     refuses (ERROR as target or current state, a state the flags do not support,
+   *     STOP_COPY→PRE_COPY[_P2P]), and then nothing has changed; or the driver's errno from a
+   *     failed arc, after which the device is where {@link VfioDeviceDriver#stateAfterFailedArc}
+   *     says (the state before that arc, or ERROR, which ends the open session)
+   */
+  public Optional<MigrationDataStream> setState(MigrationState target) {
+    synchronized (lock) {
+      requireMigration();
+      return setStateLocked(target);
+    }
+  }
+
+  private Optional<MigrationDataStream> setStateLocked(MigrationState target) {
+    MigrationDataStream started = null;
+    while (state != target) {
+      MigrationArc arc =
+          new MigrationArc(state, MigrationFsm.nextState(migrationFlags, state, target));
+      try {
+        driver.executeArc(arc);
+      } catch (UapiException e) {
+        MigrationState after = driver.stateAfterFailedArc(arc, e);
+        if (after == MigrationState.ERROR) {
+          endSession();
+        }
+        state = after;
+        throw e;
+      }
+      if (arc.endsDataTransfer()) {
+        endSession();
+      }
+      state = arc.to();
+      if (arc.startsDataTransfer()) {
+        started = new MigrationDataStream(this, arc.to() != MigrationState.RESUMING);
+        session = started;
+      }
+    }
+    return Optional.ofNullable(started);
+  }
+
+  private void endSession() {
+    if (session != null) {
+      session.end();
+      session = null;
+    }
+  }
+
+  /**
+   * Returns the estimated bytes still needed to complete STOP_COPY: {@code
+   * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} GET (spec §2.7); valid in every state.
+   *
+   * @throws UapiException {@code ENOTTY} if the device has no migration support
+   */
+  public MigDataSize migDataSize() {
+    synchronized (lock) {
+      requireMigration();
+      return new MigDataSize(driver.stopCopyLength());
+    }
+  }
+
+  /**
+   * Resets the device: {@code VFIO_DEVICE_RESET}. The migration state becomes RUNNING (the only way
+   * out of ERROR) and the open data stream, if any, ends (mlx5 and pds disable their migration
+   * files). DMA logging is not affected: mlx5 and pds keep their trackers across a user-requested
+   * reset.
+   */
+  public void reset() {
+    synchronized (lock) {
+      endSession();
+      driver.reset();
+      state = MigrationState.RUNNING;
+    }
+  }
+
+  private void requireMigration() {
+    UapiException.check(!migrationFlags.isEmpty(), Errno.ENOTTY, "device has no migration ops");
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // DMA logging
+
+  /** Returns the device's DMA-logging tracker, or empty if the device cannot log its DMA. */
+  public Optional<DmaTracker> dmaTracker() {
+    return tracker;
+  }
+
+  /**
+   * Returns what the DMA engine tells of every write this device makes: the tracker, which records
+   * the write only while logging and inside its ranges, or {@link DmaWriteListener#NONE}. Lock-free
+   * and thread-safe.
+   */
+  public DmaWriteListener dmaListener() {
+    return tracker.isPresent() ? tracker.get() : DmaWriteListener.NONE;
+  }
+
+  /**
+   * Starts device DMA logging: {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START} (spec §3.3). The core
+   * checks, in order: at least one range ({@code EINVAL}); at most {@link #LOG_MAX_RANGES} ({@code
+   * E2BIG}); a power-of-two page size ({@code EINVAL}; the kernel does not check, spec §3.3 asks
+   * the model to); then for each range in the given order: iova and length aligned to the page size
+   * ({@code EINVAL}), a non-zero length ({@code EINVAL}; trap 19), {@code iova + length} within 64
+   * bits ({@code EOVERFLOW}), no overlap with an earlier range ({@code EINVAL}; adjacent is fine).
+   * Then the tracker picks its page size nearest the hint and the ranges it really tracks; a second
+   * start while logging fails there with {@code EINVAL}.
+   *
+   * @return the chosen page size (what the uAPI writes back) and the effective ranges
+   * @throws UapiException {@code ENOTTY} without a tracker, the errnos above, or the tracker's
+   *     ({@code EOPNOTSUPP}, {@code ENOMEM}); nothing changes
+   */
+  public DmaLoggingControl startDmaLogging(DmaLoggingControl control) {
+    synchronized (lock) {
+      DmaTracker t = requireTracker();
+      return startLocked(t, control.pageSize(), control.ranges().size(), control.ranges()::get);
+    }
+  }
+
+  private static DmaLoggingControl startLocked(
+      DmaTracker t, long pageSize, long numRanges, IntFunction<DmaLoggingRange> ranges) {
+    UapiException.check(numRanges != 0, Errno.EINVAL, "num_ranges is 0");
+    UapiException.check(
+        numRanges <= LOG_MAX_RANGES, Errno.E2BIG, "num_ranges " + numRanges + " > 256");
+    UapiException.check(
+        pageSize != 0 && (pageSize & (pageSize - 1)) == 0,
+        Errno.EINVAL,
+        "page_size 0x" + Long.toHexString(pageSize) + " is not a power of two");
+    TreeMap<Long, Long> tree = new TreeMap<>(Long::compareUnsigned);
+    for (int i = 0; i < numRanges; i++) {
+      DmaLoggingRange r = ranges.apply(i);
+      UapiException.check(
+          ((r.iova() | r.length()) & (pageSize - 1)) == 0,
+          Errno.EINVAL,
+          "range " + r + " not aligned to page_size");
+      UapiException.check(r.length() != 0, Errno.EINVAL, "range " + i + " has length 0");
+      UapiException.check(
+          Long.compareUnsigned(r.iova() + r.length(), r.iova()) > 0,
+          Errno.EOVERFLOW,
+          "range " + r + " overflows");
+      Map.Entry<Long, Long> below = tree.floorEntry(r.iova());
+      Map.Entry<Long, Long> above = tree.ceilingEntry(r.iova());
+      UapiException.check(
+          (below == null || Long.compareUnsigned(below.getValue(), r.iova()) < 0)
+              && (above == null || Long.compareUnsigned(above.getKey(), r.last()) > 0),
+          Errno.EINVAL,
+          "range " + r + " overlaps another");
+      tree.put(r.iova(), r.last());
+    }
+    ImmutableList.Builder<DmaLoggingRange> sorted = ImmutableList.builder();
+    tree.forEach((iova, last) -> sorted.add(new DmaLoggingRange(iova, last - iova + 1)));
+    return t.start(new DmaLoggingControl(pageSize, sorted.build()));
+  }
+
+  /**
+   * Stops device DMA logging: {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP} (spec §3.4); succeeds
+   * also when not logging.
+   *
+   * @throws UapiException {@code ENOTTY} if the device has no tracker
+   */
+  public void stopDmaLogging() {
+    synchronized (lock) {
+      requireTracker().stop();
+    }
+  }
+
+  /**
+   * Reads and clears the device's DMA log for {@code report}'s range into {@code bitmap}: {@code
+   * VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT} (spec §3.5). Bits are only ever set in {@code bitmap},
+   * never cleared (OR semantics; spec §7 trap 2); a tracker granule larger than the report page
+   * sets every bit it covers, a smaller one the bit that contains it. The core checks, in order: a
+   * page size that is a power of two of at least 4 KiB ({@code EINVAL}); {@code iova + length}
+   * within 64 bits ({@code EOVERFLOW}); a non-zero length ({@code EINVAL}; trap 19). Then the
+   * tracker: {@code EINVAL} if not logging (or, pds-like, outside its region), {@code EIO} if it
+   * has failed, in which case the log must be treated as corrupted.
+   *
+   * @param bitmap the output; its iova, length and page size must be the report's
+   * @throws IllegalArgumentException if {@code bitmap} does not match {@code report}
+   * @throws UapiException {@code ENOTTY} if the device has no tracker, or the errnos above
+   */
+  public void reportDmaLogging(DmaLoggingReport report, IovaBitmap bitmap) {
+    synchronized (lock) {
+      DmaTracker t = requireTracker();
+      checkReport(report);
+      Preconditions.checkArgument(
+          bitmap.iova() == report.iova()
+              && bitmap.length() == report.length()
+              && bitmap.pageSize() == report.pageSize(),
+          "bitmap %s does not match report %s",
+          bitmap,
+          report);
+      t.readAndClear(report.iova(), report.length(), bitmap);
+    }
+  }
+
+  private static void checkReport(DmaLoggingReport report) {
+    long pageSize = report.pageSize();
+    UapiException.check(
+        Long.compareUnsigned(pageSize, MIN_REPORT_PAGE_SIZE) >= 0 && Long.bitCount(pageSize) == 1,
+        Errno.EINVAL,
+        "report page_size 0x" + Long.toHexString(pageSize) + " not a power of two >= 4 KiB");
+    UapiException.check(
+        Long.compareUnsigned(report.iova() + report.length(), report.iova()) >= 0,
+        Errno.EOVERFLOW,
+        "report iova + length overflows");
+    UapiException.check(report.length() != 0, Errno.EINVAL, "report length 0");
+  }
+
+  /**
+   * REPORT at the byte level: the user bitmap is {@code ceil(ceil(length / page_size) / 8)} bytes
+   * (what the kernel touches, spec §6.4), read before the log is cleared (so {@code EFAULT} changes
+   * nothing; the kernel pins lazily and would silently drop the bits instead) and written back
+   * after.
+   */
+  private static void reportLocked(
+      DmaTracker t, DmaLoggingReport report, long bitmapAddress, UserAccess user) {
+    checkReport(report);
+    int shift = Long.numberOfTrailingZeros(report.pageSize());
+    long bits = ((report.length() - 1) >>> shift) + 1;
+    long bytes = (bits + 7) >>> 3;
+    UapiException.check(bytes <= Integer.MAX_VALUE - 16, Errno.ENOMEM, "bitmap too large");
+    long[] words = new long[(int) ((bits + 63) >>> 6)];
+    ByteBuffer in = user.read(bitmapAddress, (int) bytes).slice().order(ByteOrder.LITTLE_ENDIAN);
+    int full = (int) (bytes >>> 3);
+    in.asLongBuffer().get(words, 0, full);
+    for (int i = full * 8; i < bytes; i++) {
+      words[full] |= (in.get(i) & 0xffL) << ((i & 7) * 8);
+    }
+    t.readAndClear(
+        report.iova(),
+        report.length(),
+        IovaBitmap.wrap(report.iova(), report.length(), report.pageSize(), words));
+    ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+    out.asLongBuffer().put(words, 0, full);
+    for (int i = full * 8; i < bytes; i++) {
+      out.put(i, (byte) (words[full] >>> ((i & 7) * 8)));
+    }
+    user.write(bitmapAddress, out);
+  }
+
+  private DmaTracker requireTracker() {
+    UapiException.check(tracker.isPresent(), Errno.ENOTTY, "device has no DMA logging ops");
+    return tracker.get();
+  }
+
+  @Override
+  public String toString() {
+    synchronized (lock) {
+      return "VfioDevice[flags="
+          + (migrationFlags.isEmpty() ? "none" : EnumSet.copyOf(migrationFlags))
+          + ", state="
+          + state
+          + ", tracker="
+          + tracker.map(Object::toString).orElse("none")
+          + "]";
+    }
+  }
+}

@@ -1,0 +1,144 @@
+package org.jvfio.core.vfio;
+
+import java.nio.ByteBuffer;
+import java.util.Optional;
+import java.util.Set;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+
+/**
+ * The variant driver behind a {@link VfioDevice}: its {@code vfio_migration_ops} (the migration
+ * arcs, the data stream, the STOP_COPY size) and optionally its {@code vfio_log_ops} (a {@link
+ * DmaTracker}); spec {@code uapi.md} §2, §3.6.
+ *
+ * <p>A driver with an empty {@link #migrationFlags()} has no migration ops: the device answers the
+ * migration features with {@code ENOTTY}, as the kernel does when {@code device->mig_ops} is NULL,
+ * and never calls the other migration methods. Otherwise the flags must contain {@link
+ * MigrationFlag#STOP_COPY}, which the kernel requires of every migration driver.
+ *
+ * <p>The device owns the FSM: it walks {@link MigrationFsm} and calls {@link #executeArc} once per
+ * arc, in order, under its lock; a driver only implements single arcs (spec §2.4). The device also
+ * owns the data stream objects: it calls {@link #save}, {@link #precopyInfo} and {@link #resume}
+ * only while the session that the driver's last starting arc began is open and in the right state.
+ * All methods are called with the device's lock held, so implementations need no locking of their
+ * own.
+ */
+public interface VfioDeviceDriver {
+  /**
+   * Returns the device's {@code migration_flags}: empty for a device without migration support,
+   * otherwise a set containing {@link MigrationFlag#STOP_COPY}. Must not change over the driver's
+   * life.
+   */
+  Set<MigrationFlag> migrationFlags();
+
+  /**
+   * Executes one FSM arc (spec §2.4). An arc that starts a data transfer ({@link
+   * MigrationArc#startsDataTransfer()}) begins a new session; one that ends it ({@link
+   * MigrationArc#endsDataTransfer()}) ends the session, and RESUMING→STOP must validate and load
+   * what was written.
+   *
+   * @throws UapiException with the driver's errno if the arc fails; the device then asks {@link
+   *     #stateAfterFailedArc} where the device is
+   */
+  void executeArc(MigrationArc arc);
+
+  /**
+   * Returns the state the device is in after {@code arc} failed with {@code failure}: {@code
+   * arc.from()} (the arc did nothing, the default) or {@link MigrationState#ERROR}, which the uAPI
+   * allows any failed transition to enter and only a reset leaves (spec §2.4).
+   */
+  default MigrationState stateAfterFailedArc(MigrationArc arc, UapiException failure) {
+    return arc.from();
+  }
+
+  /**
+   * Copies the next bytes of the saving stream into {@code dst} (up to {@code dst.remaining()}),
+   * advancing its position, and returns how many were copied; 0 when no data is available now: the
+   * temporary end of stream in a PRE_COPY state, the end of stream in STOP_COPY.
+   *
+   * @throws UapiException with the driver's errno if the device fails to produce data
+   */
+  int save(ByteBuffer dst);
+
+  /**
+   * Returns the pre-copy progress of the saving session; called only in PRE_COPY and PRE_COPY_P2P.
+   * A driver that claims {@link MigrationFlag#PRE_COPY} must support it (spec §2.6).
+   */
+  PrecopyInfo precopyInfo();
+
+  /**
+   * Consumes all remaining bytes of {@code src} into the resuming session; the user need not
+   * preserve the segmentation of the saved stream. Validation may wait for RESUMING→STOP.
+   *
+   * @throws UapiException with the driver's errno if the data cannot be accepted
+   */
+  void resume(ByteBuffer src);
+
+  /**
+   * Returns the estimated number of bytes still needed to complete STOP_COPY ({@code
+   * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE}); may be called in any state.
+   */
+  long stopCopyLength();
+
+  /**
+   * Resets the device ({@code VFIO_DEVICE_RESET}): the driver drops any data transfer session; the
+   * device state becomes RUNNING.
+   */
+  void reset();
+
+  /**
+   * Returns the device's DMA-logging tracker ({@code vfio_log_ops}), or empty if the device cannot
+   * log its DMA; must return the same tracker every time.
+   */
+  Optional<DmaTracker> dmaTracker();
+
+  /**
+   * Returns a driver without migration support whose device logs its DMA with {@code tracker}, or
+   * without DMA logging if {@code tracker} is empty.
+   */
+  static VfioDeviceDriver withoutMigration(Optional<DmaTracker> tracker) {
+    return new VfioDeviceDriver() {
+      @Override
+      public Set<MigrationFlag> migrationFlags() {
+        return Set.of();
+      }
+
+      @Override
+      public void executeArc(MigrationArc arc) {
+        throw unsupported();
+      }
+
+      @Override
+      public int save(ByteBuffer dst) {
+        throw unsupported();
+      }
+
+      @Override
+      public PrecopyInfo precopyInfo() {
+        throw unsupported();
+      }
+
+      @Override
+      public void resume(ByteBuffer src) {
+        throw unsupported();
+      }
+
+      @Override
+      public long stopCopyLength() {
+        throw unsupported();
+      }
+
+      @Override
+      public void reset() {}
+
+      @Override
+      public Optional<DmaTracker> dmaTracker() {
+        return tracker;
+      }
+
+      private UapiException unsupported() {
+        return new UapiException(Errno.ENOTTY, "device has no migration ops");
+      }
+    };
+  }
+}
