@@ -10,9 +10,10 @@ import java.util.Arrays;
  * of its child table (design.md, "Page-table memory").
  *
  * <p>Frames live in chunks of {@value #FRAMES_PER_CHUNK} frames ({@code long[]} of 256 Ki entries),
- * allocated on demand; freed frames are zeroed and reused first. Physical addresses start at {@link
- * #BASE}, above any guest physical address jvfio hands out, and stay below 2^48 so that every
- * vendor format can encode them.
+ * allocated on demand; freed frames are zeroed and reused first. Tables larger than a frame take a
+ * naturally aligned run of contiguous frames ({@link #allocateFrames}). Physical addresses start at
+ * {@link #BASE}, above any guest physical address jvfio hands out, and stay below 2^48 so that
+ * every vendor format can encode them.
  *
  * <p><b>Memory ordering.</b> {@link #get} and {@link #set} are plain accesses for the control
  * plane, which is serialised per domain. {@link #getVolatile}, {@link #setVolatile}, {@link
@@ -41,6 +42,8 @@ public final class PageTableMemory {
   private volatile long nextFrame; // frames ever handed out (high-water mark)
   private long[] freeList = new long[64];
   private int freeCount;
+  private final long[][] freeRuns = new long[10][]; // by log2(run size), runs of 2..512 frames
+  private final int[] freeRunCount = new int[10];
   private long framesInUse;
 
   /** Creates an empty memory. */
@@ -52,14 +55,91 @@ public final class PageTableMemory {
    * @throws IllegalStateException if the simulated table memory (32 GiB) is exhausted
    */
   public synchronized long allocateFrame() {
-    framesInUse++;
     if (freeCount > 0) {
+      framesInUse++;
       return freeList[--freeCount];
     }
     long frame = nextFrame;
+    ensureChunk(frame);
+    nextFrame = frame + 1;
+    framesInUse++;
+    return BASE + frame * FRAME_SIZE;
+  }
+
+  /**
+   * Allocates {@code count} physically contiguous zeroed frames, aligned to {@code count * 4 KiB},
+   * and returns the physical address of the first: a table larger than 4 KiB (an Arm LPAE table at
+   * the 16 KiB or 64 KiB granule, a concatenated stage-2 top level) lives in one such run.
+   *
+   * <p>A run never crosses a chunk: {@code count} is at most {@value #FRAMES_PER_CHUNK}, a power of
+   * two, and runs are naturally aligned. Runs freed with {@link #freeFrames} are reused for runs of
+   * the same size only; frames skipped to align a new run join the single-frame free list.
+   *
+   * @throws IllegalArgumentException unless {@code count} is a power of two from 1 to {@value
+   *     #FRAMES_PER_CHUNK}
+   * @throws IllegalStateException if the simulated table memory (32 GiB) is exhausted
+   */
+  public synchronized long allocateFrames(int count) {
+    int order = runOrder(count);
+    if (order == 0) {
+      return allocateFrame();
+    }
+    if (freeRunCount[order] > 0) {
+      framesInUse += count;
+      return freeRuns[order][--freeRunCount[order]];
+    }
+    long first = (nextFrame + count - 1) & -(long) count;
+    ensureChunk(first);
+    for (long f = nextFrame; f < first; f++) {
+      pushFree(BASE + f * FRAME_SIZE); // never handed out, hence already zero
+    }
+    nextFrame = first + count;
+    framesInUse += count;
+    return BASE + first * FRAME_SIZE;
+  }
+
+  /**
+   * Returns a run of {@code count} frames from {@link #allocateFrames} to the allocator after
+   * zeroing it. The caller guarantees that no table entry and no cached translation refers to it
+   * any more.
+   *
+   * @throws IllegalArgumentException if {@code count} is not a valid run size or {@code pa} is not
+   *     the address of such a run in this memory
+   */
+  public synchronized void freeFrames(long pa, int count) {
+    int order = runOrder(count);
+    if (order == 0) {
+      freeFrame(pa);
+      return;
+    }
+    long off = pa - BASE;
+    if (off < 0 || (off & ((long) count * FRAME_SIZE - 1)) != 0 || !contains(pa)) {
+      throw new IllegalArgumentException(
+          "not a run of " + count + " frames: 0x" + Long.toHexString(pa));
+    }
+    long[] chunk = chunk(pa);
+    int i = index(pa);
+    Arrays.fill(chunk, i, i + count * ENTRIES_PER_FRAME, 0L);
+    if (freeRuns[order] == null) {
+      freeRuns[order] = new long[8];
+    } else if (freeRunCount[order] == freeRuns[order].length) {
+      freeRuns[order] = Arrays.copyOf(freeRuns[order], freeRunCount[order] * 2);
+    }
+    freeRuns[order][freeRunCount[order]++] = pa;
+    framesInUse -= count;
+  }
+
+  private static int runOrder(int count) {
+    if (count < 1 || count > FRAMES_PER_CHUNK || Integer.bitCount(count) != 1) {
+      throw new IllegalArgumentException("run size must be a power of two <= 512: " + count);
+    }
+    return Integer.numberOfTrailingZeros(count);
+  }
+
+  /** Makes sure the chunk holding {@code frame} exists (caller holds the lock). */
+  private void ensureChunk(long frame) {
     int chunk = (int) (frame / FRAMES_PER_CHUNK);
     if (chunk >= MAX_CHUNKS) {
-      framesInUse--;
       throw new IllegalStateException("page-table memory exhausted");
     }
     long[][] cs = chunks;
@@ -70,8 +150,13 @@ public final class PageTableMemory {
       cs[chunk] = new long[FRAMES_PER_CHUNK * ENTRIES_PER_FRAME];
     }
     chunks = cs; // volatile publish after the chunk exists
-    nextFrame = frame + 1;
-    return BASE + frame * FRAME_SIZE;
+  }
+
+  private void pushFree(long pa) {
+    if (freeCount == freeList.length) {
+      freeList = Arrays.copyOf(freeList, freeList.length * 2);
+    }
+    freeList[freeCount++] = pa;
   }
 
   /**
@@ -85,10 +170,7 @@ public final class PageTableMemory {
     long[] chunk = chunk(pa);
     int i = index(pa);
     Arrays.fill(chunk, i, i + ENTRIES_PER_FRAME, 0L);
-    if (freeCount == freeList.length) {
-      freeList = Arrays.copyOf(freeList, freeList.length * 2);
-    }
-    freeList[freeCount++] = pa;
+    pushFree(pa);
     framesInUse--;
   }
 

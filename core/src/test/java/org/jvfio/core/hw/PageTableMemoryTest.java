@@ -45,4 +45,52 @@ class PageTableMemoryTest {
     assertEquals(4L * 512 * 4096, m.bytesHeld()); // four full chunks, no slack
     assertThrows(IllegalArgumentException.class, () -> m.freeFrame(PageTableMemory.BASE + 8));
   }
+
+  @Test
+  void allocateFrames_isContiguousNaturallyAlignedZeroedAndInOneChunk() {
+    PageTableMemory m = new PageTableMemory();
+    long single = m.allocateFrame(); // frame 0: the run must skip to frame 16
+    long run = m.allocateFrames(16);
+    assertEquals(PageTableMemory.BASE + 16 * 4096L, run);
+    assertEquals(0, (run - PageTableMemory.BASE) % (16 * 4096L));
+    assertEquals(17, m.framesInUse());
+    for (int i = 0; i < 16 * 512; i++) {
+      assertEquals(0, m.get(run + 8L * i), "entry " + i);
+      m.set(run + 8L * i, i + 1); // one table of 8192 entries spanning 16 frames
+    }
+    assertEquals(8192, m.get(run + 8L * 8191));
+    // The frames skipped for alignment (1..15) serve single-frame allocations.
+    long skipped = m.allocateFrame();
+    assertTrue(skipped > single && skipped < run, Long.toHexString(skipped));
+    m.freeFrames(run, 16);
+    assertEquals(2, m.framesInUse());
+    long again = m.allocateFrames(16);
+    assertEquals(run, again);
+    assertEquals(0, m.get(again + 8L * 8191));
+  }
+
+  @Test
+  void allocateFrames_manyRunsNeverStraddleAChunk() {
+    PageTableMemory m = new PageTableMemory();
+    m.allocateFrame();
+    for (int i = 0; i < 100; i++) {
+      int count = 1 << (i % 10);
+      long pa = m.allocateFrames(count);
+      long first = (pa - PageTableMemory.BASE) / 4096;
+      assertEquals(0, first % count, "run " + i + " misaligned");
+      assertEquals(first / 512, (first + count - 1) / 512, "run " + i + " crosses a chunk");
+      m.set(pa + 8L * (count * 512 - 1), 1); // last entry of the run is addressable
+    }
+  }
+
+  @Test
+  void allocateFrames_rejectsBadCountsAndFreeFramesBadRuns() {
+    PageTableMemory m = new PageTableMemory();
+    assertThrows(IllegalArgumentException.class, () -> m.allocateFrames(3));
+    assertThrows(IllegalArgumentException.class, () -> m.allocateFrames(0));
+    assertThrows(IllegalArgumentException.class, () -> m.allocateFrames(1024));
+    long run = m.allocateFrames(4);
+    assertThrows(IllegalArgumentException.class, () -> m.freeFrames(run + 4096, 4));
+    assertEquals(4, m.framesInUse());
+  }
 }
