@@ -91,6 +91,9 @@ final class SmmuV3Domain implements IommuDomain {
   private final long pgd;
   private final Optional<ContextDescriptor> cd;
 
+  /** Test seam: runs inside the BBML1/2 split and collapse race windows, before publishing. */
+  Runnable raceWindow = () -> {};
+
   SmmuV3Domain(SmmuV3Driver driver, DomainConfig config, int asid) {
     this.driver = driver;
     this.config = config;
@@ -509,6 +512,7 @@ final class SmmuV3Domain implements IommuDomain {
     do {
       v = mem.getVolatile(slot);
       fillChildren(child, cl, v);
+      raceWindow.run();
     } while (!mem.compareAndSet(slot, v, table));
     iotlb.invalidateRange(base, bs);
   }
@@ -599,6 +603,7 @@ final class SmmuV3Domain implements IommuDomain {
       }
       mem.setVolatile(slot, block);
     } else {
+      raceWindow.run();
       mem.setVolatile(slot, block);
       iotlb.invalidateRange(base, bs);
       if (retireChildren(child, cl) && tracked) {
@@ -658,31 +663,48 @@ final class SmmuV3Domain implements IommuDomain {
     if ((iova >>> geo.ias) != 0) {
       return Optional.empty();
     }
+    long[] path = new long[2 * LpaeGeometry.MAX_LEVELS]; // (slot, descriptor) per table level
     long table = pgd;
-    for (int level = geo.startLevel; level < LpaeGeometry.MAX_LEVELS; level++) {
+    for (int level = geo.startLevel, n = 0; level < LpaeGeometry.MAX_LEVELS; level++) {
       long slot = table + 8L * geo.index(iova, level);
       long pte = mem.getVolatile(slot);
       if (isTable(pte, level)) {
+        path[n++] = slot;
+        path[n++] = pte;
         table = LpaeDescriptor.outputAddress(pte, granule);
         continue;
       }
+      // A table replaced, retired or freed (its frame maybe reused) while this walk was inside
+      // it must not decide the outcome: the hardware's walk would have completed before the
+      // invalidation that precedes such a change. Re-check the path and walk again if it moved.
       if (!isLeaf(pte, level) || !geo.leafAllowed(level)) {
-        return Optional.empty(); // translation fault
+        return pathChanged(path, n) ? translate(iova) : Optional.empty(); // translation fault
       }
-      while ((pte & AF) == 0) {
+      if ((pte & AF) == 0) {
         if (!hd) {
-          return Optional.empty(); // access flag fault: no HA
+          return pathChanged(path, n) ? translate(iova) : Optional.empty(); // access flag fault
         }
-        if (mem.compareAndSet(slot, pte, pte | AF)) {
-          pte |= AF;
-        } else {
+        if (!mem.compareAndSet(slot, pte, pte | AF)) {
           return translate(iova); // the entry changed under the walk: walk again
         }
+        pte |= AF;
+      }
+      if (pathChanged(path, n)) {
+        return translate(iova);
       }
       long size = geo.blockSize(level);
       return Optional.of(leafTranslation(iova & -size, size, slot, pte));
     }
     return Optional.empty();
+  }
+
+  private boolean pathChanged(long[] path, int n) {
+    for (int i = 0; i < n; i += 2) {
+      if (mem.getVolatile(path[i]) != path[i + 1]) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Translation leafTranslation(long base, long size, long slot, long pte) {

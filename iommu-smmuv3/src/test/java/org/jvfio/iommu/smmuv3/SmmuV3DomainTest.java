@@ -395,6 +395,36 @@ class SmmuV3DomainTest {
   }
 
   @Test
+  void split_hardwareUpdateInsideTheRaceWindow_failsTheCasAndIsReplicated() {
+    SmmuV3Domain d = (SmmuV3Domain) dirtyDomain(Granule.G4K);
+    d.map(0, PA, 2 * MB, RW);
+    TestDma.harvest(d, 0, 2 * MB, 4096, 0);
+    int[] runs = {0};
+    d.raceWindow =
+        () -> {
+          if (runs[0]++ == 0) {
+            assertTrue(d.setDirtyByHardware(d.translate(0x3000).orElseThrow()));
+          }
+        };
+    d.split(0, 2 * MB, 4096);
+    assertEquals(2, runs[0], "the first publish lost its CAS and was rebuilt");
+    assertEquals(512, TestDma.harvest(d, 0, 2 * MB, 4096, 0).cardinality());
+  }
+
+  @Test
+  void collapse_childDirtiedInsideTheRaceWindow_endsUpInTheBlock_T17() {
+    SmmuV3Domain d = (SmmuV3Domain) dirtyDomain(Granule.G4K);
+    d.map(0, PA, 2 * MB, RW);
+    d.split(0, 2 * MB, 4096);
+    TestDma.harvest(d, 0, 2 * MB, 4096, 0);
+    Translation child = d.translate(0x9000).orElseThrow();
+    d.raceWindow = () -> assertTrue(d.setDirtyByHardware(child));
+    d.collapse(0, 2 * MB);
+    assertTrue(LpaeDescriptor.isWritableDirty(leaf(d, 0)), "the write after the first scan");
+    assertEquals(512, TestDma.harvest(d, 0, 2 * MB, 4096, 0).cardinality());
+  }
+
+  @Test
   void split_rejectsASizeTheGranuleCannotMap() {
     IommuDomain d = dirtyDomain(Granule.G16K);
     assertThrows(IllegalArgumentException.class, () -> d.split(0, 32 * MB, 4096));
