@@ -644,11 +644,6 @@ final class SmmuV3Domain implements IommuDomain {
     return Arrays.copyOf(words, n);
   }
 
-  /** Returns the level of the first word {@link #walk} returns. */
-  int startLevel() {
-    return geo.startLevel;
-  }
-
   @Override
   public String describeEntry(long entry, int level) {
     return stage2

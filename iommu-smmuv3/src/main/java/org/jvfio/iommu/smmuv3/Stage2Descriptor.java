@@ -1,5 +1,7 @@
 package org.jvfio.iommu.smmuv3;
 
+import org.jvfio.core.spi.IommuDomain;
+
 /**
  * Stage-2 LPAE descriptor bits and the architectural stage-2 dirty state (vendor-pagetables §4.2,
  * §4.4, trap T7). <b>Architecture-only:</b> the Linux SMMUv3 driver refuses dirty tracking on
@@ -45,14 +47,14 @@ public final class Stage2Descriptor {
    * {@code IOMMU_READ}/{@code IOMMU_WRITE}, MemAttr write-back, inner-shareable, AF, the type for
    * {@code level}, and the address field. Never DBM.
    *
-   * @param prot {@code IommuDomain.IOMMU_READ} and/or {@code IOMMU_WRITE}
+   * @param prot {@link IommuDomain#IOMMU_READ} and/or {@link IommuDomain#IOMMU_WRITE}
    */
   public static long leaf(long pa, int level, int prot) {
     long d = MEMATTR_OIWB | LpaeDescriptor.SH_IS | LpaeDescriptor.AF;
-    if ((prot & 1) != 0) {
+    if ((prot & IommuDomain.IOMMU_READ) != 0) {
       d |= HAP_READ;
     }
-    if ((prot & 2) != 0) {
+    if ((prot & IommuDomain.IOMMU_WRITE) != 0) {
       d |= HAP_WRITE;
     }
     d |= level == 3 ? LpaeDescriptor.TYPE_PAGE : LpaeDescriptor.TYPE_BLOCK;
