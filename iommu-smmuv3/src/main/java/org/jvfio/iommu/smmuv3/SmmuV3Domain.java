@@ -91,6 +91,8 @@ final class SmmuV3Domain implements IommuDomain {
   private final long pgd;
   private final Optional<ContextDescriptor> cd;
 
+  private boolean unmapPending; // leaves removed since the last iotlbSync (control plane only)
+
   /** Test seam: runs inside the BBML1/2 split and collapse race windows, before publishing. */
   Runnable raceWindow = () -> {};
 
@@ -292,6 +294,34 @@ final class SmmuV3Domain implements IommuDomain {
    */
   @Override
   public long unmap(long iova, long size) {
+    return unmapRange(iova, size, null);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>SMMUv3: as {@link #unmap}, each removed leaf taken out by an atomic exchange and recorded at
+   * its full size if it was writable-dirty; a removed table is unlinked, invalidated, and then
+   * every leaf below it exchanged the same way, so a hardware update that lands through a stale
+   * translation before the invalidation is still recorded, and one after it fails its CAS. Holes
+   * end the unmap as in {@link #unmap}; they never raise {@code EINVAL} here.
+   */
+  @Override
+  public long unmapReadingDirty(long iova, long size, IommuDirtyBitmap dirty) {
+    UapiException.check(hasDirtyOps(), Errno.EOPNOTSUPP, "domain has no dirty ops");
+    return unmapRange(iova, size, dirty);
+  }
+
+  /**
+   * {@inheritDoc} SMMUv3: {@code (1 << ias) - 1}, the aperture {@code arm_smmu_domain_finalise}
+   * sets.
+   */
+  @Override
+  public long apertureEnd() {
+    return (1L << geo.ias) - 1;
+  }
+
+  private long unmapRange(long iova, long size, IommuDirtyBitmap dirty) {
     long min = granule.size();
     if (size == 0 || ((iova | size) & (min - 1)) != 0) {
       throw new IllegalArgumentException(
@@ -302,15 +332,18 @@ final class SmmuV3Domain implements IommuDomain {
     while (unmapped != size) {
       long cur = iova + unmapped;
       long pgsize = pickPageSize(cur, cur, size - unmapped);
-      if (!unmapOne(cur, pgsize)) {
+      if (!unmapOne(cur, pgsize, dirty)) {
         break;
       }
       unmapped += pgsize;
     }
+    if (unmapped != 0) {
+      unmapPending = true;
+    }
     return unmapped;
   }
 
-  private boolean unmapOne(long iova, long pgsize) {
+  private boolean unmapOne(long iova, long pgsize, IommuDirtyBitmap dirty) {
     long table = pgd;
     for (int level = geo.startLevel; level < LpaeGeometry.MAX_LEVELS; level++) {
       long slot = table + 8L * geo.index(iova, level);
@@ -319,10 +352,16 @@ final class SmmuV3Domain implements IommuDomain {
         return false;
       }
       if (geo.blockSize(level) == pgsize) {
-        mem.setVolatile(slot, 0);
-        if (isTable(pte, level)) {
+        long old = breakEntry(slot);
+        if (isTable(old, level)) {
           iotlb.invalidateRange(iova, pgsize); // io_pgtable_tlb_flush_walk before the free
-          freeTable(LpaeDescriptor.outputAddress(pte, granule), level + 1);
+          long child = LpaeDescriptor.outputAddress(old, granule);
+          if (dirty != null) {
+            takeLeaves(child, level + 1, iova, dirty);
+          }
+          freeTable(child, level + 1);
+        } else if (dirty != null && !stage2 && isWritableDirty(old)) {
+          dirty.record(iova, pgsize);
         }
         return true;
       }
@@ -332,6 +371,20 @@ final class SmmuV3Domain implements IommuDomain {
       table = LpaeDescriptor.outputAddress(pte, granule);
     }
     return false;
+  }
+
+  /** Exchanges every leaf below an unlinked table for 0, recording the writable-dirty ones. */
+  private void takeLeaves(long table, int level, long base, IommuDirtyBitmap dirty) {
+    long bs = geo.blockSize(level);
+    for (int i = 0, n = geo.entries(level); i < n; i++) {
+      long slot = table + 8L * i;
+      long pte = mem.getVolatile(slot);
+      if (isTable(pte, level)) {
+        takeLeaves(LpaeDescriptor.outputAddress(pte, granule), level + 1, base + i * bs, dirty);
+      } else if (isLeaf(pte, level) && !stage2 && isWritableDirty(breakEntry(slot))) {
+        dirty.record(base + i * bs, bs);
+      }
+    }
   }
 
   private void freeTable(long table, int level) {
@@ -452,12 +505,19 @@ final class SmmuV3Domain implements IommuDomain {
    * {@inheritDoc}
    *
    * <p>SMMUv3: with {@link PostHarvestSync#UPSTREAM}, a gather without a page size (every gather a
-   * harvest fills) is not invalidated, as {@code arm_smmu_iotlb_sync} returns early (§6.4).
+   * harvest fills) is not invalidated, as {@code arm_smmu_iotlb_sync} returns early (§6.4) — unless
+   * leaves were unmapped since the last sync: the kernel's unmap path adds its pages to the gather
+   * with their size ({@code io_pgtable_tlb_add_page}), so that gather is always invalidated, even
+   * if the caller recorded the range with {@link IotlbGather#addRange}.
    */
   @Override
   public void iotlbSync(IotlbGather gather) {
+    boolean unmapped = unmapPending;
+    unmapPending = false;
     if (gather.isEmpty()
-        || (driver.postHarvestSync() == PostHarvestSync.UPSTREAM && gather.pageSize() == 0)) {
+        || (driver.postHarvestSync() == PostHarvestSync.UPSTREAM
+            && gather.pageSize() == 0
+            && !unmapped)) {
       return;
     }
     iotlb.invalidateRange(gather.start(), gather.end() - gather.start() + 1);

@@ -246,6 +246,53 @@ class SmmuV3DomainTest {
   }
 
   @Test
+  void unmapReadingDirty_recordsTheDirtyLeavesAlsoBelowARemovedTable() {
+    IommuDomain d = dirtyDomain(Granule.G4K);
+    d.map(2 * MB, PA, 8 * 4096, RW);
+    d.map(4 * MB, PA + 2 * MB, 2 * MB, RW);
+    TestDma.harvest(d, 2 * MB, 8 * 4096, 4096, 0); // clean the pages (no holes in the range)
+    TestDma.harvest(d, 4 * MB, 2 * MB, 4096, 0); // and the block
+    TestDma dma = new TestDma(d);
+    assertTrue(dma.write(2 * MB + 3 * 4096));
+    assertTrue(dma.write(4 * MB + 77));
+    IovaBitmap b = IovaBitmap.allocate(2 * MB, 4 * MB, 4096);
+    IotlbGather g = new IotlbGather();
+    assertEquals(4 * MB, d.unmapReadingDirty(2 * MB, 4 * MB, IommuDirtyBitmap.of(b, g)));
+    assertEquals(1 + 512, b.cardinality(), "the page below the freed table and the whole block");
+    assertTrue(b.isDirty(2 * MB + 3 * 4096));
+    assertTrue(d.translate(2 * MB).isEmpty() && d.translate(4 * MB).isEmpty());
+  }
+
+  @Test
+  void iotlbSync_upstreamStillFlushesAfterAnUnmapEvenForARangeOnlyGather() {
+    IommuDomain d =
+        SmmuV3Driver.builder()
+            .postHarvestSync(PostHarvestSync.UPSTREAM)
+            .build()
+            .allocateDomain(DomainConfig.DIRTY_TRACKING);
+    d.map(0, PA, 4096, RW);
+    assertEquals(4096, d.unmap(0, 4096));
+    IotlbGather g = new IotlbGather();
+    g.addRange(0, 4096);
+    d.iotlbSync(g);
+    assertEquals(1, d.iotlb().rangeInvalidations(), "the kernel's unmap gather has a pgsize");
+    d.iotlbSync(g);
+    assertEquals(1, d.iotlb().rangeInvalidations(), "a later harvest-style gather: skipped");
+  }
+
+  @Test
+  void apertureEnd_isTheInputSize() {
+    assertEquals((1L << 48) - 1, dirtyDomain(Granule.G64K).apertureEnd());
+    assertEquals(
+        (1L << 39) - 1,
+        SmmuV3Driver.builder()
+            .inputBits(39)
+            .build()
+            .allocateDomain(DomainConfig.PLAIN)
+            .apertureEnd());
+  }
+
+  @Test
   void unmap_stopsAtTheFirstHoleAndFreesWholeTables() {
     IommuDomain d = dirtyDomain(Granule.G4K);
     long frames = d.memory().framesInUse();
