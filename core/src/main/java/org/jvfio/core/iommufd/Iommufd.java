@@ -441,12 +441,16 @@ public final class Iommufd {
       IotlbGather gather = new IotlbGather();
       boolean reading = bitmap.isPresent() && domain.hasDirtyOps() && domain.isDirtyTracking();
       for (Area a : victims) {
-        if (reading) {
-          domain.unmapReadingDirty(a.iova(), a.length(), IommuDirtyBitmap.of(bitmap.get(), gather));
-        } else {
-          domain.unmap(a.iova(), a.length());
-        }
-        gather.addRange(a.iova(), a.length());
+        long unmapped =
+            reading
+                ? domain.unmapReadingDirty(
+                    a.iova(), a.length(), IommuDirtyBitmap.of(bitmap.get(), gather))
+                : domain.unmap(a.iova(), a.length());
+        // As the kernel's unmap_pages() does, gather what was removed (a large leaf may exceed the
+        // area) with its page size, so every driver's sync invalidates after an unmap (even the
+        // SMMUv3 iotlb_sync, which skips a gather without a page size, spec §6.4).
+        gather.addRange(a.iova(), Math.max(unmapped, a.length()));
+        gather.addPage(a.iova(), Long.lowestOneBit(domain.pageSizeBitmap()));
       }
       domain.iotlbSync(gather);
     }

@@ -91,8 +91,6 @@ final class SmmuV3Domain implements IommuDomain {
   private final long pgd;
   private final Optional<ContextDescriptor> cd;
 
-  private boolean unmapPending; // leaves removed since the last iotlbSync (control plane only)
-
   /** Test seam: runs inside the BBML1/2 split and collapse race windows, before publishing. */
   Runnable raceWindow = () -> {};
 
@@ -337,9 +335,6 @@ final class SmmuV3Domain implements IommuDomain {
       }
       unmapped += pgsize;
     }
-    if (unmapped != 0) {
-      unmapPending = true;
-    }
     return unmapped;
   }
 
@@ -505,19 +500,15 @@ final class SmmuV3Domain implements IommuDomain {
    * {@inheritDoc}
    *
    * <p>SMMUv3: with {@link PostHarvestSync#UPSTREAM}, a gather without a page size (every gather a
-   * harvest fills) is not invalidated, as {@code arm_smmu_iotlb_sync} returns early (§6.4) — unless
-   * leaves were unmapped since the last sync: the kernel's unmap path adds its pages to the gather
-   * with their size ({@code io_pgtable_tlb_add_page}), so that gather is always invalidated, even
-   * if the caller recorded the range with {@link IotlbGather#addRange}.
+   * harvest fills) is not invalidated, as {@code arm_smmu_iotlb_sync} returns early (§6.4). An
+   * unmap's gather carries a page size (the kernel's unmap path adds its pages with {@code
+   * io_pgtable_tlb_add_page}, and the iommufd model records them with {@link IotlbGather#addPage}),
+   * so it is always invalidated.
    */
   @Override
   public void iotlbSync(IotlbGather gather) {
-    boolean unmapped = unmapPending;
-    unmapPending = false;
     if (gather.isEmpty()
-        || (driver.postHarvestSync() == PostHarvestSync.UPSTREAM
-            && gather.pageSize() == 0
-            && !unmapped)) {
+        || (driver.postHarvestSync() == PostHarvestSync.UPSTREAM && gather.pageSize() == 0)) {
       return;
     }
     iotlb.invalidateRange(gather.start(), gather.end() - gather.start() + 1);

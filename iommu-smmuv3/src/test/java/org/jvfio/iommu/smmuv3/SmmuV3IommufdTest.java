@@ -134,4 +134,22 @@ class SmmuV3IommufdTest {
             () -> fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas)));
     assertEquals(Errno.EINVAL, e.errno());
   }
+
+  /**
+   * With the upstream post-harvest sync (§6.4), an IOAS unmap still invalidates: iommufd gathers
+   * the unmapped pages with their size, as the kernel's unmap path does, so a DMA through the
+   * cached translation of an unmapped page faults instead of reaching memory.
+   */
+  @org.junit.jupiter.api.Test
+  void ioasUnmap_upstreamSync_stillInvalidatesSoDmaFaults() {
+    GuestMemory mem = GuestMemory.create(MEM, 1L << 20, 1);
+    IommuDriver upstream = SmmuV3Driver.builder().postHarvestSync(PostHarvestSync.UPSTREAM).build();
+    Setup s = new Setup(upstream, mem, 4096);
+    s.fd.ioasMap(s.ioas, IoasMap.fixed(MEM, 1L << 20, IOVA));
+    assertEquals(4096, s.fd.dmaWrite(s.dev, IOVA, 4096).bytes()); // caches the translation
+    long token = mem.token(MEM);
+    s.fd.ioasUnmap(s.ioas, IOVA, 1L << 20);
+    assertEquals(0, s.fd.dmaWrite(s.dev, IOVA, 4096).bytes());
+    assertEquals(token, mem.token(MEM), "no write through a stale translation");
+  }
 }
