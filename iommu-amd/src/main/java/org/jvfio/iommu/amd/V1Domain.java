@@ -23,6 +23,7 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.StampedLock;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.UapiException;
@@ -58,7 +59,10 @@ import org.jvfio.core.spi.IotlbGather;
  * Table frames: map and growth allocate; unmap frees tables its range covers entirely (iommupt
  * __unmap_range), deferred until the caller's iotlbSync; map frees empty tables it replaces by a
  * leaf after its own flush (iommupt clear_contig); collapse frees the collapsed table after the
- * invalidation and the re-read of §5.2 step 5.
+ * invalidation and the re-read of §5.2 step 5. On hardware an invalidation completes only after
+ * in-flight walks finish; here a walk may still be inside a table when it is freed (zeroed, maybe
+ * reused), so translate() reads under a StampedLock optimistic stamp that every batch of frees
+ * invalidates, and walks again if a free overlapped it.
  */
 final class V1Domain implements AmdV1Domain {
   private static final int START_MODE = 3;
@@ -72,6 +76,7 @@ final class V1Domain implements AmdV1Domain {
   private final PageTableMemory memory = new PageTableMemory();
   private final Iotlb iotlb = new Iotlb();
   private final AtomicLong dteInvalidations = new AtomicLong();
+  private final StampedLock frameFrees = new StampedLock(); // see translate()
 
   private volatile long dte; // DTE dword 0; written by the control plane, read by every walk
   private volatile boolean tracking;
@@ -181,8 +186,13 @@ final class V1Domain implements AmdV1Domain {
   }
 
   private void freeDeferred(int from) {
-    for (int i = from; i < deferredCount; i++) {
-      memory.freeFrame(deferredFree[i]);
+    long stamp = frameFrees.writeLock();
+    try {
+      for (int i = from; i < deferredCount; i++) {
+        memory.freeFrame(deferredFree[i]);
+      }
+    } finally {
+      frameFrees.unlockWrite(stamp);
     }
     deferredCount = from;
   }
@@ -641,6 +651,7 @@ final class V1Domain implements AmdV1Domain {
   public Optional<Translation> translate(long iova) {
     walk:
     for (; ; ) {
+      long stamp = frameFrees.tryOptimisticRead();
       long dte0 = dte;
       int mode = modeOf(dte0);
       if (mode == 0 || !ule(iova, reach(mode))) {
@@ -652,32 +663,34 @@ final class V1Domain implements AmdV1Domain {
       for (int lvl = mode - 1; lvl >= 0; lvl--) {
         long sl = slot(table, index(iova, lvl));
         long e = memory.getVolatile(sl);
-        if (!present(e)) {
+        if (!present(e) || (leafAt(e, lvl) ? lvl > MAX_LEAF_LEVEL : nl(e) != lvl)) {
+          // not present, a level skip (Linux never builds one) or a leaf at the mode-6 top
+          if (!frameFrees.validate(stamp)) {
+            continue walk;
+          }
           return Optional.empty();
         }
         r &= (e & IR) != 0;
         w &= (e & IW) != 0;
-        if (leafAt(e, lvl)) {
-          if (lvl > MAX_LEAF_LEVEL) {
-            return Optional.empty();
-          }
-          if (accessUpdates(dte0) && (e & A) == 0) {
-            if (!memory.compareAndSet(sl, e, e | A)) {
-              continue walk;
-            }
-            e |= A;
-          }
-          int s = sizeLog2(e, lvl);
-          long mask = (1L << s) - 1;
-          boolean dirty = !dirtyUpdates(dte0) || (e & D) != 0;
-          return Optional.of(new Translation(iova & ~mask, 1L << s, oa(e, s), r, w, dirty, sl, e));
+        if (!leafAt(e, lvl)) {
+          table = e & ADDRESS_MASK;
+          continue;
         }
-        if (nl(e) != lvl) {
-          return Optional.empty(); // level skipping: Linux never builds it
+        if (accessUpdates(dte0) && (e & A) == 0) {
+          if (!memory.compareAndSet(sl, e, e | A)) {
+            continue walk;
+          }
+          e |= A;
         }
-        table = e & ADDRESS_MASK;
+        if (!frameFrees.validate(stamp)) {
+          continue walk;
+        }
+        int s = sizeLog2(e, lvl);
+        long mask = (1L << s) - 1;
+        boolean dirty = !dirtyUpdates(dte0) || (e & D) != 0;
+        return Optional.of(new Translation(iova & ~mask, 1L << s, oa(e, s), r, w, dirty, sl, e));
       }
-      return Optional.empty();
+      throw new AssertionError("level 0 entries are leaves");
     }
   }
 
@@ -928,7 +941,8 @@ final class V1Domain implements AmdV1Domain {
     if (d1 != 0 && (l & D) == 0) {
       memory.getAndBitwiseOr(parentSlot, D);
     }
-    memory.freeFrame(child);
+    defer(child);
+    freeDeferred(deferredCount - 1);
   }
 
   /** Rewrites aligned groups of contiguous leaves of one table, inside the range, as runs. */
