@@ -22,4 +22,14 @@ public interface AmdV1Domain extends IommuDomain {
    * rewrite: dirty-tracking toggles and table growth).
    */
   long dteInvalidations();
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>{@code level} counts as the AMD specification does: 1 for a table of 4 KiB items up to the
+   * DTE's Mode for the top table; {@link #walk} returns the top-level word first, so word {@code i}
+   * is at level {@code dte().mode() - i}. See {@link AmdV1Entry#describe}.
+   */
+  @Override
+  String describeEntry(long entry, int level);
 }

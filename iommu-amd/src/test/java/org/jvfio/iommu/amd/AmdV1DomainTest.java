@@ -500,6 +500,31 @@ class AmdV1DomainTest {
   }
 
   @Test
+  void harvestWhole64BitSpace_followsPresentEntriesOnly() {
+    AmdV1Domain d = dirtyDomain();
+    long[] vas = {0, 1L << 40, 3L << 50, 1L << 62, -M2};
+    for (long va : vas) {
+      d.map(va, va & ((1L << 40) - 1), M2, RW);
+    }
+    assertEquals(6, d.dte().mode());
+    d.setDirtyTracking(true);
+    TestDma dma = new TestDma(d);
+    for (long va : vas) {
+      assertTrue(dma.write(va + 5 * K4));
+    }
+    IotlbGather g = new IotlbGather();
+    d.readAndClearDirty(0, -1L, 0, IommuDirtyBitmap.gatherOnly(g)); // 2^64 - 1 bytes
+    assertEquals(0, g.start());
+    assertEquals(-1L, g.end());
+    for (long va : vas) {
+      assertEquals(0L, leafWord(d, va) & AmdV1Entry.D, "cleared at 0x" + Long.toHexString(va));
+    }
+    long full = d.iotlb().fullInvalidations();
+    d.iotlbSync(g);
+    assertEquals(full + 1, d.iotlb().fullInvalidations(), "a 2^64 gather flushes everything");
+  }
+
+  @Test
   void readAndClear_badArguments() {
     AmdV1Domain d = dirtyDomain();
     IommuDirtyBitmap db = IommuDirtyBitmap.gatherOnly(new IotlbGather());
