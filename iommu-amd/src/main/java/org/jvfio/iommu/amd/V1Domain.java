@@ -400,18 +400,35 @@ final class V1Domain implements AmdV1Domain {
    */
   @Override
   public long unmap(long iova, long size) {
+    return unmap(iova, size, null);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>AMD v1: the walk of {@link #unmap}, removing each replica with an atomic exchange to 0 and
+   * recording a removed leaf at its whole size if D was set in any replica (trap T1). A hardware
+   * update that lands before a replica's exchange is in the value exchanged; one after finds the
+   * slot empty and refuses, and the re-walk faults.
+   */
+  @Override
+  public long unmapReadingDirty(long iova, long size, IommuDirtyBitmap dirty) {
+    return unmap(iova, size, dirty);
+  }
+
+  private long unmap(long iova, long size, IommuDirtyBitmap dirty) {
     long last = iova + size - 1;
     int mode = mode();
     if (size == 0 || !ule(iova, last) || !ule(last, reach(mode))) {
       return 0;
     }
     unmapped = 0;
-    unmapRange(root(), mode - 1, iova, last);
+    unmapRange(root(), mode - 1, iova, last, dirty);
     return unmapped;
   }
 
   /** Unmaps inside one table; returns false where iommupt's walk fails (hole, misaligned start). */
-  private boolean unmapRange(long table, int lvl, long first, long last) {
+  private boolean unmapRange(long table, int lvl, long first, long last, IommuDirtyBitmap dirty) {
     int i = index(first, lvl);
     int end = index(last, lvl) + 1;
     long e = memory.get(slot(table, i));
@@ -429,8 +446,12 @@ final class V1Domain implements AmdV1Domain {
       }
       if (leafAt(e, lvl)) {
         int n = replicas(sizeLog2(e, lvl), lvl);
+        long old = 0;
         for (int j = 0; j < n; j++) {
-          memory.setVolatile(slot(table, i + j), 0);
+          old |= memory.getAndBitwiseAnd(slot(table, i + j), 0); // atomic exchange with 0
+        }
+        if (dirty != null && (old & D) != 0) {
+          dirty.record(itemVa(first, lvl, i), (long) n << shift(lvl));
         }
         items += n;
         i += n;
@@ -438,7 +459,7 @@ final class V1Domain implements AmdV1Domain {
         long iv = itemVa(first, lvl, i);
         long il = itemLast(iv, lvl);
         long child = e & ADDRESS_MASK;
-        if (!unmapRange(child, lvl - 1, umax(iv, first), umin(il, last))) {
+        if (!unmapRange(child, lvl - 1, umax(iv, first), umin(il, last), dirty)) {
           ok = false;
           break;
         }

@@ -312,6 +312,24 @@ class AmdV1DomainTest {
     return g;
   }
 
+  @Test
+  void unmapReadingDirty_recordsDirtyLeavesWhole_removesAll() {
+    AmdV1Domain d = dirtyDomain();
+    d.map(0, 0, K64, RW); // a run of 16
+    d.map(K64, 0x90000, K4, RW);
+    d.map(M2, M2, M2, RW);
+    d.setDirtyTracking(true);
+    Translation replica = d.translate(9 * K4).orElseThrow();
+    assertTrue(d.setDirtyByHardware(replica)); // D in replica 9 only
+    IovaBitmap bm = IovaBitmap.allocate(0, 2 * M2, K4);
+    IotlbGather g = new IotlbGather();
+    assertEquals(K64 + K4, d.unmapReadingDirty(0, M2, IommuDirtyBitmap.of(bm, g)));
+    assertEquals(16, bm.cardinality());
+    assertTrue(d.iovaToPhys(K64).isEmpty());
+    assertFalse(d.setDirtyByHardware(replica), "a write after the removal finds the slot empty");
+    assertEquals(M2, d.translate(M2).orElseThrow().size(), "outside the range: untouched");
+  }
+
   // --- dirty tracking: toggling
   // --------------------------------------------------------------------
 
