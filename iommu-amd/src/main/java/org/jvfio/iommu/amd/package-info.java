@@ -1,0 +1,6 @@
+/**
+ * The AMD-Vi v1 host page table (vendor-pagetables §2): {@link org.jvfio.iommu.amd.AmdV1Driver}
+ * (registered as {@code amd-v1}), {@link org.jvfio.iommu.amd.AmdV1Domain}, the {@link
+ * org.jvfio.iommu.amd.Dte} and the entry decoder {@link org.jvfio.iommu.amd.AmdV1Entry}.
+ */
+package org.jvfio.iommu.amd;
