@@ -146,6 +146,70 @@ public final class IovaBitmap {
     setBits(first, last);
   }
 
+  /**
+   * Records up to 64 consecutive leaves at once: for every bit {@code k} set in {@code mask}, the
+   * range {@code [iova + k * leafSize, + leafSize)}, exactly as that many calls of {@link #set}.
+   * This is how a harvest walk records the mask a {@link org.jvfio.core.hw.DirtyLeafScanner}
+   * returns: when the leaves are as large as the bitmap's pages and lie inside the range it is one
+   * shifted OR into at most two words, and leaves of 64 or more pages fill whole words.
+   *
+   * @param leafSize a power of two
+   */
+  public void setLeaves(long iova, long leafSize, long mask) {
+    if (mask == 0) {
+      return;
+    }
+    long rel = iova - this.iova;
+    int leafShift = Long.numberOfTrailingZeros(leafSize);
+    int top = 63 - Long.numberOfLeadingZeros(mask);
+    if (Long.compareUnsigned(iova, this.iova) >= 0
+        && leafShift >= pageShift
+        && leafShift - pageShift <= 32
+        && (rel & ((1L << pageShift) - 1)) == 0) {
+      long bit = rel >>> pageShift;
+      int pagesShift = leafShift - pageShift;
+      // The last page of the last leaf must be a meaningful bit (no clipping needed).
+      long end = bit + ((long) (top + 1) << pagesShift);
+      if (Long.compareUnsigned(bit, bits) < 0 && Long.compareUnsigned(end, bits) <= 0) {
+        if (pagesShift == 0) {
+          orWord(bit, mask);
+          return;
+        }
+        if (pagesShift >= 6 && (bit & 63) == 0) {
+          fillLeaves((int) (bit >>> 6), 1 << (pagesShift - 6), mask);
+          return;
+        }
+      }
+    }
+    for (long m = mask; m != 0; m &= m - 1) {
+      int k = Long.numberOfTrailingZeros(m);
+      set(iova + ((long) k << leafShift), leafSize);
+    }
+  }
+
+  /** ORs 64 bits starting at bit {@code bit} (which, with the highest set bit, is in range). */
+  private void orWord(long bit, long mask) {
+    int w = (int) (bit >>> 6);
+    int s = (int) (bit & 63);
+    words[w] |= mask << s;
+    if (s != 0) {
+      long spill = mask >>> (64 - s);
+      if (spill != 0) {
+        words[w + 1] |= spill;
+      }
+    }
+  }
+
+  /** Fills {@code wordsPerLeaf} words with ones for every leaf in {@code mask}, from word w0. */
+  private void fillLeaves(int w0, int wordsPerLeaf, long mask) {
+    for (long m = mask; m != 0; m &= m - 1) {
+      int from = w0 + Long.numberOfTrailingZeros(m) * wordsPerLeaf;
+      for (int w = from; w < from + wordsPerLeaf; w++) {
+        words[w] = -1L;
+      }
+    }
+  }
+
   /** Sets bits {@code first..last} inclusive (0 ≤ first ≤ last < bits). */
   private void setBits(long first, long last) {
     int w0 = (int) (first >>> 6);

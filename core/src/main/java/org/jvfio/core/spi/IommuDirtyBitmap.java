@@ -42,6 +42,25 @@ public final class IommuDirtyBitmap {
     gather.addRange(iova, length);
   }
 
+  /**
+   * Records up to 64 consecutive dirty leaves at once, as {@link #record} of {@code [iova + k *
+   * leafSize, + leafSize)} for every bit {@code k} set in {@code mask} (see {@link
+   * IovaBitmap#setLeaves}): the gather is widened once, from the first to the last leaf recorded.
+   *
+   * @param leafSize a power of two
+   */
+  public void recordLeaves(long iova, long leafSize, long mask) {
+    if (mask == 0) {
+      return;
+    }
+    if (bitmap.isPresent()) {
+      bitmap.get().setLeaves(iova, leafSize, mask);
+    }
+    int lo = Long.numberOfTrailingZeros(mask);
+    int hi = 63 - Long.numberOfLeadingZeros(mask);
+    gather.addRange(iova + lo * leafSize, (hi - lo + 1) * leafSize);
+  }
+
   /** Returns the bitmap, if any. */
   public Optional<IovaBitmap> bitmap() {
     return bitmap;

@@ -6,6 +6,7 @@ import java.util.OptionalLong;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.DirtyLeafScanner;
 import org.jvfio.core.hw.Iotlb;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.hw.Translation;
@@ -262,24 +263,69 @@ final class MockDomain implements IommuDomain {
     return tracking;
   }
 
+  /** The kernel's view of 4 KiB leaves (level 0) and 2 MiB leaves (level 1, PS). */
+  private static final DirtyLeafScanner.Format LEAF_4K =
+      new DirtyLeafScanner.Format(P, P, P, D, D, ~D, 0, 0);
+
+  private static final DirtyLeafScanner.Format LEAF_2M =
+      new DirtyLeafScanner.Format(P | PS, P | PS, P, D, D, ~D, 0, 0);
+
   @Override
   public void readAndClearDirty(long iova, long size, int flags, IommuDirtyBitmap dirty) {
     requireDirtyOps();
     checkRange(iova, size);
     boolean clear = (flags & Iommufd.IOMMU_DIRTY_NO_CLEAR) == 0;
-    forEachLeaf(
+    harvest(
+        root,
+        TOP,
+        0,
         iova,
-        size,
-        (s, e, leafIova, leafSize, level) -> {
-          if ((e & D) == 0) {
-            return;
-          }
-          if (clear && (memory.getAndBitwiseAnd(s, ~D) & D) == 0) {
-            return;
-          }
-          long start = Math.max(leafIova, iova);
-          dirty.record(start, leafIova + leafSize - start);
-        });
+        iova + size - 1,
+        new Harvest(LEAF_4K.scanner(memory), LEAF_2M.scanner(memory), dirty, clear));
+  }
+
+  private record Harvest(
+      DirtyLeafScanner small, DirtyLeafScanner huge, IommuDirtyBitmap dirty, boolean clear) {}
+
+  /**
+   * The harvest walk: recursive over present tables; runs of leaves that start inside the range go
+   * to the scanner 64 at a time (at level 1 only from an entry that is a leaf, so tables of table
+   * pointers are not rescanned); a leaf the range starts inside is recorded from the range start.
+   */
+  private void harvest(long table, int level, long base, long first, long last, Harvest h) {
+    int sh = shift(level);
+    int i1 = (int) ((last - base) >>> sh);
+    for (int i = (int) ((first - base) >>> sh); i <= i1; ) {
+      long s = table + ((long) i << 3);
+      long entryIova = base + ((long) i << sh);
+      boolean inside = Long.compareUnsigned(entryIova, first) >= 0;
+      if (inside && (level == 0 || (level == 1 && (memory.getVolatile(s) & PS) != 0))) {
+        DirtyLeafScanner scan = level == 0 ? h.small : h.huge;
+        long mask = scan.readAndClear(s, Math.min(64, i1 - i + 1), h.clear);
+        h.dirty.recordLeaves(entryIova, 1L << sh, mask);
+        if (scan.consumed() > 0) {
+          i += scan.consumed();
+          continue;
+        }
+      }
+      long e = memory.getVolatile(s);
+      if ((e & P) != 0) {
+        long entryLast = entryIova + (1L << sh) - 1;
+        if (!isLeaf(e, level)) {
+          harvest(
+              e & ADDR,
+              level - 1,
+              entryIova,
+              Math.max(first, entryIova),
+              Math.min(last, entryLast),
+              h);
+        } else if ((e & D) != 0 && (!h.clear || (memory.getAndBitwiseAnd(s, ~D) & D) != 0)) {
+          long start = Math.max(first, entryIova);
+          h.dirty.record(start, entryLast - start + 1);
+        }
+      }
+      i++;
+    }
   }
 
   @Override

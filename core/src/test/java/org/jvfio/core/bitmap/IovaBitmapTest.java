@@ -145,4 +145,42 @@ class IovaBitmapTest {
               + log);
     }
   }
+
+  /**
+   * Property: setLeaves() sets exactly what one set() per mask bit sets, for leaves smaller than,
+   * equal to and larger than the bitmap page, aligned or not, inside, straddling or outside the
+   * range.
+   */
+  @Test
+  void setLeaves_randomMasks_matchOneSetPerLeaf() {
+    SplittableRandom rnd = new SplittableRandom(SEED);
+    int tries = Integer.getInteger("jvfio.tries", 200);
+    for (int trial = 0; trial < tries; trial++) {
+      int shift = 12 + rnd.nextInt(4);
+      long page = 1L << shift;
+      long base = rnd.nextLong(1L << 40) & -page;
+      long nbits = 1 + rnd.nextInt(4000);
+      long length = nbits * page - (rnd.nextBoolean() ? 0 : rnd.nextLong(page - 1) + 1) + 1;
+      long leaf = 1L << (shift - 2 + rnd.nextInt(10));
+      long iova =
+          rnd.nextInt(4) == 0
+              ? base - 3 * page + rnd.nextLong((nbits + 6) * page)
+              : base + (rnd.nextLong(nbits) << shift & -leaf);
+      long mask = rnd.nextInt(8) == 0 ? -1L : rnd.nextLong();
+      IovaBitmap fast = IovaBitmap.allocate(base, length, page);
+      IovaBitmap slow = IovaBitmap.allocate(base, length, page);
+      fast.setLeaves(iova, leaf, mask);
+      for (int k = 0; k < 64; k++) {
+        if ((mask & (1L << k)) != 0) {
+          slow.set(iova + k * leaf, leaf);
+        }
+      }
+      assertArrayEquals(
+          slow.words(),
+          fast.words(),
+          String.format(
+              "seed=0x%x trial=%d base=0x%x length=0x%x page=0x%x setLeaves(0x%x, 0x%x, 0x%x)",
+              SEED, trial, base, length, page, iova, leaf, mask));
+    }
+  }
 }

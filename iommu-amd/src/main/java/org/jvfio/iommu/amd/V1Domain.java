@@ -8,7 +8,9 @@ import static org.jvfio.iommu.amd.AmdV1Entry.D;
 import static org.jvfio.iommu.amd.AmdV1Entry.FC;
 import static org.jvfio.iommu.amd.AmdV1Entry.IR;
 import static org.jvfio.iommu.amd.AmdV1Entry.IW;
+import static org.jvfio.iommu.amd.AmdV1Entry.NEXT_LEVEL_MASK;
 import static org.jvfio.iommu.amd.AmdV1Entry.NL_SIZE;
+import static org.jvfio.iommu.amd.AmdV1Entry.PR;
 import static org.jvfio.iommu.amd.AmdV1Entry.leaf;
 import static org.jvfio.iommu.amd.AmdV1Entry.leafAt;
 import static org.jvfio.iommu.amd.AmdV1Entry.nl;
@@ -28,6 +30,7 @@ import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.hw.DirtyLeafScanner;
 import org.jvfio.core.hw.Iotlb;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.hw.Translation;
@@ -580,37 +583,63 @@ final class V1Domain implements AmdV1Domain {
     if (!ule(iova, reach(mode))) {
       return;
     }
+    boolean clear = (flags & Iommufd.IOMMU_DIRTY_NO_CLEAR) == 0;
     harvest(
         dte0 & ADDRESS_MASK,
         mode - 1,
         iova,
         umin(last, reach(mode)),
-        dirty.bitmap().orElse(null),
-        dirty.gather(),
-        (flags & Iommufd.IOMMU_DIRTY_NO_CLEAR) == 0);
+        new Harvest(LEAF.scanner(memory), dirty.bitmap().orElse(null), dirty.gather(), clear));
   }
 
-  private void harvest(
-      long table,
-      int lvl,
-      long first,
-      long last,
-      IovaBitmap bitmap,
-      IotlbGather gather,
-      boolean clear) {
+  /**
+   * Default-size leaves (NL = 0) at any level, as the harvest kernel sees them: D is the dirty
+   * state, cleaned by clearing it; A is the other bit the hardware sets.
+   */
+  private static final DirtyLeafScanner.Format LEAF =
+      new DirtyLeafScanner.Format(PR | NEXT_LEVEL_MASK, PR, PR, D, D, ~D, 0, A);
+
+  /** The per-call state of a harvest walk. */
+  private record Harvest(
+      DirtyLeafScanner scan, IovaBitmap bitmap, IotlbGather gather, boolean clear) {}
+
+  /*
+   * The harvest walk, recursive over present tables. From each entry that starts inside the range
+   * and is a default-size leaf (every entry of a level-0 table is tried), up to 64 entries go to
+   * the scanner at once and its mask is recorded with one bitmap OR; the scanner stops at a PDE or
+   * a replica run, which the per-entry code handles: a run counts once and is dirty if D is set in
+   * any replica (trap T1); a leaf the range starts inside is recorded from the range start.
+   */
+  private void harvest(long table, int lvl, long first, long last, Harvest h) {
     int sh = shift(lvl);
     int end = index(last, lvl);
     for (int i = index(first, lvl); i <= end; ) {
+      long iv = itemVa(first, lvl, i);
+      if (ule(first, iv) && (lvl == 0 || isDefaultLeaf(memory.getVolatile(slot(table, i))))) {
+        long mask = h.scan.readAndClear(slot(table, i), Math.min(64, end - i + 1), h.clear);
+        if (mask != 0) {
+          if (h.bitmap != null) {
+            h.bitmap.setLeaves(iv, 1L << sh, mask);
+          }
+          if (h.clear) {
+            int lo = Long.numberOfTrailingZeros(mask);
+            h.gather.addRange(
+                iv + ((long) lo << sh), (long) (64 - Long.numberOfLeadingZeros(mask) - lo) << sh);
+          }
+        }
+        if (h.scan.consumed() > 0) {
+          i += h.scan.consumed();
+          continue;
+        }
+      }
       long e = memory.getVolatile(slot(table, i));
       if (!present(e)) {
         i++;
         continue;
       }
-      long iv = itemVa(first, lvl, i);
       long va = umax(iv, first);
       if (!leafAt(e, lvl)) {
-        harvest(
-            e & ADDRESS_MASK, lvl - 1, va, umin(itemLast(iv, lvl), last), bitmap, gather, clear);
+        harvest(e & ADDRESS_MASK, lvl - 1, va, umin(itemLast(iv, lvl), last), h);
         i++;
         continue;
       }
@@ -622,18 +651,22 @@ final class V1Domain implements AmdV1Domain {
       }
       if ((or & D) != 0) {
         long len = (long) (Math.min(base + n, end + 1) - i) << sh;
-        if (bitmap != null) {
-          bitmap.set(va, len);
+        if (h.bitmap != null) {
+          h.bitmap.set(va, len);
         }
-        if (clear) {
+        if (h.clear) {
           for (int j = base; j < base + n; j++) {
             memory.getAndBitwiseAnd(slot(table, j), ~D);
           }
-          gather.addRange(va, len);
+          h.gather.addRange(va, len);
         }
       }
       i = base + n;
     }
+  }
+
+  private static boolean isDefaultLeaf(long e) {
+    return (e & (PR | NEXT_LEVEL_MASK)) == PR;
   }
 
   /**

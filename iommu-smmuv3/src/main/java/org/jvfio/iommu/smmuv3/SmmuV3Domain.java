@@ -23,6 +23,7 @@ import java.util.OptionalLong;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.DirtyLeafScanner;
 import org.jvfio.core.hw.Iotlb;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.hw.Translation;
@@ -452,45 +453,74 @@ final class SmmuV3Domain implements IommuDomain {
     UapiException.check(size != 0, Errno.EINVAL, "size is 0");
     UapiException.check(
         ((iova + size - 1) >>> geo.ias) == 0, Errno.EINVAL, "range beyond the input size");
-    DirtyWalk w = new DirtyWalk(iova, iova + size, (flags & Iommufd.IOMMU_DIRTY_NO_CLEAR) == 0);
+    DirtyWalk w =
+        new DirtyWalk(
+            iova,
+            iova + size,
+            (flags & Iommufd.IOMMU_DIRTY_NO_CLEAR) == 0,
+            PAGES.scanner(mem),
+            BLOCKS.scanner(mem));
     if (!walkDirty(pgd, geo.startLevel, w, dirty)) {
       throw new UapiException(
           Errno.EINVAL, String.format("harvest met an invalid entry at 0x%x", w.addr));
     }
   }
 
+  /**
+   * Stage-1 pages (level 3) and blocks as the harvest kernel sees them: writable-dirty is DBM set
+   * with AP[2] clear, cleaned by setting AP[2]; AF is the other bit the SMMU sets. Invalid entries
+   * are not skipped: they stop the kernel, and the walk then ends with EINVAL.
+   */
+  private static final DirtyLeafScanner.Format PAGES =
+      new DirtyLeafScanner.Format(
+          LpaeDescriptor.TYPE_MASK, TYPE_PAGE, 0, AP_RDONLY | DBM, DBM, -1L, AP_RDONLY, AF);
+
+  private static final DirtyLeafScanner.Format BLOCKS =
+      new DirtyLeafScanner.Format(
+          LpaeDescriptor.TYPE_MASK, TYPE_BLOCK, 0, AP_RDONLY | DBM, DBM, -1L, AP_RDONLY, AF);
+
   /** The position-retaining state of one harvest walk. */
   private static final class DirtyWalk {
     long addr;
     final long end;
     final boolean clear;
+    final DirtyLeafScanner pages;
+    final DirtyLeafScanner blocks;
 
-    DirtyWalk(long addr, long end, boolean clear) {
+    DirtyWalk(long addr, long end, boolean clear, DirtyLeafScanner pages, DirtyLeafScanner blocks) {
       this.addr = addr;
       this.end = end;
       this.clear = clear;
+      this.pages = pages;
+      this.blocks = blocks;
     }
   }
 
+  /*
+   * From each leaf, the leaves that follow it in the table (up to 64, and no further than the
+   * range end) go to the scanner at once; each is recorded at the carried position with its full
+   * size, exactly as one visit per leaf would. The scanner stops at a table or an invalid entry,
+   * which the per-entry code handles.
+   */
   private boolean walkDirty(long table, int level, DirtyWalk w, IommuDirtyBitmap dirty) {
     long size = geo.blockSize(level);
     int max = geo.entries(level);
+    DirtyLeafScanner scan = level == 3 ? w.pages : w.blocks;
     for (int idx = geo.index(w.addr, level);
-        idx < max && Long.compareUnsigned(w.addr, w.end) < 0;
-        idx++) {
+        idx < max && Long.compareUnsigned(w.addr, w.end) < 0; ) {
       long slot = table + 8L * idx;
       long pte = mem.getVolatile(slot);
       if (isLeaf(pte, level)) {
-        if (isWritableDirty(pte)) {
-          dirty.record(w.addr, size);
-          if (w.clear) {
-            mem.getAndBitwiseOr(slot, AP_RDONLY);
-          }
-        }
-        w.addr += size;
+        long left = (w.end - w.addr + size - 1) >>> geo.shift(level);
+        int n = (int) Math.min(Math.min(64, max - idx), left);
+        dirty.recordLeaves(w.addr, size, scan.readAndClear(slot, n, w.clear));
+        w.addr += scan.consumed() * size;
+        idx += scan.consumed();
       } else if (!isTable(pte, level)
           || !walkDirty(LpaeDescriptor.outputAddress(pte, granule), level + 1, w, dirty)) {
         return false;
+      } else {
+        idx++;
       }
     }
     return true;

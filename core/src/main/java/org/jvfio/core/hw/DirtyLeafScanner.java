@@ -1,0 +1,163 @@
+package org.jvfio.core.hw;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The read-and-clear kernel of a harvest walk: reads up to 64 consecutive leaf entries of one table
+ * in {@link PageTableMemory}, returns which are write-dirty as one 64-bit mask, and makes them
+ * write-clean (vendor-pagetables §6, {@code read_and_clear_dirty}; users.md §2.5 for why the loop
+ * must be branch-free).
+ *
+ * <p>A vendor describes its leaf format once with a {@link Format} and, per harvest call, gets a
+ * scanner with {@link Format#scanner}; its walk then hands whole runs of a table to {@link
+ * #readAndClear} instead of visiting entries one by one, and records the mask with {@link
+ * org.jvfio.core.bitmap.IovaBitmap#setLeaves} (one OR per 64 leaves when leaves and bitmap pages
+ * have the same size). The scanner stops at the first entry it does not handle (a table pointer, a
+ * replicated or contiguous run, or a hole in a format whose walk aborts on holes): {@link
+ * #consumed()} says where, and the vendor's own code handles that entry.
+ *
+ * <p><b>Memory ordering.</b> The entries are first read with plain loads (atomic for aligned 64-bit
+ * array elements on the 64-bit JVMs jvfio supports), so a harvest that races with the hardware may
+ * see an entry's previous value: a write-dirty bit set after the read is left for the next harvest,
+ * never lost, because only entries seen dirty are written. An entry seen dirty is re-read and
+ * cleaned with an opaque store when it is <em>settled</em>: dirty and with every bit of {@link
+ * Format#settledMask()} set. The hardware model changes nothing but the A/D-type bits of a leaf,
+ * always by compare-and-swap from a value in which some bit it sets is clear (or the bit it clears
+ * is set); a settled entry offers no such value, so no hardware update can fall between the re-read
+ * and the store, and the single writer of the clean value is this scanner (the control plane is
+ * serialised per domain). Per-location coherence of opaque and volatile accesses then orders every
+ * later hardware update after the store. An entry seen dirty but not settled (for example AMD D = 1
+ * with A = 0, which the hardware may still change) is cleaned by a compare-and-swap loop instead.
+ * The caller orders the stores before the IOTLB flush that follows the harvest; the flush's
+ * invalidation is a full fence.
+ *
+ * <p>Not thread-safe: one scanner per harvest call, used by the thread that runs it.
+ */
+public final class DirtyLeafScanner {
+  private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+
+  /**
+   * A vendor's leaf-entry format as the kernel sees it. An entry {@code e} is a <em>leaf</em> the
+   * kernel handles if {@code (e & leafMask) == leafValue}; a <em>hole</em> if {@code holeMask != 0}
+   * and {@code (e & holeMask) == 0} (skipped, never written); anything else stops the scan. A leaf
+   * is write-dirty if {@code (e & dirtyMask) == dirtyValue}; cleaning writes {@code (e &
+   * cleanAndMask) | cleanOrMask}.
+   *
+   * @param leafMask the bits that identify a plain leaf at the level scanned
+   * @param leafValue their value in a plain leaf
+   * @param holeMask bits of which one is set in every present entry (AMD PR, x86 P); 0 when the
+   *     walk must stop at holes (Arm: an invalid entry ends the harvest with {@code EINVAL})
+   * @param dirtyMask the bits that make up the write-dirty state
+   * @param dirtyValue their value in a write-dirty leaf
+   * @param cleanAndMask ANDed into a dirty leaf to clean it (AMD, VT-d: {@code ~D})
+   * @param cleanOrMask ORed into a dirty leaf to clean it (Arm stage 1: {@code AP[2]})
+   * @param settledMask the other bits the hardware sets in a leaf (AMD A, Arm AF): a dirty leaf
+   *     with all of them set is cleaned by a plain store, otherwise by compare-and-swap
+   */
+  public record Format(
+      long leafMask,
+      long leafValue,
+      long holeMask,
+      long dirtyMask,
+      long dirtyValue,
+      long cleanAndMask,
+      long cleanOrMask,
+      long settledMask) {
+
+    /** Returns a scanner of {@code memory} in this format, for one harvest call. */
+    public DirtyLeafScanner scanner(PageTableMemory memory) {
+      return new DirtyLeafScanner(memory, this);
+    }
+  }
+
+  private final PageTableMemory memory;
+  private final long leafMask;
+  private final long leafValue;
+  private final long holeMask;
+  private final long skipHoles; // 1 if holes are skipped, else 0
+  private final long dirtyMask;
+  private final long dirtyValue;
+  private final long cleanAnd;
+  private final long cleanOr;
+  private final long settledMask;
+  private final long settledValue;
+  private int consumed;
+
+  private DirtyLeafScanner(PageTableMemory memory, Format f) {
+    this.memory = memory;
+    this.leafMask = f.leafMask();
+    this.leafValue = f.leafValue();
+    this.holeMask = f.holeMask();
+    this.skipHoles = f.holeMask() != 0 ? 1 : 0;
+    this.dirtyMask = f.dirtyMask();
+    this.dirtyValue = f.dirtyValue();
+    this.cleanAnd = f.cleanAndMask();
+    this.cleanOr = f.cleanOrMask();
+    this.settledMask = f.settledMask() | f.dirtyMask();
+    this.settledValue = (f.settledMask() & ~f.dirtyMask()) | f.dirtyValue();
+  }
+
+  /** Returns 1 if {@code x == 0}, else 0, without a branch. */
+  private static long isZero(long x) {
+    return ((x | -x) >>> 63) ^ 1;
+  }
+
+  /**
+   * Reads the {@code count} entries from {@code pa} up to the first one that is neither a leaf nor
+   * a skipped hole, and returns the mask of the write-dirty leaves among them (bit {@code k}: the
+   * entry at {@code pa + 8k}); if {@code clear}, makes each of those write-clean. {@link
+   * #consumed()} then returns how many entries were handled: {@code count}, or the index of the
+   * entry the scan stopped at.
+   *
+   * @param pa the address of the first entry; the {@code count} entries must lie in one table (one
+   *     frame, or one run from {@link PageTableMemory#allocateFrames})
+   * @param count 1 to 64
+   * @throws IllegalArgumentException if {@code count} is out of range
+   */
+  public long readAndClear(long pa, int count, boolean clear) {
+    if (count < 1 || count > 64) {
+      throw new IllegalArgumentException("count must be 1..64: " + count);
+    }
+    long[] a = memory.chunk(pa);
+    int base = PageTableMemory.index(pa);
+    long dirty = 0;
+    long odd = 0;
+    for (int k = 0; k < count; k++) {
+      long e = a[base + k];
+      long leaf = isZero((e & leafMask) ^ leafValue);
+      long hole = isZero(e & holeMask) & skipHoles;
+      dirty |= (leaf & isZero((e & dirtyMask) ^ dirtyValue)) << k;
+      odd |= ((leaf | hole) ^ 1) << k;
+    }
+    if (odd != 0) {
+      int stop = Long.numberOfTrailingZeros(odd);
+      dirty &= (1L << stop) - 1;
+      consumed = stop;
+    } else {
+      consumed = count;
+    }
+    if (clear) {
+      for (long m = dirty; m != 0; m &= m - 1) {
+        clean(a, base + Long.numberOfTrailingZeros(m));
+      }
+    }
+    return dirty;
+  }
+
+  private void clean(long[] a, int i) {
+    long e = a[i];
+    if ((e & settledMask) == settledValue) {
+      LONGS.setOpaque(a, i, (e & cleanAnd) | cleanOr);
+      return;
+    }
+    while (!LONGS.compareAndSet(a, i, e, (e & cleanAnd) | cleanOr)) {
+      e = (long) LONGS.getVolatile(a, i);
+    }
+  }
+
+  /** Returns how many entries the last {@link #readAndClear} handled. */
+  public int consumed() {
+    return consumed;
+  }
+}
