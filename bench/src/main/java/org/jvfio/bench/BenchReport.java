@@ -19,9 +19,12 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * same run.
  *
  * <p>Convention: in every benchmark class a method {@code x_model} has a twin {@code x_floor} that
- * does the least possible work over the same memory; both report average time per operation for the
- * same parameters. Arguments are JMH's own command-line options (for example a benchmark regex,
- * {@code -f 1 -wi 2 -i 3}); with none, every benchmark runs with the settings of its class.
+ * does the least possible work over the same memory; both report time per operation for the same
+ * parameters. The ratio is taken between the medians of the measurement iterations, which resist
+ * the interference of other processes better than means on a shared machine. Arguments are JMH's
+ * own command-line options (for example a benchmark regex, {@code -f 1 -wi 2 -i 3}); with none,
+ * every benchmark runs with the settings of its class. Unless {@code -Djvfio.bench.memory=false},
+ * the memory report of {@link MemoryReport} follows.
  */
 public final class BenchReport {
   private BenchReport() {}
@@ -37,6 +40,10 @@ public final class BenchReport {
     Collection<RunResult> results = new Runner(options).run();
     System.out.println();
     System.out.println(report(results));
+    if (Boolean.parseBoolean(System.getProperty("jvfio.bench.memory", "true"))) {
+      System.out.println();
+      System.out.println(MemoryReport.report(List.of("mock", "amd-v1", "smmuv3")));
+    }
   }
 
   static String report(Collection<RunResult> results) {
@@ -44,13 +51,18 @@ public final class BenchReport {
     Map<String, String> units = new LinkedHashMap<>();
     for (RunResult r : results) {
       String key = r.getParams().getBenchmark() + paramsOf(r);
-      scores.put(key, r.getPrimaryResult().getScore());
+      scores.put(key, r.getPrimaryResult().getStatistics().getPercentile(50));
       units.put(key, r.getPrimaryResult().getScoreUnit());
     }
     List<String> lines = new ArrayList<>();
     lines.add(
         String.format(
-            Locale.ROOT, "%-60s %14s %14s %8s", "benchmark [params]", "model", "floor", "ratio"));
+            Locale.ROOT,
+            "%-64s %14s %14s %8s",
+            "benchmark [params] (medians)",
+            "model",
+            "floor",
+            "ratio"));
     for (Map.Entry<String, Double> e : scores.entrySet()) {
       String key = e.getKey();
       if (!key.contains("_model")) {
@@ -58,11 +70,16 @@ public final class BenchReport {
       }
       String floorKey = key.replace("_model", "_floor");
       Double floor = scores.get(floorKey);
-      String name = key.substring(key.lastIndexOf('.', key.indexOf('_')) + 1);
+      String method = key.substring(key.lastIndexOf('.', key.indexOf('_')) + 1);
+      String cls = key.substring(0, key.lastIndexOf('.', key.indexOf('_')));
+      String name =
+          cls.substring(cls.lastIndexOf('.') + 1).replace("Bench", "")
+              + "."
+              + method.replace("_model", "");
       lines.add(
           String.format(
               Locale.ROOT,
-              "%-60s %10.3f %-3s %10s %-3s %8s",
+              "%-64s %10.3f %-3s %10s %-3s %8s",
               name,
               e.getValue(),
               shortUnit(units.get(key)),

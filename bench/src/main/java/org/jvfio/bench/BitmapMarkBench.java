@@ -21,8 +21,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Iova bitmap marking ({@code iova_bitmap_set}) against its floor: the same bits set by a plain
  * word loop ({@code Arrays.fill} for runs, {@code words[i >>> 6] |= 1L << i} for scattered bits).
  *
- * <p>One operation marks a whole 1 GiB bitmap at 4 KiB (262 144 bits): as {@code runs} records of
- * {@code runPages} pages each (a dirty 2 MiB IOPTE is a run of 512), or as scattered single pages.
+ * <p>One operation marks a whole 1 GiB bitmap at 4 KiB (262 144 bits) as records of {@code
+ * runPages} pages each (a dirty 2 MiB IOPTE is a run of 512), or 4096 scattered single pages.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -34,13 +34,17 @@ public class BitmapMarkBench {
   private static final long PAGE = 4096;
   private static final int BITS = 1 << 18; // 1 GiB at 4 KiB
 
-  /** Pages per recorded run: 1 (4 KiB leaves), 512 (2 MiB leaves), 262144 (one 1 GiB leaf). */
-  @Param({"1", "512", "262144"})
-  public int runPages;
-
   private long[] words;
   private IovaBitmap bitmap;
   private int[] scattered;
+
+  /** The run length of the run benchmarks (the scattered ones do not depend on it). */
+  @State(Scope.Thread)
+  public static class Runs {
+    /** Pages per recorded run: 1 (4 KiB leaves), 512 (2 MiB leaves), 262144 (one 1 GiB leaf). */
+    @Param({"1", "512", "262144"})
+    public int runPages;
+  }
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -55,8 +59,8 @@ public class BitmapMarkBench {
 
   /** Model: every run recorded through {@link IovaBitmap#set}. */
   @Benchmark
-  public long runs_model() {
-    long runBytes = runPages * PAGE;
+  public long runs_model(Runs r) {
+    long runBytes = r.runPages * PAGE;
     for (long iova = 0; iova < BITS * PAGE; iova += runBytes) {
       bitmap.set(iova, runBytes);
     }
@@ -65,7 +69,8 @@ public class BitmapMarkBench {
 
   /** Floor: the same bits with a per-record OR for sub-word runs, whole-word fills otherwise. */
   @Benchmark
-  public long runs_floor() {
+  public long runs_floor(Runs r) {
+    int runPages = r.runPages;
     if (runPages < 64) {
       long mask = (1L << runPages) - 1;
       for (int bit = 0; bit < BITS; bit += runPages) {
@@ -80,7 +85,7 @@ public class BitmapMarkBench {
     return words[0];
   }
 
-  /** Model: scattered single pages through {@link IovaBitmap#set}. */
+  /** Model: 4096 scattered single pages through {@link IovaBitmap#set}. */
   @Benchmark
   public long scattered_model() {
     for (int bit : scattered) {

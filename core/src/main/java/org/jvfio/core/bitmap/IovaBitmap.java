@@ -130,10 +130,18 @@ public final class IovaBitmap {
    * dropped; one running past the end is clipped.
    */
   public void set(long iova, long length) {
+    long rel = iova - this.iova;
+    if (length == 1L << pageShift && (rel & (length - 1)) == 0) {
+      // One aligned page: one bit. (An iova below the base wraps rel past the length.)
+      if (Long.compareUnsigned(rel, this.length) < 0) {
+        long i = rel >>> pageShift;
+        words[(int) (i >>> 6)] |= 1L << i;
+      }
+      return;
+    }
     if (length == 0) {
       return;
     }
-    long rel = iova - this.iova;
     if (Long.compareUnsigned(iova, this.iova) < 0 || Long.compareUnsigned(rel, this.length) >= 0) {
       return;
     }

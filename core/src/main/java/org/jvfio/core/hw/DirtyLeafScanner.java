@@ -65,6 +65,20 @@ public final class DirtyLeafScanner {
       long cleanOrMask,
       long settledMask) {
 
+    /**
+     * Checks the format.
+     *
+     * @throws IllegalArgumentException if the leaf and dirty bits overlap, or a leaf value has bits
+     *     outside its mask
+     */
+    public Format {
+      if ((leafMask & dirtyMask) != 0
+          || (leafValue & ~leafMask) != 0
+          || (dirtyValue & ~dirtyMask) != 0) {
+        throw new IllegalArgumentException("leaf and dirty bits must be disjoint masks");
+      }
+    }
+
     /** Returns a scanner of {@code memory} in this format, for one harvest call. */
     public DirtyLeafScanner scanner(PageTableMemory memory) {
       return new DirtyLeafScanner(memory, this);
@@ -75,13 +89,13 @@ public final class DirtyLeafScanner {
   private final long leafMask;
   private final long leafValue;
   private final long holeMask;
-  private final long skipHoles; // 1 if holes are skipped, else 0
-  private final long dirtyMask;
-  private final long dirtyValue;
+  private final long holeMatch; // (e & holeMask) == holeMatch: a hole (never, if holeMask == 0)
+  private final long dirtyMatchMask;
+  private final long dirtyMatchValue;
   private final long cleanAnd;
   private final long cleanOr;
-  private final long settledMask;
-  private final long settledValue;
+  private final long settledBits;
+  private final long[] cleaned = new long[64];
   private int consumed;
 
   private DirtyLeafScanner(PageTableMemory memory, Format f) {
@@ -89,18 +103,12 @@ public final class DirtyLeafScanner {
     this.leafMask = f.leafMask();
     this.leafValue = f.leafValue();
     this.holeMask = f.holeMask();
-    this.skipHoles = f.holeMask() != 0 ? 1 : 0;
-    this.dirtyMask = f.dirtyMask();
-    this.dirtyValue = f.dirtyValue();
+    this.holeMatch = f.holeMask() != 0 ? 0 : -1L;
+    this.dirtyMatchMask = f.leafMask() | f.dirtyMask();
+    this.dirtyMatchValue = f.leafValue() | f.dirtyValue();
     this.cleanAnd = f.cleanAndMask();
     this.cleanOr = f.cleanOrMask();
-    this.settledMask = f.settledMask() | f.dirtyMask();
-    this.settledValue = (f.settledMask() & ~f.dirtyMask()) | f.dirtyValue();
-  }
-
-  /** Returns 1 if {@code x == 0}, else 0, without a branch. */
-  private static long isZero(long x) {
-    return ((x | -x) >>> 63) ^ 1;
+    this.settledBits = f.settledMask();
   }
 
   /**
@@ -121,25 +129,40 @@ public final class DirtyLeafScanner {
     }
     long[] a = memory.chunk(pa);
     int base = PageTableMemory.index(pa);
+    // Fast pass, branch-free: the dirty mask, whether every entry is a plain leaf (notLeaf == 0)
+    // and the AND of all entries (to see whether every entry is settled).
     long dirty = 0;
-    long odd = 0;
+    long notLeaf = 0;
+    long and = -1L;
     for (int k = 0; k < count; k++) {
       long e = a[base + k];
-      long leaf = isZero((e & leafMask) ^ leafValue);
-      long hole = isZero(e & holeMask) & skipHoles;
-      dirty |= (leaf & isZero((e & dirtyMask) ^ dirtyValue)) << k;
-      odd |= ((leaf | hole) ^ 1) << k;
+      long x = (e & dirtyMatchMask) ^ dirtyMatchValue; // 0 iff a dirty leaf
+      dirty |= (((x - 1) & ~x) >>> 63) << k;
+      notLeaf |= (e & leafMask) ^ leafValue;
+      and &= e;
+      cleaned[k] = (e & cleanAnd) | cleanOr;
     }
-    if (odd != 0) {
-      int stop = Long.numberOfTrailingZeros(odd);
-      dirty &= (1L << stop) - 1;
-      consumed = stop;
-    } else {
-      consumed = count;
+    long all = -1L >>> (64 - count);
+    if (notLeaf != 0) {
+      // Holes or other entries: find the first entry that is neither a leaf nor a hole.
+      for (int k = 0; k < count; k++) {
+        long e = a[base + k];
+        if ((e & leafMask) != leafValue && (e & holeMask) != holeMatch) {
+          all = (1L << k) - 1;
+          dirty &= all;
+          break;
+        }
+      }
     }
-    if (clear) {
-      for (long m = dirty; m != 0; m &= m - 1) {
-        clean(a, base + Long.numberOfTrailingZeros(m));
+    consumed = Long.bitCount(all);
+    if (clear && dirty != 0) {
+      if (dirty == all && (and & settledBits) == settledBits) {
+        // Every entry dirty and settled: no hardware update can touch them; clean them all.
+        System.arraycopy(cleaned, 0, a, base, count);
+      } else {
+        for (long m = dirty; m != 0; m &= m - 1) {
+          clean(a, base + Long.numberOfTrailingZeros(m));
+        }
       }
     }
     return dirty;
@@ -147,7 +170,7 @@ public final class DirtyLeafScanner {
 
   private void clean(long[] a, int i) {
     long e = a[i];
-    if ((e & settledMask) == settledValue) {
+    if ((e & settledBits) == settledBits) {
       LONGS.setOpaque(a, i, (e & cleanAnd) | cleanOr);
       return;
     }

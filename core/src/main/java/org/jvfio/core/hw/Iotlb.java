@@ -134,7 +134,8 @@ public final class Iotlb {
   /**
    * Invalidates every cached translation that overlaps {@code [iova, iova + length)}, as a range
    * (page-selective) IOTLB invalidation followed by its completion wait. Cost is bounded by the
-   * cache size, not by the length.
+   * cache size, not by the length: per leaf size, only the slots the range's leaves map to are
+   * examined (all of them once the range has as many leaves of that size as there are slots).
    */
   public void invalidateRange(long iova, long length) {
     if (length == 0) {
@@ -143,14 +144,26 @@ public final class Iotlb {
     rangeInvalidations.incrementAndGet();
     generation.incrementAndGet();
     long last = iova + length - 1;
-    forEachSlot(
-        (slots, i, e) -> {
+    long sizes = sizesPresent;
+    while (sizes != 0) {
+      int shift = Long.numberOfTrailingZeros(sizes);
+      sizes &= sizes - 1;
+      AtomicReferenceArray<Entry> slots = bySize.get(shift);
+      long firstLeaf = iova >>> shift;
+      long leaves = (last >>> shift) - firstLeaf + 1; // 0 if the range is the whole 2^64
+      int count = leaves == 0 || Long.compareUnsigned(leaves, sets) > 0 ? sets : (int) leaves;
+      for (int k = 0; k < count; k++) {
+        int i = (int) ((firstLeaf + k) & (sets - 1));
+        Entry e = slots.get(i);
+        if (e != null) {
           long eLast = e.translation.iova() + e.translation.size() - 1;
           if (Long.compareUnsigned(e.translation.iova(), last) <= 0
               && Long.compareUnsigned(eLast, iova) >= 0) {
             slots.compareAndSet(i, e, null);
           }
-        });
+        }
+      }
+    }
   }
 
   /** Invalidates every cached translation (a domain-selective invalidation and completion wait). */

@@ -9,11 +9,15 @@ import java.util.Arrays;
  * entries, addressed by simulated physical addresses, so a table entry holds the real address bits
  * of its child table (design.md, "Page-table memory").
  *
- * <p>Frames live in chunks of {@value #FRAMES_PER_CHUNK} frames ({@code long[]} of 256 Ki entries),
- * allocated on demand; freed frames are zeroed and reused first. Tables larger than a frame take a
- * naturally aligned run of contiguous frames ({@link #allocateFrames}). Physical addresses start at
- * {@link #BASE}, above any guest physical address jvfio hands out, and stay below 2^48 so that
- * every vendor format can encode them.
+ * <p>Frames live in chunks of {@value #FRAMES_PER_CHUNK} frames ({@code long[]} of 32 Ki entries,
+ * 256 KiB), allocated on demand; freed frames are zeroed and reused first. The chunk size keeps
+ * each array below half of G1's smallest region, so the collector packs chunks into regions instead
+ * of giving each a humongous region of its own (which for 2 MiB arrays would hold up to twice their
+ * size, or more on large heaps): the heap used stays within one chunk of {@link #bytesHeld()},
+ * itself within one chunk of the frames in use. Tables larger than a frame take a naturally aligned
+ * run of contiguous frames ({@link #allocateFrames}). Physical addresses start at {@link #BASE},
+ * above any guest physical address jvfio hands out, and stay below 2^48 so that every vendor format
+ * can encode them.
  *
  * <p><b>Memory ordering.</b> {@link #get} and {@link #set} are plain accesses for the control
  * plane, which is serialised per domain. {@link #getVolatile}, {@link #setVolatile}, {@link
@@ -32,9 +36,9 @@ public final class PageTableMemory {
   /** The physical address of the first frame: 0xF000_0000_0000 (just below 2^48). */
   public static final long BASE = 0xF000_0000_0000L;
 
-  static final int FRAMES_PER_CHUNK = 512;
-  private static final int CHUNK_SHIFT = 21; // 512 frames * 4 KiB
-  private static final int MAX_CHUNKS = 1 << 14; // 16 Ki chunks = 32 GiB of tables
+  static final int FRAMES_PER_CHUNK = 64;
+  private static final int CHUNK_SHIFT = 18; // 64 frames * 4 KiB
+  private static final int MAX_CHUNKS = 1 << 17; // 128 Ki chunks = 32 GiB of tables
 
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
@@ -42,8 +46,8 @@ public final class PageTableMemory {
   private volatile long nextFrame; // frames ever handed out (high-water mark)
   private long[] freeList = new long[64];
   private int freeCount;
-  private final long[][] freeRuns = new long[10][]; // by log2(run size), runs of 2..512 frames
-  private final int[] freeRunCount = new int[10];
+  private final long[][] freeRuns = new long[7][]; // by log2(run size), runs of 2..64 frames
+  private final int[] freeRunCount = new int[7];
   private long framesInUse;
 
   /** Creates an empty memory. */
@@ -72,8 +76,10 @@ public final class PageTableMemory {
    * the 16 KiB or 64 KiB granule, a concatenated stage-2 top level) lives in one such run.
    *
    * <p>A run never crosses a chunk: {@code count} is at most {@value #FRAMES_PER_CHUNK}, a power of
-   * two, and runs are naturally aligned. Runs freed with {@link #freeFrames} are reused for runs of
-   * the same size only; frames skipped to align a new run join the single-frame free list.
+   * two, and runs are naturally aligned. The largest table of the vendor formats is 64 frames (16
+   * concatenated 16 KiB-granule stage-2 tables); 64 KiB-granule tables take 16. Runs freed with
+   * {@link #freeFrames} are reused for runs of the same size only; frames skipped to align a new
+   * run join the single-frame free list.
    *
    * @throws IllegalArgumentException unless {@code count} is a power of two from 1 to {@value
    *     #FRAMES_PER_CHUNK}
@@ -131,7 +137,8 @@ public final class PageTableMemory {
 
   private static int runOrder(int count) {
     if (count < 1 || count > FRAMES_PER_CHUNK || Integer.bitCount(count) != 1) {
-      throw new IllegalArgumentException("run size must be a power of two <= 512: " + count);
+      throw new IllegalArgumentException(
+          "run size must be a power of two <= " + FRAMES_PER_CHUNK + ": " + count);
     }
     return Integer.numberOfTrailingZeros(count);
   }

@@ -1,0 +1,125 @@
+package org.jvfio.bench;
+
+import static org.jvfio.bench.Fixture.BASE_IOVA;
+import static org.jvfio.bench.Fixture.FLOOR_DIRTY;
+import static org.jvfio.bench.Fixture.PAGE;
+
+import java.util.concurrent.TimeUnit;
+import org.jvfio.core.spi.IommuDomain;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Split of 1 GiB of 2 MiB leaves into 4 KiB leaves, and the collapse back (vendor-pagetables §5.2,
+ * with the IOTLB invalidation of each replaced leaf), against floors over flat arrays: writing the
+ * 262 144 child entries and 512 table pointers (split), and reading the 262 144 entries, checking
+ * their contiguity and ORing their dirty bits, then writing 512 leaves (collapse).
+ *
+ * <p>Single shots, so that the mock, which never frees a collapsed table (a walk in flight may
+ * still read it), holds a bounded number of them.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 10, batchSize = 1)
+@Measurement(iterations = 10, batchSize = 1)
+@Fork(1)
+public class SplitCollapseBench {
+  private static final long HUGE = 1L << 21;
+  private static final long LENGTH = 1L << 30;
+  private static final int LEAVES = (int) (LENGTH / PAGE);
+  private static final int TABLES = (int) (LENGTH / HUGE);
+  private static final long ADDR = 0x000F_FFFF_FFFF_F000L;
+
+  /** The vendor model, by registered name. */
+  @Param({"mock", "amd-v1", "smmuv3"})
+  public String driver;
+
+  private IommuDomain domain;
+  private final long[] children = new long[LEAVES];
+  private final long[] parents = new long[TABLES];
+
+  @Setup(Level.Trial)
+  public void map() {
+    domain = Fixture.mapped(driver, HUGE, LENGTH);
+    for (int i = 0; i < LEAVES; i++) {
+      children[i] = (Fixture.BASE_PA + HUGE + i * PAGE) | 0x7 | (i % 3 == 0 ? FLOOR_DIRTY : 0);
+    }
+  }
+
+  /** Before each split: the range is 2 MiB leaves. */
+  @State(Scope.Thread)
+  public static class Collapsed {
+    @Setup(Level.Iteration)
+    public void collapse(SplitCollapseBench b) {
+      b.domain.collapse(BASE_IOVA, LENGTH);
+    }
+  }
+
+  /** Before each collapse: the range is 4 KiB leaves. */
+  @State(Scope.Thread)
+  public static class Split {
+    @Setup(Level.Iteration)
+    public void split(SplitCollapseBench b) {
+      b.domain.split(BASE_IOVA, LENGTH, PAGE);
+    }
+  }
+
+  /** Model: split every 2 MiB leaf of the range to 4 KiB leaves. */
+  @Benchmark
+  public long split_model(Collapsed state) {
+    domain.split(BASE_IOVA, LENGTH, PAGE);
+    return domain.walk(BASE_IOVA).length;
+  }
+
+  /** Floor: write 512 tables of 512 computed entries and 512 table pointers. */
+  @Benchmark
+  public long split_floor() {
+    for (int t = 0; t < TABLES; t++) {
+      long leaf = parents[t] | (Fixture.BASE_PA + t * HUGE) | 0x7;
+      for (int i = t * 512; i < (t + 1) * 512; i++) {
+        children[i] = (leaf & ~0x1FF000L) + ((long) (i & 511) << 12);
+      }
+      parents[t] = (Fixture.BASE_PA + t * 4096L) | 0x3;
+    }
+    return children[LEAVES - 1];
+  }
+
+  /** Model: collapse the 512 tables back into 2 MiB leaves. */
+  @Benchmark
+  public long collapse_model(Split state) {
+    domain.collapse(BASE_IOVA, LENGTH);
+    return domain.walk(BASE_IOVA).length;
+  }
+
+  /** Floor: check each table's 512 entries for contiguity, OR their dirty bits, write the leaf. */
+  @Benchmark
+  public long collapse_floor() {
+    long collapsed = 0;
+    for (int t = 0; t < TABLES; t++) {
+      long base = children[t * 512] & ADDR;
+      long dirty = 0;
+      long bad = 0;
+      for (int i = 0; i < 512; i++) {
+        long c = children[t * 512 + i];
+        bad |= (c & ADDR) ^ (base + ((long) i << 12));
+        dirty |= c & FLOOR_DIRTY;
+      }
+      if (bad == 0) {
+        parents[t] = base | 0x87 | dirty;
+        collapsed++;
+      }
+    }
+    return collapsed;
+  }
+}
