@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -20,11 +21,12 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  *
  * <p>Convention: in every benchmark class a method {@code x_model} has a twin {@code x_floor} that
  * does the least possible work over the same memory; both report time per operation for the same
- * parameters. The ratio is taken between the medians of the measurement iterations, which resist
- * the interference of other processes better than means on a shared machine. Arguments are JMH's
- * own command-line options (for example a benchmark regex, {@code -f 1 -wi 2 -i 3}); with none,
- * every benchmark runs with the settings of its class. Unless {@code -Djvfio.bench.memory=false},
- * the memory report of {@link MemoryReport} follows.
+ * parameters. Two ratios are printed: of the CPU time per operation of the benchmark thread ({@link
+ * CpuTime}, where the benchmark records it), which the waits for a core on a shared machine do not
+ * inflate, and of the wall-clock medians of the measurement iterations. Arguments are JMH's own
+ * command-line options (for example a benchmark regex, {@code -f 1 -wi 2 -i 3}); with none, every
+ * benchmark runs with the settings of its class. Unless {@code -Djvfio.bench.memory=false}, the
+ * memory report of {@link MemoryReport} follows.
  */
 public final class BenchReport {
   private BenchReport() {}
@@ -46,48 +48,70 @@ public final class BenchReport {
     }
   }
 
+  /**
+   * One result: wall-clock median per operation, and CPU ns per operation (NaN if not measured).
+   */
+  private record Figure(double wall, double cpuNs) {}
+
   static String report(Collection<RunResult> results) {
-    Map<String, Double> scores = new LinkedHashMap<>();
-    Map<String, String> units = new LinkedHashMap<>();
+    Map<String, Figure> figures = new LinkedHashMap<>();
     for (RunResult r : results) {
-      String key = r.getParams().getBenchmark() + paramsOf(r);
-      scores.put(key, r.getPrimaryResult().getStatistics().getPercentile(50));
-      units.put(key, r.getPrimaryResult().getScoreUnit());
+      Map<String, Result> secondary = r.getSecondaryResults();
+      double cpu =
+          secondary.containsKey("cpuNs") && secondary.containsKey("ops")
+              ? secondary.get("cpuNs").getScore() / secondary.get("ops").getScore()
+              : Double.NaN;
+      figures.put(
+          r.getParams().getBenchmark() + paramsOf(r),
+          new Figure(r.getPrimaryResult().getStatistics().getPercentile(50), cpu));
     }
     List<String> lines = new ArrayList<>();
     lines.add(
         String.format(
             Locale.ROOT,
-            "%-64s %14s %14s %8s",
-            "benchmark [params] (medians)",
-            "model",
-            "floor",
-            "ratio"));
-    for (Map.Entry<String, Double> e : scores.entrySet()) {
+            "%-66s %14s %14s %9s %10s",
+            "benchmark [params]",
+            "model cpu/op",
+            "floor cpu/op",
+            "cpu ratio",
+            "wall ratio"));
+    for (Map.Entry<String, Figure> e : figures.entrySet()) {
       String key = e.getKey();
-      if (!key.contains("_model")) {
+      Figure floor = figures.get(key.replace("_model", "_floor"));
+      if (!key.contains("_model") || floor == null) {
         continue;
       }
-      String floorKey = key.replace("_model", "_floor");
-      Double floor = scores.get(floorKey);
-      String method = key.substring(key.lastIndexOf('.', key.indexOf('_')) + 1);
-      String cls = key.substring(0, key.lastIndexOf('.', key.indexOf('_')));
+      Figure model = e.getValue();
+      int dot = key.lastIndexOf('.', key.indexOf('_'));
+      String cls = key.substring(0, dot);
       String name =
           cls.substring(cls.lastIndexOf('.') + 1).replace("Bench", "")
               + "."
-              + method.replace("_model", "");
+              + key.substring(dot + 1).replace("_model", "");
       lines.add(
           String.format(
               Locale.ROOT,
-              "%-64s %10.3f %-3s %10s %-3s %8s",
+              "%-66s %14s %14s %9s %9.2fx",
               name,
-              e.getValue(),
-              shortUnit(units.get(key)),
-              floor == null ? "-" : String.format(Locale.ROOT, "%.3f", floor),
-              floor == null ? "" : shortUnit(units.get(floorKey)),
-              floor == null ? "-" : String.format(Locale.ROOT, "%.2fx", e.getValue() / floor)));
+              nanos(model.cpuNs),
+              nanos(floor.cpuNs),
+              Double.isNaN(model.cpuNs)
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.2fx", model.cpuNs / floor.cpuNs),
+              model.wall / floor.wall));
     }
     return String.join(System.lineSeparator(), lines);
+  }
+
+  private static String nanos(double ns) {
+    if (Double.isNaN(ns)) {
+      return "-";
+    }
+    return ns >= 1e6
+        ? String.format(Locale.ROOT, "%.3f ms", ns / 1e6)
+        : ns >= 1e3
+            ? String.format(Locale.ROOT, "%.3f us", ns / 1e3)
+            : String.format(Locale.ROOT, "%.1f ns", ns);
   }
 
   private static String paramsOf(RunResult r) {
@@ -99,9 +123,5 @@ public final class BenchReport {
           .append(r.getParams().getParam(k));
     }
     return sb.length() == 0 ? "" : sb.append(']').toString();
-  }
-
-  private static String shortUnit(String unit) {
-    return unit.replace("/op", "");
   }
 }

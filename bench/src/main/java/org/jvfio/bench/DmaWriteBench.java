@@ -75,34 +75,46 @@ public class DmaWriteBench {
   /** Model: IOTLB hits on translations cached dirty. */
   @Benchmark
   @OperationsPerInvocation(PAGES)
-  public long hit_model() {
+  public long hit_model(CpuTime cpu) {
+    cpu.start();
     long bytes = 0;
     for (int i = 0; i < PAGES; i++) {
       long iova = BASE_IOVA + (long) (i & (HOT - 1)) * PAGE;
       bytes += engine.write(0, domain, iova, 64, DmaWriteListener.NONE).bytes();
     }
-    return bytes;
+    long result = bytes;
+    cpu.stop(PAGES);
+    return result;
   }
 
   /** Floor: one compare-and-swap per write over {@value #HOT} elements. */
   @Benchmark
   @OperationsPerInvocation(PAGES)
-  public long hit_floor() {
-    return casLoop(hotFloor, HOT - 1);
+  public long hit_floor(CpuTime cpu) {
+    cpu.start();
+    long result = casLoop(hotFloor, HOT - 1);
+    cpu.stop(PAGES);
+    return result;
   }
 
   /** Model: IOTLB misses and walks, leaves already dirty. */
   @Benchmark
   @OperationsPerInvocation(PAGES)
-  public long miss_model() {
-    return writeEveryPage();
+  public long miss_model(CpuTime cpu) {
+    cpu.start();
+    long result = writeEveryPage();
+    cpu.stop(PAGES);
+    return result;
   }
 
   /** Floor: one compare-and-swap per write over {@value #PAGES} elements. */
   @Benchmark
   @OperationsPerInvocation(PAGES)
-  public long miss_floor() {
-    return casLoop(wideFloor, PAGES - 1);
+  public long miss_floor(CpuTime cpu) {
+    cpu.start();
+    long result = casLoop(wideFloor, PAGES - 1);
+    cpu.stop(PAGES);
+    return result;
   }
 
   /** Clean state for {@link #clean_model}: every leaf clean, nothing cached. */
@@ -117,15 +129,21 @@ public class DmaWriteBench {
   /** Model: first writes to clean leaves (miss, walk, A/D compare-and-swap). */
   @Benchmark
   @OperationsPerInvocation(PAGES)
-  public long clean_model(CleanRange clean) {
-    return writeEveryPage();
+  public long clean_model(CleanRange clean, CpuTime cpu) {
+    cpu.start();
+    long result = writeEveryPage();
+    cpu.stop(PAGES);
+    return result;
   }
 
   /** Floor: one compare-and-swap per write over {@value #PAGES} elements. */
   @Benchmark
   @OperationsPerInvocation(PAGES)
-  public long clean_floor() {
-    return casLoop(wideFloor, PAGES - 1);
+  public long clean_floor(CpuTime cpu) {
+    cpu.start();
+    long result = casLoop(wideFloor, PAGES - 1);
+    cpu.stop(PAGES);
+    return result;
   }
 
   private long writeEveryPage() {

@@ -91,17 +91,23 @@ public class ReadAndClearBench {
 
   /** Model: the vendor's read-and-clear, then the one IOTLB sync iommufd issues per call. */
   @Benchmark
-  public long harvest_model() {
+  public long harvest_model(CpuTime cpu) {
+    cpu.start();
     IovaBitmap bitmap = IovaBitmap.wrap(BASE_IOVA, length, PAGE, bitmapWords);
     IotlbGather gather = new IotlbGather();
     domain.readAndClearDirty(BASE_IOVA, length, 0, IommuDirtyBitmap.of(bitmap, gather));
     domain.iotlbSync(gather);
-    return bitmapWords[0];
+    long result = bitmapWords[0];
+    cpu.stop(1);
+    return result;
   }
 
   /** Floor: {@link Fixture#readAndClearFloor} over as many entries as the table has leaves. */
   @Benchmark
-  public long harvest_floor() {
-    return Fixture.readAndClearFloor(flatEntries, flatBitmap);
+  public long harvest_floor(CpuTime cpu) {
+    cpu.start();
+    long result = Fixture.readAndClearFloor(flatEntries, flatBitmap);
+    cpu.stop(1);
+    return result;
   }
 }

@@ -77,14 +77,18 @@ public class SplitCollapseBench {
 
   /** Model: split every 2 MiB leaf of the range to 4 KiB leaves. */
   @Benchmark
-  public long split_model(Collapsed state) {
+  public long split_model(Collapsed state, CpuTime cpu) {
+    cpu.start();
     domain.split(BASE_IOVA, LENGTH, PAGE);
-    return domain.walk(BASE_IOVA).length;
+    long result = domain.walk(BASE_IOVA).length;
+    cpu.stop(1);
+    return result;
   }
 
   /** Floor: write 512 tables of 512 computed entries and 512 table pointers. */
   @Benchmark
-  public long split_floor() {
+  public long split_floor(CpuTime cpu) {
+    cpu.start();
     for (int t = 0; t < TABLES; t++) {
       long leaf = parents[t] | (Fixture.BASE_PA + t * HUGE) | 0x7;
       for (int i = t * 512; i < (t + 1) * 512; i++) {
@@ -92,19 +96,25 @@ public class SplitCollapseBench {
       }
       parents[t] = (Fixture.BASE_PA + t * 4096L) | 0x3;
     }
-    return children[LEAVES - 1];
+    long result = children[LEAVES - 1];
+    cpu.stop(1);
+    return result;
   }
 
   /** Model: collapse the 512 tables back into 2 MiB leaves. */
   @Benchmark
-  public long collapse_model(Split state) {
+  public long collapse_model(Split state, CpuTime cpu) {
+    cpu.start();
     domain.collapse(BASE_IOVA, LENGTH);
-    return domain.walk(BASE_IOVA).length;
+    long result = domain.walk(BASE_IOVA).length;
+    cpu.stop(1);
+    return result;
   }
 
   /** Floor: check each table's 512 entries for contiguity, OR their dirty bits, write the leaf. */
   @Benchmark
-  public long collapse_floor() {
+  public long collapse_floor(CpuTime cpu) {
+    cpu.start();
     long collapsed = 0;
     for (int t = 0; t < TABLES; t++) {
       long base = children[t * 512] & ADDR;
@@ -120,6 +130,8 @@ public class SplitCollapseBench {
         collapsed++;
       }
     }
-    return collapsed;
+    long result = collapsed;
+    cpu.stop(1);
+    return result;
   }
 }
