@@ -26,7 +26,11 @@ import org.jvfio.core.spi.IotlbGather;
  * caller; it writes entries a concurrent DMA walk may read with volatile stores or atomics, and
  * builds new tables privately before publishing them with one compare-and-swap.
  *
- * Hardware path (translate, setDirtyByHardware) runs on many threads. With dirty tracking on (the
+ * Hardware path (translate, setDirtyByHardware) runs on many threads. A walk that meets a
+ * not-present entry re-reads the table entry it came through; if that changed (a collapse took the
+ * table out and cleared its children, an unmap detached it), the walk starts again instead of
+ * reporting a fault the hardware, whose invalidation drains walks in flight, would not raise.
+ * With dirty tracking on (the
  * SSADE of the attached PASID entries, mirrored in the volatile `tracking`), the walk sets A in the
  * leaf by CAS and the write sets D (and A) by CAS against the leaf value it walked, ignoring A/D;
  * if the slot no longer holds that leaf (unmapped, split into a table, collapsed) the update
@@ -332,13 +336,20 @@ final class VtdDomain implements IntelDomain {
     walk:
     while (true) {
       long table = root;
+      long parentSlot = 0;
+      long parent = 0;
       for (int level = levels; level >= 1; level--) {
         long slot = slot(table, iova, level);
         long e = memory.getVolatile(slot);
         if (!format.present(e)) {
+          if (parentSlot != 0 && memory.getVolatile(parentSlot) != parent) {
+            continue walk; // the table was replaced under the walk (collapse, unmap): walk again
+          }
           return Optional.empty();
         }
         if (!VtdFormat.isLeaf(e, level)) {
+          parentSlot = slot;
+          parent = e;
           table = VtdFormat.address(e);
           continue;
         }
