@@ -40,7 +40,11 @@ import org.jvfio.core.spi.IotlbGather;
  * Dirty harvest (spec §1.3, §3.5): an iterative walk that keeps a per-level table stack and the
  * current IOVA, so it costs O(present entries) and allocates nothing per entry; holes are skipped,
  * a dirty leaf is recorded at its whole size clipped to the requested range, and D is cleared with
- * an atomic AND (trap T9) unless NO_CLEAR. No flush here (trap T11): the caller syncs the gather.
+ * an atomic AND (trap T9) unless NO_CLEAR. As upstream's record_dirty, D of the whole leaf is
+ * cleared even where the leaf extends past the range, so harvesting part of a large leaf drops the
+ * dirty state of the rest (iommufd harvests whole areas). The pre-iommupt EINVAL for a bitmap on
+ * a domain with tracking off is not modelled (iommupt dropped it). NO_CLEAR still widens the
+ * gather (as the legacy code did); nobody syncs it. No flush here (trap T11): the caller syncs.
  *
  * Split (spec §5.2): the replacement table is built privately with every child inheriting the
  * leaf's A/D, published by CAS against the leaf value just read (a concurrent hardware D update

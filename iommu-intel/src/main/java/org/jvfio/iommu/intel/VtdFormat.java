@@ -147,11 +147,6 @@ enum VtdFormat {
     return e & ADDRESS_MASK;
   }
 
-  /** Returns the prot ({@code IOMMU_READ | IOMMU_WRITE}) a leaf grants. */
-  int prot(long e) {
-    return (readable(e) ? IommuDomain.IOMMU_READ : 0) | (writable(e) ? IommuDomain.IOMMU_WRITE : 0);
-  }
-
   /** Returns the bits that identify a leaf: everything but the hardware-updated A and D. */
   long identity(long e) {
     return e & ~(accessed | dirty);
