@@ -26,6 +26,6 @@ final class Cdev {
   }
 
   String path() {
-    return FakeKernel.VFIO_DEVICE_PATH_PREFIX + index;
+    return FakeKernel.devicePath(index);
   }
 }
