@@ -48,6 +48,7 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.IommuDestroy;
 import org.jvfio.api.iommufd.IommuHwInfo;
 import org.jvfio.api.iommufd.IommuHwptAlloc;
 import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
@@ -182,7 +183,7 @@ class FakeKernelTest {
   @Test
   void iommufd_cmdFail() {
     int fd = sys.open(FakeKernel.IOMMU_PATH);
-    long destroy = sys.put(8, new org.jvfio.api.iommufd.IommuDestroy(8, 0)::encode);
+    long destroy = sys.put(8, new IommuDestroy(8, 0)::encode);
     assertErrno(Errno.ENOENT, sys.ioctl(fd, IOMMU_DESTROY, destroy)); // object id is invalid
     assertErrno(Errno.EFAULT, sys.ioctl(fd, IOMMU_DESTROY, 0)); // bad pointer
     assertErrno(

@@ -19,6 +19,7 @@ import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuDestroy;
 import org.jvfio.api.iommufd.IommuHwInfo;
 import org.jvfio.core.hw.DmaResult;
+import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.core.vfio.VfioDeviceDriver;
 
@@ -156,10 +157,7 @@ class IommufdDirtyTrackingSelftestTest {
     assertErrno(
         Errno.EOPNOTSUPP,
         sys.hwptAlloc(
-            f.fd,
-            org.jvfio.core.iommufd.HwptAlloc.paging(
-                IOMMU_HWPT_ALLOC_DIRTY_TRACKING, noDirty[1], ioasId),
-            out));
+            f.fd, HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, noDirty[1], ioasId), out));
     ok(sys.kernel.close(noDirty[0]));
   }
 

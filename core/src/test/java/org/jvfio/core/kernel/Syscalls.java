@@ -17,6 +17,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuHwptAlloc;
+import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
 import org.jvfio.api.iommufd.IommuHwptSetDirtyTracking;
 import org.jvfio.api.iommufd.IommuIoasAlloc;
 import org.jvfio.api.iommufd.IommuIoasMap;
@@ -131,7 +132,7 @@ final class Syscalls {
     return ioctl(
         fd,
         IOMMU_HWPT_GET_DIRTY_BITMAP,
-        put(org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap.SIZE, cmd.toStruct(data)::encode));
+        put(IommuHwptGetDirtyBitmap.SIZE, cmd.toStruct(data)::encode));
   }
 
   // --- VFIO device ------------------------------------------------------------------------------
