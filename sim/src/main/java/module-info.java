@@ -3,6 +3,7 @@
  * simulated clock built on the jvfio models (guest memory, iommufd dirty tracking, VFIO devices
  * with DMA logging and migration streams), with an end-to-end verification of every run.
  */
+@SuppressWarnings("requires-automatic") // XChart has no module descriptor, only a module name
 module org.jvfio.sim {
   requires org.jvfio.core;
   requires com.google.common;

@@ -218,16 +218,14 @@ final class Engine {
     if (s.tracker().kind() != Tracker.Kind.DEVICE) {
       return Optional.empty();
     }
-    switch (s.tracker().profile()) {
-      case "mlx5":
-        // Assumed firmware caps: 4 ranges, 4 KiB to 2 MiB pages, 2^12 to 2^42 bytes (QEMU's
-        // figure for current hardware, users.md §1.7).
-        return Optional.of(DmaTracker.mlx5Like(4, 12, 21, 12, 42));
-      case "pds":
-        return Optional.of(DmaTracker.pdsLike());
-      default:
-        return Optional.of(DmaTracker.exact());
-    }
+    return Optional.of(
+        switch (s.tracker().profile()) {
+          // Assumed firmware caps: 4 ranges, 4 KiB to 2 MiB pages, 2^12 to 2^42 bytes (QEMU's
+          // figure for current hardware, users.md §1.7).
+          case "mlx5" -> DmaTracker.mlx5Like(4, 12, 21, 12, 42);
+          case "pds" -> DmaTracker.pdsLike();
+          default -> DmaTracker.exact();
+        });
   }
 
   /**
@@ -275,7 +273,7 @@ final class Engine {
     List<String> parts = new ArrayList<>();
     for (int shift = 0; shift < 64; shift++) {
       if (leafCounts[shift] > 0) {
-        parts.add(leafCounts[shift] + " x " + Units.formatSize(1L << shift).replace(".00", ""));
+        parts.add(leafCounts[shift] + " x " + Report.size(1L << shift));
       }
     }
     return String.join(" + ", parts);
@@ -377,13 +375,13 @@ final class Engine {
 
   private void startTracking() {
     switch (tracker.kind()) {
-      case IOMMU:
+      case IOMMU -> {
         iommufd.hwptSetDirtyTracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
         if (s.split() == SplitPolicy.EAGER) {
           split();
         }
-        break;
-      case DEVICE:
+      }
+      case DEVICE -> {
         List<DmaLoggingRange> ranges = new ArrayList<>();
         for (RamLayout.Area a : layout.areas()) {
           ranges.add(new DmaLoggingRange(a.iova(), a.length()));
@@ -391,9 +389,8 @@ final class Engine {
         for (VfioDevice d : srcDevices) {
           d.startDmaLogging(new DmaLoggingControl(PAGE, ranges));
         }
-        break;
-      default:
-        break;
+      }
+      default -> {}
     }
   }
 
@@ -421,21 +418,20 @@ final class Engine {
 
   private void stopTracking() {
     switch (tracker.kind()) {
-      case IOMMU:
+      case IOMMU -> {
         iommufd.hwptSetDirtyTracking(hwpt, 0);
         if (s.split() == SplitPolicy.EAGER) {
           for (RamLayout.Area a : layout.areas()) {
             domain.collapse(a.iova(), a.length());
           }
         }
-        break;
-      case DEVICE:
+      }
+      case DEVICE -> {
         for (VfioDevice d : srcDevices) {
           d.stopDmaLogging();
         }
-        break;
-      default:
-        break;
+      }
+      default -> {}
     }
   }
 
@@ -580,7 +576,7 @@ final class Engine {
     double cost = 0;
     List<RamLayout.Area> areas = layout.areas();
     switch (tracker.kind()) {
-      case IOMMU:
+      case IOMMU -> {
         long invalidations = invalidations();
         for (int a = 0; a < areas.size(); a++) {
           RamLayout.Area area = areas.get(a);
@@ -592,8 +588,8 @@ final class Engine {
         }
         cost += leavesHarvested * CostModel.PTE_NS;
         cost += (invalidations() - invalidations) * CostModel.INVALIDATION_NS;
-        break;
-      case DEVICE:
+      }
+      case DEVICE -> {
         for (VfioDevice d : srcDevices) {
           for (int a = 0; a < areas.size(); a++) {
             RamLayout.Area area = areas.get(a);
@@ -608,11 +604,11 @@ final class Engine {
           }
           cost += deviceBitmapBytes(d.dmaTracker().orElseThrow()) * CostModel.BITMAP_BYTE_NS;
         }
-        break;
-      default:
+      }
+      default -> {
         Arrays.fill(h.dirty, -1L);
         maskTail(h.dirty);
-        break;
+      }
     }
     if (s.cpuDirtyRate() > 0) {
       for (int i = 0; i < ramWords; i++) {
@@ -635,14 +631,11 @@ final class Engine {
     for (DmaLoggingRange r : t.effectiveRanges()) {
       tracked += CostModel.bitmapBytes(r.length(), t.pageSize());
     }
-    switch (tracker.profile()) {
-      case "mlx5":
-        return 0;
-      case "pds":
-        return 2 * tracked;
-      default:
-        return tracked;
-    }
+    return switch (tracker.profile()) {
+      case "mlx5" -> 0;
+      case "pds" -> 2 * tracked;
+      default -> tracked;
+    };
   }
 
   private static void orInto(long[] ram, RamLayout.Area area, long[] words) {

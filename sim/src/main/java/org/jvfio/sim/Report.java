@@ -27,7 +27,7 @@ final class Report {
 
   static void print(MigrationResult r, Format format, PrintWriter out) {
     switch (format) {
-      case CSV:
+      case CSV -> {
         out.println(
             "round,phase,dirty_pages,bytes_sent,harvest_ns,round_ns,dirty_rate_bytes_per_s");
         for (Round round : allRounds(r)) {
@@ -42,8 +42,8 @@ final class Report {
               round.durationNanos(),
               round.dirtyRate());
         }
-        break;
-      case JSON:
+      }
+      case JSON -> {
         out.println("{");
         for (String field : scenarioFields(r)) {
           out.println("  " + field + ",");
@@ -70,10 +70,10 @@ final class Report {
         }
         out.println("  ]");
         out.println("}");
-        break;
-      default:
+      }
+      default -> {
         printTable(r, out);
-        break;
+      }
     }
     out.flush();
   }
@@ -109,7 +109,7 @@ final class Report {
         "  link       %s (%s); downtime limit %s; at most %d rounds; seed %d%n",
         bits(s.bandwidth()),
         rate(s.bandwidth()),
-        Units.formatDuration(s.downtimeLimit()),
+        time(s.downtimeLimit()),
         s.maxRounds(),
         s.seed());
     out.println();
@@ -129,8 +129,8 @@ final class Report {
           round.stopCopy() ? "stop" : Integer.toString(round.index()),
           round.dirtyPages(),
           size(round.bytesSent()),
-          Units.formatDuration(round.harvestNanos()),
-          Units.formatDuration(round.durationNanos()),
+          time(round.harvestNanos()),
+          time(round.durationNanos()),
           round.stopCopy() ? "(VM stopped)" : rate(round.dirtyRate()));
     }
     out.println();
@@ -143,9 +143,9 @@ final class Report {
                 + r.rounds().size()
                 + plural(" round", r.rounds().size())
                 + ": forced stop-and-copy",
-        Units.formatDuration(r.totalNanos()),
-        Units.formatDuration(r.downtimeNanos()),
-        Units.formatDuration(s.downtimeLimit()),
+        time(r.totalNanos()),
+        time(r.downtimeNanos()),
+        time(s.downtimeLimit()),
         size(r.bytesSent()),
         size(r.deviceBytesSent()));
     out.println("verification " + r.verdict().message());
@@ -168,7 +168,7 @@ final class Report {
       Format format,
       PrintWriter out) {
     switch (format) {
-      case CSV:
+      case CSV -> {
         out.println(
             "variant,tracker,io_page_size,converged,rounds,total_ns,downtime_ns,bytes_sent,"
                 + "device_bytes_sent,harvest_ns,verified");
@@ -189,8 +189,8 @@ final class Report {
               harvestNanos(r),
               r.verdict().passed());
         }
-        break;
-      case JSON:
+      }
+      case JSON -> {
         out.println("{");
         out.println("  \"compare\": " + quote(key) + ",");
         out.println("  \"variants\": [");
@@ -204,10 +204,10 @@ final class Report {
         }
         out.println("  ]");
         out.println("}");
-        break;
-      default:
+      }
+      default -> {
         printComparisonTable(key, labels, results, out);
-        break;
+      }
     }
     out.flush();
   }
@@ -224,7 +224,7 @@ final class Report {
         s.devices() == 1 ? "" : "s",
         rate(s.dmaRate()),
         bits(s.bandwidth()),
-        Units.formatDuration(s.downtimeLimit()),
+        time(s.downtimeLimit()),
         key);
     List<String[]> rows = new ArrayList<>();
     rows.add(row(key, labels, Function.identity()));
@@ -232,11 +232,11 @@ final class Report {
     rows.add(row("IO page table", results, MigrationResult::ioPageTable));
     rows.add(row("converged", results, r -> r.converged() ? "yes" : "NO (forced stop)"));
     rows.add(row("rounds", results, r -> Integer.toString(r.rounds().size())));
-    rows.add(row("total time", results, r -> Units.formatDuration(r.totalNanos())));
-    rows.add(row("downtime", results, r -> Units.formatDuration(r.downtimeNanos())));
+    rows.add(row("total time", results, r -> time(r.totalNanos())));
+    rows.add(row("downtime", results, r -> time(r.downtimeNanos())));
     rows.add(row("bytes sent", results, r -> size(r.bytesSent())));
     rows.add(row("pages at stop", results, r -> Long.toString(r.stopCopy().dirtyPages())));
-    rows.add(row("harvest time", results, r -> Units.formatDuration(harvestNanos(r))));
+    rows.add(row("harvest time", results, r -> time(harvestNanos(r))));
     rows.add(row("verification", results, r -> r.verdict().passed() ? "PASSED" : "FAILED"));
     int[] widths = new int[rows.get(0).length];
     for (String[] row : rows) {
@@ -328,7 +328,8 @@ final class Report {
 
   private static String quote(String s) {
     StringBuilder b = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
       if (c == '"' || c == '\\') {
         b.append('\\').append(c);
       } else if (c < 0x20) {
@@ -340,8 +341,14 @@ final class Report {
     return b.append('"').toString();
   }
 
-  static String size(double bytes) {
-    return Units.formatSize(bytes);
+  /** Formats bytes with a binary unit, without a zero fraction: {@code 4 GiB}, {@code 1.50 GiB}. */
+  static String size(long bytes) {
+    return Units.formatSize((double) bytes).replace(".00 ", " ");
+  }
+
+  /** Formats nanoseconds with a readable unit, e.g. {@code 12.3 ms}. */
+  static String time(long nanos) {
+    return Units.formatDuration((double) nanos);
   }
 
   /** Formats bytes per second with a decimal unit, e.g. {@code 400 MB/s}. */

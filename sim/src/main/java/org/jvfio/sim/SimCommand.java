@@ -108,7 +108,7 @@ public final class SimCommand implements Callable<Integer> {
       paramLabel = "KIND",
       defaultValue = "uniform",
       description =
-          "Where DMA lands in the working set: uniform, hot (90% into a tenth of it) or"
+          "Where DMA lands in the working set: uniform, hot (90%% into a tenth of it) or"
               + " sequential (a ring). Default: ${DEFAULT-VALUE}.")
   Locality locality;
 
@@ -149,12 +149,12 @@ public final class SimCommand implements Callable<Integer> {
       converter = TrackerConverter.class,
       description = {
         "How device DMA is tracked. Default: ${DEFAULT-VALUE}.",
-        "  iommu[:VENDOR]  IOMMU HWPT dirty bits (VENDOR: amd-v1, intel-ss, smmuv3, mock; plain"
-            + " 'iommu' is amd-v1 if available, else mock)",
-        "  device:exact    device DMA logging, a bitmap over exactly the RAM ranges",
-        "  device:mlx5     mlx5-like: reports a list of dirty addresses, up to 4 ranges",
-        "  device:pds      pds-like: one region over all ranges, two bitmaps",
-        "  none            nothing tracks DMA: every mapped page is dirty in every round"
+        "iommu[:VENDOR]  IOMMU HWPT dirty bits; VENDOR: amd-v1, intel-ss,",
+        "                smmuv3, mock ('iommu': amd-v1 if present, else mock)",
+        "device:exact    device DMA logging, a bitmap over the RAM ranges",
+        "device:mlx5     mlx5-like: a list of dirty addresses, 4 ranges",
+        "device:pds      pds-like: one region over all ranges, two bitmaps",
+        "none            no DMA tracking: every page dirty every round"
       })
   Tracker tracker;
 
@@ -286,7 +286,7 @@ public final class SimCommand implements Callable<Integer> {
           .seed(seed)
           .build();
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e, null, null);
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
     }
   }
 
@@ -338,50 +338,31 @@ public final class SimCommand implements Callable<Integer> {
     Scenario.Builder b = base.toBuilder();
     try {
       switch (key) {
-        case "tracker":
-          b.tracker(Tracker.parse(value));
-          break;
-        case "io-page-size":
-          b.ioPageSize(Units.parseSize(value));
-          break;
-        case "split":
-          b.split(SplitPolicy.valueOf(value.toUpperCase(Locale.ROOT)));
-          break;
-        case "locality":
-          b.locality(Locality.valueOf(value.toUpperCase(Locale.ROOT)));
-          break;
-        case "bandwidth":
-          b.bandwidth(Units.parseRate(value));
-          break;
-        case "downtime":
-          b.downtimeLimit(Units.parseDuration(value));
-          break;
-        case "dma-rate":
-          b.dmaRate(Units.parseRate(value));
-          break;
-        case "devices":
-          b.devices(Integer.parseInt(value));
-          break;
-        default:
+        case "tracker" -> b.tracker(Tracker.parse(value));
+        case "io-page-size" -> b.ioPageSize(Units.parseSize(value));
+        case "split" -> b.split(SplitPolicy.valueOf(value.toUpperCase(Locale.ROOT)));
+        case "locality" -> b.locality(Locality.valueOf(value.toUpperCase(Locale.ROOT)));
+        case "bandwidth" -> b.bandwidth(Units.parseRate(value));
+        case "downtime" -> b.downtimeLimit(Units.parseDuration(value));
+        case "dma-rate" -> b.dmaRate(Units.parseRate(value));
+        case "devices" -> b.devices(Integer.parseInt(value));
+        default -> {
           throw new IllegalArgumentException(
               "cannot compare by '"
                   + key
                   + "' (tracker, io-page-size, split, locality,"
                   + " bandwidth, downtime, dma-rate, devices)");
+        }
       }
       return b.build();
     } catch (IllegalArgumentException e) {
       throw new ParameterException(
-          spec.commandLine(),
-          "--compare " + key + "=" + value + ": " + e.getMessage(),
-          e,
-          null,
-          null);
+          spec.commandLine(), "--compare " + key + "=" + value + ": " + e.getMessage(), e);
     }
   }
 
   private Consumer<Round> progressBar(Scenario s, String label) {
-    if (quiet || !(progress || System.console() != null)) {
+    if (quiet || !(progress || interactive())) {
       return r -> {};
     }
     String prefix = label.isEmpty() ? "" : label + " ";
@@ -403,6 +384,23 @@ public final class SimCommand implements Callable<Integer> {
       }
       err.flush();
     };
+  }
+
+  /**
+   * Returns whether the process talks to a terminal: {@code System.console()} is null otherwise on
+   * JDK 17 to 21; from JDK 22 it is never null and {@code Console.isTerminal()} tells.
+   */
+  @SuppressWarnings("SystemConsoleNull")
+  private static boolean interactive() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true; // JDK 17 to 21: a console exists only on a terminal
+    }
   }
 
   // --- converters -----------------------------------------------------------------------------

@@ -42,21 +42,22 @@ public record Tracker(Kind kind, String profile) {
    */
   public Tracker {
     switch (kind) {
-      case IOMMU:
+      case IOMMU -> {
         if (profile.isEmpty()) {
           throw new IllegalArgumentException("iommu tracker without a vendor name");
         }
-        break;
-      case DEVICE:
+      }
+      case DEVICE -> {
         if (!DEVICE_PROFILES.contains(profile)) {
           throw new IllegalArgumentException(
               "unknown device tracker profile '" + profile + "' (exact, mlx5 or pds)");
         }
-        break;
-      default:
+      }
+      default -> {
         if (!profile.isEmpty()) {
           throw new IllegalArgumentException("tracker none takes no profile");
         }
+      }
     }
   }
 
@@ -86,17 +87,14 @@ public record Tracker(Kind kind, String profile) {
     int colon = t.indexOf(':');
     String kind = colon < 0 ? t : t.substring(0, colon);
     String profile = colon < 0 ? "" : t.substring(colon + 1);
-    switch (kind) {
-      case "iommu":
-        return iommu(colon < 0 ? AUTO : profile);
-      case "device":
-        return device(profile);
-      case "none":
-        return new Tracker(Kind.NONE, profile);
-      default:
-        throw new IllegalArgumentException(
-            "not a tracker: '" + text + "' (iommu[:<vendor>], device:exact|mlx5|pds, none)");
-    }
+    return switch (kind) {
+      case "iommu" -> iommu(colon < 0 ? AUTO : profile);
+      case "device" -> device(profile);
+      case "none" -> new Tracker(Kind.NONE, profile);
+      default ->
+          throw new IllegalArgumentException(
+              "not a tracker: '" + text + "' (iommu[:<vendor>], device:exact|mlx5|pds, none)");
+    };
   }
 
   /**

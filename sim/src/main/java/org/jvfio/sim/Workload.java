@@ -47,19 +47,16 @@ final class Workload {
 
   /** Returns the page index of the next write. */
   long nextPage() {
-    long offset;
-    switch (locality) {
-      case HOT:
-        offset = random.nextInt(10) < 9 ? random.nextLong(hotPages) : random.nextLong(wsPages);
-        break;
-      case SEQUENTIAL:
-        offset = cursor;
-        cursor = cursor + 1 == wsPages ? 0 : cursor + 1;
-        break;
-      default:
-        offset = random.nextLong(wsPages);
-        break;
-    }
+    long offset =
+        switch (locality) {
+          case HOT -> random.nextInt(10) < 9 ? random.nextLong(hotPages) : random.nextLong(wsPages);
+          case SEQUENTIAL -> {
+            long c = cursor;
+            cursor = c + 1 == wsPages ? 0 : c + 1;
+            yield c;
+          }
+          default -> random.nextLong(wsPages);
+        };
     return (start + offset) % spacePages;
   }
 }

@@ -49,9 +49,10 @@ class SimulationTest {
       double expected = w * (1 - Math.pow(1 - 1 / w, writes));
       long actual = rounds.get(k + 1).dirtyPages();
       double tolerance = 0.02 * expected + 4 * Math.sqrt(expected) + 2;
-      assertEquals(expected, actual, tolerance, "round " + (k + 2) + " of " + rounds);
+      assertEquals(expected, (double) actual, tolerance, "round " + (k + 2) + " of " + rounds);
       double transfer = cur.bytesSent() * 1e9 / s.bandwidth();
-      assertEquals(transfer + cur.harvestNanos(), cur.durationNanos(), 2, "round time " + cur);
+      assertEquals(
+          transfer + cur.harvestNanos(), (double) cur.durationNanos(), 2, "round time " + cur);
     }
     assertTrue(r.verdict().passed(), r.verdict().message());
   }
