@@ -23,7 +23,8 @@ import com.google.common.base.Preconditions;
  *     exactly, as KVM's dirty log does)
  * @param tracker how device DMA is tracked
  * @param split what to do with large IOPTEs while the IOMMU tracks
- * @param bandwidth the migration link's bandwidth in bytes per second
+ * @param bandwidth the migration link's bandwidth in bytes per second; sending all of RAM must take
+ *     at most {@link #MAX_ROUND_SECONDS}
  * @param downtimeLimit the largest acceptable downtime in nanoseconds: pre-copy stops when the
  *     estimated stop-and-copy time is within it
  * @param maxRounds the most pre-copy rounds (the first, which sends all of RAM, included) before a
@@ -54,6 +55,9 @@ public record Scenario(
 
   /** The largest device state: 256 MiB (the destination buffers the whole stream). */
   public static final long MAX_DEVICE_STATE = 256L << 20;
+
+  /** The longest first round, sending all of RAM, in simulated seconds: one day. */
+  public static final long MAX_ROUND_SECONDS = 86_400;
 
   /** The most devices: 64. */
   public static final int MAX_DEVICES = 64;
@@ -87,6 +91,9 @@ public record Scenario(
     Preconditions.checkNotNull(split, "split");
     Preconditions.checkArgument(
         bandwidth > 0 && Double.isFinite(bandwidth), "bandwidth must be positive: %s", bandwidth);
+    Preconditions.checkArgument(
+        memory / bandwidth <= MAX_ROUND_SECONDS,
+        "bandwidth too low: sending the memory once would take more than a simulated day");
     Preconditions.checkArgument(downtimeLimit >= 0, "bad downtime limit: %s", downtimeLimit);
     Preconditions.checkArgument(maxRounds >= 1, "max rounds must be at least 1: %s", maxRounds);
     Preconditions.checkArgument(

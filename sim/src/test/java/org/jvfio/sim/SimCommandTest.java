@@ -119,6 +119,7 @@ class SimCommandTest {
         "--devices=0",
         "--dma-rate=fast",
         "--bandwidth=0B/s",
+        "--bandwidth=1B/s",
         "--downtime=5",
         "--tracker=magic",
         "--tracker=device:qat",

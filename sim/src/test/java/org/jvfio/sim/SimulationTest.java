@@ -181,6 +181,31 @@ class SimulationTest {
   }
 
   @Test
+  void run_everyRegisteredTrackingIommu_verifiesWithAndWithoutSplit() {
+    java.util.Set<String> tested = new java.util.TreeSet<>();
+    for (org.jvfio.core.spi.IommuDriver d : org.jvfio.core.spi.IommuDriver.available()) {
+      if (!d.canTrackDirty()) {
+        continue;
+      }
+      tested.add(d.name());
+      for (SplitPolicy split : SplitPolicy.values()) {
+        if (split == SplitPolicy.EAGER
+            && !d.capabilities().contains(org.jvfio.core.spi.IommuCapability.SPLIT_COLLAPSE)) {
+          continue;
+        }
+        Scenario s =
+            small().ioPageSize(2L << 20).split(split).tracker(Tracker.iommu(d.name())).build();
+        MigrationResult r = Simulation.run(s);
+        assertTrue(r.verdict().passed(), d.name() + " " + split + ": " + r.verdict().message());
+        assertEquals(Tracker.iommu(d.name()), r.tracker());
+      }
+    }
+    assertTrue(
+        tested.containsAll(List.of("amd-v1", "intel-ss", "mock", "smmuv3")), tested.toString());
+    assertEquals("amd-v1", Simulation.defaultIommu());
+  }
+
+  @Test
   void run_unknownVendor_failsWithEnodev() {
     var e =
         org.junit.jupiter.api.Assertions.assertThrows(
