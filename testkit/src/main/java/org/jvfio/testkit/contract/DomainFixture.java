@@ -91,8 +91,8 @@ final class DomainFixture {
   }
 
   /**
-   * Writes through the DMA engine and checks the result against the reference: a 4 KiB page
-   * faults if and only if it has no writable leaf.
+   * Writes through the DMA engine and checks the result against the reference: a 4 KiB page faults
+   * if and only if it has no writable leaf.
    */
   void write(DmaWrite w) {
     long bytes = 0;
@@ -125,7 +125,10 @@ final class DomainFixture {
     IovaBitmap bitmap = IovaBitmap.allocate(iova, length, pageSize);
     IotlbGather gather = new IotlbGather();
     domain.readAndClearDirty(
-        iova, length, clear ? 0 : Iommufd.IOMMU_DIRTY_NO_CLEAR, IommuDirtyBitmap.of(bitmap, gather));
+        iova,
+        length,
+        clear ? 0 : Iommufd.IOMMU_DIRTY_NO_CLEAR,
+        IommuDirtyBitmap.of(bitmap, gather));
     if (clear) {
       domain.iotlbSync(gather);
     }

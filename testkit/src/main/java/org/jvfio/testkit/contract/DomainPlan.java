@@ -94,7 +94,8 @@ record DomainPlan(List<DomainPlan.Region> regions, long memorySize) {
           break;
         case 2: // the page before the first 2 MiB line inside the region, else the last
           long line = alignUp(r.iova() + 1, TABLE);
-          page = Long.compareUnsigned(line, r.last()) <= 0 ? (line - r.iova()) / PAGE - 1 : pages - 1;
+          page =
+              Long.compareUnsigned(line, r.last()) <= 0 ? (line - r.iova()) / PAGE - 1 : pages - 1;
           break;
         default:
           page = src.nextLong(0, pages - 1);

@@ -57,13 +57,13 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
  * the {@link DmaEngine} are all reported by the next clearing harvest, at whole-leaf granularity,
  * and nothing else is (a {@link org.jvfio.testkit.oracle.ReferenceDirtyModel}; a format that {@link
  * IommuCapability#DIRTY_TRACKING_ALWAYS_ON maps writable leaves dirty} may also report those);
- * {@code NO_CLEAR} reads change nothing; a write after a clearing harvest and its flush is
- * reported again (the flush dropped the cached dirty translation); enabling tracking starts clean
- * and re-arms translations cached while it was off; split and collapse keep translations and
- * dirty state, also for a translation walked before them; holes in a harvest are skipped or, with
- * {@link IommuCapability#HOLE_ABORTS_HARVEST}, refused with {@code EINVAL}; concurrent writers
- * racing harvests lose no write; and {@link IommuDomain#walk} and {@link
- * IommuDomain#describeEntry} work for every IOVA looked at.
+ * {@code NO_CLEAR} reads change nothing; a write after a clearing harvest and its flush is reported
+ * again (the flush dropped the cached dirty translation); enabling tracking starts clean and
+ * re-arms translations cached while it was off; split and collapse keep translations and dirty
+ * state, also for a translation walked before them; holes in a harvest are skipped or, with {@link
+ * IommuCapability#HOLE_ABORTS_HARVEST}, refused with {@code EINVAL}; concurrent writers racing
+ * harvests lose no write; and {@link IommuDomain#walk} and {@link IommuDomain#describeEntry} work
+ * for every IOVA looked at.
  *
  * <p>Each property runs through the testkit's {@link Property} runner: seeded ({@code
  * -Djvfio.seed}), shrunk on failure, with a number of tries scaled by {@code -Djvfio.tries}
@@ -130,8 +130,7 @@ public abstract class IommuDomainContract {
   public void mapUnmap_matchesReferencePageTable() {
     Gen<MapOp> op =
         src ->
-            new MapOp(
-                src.nextInt(0, 2), src.nextInt(0, 7), src.nextInt(0, 31), src.nextInt(0, 31));
+            new MapOp(src.nextInt(0, 2), src.nextInt(0, 7), src.nextInt(0, 31), src.nextInt(0, 31));
     Gen<MapCase> cases =
         plans(1, 4, 0).flatMap(p -> Gen.lists(op, 0, 8).map(ops -> new MapCase(p, ops)));
     property("map/unmap/translate agree with the reference page table", 60)
@@ -257,7 +256,8 @@ public abstract class IommuDomainContract {
     IovaBitmap must = f.dirty.expectedBitmap(r.iova(), r.length(), PAGE);
     IovaBitmap allowed = f.dirty.allowedBitmap(r.iova(), r.length(), PAGE);
     long expected = f.reference.unmap(r.iova(), r.length());
-    long got = f.domain.unmapReadingDirty(r.iova(), r.length(), IommuDirtyBitmap.of(bitmap, gather));
+    long got =
+        f.domain.unmapReadingDirty(r.iova(), r.length(), IommuDirtyBitmap.of(bitmap, gather));
     gather.addRange(r.iova(), r.length());
     f.domain.iotlbSync(gather);
     assertEquals(expected, got, "unmapReadingDirty of " + r);
@@ -357,7 +357,9 @@ public abstract class IommuDomainContract {
 
   // --- split and collapse ---------------------------------------------------------------------
 
-  /** A step: 0 writes, 1 split, 2 collapse, 3 harvest, 4 stale translation over a split or collapse. */
+  /**
+   * A step: 0 writes, 1 split, 2 collapse, 3 harvest, 4 stale translation over a split or collapse.
+   */
   private record SplitStep(int kind, int region, int choice, List<DmaWrite> writes) {}
 
   private record SplitCase(DomainPlan plan, List<SplitStep> steps) {}
@@ -528,10 +530,10 @@ public abstract class IommuDomainContract {
   // --- concurrency ----------------------------------------------------------------------------
 
   /**
-   * Writer threads DMA through the engine while the test thread harvests (and splits and
-   * collapses, if the driver can): every page a write touched appears in a harvest that started
-   * after the write started. Bounded by iterations: {@value #WRITES} writes per writer, in
-   * {@value #PHASES} phases that each wait for one more harvest, so that harvests interleave.
+   * Writer threads DMA through the engine while the test thread harvests (and splits and collapses,
+   * if the driver can): every page a write touched appears in a harvest that started after the
+   * write started. Bounded by iterations: {@value #WRITES} writes per writer, in {@value #PHASES}
+   * phases that each wait for one more harvest, so that harvests interleave.
    */
   @Test
   public void concurrentWritersRacingHarvests_loseNoWrite() {
@@ -696,8 +698,7 @@ public abstract class IommuDomainContract {
     IommuDriver driver = driver();
     IommuDomain domain =
         driver.allocateDomain(dirtyTracking ? DomainConfig.DIRTY_TRACKING : DomainConfig.PLAIN);
-    return new DomainFixture(
-        domain, plan, dirtyTracking && alwaysOn(), this::checkInvariants);
+    return new DomainFixture(domain, plan, dirtyTracking && alwaysOn(), this::checkInvariants);
   }
 
   private Property property(String name, int baseTries) {

@@ -54,10 +54,10 @@ import org.jvfio.testkit.oracle.ReferenceDirtyModel;
  * exactly the arcs of {@link MigrationFsm#path}, a refused one executes none and changes nothing,
  * and a failed arc leaves the device where the previous arc ended or in ERROR, which a reset
  * leaves; a save (with pre-copy and state changes during it, if the flags allow) resumed into
- * another device yields equal state, without changing the source, and pre-copy info agrees with
- * the stream; and, if the driver has a tracker, every DMA-logging report contains exactly the
- * granules written since the last report (a {@link ReferenceDirtyModel} at the tracker's page
- * size). Features come from the driver: pre-copy from its flags, logging from {@link
+ * another device yields equal state, without changing the source, and pre-copy info agrees with the
+ * stream; and, if the driver has a tracker, every DMA-logging report contains exactly the granules
+ * written since the last report (a {@link ReferenceDirtyModel} at the tracker's page size).
+ * Features come from the driver: pre-copy from its flags, logging from {@link
  * VfioDeviceDriver#dmaTracker()}; tests of absent features are skipped.
  *
  * <p>Runs through the testkit's {@link Property} runner, seeded and shrinking; tries scale with
@@ -96,8 +96,8 @@ public abstract class VfioDeviceContract {
   // --- migration ------------------------------------------------------------------------------
 
   /**
-   * The device reports the expected migration flags ({@code ENOTTY} for a driver without
-   * migration) and the driver always returns the same tracker.
+   * The device reports the expected migration flags ({@code ENOTTY} for a driver without migration)
+   * and the driver always returns the same tracker.
    */
   @Test
   public void migrationFlags_reportedByTheDevice() {
@@ -106,8 +106,7 @@ public abstract class VfioDeviceContract {
     Set<MigrationFlag> expected = expectedMigrationFlags();
     if (expected.isEmpty()) {
       assertFalse(device.supportsMigration());
-      assertEquals(
-          Errno.ENOTTY, assertThrows(UapiException.class, device::migrationFlags).errno());
+      assertEquals(Errno.ENOTTY, assertThrows(UapiException.class, device::migrationFlags).errno());
     } else {
       assertTrue(expected.contains(MigrationFlag.STOP_COPY), "STOP_COPY is mandatory");
       assertEquals(expected, device.migrationFlags());
@@ -126,8 +125,8 @@ public abstract class VfioDeviceContract {
    * Random targets, valid or not: a valid one executes exactly the arcs of {@link
    * MigrationFsm#path}, in order, and ends in the target; a refused one ({@code EINVAL}) executes
    * no arc and changes neither the state nor the device state; a driver failure leaves the device
-   * in the state before the failed arc or in ERROR, after the arcs of the path up to the failed one,
-   * and a reset then returns it to RUNNING.
+   * in the state before the failed arc or in ERROR, after the arcs of the path up to the failed
+   * one, and a reset then returns it to RUNNING.
    */
   @Test
   public void setState_followsFsmPathsAndRefusalsChangeNothing() {
@@ -232,8 +231,7 @@ public abstract class VfioDeviceContract {
                 src.nextInt(0, 3),
                 src.nextInt(1, 16384),
                 Gen.lists(Gen.ints(1, 16384), 1, 8).generate(src));
-    property("save and resume round-trip the state", 40)
-        .forAll(cases, this::roundTrip);
+    property("save and resume round-trip the state", 40).forAll(cases, this::roundTrip);
   }
 
   private void roundTrip(RoundTrip c) {

@@ -15,17 +15,17 @@ import org.jvfio.testkit.oracle.ReferenceDirtyModel;
 
 /**
  * A guest that makes one device DMA: it drives {@link DmaWorkload}s through the IOMMU, either
- * through {@link Iommufd#dmaWrite} or directly through a {@link DmaEngine} and a domain
- * (design.md, "Hardware access"), and records every write into {@link ReferenceDirtyModel}s, so
- * that a test can compare what trackers report with what was written.
+ * through {@link Iommufd#dmaWrite} or directly through a {@link DmaEngine} and a domain (design.md,
+ * "Hardware access"), and records every write into {@link ReferenceDirtyModel}s, so that a test can
+ * compare what trackers report with what was written.
  *
  * <p>A write that completed without a fault is recorded with {@link
  * ReferenceDirtyModel#recordWrite}; one with faults, of which only some pages were written, with
  * {@link ReferenceDirtyModel#recordPossiblyDirty}. Faults are counted, not thrown.
  *
  * <p>{@link #run} executes the streams of a workload one after another on the calling thread;
- * {@link #runConcurrently} gives each stream its own thread, as one device's DMA queues would.
- * The models are updated under this guest's lock after each write completes. Thread-safe.
+ * {@link #runConcurrently} gives each stream its own thread, as one device's DMA queues would. The
+ * models are updated under this guest's lock after each write completes. Thread-safe.
  */
 public final class FakeGuest {
   /** Where the guest's device DMA goes: one write of {@code [iova, iova + length)}. */

@@ -44,8 +44,8 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  * behaviour: the whole state is the initial data; {@link #mutate()} changes {@code
  * chunksDirtiedPerMutate} random chunks, as a running device would, and chunks already streamed
  * become dirty data. Failures: {@link Builder#failArc} makes the next execution of an arc fail with
- * an errno and leaves the device where it says; {@link Builder#failReport} puts the tracker into its
- * error state just before the n-th report, which then fails with {@code EIO}.
+ * an errno and leaves the device where it says; {@link Builder#failReport} puts the tracker into
+ * its error state just before the n-th report, which then fails with {@code EIO}.
  *
  * <p>The fake also checks how it is used: {@link #checkInvariants()} fails if an arc did not start
  * where the previous one ended, if the state changed while the device was stopped, or if a data
@@ -75,8 +75,7 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     this.chunkSize = b.chunkSize;
     this.chunksPerMutate = b.chunksPerMutate;
     this.failures = new HashMap<>(b.failures);
-    this.tracker =
-        b.tracker.map(t -> b.failReport > 0 ? new FailingTracker(t, b.failReport) : t);
+    this.tracker = b.tracker.map(t -> b.failReport > 0 ? new FailingTracker(t, b.failReport) : t);
     this.inner = ReferenceMigrationDriver.create(b.flags, bytes, b.chunkSize, this.tracker);
   }
 
@@ -175,8 +174,13 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
      */
     public Builder failArc(MigrationArc arc, Errno errno, MigrationState after) {
       if (after != arc.from() && after != MigrationState.ERROR) {
-        throw new IllegalArgumentException("after a failed " + arc + " the device is in "
-            + arc.from() + " or ERROR, not " + after);
+        throw new IllegalArgumentException(
+            "after a failed "
+                + arc
+                + " the device is in "
+                + arc.from()
+                + " or ERROR, not "
+                + after);
       }
       failures.put(arc, new Failure(Objects.requireNonNull(errno, "errno"), after));
       return this;
@@ -246,8 +250,8 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
   }
 
   /**
-   * Checks that the driver was used as the uAPI says: each arc started where the previous one (or
-   * a failure, or a reset) left the device; the state did not change while stopped; data moved only
+   * Checks that the driver was used as the uAPI says: each arc started where the previous one (or a
+   * failure, or a reset) left the device; the state did not change while stopped; data moved only
    * in its session's states.
    *
    * @throws AssertionError naming the first violation

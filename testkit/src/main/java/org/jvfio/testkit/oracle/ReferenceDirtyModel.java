@@ -14,8 +14,8 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
  * clearing harvest cleans every unit it overlaps, whole ({@link #onHarvest}); a harvest that does
  * not clear changes nothing. For a page table, writes are expanded to the leaves as they are when
  * the write happens (a leaf split later stays dirty in all its children, which inherit its dirty
- * state), and again to the leaves as they are when a bitmap is asked for (a dirty leaf merged into a
- * larger one makes the larger one dirty); read-only leaves and holes are never dirtied.
+ * state), and again to the leaves as they are when a bitmap is asked for (a dirty leaf merged into
+ * a larger one makes the larger one dirty); read-only leaves and holes are never dirtied.
  *
  * <p>Besides what must be reported the model keeps what may be: {@link #recordPossiblyDirty}, for
  * units a format may report without a write (Arm maps writable leaves dirty, trap T8). A correct
@@ -133,8 +133,8 @@ public final class ReferenceDirtyModel {
   }
 
   /**
-   * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} may set:
-   * those of {@link #expectedBitmap} and of the units that may be dirty.
+   * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} may
+   * set: those of {@link #expectedBitmap} and of the units that may be dirty.
    */
   public IovaBitmap allowedBitmap(long iova, long length, long pageSize) {
     IovaBitmap bitmap = expectedBitmap(iova, length, pageSize);
@@ -175,7 +175,12 @@ public final class ReferenceDirtyModel {
 
   @Override
   public String toString() {
-    return "ReferenceDirtyModel[" + (table == null ? "granule 0x" + Long.toHexString(granule)
-        : "leaves") + ", must " + must + ", may " + maybe + "]";
+    return "ReferenceDirtyModel["
+        + (table == null ? "granule 0x" + Long.toHexString(granule) : "leaves")
+        + ", must "
+        + must
+        + ", may "
+        + maybe
+        + "]";
   }
 }

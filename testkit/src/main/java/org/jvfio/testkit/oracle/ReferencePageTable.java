@@ -14,13 +14,13 @@ import org.jvfio.core.spi.IommuDomain;
  * IommuDomain#map}, {@link IommuDomain#unmap}, {@link IommuDomain#iovaToPhys} and {@link
  * IommuDomain#translate} (design.md, "front doors"; vendor-pagetables §1, §5).
  *
- * <p>{@link #map} splits a request into leaves as {@code iommu_map()} does: at each step the largest
- * size of the page-size bitmap that is no larger than what remains and to which both the IOVA and
- * the physical address are aligned. {@link #unmap} removes the leaves that start inside the range,
- * whole (AMD and VT-d semantics: the bytes returned may exceed the request). {@link #split} models
- * {@link IommuDomain#split}; collapse is format-specific (which tables merge into which leaf), so
- * the oracle does not predict it: {@link #merge} records a merge a domain made, after checking that
- * it was legal.
+ * <p>{@link #map} splits a request into leaves as {@code iommu_map()} does: at each step the
+ * largest size of the page-size bitmap that is no larger than what remains and to which both the
+ * IOVA and the physical address are aligned. {@link #unmap} removes the leaves that start inside
+ * the range, whole (AMD and VT-d semantics: the bytes returned may exceed the request). {@link
+ * #split} models {@link IommuDomain#split}; collapse is format-specific (which tables merge into
+ * which leaf), so the oracle does not predict it: {@link #merge} records a merge a domain made,
+ * after checking that it was legal.
  *
  * <p>IOVAs are unsigned 64-bit values. Not thread-safe.
  */
@@ -127,7 +127,9 @@ public final class ReferencePageTable {
     return created;
   }
 
-  /** The largest page size to which {@code addresses} is aligned and not larger than {@code max}. */
+  /**
+   * The largest page size to which {@code addresses} is aligned and not larger than {@code max}.
+   */
   private long largestLeaf(long addresses, long max) {
     long fits = pageSizeBitmap & (Long.highestOneBit(max) | (Long.highestOneBit(max) - 1));
     if (addresses != 0) {
@@ -209,7 +211,8 @@ public final class ReferencePageTable {
       if (Long.compareUnsigned(l.size(), pageSize) > 0) {
         leaves.remove(l.iova());
         for (long off = 0; off != l.size(); off += pageSize) {
-          leaves.put(l.iova() + off, new Leaf(l.iova() + off, pageSize, l.physical() + off, l.prot()));
+          leaves.put(
+              l.iova() + off, new Leaf(l.iova() + off, pageSize, l.physical() + off, l.prot()));
         }
       }
     }
@@ -244,8 +247,8 @@ public final class ReferencePageTable {
       expected = p.iova() + p.size();
     }
     if (expected != iova + size || (first.physical() & (size - 1)) != 0) {
-      throw new IllegalArgumentException("leaves not mergeable into 0x" + Long.toHexString(size)
-          + ": " + parts);
+      throw new IllegalArgumentException(
+          "leaves not mergeable into 0x" + Long.toHexString(size) + ": " + parts);
     }
     for (Leaf p : parts) {
       leaves.remove(p.iova());

@@ -231,12 +231,16 @@ class BrokenDomainTwinsTest {
     Map<String, Outcome> outcomes =
         ContractRunner.run(
             new Contract(broken("drops-511", d -> new DropsLastEntryOfTable(d, null))));
-    assertEquals(FAILED, outcomes.get("dmaWrites_harvestReportsEveryWrittenLeafAndNothingElse"),
+    assertEquals(
+        FAILED,
+        outcomes.get("dmaWrites_harvestReportsEveryWrittenLeafAndNothingElse"),
         outcomes::toString);
-    assertEquals(FAILED, outcomes.get("noClear_readsTwiceThenClearingHarvestGivesSameBitsThenNothing"),
+    assertEquals(
+        FAILED,
+        outcomes.get("noClear_readsTwiceThenClearingHarvestGivesSameBitsThenNothing"),
         outcomes::toString);
-    assertEquals(FAILED, outcomes.get("concurrentWritersRacingHarvests_loseNoWrite"),
-        outcomes::toString);
+    assertEquals(
+        FAILED, outcomes.get("concurrentWritersRacingHarvests_loseNoWrite"), outcomes::toString);
     assertEquals(PASSED, outcomes.get("mapUnmap_matchesReferencePageTable"), outcomes::toString);
   }
 
@@ -246,9 +250,11 @@ class BrokenDomainTwinsTest {
         ContractRunner.run(
             new Contract(broken("no-invalidation", d -> new ForgetsInvalidation(d, null))));
     // Deterministic catches only: the concurrent property may or may not catch it, by scheduling.
-    assertEquals(FAILED, outcomes.get("rewriteAfterClearingHarvest_isReportedAgain"),
-        outcomes::toString);
-    assertEquals(FAILED, outcomes.get("dmaWrites_harvestReportsEveryWrittenLeafAndNothingElse"),
+    assertEquals(
+        FAILED, outcomes.get("rewriteAfterClearingHarvest_isReportedAgain"), outcomes::toString);
+    assertEquals(
+        FAILED,
+        outcomes.get("dmaWrites_harvestReportsEveryWrittenLeafAndNothingElse"),
         outcomes::toString);
   }
 }
