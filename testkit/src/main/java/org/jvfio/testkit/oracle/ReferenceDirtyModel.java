@@ -1,5 +1,6 @@
 package org.jvfio.testkit.oracle;
 
+import java.util.Objects;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
 
@@ -52,7 +53,7 @@ public final class ReferenceDirtyModel {
    * model reads {@code table} whenever it expands a range, so keep it up to date.
    */
   public static ReferenceDirtyModel ofLeaves(ReferencePageTable table) {
-    return new ReferenceDirtyModel(0, java.util.Objects.requireNonNull(table, "table"));
+    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"));
   }
 
   /** Records a completed write of {@code [iova, iova + length)} ({@code length > 0}). */

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
@@ -97,11 +99,11 @@ class FakeVfioDeviceDriverTest {
         FakeVfioDeviceDriver.builder().stateSize(8192).chunksDirtiedPerMutate(2).seed(9).build();
     byte[] before = driver.deviceState();
     driver.mutate();
-    assertFalse(java.util.Arrays.equals(before, driver.deviceState()));
+    assertFalse(Arrays.equals(before, driver.deviceState()));
     VfioDevice device = VfioDevice.create(driver);
     var stream = device.setState(MigrationState.PRE_COPY).orElseThrow();
     while (stream.precopyInfo().initialBytes() > 0) {
-      stream.read(java.nio.ByteBuffer.allocate(1000));
+      stream.read(ByteBuffer.allocate(1000));
     }
     driver.mutate();
     assertTrue(stream.precopyInfo().dirtyBytes() > 0, "mutated chunks are dirty data");
@@ -127,7 +129,7 @@ class FakeVfioDeviceDriverTest {
         FakeVfioDeviceDriver.builder().seed(3).build().deviceState(),
         FakeVfioDeviceDriver.builder().seed(3).build().deviceState());
     assertFalse(
-        java.util.Arrays.equals(
+        Arrays.equals(
             FakeVfioDeviceDriver.builder().seed(3).build().deviceState(),
             FakeVfioDeviceDriver.builder().seed(4).build().deviceState()));
   }

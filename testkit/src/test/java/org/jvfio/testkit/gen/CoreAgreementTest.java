@@ -3,6 +3,7 @@ package org.jvfio.testkit.gen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
@@ -14,8 +15,7 @@ import org.jvfio.testkit.Property;
 /** Core's VFIO device refuses the generated invalid requests with the errno they carry. */
 class CoreAgreementTest {
   static VfioDevice device() {
-    return VfioDevice.create(
-        VfioDeviceDriver.withoutMigration(java.util.Optional.of(DmaTracker.exact())));
+    return VfioDevice.create(VfioDeviceDriver.withoutMigration(Optional.of(DmaTracker.exact())));
   }
 
   @Test

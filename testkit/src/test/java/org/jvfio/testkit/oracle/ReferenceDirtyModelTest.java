@@ -3,6 +3,7 @@ package org.jvfio.testkit.oracle;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -112,7 +113,7 @@ class ReferenceDirtyModelTest {
     set.add(0, 3);
     set.add(-9, -9);
     set.remove(-2, -1);
-    List<long[]> got = new java.util.ArrayList<>();
+    List<long[]> got = new ArrayList<>();
     set.forEach((f, l) -> got.add(new long[] {f, l}));
     assertEquals(2, got.size());
     assertEquals(0, got.get(0)[0]);
