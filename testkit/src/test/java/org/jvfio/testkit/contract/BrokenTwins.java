@@ -376,7 +376,7 @@ final class BrokenTwins {
 
   /** The fake with an mlx5-like tracker that misses writes, as an anonymous contract. */
   static VfioDeviceContract lossyLogContract() {
-    return new FakeDriverContractTest.Mlx5Like() {
+    return new FakeDriverMlx5ContractTest() {
       @Override
       protected VfioDeviceDriver newDriver(long seed) {
         return FakeVfioDeviceDriver.builder()
