@@ -1,5 +1,6 @@
 package org.jvfio.iommu.intel;
 
+import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.testkit.contract.IommuDomainContract;
 
@@ -8,5 +9,11 @@ class IntelSsDomainContractTest extends IommuDomainContract {
   @Override
   protected IommuDriver driver() {
     return new IntelSsDriver();
+  }
+
+  /** The default driver has 4 levels; a walk starts at level 4 and 4 KiB leaves are level 1. */
+  @Override
+  protected int walkLevel(IommuDomain domain, int index) {
+    return 4 - index;
   }
 }

@@ -1,5 +1,6 @@
 package org.jvfio.iommu.smmuv3;
 
+import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.testkit.contract.IommuDomainContract;
 
@@ -8,5 +9,11 @@ class SmmuV3DomainContractTest extends IommuDomainContract {
   @Override
   protected IommuDriver driver() {
     return new SmmuV3Driver();
+  }
+
+  /** 4 KiB granule with a 48-bit input: a walk starts at level 0 and pages are level 3. */
+  @Override
+  protected int walkLevel(IommuDomain domain, int index) {
+    return index;
   }
 }
