@@ -205,6 +205,8 @@ class SimCommandTest {
     assertEquals(0, table.status(), table.err());
     String header = table.out().lines().filter(l -> l.startsWith("tracker ")).findFirst().get();
     assertTrue(header.matches("tracker\\s+iommu:mock\\s+device:pds\\s+none"), header);
+    assertEquals(
+        1, table.out().lines().filter(l -> l.startsWith("tracker ")).count(), "one tracker row");
     assertTrue(table.out().contains("NO (forced stop)"), table.out());
 
     Run csv = runSmall("--compare", "io-page-size=4K,2M", "--format", "csv");
