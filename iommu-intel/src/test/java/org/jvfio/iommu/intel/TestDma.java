@@ -1,97 +1,33 @@
 package org.jvfio.iommu.intel;
 
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Optional;
+import java.util.List;
 import org.jvfio.core.bitmap.IovaBitmap;
-import org.jvfio.core.hw.Iotlb;
-import org.jvfio.core.hw.Translation;
+import org.jvfio.core.hw.DmaEngine;
+import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IotlbGather;
 
 /**
- * A test-side stand-in for the core DMA engine (spec §6.3 write algorithm): a cache of {@link
- * Translation}s with their cached-dirty state in front of {@link IommuDomain#translate} and {@link
- * IommuDomain#setDirtyByHardware}. Core's {@link Iotlb} lookup/insert are package-private, so this
- * cache mirrors the domain's IOTLB conservatively: any invalidation the domain issues (seen in
- * {@link Iotlb#rangeInvalidations()} + {@link Iotlb#fullInvalidations()}) drops every cached entry,
- * and a walk that raced with one is not kept. A domain that clears D without invalidating leaves
- * stale dirty entries here and loses writes, as on hardware (trap T10).
- *
- * <p>Not thread-safe: give each DMA thread its own instance.
+ * One device's DMA for tests: core's {@link DmaEngine} (the §6.3 write algorithm over the domain's
+ * real IOTLB) writing one byte at a time through {@code domain} into a sparse guest memory covering
+ * the output addresses below 2 TiB that the tests map; plus the harvest and enable sequences.
  */
 final class TestDma {
+  private static final long MEMORY_SIZE = 1L << 41;
+
   private final IommuDomain domain;
-  private final Map<Long, Cached> cache = new HashMap<>(); // leaf iova -> cached translation
-  private long seenInvalidations = -1;
-  int faults;
-  int rewalks;
-
-  private static final class Cached {
-    final Translation t;
-    boolean dirty;
-
-    Cached(Translation t) {
-      this.t = t;
-      this.dirty = t.dirty();
-    }
-  }
+  private final DmaEngine engine =
+      new DmaEngine(List.of(GuestMemory.create(0, MEMORY_SIZE, 1)), 16);
 
   TestDma(IommuDomain domain) {
     this.domain = domain;
   }
 
-  private long invalidations() {
-    Iotlb tlb = domain.iotlb();
-    return tlb.rangeInvalidations() + tlb.fullInvalidations();
-  }
-
-  private Cached lookup(long iova) {
-    long now = invalidations();
-    if (now != seenInvalidations) {
-      cache.clear();
-      seenInvalidations = now;
-    }
-    for (long size = 1L << 12; size <= 1L << 30; size <<= 9) {
-      Cached c = cache.get(iova & -size);
-      if (c != null && c.t.covers(iova)) {
-        return c;
-      }
-    }
-    return null;
-  }
-
   /** Performs a DMA write to {@code iova}; returns false on an IO page fault. */
   boolean write(long iova) {
-    while (true) {
-      Cached c = lookup(iova);
-      if (c == null) {
-        long before = invalidations();
-        Optional<Translation> t = domain.translate(iova);
-        if (t.isEmpty()) {
-          faults++;
-          return false;
-        }
-        c = new Cached(t.get());
-        if (invalidations() == before) {
-          cache.put(c.t.iova(), c);
-        }
-      }
-      if (!c.t.writable()) {
-        faults++;
-        return false;
-      }
-      if (domain.isDirtyTracking() && !c.dirty) {
-        if (!domain.setDirtyByHardware(c.t)) {
-          cache.remove(c.t.iova(), c);
-          rewalks++;
-          continue;
-        }
-        c.dirty = true;
-      }
-      return true;
-    }
+    return engine.write(0, domain, iova, 1, DmaWriteListener.NONE).faults() == 0;
   }
 
   /** Harvests [iova, iova + length) at 4 KiB into a fresh bitmap, syncing unless NO_CLEAR. */
