@@ -8,4 +8,7 @@ module org.jvfio.testkit {
 
   exports org.jvfio.testkit;
   exports org.jvfio.testkit.gen;
+  exports org.jvfio.testkit.oracle;
+  exports org.jvfio.testkit.fake;
+  exports org.jvfio.testkit.contract;
 }

@@ -52,6 +52,11 @@ public enum Errno {
   ENOMSG(42),
   /** Value too large for defined data type; an unsigned 64-bit range that wraps (75). */
   EOVERFLOW(75),
+  /**
+   * File descriptor in bad state; e.g. {@code VFIO_DEVICE_BIND_IOMMUFD} given an open fd that is
+   * not an iommufd (77).
+   */
+  EBADFD(77),
   /** Message too long (90). */
   EMSGSIZE(90),
   /** Operation not supported; e.g. dirty tracking on a HWPT allocated without it (95). */

@@ -30,6 +30,12 @@ public final class Vfio {
 
   // --- ioctl request numbers ------------------------------------------------------------------
 
+  /**
+   * {@code VFIO_DEVICE_RESET} = 0x3B6F (device fd): reset the device; a migration driver returns
+   * its state to RUNNING (the only way out of ERROR).
+   */
+  public static final int VFIO_DEVICE_RESET = io(VFIO_TYPE, VFIO_BASE + 11);
+
   /** {@code VFIO_IOMMU_UNMAP_DMA} = 0x3B72 (type1 container). */
   public static final int VFIO_IOMMU_UNMAP_DMA = io(VFIO_TYPE, VFIO_BASE + 14);
 

@@ -15,6 +15,11 @@ class VfioTest {
   }
 
   @Test
+  void deviceReset_isBasePlus11() {
+    assertEquals(0x3B6F, Vfio.VFIO_DEVICE_RESET);
+  }
+
+  @Test
   void cdevFlags_matchHeader() {
     assertEquals(1, Vfio.VFIO_DEVICE_BIND_FLAG_TOKEN);
     assertEquals(1, Vfio.VFIO_DEVICE_ATTACH_PASID);

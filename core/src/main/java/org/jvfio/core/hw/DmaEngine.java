@@ -186,6 +186,7 @@ public final class DmaEngine {
 
   private static void checkRange(long iova, long length) {
     if (length <= 0 || Long.compareUnsigned(iova + length - 1, iova) < 0) {
+      // Formatted only on failure: this runs on every DMA.
       throw new IllegalArgumentException(
           "bad DMA range 0x" + Long.toHexString(iova) + "+0x" + Long.toHexString(length));
     }

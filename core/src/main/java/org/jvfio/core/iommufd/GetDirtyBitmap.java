@@ -1,5 +1,7 @@
 package org.jvfio.core.iommufd;
 
+import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
+
 /**
  * The inputs of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} ({@code struct iommu_hwpt_get_dirty_bitmap}
  * without {@code size} and {@code data}; spec {@code uapi.md} §5.8). The bitmap buffer is passed
@@ -17,5 +19,20 @@ public record GetDirtyBitmap(
   /** Returns a request with {@code __reserved} 0. */
   public static GetDirtyBitmap of(int hwptId, int flags, long iova, long length, long pageSize) {
     return new GetDirtyBitmap(hwptId, flags, 0, iova, length, pageSize);
+  }
+
+  /** Returns the inputs of {@code s}; its {@code size} and {@code data} pointer are dropped. */
+  public static GetDirtyBitmap fromStruct(IommuHwptGetDirtyBitmap s) {
+    return new GetDirtyBitmap(
+        s.hwptId(), s.flags(), s.reserved(), s.iova(), s.length(), s.pageSize());
+  }
+
+  /**
+   * Returns this request as {@code struct iommu_hwpt_get_dirty_bitmap} with {@code size} {@value
+   * IommuHwptGetDirtyBitmap#SIZE} and the bitmap at user address {@code data}.
+   */
+  public IommuHwptGetDirtyBitmap toStruct(long data) {
+    return new IommuHwptGetDirtyBitmap(
+        IommuHwptGetDirtyBitmap.SIZE, hwptId, flags, reserved, iova, length, pageSize, data);
   }
 }

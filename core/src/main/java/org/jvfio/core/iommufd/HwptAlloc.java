@@ -1,5 +1,7 @@
 package org.jvfio.core.iommufd;
 
+import org.jvfio.api.iommufd.IommuHwptAlloc;
+
 /**
  * The inputs of {@code IOMMU_HWPT_ALLOC} ({@code struct iommu_hwpt_alloc} without {@code size} and
  * the outputs; spec {@code uapi.md} §5.5).
@@ -18,5 +20,23 @@ public record HwptAlloc(
   /** Returns a paging HWPT allocation with the given flags and no user data. */
   public static HwptAlloc paging(int flags, int devId, int ioasId) {
     return new HwptAlloc(flags, devId, ioasId, 0, 0, 0, 0);
+  }
+
+  /**
+   * Returns the inputs of {@code s}; its {@code size}, the output {@code out_hwpt_id}, {@code
+   * data_uptr} (vendor data is not modelled) and {@code __reserved2} are dropped.
+   */
+  public static HwptAlloc fromStruct(IommuHwptAlloc s) {
+    return new HwptAlloc(
+        s.flags(), s.devId(), s.ptId(), s.reserved(), s.dataType(), s.dataLen(), s.faultId());
+  }
+
+  /**
+   * Returns this allocation as {@code struct iommu_hwpt_alloc} with {@code size} {@value
+   * IommuHwptAlloc#SIZE} and {@code out_hwpt_id}, {@code data_uptr} and {@code __reserved2} 0.
+   */
+  public IommuHwptAlloc toStruct() {
+    return new IommuHwptAlloc(
+        IommuHwptAlloc.SIZE, flags, devId, ptId, 0, reserved, dataType, dataLen, 0, faultId, 0);
   }
 }

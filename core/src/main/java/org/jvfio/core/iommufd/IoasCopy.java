@@ -1,5 +1,7 @@
 package org.jvfio.core.iommufd;
 
+import org.jvfio.api.iommufd.IommuIoasCopy;
+
 /**
  * The inputs of {@code IOMMU_IOAS_COPY} ({@code struct iommu_ioas_copy} without {@code size}; spec
  * {@code uapi.md} §5.4): maps into {@code dstIoasId} the pages already mapped in {@code srcIoasId}
@@ -13,4 +15,19 @@ package org.jvfio.core.iommufd;
  * @param srcIova {@code src_iova}
  */
 public record IoasCopy(
-    int flags, int dstIoasId, int srcIoasId, long length, long dstIova, long srcIova) {}
+    int flags, int dstIoasId, int srcIoasId, long length, long dstIova, long srcIova) {
+  /** Returns the inputs of {@code s}; its {@code size} is dropped. */
+  public static IoasCopy fromStruct(IommuIoasCopy s) {
+    return new IoasCopy(
+        s.flags(), s.dstIoasId(), s.srcIoasId(), s.length(), s.dstIova(), s.srcIova());
+  }
+
+  /**
+   * Returns this copy as {@code struct iommu_ioas_copy} with {@code size} {@value
+   * IommuIoasCopy#SIZE}.
+   */
+  public IommuIoasCopy toStruct() {
+    return new IommuIoasCopy(
+        IommuIoasCopy.SIZE, flags, dstIoasId, srcIoasId, length, dstIova, srcIova);
+  }
+}

@@ -4,6 +4,8 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
 
+import org.jvfio.api.iommufd.IommuIoasMap;
+
 /**
  * The inputs of {@code IOMMU_IOAS_MAP} ({@code struct iommu_ioas_map} without {@code size} and
  * {@code ioas_id}; spec {@code uapi.md} §5.4).
@@ -28,5 +30,18 @@ public record IoasMap(int flags, int reserved, long userVa, long length, long io
   /** Returns a map with {@code flags} and {@code __reserved} 0. */
   public static IoasMap of(int flags, long userVa, long length, long iova) {
     return new IoasMap(flags, 0, userVa, length, iova);
+  }
+
+  /** Returns the inputs of {@code s}; its {@code size} and {@code ioas_id} are dropped. */
+  public static IoasMap fromStruct(IommuIoasMap s) {
+    return new IoasMap(s.flags(), s.reserved(), s.userVa(), s.length(), s.iova());
+  }
+
+  /**
+   * Returns this map as {@code struct iommu_ioas_map} on IOAS {@code ioasId}, with {@code size}
+   * {@value IommuIoasMap#SIZE}.
+   */
+  public IommuIoasMap toStruct(int ioasId) {
+    return new IommuIoasMap(IommuIoasMap.SIZE, flags, ioasId, reserved, userVa, length, iova);
   }
 }

@@ -198,7 +198,9 @@ public final class Iommufd {
 
   private Device device(int id) {
     Device d = devices.get(id);
-    UapiException.check(d != null, Errno.ENOENT, "no device " + id);
+    if (d == null) { // not UapiException.check: the message is built only on failure (hot path)
+      throw new UapiException(Errno.ENOENT, "no device " + id);
+    }
     return d;
   }
 

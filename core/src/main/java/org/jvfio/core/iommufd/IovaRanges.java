@@ -1,6 +1,7 @@
 package org.jvfio.core.iommufd;
 
 import java.util.List;
+import org.jvfio.api.iommufd.IommuIoasIovaRanges;
 
 /**
  * The result of {@code IOMMU_IOAS_IOVA_RANGES} (spec {@code uapi.md} §5.4): the usable IOVA ranges
@@ -16,5 +17,29 @@ public record IovaRanges(List<IovaRange> ranges, long iovaAlignment) {
   /** Copies {@code ranges}. */
   public IovaRanges {
     ranges = List.copyOf(ranges);
+  }
+
+  /**
+   * Returns the result that {@code s} reports, with {@code ranges} the entries the caller read from
+   * its {@code allowed_iovas} array.
+   */
+  public static IovaRanges fromStruct(IommuIoasIovaRanges s, List<IovaRange> ranges) {
+    return new IovaRanges(ranges, s.outIovaAlignment());
+  }
+
+  /**
+   * Returns {@code request} as the kernel copies it back: {@code num_iovas} the total number of
+   * ranges (more than {@code request.numIovas()} means the array was too short, {@code EMSGSIZE})
+   * and {@code out_iova_alignment}; every other field is echoed. The ranges themselves go to the
+   * array at {@code allowed_iovas}.
+   */
+  public IommuIoasIovaRanges toStruct(IommuIoasIovaRanges request) {
+    return new IommuIoasIovaRanges(
+        request.size(),
+        request.ioasId(),
+        ranges.size(),
+        request.reserved(),
+        request.allowedIovas(),
+        iovaAlignment);
   }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.vfio.UserAccess;
 
 /**
  * The calling process's memory as the fake kernel sees it: buffers that callers allocate, fill and
@@ -21,8 +22,11 @@ import org.jvfio.core.UapiException;
  * <p>Addresses start at {@link #BASE} and grow upwards with a guard gap of one page between
  * allocations, so an access that runs off the end of one buffer faults instead of reaching the
  * next. Thread-safe (synchronised).
+ *
+ * <p>It is the {@link UserAccess} through which a device's {@code VFIO_DEVICE_FEATURE} follows the
+ * pointers of its structs (DMA-logging ranges and report bitmaps).
  */
-public final class UserMemory {
+public final class UserMemory implements UserAccess {
   /** The first address handed out: 0x5555_0000_0000, inside the x86-64 user half. */
   public static final long BASE = 0x5555_0000_0000L;
 
@@ -91,6 +95,7 @@ public final class UserMemory {
   /**
    * Returns {@code length} bytes at {@code addr} in a new little-endian buffer ({@code EFAULT}).
    */
+  @Override
   public ByteBuffer read(long addr, int length) {
     ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
     read(addr, buf);
@@ -103,6 +108,7 @@ public final class UserMemory {
    *
    * @throws UapiException {@code EFAULT} if any byte is outside a live allocation (nothing copied)
    */
+  @Override
   public synchronized void write(long addr, ByteBuffer src) {
     int n = src.remaining();
     Map.Entry<Long, byte[]> a = locate(addr, n);

@@ -1,2 +1,7 @@
-/** The syscall-shaped facade: FakeKernel with an fd table, byte-exact ioctls and user memory. */
+/**
+ * The syscall-shaped facade (design.md, "front doors"): {@link org.jvfio.core.kernel.FakeKernel},
+ * an fd table with {@code open}, {@code close}, {@code ioctl}, {@code read} and {@code write} over
+ * {@code /dev/iommu}, the VFIO device cdevs and migration data fds, with byte-exact structs in
+ * {@link org.jvfio.core.kernel.UserMemory} and hardware hooks for device DMA.
+ */
 package org.jvfio.core.kernel;

@@ -54,8 +54,10 @@ public interface IommuDomain {
   /**
    * Unmaps the leaves that start inside {@code [iova, iova + size)} and returns the bytes unmapped,
    * which may exceed {@code size} when a large leaf is only partly covered (AMD, VT-d) or be 0 when
-   * the format refuses a partial unmap (Arm). Does not flush the IOTLB: the caller syncs
-   * afterwards.
+   * the format refuses a partial unmap (Arm). Like the kernel's {@code iommu_unmap} loop, an
+   * implementation may stop at the first hole (AMD, VT-d and Arm do; the mock domain skips holes):
+   * callers unmap whole mapped areas, as iommufd does, never across a hole. Does not flush the
+   * IOTLB: the caller syncs afterwards.
    */
   long unmap(long iova, long size);
 
@@ -145,7 +147,12 @@ public interface IommuDomain {
    */
   long[] walk(long iova);
 
-  /** Returns a human-readable decoding of one entry word at the given level, for test failures. */
+  /**
+   * Returns a human-readable decoding of one entry word at the given level, for test failures. The
+   * level is in the vendor's own numbering, as its specification counts: AMD from the DTE mode down
+   * to 1, VT-d from the table's level count down to 1, Arm LPAE from the start level up to 3, the
+   * mock domain from 3 down to 0.
+   */
   String describeEntry(long entry, int level);
 
   /** Returns the IOTLB of this domain. */

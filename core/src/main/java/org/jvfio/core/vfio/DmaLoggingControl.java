@@ -1,7 +1,9 @@
 package org.jvfio.core.vfio;
 
+import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import java.util.List;
+import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingControl;
 
 /**
  * The input and output of {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START}: {@code struct
@@ -27,5 +29,33 @@ public record DmaLoggingControl(long pageSize, List<DmaLoggingRange> ranges) {
    */
   public DmaLoggingControl {
     ranges = ImmutableList.copyOf(ranges);
+  }
+
+  /**
+   * Returns the control that {@code s} describes, with {@code ranges} the {@code s.numRanges()}
+   * entries of the array its {@code ranges} pointer addresses (the caller has read them from user
+   * memory). {@code __reserved} is not represented.
+   *
+   * @throws IllegalArgumentException if {@code ranges} does not have {@code s.numRanges()}
+   *     (unsigned) entries
+   */
+  public static DmaLoggingControl fromStruct(
+      VfioDeviceFeatureDmaLoggingControl s, List<DmaLoggingRange> ranges) {
+    Preconditions.checkArgument(
+        Integer.toUnsignedLong(s.numRanges()) == ranges.size(),
+        "num_ranges %s but %s ranges",
+        Integer.toUnsignedString(s.numRanges()),
+        ranges.size());
+    return new DmaLoggingControl(s.pageSize(), ranges);
+  }
+
+  /**
+   * Returns this control as {@code struct vfio_device_feature_dma_logging_control}, with {@code
+   * num_ranges} the number of ranges, {@code __reserved} 0 and {@code ranges} the user address
+   * {@code rangesAddress}, where the caller puts {@code ranges()} as an array of {@code struct
+   * vfio_device_feature_dma_logging_range}.
+   */
+  public VfioDeviceFeatureDmaLoggingControl toStruct(long rangesAddress) {
+    return new VfioDeviceFeatureDmaLoggingControl(pageSize, ranges.size(), 0, rangesAddress);
   }
 }

@@ -1,5 +1,7 @@
 package org.jvfio.core.vfio;
 
+import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingRange;
+
 /**
  * One IOVA range to log: {@code struct vfio_device_feature_dma_logging_range} (spec {@code uapi.md}
  * §3.1), the exclusive range {@code [iova, iova + length)}.
@@ -17,6 +19,18 @@ public record DmaLoggingRange(long iova, long length) {
    */
   public long last() {
     return iova + length - 1;
+  }
+
+  /**
+   * Returns the range that {@code struct vfio_device_feature_dma_logging_range} {@code s} holds.
+   */
+  public static DmaLoggingRange fromStruct(VfioDeviceFeatureDmaLoggingRange s) {
+    return new DmaLoggingRange(s.iova(), s.length());
+  }
+
+  /** Returns this range as {@code struct vfio_device_feature_dma_logging_range}. */
+  public VfioDeviceFeatureDmaLoggingRange toStruct() {
+    return new VfioDeviceFeatureDmaLoggingRange(iova, length);
   }
 
   @Override

@@ -1,5 +1,7 @@
 package org.jvfio.core.vfio;
 
+import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingReport;
+
 /**
  * The input of {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT}: {@code struct
  * vfio_device_feature_dma_logging_report} without its {@code bitmap} user pointer, which the typed
@@ -11,4 +13,17 @@ package org.jvfio.core.vfio;
  * @param length the length of the reported range in bytes (unsigned)
  * @param pageSize the bytes of IOVA one bitmap bit stands for
  */
-public record DmaLoggingReport(long iova, long length, long pageSize) {}
+public record DmaLoggingReport(long iova, long length, long pageSize) {
+  /** Returns the report that {@code s} asks for; its {@code bitmap} pointer is dropped. */
+  public static DmaLoggingReport fromStruct(VfioDeviceFeatureDmaLoggingReport s) {
+    return new DmaLoggingReport(s.iova(), s.length(), s.pageSize());
+  }
+
+  /**
+   * Returns this report as {@code struct vfio_device_feature_dma_logging_report} with its {@code
+   * bitmap} at user address {@code bitmapAddress}.
+   */
+  public VfioDeviceFeatureDmaLoggingReport toStruct(long bitmapAddress) {
+    return new VfioDeviceFeatureDmaLoggingReport(iova, length, pageSize, bitmapAddress);
+  }
+}

@@ -1,5 +1,7 @@
 package org.jvfio.core.vfio;
 
+import org.jvfio.api.vfio.VfioDeviceFeatureMigDataSize;
+
 /**
  * The answer of {@code VFIO_DEVICE_FEATURE_MIG_DATA_SIZE}: {@code struct
  * vfio_device_feature_mig_data_size} (spec {@code uapi.md} §2.7), the estimated number of bytes
@@ -7,4 +9,14 @@ package org.jvfio.core.vfio;
  *
  * @param stopCopyLength the estimated data length in bytes (unsigned)
  */
-public record MigDataSize(long stopCopyLength) {}
+public record MigDataSize(long stopCopyLength) {
+  /** Returns the size that {@code struct vfio_device_feature_mig_data_size} {@code s} holds. */
+  public static MigDataSize fromStruct(VfioDeviceFeatureMigDataSize s) {
+    return new MigDataSize(s.stopCopyLength());
+  }
+
+  /** Returns this size as {@code struct vfio_device_feature_mig_data_size}. */
+  public VfioDeviceFeatureMigDataSize toStruct() {
+    return new VfioDeviceFeatureMigDataSize(stopCopyLength);
+  }
+}

@@ -1,5 +1,7 @@
 package org.jvfio.core.vfio;
 
+import org.jvfio.api.vfio.VfioPrecopyInfo;
+
 /**
  * The answer of {@code VFIO_MIG_GET_PRECOPY_INFO} on a saving data stream: the {@code
  * initial_bytes} and {@code dirty_bytes} of {@code struct vfio_precopy_info} (spec {@code uapi.md}
@@ -13,4 +15,20 @@ package org.jvfio.core.vfio;
  * @param initialBytes bytes of initial data not yet read (unsigned)
  * @param dirtyBytes bytes of changed state not yet read (unsigned)
  */
-public record PrecopyInfo(long initialBytes, long dirtyBytes) {}
+public record PrecopyInfo(long initialBytes, long dirtyBytes) {
+  /**
+   * Returns the progress that {@code struct vfio_precopy_info} {@code s} reports; {@code argsz} and
+   * {@code flags} are dropped.
+   */
+  public static PrecopyInfo fromStruct(VfioPrecopyInfo s) {
+    return new PrecopyInfo(s.initialBytes(), s.dirtyBytes());
+  }
+
+  /**
+   * Returns this progress as {@code struct vfio_precopy_info} with {@code argsz} {@value
+   * VfioPrecopyInfo#SIZE} and {@code flags} 0.
+   */
+  public VfioPrecopyInfo toStruct() {
+    return new VfioPrecopyInfo(VfioPrecopyInfo.SIZE, 0, initialBytes, dirtyBytes);
+  }
+}

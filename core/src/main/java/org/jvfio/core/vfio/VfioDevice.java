@@ -23,6 +23,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.IntFunction;
 import org.jvfio.api.Errno;
+import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingControl;
+import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingRange;
+import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingReport;
+import org.jvfio.api.vfio.VfioDeviceFeatureMigDataSize;
+import org.jvfio.api.vfio.VfioDeviceFeatureMigState;
+import org.jvfio.api.vfio.VfioDeviceFeatureMigration;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
@@ -59,13 +65,13 @@ public final class VfioDevice {
   public static final int LOG_MAX_RANGES = 256;
 
   /** {@code sizeof(struct vfio_device_feature_mig_state)} and friends: payload minimum sizes. */
-  private static final int MIG_STATE_SIZE = 8;
+  private static final int MIG_STATE_SIZE = VfioDeviceFeatureMigState.SIZE;
 
-  private static final int MIGRATION_SIZE = 8;
-  private static final int MIG_DATA_SIZE_SIZE = 8;
-  private static final int CONTROL_SIZE = 24;
-  private static final int RANGE_SIZE = 16;
-  private static final int REPORT_SIZE = 32;
+  private static final int MIGRATION_SIZE = VfioDeviceFeatureMigration.SIZE;
+  private static final int MIG_DATA_SIZE_SIZE = VfioDeviceFeatureMigDataSize.SIZE;
+  private static final int CONTROL_SIZE = VfioDeviceFeatureDmaLoggingControl.SIZE;
+  private static final int RANGE_SIZE = VfioDeviceFeatureDmaLoggingRange.SIZE;
+  private static final int REPORT_SIZE = VfioDeviceFeatureDmaLoggingReport.SIZE;
   private static final int MIN_REPORT_PAGE_SIZE = 4096;
 
   private static final int KNOWN_FLAGS =
@@ -159,7 +165,8 @@ public final class VfioDevice {
         case VFIO_DEVICE_FEATURE_MIGRATION:
           requireMigration();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, MIGRATION_SIZE)) {
-            data.putLong(0, MigrationFlag.toBits(migrationFlags));
+            new VfioDeviceFeatureMigration(MigrationFlag.toBits(migrationFlags))
+                .encode(data.duplicate());
           }
           return Optional.empty();
         case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
@@ -169,10 +176,10 @@ public final class VfioDevice {
             return Optional.empty();
           }
           if ((flags & VFIO_DEVICE_FEATURE_GET) != 0) {
-            data.putInt(0, state.value()).putInt(4, -1);
+            new VfioDeviceFeatureMigState(state.value(), -1).encode(data.duplicate());
             return Optional.empty();
           }
-          int requested = data.getInt(0);
+          int requested = VfioDeviceFeatureMigState.decode(data.duplicate()).deviceState();
           try {
             UapiException.check(
                 requested >= 0 && requested < MigrationState.values().length,
@@ -180,25 +187,28 @@ public final class VfioDevice {
                 "not a device state: " + Integer.toUnsignedString(requested));
             return setStateLocked(MigrationState.of(requested));
           } finally {
-            data.putInt(0, requested).putInt(4, -1);
+            new VfioDeviceFeatureMigState(requested, -1).encode(data.duplicate());
           }
         case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
           requireMigration();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, MIG_DATA_SIZE_SIZE)) {
-            data.putLong(0, driver.stopCopyLength());
+            new MigDataSize(driver.stopCopyLength()).toStruct().encode(data.duplicate());
           }
           return Optional.empty();
         case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
           DmaTracker startTracker = requireTracker();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE)) {
-            long rangesAddress = data.getLong(16);
+            VfioDeviceFeatureDmaLoggingControl control =
+                VfioDeviceFeatureDmaLoggingControl.decode(data.duplicate());
             DmaLoggingControl effective =
                 startLocked(
                     startTracker,
-                    data.getLong(0),
-                    Integer.toUnsignedLong(data.getInt(8)),
-                    i -> readRange(user, rangesAddress, i));
-            data.putLong(0, effective.pageSize());
+                    control.pageSize(),
+                    Integer.toUnsignedLong(control.numRanges()),
+                    i -> readRange(user, control.ranges(), i));
+            new VfioDeviceFeatureDmaLoggingControl(
+                    effective.pageSize(), control.numRanges(), control.reserved(), control.ranges())
+                .encode(data.duplicate());
           }
           return Optional.empty();
         case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
@@ -210,11 +220,9 @@ public final class VfioDevice {
         case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
           DmaTracker reportTracker = requireTracker();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, REPORT_SIZE)) {
-            reportLocked(
-                reportTracker,
-                new DmaLoggingReport(data.getLong(0), data.getLong(8), data.getLong(16)),
-                data.getLong(24),
-                user);
+            VfioDeviceFeatureDmaLoggingReport report =
+                VfioDeviceFeatureDmaLoggingReport.decode(data.duplicate());
+            reportLocked(reportTracker, DmaLoggingReport.fromStruct(report), report.bitmap(), user);
           }
           return Optional.empty();
         default:
@@ -240,11 +248,9 @@ public final class VfioDevice {
   }
 
   private static DmaLoggingRange readRange(UserAccess user, long rangesAddress, int i) {
-    ByteBuffer b =
-        user.read(rangesAddress + (long) i * RANGE_SIZE, RANGE_SIZE)
-            .slice()
-            .order(ByteOrder.LITTLE_ENDIAN);
-    return new DmaLoggingRange(b.getLong(0), b.getLong(8));
+    return DmaLoggingRange.fromStruct(
+        VfioDeviceFeatureDmaLoggingRange.decode(
+            user.read(rangesAddress + (long) i * RANGE_SIZE, RANGE_SIZE)));
   }
 
   // ---------------------------------------------------------------------------------------------

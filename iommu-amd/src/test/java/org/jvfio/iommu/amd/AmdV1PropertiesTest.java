@@ -20,6 +20,7 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.Translation;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuDomain;
@@ -73,6 +74,15 @@ class AmdV1PropertiesTest {
     boolean free(long iova, long length) {
       Map.Entry<Long, Mapping> e = maps.floorEntry(iova + length - 1);
       return e == null || e.getValue().last() < iova;
+    }
+
+    /** A DMA landing in guest memory covering the output of every mapping made so far. */
+    TestDma dma() {
+      List<GuestMemory> memories = new ArrayList<>();
+      for (Mapping mp : maps.values()) {
+        memories.add(GuestMemory.create(mp.physical(), mp.length(), 1));
+      }
+      return new TestDma(domain, memories);
     }
 
     /** Maps a random free range: sizes and output alignments chosen to give every leaf kind. */
@@ -261,7 +271,7 @@ class AmdV1PropertiesTest {
             m.mapRandom();
           }
           m.domain.setDirtyTracking(true);
-          TestDma dma = new TestDma(m.domain);
+          TestDma dma = m.dma();
           TreeMap<Long, Long> pending = new TreeMap<>();
           for (int round = 0; round < 6; round++) {
             for (int w = m.rnd.nextInt(20); w > 0; w--) {
@@ -328,7 +338,7 @@ class AmdV1PropertiesTest {
             m.mapRandom();
           }
           m.domain.setDirtyTracking(true);
-          TestDma dma = new TestDma(m.domain);
+          TestDma dma = m.dma();
           BitSet written = new BitSet(); // pages written since the last clearing harvest
           for (int op = 0; op < 20; op++) {
             long va = m.randomVa();
@@ -395,7 +405,7 @@ class AmdV1PropertiesTest {
             m.mapRandom();
           }
           m.domain.setDirtyTracking(true);
-          TestDma dma = new TestDma(m.domain);
+          TestDma dma = m.dma();
           for (int w = 0; w < 5; w++) {
             long va = m.randomVa();
             dma.write(va);

@@ -206,7 +206,7 @@ class SmmuV3PropertiesTest {
     }
     copyDirty(TestDma.harvest(d, 0, region, ps, 0), src, dst, ps);
     assertEquals(-1, dst.firstDifference(src), g + " seed=0x" + Long.toHexString(SEED));
-    assertEquals(readOnlyWrites, dma.faults, "faults exactly on read-only pages");
+    assertEquals(readOnlyWrites, dma.faults(), "faults exactly on read-only pages");
   }
 
   private static void copyDirty(IovaBitmap b, GuestMemory src, GuestMemory dst, long ps) {

@@ -1,90 +1,39 @@
 package org.jvfio.iommu.smmuv3;
 
-import java.util.HashMap;
-import java.util.Map;
-import java.util.Optional;
+import java.util.List;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.bitmap.IovaBitmap;
-import org.jvfio.core.hw.Iotlb;
-import org.jvfio.core.hw.Translation;
+import org.jvfio.core.hw.DmaEngine;
+import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IotlbGather;
 
 /**
- * A device's view of one domain for tests: the DMA write algorithm of vendor-pagetables §6.3 with
- * its own translation cache standing in for the IOTLB (whose lookup/insert are package-private in
- * core). The cache is dropped whole whenever the domain's {@link Iotlb} reports any invalidation,
- * so a translation survives exactly as long as no invalidation was issued. One instance per thread.
+ * One device's DMA for tests: core's {@link DmaEngine} (the §6.3 write algorithm over the domain's
+ * real IOTLB) writing one byte at a time through {@code domain} into a sparse guest memory covering
+ * the output addresses below 2 TiB that the tests map; plus the harvest and enable sequences.
  */
 final class TestDma {
+  private static final long MEMORY_SIZE = 1L << 41;
+
   private final IommuDomain domain;
-  private final Map<Long, Cached> cache = new HashMap<>(); // by leaf base IOVA
-  private long seenInvalidations;
-  long faults;
-
-  private static final class Cached {
-    final Translation t;
-    boolean dirty;
-
-    Cached(Translation t) {
-      this.t = t;
-      this.dirty = t.dirty();
-    }
-  }
+  private final DmaEngine engine =
+      new DmaEngine(List.of(GuestMemory.create(0, MEMORY_SIZE, 1)), 16);
 
   TestDma(IommuDomain domain) {
     this.domain = domain;
-    this.seenInvalidations = invalidations();
-  }
-
-  private long invalidations() {
-    Iotlb tlb = domain.iotlb();
-    return tlb.rangeInvalidations() + tlb.fullInvalidations();
   }
 
   /** Performs a DMA write to {@code iova}; returns false on an IO page fault. */
   boolean write(long iova) {
-    for (; ; ) {
-      long inv = invalidations();
-      if (inv != seenInvalidations) {
-        cache.clear();
-        seenInvalidations = inv;
-      }
-      Cached c = lookup(iova);
-      if (c == null) {
-        Optional<Translation> t = domain.translate(iova);
-        if (t.isEmpty()) {
-          faults++;
-          return false;
-        }
-        c = new Cached(t.get());
-        cache.put(c.t.iova(), c);
-      }
-      if (!c.t.writable()) {
-        faults++;
-        return false;
-      }
-      if (!c.dirty) {
-        if (!domain.setDirtyByHardware(c.t)) {
-          cache.remove(c.t.iova()); // stale: walk again
-          continue;
-        }
-        c.dirty = true;
-      }
-      return true;
-    }
+    return engine.write(0, domain, iova, 1, DmaWriteListener.NONE).faults() == 0;
   }
 
-  private Cached lookup(long iova) {
-    for (long size = domain.pageSizeBitmap(); size != 0; size &= size - 1) {
-      long s = Long.lowestOneBit(size);
-      Cached c = cache.get(iova & -s);
-      if (c != null && c.t.covers(iova)) {
-        return c;
-      }
-    }
-    return null;
+  /** Returns how many IO page faults this device's writes raised. */
+  long faults() {
+    return engine.faultCount();
   }
 
   /** Reads and clears (or not) {@code [iova, iova + length)} into a fresh bitmap, then syncs. */

@@ -2,6 +2,7 @@ package org.jvfio.testkit.gen;
 
 import java.util.Optional;
 import org.jvfio.api.Errno;
+import org.jvfio.core.vfio.DmaLoggingReport;
 
 /**
  * A {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT} request, {@code struct
@@ -16,6 +17,11 @@ import org.jvfio.api.Errno;
  */
 public record DmaLoggingReportCase(
     long iova, long length, long pageSize, Optional<Errno> expected) {
+  /** Returns the request as core's typed record, for {@code VfioDevice.reportDmaLogging}. */
+  public DmaLoggingReport report() {
+    return new DmaLoggingReport(iova, length, pageSize);
+  }
+
   /** Returns {@code (iova, length)} as a range. */
   public IovaRange range() {
     return new IovaRange(iova, length);

@@ -3,6 +3,8 @@ package org.jvfio.testkit.gen;
 import java.util.List;
 import java.util.Optional;
 import org.jvfio.api.Errno;
+import org.jvfio.core.vfio.DmaLoggingControl;
+import org.jvfio.core.vfio.DmaLoggingRange;
 
 /**
  * A {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START} request, {@code struct
@@ -18,6 +20,12 @@ public record DmaLoggingStartCase(long pageSize, List<IovaRange> ranges, Optiona
   /** Copies the ranges. */
   public DmaLoggingStartCase {
     ranges = List.copyOf(ranges);
+  }
+
+  /** Returns the request as core's typed record, for {@code VfioDevice.startDmaLogging}. */
+  public DmaLoggingControl control() {
+    return new DmaLoggingControl(
+        pageSize, ranges.stream().map(r -> new DmaLoggingRange(r.iova(), r.length())).toList());
   }
 
   /** Returns {@code num_ranges}. */

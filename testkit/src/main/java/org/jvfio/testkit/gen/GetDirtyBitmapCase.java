@@ -2,6 +2,7 @@ package org.jvfio.testkit.gen;
 
 import java.util.Optional;
 import org.jvfio.api.Errno;
+import org.jvfio.core.iommufd.GetDirtyBitmap;
 
 /**
  * An {@code IOMMU_HWPT_GET_DIRTY_BITMAP} request, {@code struct iommu_hwpt_get_dirty_bitmap}
@@ -25,6 +26,11 @@ public record GetDirtyBitmapCase(
     long pageSize,
     long iovaAlignment,
     Optional<Errno> expected) {
+  /** Returns the request for HWPT {@code hwptId} as core's typed record. */
+  public GetDirtyBitmap request(int hwptId) {
+    return new GetDirtyBitmap(hwptId, flags, reserved, iova, length, pageSize);
+  }
+
   /** Returns {@code (iova, length)} as a range. */
   public IovaRange range() {
     return new IovaRange(iova, length);

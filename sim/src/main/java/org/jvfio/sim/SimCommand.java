@@ -1,0 +1,443 @@
+package org.jvfio.sim;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code jvfio-sim} command line: runs one simulated pre-copy migration, or one scenario under
+ * several trackers or IO page sizes side by side ({@code --compare}), prints the rounds, the
+ * summary and the verification verdict, and optionally a chart. {@code --help} lists every option
+ * with its unit.
+ *
+ * <p>Exit status: 0 when every run verified, 1 when a verification failed or a run could not be set
+ * up (an unknown IOMMU vendor, say), 2 for a usage error.
+ */
+@Command(
+    name = "jvfio-sim",
+    mixinStandardHelpOptions = true,
+    version = "jvfio-sim 0.1.0",
+    sortOptions = false,
+    usageHelpWidth = 100,
+    description = {
+      "Simulates a pre-copy live migration of a VM with devices that DMA into guest memory, on"
+          + " the jvfio models of iommufd dirty tracking, VFIO device DMA logging and the VFIO"
+          + " migration protocol, on a simulated clock. Every run ends by comparing the"
+          + " destination's memory and device state with the source's: a dirty page lost"
+          + " anywhere in the stack fails the verification.",
+      "",
+      "Sizes take K, M, G, T (powers of 1024): 4K, 2M, 16G. Rates take decimal or binary"
+          + " prefixes and bytes or bits: 400MB/s, 2GiB/s, 25Gbit/s. Durations: 300ms, 2s, 50us.",
+      ""
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  jvfio-sim                                        the default scenario",
+      "  jvfio-sim --compare tracker=iommu,device:mlx5,device:pds,none",
+      "  jvfio-sim --compare io-page-size=4K,2M,1G        what huge IOPTEs cost",
+      "  jvfio-sim --io-page-size 2M --compare split=none,eager",
+      "  jvfio-sim --memory 64G --io-page-size 2M --format csv --chart rounds.svg",
+      "",
+      "Exit status: 0 verified, 1 verification failed or run error, 2 usage error."
+    })
+public final class SimCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(
+      names = "--memory",
+      paramLabel = "SIZE",
+      defaultValue = "4G",
+      converter = SizeConverter.class,
+      description =
+          "Guest RAM in bytes, a multiple of 2M; above 3G the rest sits at 4G (x86 PCI hole)."
+              + " Default: ${DEFAULT-VALUE}.")
+  long memory;
+
+  @Option(
+      names = "--io-page-size",
+      paramLabel = "SIZE",
+      defaultValue = "4K",
+      converter = SizeConverter.class,
+      description =
+          "Host page size backing guest RAM: 4K, 2M or 1G. It bounds the IOPTE leaves, and a"
+              + " dirty leaf reports all of its 4 KiB pages. Default: ${DEFAULT-VALUE}.")
+  long ioPageSize;
+
+  @Option(
+      names = "--devices",
+      paramLabel = "N",
+      defaultValue = "2",
+      description = "Number of devices doing DMA (1 to 64). Default: ${DEFAULT-VALUE}.")
+  int devices;
+
+  @Option(
+      names = "--dma-rate",
+      paramLabel = "RATE",
+      defaultValue = "400MB/s",
+      converter = RateConverter.class,
+      description =
+          "DMA write rate of each device, bytes per second, in 4 KiB writes."
+              + " Default: ${DEFAULT-VALUE}.")
+  double dmaRate;
+
+  @Option(
+      names = "--working-set",
+      paramLabel = "SIZE",
+      defaultValue = "1G",
+      converter = SizeConverter.class,
+      description =
+          "Bytes of guest RAM each device writes into (devices' sets are spread over RAM)."
+              + " Default: ${DEFAULT-VALUE}.")
+  long workingSet;
+
+  @Option(
+      names = "--locality",
+      paramLabel = "KIND",
+      defaultValue = "uniform",
+      description =
+          "Where DMA lands in the working set: uniform, hot (90%% into a tenth of it) or"
+              + " sequential (a ring). Default: ${DEFAULT-VALUE}.")
+  Locality locality;
+
+  @Option(
+      names = "--cpu-dirty-rate",
+      paramLabel = "RATE",
+      defaultValue = "0B/s",
+      converter = RateConverter.class,
+      description =
+          "vCPU write rate, bytes per second, uniform over all RAM; tracked exactly (KVM dirty"
+              + " log). Default: ${DEFAULT-VALUE}.")
+  double cpuDirtyRate;
+
+  @Option(
+      names = "--device-state",
+      paramLabel = "SIZE",
+      defaultValue = "64M",
+      converter = SizeConverter.class,
+      description =
+          "Internal state of each device in bytes (0 to 256M), saved through its VFIO migration"
+              + " stream (pre-copy, then STOP_COPY). Default: ${DEFAULT-VALUE}.")
+  long deviceState;
+
+  @Option(
+      names = "--device-dirty-rate",
+      paramLabel = "RATE",
+      defaultValue = "4MB/s",
+      converter = RateConverter.class,
+      description =
+          "How fast each running device changes its state, bytes per second; changed parts are"
+              + " sent again. Default: ${DEFAULT-VALUE}.")
+  double deviceDirtyRate;
+
+  @Option(
+      names = "--tracker",
+      paramLabel = "TRACKER",
+      defaultValue = "iommu",
+      converter = TrackerConverter.class,
+      description = {
+        "How device DMA is tracked. Default: ${DEFAULT-VALUE}.",
+        "iommu[:VENDOR]  IOMMU HWPT dirty bits; VENDOR: amd-v1, intel-ss,",
+        "                smmuv3, mock ('iommu': amd-v1 if present, else mock)",
+        "device:exact    device DMA logging, a bitmap over the RAM ranges",
+        "device:mlx5     mlx5-like: a list of dirty addresses, 4 ranges",
+        "device:pds      pds-like: one region over all ranges, two bitmaps",
+        "none            no DMA tracking: every page dirty every round"
+      })
+  Tracker tracker;
+
+  @Option(
+      names = "--split",
+      paramLabel = "POLICY",
+      defaultValue = "none",
+      description =
+          "Large IOPTEs under IOMMU tracking: none, or eager (split to 4 KiB when tracking"
+              + " starts, collapse when it stops; a model-only feature). Default: ${DEFAULT-VALUE}.")
+  SplitPolicy split;
+
+  @Option(
+      names = "--bandwidth",
+      paramLabel = "RATE",
+      defaultValue = "25Gbit/s",
+      converter = RateConverter.class,
+      description = "Migration link bandwidth. Default: ${DEFAULT-VALUE}.")
+  double bandwidth;
+
+  @Option(
+      names = "--downtime",
+      paramLabel = "DURATION",
+      defaultValue = "50ms",
+      converter = DurationConverter.class,
+      description =
+          "Downtime limit: pre-copy stops when the estimated stop-and-copy fits in it."
+              + " Default: ${DEFAULT-VALUE}.")
+  long downtime;
+
+  @Option(
+      names = "--max-rounds",
+      paramLabel = "N",
+      defaultValue = "30",
+      description =
+          "Most pre-copy rounds (the first sends all RAM) before a forced stop-and-copy."
+              + " Default: ${DEFAULT-VALUE}.")
+  int maxRounds;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      defaultValue = "1",
+      description =
+          "Seed of every random choice; same seed, same output. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(
+      names = "--format",
+      paramLabel = "FORMAT",
+      defaultValue = "table",
+      description = "Output: table, csv or json. Default: ${DEFAULT-VALUE}.")
+  Report.Format format;
+
+  @Option(
+      names = "--chart",
+      paramLabel = "FILE",
+      description =
+          "Also write a chart of dirty pages and bytes sent per round: FILE.svg or FILE.png.")
+  Path chart;
+
+  @Option(
+      names = "--compare",
+      paramLabel = "KEY=V1,V2,...",
+      description =
+          "Run the scenario once per value and print the runs side by side. KEY: tracker,"
+              + " io-page-size, split, locality, bandwidth, downtime, dma-rate, devices.")
+  String compare;
+
+  @Option(
+      names = "--progress",
+      description = "Show a progress bar on stderr (default: only when stderr is a terminal).")
+  boolean progress;
+
+  @Option(
+      names = {"-q", "--quiet"},
+      description = "Never show the progress bar.")
+  boolean quiet;
+
+  private final PrintWriter out;
+  private final PrintWriter err;
+
+  SimCommand(PrintWriter out, PrintWriter err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /** Runs the command line and exits with its status. */
+  public static void main(String[] args) {
+    System.setProperty("java.awt.headless", "true");
+    PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
+    PrintWriter err = new PrintWriter(System.err, true, StandardCharsets.UTF_8);
+    System.exit(execute(out, err, args));
+  }
+
+  /** Runs the command line with the given streams and returns the exit status. */
+  static int execute(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cmd = new CommandLine(new SimCommand(out, err));
+    cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.setOut(out);
+    cmd.setErr(err);
+    cmd.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          err.println("jvfio-sim: " + e.getMessage());
+          err.flush();
+          return 1;
+        });
+    return cmd.execute(args);
+  }
+
+  /** Returns the scenario the options describe. */
+  Scenario scenario() {
+    try {
+      return Scenario.builder()
+          .memory(memory)
+          .ioPageSize(ioPageSize)
+          .devices(devices)
+          .dmaRate(dmaRate)
+          .workingSet(workingSet)
+          .locality(locality)
+          .cpuDirtyRate(cpuDirtyRate)
+          .tracker(tracker)
+          .split(split)
+          .bandwidth(bandwidth)
+          .downtimeLimit(downtime)
+          .maxRounds(maxRounds)
+          .deviceState(deviceState)
+          .deviceDirtyRate(deviceDirtyRate)
+          .seed(seed)
+          .build();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    Scenario base = scenario();
+    if (chart != null && !Chart.supports(chart)) {
+      throw new ParameterException(spec.commandLine(), "--chart must name a .svg or .png file");
+    }
+    if (compare == null) {
+      MigrationResult r = Simulation.run(base, progressBar(base, ""));
+      Report.print(r, format, out);
+      if (format != Report.Format.TABLE) {
+        err.println("verification " + r.verdict().message());
+      }
+      if (chart != null) {
+        Chart.write(r, chart);
+      }
+      return r.verdict().passed() ? 0 : 1;
+    }
+    int eq = compare.indexOf('=');
+    if (eq <= 0 || eq == compare.length() - 1) {
+      throw new ParameterException(spec.commandLine(), "--compare wants KEY=V1,V2,...");
+    }
+    String key = compare.substring(0, eq).trim().toLowerCase(Locale.ROOT);
+    List<String> labels = new ArrayList<>();
+    List<Scenario> variants = new ArrayList<>();
+    for (String value : compare.substring(eq + 1).split(",", -1)) {
+      labels.add(value.trim());
+      variants.add(variant(base, key, value.trim()));
+    }
+    List<MigrationResult> results = new ArrayList<>();
+    boolean passed = true;
+    for (int i = 0; i < variants.size(); i++) {
+      MigrationResult r =
+          Simulation.run(variants.get(i), progressBar(variants.get(i), labels.get(i)));
+      results.add(r);
+      passed &= r.verdict().passed();
+    }
+    Report.printComparison(key, labels, results, format, out);
+    if (chart != null) {
+      Chart.write(key, labels, results, chart);
+    }
+    return passed ? 0 : 1;
+  }
+
+  /** Returns {@code base} with the option {@code key} set to {@code value}. */
+  private Scenario variant(Scenario base, String key, String value) {
+    Scenario.Builder b = base.toBuilder();
+    try {
+      switch (key) {
+        case "tracker" -> b.tracker(Tracker.parse(value));
+        case "io-page-size" -> b.ioPageSize(Units.parseSize(value));
+        case "split" -> b.split(SplitPolicy.valueOf(value.toUpperCase(Locale.ROOT)));
+        case "locality" -> b.locality(Locality.valueOf(value.toUpperCase(Locale.ROOT)));
+        case "bandwidth" -> b.bandwidth(Units.parseRate(value));
+        case "downtime" -> b.downtimeLimit(Units.parseDuration(value));
+        case "dma-rate" -> b.dmaRate(Units.parseRate(value));
+        case "devices" -> b.devices(Integer.parseInt(value));
+        default -> {
+          throw new IllegalArgumentException(
+              "cannot compare by '"
+                  + key
+                  + "' (tracker, io-page-size, split, locality,"
+                  + " bandwidth, downtime, dma-rate, devices)");
+        }
+      }
+      return b.build();
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(
+          spec.commandLine(), "--compare " + key + "=" + value + ": " + e.getMessage(), e);
+    }
+  }
+
+  private Consumer<Round> progressBar(Scenario s, String label) {
+    if (quiet || !(progress || interactive())) {
+      return r -> {};
+    }
+    String prefix = label.isEmpty() ? "" : label + " ";
+    return r -> {
+      if (r.stopCopy()) {
+        err.print("\r" + " ".repeat(70) + "\r");
+      } else {
+        int width = 30;
+        int filled = (int) Math.min(width, (long) width * r.index() / s.maxRounds());
+        err.printf(
+            Locale.ROOT,
+            "\r%sround %d/%d [%s%s] %d pages dirty",
+            prefix,
+            r.index(),
+            s.maxRounds(),
+            "#".repeat(filled),
+            ".".repeat(width - filled),
+            r.dirtyPages());
+      }
+      err.flush();
+    };
+  }
+
+  /**
+   * Returns whether the process talks to a terminal: {@code System.console()} is null otherwise on
+   * JDK 17 to 21; from JDK 22 it is never null and {@code Console.isTerminal()} tells.
+   */
+  @SuppressWarnings("SystemConsoleNull")
+  private static boolean interactive() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (ReflectiveOperationException e) {
+      return true; // JDK 17 to 21: a console exists only on a terminal
+    }
+  }
+
+  // --- converters -----------------------------------------------------------------------------
+
+  static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      return convertOrThrow(() -> Units.parseSize(value));
+    }
+  }
+
+  static final class RateConverter implements CommandLine.ITypeConverter<Double> {
+    @Override
+    public Double convert(String value) {
+      return convertOrThrow(() -> Units.parseRate(value));
+    }
+  }
+
+  static final class DurationConverter implements CommandLine.ITypeConverter<Long> {
+    @Override
+    public Long convert(String value) {
+      return convertOrThrow(() -> Units.parseDuration(value));
+    }
+  }
+
+  static final class TrackerConverter implements CommandLine.ITypeConverter<Tracker> {
+    @Override
+    public Tracker convert(String value) {
+      return convertOrThrow(() -> Tracker.parse(value));
+    }
+  }
+
+  private static <T> T convertOrThrow(java.util.function.Supplier<T> parse) {
+    try {
+      return parse.get();
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.TypeConversionException(e.getMessage());
+    }
+  }
+}

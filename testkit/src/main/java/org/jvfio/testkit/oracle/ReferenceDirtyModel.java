@@ -1,0 +1,187 @@
+package org.jvfio.testkit.oracle;
+
+import java.util.Objects;
+import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
+
+/**
+ * What one dirty tracker (an IO page table's dirty bits, or a device's DMA-logging tracker) must
+ * report: the IOVA written since its last clearing harvest, in the tracker's units (spec {@code
+ * uapi.md} §3.5, §5.8; vendor-pagetables §1.3, §5.2, §6.3).
+ *
+ * <p>A model counts in <em>units</em>: the granules of a device tracker ({@link #atGranule}), or
+ * the leaves of an IO page table ({@link #ofLeaves}), since a write anywhere in a leaf makes the
+ * whole leaf dirty (trap T12). A write makes the units it touches dirty ({@link #recordWrite}); a
+ * clearing harvest cleans every unit it overlaps, whole ({@link #onHarvest}); a harvest that does
+ * not clear changes nothing. For a page table, writes are expanded to the leaves as they are when
+ * the write happens (a leaf split later stays dirty in all its children, which inherit its dirty
+ * state), and again to the leaves as they are when a bitmap is asked for (a dirty leaf merged into
+ * a larger one makes the larger one dirty); read-only leaves and holes are never dirtied.
+ *
+ * <p>Besides what must be reported the model keeps what may be: {@link #recordPossiblyDirty}, for
+ * units a format may report without a write (Arm maps writable leaves dirty, trap T8). A correct
+ * report lies between {@link #expectedBitmap} and {@link #allowedBitmap}.
+ *
+ * <p>Not thread-safe; record writes after they complete (a concurrent oracle is the test's job).
+ */
+public final class ReferenceDirtyModel {
+  private final long granule;
+  private final ReferencePageTable table;
+  private final Intervals must = new Intervals();
+  private final Intervals maybe = new Intervals();
+
+  private ReferenceDirtyModel(long granule, ReferencePageTable table) {
+    this.granule = granule;
+    this.table = table;
+  }
+
+  /**
+   * Returns a clean model of a tracker that records writes at {@code granule} (a DMA-logging
+   * tracker's chosen page size).
+   *
+   * @throws IllegalArgumentException unless {@code granule} is a power of two
+   */
+  public static ReferenceDirtyModel atGranule(long granule) {
+    if (Long.bitCount(granule) != 1) {
+      throw new IllegalArgumentException("granule not a power of two: " + granule);
+    }
+    return new ReferenceDirtyModel(granule, null);
+  }
+
+  /**
+   * Returns a clean model of the dirty bits of the IO page table that {@code table} describes; the
+   * model reads {@code table} whenever it expands a range, so keep it up to date.
+   */
+  public static ReferenceDirtyModel ofLeaves(ReferencePageTable table) {
+    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"));
+  }
+
+  /** Records a completed write of {@code [iova, iova + length)} ({@code length > 0}). */
+  public void recordWrite(long iova, long length) {
+    addUnits(must, iova, length);
+  }
+
+  /**
+   * Records that the units of {@code [iova, iova + length)} may be reported dirty without a write
+   * ({@code length > 0}): writable leaves a format maps dirty, or a write whose completion is
+   * unknown.
+   */
+  public void recordPossiblyDirty(long iova, long length) {
+    addUnits(maybe, iova, length);
+  }
+
+  private void addUnits(Intervals set, long iova, long length) {
+    long last = last(iova, length);
+    if (table == null) {
+      set.add(iova & -granule, last | (granule - 1));
+      return;
+    }
+    for (Leaf l : table.leaves(iova, length)) {
+      if (l.writable()) {
+        set.add(l.iova(), l.last());
+      }
+    }
+  }
+
+  /**
+   * Records a clearing harvest (or report) of {@code [iova, iova + length)}: every unit overlapping
+   * it becomes clean, also the parts outside the range ({@code length > 0}).
+   */
+  public void onHarvest(long iova, long length) {
+    long last = last(iova, length);
+    if (table == null) {
+      clean(iova & -granule, last | (granule - 1));
+      return;
+    }
+    for (Leaf l : table.leaves(iova, length)) {
+      clean(l.iova(), l.last());
+    }
+  }
+
+  /** Records a clearing harvest of everything. */
+  public void onHarvest() {
+    must.clear();
+    maybe.clear();
+  }
+
+  /**
+   * Forgets exactly {@code [iova, iova + length)}, without expanding to units: its dirty state was
+   * dropped (the leaves were unmapped, trap T15) or handed over (an unmap that read the dirty
+   * bits).
+   */
+  public void forget(long iova, long length) {
+    clean(iova, last(iova, length));
+  }
+
+  private void clean(long first, long last) {
+    must.remove(first, last);
+    maybe.remove(first, last);
+  }
+
+  /** Returns whether nothing must or may be reported. */
+  public boolean isClean() {
+    return must.isEmpty() && maybe.isEmpty();
+  }
+
+  /**
+   * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} must
+   * set: every page of a dirty unit.
+   */
+  public IovaBitmap expectedBitmap(long iova, long length, long pageSize) {
+    IovaBitmap bitmap = IovaBitmap.allocate(iova, length, pageSize);
+    fill(bitmap, must);
+    return bitmap;
+  }
+
+  /**
+   * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} may
+   * set: those of {@link #expectedBitmap} and of the units that may be dirty.
+   */
+  public IovaBitmap allowedBitmap(long iova, long length, long pageSize) {
+    IovaBitmap bitmap = expectedBitmap(iova, length, pageSize);
+    fill(bitmap, maybe);
+    return bitmap;
+  }
+
+  private void fill(IovaBitmap bitmap, Intervals set) {
+    long lo = bitmap.iova();
+    long hi = last(lo, bitmap.length());
+    set.forEach(
+        (first, last) -> {
+          if (table == null) {
+            setClipped(bitmap, first, last, lo, hi);
+          } else {
+            for (Leaf l : table.leaves(first, last - first + 1)) {
+              setClipped(bitmap, l.iova(), l.last(), lo, hi);
+            }
+          }
+        });
+  }
+
+  private static void setClipped(IovaBitmap bitmap, long first, long last, long lo, long hi) {
+    long a = Long.compareUnsigned(first, lo) < 0 ? lo : first;
+    long b = Long.compareUnsigned(last, hi) > 0 ? hi : last;
+    if (Long.compareUnsigned(a, b) <= 0) {
+      bitmap.set(a, b - a + 1);
+    }
+  }
+
+  private static long last(long iova, long length) {
+    if (length == 0) {
+      throw new IllegalArgumentException("length 0");
+    }
+    long last = iova + length - 1;
+    return Long.compareUnsigned(last, iova) < 0 ? -1L : last;
+  }
+
+  @Override
+  public String toString() {
+    return "ReferenceDirtyModel["
+        + (table == null ? "granule 0x" + Long.toHexString(granule) : "leaves")
+        + ", must "
+        + must
+        + ", may "
+        + maybe
+        + "]";
+  }
+}

@@ -1,0 +1,67 @@
+package org.jvfio.testkit.contract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.jvfio.testkit.contract.BrokenTwins.broken;
+import static org.jvfio.testkit.contract.BrokenTwins.domainContract;
+import static org.jvfio.testkit.contract.BrokenTwins.lossyContract;
+import static org.jvfio.testkit.contract.BrokenTwins.lossyLogContract;
+import static org.jvfio.testkit.contract.ContractRunner.Outcome.FAILED;
+import static org.jvfio.testkit.contract.ContractRunner.Outcome.PASSED;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.jvfio.testkit.contract.ContractRunner.Outcome;
+
+/**
+ * A contract that cannot fail is worth nothing: each contract must fail, in the properties that
+ * target the defect and only there, for deliberately broken twins of correct implementations.
+ */
+class BrokenTwinsTest {
+  static final String HARVEST = "dmaWrites_harvestReportsEveryWrittenLeafAndNothingElse";
+  static final String NO_CLEAR = "noClear_readsTwiceThenClearingHarvestGivesSameBitsThenNothing";
+  static final String CONCURRENT = "concurrentWritersRacingHarvests_loseNoWrite";
+  static final String MAP = "mapUnmap_matchesReferencePageTable";
+  static final String REWRITE = "rewriteAfterClearingHarvest_isReportedAgain";
+  static final String ROUND_TRIP = "saveResume_roundTripYieldsEqualState";
+  static final String STATES = "setState_followsFsmPathsAndRefusalsChangeNothing";
+  static final String LOGGING = "dmaLogging_reportsExactlyTheGranulesWrittenSinceTheLastReport";
+
+  @Test
+  void contract_failsForDomainDroppingTheLastEntryOfATable() throws Exception {
+    Map<String, Outcome> outcomes =
+        ContractRunner.run(
+            domainContract(broken("drops-511", BrokenTwins.DropsLastEntryOfTable::new)),
+            HARVEST,
+            NO_CLEAR,
+            CONCURRENT,
+            MAP);
+    assertEquals(
+        Map.of(HARVEST, FAILED, NO_CLEAR, FAILED, CONCURRENT, FAILED, MAP, PASSED), outcomes);
+  }
+
+  @Test
+  void contract_failsForDomainForgettingTheInvalidation() throws Exception {
+    // Deterministic catches only: the concurrent property may or may not catch it, by scheduling.
+    Map<String, Outcome> outcomes =
+        ContractRunner.run(
+            domainContract(broken("no-invalidation", BrokenTwins.ForgetsInvalidation::new)),
+            REWRITE,
+            HARVEST,
+            MAP);
+    assertEquals(Map.of(REWRITE, FAILED, HARVEST, FAILED, MAP, PASSED), outcomes);
+  }
+
+  @Test
+  void contract_failsForDeviceLosingAChunkOfItsState() throws Exception {
+    assertEquals(
+        Map.of(ROUND_TRIP, FAILED, STATES, PASSED),
+        ContractRunner.run(lossyContract(), ROUND_TRIP, STATES));
+  }
+
+  @Test
+  void contract_failsForTrackerMissingWrites() throws Exception {
+    assertEquals(
+        Map.of(LOGGING, FAILED, ROUND_TRIP, PASSED),
+        ContractRunner.run(lossyLogContract(), LOGGING, ROUND_TRIP));
+  }
+}
