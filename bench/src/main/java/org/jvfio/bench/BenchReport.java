@@ -44,7 +44,7 @@ public final class BenchReport {
     System.out.println(report(results));
     if (Boolean.parseBoolean(System.getProperty("jvfio.bench.memory", "true"))) {
       System.out.println();
-      System.out.println(MemoryReport.report(List.of("mock", "amd-v1", "smmuv3")));
+      System.out.println(MemoryReport.report(List.of("mock", "amd-v1", "intel-ss", "smmuv3")));
     }
   }
 

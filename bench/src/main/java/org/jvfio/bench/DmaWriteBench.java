@@ -55,7 +55,7 @@ public class DmaWriteBench {
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
   /** The vendor model, by registered name. */
-  @Param({"mock", "amd-v1", "smmuv3"})
+  @Param({"mock", "amd-v1", "intel-ss", "smmuv3"})
   public String driver;
 
   private IommuDomain domain;

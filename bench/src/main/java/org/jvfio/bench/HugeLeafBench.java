@@ -44,7 +44,15 @@ public class HugeLeafBench {
   private static final long LENGTH = 256L << 30;
 
   /** The vendor model and leaf size (the mock has no 1 GiB leaves). */
-  @Param({"mock/2M", "amd-v1/2M", "amd-v1/1G", "smmuv3/2M", "smmuv3/1G"})
+  @Param({
+    "mock/2M",
+    "amd-v1/2M",
+    "amd-v1/1G",
+    "intel-ss/2M",
+    "intel-ss/1G",
+    "smmuv3/2M",
+    "smmuv3/1G"
+  })
   public String model;
 
   /** Percent of leaves dirty (scattered) before each harvest. */

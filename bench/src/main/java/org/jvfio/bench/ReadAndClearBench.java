@@ -43,7 +43,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
     jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
 public class ReadAndClearBench {
   /** The vendor model, by registered name. */
-  @Param({"mock", "amd-v1", "smmuv3"})
+  @Param({"mock", "amd-v1", "intel-ss", "smmuv3"})
   public String driver;
 
   /** GiB of IOVA mapped at 4 KiB leaves (64 GiB = 16 Mi leaves). */

@@ -50,7 +50,7 @@ public class SpanBench {
   private static final long SPAN = PIECES * STRIDE;
 
   /** The vendor model, by registered name. */
-  @Param({"mock", "amd-v1"})
+  @Param({"mock", "amd-v1", "intel-ss"})
   public String driver;
 
   /** Percent of leaves dirty (scattered) before each harvest. */

@@ -42,7 +42,7 @@ public class SplitCollapseBench {
   private static final long ADDR = 0x000F_FFFF_FFFF_F000L;
 
   /** The vendor model, by registered name. */
-  @Param({"mock", "amd-v1", "smmuv3"})
+  @Param({"mock", "amd-v1", "intel-ss", "smmuv3"})
   public String driver;
 
   private IommuDomain domain;

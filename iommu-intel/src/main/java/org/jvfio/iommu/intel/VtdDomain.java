@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.DirtyLeafScanner;
 import org.jvfio.core.hw.Iotlb;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.hw.Translation;
@@ -511,16 +512,30 @@ final class VtdDomain implements IntelDomain {
     int level = levels;
     tables[level] = root;
     long cur = iova;
+    // Read-write leaves go to the harvest kernel up to 64 at a time (second stage only).
+    DirtyLeafScanner pages = format == VtdFormat.SECOND_STAGE ? SS_PAGES.scanner(memory) : null;
+    DirtyLeafScanner blocks = format == VtdFormat.SECOND_STAGE ? SS_BLOCKS.scanner(memory) : null;
     while (Long.compareUnsigned(cur, reach) <= 0) {
       int sh = shift(level);
       long slot = tables[level] + (((cur >>> sh) & 511) << 3);
       long e = memory.getVolatile(slot);
+      long next = (cur | ((1L << sh) - 1)) + 1;
       if (format.present(e)) {
         if (!VtdFormat.isLeaf(e, level)) {
           tables[--level] = VtdFormat.address(e);
           continue; // same cur, one level down
         }
-        if ((e & d) != 0) {
+        // Whole leaves from an aligned cur up to the range end, the table end and 64.
+        long whole = (last - cur + 1) >>> sh; // 0 if the range is the whole 2^64: per entry
+        int n = (int) Math.min(Math.min(64, 512 - ((cur >>> sh) & 511)), whole);
+        DirtyLeafScanner scan = level == 1 ? pages : blocks;
+        boolean kernel = scan != null && (cur & ((1L << sh) - 1)) == 0 && n > 0;
+        if (kernel) {
+          dirty.recordLeaves(cur, 1L << sh, scan.readAndClear(slot, n, clear));
+        }
+        if (kernel && scan.consumed() > 0) {
+          next = cur + ((long) scan.consumed() << sh);
+        } else if ((e & d) != 0) {
           long leafLast = cur | ((1L << sh) - 1);
           long recLast = Long.compareUnsigned(leafLast, last) < 0 ? leafLast : last;
           if (clear) {
@@ -529,7 +544,6 @@ final class VtdDomain implements IntelDomain {
           dirty.record(cur, recLast - cur + 1);
         }
       }
-      long next = (cur | ((1L << sh) - 1)) + 1;
       if (next == 0 || Long.compareUnsigned(next, last) > 0) {
         return;
       }
@@ -539,6 +553,34 @@ final class VtdDomain implements IntelDomain {
       }
     }
   }
+
+  /**
+   * Second-stage read-write leaves as the harvest kernel sees them (4 KiB at level 1, PS leaves
+   * above): D is the dirty state, cleared to clean; A is the other bit the hardware sets; entries
+   * with R = W = 0 are holes. Read-only or write-only leaves stop the kernel and take the per-entry
+   * path.
+   */
+  private static final DirtyLeafScanner.Format SS_PAGES =
+      new DirtyLeafScanner.Format(
+          VtdPte.SS_R | VtdPte.SS_W,
+          VtdPte.SS_R | VtdPte.SS_W,
+          VtdPte.SS_R | VtdPte.SS_W,
+          VtdPte.SS_D,
+          VtdPte.SS_D,
+          ~VtdPte.SS_D,
+          0,
+          VtdPte.SS_A);
+
+  private static final DirtyLeafScanner.Format SS_BLOCKS =
+      new DirtyLeafScanner.Format(
+          VtdPte.SS_R | VtdPte.SS_W | VtdPte.SS_PS,
+          VtdPte.SS_R | VtdPte.SS_W | VtdPte.SS_PS,
+          VtdPte.SS_R | VtdPte.SS_W,
+          VtdPte.SS_D,
+          VtdPte.SS_D,
+          ~VtdPte.SS_D,
+          0,
+          VtdPte.SS_A);
 
   // --- split / collapse -------------------------------------------------------------------------
 
