@@ -20,17 +20,18 @@ import java.lang.invoke.VarHandle;
  * <p><b>Memory ordering.</b> The entries are first read with plain loads (atomic for aligned 64-bit
  * array elements on the 64-bit JVMs jvfio supports), so a harvest that races with the hardware may
  * see an entry's previous value: a write-dirty bit set after the read is left for the next harvest,
- * never lost, because only entries seen dirty are written. An entry seen dirty is re-read and
- * cleaned with an opaque store when it is <em>settled</em>: dirty and with every bit of {@link
- * Format#settledMask()} set. The hardware model changes nothing but the A/D-type bits of a leaf,
- * always by compare-and-swap from a value in which some bit it sets is clear (or the bit it clears
- * is set); a settled entry offers no such value, so no hardware update can fall between the re-read
- * and the store, and the single writer of the clean value is this scanner (the control plane is
- * serialised per domain). Per-location coherence of opaque and volatile accesses then orders every
- * later hardware update after the store. An entry seen dirty but not settled (for example AMD D = 1
- * with A = 0, which the hardware may still change) is cleaned by a compare-and-swap loop instead.
- * The caller orders the stores before the IOTLB flush that follows the harvest; the flush's
- * invalidation is a full fence.
+ * never lost, because only entries seen dirty are written. An entry seen dirty is cleaned with a
+ * plain store when it is <em>settled</em>: dirty and with every bit of {@link Format#settledMask()}
+ * set (when every entry handled is, the clean values computed from the first read are stored with
+ * one array copy; otherwise each is re-read and stored opaque). The hardware model changes nothing
+ * but the A/D-type bits of a leaf, always by compare-and-swap from a value in which some bit it
+ * sets is clear (or the bit it clears is set); a settled entry offers no such value, so no hardware
+ * update can fall between the re-read and the store, and the single writer of the clean value is
+ * this scanner (the control plane is serialised per domain). Per-location coherence of opaque and
+ * volatile accesses then orders every later hardware update after the store. An entry seen dirty
+ * but not settled (for example AMD D = 1 with A = 0, which the hardware may still change) is
+ * cleaned by a compare-and-swap loop instead. The caller orders the stores before the IOTLB flush
+ * that follows the harvest; the flush's invalidation is a full fence.
  *
  * <p>Not thread-safe: one scanner per harvest call, used by the thread that runs it.
  */
@@ -157,8 +158,8 @@ public final class DirtyLeafScanner {
     consumed = Long.bitCount(all);
     if (clear && dirty != 0) {
       if (dirty == all && (and & settledBits) == settledBits) {
-        // Every entry dirty and settled: no hardware update can touch them; clean them all.
-        System.arraycopy(cleaned, 0, a, base, count);
+        // Every entry handled is dirty and settled: none can have changed since it was read.
+        System.arraycopy(cleaned, 0, a, base, consumed);
       } else {
         for (long m = dirty; m != 0; m &= m - 1) {
           clean(a, base + Long.numberOfTrailingZeros(m));

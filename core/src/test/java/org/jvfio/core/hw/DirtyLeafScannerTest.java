@@ -47,6 +47,25 @@ class DirtyLeafScannerTest {
   }
 
   @Test
+  void readAndClear_dirtyRunEndingAtAnOddEntry_leavesTheRestAlone() {
+    PageTableMemory m = new PageTableMemory();
+    long f = m.allocateFrame();
+    for (int i = 0; i < 3; i++) {
+      m.set(f + 8L * i, P | A | D); // dirty and settled: cleaned in one copy
+    }
+    m.set(f + 24, P | ODD | A | D); // odd: the scan stops here
+    m.set(f + 32, P | A | D); // after the stop: untouched
+    DirtyLeafScanner s = SKIP_HOLES.scanner(m);
+    assertEquals(0b111, s.readAndClear(f, 5, true));
+    assertEquals(3, s.consumed());
+    for (int i = 0; i < 3; i++) {
+      assertEquals(P | A, m.get(f + 8L * i), "entry " + i);
+    }
+    assertEquals(P | ODD | A | D, m.get(f + 24));
+    assertEquals(P | A | D, m.get(f + 32));
+  }
+
+  @Test
   void readAndClear_holeInAFormatThatStopsAtHoles_stopsThere() {
     PageTableMemory m = new PageTableMemory();
     long f = m.allocateFrame();
@@ -79,6 +98,7 @@ class DirtyLeafScannerTest {
       boolean arm = rnd.nextBoolean();
       DirtyLeafScanner.Format fmt = arm ? STOP_AT_HOLES : SKIP_HOLES;
       long[] before = new long[512];
+      boolean allDirty = rnd.nextInt(3) == 0; // every leaf dirty and settled: the bulk clean
       for (int i = 0; i < 512; i++) {
         int kind = rnd.nextInt(arm ? 40 : 20);
         long e = rnd.nextLong() & ((1L << 52) - 1) & ~3L & (arm ? -1L : ~ODD);
@@ -88,6 +108,9 @@ class DirtyLeafScannerTest {
           e |= arm ? 1 : 3 | ODD; // not a leaf of the format: the scan stops
         } else {
           e |= 3;
+          if (allDirty) {
+            e = arm ? (e | DBM | 1L << 10) & ~RDONLY : e | D | A;
+          }
         }
         before[i] = e;
         m.set(f + 8L * i, e);
