@@ -1,5 +1,6 @@
 package org.jvfio.bench;
 
+import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.Translation;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuDirtyBitmap;
@@ -57,6 +58,23 @@ final class Fixture {
     domain.readAndClearDirty(BASE_IOVA, length, 0, IommuDirtyBitmap.gatherOnly(gather));
     domain.iotlbSync(gather);
     domain.iotlb().invalidateAll();
+  }
+
+  /**
+   * One {@code IOMMU_HWPT_GET_DIRTY_BITMAP} as iommufd performs it on {@code [BASE_IOVA, +length)}:
+   * the vendor's read-and-clear into {@code bitmap}, then the one IOTLB sync per call.
+   */
+  static void harvest(IommuDomain domain, long length, IovaBitmap bitmap) {
+    IotlbGather gather = new IotlbGather();
+    domain.readAndClearDirty(BASE_IOVA, length, 0, IommuDirtyBitmap.of(bitmap, gather));
+    domain.iotlbSync(gather);
+  }
+
+  /** Sets the floor's dirty bit in the flat entries at {@code indexes}. */
+  static void dirtyFloor(long[] entries, long[] indexes) {
+    for (long i : indexes) {
+      entries[(int) i] |= FLOOR_DIRTY;
+    }
   }
 
   /**

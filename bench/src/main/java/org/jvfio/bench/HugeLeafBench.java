@@ -7,9 +7,7 @@ import static org.jvfio.bench.Fixture.PAGE;
 
 import java.util.concurrent.TimeUnit;
 import org.jvfio.core.bitmap.IovaBitmap;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IotlbGather;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -87,9 +85,7 @@ public class HugeLeafBench {
     if (dirtier != null) {
       dirtier.dirty();
     }
-    for (long n : dirtyLeaves) {
-      flatEntries[(int) n] |= FLOOR_DIRTY;
-    }
+    Fixture.dirtyFloor(flatEntries, dirtyLeaves);
   }
 
   /** Model: the vendor's read-and-clear into a 4 KiB bitmap, then the IOTLB sync. */
@@ -97,9 +93,7 @@ public class HugeLeafBench {
   public long harvest_model(CpuTime cpu) {
     cpu.start();
     IovaBitmap bitmap = IovaBitmap.wrap(BASE_IOVA, LENGTH, PAGE, bitmapWords);
-    IotlbGather gather = new IotlbGather();
-    domain.readAndClearDirty(BASE_IOVA, LENGTH, 0, IommuDirtyBitmap.of(bitmap, gather));
-    domain.iotlbSync(gather);
+    Fixture.harvest(domain, LENGTH, bitmap);
     long result = bitmapWords[0];
     cpu.stop(1);
     return result;

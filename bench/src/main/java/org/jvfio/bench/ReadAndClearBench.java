@@ -1,14 +1,11 @@
 package org.jvfio.bench;
 
 import static org.jvfio.bench.Fixture.BASE_IOVA;
-import static org.jvfio.bench.Fixture.FLOOR_DIRTY;
 import static org.jvfio.bench.Fixture.PAGE;
 
 import java.util.concurrent.TimeUnit;
 import org.jvfio.core.bitmap.IovaBitmap;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IotlbGather;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -84,9 +81,7 @@ public class ReadAndClearBench {
     if (dirtier != null) {
       dirtier.dirty();
     }
-    for (long page : dirtyPages) {
-      flatEntries[(int) page] |= FLOOR_DIRTY;
-    }
+    Fixture.dirtyFloor(flatEntries, dirtyPages);
   }
 
   /** Model: the vendor's read-and-clear, then the one IOTLB sync iommufd issues per call. */
@@ -94,9 +89,7 @@ public class ReadAndClearBench {
   public long harvest_model(CpuTime cpu) {
     cpu.start();
     IovaBitmap bitmap = IovaBitmap.wrap(BASE_IOVA, length, PAGE, bitmapWords);
-    IotlbGather gather = new IotlbGather();
-    domain.readAndClearDirty(BASE_IOVA, length, 0, IommuDirtyBitmap.of(bitmap, gather));
-    domain.iotlbSync(gather);
+    Fixture.harvest(domain, length, bitmap);
     long result = bitmapWords[0];
     cpu.stop(1);
     return result;

@@ -9,10 +9,8 @@ import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.hw.Translation;
 import org.jvfio.core.spi.DomainConfig;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
-import org.jvfio.core.spi.IotlbGather;
 
 /**
  * The scale check (not a test): maps 1 TiB of IOVA at 4 KiB leaves under one vendor model (268 M
@@ -79,9 +77,7 @@ public final class ScaleCheck {
     IovaBitmap bitmap = IovaBitmap.allocate(BASE_IOVA, length, PAGE);
     for (int round = 1; round <= 2; round++) {
       long h0 = System.nanoTime();
-      IotlbGather gather = new IotlbGather();
-      domain.readAndClearDirty(BASE_IOVA, length, 0, IommuDirtyBitmap.of(bitmap, gather));
-      domain.iotlbSync(gather);
+      Fixture.harvest(domain, length, bitmap);
       long h1 = System.nanoTime();
       long found = bitmap.cardinality();
       print(

@@ -2,16 +2,13 @@ package org.jvfio.bench;
 
 import static org.jvfio.bench.Fixture.BASE_IOVA;
 import static org.jvfio.bench.Fixture.BASE_PA;
-import static org.jvfio.bench.Fixture.FLOOR_DIRTY;
 import static org.jvfio.bench.Fixture.PAGE;
 
 import java.util.concurrent.TimeUnit;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.spi.DomainConfig;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
-import org.jvfio.core.spi.IotlbGather;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -97,9 +94,7 @@ public class SpanBench {
     if (dirtier != null) {
       dirtier.dirty();
     }
-    for (long page : dirtyPages) {
-      flatEntries[(int) page] |= FLOOR_DIRTY;
-    }
+    Fixture.dirtyFloor(flatEntries, dirtyPages);
   }
 
   /** Model: one read-and-clear of the whole 1 TiB span, then the IOTLB sync. */
@@ -107,9 +102,7 @@ public class SpanBench {
   public long span_model(CpuTime cpu) {
     cpu.start();
     IovaBitmap bitmap = IovaBitmap.wrap(BASE_IOVA, SPAN, PAGE, bitmapWords);
-    IotlbGather gather = new IotlbGather();
-    domain.readAndClearDirty(BASE_IOVA, SPAN, 0, IommuDirtyBitmap.of(bitmap, gather));
-    domain.iotlbSync(gather);
+    Fixture.harvest(domain, SPAN, bitmap);
     long result = bitmapWords[0];
     cpu.stop(1);
     return result;

@@ -58,6 +58,18 @@ abstract class AbstractDmaTracker implements DmaTracker {
       this.words = new long[(int) ((bits + 63) >>> 6)];
     }
 
+    /** The bits of word {@code w} that lie in [b0, b1], for words w0 = b0 / 64 .. w1 = b1 / 64. */
+    private static long wordMask(int w, int w0, int w1, long b0, long b1) {
+      long mask = -1L;
+      if (w == w0) {
+        mask &= -1L << b0;
+      }
+      if (w == w1) {
+        mask &= -1L >>> (63 - (b1 & 63));
+      }
+      return mask;
+    }
+
     /** Sets the bits of the granules covering [lo, hi] (both inside the segment). */
     void mark(long lo, long hi) {
       long b0 = (lo - base) >>> shift;
@@ -65,13 +77,7 @@ abstract class AbstractDmaTracker implements DmaTracker {
       int w0 = (int) (b0 >>> 6);
       int w1 = (int) (b1 >>> 6);
       for (int w = w0; w <= w1; w++) {
-        long mask = -1L;
-        if (w == w0) {
-          mask &= -1L << b0;
-        }
-        if (w == w1) {
-          mask &= -1L >>> (63 - (b1 & 63));
-        }
+        long mask = wordMask(w, w0, w1, b0, b1);
         if (((long) WORDS.getAcquire(words, w) & mask) != mask) {
           WORDS.getAndBitwiseOr(words, w, mask);
         }
@@ -86,13 +92,7 @@ abstract class AbstractDmaTracker implements DmaTracker {
       int w0 = (int) (b0 >>> 6);
       int w1 = (int) (b1 >>> 6);
       for (int w = w0; w <= w1; w++) {
-        long mask = -1L;
-        if (w == w0) {
-          mask &= -1L << b0;
-        }
-        if (w == w1) {
-          mask &= -1L >>> (63 - (b1 & 63));
-        }
+        long mask = wordMask(w, w0, w1, b0, b1);
         if (((long) WORDS.getAcquire(words, w) & mask) == 0) {
           continue;
         }
