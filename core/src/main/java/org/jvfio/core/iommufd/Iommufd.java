@@ -70,8 +70,6 @@ import org.jvfio.core.spi.IotlbGather;
  * volatile reference.
  */
 public final class Iommufd {
-  private static final long PAGE_SIZE = 4096;
-  private static final long HPAGE_SIZE = 2L << 20;
   private static final int MAP_FLAGS =
       IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
   private static final int PAGING_FLAGS =
@@ -81,6 +79,8 @@ public final class Iommufd {
   public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
 
   private final Object lock = new Object();
+  private final long pageSize; // the host kernel's PAGE_SIZE
+  private final long hpageSize; // its PMD_SIZE: PAGE_SIZE * PAGE_SIZE / 8
   private final List<GuestMemory> memories;
   private final DmaEngine engine;
   private final Map<Integer, Obj> objects = new HashMap<>();
@@ -156,17 +156,36 @@ public final class Iommufd {
     }
   }
 
-  private Iommufd(List<GuestMemory> memories) {
+  private Iommufd(long pageSize, List<GuestMemory> memories) {
+    if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
+      throw new IllegalArgumentException("PAGE_SIZE not 4, 16 or 64 KiB: " + pageSize);
+    }
+    this.pageSize = pageSize;
+    this.hpageSize = pageSize * (pageSize / 8);
     this.memories = ImmutableList.copyOf(memories);
     this.engine = new DmaEngine(this.memories, 1024);
   }
 
   /**
-   * Opens a new context whose process owns {@code memories}: the guest RAM that {@code user_va}s
-   * point into and that device DMA writes.
+   * Opens a new context on a host with 4 KiB pages whose process owns {@code memories}: the guest
+   * RAM that {@code user_va}s point into and that device DMA writes.
    */
   public static Iommufd create(GuestMemory... memories) {
-    return new Iommufd(List.of(memories));
+    return new Iommufd(4096, List.of(memories));
+  }
+
+  /**
+   * Opens a new context on a host whose kernel's {@code PAGE_SIZE} is {@code pageSize}: 4 KiB (x86,
+   * and arm64 by default), 16 KiB or 64 KiB (arm64 built with {@code CONFIG_ARM64_16K_PAGES} or
+   * {@code CONFIG_ARM64_64K_PAGES}). {@code PAGE_SIZE} bounds the IO page size of a domain an IOAS
+   * accepts (a domain whose smallest page is larger is refused with {@code EINVAL}, as by {@code
+   * iopt_table_add_domain}), the {@code user_va} alignment rule, and the alignment of allocated
+   * IOVAs (capped at {@code PMD_SIZE} = {@code PAGE_SIZE * PAGE_SIZE / 8}).
+   *
+   * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+   */
+  public static Iommufd create(long pageSize, GuestMemory... memories) {
+    return new Iommufd(pageSize, List.of(memories));
   }
 
   // --- objects --------------------------------------------------------------------------------
@@ -282,7 +301,7 @@ public final class Iommufd {
           Errno.EOVERFLOW,
           "user_va + length wraps");
       UapiException.check(
-          map.length() != 0 && Long.compareUnsigned(map.length(), -1L - PAGE_SIZE) <= 0,
+          map.length() != 0 && Long.compareUnsigned(map.length(), -1L - pageSize) <= 0,
           Errno.EINVAL,
           "bad length");
       int prot = iommuProt(flags);
@@ -321,7 +340,7 @@ public final class Iommufd {
           Errno.EPERM,
           "pages were not mapped writeable");
       UapiException.check(
-          ((p.userVa() % PAGE_SIZE) & (align - 1)) == 0, Errno.EINVAL, "user_va misaligned");
+          ((p.userVa() % pageSize) & (align - 1)) == 0, Errno.EINVAL, "user_va misaligned");
       if (!ioas.hwpts.isEmpty()) {
         checkPinnable(p.userVa(), p.length());
       }
@@ -362,7 +381,7 @@ public final class Iommufd {
   }
 
   /** {@code iopt_alloc_iova}. */
-  private static long allocIova(Ioas ioas, long addr, long length) {
+  private long allocIova(Ioas ioas, long addr, long length) {
     UapiException.check(
         length != 0 && Long.compareUnsigned(length, ULONG_MAX >>> 1) < 0,
         Errno.EOVERFLOW,
@@ -371,11 +390,11 @@ public final class Iommufd {
     if (addr != 0) {
       align = Math.min(align, Long.lowestOneBit(addr));
     }
-    align = Math.min(align, HPAGE_SIZE);
+    align = Math.min(align, hpageSize);
     UapiException.check(
         align >= ioas.iovaAlignment, Errno.EINVAL, "allocation alignment below the IOAS's");
-    long pageOffset = addr % PAGE_SIZE;
-    Range<UnsignedLong> window = span(PAGE_SIZE, ULONG_MAX - PAGE_SIZE);
+    long pageOffset = addr % pageSize;
+    Range<UnsignedLong> window = span(pageSize, ULONG_MAX - pageSize);
     RangeSet<UnsignedLong> allowed =
         ioas.allowed.isEmpty()
             ? TreeRangeSet.create(List.of(window))
@@ -675,10 +694,10 @@ public final class Iommufd {
   /** {@code iopt_table_add_domain}: validates, then fills the domain and registers the HWPT. */
   private Hwpt addDomain(Ioas ioas, IommuDomain domain, boolean auto) {
     long align = Math.max(Long.lowestOneBit(domain.pageSizeBitmap()), ioas.iovaAlignment);
-    UapiException.check(align <= PAGE_SIZE, Errno.EINVAL, "IO page size above PAGE_SIZE");
+    UapiException.check(align <= pageSize, Errno.EINVAL, "IO page size above PAGE_SIZE");
     for (Area a : ioas.areas.asMapOfRanges().values()) {
       UapiException.check(
-          ((a.iova() | a.length() | (a.userVa() % PAGE_SIZE)) & (align - 1)) == 0,
+          ((a.iova() | a.length() | (a.userVa() % pageSize)) & (align - 1)) == 0,
           Errno.EADDRINUSE,
           "area not aligned to the new IO page size");
     }

@@ -21,5 +21,16 @@ public enum IommuCapability {
    * A read-and-clear over a range with an unmapped hole fails with {@code EINVAL} instead of
    * skipping the hole (Arm, trap T8).
    */
-  HOLE_ABORTS_HARVEST
+  HOLE_ABORTS_HARVEST,
+  /**
+   * A read-and-clear that starts inside a leaf carries its offset into that leaf through the rest
+   * of the walk (Arm: io-pgtable-arm's walker starts its position at the requested IOVA, records
+   * each dirty leaf at the position with the leaf's size, and advances the position by that size,
+   * vendor-pagetables §4.4). Every later leaf is then recorded shifted by the offset, so the bitmap
+   * shows the start of a leaf as dirty when the leaf before it was, and the first small leaves of a
+   * later table are stepped over: that harvest neither reports nor clears them (they stay dirty for
+   * the next one). A harvest that starts on a leaf boundary is not affected. Without this
+   * capability every leaf overlapping the range is visited and recorded whole.
+   */
+  HARVEST_CARRIES_START_OFFSET
 }

@@ -203,6 +203,24 @@ class IommufdTest {
     }
   }
 
+  /**
+   * The host's PAGE_SIZE: automatic IOVAs start above page 0 and are aligned at most to PMD_SIZE (2
+   * MiB, 32 MiB, 512 MiB for 4, 16, 64 KiB pages, iopt_alloc_iova with THP).
+   */
+  @Test
+  void ioasMap_automaticIova_followsTheHostPageSize() {
+    for (long page : new long[] {4096, 16384, 65536}) {
+      Iommufd host = Iommufd.create(page, memory);
+      int ioas = host.ioasAlloc(0);
+      String c = "PAGE_SIZE " + page;
+      assertEquals(page, host.ioasMap(ioas, IoasMap.of(RW, MEM + page, page, 0)), c);
+      long pmd = page * page / 8; // the length (64 MiB) caps the alignment below 512 MiB
+      long align = Math.min(pmd, MEM_SIZE);
+      assertEquals(align, host.ioasMap(ioas, IoasMap.of(RW, MEM, MEM_SIZE, 0)), c);
+    }
+    assertThrows(IllegalArgumentException.class, () -> Iommufd.create(8192, memory));
+  }
+
   @Test
   void ioasMap_automaticIova_usesAllowedRangesUntilFull() {
     int ioas = fd.ioasAlloc(0);

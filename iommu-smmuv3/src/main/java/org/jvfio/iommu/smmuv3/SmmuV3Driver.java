@@ -27,9 +27,10 @@ import org.jvfio.core.spi.IommuDriver;
  * = 2} <em>and</em> coherent walks ({@code arm_smmu_dbm_capable}, trap T19). When offered, it comes
  * with {@link IommuCapability#DIRTY_TRACKING_ALWAYS_ON} (hardware updates run from domain creation
  * on; {@code set_dirty_tracking} does nothing; writable pages are dirty from the moment they are
- * mapped, trap T8) and {@link IommuCapability#HOLE_ABORTS_HARVEST}. Split/collapse ({@link
- * IommuCapability#SPLIT_COLLAPSE}), a model feature without upstream equivalent, follows the BBM
- * level (§4.5, §5.2).
+ * mapped, trap T8), {@link IommuCapability#HOLE_ABORTS_HARVEST} and {@link
+ * IommuCapability#HARVEST_CARRIES_START_OFFSET} (the walker's position keeps the offset of a start
+ * inside a block, §4.4). Split/collapse ({@link IommuCapability#SPLIT_COLLAPSE}), a model feature
+ * without upstream equivalent, follows the BBM level (§4.5, §5.2).
  *
  * <p>Domains: {@link DomainConfig#PLAIN} and {@link DomainConfig#DIRTY_TRACKING} get stage-1 tables
  * ({@code ARM_64_LPAE_S1}); {@code nestParent} gets a stage-2 table ({@code ARM_64_LPAE_S2}, no
@@ -69,6 +70,7 @@ public final class SmmuV3Driver implements IommuDriver {
       caps.add(IommuCapability.DIRTY_TRACKING);
       caps.add(IommuCapability.DIRTY_TRACKING_ALWAYS_ON);
       caps.add(IommuCapability.HOLE_ABORTS_HARVEST);
+      caps.add(IommuCapability.HARVEST_CARRIES_START_OFFSET);
     }
     this.capabilities = Set.copyOf(caps);
   }

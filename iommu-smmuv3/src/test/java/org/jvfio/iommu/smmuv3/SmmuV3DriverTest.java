@@ -31,6 +31,7 @@ class SmmuV3DriverTest {
             IommuCapability.DIRTY_TRACKING,
             IommuCapability.DIRTY_TRACKING_ALWAYS_ON,
             IommuCapability.HOLE_ABORTS_HARVEST,
+            IommuCapability.HARVEST_CARRIES_START_OFFSET,
             IommuCapability.SPLIT_COLLAPSE),
         d.capabilities());
   }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.IntUnaryOperator;
 import org.jvfio.api.iommufd.Iommufd;
@@ -17,6 +18,7 @@ import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.Translation;
+import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IotlbGather;
@@ -49,12 +51,13 @@ final class DomainFixture {
       IommuDomain domain,
       DomainPlan plan,
       boolean mapsDirty,
+      Set<IommuCapability> capabilities,
       Consumer<IommuDomain> invariants,
       IntUnaryOperator walkLevel) {
     this.domain = domain;
     this.plan = plan;
     this.reference = ReferencePageTable.create(domain.pageSizeBitmap());
-    this.dirty = ReferenceDirtyModel.ofLeaves(reference);
+    this.dirty = ReferenceDirtyModel.ofLeaves(reference, capabilities);
     GuestMemory memory =
         GuestMemory.create(DomainPlan.MEMORY_BASE, Math.max(plan.memorySize(), PAGE), 1);
     this.engine = new DmaEngine(List.of(memory), 16);

@@ -63,6 +63,12 @@ final class Intervals {
     map.forEach(action);
   }
 
+  /** Returns whether some IOVA of [first, last] is in the set. */
+  boolean intersects(long first, long last) {
+    Map.Entry<Long, Long> e = map.floorEntry(last);
+    return e != null && gtEq(e.getValue(), first);
+  }
+
   boolean isEmpty() {
     return map.isEmpty();
   }

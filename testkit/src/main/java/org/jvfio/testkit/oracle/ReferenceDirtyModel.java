@@ -1,7 +1,12 @@
 package org.jvfio.testkit.oracle;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
 
 /**
@@ -22,17 +27,31 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
  * units a format may report without a write (Arm maps writable leaves dirty, trap T8). A correct
  * report lies between {@link #expectedBitmap} and {@link #allowedBitmap}.
  *
+ * <p>A harvest of a page table normally visits every leaf overlapping its range and reports each
+ * dirty one whole. A model made by {@link #ofLeavesCarryingStartOffset} predicts instead the walk
+ * of a format with {@link IommuCapability#HARVEST_CARRIES_START_OFFSET} (io-pgtable-arm,
+ * vendor-pagetables §4.4): the walk keeps a position, starting at the harvest's first IOVA; it
+ * visits the leaf that holds the position, records {@code [position, position + leaf size)} if the
+ * leaf is dirty (and cleans it), and advances the position by the leaf size, until the position
+ * reaches the range's end. A harvest that starts inside a large leaf therefore shifts every record
+ * after it by its offset into that leaf, and can step over the first small leaves of a later table
+ * without visiting them: they are neither reported nor cleaned by that harvest. A hole under the
+ * position aborts such a walk ({@link IommuCapability#HOLE_ABORTS_HARVEST}); the model refuses to
+ * predict it.
+ *
  * <p>Not thread-safe; record writes after they complete (a concurrent oracle is the test's job).
  */
 public final class ReferenceDirtyModel {
   private final long granule;
   private final ReferencePageTable table;
+  private final boolean carriesStartOffset;
   private final Intervals must = new Intervals();
   private final Intervals maybe = new Intervals();
 
-  private ReferenceDirtyModel(long granule, ReferencePageTable table) {
+  private ReferenceDirtyModel(long granule, ReferencePageTable table, boolean carriesStartOffset) {
     this.granule = granule;
     this.table = table;
+    this.carriesStartOffset = carriesStartOffset;
   }
 
   /**
@@ -45,7 +64,7 @@ public final class ReferenceDirtyModel {
     if (Long.bitCount(granule) != 1) {
       throw new IllegalArgumentException("granule not a power of two: " + granule);
     }
-    return new ReferenceDirtyModel(granule, null);
+    return new ReferenceDirtyModel(granule, null, false);
   }
 
   /**
@@ -53,7 +72,26 @@ public final class ReferenceDirtyModel {
    * model reads {@code table} whenever it expands a range, so keep it up to date.
    */
   public static ReferenceDirtyModel ofLeaves(ReferencePageTable table) {
-    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"));
+    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"), false);
+  }
+
+  /**
+   * Returns a clean model like {@link #ofLeaves} whose harvests walk as a format with {@link
+   * IommuCapability#HARVEST_CARRIES_START_OFFSET} does (see the class comment).
+   */
+  public static ReferenceDirtyModel ofLeavesCarryingStartOffset(ReferencePageTable table) {
+    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"), true);
+  }
+
+  /**
+   * Returns the form of a harvest model for a page table, the one {@link #ofLeaves} or {@link
+   * #ofLeavesCarryingStartOffset} makes, for a domain with {@code capabilities}.
+   */
+  public static ReferenceDirtyModel ofLeaves(
+      ReferencePageTable table, Set<IommuCapability> capabilities) {
+    return capabilities.contains(IommuCapability.HARVEST_CARRIES_START_OFFSET)
+        ? ofLeavesCarryingStartOffset(table)
+        : ofLeaves(table);
   }
 
   /** Records a completed write of {@code [iova, iova + length)} ({@code length > 0}). */
@@ -84,8 +122,13 @@ public final class ReferenceDirtyModel {
   }
 
   /**
-   * Records a clearing harvest (or report) of {@code [iova, iova + length)}: every unit overlapping
-   * it becomes clean, also the parts outside the range ({@code length > 0}).
+   * Records a clearing harvest (or report) of {@code [iova, iova + length)}: every unit it visits
+   * becomes clean, whole, also the parts outside the range ({@code length > 0}). A harvest visits
+   * every unit overlapping its range, except as the class comment says for a walk that carries its
+   * start offset.
+   *
+   * @throws IllegalArgumentException if the model carries the start offset and the walk meets a
+   *     hole
    */
   public void onHarvest(long iova, long length) {
     long last = last(iova, length);
@@ -93,8 +136,37 @@ public final class ReferenceDirtyModel {
       clean(iova & -granule, last | (granule - 1));
       return;
     }
-    for (Leaf l : table.leaves(iova, length)) {
-      clean(l.iova(), l.last());
+    for (Visit v : visits(iova, length)) {
+      clean(v.leaf().iova(), v.leaf().last());
+    }
+  }
+
+  /** One leaf a harvest walk visits, and the first IOVA it records the leaf at if dirty. */
+  private record Visit(Leaf leaf, long recordedAt) {}
+
+  /** The leaves a harvest of {@code [iova, iova + length)} visits, in order. */
+  private List<Visit> visits(long iova, long length) {
+    List<Visit> visits = new ArrayList<>();
+    if (!carriesStartOffset) {
+      for (Leaf l : table.leaves(iova, length)) {
+        visits.add(new Visit(l, l.iova()));
+      }
+      return visits;
+    }
+    long last = last(iova, length);
+    long position = iova;
+    while (true) {
+      long at = position;
+      Optional<Leaf> leaf = table.leaf(at);
+      if (leaf.isEmpty()) {
+        throw new IllegalArgumentException(
+            "hole at 0x" + Long.toHexString(at) + ": the harvest walk aborts there");
+      }
+      visits.add(new Visit(leaf.get(), at));
+      position = at + leaf.get().size();
+      if (Long.compareUnsigned(position, at) < 0 || Long.compareUnsigned(position, last) > 0) {
+        return visits;
+      }
     }
   }
 
@@ -125,7 +197,8 @@ public final class ReferenceDirtyModel {
 
   /**
    * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} must
-   * set: every page of a dirty unit.
+   * set: every page of a dirty unit (for a walk that carries its start offset: of every dirty leaf
+   * it visits, from the position it records the leaf at).
    */
   public IovaBitmap expectedBitmap(long iova, long length, long pageSize) {
     IovaBitmap bitmap = IovaBitmap.allocate(iova, length, pageSize);
@@ -146,6 +219,14 @@ public final class ReferenceDirtyModel {
   private void fill(IovaBitmap bitmap, Intervals set) {
     long lo = bitmap.iova();
     long hi = last(lo, bitmap.length());
+    if (carriesStartOffset) {
+      for (Visit v : visits(lo, bitmap.length())) {
+        if (set.intersects(v.leaf().iova(), v.leaf().last())) {
+          setClipped(bitmap, v.recordedAt(), last(v.recordedAt(), v.leaf().size()), lo, hi);
+        }
+      }
+      return;
+    }
     set.forEach(
         (first, last) -> {
           if (table == null) {

@@ -156,7 +156,21 @@ final class BrokenTwins {
   /** A driver whose domains are the mock's, wrapped by {@code breaker}. */
   static IommuDriver broken(
       String name, BiFunction<IommuDomain, IommuDriver, IommuDomain> breaker) {
+    return broken(name, breaker, Set.of());
+  }
+
+  /**
+   * A driver whose domains are the mock's, wrapped by {@code breaker}, claiming {@code extra}
+   * capabilities besides the mock's.
+   */
+  static IommuDriver broken(
+      String name,
+      BiFunction<IommuDomain, IommuDriver, IommuDomain> breaker,
+      Set<IommuCapability> extra) {
     IommuDriver mock = MockIommuDriver.create();
+    EnumSet<IommuCapability> caps = EnumSet.copyOf(mock.capabilities());
+    caps.addAll(extra);
+    Set<IommuCapability> capabilities = Set.copyOf(caps);
     return new IommuDriver() {
       @Override
       public String name() {
@@ -165,7 +179,7 @@ final class BrokenTwins {
 
       @Override
       public Set<IommuCapability> capabilities() {
-        return mock.capabilities();
+        return capabilities;
       }
 
       @Override

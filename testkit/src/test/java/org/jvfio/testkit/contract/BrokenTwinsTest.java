@@ -9,7 +9,9 @@ import static org.jvfio.testkit.contract.ContractRunner.Outcome.FAILED;
 import static org.jvfio.testkit.contract.ContractRunner.Outcome.PASSED;
 
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.testkit.contract.ContractRunner.Outcome;
 
 /**
@@ -49,6 +51,26 @@ class BrokenTwinsTest {
             HARVEST,
             MAP);
     assertEquals(Map.of(REWRITE, FAILED, HARVEST, FAILED, MAP, PASSED), outcomes);
+  }
+
+  /**
+   * The mock realigns its harvest walk to leaf boundaries; claiming that it carries the start
+   * offset (as Arm's walker does) must make the partial harvests disagree with the oracle, and only
+   * them.
+   */
+  @Test
+  void contract_failsForDomainClaimingACarriedStartOffsetItDoesNotHave() throws Exception {
+    Map<String, Outcome> outcomes =
+        ContractRunner.run(
+            domainContract(
+                broken(
+                    "claims-carried-offset",
+                    BrokenTwins.DelegatingDomain::new,
+                    Set.of(IommuCapability.HARVEST_CARRIES_START_OFFSET))),
+            HARVEST,
+            NO_CLEAR,
+            MAP);
+    assertEquals(Map.of(HARVEST, FAILED, NO_CLEAR, PASSED, MAP, PASSED), outcomes);
   }
 
   @Test

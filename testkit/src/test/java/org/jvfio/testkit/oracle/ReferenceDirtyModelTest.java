@@ -1,15 +1,21 @@
 package org.jvfio.testkit.oracle;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Property;
+import org.jvfio.testkit.Source;
 
 class ReferenceDirtyModelTest {
   static final long K4 = 1L << 12;
@@ -74,6 +80,68 @@ class ReferenceDirtyModelTest {
     assertEquals(0, m.expectedBitmap(2 * M2, M2, K4).cardinality());
   }
 
+  /** The example of vendor-pagetables §4.4's walker: a start 1 MiB into a clean 2 MiB leaf. */
+  @Test
+  void carriedStartOffset_shiftsLaterRecordsAndStepsOverSmallLeaves() {
+    ReferencePageTable t = ReferencePageTable.create(K4 | M2);
+    t.map(0, 0, 2 * M2, 3); // two 2 MiB leaves
+    t.map(2 * M2, 2 * M2 + K4, M2, 3); // 512 leaves of 4 KiB
+    ReferenceDirtyModel m = ReferenceDirtyModel.ofLeavesCarryingStartOffset(t);
+    m.recordWrite(M2, 1);
+    m.recordWrite(2 * M2, 1);
+    long mb = M2 / 2;
+    IovaBitmap b = m.expectedBitmap(mb, 4 * mb, K4);
+    assertEquals(512, b.cardinality(), "leaf [2M, 4M) recorded at [3M, 5M)");
+    assertFalse(b.isDirty(M2));
+    assertTrue(b.isDirty(3 * mb) && b.isDirty(2 * M2) && b.isDirty(5 * mb - K4));
+    m.onHarvest(mb, 4 * mb);
+    IovaBitmap next = m.expectedBitmap(0, 3 * M2, K4);
+    assertEquals(1, next.cardinality(), "the stepped-over leaf stays dirty");
+    assertTrue(next.isDirty(2 * M2));
+    assertThrows(IllegalArgumentException.class, () -> m.expectedBitmap(0, 4 * M2, K4), "hole");
+  }
+
+  /** Eight 2 MiB regions, each one leaf or 512 pages; writes; a harvest from {@code start}. */
+  private record WalkCase(List<Boolean> huge, List<Long> writes, long start, long pages) {}
+
+  /** From a leaf boundary the carried walk visits exactly the leaves overlapping the range. */
+  @Test
+  void carriedStartOffset_fromALeafBoundary_agreesWithTheWholeLeafModel() {
+    Gen<WalkCase> cases =
+        src ->
+            new WalkCase(
+                Gen.lists(Source::nextBoolean, 8, 8).generate(src),
+                Gen.lists(w -> w.nextLong(0, 8 * M2 - 1), 0, 12).generate(src),
+                src.nextLong(0, 8 * M2 / K4 - 1) * K4,
+                src.nextLong(1, 8 * M2 / K4));
+    Property.check(
+        "carried walk from a leaf boundary = whole-leaf walk",
+        cases,
+        c -> {
+          ReferencePageTable t = ReferencePageTable.create(K4 | M2);
+          for (int i = 0; i < 8; i++) {
+            t.map(i * M2, i * M2 + (c.huge().get(i) ? 0 : K4), M2, 3);
+          }
+          ReferenceDirtyModel plain = ReferenceDirtyModel.ofLeaves(t, Set.of());
+          ReferenceDirtyModel carried =
+              ReferenceDirtyModel.ofLeaves(t, Set.of(IommuCapability.HARVEST_CARRIES_START_OFFSET));
+          for (long w : c.writes()) {
+            plain.recordWrite(w, 1);
+            carried.recordWrite(w, 1);
+          }
+          long from = t.leaf(c.start()).orElseThrow().iova();
+          long length = Math.min(c.pages() * K4, 8 * M2 - from);
+          assertArrayEquals(
+              plain.expectedBitmap(from, length, K4).words(),
+              carried.expectedBitmap(from, length, K4).words());
+          plain.onHarvest(from, length);
+          carried.onHarvest(from, length);
+          assertArrayEquals(
+              plain.expectedBitmap(0, 8 * M2, K4).words(),
+              carried.expectedBitmap(0, 8 * M2, K4).words());
+        });
+  }
+
   private record Op(boolean add, long first, long pages) {}
 
   @Test
@@ -103,6 +171,13 @@ class ReferenceDirtyModelTest {
                 got.set(f.intValue(), l.intValue() + 1);
               });
           assertEquals(model, got, set::toString);
+          for (int f = 0; f < 320; f += 7) {
+            int first = f;
+            assertEquals(
+                model.nextSetBit(first) >= 0 && model.nextSetBit(first) <= first + 9,
+                set.intersects(first, first + 9),
+                () -> "intersects(" + first + ", +9) of " + set);
+          }
         });
   }
 
