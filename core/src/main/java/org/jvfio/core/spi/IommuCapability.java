@@ -32,5 +32,14 @@ public enum IommuCapability {
    * the next one). A harvest that starts on a leaf boundary is not affected. Without this
    * capability every leaf overlapping the range is visited and recorded whole.
    */
-  HARVEST_CARRIES_START_OFFSET
+  HARVEST_CARRIES_START_OFFSET,
+  /**
+   * A read-and-clear that starts inside a leaf records that leaf from the start, with the length of
+   * the leaf's remaining table items (iommupt's {@code record_dirty} takes the walk's current IOVA,
+   * which is the range start until the walk moves to the next entry, vendor-pagetables §1.3): the
+   * record runs past the leaf's end by the start's offset into its table item, into the IOVA that
+   * follows, where clean pages can then be reported. Later leaves are recorded from their first
+   * IOVA. Implied by {@link #HARVEST_CARRIES_START_OFFSET}.
+   */
+  HARVEST_RECORDS_FROM_START
 }

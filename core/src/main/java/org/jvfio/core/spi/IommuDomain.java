@@ -110,6 +110,7 @@ public interface IommuDomain {
   /**
    * Walks {@code [iova, iova + size)} and records every write-dirty leaf in {@code dirty} at the
    * leaf's whole size (from the leaf's first IOVA, or, for a format with {@link
+   * IommuCapability#HARVEST_RECORDS_FROM_START} or {@link
    * IommuCapability#HARVEST_CARRIES_START_OFFSET}, from the walk's position); unless {@code flags}
    * has {@code IOMMU_DIRTY_NO_CLEAR}, makes each such leaf write-clean (atomically: a concurrent
    * hardware update is never overwritten). Does not flush: the caller syncs {@code dirty.gather()}

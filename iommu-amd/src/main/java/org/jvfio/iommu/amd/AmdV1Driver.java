@@ -74,12 +74,16 @@ public final class AmdV1Driver implements IommuDriver {
     return NAME;
   }
 
-  /** Returns {@code SPLIT_COLLAPSE}, plus {@code DIRTY_TRACKING} if the EFR has HDSUP. */
+  /**
+   * Returns {@code SPLIT_COLLAPSE}, plus {@code DIRTY_TRACKING} and {@code
+   * HARVEST_RECORDS_FROM_START} (iommupt's walk) if the EFR has HDSUP.
+   */
   @Override
   public Set<IommuCapability> capabilities() {
     EnumSet<IommuCapability> caps = EnumSet.of(IommuCapability.SPLIT_COLLAPSE);
     if (hdsup()) {
       caps.add(IommuCapability.DIRTY_TRACKING);
+      caps.add(IommuCapability.HARVEST_RECORDS_FROM_START);
     }
     return Set.copyOf(caps);
   }

@@ -71,7 +71,11 @@ class AmdV1DomainTest {
     IommuDriver drv = IommuDriver.named("amd-v1");
     assertInstanceOf(AmdV1Driver.class, drv);
     assertEquals(
-        Set.of(IommuCapability.DIRTY_TRACKING, IommuCapability.SPLIT_COLLAPSE), drv.capabilities());
+        Set.of(
+            IommuCapability.DIRTY_TRACKING,
+            IommuCapability.HARVEST_RECORDS_FROM_START,
+            IommuCapability.SPLIT_COLLAPSE),
+        drv.capabilities());
     assertTrue(drv.canTrackDirty());
     long expected = 0;
     for (int s = 12; s <= 51; s++) {

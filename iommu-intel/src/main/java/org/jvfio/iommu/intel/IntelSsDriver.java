@@ -56,6 +56,7 @@ public final class IntelSsDriver implements IommuDriver {
     EnumSet<IommuCapability> caps = EnumSet.of(IommuCapability.SPLIT_COLLAPSE);
     if (registers.ssadsSupported()) {
       caps.add(IommuCapability.DIRTY_TRACKING);
+      caps.add(IommuCapability.HARVEST_RECORDS_FROM_START); // iommupt's walk, spec §1.3
     }
     this.capabilities = Set.copyOf(caps);
   }

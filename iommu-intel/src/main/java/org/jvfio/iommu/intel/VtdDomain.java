@@ -40,7 +40,9 @@ import org.jvfio.core.spi.IotlbGather;
  *
  * Dirty harvest (spec §1.3, §3.5): an iterative walk that keeps a per-level table stack and the
  * current IOVA, so it costs O(present entries) and allocates nothing per entry; holes are skipped,
- * a dirty leaf is recorded at its whole size clipped to the requested range, and D is cleared with
+ * a dirty leaf is recorded at its whole size from the current IOVA (as iommupt's record_dirty: for
+ * a range starting inside a leaf, from the range start, so the record runs past the leaf by the
+ * start's offset into it; the bitmap clips at its own end), and D is cleared with
  * an atomic AND (trap T9) unless NO_CLEAR. As upstream's record_dirty, D of the whole leaf is
  * cleared even where the leaf extends past the range, so harvesting part of a large leaf drops the
  * dirty state of the rest (iommufd harvests whole areas). The pre-iommupt EINVAL for a bitmap on
@@ -536,12 +538,10 @@ final class VtdDomain implements IntelDomain {
         if (kernel && scan.consumed() > 0) {
           next = cur + ((long) scan.consumed() << sh);
         } else if ((e & d) != 0) {
-          long leafLast = cur | ((1L << sh) - 1);
-          long recLast = Long.compareUnsigned(leafLast, last) < 0 ? leafLast : last;
           if (clear) {
             memory.getAndBitwiseAnd(slot, ~d); // atomic: a concurrent A update is kept
           }
-          dirty.record(cur, recLast - cur + 1);
+          dirty.record(cur, 1L << sh); // from the current IOVA, the whole item size (iommupt)
         }
       }
       if (next == 0 || Long.compareUnsigned(next, last) > 0) {

@@ -218,6 +218,25 @@ class VtdDirtyTrackingTest {
     assertEquals(0, d.walk(M2)[2] & VtdPte.SS_D, "the whole leaf is clean now");
   }
 
+  /**
+   * iommupt's record_dirty records the leaf holding the range start from the start with the leaf's
+   * whole size (§1.3): started 1 MiB into a dirty 2 MiB leaf, the record runs 1 MiB into the clean
+   * 4 KiB leaves after it, which are reported although no write touched them.
+   */
+  @Test
+  void harvest_startingInsideALeaf_recordsItsWholeSizeFromTheStart() {
+    IntelDomain d = dirtyDomain();
+    d.map(0, 0, M2, RW);
+    d.map(M2, M2 + 0x1000, M2, RW); // 4 KiB leaves
+    TestDma.enableTracking(d, 0, 2 * M2);
+    assertTrue(new TestDma(d).write(0x1000));
+    IovaBitmap bm = TestDma.harvest(d, M2 / 2, 3 * M2 / 2, 0);
+    assertEquals(512, bm.cardinality(), "[1M, 3M)");
+    assertTrue(bm.isDirty(M2) && bm.isDirty(M2 + M2 / 2 - 0x1000));
+    assertFalse(bm.isDirty(M2 + M2 / 2));
+    assertEquals(0, TestDma.harvest(d, 0, 2 * M2, 0).cardinality(), "nothing was dirty after");
+  }
+
   @Test
   void harvest_noClear_isIdempotentAndLeavesDSet() {
     IntelDomain d = dirtyDomain();

@@ -27,31 +27,48 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
  * units a format may report without a write (Arm maps writable leaves dirty, trap T8). A correct
  * report lies between {@link #expectedBitmap} and {@link #allowedBitmap}.
  *
- * <p>A harvest of a page table normally visits every leaf overlapping its range and reports each
- * dirty one whole. A model made by {@link #ofLeavesCarryingStartOffset} predicts instead the walk
- * of a format with {@link IommuCapability#HARVEST_CARRIES_START_OFFSET} (io-pgtable-arm,
- * vendor-pagetables §4.4): the walk keeps a position, starting at the harvest's first IOVA; it
- * visits the leaf that holds the position, records {@code [position, position + leaf size)} if the
- * leaf is dirty (and cleans it), and advances the position by the leaf size, until the position
- * reaches the range's end. A harvest that starts inside a large leaf therefore shifts every record
- * after it by its offset into that leaf, and can step over the first small leaves of a later table
- * without visiting them: they are neither reported nor cleaned by that harvest. A hole under the
- * position aborts such a walk ({@link IommuCapability#HOLE_ABORTS_HARVEST}); the model refuses to
- * predict it.
+ * <p>A harvest of a page table visits every leaf overlapping its range and reports each dirty one
+ * whole, from the leaf's first IOVA, unless the format says otherwise; {@link
+ * #ofLeaves(ReferencePageTable, Set)} predicts the walk the format's capabilities declare:
+ *
+ * <ul>
+ *   <li>{@link IommuCapability#HARVEST_RECORDS_FROM_START} (iommupt, vendor-pagetables §1.3): the
+ *       leaf holding the harvest's first IOVA is recorded from that IOVA, for {@code leaf end -
+ *       start + (start - leaf start) mod item size} bytes, where the item size is the largest
+ *       table-level size (4 KiB × 512<sup>k</sup>) not above the leaf size; later leaves from their
+ *       first IOVA.
+ *   <li>{@link IommuCapability#HARVEST_CARRIES_START_OFFSET} (io-pgtable-arm, §4.4): the walk keeps
+ *       a position, starting at the harvest's first IOVA; it visits the leaf that holds the
+ *       position, records {@code [position, position + leaf size)} if the leaf is dirty (and cleans
+ *       it), and advances the position by the leaf size, until the position reaches the range's
+ *       end. A harvest that starts inside a large leaf therefore shifts every record after it by
+ *       its offset into that leaf, and can step over the first small leaves of a later table
+ *       without visiting them: they are neither reported nor cleaned by that harvest. A hole under
+ *       the position aborts such a walk ({@link IommuCapability#HOLE_ABORTS_HARVEST}); the model
+ *       refuses to predict it.
+ * </ul>
  *
  * <p>Not thread-safe; record writes after they complete (a concurrent oracle is the test's job).
  */
 public final class ReferenceDirtyModel {
   private final long granule;
   private final ReferencePageTable table;
-  private final boolean carriesStartOffset;
+  private final Walk walk;
+
+  /** How a harvest walk visits and records leaves (see the class comment). */
+  private enum Walk {
+    LEAVES,
+    FROM_START,
+    CARRIED
+  }
+
   private final Intervals must = new Intervals();
   private final Intervals maybe = new Intervals();
 
-  private ReferenceDirtyModel(long granule, ReferencePageTable table, boolean carriesStartOffset) {
+  private ReferenceDirtyModel(long granule, ReferencePageTable table, Walk walk) {
     this.granule = granule;
     this.table = table;
-    this.carriesStartOffset = carriesStartOffset;
+    this.walk = walk;
   }
 
   /**
@@ -64,7 +81,7 @@ public final class ReferenceDirtyModel {
     if (Long.bitCount(granule) != 1) {
       throw new IllegalArgumentException("granule not a power of two: " + granule);
     }
-    return new ReferenceDirtyModel(granule, null, false);
+    return new ReferenceDirtyModel(granule, null, Walk.LEAVES);
   }
 
   /**
@@ -72,26 +89,24 @@ public final class ReferenceDirtyModel {
    * model reads {@code table} whenever it expands a range, so keep it up to date.
    */
   public static ReferenceDirtyModel ofLeaves(ReferencePageTable table) {
-    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"), false);
+    return ofLeaves(table, Set.of());
   }
 
   /**
-   * Returns a clean model like {@link #ofLeaves} whose harvests walk as a format with {@link
-   * IommuCapability#HARVEST_CARRIES_START_OFFSET} does (see the class comment).
-   */
-  public static ReferenceDirtyModel ofLeavesCarryingStartOffset(ReferencePageTable table) {
-    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"), true);
-  }
-
-  /**
-   * Returns the form of a harvest model for a page table, the one {@link #ofLeaves} or {@link
-   * #ofLeavesCarryingStartOffset} makes, for a domain with {@code capabilities}.
+   * Returns a clean model like {@link #ofLeaves(ReferencePageTable)} whose harvests walk as those
+   * of a format with {@code capabilities} do: {@link IommuCapability#HARVEST_CARRIES_START_OFFSET}
+   * or {@link IommuCapability#HARVEST_RECORDS_FROM_START} change where leaves are recorded (see the
+   * class comment); other capabilities are ignored.
    */
   public static ReferenceDirtyModel ofLeaves(
       ReferencePageTable table, Set<IommuCapability> capabilities) {
-    return capabilities.contains(IommuCapability.HARVEST_CARRIES_START_OFFSET)
-        ? ofLeavesCarryingStartOffset(table)
-        : ofLeaves(table);
+    Walk walk =
+        capabilities.contains(IommuCapability.HARVEST_CARRIES_START_OFFSET)
+            ? Walk.CARRIED
+            : capabilities.contains(IommuCapability.HARVEST_RECORDS_FROM_START)
+                ? Walk.FROM_START
+                : Walk.LEAVES;
+    return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"), walk);
   }
 
   /** Records a completed write of {@code [iova, iova + length)} ({@code length > 0}). */
@@ -141,15 +156,22 @@ public final class ReferenceDirtyModel {
     }
   }
 
-  /** One leaf a harvest walk visits, and the first IOVA it records the leaf at if dirty. */
-  private record Visit(Leaf leaf, long recordedAt) {}
+  /** One leaf a harvest walk visits, and the IOVA range it records the leaf at if dirty. */
+  private record Visit(Leaf leaf, long recordedAt, long recordedLength) {}
 
   /** The leaves a harvest of {@code [iova, iova + length)} visits, in order. */
   private List<Visit> visits(long iova, long length) {
     List<Visit> visits = new ArrayList<>();
-    if (!carriesStartOffset) {
+    if (walk != Walk.CARRIED) {
       for (Leaf l : table.leaves(iova, length)) {
-        visits.add(new Visit(l, l.iova()));
+        if (walk == Walk.FROM_START && Long.compareUnsigned(l.iova(), iova) < 0) {
+          long offset = iova - l.iova();
+          int log2 = 63 - Long.numberOfLeadingZeros(l.size());
+          long item = 4096L << (9 * ((log2 - 12) / 9)); // largest 4 KiB * 512^k <= size
+          visits.add(new Visit(l, iova, l.size() - offset + offset % item));
+        } else {
+          visits.add(new Visit(l, l.iova(), l.size()));
+        }
       }
       return visits;
     }
@@ -162,7 +184,7 @@ public final class ReferenceDirtyModel {
         throw new IllegalArgumentException(
             "hole at 0x" + Long.toHexString(at) + ": the harvest walk aborts there");
       }
-      visits.add(new Visit(leaf.get(), at));
+      visits.add(new Visit(leaf.get(), at, leaf.get().size()));
       position = at + leaf.get().size();
       if (Long.compareUnsigned(position, at) < 0 || Long.compareUnsigned(position, last) > 0) {
         return visits;
@@ -197,8 +219,8 @@ public final class ReferenceDirtyModel {
 
   /**
    * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} must
-   * set: every page of a dirty unit (for a walk that carries its start offset: of every dirty leaf
-   * it visits, from the position it records the leaf at).
+   * set: every page of a dirty unit (for a format that records leaves elsewhere: of every dirty
+   * leaf the walk visits, where it records the leaf, see the class comment).
    */
   public IovaBitmap expectedBitmap(long iova, long length, long pageSize) {
     IovaBitmap bitmap = IovaBitmap.allocate(iova, length, pageSize);
@@ -219,10 +241,10 @@ public final class ReferenceDirtyModel {
   private void fill(IovaBitmap bitmap, Intervals set) {
     long lo = bitmap.iova();
     long hi = last(lo, bitmap.length());
-    if (carriesStartOffset) {
+    if (walk != Walk.LEAVES) {
       for (Visit v : visits(lo, bitmap.length())) {
         if (set.intersects(v.leaf().iova(), v.leaf().last())) {
-          setClipped(bitmap, v.recordedAt(), last(v.recordedAt(), v.leaf().size()), lo, hi);
+          setClipped(bitmap, v.recordedAt(), last(v.recordedAt(), v.recordedLength()), lo, hi);
         }
       }
       return;

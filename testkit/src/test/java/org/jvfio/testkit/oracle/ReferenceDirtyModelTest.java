@@ -86,7 +86,8 @@ class ReferenceDirtyModelTest {
     ReferencePageTable t = ReferencePageTable.create(K4 | M2);
     t.map(0, 0, 2 * M2, 3); // two 2 MiB leaves
     t.map(2 * M2, 2 * M2 + K4, M2, 3); // 512 leaves of 4 KiB
-    ReferenceDirtyModel m = ReferenceDirtyModel.ofLeavesCarryingStartOffset(t);
+    ReferenceDirtyModel m =
+        ReferenceDirtyModel.ofLeaves(t, Set.of(IommuCapability.HARVEST_CARRIES_START_OFFSET));
     m.recordWrite(M2, 1);
     m.recordWrite(2 * M2, 1);
     long mb = M2 / 2;
@@ -99,6 +100,34 @@ class ReferenceDirtyModelTest {
     assertEquals(1, next.cardinality(), "the stepped-over leaf stays dirty");
     assertTrue(next.isDirty(2 * M2));
     assertThrows(IllegalArgumentException.class, () -> m.expectedBitmap(0, 4 * M2, K4), "hole");
+  }
+
+  /**
+   * iommupt (§1.3): the leaf holding the start is recorded from the start for its item's length; a
+   * 4 MiB leaf of two 2 MiB items (AMD replicas) overruns by the offset into its item only.
+   */
+  @Test
+  void recordsFromStart_firstLeafOverrunsByTheOffsetIntoItsItem() {
+    long mb = M2 / 2;
+    ReferencePageTable t = ReferencePageTable.create(K4 | M2 | 2 * M2);
+    t.map(0, 0, M2, 3);
+    t.map(M2, M2 + K4, M2, 3); // 512 leaves of 4 KiB
+    t.map(2 * M2, 2 * M2, 2 * M2, 3); // one 4 MiB leaf [4M, 8M) of two 2 MiB items
+    t.map(4 * M2, 4 * M2 + K4, M2, 3);
+    ReferenceDirtyModel m =
+        ReferenceDirtyModel.ofLeaves(t, Set.of(IommuCapability.HARVEST_RECORDS_FROM_START));
+    m.recordWrite(0, 1);
+    IovaBitmap b = m.expectedBitmap(mb, 4 * mb, K4);
+    assertEquals(512, b.cardinality(), "leaf [0, 2M) recorded at [1M, 3M)");
+    assertTrue(b.isDirty(mb) && b.isDirty(3 * mb - K4) && !b.isDirty(3 * mb));
+    m.onHarvest(mb, 4 * mb);
+    m.recordWrite(2 * M2, 1);
+    IovaBitmap c = m.expectedBitmap(7 * mb, 4 * mb, K4);
+    assertEquals(512, c.cardinality(), "from 7M, inside item 2: (2 - 1) items = [7M, 9M)");
+    assertTrue(c.isDirty(9 * mb - K4) && !c.isDirty(9 * mb));
+    IovaBitmap d = m.expectedBitmap(5 * mb, 6 * mb, K4);
+    assertEquals(1024, d.cardinality(), "from 5M, inside item 1: 2 items = [5M, 9M)");
+    assertEquals(1024, m.expectedBitmap(2 * M2, 6 * mb, K4).cardinality(), "aligned: whole leaf");
   }
 
   /** Eight 2 MiB regions, each one leaf or 512 pages; writes; a harvest from {@code start}. */
