@@ -245,8 +245,9 @@ public abstract class IommuDomainContract {
    * {@code iova_alignment}) into bitmaps of 4 KiB or a larger page size, and unmaps that read the
    * dirty bits: each reports every leaf written since the leaf was last harvested, whole, and
    * nothing else (vendor-pagetables §6.3, traps T9, T11, T12). For a format with {@link
+   * IommuCapability#HARVEST_RECORDS_FROM_START} or {@link
    * IommuCapability#HARVEST_CARRIES_START_OFFSET} a harvest that starts inside a leaf is held to
-   * the shifted walk the reference dirty model predicts instead.
+   * the records the reference dirty model predicts for that walk instead.
    */
   @Test
   public void dmaWrites_harvestReportsEveryWrittenLeafAndNothingElse() {
