@@ -23,8 +23,11 @@ import org.jvfio.core.spi.IommuDomain;
  *
  * <p><b>Thread-safety.</b> {@link #write} and {@link #read} may run from many threads at once and
  * concurrently with the control plane reading-and-clearing, splitting or collapsing; the hot path
- * allocates nothing on IOTLB hits. The fault log is bounded to its capacity (oldest dropped) and
- * synchronised; {@link #faultCount()} counts every fault ever recorded.
+ * allocates nothing on IOTLB hits. A write is one transaction for the domain's {@link Iotlb}: an
+ * invalidation that starts while it is under way returns only after it has finished (memory
+ * written, tracker told), as the hardware's invalidation completion drains outstanding writes. The
+ * fault log is bounded to its capacity (oldest dropped) and synchronised; {@link #faultCount()}
+ * counts every fault ever recorded.
  */
 public final class DmaEngine {
   private static final long PAGE = 4096;
@@ -56,6 +59,21 @@ public final class DmaEngine {
       int deviceId, IommuDomain domain, long iova, long length, DmaWriteListener tracker) {
     checkRange(iova, length);
     Iotlb tlb = domain.iotlb();
+    int ticket = tlb.enter(); // an invalidation from now on waits for this write to finish
+    try {
+      return write(deviceId, domain, tlb, iova, length, tracker);
+    } finally {
+      tlb.exit(ticket);
+    }
+  }
+
+  private DmaResult write(
+      int deviceId,
+      IommuDomain domain,
+      Iotlb tlb,
+      long iova,
+      long length,
+      DmaWriteListener tracker) {
     long cur = iova;
     long remaining = length;
     long bytes = 0;

@@ -6,7 +6,9 @@ package org.jvfio.core.hw;
  * guest memory write, with the IOVA the device used.
  *
  * <p>Implementations must be thread-safe: DMA comes from many threads at once, concurrently with
- * reports that read and clear the log.
+ * reports that read and clear the log. The call is part of the DMA, which an IOTLB invalidation
+ * waits for ({@link Iotlb}): a listener must not invalidate an IOTLB, nor wait for a thread that
+ * may be invalidating one.
  */
 @FunctionalInterface
 public interface DmaWriteListener {

@@ -1,6 +1,7 @@
 package org.jvfio.core.hw;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -21,6 +22,16 @@ import java.util.concurrent.atomic.LongAdder;
  * with a translation walked under an older generation removes itself again, so no translation
  * walked before an invalidation can survive it (an invalidation "completes" when the call returns,
  * and any walk that started earlier is then either evicted or was never cached).
+ *
+ * <p><b>Drain.</b> An invalidation also waits, before it returns, for every DMA write that was
+ * already under way when it started: the completion wait of an invalidation with write draining
+ * (VT-d's IOTLB invalidation with DW and its invalidation-wait descriptor, SMMUv3's CMD_SYNC after
+ * a TLBI, AMD's COMPLETION_WAIT after INVALIDATE_IOMMU_PAGES; vendor-pagetables §6.3). So when a
+ * harvest's flush returns, every write whose dirty state that harvest reported has reached guest
+ * memory: a VMM that copies the reported pages after the flush copies the data that made them
+ * dirty. The {@link DmaEngine} brackets each write with {@code enter}/{@code exit}; a write holds a
+ * ticket of the current epoch, and an invalidation moves to the next epoch and waits until no
+ * ticket of the previous one is held. Entering costs two atomic operations on a striped counter.
  */
 public final class Iotlb {
   /** Slots per leaf size. */
@@ -36,6 +47,12 @@ public final class Iotlb {
   private final AtomicLong rangeInvalidations = new AtomicLong();
   private final AtomicLong fullInvalidations = new AtomicLong();
   private final LongAdder misses = new LongAdder();
+
+  private static final int STRIPES = 8; // counters per epoch parity, by thread
+  private static final int PAD = 8; // longs per counter: one 64-byte line each
+  private final AtomicLongArray inFlight = new AtomicLongArray(2 * STRIPES * PAD);
+  private volatile long epoch;
+  private final Object drainLock = new Object();
 
   /** Creates an empty IOTLB with {@link #DEFAULT_SETS} slots per leaf size. */
   public Iotlb() {
@@ -62,6 +79,46 @@ public final class Iotlb {
     Entry(Translation translation) {
       this.translation = translation;
       this.dirty = translation.dirty();
+    }
+  }
+
+  /**
+   * Marks the start of a DMA write that may use this IOTLB's translations; returns the ticket to
+   * pass to {@link #exit} when the write's last memory store is done.
+   */
+  int enter() {
+    int stripe = (System.identityHashCode(Thread.currentThread()) & (STRIPES - 1)) * PAD;
+    while (true) {
+      long e = epoch;
+      int ticket = (int) (e & 1) * STRIPES * PAD + stripe;
+      inFlight.getAndIncrement(ticket);
+      if (epoch == e) {
+        return ticket; // counted before any invalidation that moves past e can look
+      }
+      inFlight.getAndDecrement(ticket); // an invalidation moved on meanwhile: join the new epoch
+    }
+  }
+
+  /** Marks the end of the DMA write that {@link #enter} returned {@code ticket} to. */
+  void exit(int ticket) {
+    inFlight.getAndDecrement(ticket);
+  }
+
+  /** Waits until every write that entered before this call has exited (see the class comment). */
+  private void drain() {
+    synchronized (drainLock) {
+      long e = epoch;
+      epoch = e + 1;
+      int base = (int) (e & 1) * STRIPES * PAD;
+      for (int s = 0; s < STRIPES; s++) {
+        for (int spins = 0; inFlight.get(base + s * PAD) != 0; spins++) {
+          if (spins < 64) {
+            Thread.onSpinWait();
+          } else {
+            Thread.yield();
+          }
+        }
+      }
     }
   }
 
@@ -133,9 +190,10 @@ public final class Iotlb {
 
   /**
    * Invalidates every cached translation that overlaps {@code [iova, iova + length)}, as a range
-   * (page-selective) IOTLB invalidation followed by its completion wait. Cost is bounded by the
-   * cache size, not by the length: per leaf size, only the slots the range's leaves map to are
-   * examined (all of them once the range has as many leaves of that size as there are slots).
+   * (page-selective) IOTLB invalidation followed by its completion wait, which drains the DMA
+   * writes under way (see the class comment). Cost is bounded by the cache size, not by the length:
+   * per leaf size, only the slots the range's leaves map to are examined (all of them once the
+   * range has as many leaves of that size as there are slots).
    */
   public void invalidateRange(long iova, long length) {
     if (length == 0) {
@@ -164,13 +222,18 @@ public final class Iotlb {
         }
       }
     }
+    drain();
   }
 
-  /** Invalidates every cached translation (a domain-selective invalidation and completion wait). */
+  /**
+   * Invalidates every cached translation (a domain-selective invalidation and its completion wait,
+   * which drains the DMA writes under way).
+   */
   public void invalidateAll() {
     fullInvalidations.incrementAndGet();
     generation.incrementAndGet();
     forEachSlot((slots, i, e) -> slots.compareAndSet(i, e, null));
+    drain();
   }
 
   private interface SlotVisitor {

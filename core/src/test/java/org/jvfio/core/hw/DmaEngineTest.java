@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.spi.DomainConfig;
@@ -35,6 +37,58 @@ class DmaEngineTest {
       domain.iotlbSync(gather);
     }
     return bitmap;
+  }
+
+  /**
+   * The invalidation's completion wait drains writes under way: while a two-page write is held
+   * between its pages, an invalidation of the IOTLB does not return; it returns once the write has
+   * stored its second page.
+   */
+  @Test
+  void invalidation_waitsForTheWriteUnderWay() throws Exception {
+    domain.map(IOVA, MEM, 4 * PAGE, RW);
+    domain.setDirtyTracking(true);
+    long before = memory.token(MEM + PAGE);
+    CountDownLatch inside = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    DmaWriteListener pauseAfterFirstPage =
+        (iova, length) -> {
+          if (iova == IOVA) {
+            inside.countDown();
+            awaitUninterruptibly(release);
+          }
+        };
+    Thread writer = new Thread(() -> engine.write(1, domain, IOVA, 2 * PAGE, pauseAfterFirstPage));
+    writer.start();
+    inside.await();
+    AtomicBoolean invalidated = new AtomicBoolean();
+    Thread invalidator =
+        new Thread(
+            () -> {
+              domain.iotlb().invalidateAll();
+              invalidated.set(true);
+            });
+    invalidator.start();
+    invalidator.join(200);
+    assertFalse(invalidated.get(), "the invalidation completed while a write was under way");
+    assertEquals(before, memory.token(MEM + PAGE));
+    release.countDown();
+    invalidator.join();
+    writer.join();
+    assertTrue(invalidated.get());
+    assertNotEquals(before, memory.token(MEM + PAGE), "the drained write stored its second page");
+    assertEquals(2, harvest(true).cardinality());
+  }
+
+  private static void awaitUninterruptibly(CountDownLatch latch) {
+    while (true) {
+      try {
+        latch.await();
+        return;
+      } catch (InterruptedException e) {
+        // keep waiting: the test releases the latch
+      }
+    }
   }
 
   @Test
