@@ -469,6 +469,38 @@ public abstract class IommuDomainContract {
             });
   }
 
+  /**
+   * Example of vendor-pagetables §5.2: one byte written into one child of a split leaf, then a
+   * collapse and a split again. The collapse ORs the child's dirty bit into the merged leaf and the
+   * split replicates it into every child, so the harvest reports the whole merged leaf, not only
+   * the child written (the dirty oracle once forgot the merge and called this a spurious report).
+   */
+  @Test
+  public void collapseThenSplit_reportsEveryChildOfTheMergedDirtyLeaf() {
+    assumeTrue(capable(IommuCapability.SPLIT_COLLAPSE), "no SPLIT_COLLAPSE");
+    assumeTrue(tracks(), "no DIRTY_TRACKING");
+    List<Long> sizes = sizes();
+    assumeTrue(sizes.size() >= 2, "one page size");
+    long small = sizes.get(0);
+    long cap = Math.max(DomainPlan.TABLE, sizes.get(1));
+    long large = sizes.stream().filter(s -> s <= cap).max(Long::compare).orElseThrow();
+    Region r = new Region(1L << 30, large, DomainPlan.MEMORY_BASE, large, DomainPlan.RW);
+    DomainFixture f = fixture(new DomainPlan(List.of(r), large), true);
+    f.mapAll();
+    f.enableTracking();
+    split(f, r, small);
+    f.write(new DmaWrite(r.iova() + small, 1));
+    collapse(f, r);
+    assertEquals(
+        Optional.of(new Leaf(r.iova(), large, r.physical(), r.prot())),
+        f.reference.leaf(r.iova()),
+        "collapse made one leaf");
+    split(f, r, small);
+    f.checkTranslations();
+    IovaBitmap got = f.checkHarvest("harvest after collapse and split", r.iova(), large, PAGE);
+    assertEquals(large / PAGE, got.cardinality(), "pages reported");
+  }
+
   private void split(DomainFixture f, Region r, long pageSize) {
     f.domain.split(r.iova(), r.length(), pageSize);
     f.reference.split(r.iova(), r.length(), pageSize);

@@ -18,10 +18,13 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
  * the leaves of an IO page table ({@link #ofLeaves}), since a write anywhere in a leaf makes the
  * whole leaf dirty (trap T12). A write makes the units it touches dirty ({@link #recordWrite}); a
  * clearing harvest cleans every unit it overlaps, whole ({@link #onHarvest}); a harvest that does
- * not clear changes nothing. For a page table, writes are expanded to the leaves as they are when
- * the write happens (a leaf split later stays dirty in all its children, which inherit its dirty
- * state), and again to the leaves as they are when a bitmap is asked for (a dirty leaf merged into
- * a larger one makes the larger one dirty); read-only leaves and holes are never dirtied.
+ * not clear changes nothing. For a page table the model keeps dirty state per leaf, as the hardware
+ * does (vendor-pagetables §5.2): writes are expanded to the leaves as they are when the write
+ * happens (a leaf split later stays dirty in all its children, which inherit its dirty state), a
+ * merge ({@link ReferencePageTable#merge}, which the model follows) makes the merged leaf dirty
+ * whole when any part of it was (a collapse ORs the children into the new leaf, so a later split
+ * makes every child of it dirty, not only the ones written), and ranges are expanded again to the
+ * leaves as they are when a bitmap is asked for; read-only leaves and holes are never dirtied.
  *
  * <p>Besides what must be reported the model keeps what may be: {@link #recordPossiblyDirty}, for
  * units a format may report without a write (Arm maps writable leaves dirty, trap T8). A correct
@@ -69,6 +72,21 @@ public final class ReferenceDirtyModel {
     this.granule = granule;
     this.table = table;
     this.walk = walk;
+    if (table != null) {
+      table.onMerge(this::onMerge);
+    }
+  }
+
+  /**
+   * Makes a merged leaf dirty (or possibly dirty) whole if any part of it was, at the time of the
+   * merge: the collapsed leaf's dirty bit is the OR of its children's (§5.2 collapse steps 1, 5).
+   */
+  private void onMerge(Leaf merged) {
+    for (Intervals set : List.of(must, maybe)) {
+      if (set.intersects(merged.iova(), merged.last())) {
+        set.add(merged.iova(), merged.last());
+      }
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
@@ -71,6 +72,7 @@ public final class ReferencePageTable {
   private final long pageSizeBitmap;
   private final long minPageSize;
   private final TreeMap<Long, Leaf> leaves = new TreeMap<>(Long::compareUnsigned);
+  private final List<Consumer<Leaf>> mergeListeners = new ArrayList<>();
 
   private ReferencePageTable(long pageSizeBitmap) {
     this.pageSizeBitmap = pageSizeBitmap;
@@ -255,7 +257,15 @@ public final class ReferencePageTable {
     }
     Leaf merged = new Leaf(iova, size, first.physical(), first.prot());
     leaves.put(iova, merged);
+    for (Consumer<Leaf> listener : mergeListeners) {
+      listener.accept(merged);
+    }
     return merged;
+  }
+
+  /** Registers {@code listener} to be told of every leaf a later {@link #merge} makes. */
+  void onMerge(Consumer<Leaf> listener) {
+    mergeListeners.add(listener);
   }
 
   private void checkRange(long iova, long size) {

@@ -61,6 +61,30 @@ class ReferenceDirtyModelTest {
     assertEquals(512, m.expectedBitmap(0, M2, K4).cardinality());
   }
 
+  /**
+   * A collapse ORs the children's dirty bits into the new leaf, and a split replicates the leaf's
+   * dirty bit into every child (vendor-pagetables §5.2): after write, merge, split every child is
+   * dirty, not only the one written (the contract's seed 0x2 counterexample on VT-d).
+   */
+  @Test
+  void leaves_mergeThenSplit_everyChildOfTheMergedLeafStaysDirty() {
+    ReferencePageTable t = ReferencePageTable.create(K4 | M2);
+    t.map(0, 0, M2, 3);
+    t.split(0, M2, K4);
+    ReferenceDirtyModel m = ReferenceDirtyModel.ofLeaves(t);
+    m.recordWrite(3 * K4, 1);
+    m.recordPossiblyDirty(M2 - K4, K4);
+    t.merge(0, M2);
+    t.split(0, M2, K4);
+    assertEquals(512, m.expectedBitmap(0, M2, K4).cardinality());
+    m.onHarvest();
+    m.recordPossiblyDirty(M2 - K4, K4);
+    t.merge(0, M2);
+    t.split(0, M2, K4);
+    assertEquals(0, m.expectedBitmap(0, M2, K4).cardinality());
+    assertEquals(512, m.allowedBitmap(0, M2, K4).cardinality());
+  }
+
   @Test
   void possiblyDirty_isAllowedNotExpected_forgetDropsIt() {
     ReferenceDirtyModel m = ReferenceDirtyModel.atGranule(K4);
