@@ -23,11 +23,13 @@ import org.jvfio.core.spi.IommuDomain;
  *
  * <p><b>Thread-safety.</b> {@link #write} and {@link #read} may run from many threads at once and
  * concurrently with the control plane reading-and-clearing, splitting or collapsing; the hot path
- * allocates nothing on IOTLB hits. A write is one transaction for the domain's {@link Iotlb}: an
- * invalidation that starts while it is under way returns only after it has finished (memory
- * written, tracker told), as the hardware's invalidation completion drains outstanding writes. The
- * fault log is bounded to its capacity (oldest dropped) and synchronised; {@link #faultCount()}
- * counts every fault ever recorded.
+ * allocates nothing on IOTLB hits. A read or write is one transaction for the domain's {@link
+ * Iotlb}: an invalidation that starts while it is under way returns only after it has finished
+ * (walks done, memory written, tracker told), as the hardware's invalidation completion drains
+ * outstanding requests. Page-table frames a split or collapse retires after its invalidation are
+ * therefore no longer read by any DMA walk when they are freed. The fault log is bounded to its
+ * capacity (oldest dropped) and synchronised; {@link #faultCount()} counts every fault ever
+ * recorded.
  */
 public final class DmaEngine {
   private static final long PAGE = 4096;
@@ -59,7 +61,7 @@ public final class DmaEngine {
       int deviceId, IommuDomain domain, long iova, long length, DmaWriteListener tracker) {
     checkRange(iova, length);
     Iotlb tlb = domain.iotlb();
-    int ticket = tlb.enter(); // an invalidation from now on waits for this write to finish
+    int ticket = tlb.enter(deviceId); // an invalidation from now on waits for this write to finish
     try {
       return write(deviceId, domain, tlb, iova, length, tracker);
     } finally {
@@ -116,6 +118,15 @@ public final class DmaEngine {
   public DmaResult read(int deviceId, IommuDomain domain, long iova, long length) {
     checkRange(iova, length);
     Iotlb tlb = domain.iotlb();
+    int ticket = tlb.enter(deviceId); // its walks, too, finish before an invalidation completes
+    try {
+      return read(deviceId, domain, tlb, iova, length);
+    } finally {
+      tlb.exit(ticket);
+    }
+  }
+
+  private DmaResult read(int deviceId, IommuDomain domain, Iotlb tlb, long iova, long length) {
     long cur = iova;
     long remaining = length;
     long bytes = 0;

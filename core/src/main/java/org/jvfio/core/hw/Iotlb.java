@@ -23,13 +23,14 @@ import java.util.concurrent.atomic.LongAdder;
  * walked before an invalidation can survive it (an invalidation "completes" when the call returns,
  * and any walk that started earlier is then either evicted or was never cached).
  *
- * <p><b>Drain.</b> An invalidation also waits, before it returns, for every DMA write that was
- * already under way when it started: the completion wait of an invalidation with write draining
- * (VT-d's IOTLB invalidation with DW and its invalidation-wait descriptor, SMMUv3's CMD_SYNC after
- * a TLBI, AMD's COMPLETION_WAIT after INVALIDATE_IOMMU_PAGES; vendor-pagetables §6.3). So when a
- * harvest's flush returns, every write whose dirty state that harvest reported has reached guest
- * memory: a VMM that copies the reported pages after the flush copies the data that made them
- * dirty. The {@link DmaEngine} brackets each write with {@code enter}/{@code exit}; a write holds a
+ * <p><b>Drain.</b> An invalidation also waits, before it returns, for every DMA read or write that
+ * was already under way when it started: the completion wait of an invalidation with draining
+ * (VT-d's IOTLB invalidation with DR/DW and its invalidation-wait descriptor, SMMUv3's CMD_SYNC
+ * after a TLBI, AMD's COMPLETION_WAIT after INVALIDATE_IOMMU_PAGES; vendor-pagetables §6.3). So
+ * when a harvest's flush returns, every write whose dirty state that harvest reported has reached
+ * guest memory: a VMM that copies the reported pages after the flush copies the data that made them
+ * dirty; and no DMA walk still reads a table that the invalidation's caller frees afterwards. The
+ * {@link DmaEngine} brackets each read and write with {@code enter}/{@code exit}; a DMA holds a
  * ticket of the current epoch, and an invalidation moves to the next epoch and waits until no
  * ticket of the previous one is held. Entering costs two atomic operations on a striped counter.
  */
@@ -48,7 +49,7 @@ public final class Iotlb {
   private final AtomicLong fullInvalidations = new AtomicLong();
   private final LongAdder misses = new LongAdder();
 
-  private static final int STRIPES = 8; // counters per epoch parity, by thread
+  private static final int STRIPES = 8; // counters per epoch parity, by requester
   private static final int PAD = 8; // longs per counter: one 64-byte line each
   private final AtomicLongArray inFlight = new AtomicLongArray(2 * STRIPES * PAD);
   private volatile long epoch;
@@ -83,11 +84,12 @@ public final class Iotlb {
   }
 
   /**
-   * Marks the start of a DMA write that may use this IOTLB's translations; returns the ticket to
-   * pass to {@link #exit} when the write's last memory store is done.
+   * Marks the start of a DMA by device {@code requester} that may use this IOTLB's translations;
+   * returns the ticket to pass to {@link #exit} when its last memory access is done. Requesters
+   * spread over striped counters, so devices on different threads do not share a cache line.
    */
-  int enter() {
-    int stripe = (System.identityHashCode(Thread.currentThread()) & (STRIPES - 1)) * PAD;
+  int enter(int requester) {
+    int stripe = (requester & (STRIPES - 1)) * PAD;
     while (true) {
       long e = epoch;
       int ticket = (int) (e & 1) * STRIPES * PAD + stripe;
