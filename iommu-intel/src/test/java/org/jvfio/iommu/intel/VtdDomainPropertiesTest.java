@@ -192,13 +192,16 @@ class VtdDomainPropertiesTest {
     }
   }
 
-  /** Expected harvest of [iova, iova + length): every dirty leaf overlapping it, clipped. */
+  /**
+   * Expected harvest of [iova, iova + length): every dirty leaf overlapping it, clipped; the leaf
+   * holding {@code iova} is recorded from {@code iova} for its whole size (iommupt, spec §1.3).
+   */
   private static IovaBitmap expected(Set<Leaf> dirty, long iova, long length) {
     IovaBitmap b = IovaBitmap.allocate(iova, length, K4);
     for (Leaf l : dirty) {
       long from = Math.max(l.iova(), iova);
-      long to = Math.min(l.last(), iova + length - 1);
-      if (from <= to) {
+      long to = Math.min(from + l.size() - 1, iova + length - 1);
+      if (l.last() >= iova && from <= to) {
         b.set(from, to - from + 1);
       }
     }
