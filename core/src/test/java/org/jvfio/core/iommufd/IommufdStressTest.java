@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntConsumer;
 import org.junit.jupiter.api.Test;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaResult;
@@ -38,13 +39,10 @@ class IommufdStressTest {
   @Test
   void writersRaceHarvestsSplitsAndCollapses_noWrittenPageIsMissed() throws Exception {
     GuestMemory memory = GuestMemory.create(MEM, LEN, 3);
-    Iommufd fd = Iommufd.create(memory);
-    int ioas = fd.ioasAlloc(0);
-    int dev = fd.bindDevice(MockIommuDriver.create(), DmaWriteListener.NONE);
-    int hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
-    fd.attach(dev, hwpt);
-    fd.ioasMap(ioas, IoasMap.fixed(MEM, LEN, IOVA));
-    fd.hwptSetDirtyTracking(hwpt, 1);
+    Tracked setup = tracked(memory);
+    Iommufd fd = setup.fd();
+    int dev = setup.dev();
+    int hwpt = setup.hwpt();
     IommuDomain domain = fd.domain(hwpt);
 
     int[][] firstPage = new int[WRITERS][WRITES];
@@ -53,35 +51,25 @@ class IommufdStressTest {
     AtomicInteger completedHarvests = new AtomicInteger();
     AtomicReference<Throwable> failure = new AtomicReference<>();
     AtomicInteger running = new AtomicInteger(WRITERS);
-    List<Thread> threads = new ArrayList<>();
-    for (int w = 0; w < WRITERS; w++) {
-      int writer = w;
-      SplittableRandom rnd = new SplittableRandom(SEED + w);
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  for (int i = 0; i < WRITES; i++) {
-                    int page = rnd.nextInt(PAGES);
-                    long length = 1 + rnd.nextLong(Math.min(2, PAGES - page) * PAGE);
-                    int before = completedHarvests.get();
-                    DmaResult r = fd.dmaWrite(dev, IOVA + page * PAGE, length);
-                    if (r.bytes() != length || r.faults() != 0) {
-                      throw new AssertionError("write " + i + " page " + page + ": " + r);
-                    }
-                    firstPage[writer][i] = page;
-                    endPage[writer][i] = (int) (page + (length + PAGE - 1) / PAGE);
-                    harvestsBefore[writer][i] = before;
-                  }
-                } catch (Throwable e) {
-                  failure.compareAndSet(null, e);
-                } finally {
-                  running.decrementAndGet();
+    List<Thread> threads =
+        startWriters(
+            running,
+            failure,
+            writer -> {
+              SplittableRandom rnd = new SplittableRandom(SEED + writer);
+              for (int i = 0; i < WRITES; i++) {
+                int page = rnd.nextInt(PAGES);
+                long length = 1 + rnd.nextLong(Math.min(2, PAGES - page) * PAGE);
+                int before = completedHarvests.get();
+                DmaResult r = fd.dmaWrite(dev, IOVA + page * PAGE, length);
+                if (r.bytes() != length || r.faults() != 0) {
+                  throw new AssertionError("write " + i + " page " + page + ": " + r);
                 }
-              });
-      threads.add(t);
-      t.start();
-    }
+                firstPage[writer][i] = page;
+                endPage[writer][i] = (int) (page + (length + PAGE - 1) / PAGE);
+                harvestsBefore[writer][i] = before;
+              }
+            });
 
     int[] lastHarvestWith = new int[PAGES]; // 1-based index of the last harvest reporting a page
     SplittableRandom ops = new SplittableRandom(SEED);
@@ -141,35 +129,23 @@ class IommufdStressTest {
     GuestMemory src = GuestMemory.create(MEM, LEN, 5);
     GuestMemory dst = GuestMemory.create(MEM, LEN, 6);
     dst.copyFrom(src, MEM, LEN);
-    Iommufd fd = Iommufd.create(src);
-    int ioas = fd.ioasAlloc(0);
-    int dev = fd.bindDevice(MockIommuDriver.create(), DmaWriteListener.NONE);
-    int hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
-    fd.attach(dev, hwpt);
-    fd.ioasMap(ioas, IoasMap.fixed(MEM, LEN, IOVA));
-    fd.hwptSetDirtyTracking(hwpt, 1);
+    Tracked setup = tracked(src);
+    Iommufd fd = setup.fd();
+    int dev = setup.dev();
+    int hwpt = setup.hwpt();
     AtomicInteger running = new AtomicInteger(WRITERS);
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    List<Thread> threads = new ArrayList<>();
-    for (int w = 0; w < WRITERS; w++) {
-      SplittableRandom rnd = new SplittableRandom(SEED ^ (w + 17));
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  for (int i = 0; i < 4 * WRITES; i++) {
-                    int page = rnd.nextInt(HOT_PAGES); // a hot set: translations stay cached
-                    fd.dmaWrite(dev, IOVA + page * PAGE, 8);
-                  }
-                } catch (Throwable e) {
-                  failure.compareAndSet(null, e);
-                } finally {
-                  running.decrementAndGet();
-                }
-              });
-      threads.add(t);
-      t.start();
-    }
+    List<Thread> threads =
+        startWriters(
+            running,
+            failure,
+            writer -> {
+              SplittableRandom rnd = new SplittableRandom(SEED ^ (writer + 17));
+              for (int i = 0; i < 4 * WRITES; i++) {
+                int page = rnd.nextInt(HOT_PAGES); // a hot set: translations stay cached
+                fd.dmaWrite(dev, IOVA + page * PAGE, 8);
+              }
+            });
     int rounds = 0;
     while (running.get() > 0) {
       copyReported(fd, hwpt, src, dst);
@@ -186,6 +162,46 @@ class IommufdStressTest {
         -1,
         dst.firstDifference(src),
         "seed=0x" + Long.toHexString(SEED) + " after " + rounds + " rounds");
+  }
+
+  /**
+   * Starts {@value #WRITERS} threads running {@code body} with their index; the first throwable
+   * goes to {@code failure}, and {@code running} counts down as they end.
+   */
+  private static List<Thread> startWriters(
+      AtomicInteger running, AtomicReference<Throwable> failure, IntConsumer body) {
+    List<Thread> threads = new ArrayList<>();
+    for (int w = 0; w < WRITERS; w++) {
+      int writer = w;
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  body.accept(writer);
+                } catch (Throwable e) {
+                  failure.compareAndSet(null, e);
+                } finally {
+                  running.decrementAndGet();
+                }
+              });
+      threads.add(t);
+      t.start();
+    }
+    return threads;
+  }
+
+  /** An iommufd with one device on a dirty-tracking mock HWPT, all of {@code memory} mapped. */
+  private record Tracked(Iommufd fd, int dev, int hwpt) {}
+
+  private static Tracked tracked(GuestMemory memory) {
+    Iommufd fd = Iommufd.create(memory);
+    int ioas = fd.ioasAlloc(0);
+    int dev = fd.bindDevice(MockIommuDriver.create(), DmaWriteListener.NONE);
+    int hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
+    fd.attach(dev, hwpt);
+    fd.ioasMap(ioas, IoasMap.fixed(MEM, LEN, IOVA));
+    fd.hwptSetDirtyTracking(hwpt, 1);
+    return new Tracked(fd, dev, hwpt);
   }
 
   private static final int HOT_PAGES = 64;
