@@ -92,15 +92,16 @@ public final class FakeKernel {
 
   private static final long GUEST_ALIGN = 1L << 30;
   private static final int FIRST_FD = 3;
-  private static final long PAGE_SIZE = 4096;
 
+  private final long pageSize; // the kernel's PAGE_SIZE
   private final UserMemory memory = new UserMemory();
   private final ImmutableList<GuestMemory> guestMemories;
   private final ImmutableList<Cdev> cdevs;
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
 
-  private FakeKernel(List<GuestMemory> guestMemories, List<Cdev> cdevs) {
+  private FakeKernel(long pageSize, List<GuestMemory> guestMemories, List<Cdev> cdevs) {
+    this.pageSize = pageSize;
     this.guestMemories = ImmutableList.copyOf(guestMemories);
     this.cdevs = ImmutableList.copyOf(cdevs);
     for (Cdev c : cdevs) {
@@ -127,7 +128,9 @@ public final class FakeKernel {
   public int open(String path) {
     OpenFile file;
     if (IOMMU_PATH.equals(path)) {
-      file = new IommuFile(Iommufd.create(guestMemories.toArray(new GuestMemory[0])), memory);
+      file =
+          new IommuFile(
+              Iommufd.create(pageSize, guestMemories.toArray(new GuestMemory[0])), memory);
     } else {
       Cdev cdev = cdevsByPath.get(path);
       if (cdev == null) {
@@ -350,19 +353,40 @@ public final class FakeKernel {
     private final List<Cdev> cdevs = new ArrayList<>();
     private long nextGuestBase = GUEST_MEMORY_BASE;
     private IommuDriver current;
+    private long pageSize = 4096;
 
     private Builder() {}
+
+    /**
+     * Makes the kernel's {@code PAGE_SIZE} {@code pageSize}: 4 KiB (the default, x86 and arm64), 16
+     * or 64 KiB (arm64 built with {@code CONFIG_ARM64_16K_PAGES} or {@code _64K_PAGES}). It bounds
+     * the IO page size an IOAS accepts ({@link Iommufd#create(long, GuestMemory...)}) and sets
+     * VFIO's {@code LOG_MAX_RANGES} ({@link VfioDevice#create(VfioDeviceDriver, long)}).
+     *
+     * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+     * @throws IllegalStateException once guest memory or a device was added
+     */
+    public Builder pageSize(long pageSize) {
+      Preconditions.checkArgument(
+          pageSize == 4096 || pageSize == 16384 || pageSize == 65536,
+          "PAGE_SIZE not 4, 16 or 64 KiB: %s",
+          pageSize);
+      Preconditions.checkState(
+          memories.isEmpty() && cdevs.isEmpty(), "set PAGE_SIZE before memory and devices");
+      this.pageSize = pageSize;
+      return this;
+    }
 
     /**
      * Creates guest RAM of {@code size} bytes at the next guest address, with {@code tokenSeed}
      * distinguishing its page tokens from another memory's (see {@link GuestMemory#create}).
      *
-     * @throws IllegalArgumentException if {@code size} is not a positive multiple of 4 KiB or the
-     *     guest region is exhausted
+     * @throws IllegalArgumentException if {@code size} is not a positive multiple of the kernel's
+     *     {@code PAGE_SIZE} or the guest region is exhausted
      */
     public Builder guestMemory(long size, long tokenSeed) {
       Preconditions.checkArgument(
-          size > 0 && size % PAGE_SIZE == 0, "size %s not a positive multiple of 4 KiB", size);
+          size > 0 && size % pageSize == 0, "size %s not a positive multiple of PAGE_SIZE", size);
       long base = nextGuestBase;
       long next = ((base + size + GUEST_ALIGN) + GUEST_ALIGN - 1) & -GUEST_ALIGN;
       Preconditions.checkArgument(
@@ -400,7 +424,7 @@ public final class FakeKernel {
      * Installs a VFIO device driven by {@code driver} behind the IOMMU installed last.
      *
      * @throws IllegalStateException if no IOMMU was installed
-     * @throws IllegalArgumentException as {@link VfioDevice#create}
+     * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
     public Builder device(VfioDeviceDriver driver) {
       Preconditions.checkState(current != null, "install an IOMMU before its devices");
@@ -410,16 +434,18 @@ public final class FakeKernel {
     /**
      * Installs a VFIO device driven by {@code driver} behind {@code behind}.
      *
-     * @throws IllegalArgumentException as {@link VfioDevice#create}
+     * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
     public Builder device(VfioDeviceDriver driver, IommuDriver behind) {
-      cdevs.add(new Cdev(cdevs.size(), VfioDevice.create(driver), Objects.requireNonNull(behind)));
+      cdevs.add(
+          new Cdev(
+              cdevs.size(), VfioDevice.create(driver, pageSize), Objects.requireNonNull(behind)));
       return this;
     }
 
     /** Returns the kernel. */
     public FakeKernel build() {
-      return new FakeKernel(memories, cdevs);
+      return new FakeKernel(pageSize, memories, cdevs);
     }
   }
 }

@@ -82,13 +82,15 @@ public final class VfioDevice {
 
   final Object lock = new Object();
   final VfioDeviceDriver driver;
+  private final int logMaxRanges; // PAGE_SIZE / 16
   private final Set<MigrationFlag> migrationFlags;
   private final Optional<DmaTracker> tracker;
   private MigrationState state = MigrationState.RUNNING;
   private MigrationDataStream session;
 
-  private VfioDevice(VfioDeviceDriver driver) {
+  private VfioDevice(VfioDeviceDriver driver, int logMaxRanges) {
     this.driver = driver;
+    this.logMaxRanges = logMaxRanges;
     this.migrationFlags = Sets.immutableEnumSet(driver.migrationFlags());
     this.tracker = driver.dmaTracker();
   }
@@ -100,12 +102,28 @@ public final class VfioDevice {
    *     MigrationFlag#STOP_COPY} (the kernel refuses to register such a driver)
    */
   public static VfioDevice create(VfioDeviceDriver driver) {
+    return create(driver, 4096);
+  }
+
+  /**
+   * Returns a device driven by {@code driver} on a kernel whose {@code PAGE_SIZE} is {@code
+   * pageSize} (4, 16 or 64 KiB), in RUNNING, not logging: DMA_LOGGING_START then takes up to {@code
+   * PAGE_SIZE / 16} ranges (256, 1024 or 4096).
+   *
+   * @throws IllegalArgumentException as {@link #create(VfioDeviceDriver)}, or unless {@code
+   *     pageSize} is 4, 16 or 64 KiB
+   */
+  public static VfioDevice create(VfioDeviceDriver driver, long pageSize) {
+    Preconditions.checkArgument(
+        pageSize == 4096 || pageSize == 16384 || pageSize == 65536,
+        "PAGE_SIZE not 4, 16 or 64 KiB: %s",
+        pageSize);
     Set<MigrationFlag> flags = driver.migrationFlags();
     Preconditions.checkArgument(
         flags.isEmpty() || flags.contains(MigrationFlag.STOP_COPY),
         "migration flags %s lack STOP_COPY",
         flags);
-    return new VfioDevice(driver);
+    return new VfioDevice(driver, (int) (pageSize / VfioDeviceFeatureDmaLoggingRange.SIZE));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -396,13 +414,14 @@ public final class VfioDevice {
 
   /**
    * Starts device DMA logging: {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START} (spec §3.3). The core
-   * checks, in order: at least one range ({@code EINVAL}); at most {@link #LOG_MAX_RANGES} ({@code
-   * E2BIG}); a power-of-two page size ({@code EINVAL}; the kernel does not check, spec §3.3 asks
-   * the model to); then for each range in the given order: iova and length aligned to the page size
-   * ({@code EINVAL}), a non-zero length ({@code EINVAL}; trap 19), {@code iova + length} within 64
-   * bits ({@code EOVERFLOW}), no overlap with an earlier range ({@code EINVAL}; adjacent is fine).
-   * Then the tracker picks its page size nearest the hint and the ranges it really tracks; a second
-   * start while logging fails there with {@code EINVAL}.
+   * checks, in order: at least one range ({@code EINVAL}); at most {@code LOG_MAX_RANGES} = {@code
+   * PAGE_SIZE / 16} ({@link #LOG_MAX_RANGES} on a 4 KiB kernel; {@code E2BIG}); a power-of-two page
+   * size ({@code EINVAL}; the kernel does not check, spec §3.3 asks the model to); then for each
+   * range in the given order: iova and length aligned to the page size ({@code EINVAL}), a non-zero
+   * length ({@code EINVAL}; trap 19), {@code iova + length} within 64 bits ({@code EOVERFLOW}), no
+   * overlap with an earlier range ({@code EINVAL}; adjacent is fine). Then the tracker picks its
+   * page size nearest the hint and the ranges it really tracks; a second start while logging fails
+   * there with {@code EINVAL}.
    *
    * @return the chosen page size (what the uAPI writes back) and the effective ranges
    * @throws UapiException {@code ENOTTY} without a tracker, the errnos above, or the tracker's
@@ -415,11 +434,13 @@ public final class VfioDevice {
     }
   }
 
-  private static DmaLoggingControl startLocked(
+  private DmaLoggingControl startLocked(
       DmaTracker t, long pageSize, long numRanges, IntFunction<DmaLoggingRange> ranges) {
     UapiException.check(numRanges != 0, Errno.EINVAL, "num_ranges is 0");
     UapiException.check(
-        numRanges <= LOG_MAX_RANGES, Errno.E2BIG, "num_ranges " + numRanges + " > 256");
+        numRanges <= logMaxRanges,
+        Errno.E2BIG,
+        "num_ranges " + numRanges + " > LOG_MAX_RANGES " + logMaxRanges);
     UapiException.check(
         pageSize != 0 && (pageSize & (pageSize - 1)) == 0,
         Errno.EINVAL,

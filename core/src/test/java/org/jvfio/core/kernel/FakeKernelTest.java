@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_DESTROY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_GET_HW_INFO;
@@ -145,6 +146,38 @@ class FakeKernelTest {
 
   // --- the fd table
   // -------------------------------------------------------------------------------
+
+  /**
+   * A kernel with 64 KiB pages (arm64): IOAS_MAP allocates IOVAs from PAGE_SIZE up, and the builder
+   * refuses a PAGE_SIZE it cannot be, late changes and guest RAM that is not whole pages.
+   */
+  @Test
+  void pageSize64k_allocatesFromPageSizeAndChecksTheBuilder() {
+    FakeKernel arm64 =
+        FakeKernel.builder()
+            .pageSize(65536)
+            .guestMemory(1L << 20)
+            .iommu(MockIommuDriver.create(true, false))
+            .build();
+    Syscalls calls = new Syscalls(arm64);
+    int fd = calls.open(FakeKernel.IOMMU_PATH);
+    int ioasId = calls.ioasAlloc(fd);
+    long base = arm64.guestMemory(0).base();
+    int rw = Iommufd.IOMMU_IOAS_MAP_READABLE | Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+    long arg =
+        calls.put(
+            IommuIoasMap.SIZE,
+            new IommuIoasMap(IommuIoasMap.SIZE, rw, ioasId, 0, base + 65536, 65536, 0)::encode);
+    ok(calls.ioctl(fd, IOMMU_IOAS_MAP, arg));
+    assertEquals(65536, calls.get(arg, IommuIoasMap.SIZE, IommuIoasMap::decode).iova());
+    assertThrows(IllegalArgumentException.class, () -> FakeKernel.builder().pageSize(8192));
+    assertThrows(
+        IllegalStateException.class,
+        () -> FakeKernel.builder().guestMemory(1L << 20).pageSize(65536));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> FakeKernel.builder().pageSize(65536).guestMemory(4096));
+  }
 
   @Test
   void open_unknownPath_isENOENT() {

@@ -61,6 +61,28 @@ class VfioDeviceDmaLoggingTest {
         256, dev.startDmaLogging(new DmaLoggingControl(K4, many.subList(0, 256))).ranges().size());
   }
 
+  /** LOG_MAX_RANGES is PAGE_SIZE / 16: 256, 1024 and 4096 ranges on 4, 16 and 64 KiB kernels. */
+  @Test
+  void start_rangeLimitFollowsThePageSize() {
+    for (long pageSize : new long[] {4096, 16384, 65536}) {
+      int max = (int) (pageSize / 16);
+      List<DmaLoggingRange> many = new ArrayList<>();
+      for (int i = 0; i <= max; i++) {
+        many.add(new DmaLoggingRange(i * 2 * K4, K4));
+      }
+      VfioDevice dev =
+          VfioDevice.create(
+              VfioDeviceDriver.withoutMigration(Optional.of(DmaTracker.exact())), pageSize);
+      DmaLoggingControl tooMany = new DmaLoggingControl(K4, many);
+      assertErrno(Errno.E2BIG, () -> dev.startDmaLogging(tooMany));
+      DmaLoggingControl atMost = new DmaLoggingControl(K4, many.subList(0, max));
+      assertEquals(max, dev.startDmaLogging(atMost).ranges().size(), "PAGE_SIZE " + pageSize);
+    }
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> VfioDevice.create(VfioDeviceDriver.withoutMigration(Optional.empty()), 8192));
+  }
+
   @Test
   void start_badPageSize_einval() {
     for (long pageSize : new long[] {0, 3, 6144, K4 + 1, -1}) {
