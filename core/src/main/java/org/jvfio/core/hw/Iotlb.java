@@ -101,12 +101,12 @@ public final class Iotlb {
     }
   }
 
-  /** Marks the end of the DMA write that {@link #enter} returned {@code ticket} to. */
+  /** Marks the end of the DMA that {@link #enter} returned {@code ticket} to. */
   void exit(int ticket) {
     inFlight.getAndDecrement(ticket);
   }
 
-  /** Waits until every write that entered before this call has exited (see the class comment). */
+  /** Waits until every DMA that entered before this call has exited (see the class comment). */
   private void drain() {
     synchronized (drainLock) {
       long e = epoch;
@@ -192,10 +192,10 @@ public final class Iotlb {
 
   /**
    * Invalidates every cached translation that overlaps {@code [iova, iova + length)}, as a range
-   * (page-selective) IOTLB invalidation followed by its completion wait, which drains the DMA
-   * writes under way (see the class comment). Cost is bounded by the cache size, not by the length:
-   * per leaf size, only the slots the range's leaves map to are examined (all of them once the
-   * range has as many leaves of that size as there are slots).
+   * (page-selective) IOTLB invalidation followed by its completion wait, which drains the DMA under
+   * way (see the class comment). Cost is bounded by the cache size, not by the length: per leaf
+   * size, only the slots the range's leaves map to are examined (all of them once the range has as
+   * many leaves of that size as there are slots).
    */
   public void invalidateRange(long iova, long length) {
     if (length == 0) {
@@ -229,7 +229,7 @@ public final class Iotlb {
 
   /**
    * Invalidates every cached translation (a domain-selective invalidation and its completion wait,
-   * which drains the DMA writes under way).
+   * which drains the DMA under way).
    */
   public void invalidateAll() {
     fullInvalidations.incrementAndGet();
