@@ -580,10 +580,14 @@ final class Engine {
         long invalidations = invalidations();
         for (int a = 0; a < areas.size(); a++) {
           RamLayout.Area area = areas.get(a);
-          Arrays.fill(areaWords[a], 0);
-          iommufd.hwptGetDirtyBitmap(
-              GetDirtyBitmap.of(hwpt, 0, area.iova(), area.length(), PAGE), areaWords[a]);
-          orInto(h.dirty, area, areaWords[a]);
+          if (s.harvestChunk() == 0) {
+            Arrays.fill(areaWords[a], 0);
+            iommufd.hwptGetDirtyBitmap(
+                GetDirtyBitmap.of(hwpt, 0, area.iova(), area.length(), PAGE), areaWords[a]);
+            orInto(h.dirty, area, areaWords[a]);
+          } else {
+            harvestInChunks(h.dirty, area);
+          }
           cost += CostModel.bitmapBytes(area.length(), PAGE) * CostModel.BITMAP_BYTE_NS;
         }
         cost += leavesHarvested * CostModel.PTE_NS;
@@ -636,6 +640,24 @@ final class Engine {
       case "pds" -> 2 * tracked;
       default -> tracked;
     };
+  }
+
+  /** Harvests {@code area} in calls of {@link Scenario#harvestChunk()} bytes from its start. */
+  private void harvestInChunks(long[] ram, RamLayout.Area area) {
+    for (long off = 0; off < area.length(); off += s.harvestChunk()) {
+      long length = Math.min(s.harvestChunk(), area.length() - off);
+      long[] words = new long[(int) IovaBitmap.wordCount(length, PAGE)];
+      iommufd.hwptGetDirtyBitmap(
+          GetDirtyBitmap.of(hwpt, 0, area.iova() + off, length, PAGE), words);
+      long first = area.iova() + off;
+      long firstPage = (area.ramOffset() + off) / PAGE;
+      IovaBitmap.wrap(first, length, PAGE, words)
+          .forEachDirty(
+              iova -> {
+                long page = firstPage + (iova - first) / PAGE;
+                ram[(int) (page >>> 6)] |= 1L << page;
+              });
+    }
   }
 
   private static void orInto(long[] ram, RamLayout.Area area, long[] words) {

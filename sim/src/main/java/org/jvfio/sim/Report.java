@@ -98,10 +98,11 @@ final class Report {
         rate(s.deviceDirtyRate()));
     out.printf(
         Locale.ROOT,
-        "  tracking   %s%s, split %s; IOMMU %s maps %s%n",
+        "  tracking   %s%s, split %s%s; IOMMU %s maps %s%n",
         r.tracker(),
         trackerNote(r),
         s.split().name().toLowerCase(Locale.ROOT),
+        s.harvestChunk() == 0 ? "" : ", harvest in " + size(s.harvestChunk()) + " chunks",
         r.iommu(),
         r.ioPageTable());
     out.printf(
@@ -300,6 +301,7 @@ final class Report {
     f.add("\"iommu\": " + quote(r.iommu()));
     f.add("\"io_page_table\": " + quote(r.ioPageTable()));
     f.add("\"split\": " + quote(s.split().name().toLowerCase(Locale.ROOT)));
+    f.add("\"harvest_chunk_bytes\": " + s.harvestChunk());
     f.add("\"bandwidth_bytes_per_s\": " + number(s.bandwidth()));
     f.add("\"downtime_limit_ns\": " + s.downtimeLimit());
     f.add("\"max_rounds\": " + s.maxRounds());

@@ -23,6 +23,10 @@ import com.google.common.base.Preconditions;
  *     exactly, as KVM's dirty log does)
  * @param tracker how device DMA is tracked
  * @param split what to do with large IOPTEs while the IOMMU tracks
+ * @param harvestChunk the IOVA one IOMMU harvest call ({@code IOMMU_HWPT_GET_DIRTY_BITMAP}) covers:
+ *     0 for each RAM range in one call, else a multiple of 4 KiB, the calls starting at the range's
+ *     first IOVA. Chunks that split IOPTE leaves lose dirty pages, as on the kernel: a harvest of
+ *     part of a leaf cleans all of it, and Arm's walk carries an unaligned start's offset
  * @param bandwidth the migration link's bandwidth in bytes per second; sending all of RAM must take
  *     at most {@link #MAX_ROUND_SECONDS}
  * @param downtimeLimit the largest acceptable downtime in nanoseconds: pre-copy stops when the
@@ -44,6 +48,7 @@ public record Scenario(
     double cpuDirtyRate,
     Tracker tracker,
     SplitPolicy split,
+    long harvestChunk,
     double bandwidth,
     long downtimeLimit,
     int maxRounds,
@@ -90,6 +95,10 @@ public record Scenario(
     Preconditions.checkNotNull(tracker, "tracker");
     Preconditions.checkNotNull(split, "split");
     Preconditions.checkArgument(
+        harvestChunk >= 0 && harvestChunk % 4096 == 0,
+        "harvest chunk must be 0 or a multiple of 4K: %s",
+        harvestChunk);
+    Preconditions.checkArgument(
         bandwidth > 0 && Double.isFinite(bandwidth), "bandwidth must be positive: %s", bandwidth);
     Preconditions.checkArgument(
         memory / bandwidth <= MAX_ROUND_SECONDS,
@@ -123,6 +132,7 @@ public record Scenario(
         .cpuDirtyRate(cpuDirtyRate)
         .tracker(tracker)
         .split(split)
+        .harvestChunk(harvestChunk)
         .bandwidth(bandwidth)
         .downtimeLimit(downtimeLimit)
         .maxRounds(maxRounds)
@@ -147,6 +157,7 @@ public record Scenario(
     private double cpuDirtyRate;
     private Tracker tracker = Tracker.iommu(Tracker.AUTO);
     private SplitPolicy split = SplitPolicy.NONE;
+    private long harvestChunk;
     private double bandwidth = 25e9 / 8;
     private long downtimeLimit = 50_000_000L;
     private int maxRounds = 30;
@@ -210,6 +221,12 @@ public record Scenario(
       return this;
     }
 
+    /** Sets {@link Scenario#harvestChunk()}. */
+    public Builder harvestChunk(long bytes) {
+      this.harvestChunk = bytes;
+      return this;
+    }
+
     /** Sets {@link Scenario#bandwidth()}. */
     public Builder bandwidth(double bytesPerSecond) {
       this.bandwidth = bytesPerSecond;
@@ -262,6 +279,7 @@ public record Scenario(
           cpuDirtyRate,
           tracker,
           split,
+          harvestChunk,
           bandwidth,
           downtimeLimit,
           maxRounds,
