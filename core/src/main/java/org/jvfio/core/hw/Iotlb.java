@@ -39,6 +39,8 @@ public final class Iotlb {
   public static final int DEFAULT_SETS = 1024;
 
   private static final int MAX_SHIFT = 64;
+  private static final int STRIPES = 8; // drain counters per epoch parity, by requester
+  private static final int PAD = 8; // longs per drain counter: one 64-byte line each
 
   private final int sets;
   private final AtomicReferenceArray<AtomicReferenceArray<Entry>> bySize =
@@ -49,8 +51,6 @@ public final class Iotlb {
   private final AtomicLong fullInvalidations = new AtomicLong();
   private final LongAdder misses = new LongAdder();
 
-  private static final int STRIPES = 8; // counters per epoch parity, by requester
-  private static final int PAD = 8; // longs per counter: one 64-byte line each
   private final AtomicLongArray inFlight = new AtomicLongArray(2 * STRIPES * PAD);
   private volatile long epoch;
   private final Object drainLock = new Object();
