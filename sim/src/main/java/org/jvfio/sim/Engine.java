@@ -22,7 +22,7 @@ import org.jvfio.core.hw.Translation;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasMap;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
@@ -44,7 +44,7 @@ import org.jvfio.core.vfio.VfioDevice;
  * domain's largest-leaf mapping yields leaves of that size; devices are VfioDevices over
  * ReferenceMigrationDrivers, bound to the iommufd with their DMA-logging listener and attached to a
  * dirty-tracking HWPT (IOMMU tracker) or to the IOAS (auto domain). Device DMA goes through
- * Iommufd.dmaWrite (IOTLB, page walk, A/D update, guest write, device log); vCPU writes go straight
+ * IommufdContext.dmaWrite (IOTLB, page walk, A/D update, guest write, device log); vCPU writes go straight
  * to GuestMemory and into an exact bitmap, as KVM's dirty log. Destination side: a second
  * GuestMemory and one VfioDevice per device in RESUMING, fed from the source streams.
  *
@@ -89,7 +89,7 @@ final class Engine {
   private final long userVa;
   private final GuestMemory src;
   private final GuestMemory dst;
-  private final Iommufd iommufd;
+  private final IommufdContext iommufd;
   private final IommuDriver iommu;
   private final Tracker tracker;
   private final int hwpt;
@@ -125,7 +125,7 @@ final class Engine {
     this.userVa = USER_VA_BASE + s.ioPageSize();
     this.src = GuestMemory.create(userVa, s.memory(), s.seed());
     this.dst = GuestMemory.create(userVa, s.memory(), ~s.seed());
-    this.iommufd = Iommufd.create(src);
+    this.iommufd = IommufdContext.create(src);
     String vendor = s.tracker().kind() == Tracker.Kind.IOMMU ? s.tracker().profile() : Tracker.AUTO;
     this.iommu = resolve(vendor);
     this.tracker =

@@ -1,6 +1,6 @@
 package org.jvfio.core.kernel;
 
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.core.vfio.VfioDevice;
 
@@ -12,7 +12,7 @@ import org.jvfio.core.vfio.VfioDevice;
  */
 final class Cdev {
   /** The iommufd side of a bound device: its context and its device id there. */
-  record Binding(Iommufd ctx, int devId) {}
+  record Binding(IommufdContext ctx, int devId) {}
 
   final int index;
   final VfioDevice device;

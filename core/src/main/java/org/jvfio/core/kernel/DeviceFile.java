@@ -33,7 +33,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureMigDataSize;
 import org.jvfio.api.vfio.VfioDeviceFeatureMigState;
 import org.jvfio.api.vfio.VfioDeviceFeatureMigration;
 import org.jvfio.core.UapiException;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.vfio.MigrationDataStream;
 import org.jvfio.core.vfio.VfioDevice;
 
@@ -134,7 +134,7 @@ final class DeviceFile extends OpenFile {
       UapiException.check(file instanceof IommuFile, Errno.EBADFD, "fd is not an iommufd");
       UapiException.check(
           cdev.binding == null, Errno.EINVAL, cdev.path() + " is bound through another file");
-      Iommufd ctx = ((IommuFile) file).ctx;
+      IommufdContext ctx = ((IommuFile) file).ctx;
       int devId = ctx.bindDevice(cdev.iommu, cdev.device.dmaListener());
       try {
         UserCopy.writeU32(memory, arg + OUT_DEVID_OFFSET, devId);

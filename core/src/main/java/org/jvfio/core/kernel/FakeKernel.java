@@ -13,7 +13,7 @@ import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.IoPageFault;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.core.vfio.VfioDevice;
 import org.jvfio.core.vfio.VfioDeviceDriver;
@@ -28,7 +28,7 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  * <p><b>Files.</b>
  *
  * <ul>
- *   <li>{@value #IOMMU_PATH}: each open is a new iommufd context ({@link Iommufd}) over the
+ *   <li>{@value #IOMMU_PATH}: each open is a new iommufd context ({@link IommufdContext}) over the
  *       kernel's guest memories, with every iommufd operation of spec {@code uapi.md} §5.4–§5.8.
  *       The size rules are the kernel's (§5.1): a {@code size} below the command's minimum is
  *       {@code EINVAL}, a larger struct with a non-zero tail {@code E2BIG}, a shorter one is
@@ -130,7 +130,7 @@ public final class FakeKernel {
     if (IOMMU_PATH.equals(path)) {
       file =
           new IommuFile(
-              Iommufd.create(pageSize, guestMemories.toArray(new GuestMemory[0])), memory);
+              IommufdContext.create(pageSize, guestMemories.toArray(new GuestMemory[0])), memory);
     } else {
       Cdev cdev = cdevsByPath.get(path);
       if (cdev == null) {
@@ -360,8 +360,8 @@ public final class FakeKernel {
     /**
      * Makes the kernel's {@code PAGE_SIZE} {@code pageSize}: 4 KiB (the default, x86 and arm64), 16
      * or 64 KiB (arm64 built with {@code CONFIG_ARM64_16K_PAGES} or {@code _64K_PAGES}). It bounds
-     * the IO page size an IOAS accepts ({@link Iommufd#create(long, GuestMemory...)}) and sets
-     * VFIO's {@code LOG_MAX_RANGES} ({@link VfioDevice#create(VfioDeviceDriver, long)}).
+     * the IO page size an IOAS accepts ({@link IommufdContext#create(long, GuestMemory...)}) and
+     * sets VFIO's {@code LOG_MAX_RANGES} ({@link VfioDevice#create(VfioDeviceDriver, long)}).
      *
      * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
      * @throws IllegalStateException once guest memory or a device was added

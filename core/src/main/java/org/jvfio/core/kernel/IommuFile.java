@@ -37,12 +37,12 @@ import org.jvfio.core.iommufd.HwInfo;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasCopy;
 import org.jvfio.core.iommufd.IoasMap;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.iommufd.IovaRange;
 import org.jvfio.core.iommufd.IovaRanges;
 
 /*
- * An open /dev/iommu: the byte layer of iommufd (spec uapi.md §5.1) over one Iommufd context.
+ * An open /dev/iommu: the byte layer of iommufd (spec uapi.md §5.1) over one IommufdContext context.
  *
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it (the VFIO type1 compatibility numbers, and the
@@ -92,10 +92,10 @@ final class IommuFile extends OpenFile {
               IOMMU_HWPT_GET_DIRTY_BITMAP,
               new Op(48, IommuHwptGetDirtyBitmap.SIZE, IommuFile::getDirtyBitmap)));
 
-  final Iommufd ctx;
+  final IommufdContext ctx;
   private final UserMemory memory;
 
-  IommuFile(Iommufd ctx, UserMemory memory) {
+  IommuFile(IommufdContext ctx, UserMemory memory) {
     this.ctx = ctx;
     this.memory = memory;
   }

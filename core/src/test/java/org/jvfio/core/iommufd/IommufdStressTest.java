@@ -40,7 +40,7 @@ class IommufdStressTest {
   void writersRaceHarvestsSplitsAndCollapses_noWrittenPageIsMissed() throws Exception {
     GuestMemory memory = GuestMemory.create(MEM, LEN, 3);
     Tracked setup = tracked(memory);
-    Iommufd fd = setup.fd();
+    IommufdContext fd = setup.fd();
     int dev = setup.dev();
     int hwpt = setup.hwpt();
     IommuDomain domain = fd.domain(hwpt);
@@ -130,7 +130,7 @@ class IommufdStressTest {
     GuestMemory dst = GuestMemory.create(MEM, LEN, 6);
     dst.copyFrom(src, MEM, LEN);
     Tracked setup = tracked(src);
-    Iommufd fd = setup.fd();
+    IommufdContext fd = setup.fd();
     int dev = setup.dev();
     int hwpt = setup.hwpt();
     AtomicInteger running = new AtomicInteger(WRITERS);
@@ -191,10 +191,10 @@ class IommufdStressTest {
   }
 
   /** An iommufd with one device on a dirty-tracking mock HWPT, all of {@code memory} mapped. */
-  private record Tracked(Iommufd fd, int dev, int hwpt) {}
+  private record Tracked(IommufdContext fd, int dev, int hwpt) {}
 
   private static Tracked tracked(GuestMemory memory) {
-    Iommufd fd = Iommufd.create(memory);
+    IommufdContext fd = IommufdContext.create(memory);
     int ioas = fd.ioasAlloc(0);
     int dev = fd.bindDevice(MockIommuDriver.create(), DmaWriteListener.NONE);
     int hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
@@ -206,7 +206,7 @@ class IommufdStressTest {
 
   private static final int HOT_PAGES = 64;
 
-  private static void copyReported(Iommufd fd, int hwpt, GuestMemory src, GuestMemory dst) {
+  private static void copyReported(IommufdContext fd, int hwpt, GuestMemory src, GuestMemory dst) {
     long[] data = new long[(int) IovaBitmap.wordCount(HOT_PAGES * PAGE, PAGE)];
     fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(hwpt, 0, IOVA, HOT_PAGES * PAGE, PAGE), data);
     BitSet dirty = BitSet.valueOf(data);
@@ -215,7 +215,7 @@ class IommufdStressTest {
     }
   }
 
-  private static void harvest(Iommufd fd, int hwpt, int index, int[] lastHarvestWith) {
+  private static void harvest(IommufdContext fd, int hwpt, int index, int[] lastHarvestWith) {
     long[] data = new long[(int) IovaBitmap.wordCount(LEN, PAGE)];
     fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(hwpt, 0, IOVA, LEN, PAGE), data);
     BitSet dirty = BitSet.valueOf(data);

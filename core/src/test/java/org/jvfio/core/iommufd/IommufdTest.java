@@ -40,7 +40,7 @@ class IommufdTest {
   static final int TRIES = Integer.getInteger("jvfio.tries", 200);
 
   final GuestMemory memory = GuestMemory.create(MEM, MEM_SIZE, 1);
-  final Iommufd fd = Iommufd.create(memory);
+  final IommufdContext fd = IommufdContext.create(memory);
   final MockIommuDriver iommu = MockIommuDriver.create();
 
   /** Asserts that {@code call} is refused with {@code errno} and changes no object. */
@@ -210,7 +210,7 @@ class IommufdTest {
   @Test
   void ioasMap_automaticIova_followsTheHostPageSize() {
     for (long page : new long[] {4096, 16384, 65536}) {
-      Iommufd host = Iommufd.create(page, memory);
+      IommufdContext host = IommufdContext.create(page, memory);
       int ioas = host.ioasAlloc(0);
       String c = "PAGE_SIZE " + page;
       assertEquals(page, host.ioasMap(ioas, IoasMap.of(RW, MEM + page, page, 0)), c);
@@ -218,7 +218,7 @@ class IommufdTest {
       long align = Math.min(pmd, MEM_SIZE);
       assertEquals(align, host.ioasMap(ioas, IoasMap.of(RW, MEM, MEM_SIZE, 0)), c);
     }
-    assertThrows(IllegalArgumentException.class, () -> Iommufd.create(8192, memory));
+    assertThrows(IllegalArgumentException.class, () -> IommufdContext.create(8192, memory));
   }
 
   @Test

@@ -16,7 +16,7 @@ import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasMap;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
 
 /**
@@ -33,7 +33,7 @@ class IommufdEndToEndTest {
   private static final long LEN = 16L << 20;
 
   private final GuestMemory memory = GuestMemory.create(MEM, 64L << 20, 1);
-  private final Iommufd fd = Iommufd.create(memory);
+  private final IommufdContext fd = IommufdContext.create(memory);
   private final int ioas = fd.ioasAlloc(0);
   private final int dev = fd.bindDevice(IommuDriver.named("amd-v1"), DmaWriteListener.NONE);
   private final int hwpt =

@@ -11,7 +11,7 @@ import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasMap;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
 
 /** The Java example of the README, verbatim between the markers, so the README stays true. */
@@ -20,7 +20,7 @@ class ReadmeExampleTest {
   void readmeExample_harvestsTheWholeDirtyLeaf() {
     // README example begins
     GuestMemory ram = GuestMemory.create(0x7000_0000_0000L, 1L << 30, 1); // 1 GiB at this user VA
-    Iommufd iommufd = Iommufd.create(ram);
+    IommufdContext iommufd = IommufdContext.create(ram);
     int ioas = iommufd.ioasAlloc(0);
     int dev = iommufd.bindDevice(IommuDriver.named("amd-v1"), DmaWriteListener.NONE);
     int hwpt = iommufd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));

@@ -18,7 +18,7 @@ import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasMap;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
 
 /**
@@ -32,7 +32,7 @@ class SmmuV3IommufdTest {
   private static final long IOVA = 0x80_0000_0000L;
 
   private static final class Setup {
-    final Iommufd fd;
+    final IommufdContext fd;
     final int ioas;
     final int dev;
     final int hwpt;
@@ -40,7 +40,7 @@ class SmmuV3IommufdTest {
 
     Setup(IommuDriver driver, GuestMemory mem, long page) {
       this.page = page;
-      fd = Iommufd.create(page, mem);
+      fd = IommufdContext.create(page, mem);
       ioas = fd.ioasAlloc(0);
       dev = fd.bindDevice(driver, DmaWriteListener.NONE);
       hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
@@ -125,7 +125,7 @@ class SmmuV3IommufdTest {
   void iommufd_granuleAboveTheHostPageSize_isRefusedWithEinval(Granule g) {
     GuestMemory mem = GuestMemory.create(MEM, 1L << 20, 1);
     for (long hostPage : new long[] {4096, 16384, 65536}) {
-      Iommufd fd = Iommufd.create(hostPage, mem);
+      IommufdContext fd = IommufdContext.create(hostPage, mem);
       int ioas = fd.ioasAlloc(0);
       int dev = fd.bindDevice(SmmuV3Driver.withGranule(g), DmaWriteListener.NONE);
       HwptAlloc alloc = HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas);

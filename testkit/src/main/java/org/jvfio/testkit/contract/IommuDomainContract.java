@@ -33,7 +33,7 @@ import org.jvfio.core.hw.Translation;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasMap;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDirtyBitmap;
@@ -790,15 +790,15 @@ public abstract class IommuDomainContract {
   }
 
   /**
-   * The iommufd dirty-tracking scenario end to end, through core's {@link Iommufd} model and its
-   * DMA engine: map guest memory (offset by one page, so leaves of several sizes appear), a write
-   * before enabling is not reported (T13; not checked where tracking is always on), then rounds of
-   * device writes each harvested with NO_CLEAR, then clearing, then once more (nothing left), every
-   * harvest compared with the reference dirty model at whole-leaf granularity; finally the unmap
-   * that returns the dirty state, after which the range faults. The host's {@code PAGE_SIZE} is the
-   * format's smallest IO page when that is larger than 4 KiB (an arm64 kernel with 16 KiB or 64 KiB
-   * pages), since {@code iopt_table_add_domain} refuses a domain whose pages exceed {@code
-   * PAGE_SIZE}.
+   * The iommufd dirty-tracking scenario end to end, through core's {@link IommufdContext} model and
+   * its DMA engine: map guest memory (offset by one page, so leaves of several sizes appear), a
+   * write before enabling is not reported (T13; not checked where tracking is always on), then
+   * rounds of device writes each harvested with NO_CLEAR, then clearing, then once more (nothing
+   * left), every harvest compared with the reference dirty model at whole-leaf granularity; finally
+   * the unmap that returns the dirty state, after which the range faults. The host's {@code
+   * PAGE_SIZE} is the format's smallest IO page when that is larger than 4 KiB (an arm64 kernel
+   * with 16 KiB or 64 KiB pages), since {@code iopt_table_add_domain} refuses a domain whose pages
+   * exceed {@code PAGE_SIZE}.
    */
   @Test
   public void iommufdEndToEnd_harvestsExactlyTheLeavesWritten() {
@@ -808,7 +808,7 @@ public abstract class IommuDomainContract {
     long iova = 0x4000_0000L;
     long len = 16L << 20;
     GuestMemory memory = GuestMemory.create(mem, len, 1);
-    Iommufd fd = Iommufd.create(page, memory);
+    IommufdContext fd = IommufdContext.create(page, memory);
     int ioas = fd.ioasAlloc(0);
     int dev = fd.bindDevice(driver(), DmaWriteListener.NONE);
     int hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
@@ -857,7 +857,7 @@ public abstract class IommuDomainContract {
   }
 
   private static void checkIommufdHarvest(
-      Iommufd fd,
+      IommufdContext fd,
       int hwpt,
       ReferenceDirtyModel model,
       long iova,

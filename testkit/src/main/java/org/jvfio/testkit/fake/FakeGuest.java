@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.jvfio.core.hw.DmaEngine;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.testkit.gen.DmaWorkload;
 import org.jvfio.testkit.gen.DmaWrite;
@@ -15,9 +15,9 @@ import org.jvfio.testkit.oracle.ReferenceDirtyModel;
 
 /**
  * A guest that makes one device DMA: it drives {@link DmaWorkload}s through the IOMMU, either
- * through {@link Iommufd#dmaWrite} or directly through a {@link DmaEngine} and a domain (design.md,
- * "Hardware access"), and records every write into {@link ReferenceDirtyModel}s, so that a test can
- * compare what trackers report with what was written.
+ * through {@link IommufdContext#dmaWrite} or directly through a {@link DmaEngine} and a domain
+ * (design.md, "Hardware access"), and records every write into {@link ReferenceDirtyModel}s, so
+ * that a test can compare what trackers report with what was written.
  *
  * <p>A write that completed without a fault is recorded with {@link
  * ReferenceDirtyModel#recordWrite}; one with faults, of which only some pages were written, with
@@ -48,7 +48,7 @@ public final class FakeGuest {
   }
 
   /** Returns a guest whose device {@code devId} writes through {@code iommufd}. */
-  public static FakeGuest of(Iommufd iommufd, int devId) {
+  public static FakeGuest of(IommufdContext iommufd, int devId) {
     return new FakeGuest((iova, length) -> iommufd.dmaWrite(devId, iova, length), List.of());
   }
 

@@ -14,7 +14,7 @@ import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasMap;
-import org.jvfio.core.iommufd.Iommufd;
+import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.testkit.Property;
 import org.jvfio.testkit.gen.DmaWorkload;
@@ -33,7 +33,7 @@ class FakeGuestTest {
 
   /** An iommufd with one device behind a 4 KiB-only mock, tracking dirty IOVA over LEN. */
   static final class Setup {
-    final Iommufd fd = Iommufd.create(GuestMemory.create(MEM, LEN, 1));
+    final IommufdContext fd = IommufdContext.create(GuestMemory.create(MEM, LEN, 1));
     final int dev = fd.bindDevice(MockIommuDriver.create(true, false), DmaWriteListener.NONE);
     final int hwpt;
 

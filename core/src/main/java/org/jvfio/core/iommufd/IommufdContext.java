@@ -69,7 +69,7 @@ import org.jvfio.core.spi.IotlbGather;
  * at once, concurrently with everything else, and read the device's current domain through a
  * volatile reference.
  */
-public final class Iommufd {
+public final class IommufdContext {
   private static final int MAP_FLAGS =
       IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
   private static final int PAGING_FLAGS =
@@ -156,7 +156,7 @@ public final class Iommufd {
     }
   }
 
-  private Iommufd(long pageSize, List<GuestMemory> memories) {
+  private IommufdContext(long pageSize, List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
       throw new IllegalArgumentException("PAGE_SIZE not 4, 16 or 64 KiB: " + pageSize);
     }
@@ -170,8 +170,8 @@ public final class Iommufd {
    * Opens a new context on a host with 4 KiB pages whose process owns {@code memories}: the guest
    * RAM that {@code user_va}s point into and that device DMA writes.
    */
-  public static Iommufd create(GuestMemory... memories) {
-    return new Iommufd(4096, List.of(memories));
+  public static IommufdContext create(GuestMemory... memories) {
+    return new IommufdContext(4096, List.of(memories));
   }
 
   /**
@@ -184,8 +184,8 @@ public final class Iommufd {
    *
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
-  public static Iommufd create(long pageSize, GuestMemory... memories) {
-    return new Iommufd(pageSize, List.of(memories));
+  public static IommufdContext create(long pageSize, GuestMemory... memories) {
+    return new IommufdContext(pageSize, List.of(memories));
   }
 
   // --- objects --------------------------------------------------------------------------------
