@@ -35,6 +35,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntConsumer;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
@@ -156,6 +157,16 @@ public final class IommufdContext {
     }
   }
 
+  /** An {@code IOMMUFD_OBJ_SELFTEST} object: {@code IOMMU_DESTROY} runs its teardown. */
+  private static final class SelftestObj extends Obj {
+    final IntConsumer teardown;
+
+    SelftestObj(int id, IntConsumer teardown) {
+      super(id);
+      this.teardown = teardown;
+    }
+  }
+
   private IommufdContext(long pageSize, List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
       throw new IllegalArgumentException("PAGE_SIZE not 4, 16 or 64 KiB: " + pageSize);
@@ -243,10 +254,48 @@ public final class IommufdContext {
         Hwpt h = (Hwpt) o;
         UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "HWPT has attached devices");
         removeDomain(h);
+      } else if (o instanceof SelftestObj) {
+        objects.remove(id);
+        ((SelftestObj) o).teardown.accept(id);
+        return;
       } else {
         throw new UapiException(Errno.EBUSY, "device " + id + " is bound");
       }
       objects.remove(id);
+    }
+  }
+
+  /**
+   * Allocates an {@code IOMMUFD_OBJ_SELFTEST} object (the {@code IOMMU_TEST_CMD} mock device of
+   * {@code drivers/iommu/iommufd/selftest.c}, {@code iommufd_test_mock_domain}) and returns its id;
+   * {@link #destroy} of that id removes it and then calls {@code teardown} with the id, under this
+   * context's lock.
+   */
+  public int selftestObjectAlloc(IntConsumer teardown) {
+    synchronized (lock) {
+      return put(new SelftestObj(allocateId(), teardown)).id;
+    }
+  }
+
+  /**
+   * Returns how many pins this context holds on the user page at {@code userVa}: the areas covering
+   * it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel pins an
+   * {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY} made
+   * from one another count once each here.
+   */
+  public int pinCount(long userVa) {
+    synchronized (lock) {
+      int pins = 0;
+      for (Obj o : objects.values()) {
+        if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
+          for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
+            if (Long.compareUnsigned(userVa - a.userVa(), a.length()) < 0) {
+              pins++;
+            }
+          }
+        }
+      }
+      return pins;
     }
   }
 
@@ -1038,6 +1087,8 @@ public final class IommufdContext {
           b.append(" tracking=").append(h.domain.hasDirtyOps() && h.domain.isDirtyTracking());
           b.append(" devices=");
           h.devices.forEach(d -> b.append(d.id).append(','));
+        } else if (o instanceof SelftestObj) {
+          b.append("SELFTEST");
         } else {
           Hwpt h = ((Device) o).hwpt;
           b.append("DEVICE hwpt=").append(h == null ? "-" : h.id);

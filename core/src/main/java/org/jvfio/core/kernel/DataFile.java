@@ -21,9 +21,9 @@ final class DataFile extends OpenFile {
   static final int MAX_TRANSFER = 1 << 20;
 
   private final MigrationDataStream stream;
-  private final UserMemory memory;
+  private final UserAddressSpace memory;
 
-  DataFile(MigrationDataStream stream, UserMemory memory) {
+  DataFile(MigrationDataStream stream, UserAddressSpace memory) {
     this.stream = stream;
     this.memory = memory;
   }

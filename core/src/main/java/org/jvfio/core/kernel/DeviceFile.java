@@ -72,10 +72,10 @@ final class DeviceFile extends OpenFile {
 
   private final FakeKernel kernel;
   private final Cdev cdev;
-  private final UserMemory memory;
+  private final UserAddressSpace memory;
   private volatile boolean bound; // df->access_granted; written under the cdev monitor
 
-  DeviceFile(FakeKernel kernel, Cdev cdev, UserMemory memory) {
+  DeviceFile(FakeKernel kernel, Cdev cdev, UserAddressSpace memory) {
     this.kernel = kernel;
     this.cdev = cdev;
     this.memory = memory;

@@ -3,10 +3,13 @@ package org.jvfio.core.kernel;
 import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
@@ -15,6 +18,7 @@ import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
+import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.core.vfio.VfioDevice;
 import org.jvfio.core.vfio.VfioDeviceDriver;
 
@@ -94,16 +98,23 @@ public final class FakeKernel {
   private static final int FIRST_FD = 3;
 
   private final long pageSize; // the kernel's PAGE_SIZE
-  private final UserMemory memory = new UserMemory();
+  private final UserAddressSpace memory;
+  private final IommufdSelftest.MockIommus selftestIommus; // null unless CONFIG_IOMMUFD_TEST
   private final ImmutableList<GuestMemory> guestMemories;
   private final ImmutableList<Cdev> cdevs;
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
 
-  private FakeKernel(long pageSize, List<GuestMemory> guestMemories, List<Cdev> cdevs) {
-    this.pageSize = pageSize;
-    this.guestMemories = ImmutableList.copyOf(guestMemories);
-    this.cdevs = ImmutableList.copyOf(cdevs);
+  private FakeKernel(Builder b) {
+    this.pageSize = b.pageSize;
+    this.memory = b.addressSpace;
+    this.selftestIommus =
+        b.iommufdTest
+            ? new IommufdSelftest.MockIommus(
+                IommuDriver.named("mock"), MockIommuDriver.create(false, true))
+            : null;
+    this.guestMemories = ImmutableList.copyOf(b.memories);
+    this.cdevs = ImmutableList.copyOf(b.cdevs);
     for (Cdev c : cdevs) {
       cdevsByPath.put(c.path(), c);
     }
@@ -128,9 +139,14 @@ public final class FakeKernel {
   public int open(String path) {
     OpenFile file;
     if (IOMMU_PATH.equals(path)) {
-      file =
-          new IommuFile(
-              IommufdContext.create(pageSize, guestMemories.toArray(new GuestMemory[0])), memory);
+      IommufdContext ctx =
+          IommufdContext.create(pageSize, guestMemories.toArray(new GuestMemory[0]));
+      IommufdSelftest selftest =
+          selftestIommus == null
+              ? null
+              : new IommufdSelftest(
+                  ctx, memory, selftestIommus, pageSize, this::pinCount, this::pageExists);
+      file = new IommuFile(ctx, memory, selftest);
     } else {
       Cdev cdev = cdevsByPath.get(path);
       if (cdev == null) {
@@ -213,9 +229,16 @@ public final class FakeKernel {
 
   // --- memory and devices -----------------------------------------------------------------------
 
-  /** Returns the calling process's memory, where ioctl arguments and buffers live. */
+  /**
+   * Returns the calling process's memory, where ioctl arguments and buffers live.
+   *
+   * @throws IllegalStateException if the kernel was built over another {@link UserAddressSpace}
+   *     ({@link Builder#userAddressSpace})
+   */
   public UserMemory userMemory() {
-    return memory;
+    Preconditions.checkState(
+        memory instanceof UserMemory, "the kernel runs over another user address space");
+    return (UserMemory) memory;
   }
 
   /** Returns the guest memories, in the order the builder created them. */
@@ -305,6 +328,39 @@ public final class FakeKernel {
     return new DmaResult(0, (int) Math.min(pages, Integer.MAX_VALUE));
   }
 
+  /** Whether the byte at {@code userVa} exists: in guest RAM or in user memory. */
+  private boolean pageExists(long userVa) {
+    for (GuestMemory m : guestMemories) {
+      if (m.contains(userVa, 1)) {
+        return true;
+      }
+    }
+    return memory.isAccessible(userVa, 1);
+  }
+
+  /** The pins on the user page at {@code userVa} held by every live iommufd context. */
+  private int pinCount(long userVa) {
+    Set<IommufdContext> live = Collections.newSetFromMap(new IdentityHashMap<>());
+    synchronized (files) {
+      for (OpenFile f : files.values()) {
+        if (f instanceof IommuFile) {
+          live.add(((IommuFile) f).ctx);
+        }
+      }
+    }
+    for (Cdev c : cdevs) {
+      Cdev.Binding b = c.binding;
+      if (b != null) {
+        live.add(b.ctx());
+      }
+    }
+    int pins = 0;
+    for (IommufdContext ctx : live) {
+      pins += ctx.pinCount(userVa);
+    }
+    return pins;
+  }
+
   // --- the fd table -----------------------------------------------------------------------------
 
   private OpenFile lookup(int fd) {
@@ -354,6 +410,8 @@ public final class FakeKernel {
     private long nextGuestBase = GUEST_MEMORY_BASE;
     private IommuDriver current;
     private long pageSize = 4096;
+    private UserAddressSpace addressSpace = new UserMemory();
+    private boolean iommufdTest;
 
     private Builder() {}
 
@@ -443,9 +501,31 @@ public final class FakeKernel {
       return this;
     }
 
+    /**
+     * Makes the kernel reach user pointers through {@code space} instead of a new {@link
+     * UserMemory}: how a server plugs in the memory of a process that calls it over a socket. The
+     * kernel's {@link FakeKernel#userMemory()} then throws.
+     */
+    public Builder userAddressSpace(UserAddressSpace space) {
+      this.addressSpace = Objects.requireNonNull(space);
+      return this;
+    }
+
+    /**
+     * Builds the kernel with {@code CONFIG_IOMMUFD_TEST}: {@value IOMMU_PATH} also answers {@code
+     * IOMMU_TEST_CMD} ({@link org.jvfio.api.iommufd.IommufdTest}) as {@code
+     * drivers/iommu/iommufd/selftest.c} does, with mock devices behind one dirty-tracking mock
+     * IOMMU ({@code IommuDriver.named("mock")}) and, for {@code MOCK_FLAGS_DEVICE_NO_DIRTY}, one
+     * that cannot track. See {@code docs/bridge.md} for the operations modelled.
+     */
+    public Builder iommufdTest() {
+      this.iommufdTest = true;
+      return this;
+    }
+
     /** Returns the kernel. */
     public FakeKernel build() {
-      return new FakeKernel(pageSize, memories, cdevs);
+      return new FakeKernel(this);
     }
   }
 }

@@ -11,6 +11,9 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_COPY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_IOVA_RANGES;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_MIN_SIZE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -56,6 +59,8 @@ import org.jvfio.core.iommufd.IovaRanges;
  * just-allocated object (IOAS_ALLOC, HWPT_ALLOC) but keeps a mapping made by MAP or COPY; so does
  * the model.
  *
+ * IOMMU_TEST_CMD is in the table only on a kernel built with CONFIG_IOMMUFD_TEST (IommufdSelftest).
+ *
  * Thread-safety: stateless apart from the context, whose methods are serialised by its own lock.
  */
 final class IommuFile extends OpenFile {
@@ -92,17 +97,23 @@ final class IommuFile extends OpenFile {
               IOMMU_HWPT_GET_DIRTY_BITMAP,
               new Op(48, IommuHwptGetDirtyBitmap.SIZE, IommuFile::getDirtyBitmap)));
 
-  final IommufdContext ctx;
-  private final UserMemory memory;
+  /** {@code IOMMU_TEST_CMD}, on a kernel built with {@code CONFIG_IOMMUFD_TEST}. */
+  private static final Op TEST_CMD =
+      new Op(IOMMU_TEST_CMD_MIN_SIZE, IOMMU_TEST_CMD_SIZE, IommuFile::testCmd);
 
-  IommuFile(IommufdContext ctx, UserMemory memory) {
+  final IommufdContext ctx;
+  private final UserAddressSpace memory;
+  private final IommufdSelftest selftest; // null unless CONFIG_IOMMUFD_TEST
+
+  IommuFile(IommufdContext ctx, UserAddressSpace memory, IommufdSelftest selftest) {
     this.ctx = ctx;
     this.memory = memory;
+    this.selftest = selftest;
   }
 
   @Override
   int ioctl(int request, long arg) {
-    Op op = OPS.get(request);
+    Op op = request == IOMMU_TEST_CMD && selftest != null ? TEST_CMD : OPS.get(request);
     if (op == null) {
       return super.ioctl(request, arg);
     }
@@ -115,6 +126,10 @@ final class IommuFile extends OpenFile {
 
   private void respond(Ucmd u, Consumer<ByteBuffer> encoder) {
     UserCopy.respond(memory, u.arg(), u.userSize(), u.size(), encoder);
+  }
+
+  private void testCmd(Ucmd u) {
+    selftest.run(u.cmd(), reply -> respond(u, out -> out.put(reply)));
   }
 
   private void destroy(Ucmd u) {

@@ -7,7 +7,7 @@ import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 
 /*
- * The kernel's user-copy helpers over UserMemory, shared by the files of the fake kernel.
+ * The kernel's user-copy helpers over the UserAddressSpace, shared by the files of the fake kernel.
  *
  * Structs are read into a buffer of the kernel's size, zero-extended when the user's is shorter
  * (copy_struct_from_user), so the api records decode them whatever size the user passed; a larger
@@ -21,12 +21,12 @@ final class UserCopy {
   private UserCopy() {}
 
   /** {@code get_user} of a u32, widened unsigned ({@code EFAULT}). */
-  static long readU32(UserMemory memory, long addr) {
+  static long readU32(UserAddressSpace memory, long addr) {
     return Integer.toUnsignedLong(memory.read(addr, Integer.BYTES).getInt());
   }
 
   /** {@code put_user} of a u32 ({@code EFAULT}). */
-  static void writeU32(UserMemory memory, long addr, int value) {
+  static void writeU32(UserAddressSpace memory, long addr, int value) {
     memory.write(
         addr, ByteBuffer.allocate(Integer.BYTES).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value));
   }
@@ -35,7 +35,7 @@ final class UserCopy {
    * {@code copy_from_user} of the first {@code copyLength} bytes of a struct into a zeroed buffer
    * of {@code size} bytes (position 0, limit {@code size}, little-endian).
    */
-  static ByteBuffer readStruct(UserMemory memory, long addr, long copyLength, int size) {
+  static ByteBuffer readStruct(UserAddressSpace memory, long addr, long copyLength, int size) {
     ByteBuffer buf = ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
     buf.limit((int) Math.min(copyLength, size));
     memory.read(addr, buf);
@@ -49,7 +49,8 @@ final class UserCopy {
    * @throws UapiException {@code EFAULT} if a byte to read is not readable; {@code E2BIG} if the
    *     user's struct is larger and a byte beyond {@code size} is not zero
    */
-  static ByteBuffer copyStructFromUser(UserMemory memory, long addr, long userSize, int size) {
+  static ByteBuffer copyStructFromUser(
+      UserAddressSpace memory, long addr, long userSize, int size) {
     if (userSize > size) {
       long tail = addr + size;
       long length = userSize - size;
@@ -66,7 +67,7 @@ final class UserCopy {
   }
 
   /** {@code clear_user}: zeroes {@code length} bytes at {@code addr} ({@code EFAULT}). */
-  static void clear(UserMemory memory, long addr, long length) {
+  static void clear(UserAddressSpace memory, long addr, long length) {
     if (length == 0) {
       return;
     }
@@ -88,7 +89,7 @@ final class UserCopy {
    * encoder} writes ({@code EFAULT}).
    */
   static void respond(
-      UserMemory memory, long addr, long userSize, int size, Consumer<ByteBuffer> encoder) {
+      UserAddressSpace memory, long addr, long userSize, int size, Consumer<ByteBuffer> encoder) {
     ByteBuffer reply = encode(size, encoder);
     reply.limit((int) Math.min(userSize, size));
     memory.write(addr, reply);

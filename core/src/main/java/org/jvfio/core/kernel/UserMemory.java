@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
-import org.jvfio.core.vfio.UserAccess;
 
 /**
  * The calling process's memory as the fake kernel sees it: buffers that callers allocate, fill and
@@ -23,10 +22,11 @@ import org.jvfio.core.vfio.UserAccess;
  * allocations, so an access that runs off the end of one buffer faults instead of reaching the
  * next. Thread-safe (synchronised).
  *
- * <p>It is the {@link UserAccess} through which a device's {@code VFIO_DEVICE_FEATURE} follows the
- * pointers of its structs (DMA-logging ranges and report bitmaps).
+ * <p>It is the {@link UserAddressSpace} of a {@link FakeKernel} unless its builder plugs in
+ * another, and the {@link org.jvfio.core.vfio.UserAccess} through which a device's {@code
+ * VFIO_DEVICE_FEATURE} follows the pointers of its structs (DMA-logging ranges and report bitmaps).
  */
-public final class UserMemory implements UserAccess {
+public final class UserMemory implements UserAddressSpace {
   /** The first address handed out: 0x5555_0000_0000, inside the x86-64 user half. */
   public static final long BASE = 0x5555_0000_0000L;
 
@@ -86,20 +86,11 @@ public final class UserMemory implements UserAccess {
    *
    * @throws UapiException {@code EFAULT} if any byte is outside a live allocation (nothing copied)
    */
+  @Override
   public synchronized void read(long addr, ByteBuffer dst) {
     int n = dst.remaining();
     Map.Entry<Long, byte[]> a = locate(addr, n);
     dst.put(a.getValue(), (int) (addr - a.getKey()), n);
-  }
-
-  /**
-   * Returns {@code length} bytes at {@code addr} in a new little-endian buffer ({@code EFAULT}).
-   */
-  @Override
-  public ByteBuffer read(long addr, int length) {
-    ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
-    read(addr, buf);
-    return buf.flip();
   }
 
   /**
@@ -131,6 +122,7 @@ public final class UserMemory implements UserAccess {
    *
    * @throws UapiException {@code EFAULT} if any byte is outside a live allocation (nothing written)
    */
+  @Override
   public synchronized void orBytes(long addr, byte[] bits) {
     Map.Entry<Long, byte[]> a = locate(addr, bits.length);
     byte[] mem = a.getValue();
@@ -141,6 +133,7 @@ public final class UserMemory implements UserAccess {
   }
 
   /** Returns whether {@code [addr, addr + length)} lies inside one live allocation. */
+  @Override
   public synchronized boolean isAccessible(long addr, long length) {
     Map.Entry<Long, byte[]> a = allocations.floorEntry(addr);
     return a != null

@@ -1,0 +1,64 @@
+package org.jvfio.api.iommufd;
+
+/**
+ * Constants of the iommufd selftest's test ioctl, {@code drivers/iommu/iommufd/iommufd_test.h}: the
+ * {@code IOMMU_TEST_CMD} request that a kernel built with {@code CONFIG_IOMMUFD_TEST} answers on
+ * {@code /dev/iommu}, its operations, the mock device flags and the layout of {@code struct
+ * iommu_test_cmd} (a header of four {@code __u32}, a 48-byte union at offset 16, {@code __u32 last}
+ * at 64; 72 bytes on LP64).
+ */
+public final class IommufdTest {
+  private IommufdTest() {}
+
+  /** {@code IOMMU_TEST_CMD} = {@code _IO(';', IOMMUFD_CMD_BASE + 32)} = 0x3BA0. */
+  public static final int IOMMU_TEST_CMD =
+      (Iommufd.IOMMUFD_TYPE << 8) | (Iommufd.IOMMUFD_CMD_BASE + 32);
+
+  /** {@code sizeof(struct iommu_test_cmd)}: 72 bytes. */
+  public static final int IOMMU_TEST_CMD_SIZE = 72;
+
+  /** {@code offsetofend(struct iommu_test_cmd, last)}: the smallest size accepted, 68. */
+  public static final int IOMMU_TEST_CMD_MIN_SIZE = 68;
+
+  /** {@code IOMMU_TEST_OP_ADD_RESERVED} = 1. */
+  public static final int IOMMU_TEST_OP_ADD_RESERVED = 1;
+
+  /** {@code IOMMU_TEST_OP_MOCK_DOMAIN} = 2: bind a mock device and attach it to {@code id}. */
+  public static final int IOMMU_TEST_OP_MOCK_DOMAIN = 2;
+
+  /** {@code IOMMU_TEST_OP_MD_CHECK_MAP} = 3: check the mock domain maps IOVA to the user VA. */
+  public static final int IOMMU_TEST_OP_MD_CHECK_MAP = 3;
+
+  /** {@code IOMMU_TEST_OP_MD_CHECK_REFS} = 4: check the pin count of user pages. */
+  public static final int IOMMU_TEST_OP_MD_CHECK_REFS = 4;
+
+  /** {@code IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE} = 10: re-attach a mock device. */
+  public static final int IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10;
+
+  /** {@code IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS} = 12: {@code MOCK_DOMAIN} with device flags. */
+  public static final int IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS = 12;
+
+  /** {@code IOMMU_TEST_OP_DIRTY} = 13: mark IOVA dirty in a mock domain's page table. */
+  public static final int IOMMU_TEST_OP_DIRTY = 13;
+
+  /** {@code IOMMU_TEST_OP_PASID_ATTACH} = 18. */
+  public static final int IOMMU_TEST_OP_PASID_ATTACH = 18;
+
+  /** {@code IOMMU_TEST_OP_PASID_DETACH} = 20. */
+  public static final int IOMMU_TEST_OP_PASID_DETACH = 20;
+
+  /** {@code MOCK_FLAGS_DEVICE_NO_DIRTY}: the mock device's IOMMU cannot track dirty IOVA. */
+  public static final int MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;
+
+  /** {@code MOCK_FLAGS_DEVICE_HUGE_IOVA}. */
+  public static final int MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1;
+
+  /** {@code MOCK_FLAGS_DEVICE_PASID}. */
+  public static final int MOCK_FLAGS_DEVICE_PASID = 1 << 2;
+
+  /** {@code IOMMU_HW_INFO_TYPE_SELFTEST} = 0xfeedbeef. */
+  public static final int IOMMU_HW_INFO_TYPE_SELFTEST = 0xfeedbeef;
+
+  /** {@code IOMMU_HWPT_DATA_SELFTEST} = 0xdead. */
+  public static final int IOMMU_HWPT_DATA_SELFTEST = 0xdead;
+}

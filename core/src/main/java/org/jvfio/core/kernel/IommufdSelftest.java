@@ -1,0 +1,237 @@
+package org.jvfio.core.kernel;
+
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_HUGE_IOVA;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
+
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.LongPredicate;
+import java.util.function.ToIntFunction;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.hw.Translation;
+import org.jvfio.core.iommufd.IommufdContext;
+import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.spi.IommuDriver;
+
+/*
+ * IOMMU_TEST_CMD on one open /dev/iommu, as drivers/iommu/iommufd/selftest.c (iommufd_test) answers
+ * it on a kernel built with CONFIG_IOMMUFD_TEST, over jvfio's mock IOMMU.
+ *
+ * The command is struct iommu_test_cmd read by IommuFile's common size logic (min_size 68, the
+ * kernel's 72 bytes); the union starts at offset 16. Modelled ops:
+ *  - MOCK_DOMAIN / MOCK_DOMAIN_FLAGS (iommufd_test_mock_domain): allocates the IOMMUFD_OBJ_SELFTEST
+ *    object first, checks the device flags (EINVAL), binds a mock device (behind the kernel's
+ *    dirty-capable mock IOMMU, or its NO_DIRTY twin), attaches it to cmd->id and returns the three
+ *    ids; each failure undoes the earlier steps. IOMMU_DESTROY of the selftest id detaches and
+ *    unbinds the device.
+ *  - MOCK_DOMAIN_REPLACE: re-attaches the device of a selftest object (ENOENT for another id).
+ *  - MD_CHECK_MAP (iommufd_test_md_check_pa): each MOCK_IO_PAGE_SIZE step of IOVA must translate to
+ *    the user address (pinning is the identity in jvfio), EINVAL otherwise; EFAULT for a user page
+ *    that does not exist.
+ *  - MD_CHECK_REFS (iommufd_test_md_check_refs): each page's pin count summed over the kernel's live
+ *    iommufd contexts must equal refs, EIO otherwise.
+ *  - DIRTY (iommufd_test_dirty): marks dirty, through the domain's hardware dirty update, the leaf
+ *    under each set bit that is mapped, and returns how many bits found a mapping. The bitmap is
+ *    read as the kernel sizes it: length / page_size / 8 bytes, rounded down.
+ * Every other op is EOPNOTSUPP, as the kernel's default case.
+ *
+ * get_md_pagetable: an id that is not a paging HWPT is ENOENT, a HWPT whose domain is not the mock
+ * driver's is EINVAL.
+ *
+ * Thread-safety: the context serialises the model; the selftest-id map is concurrent.
+ */
+final class IommufdSelftest {
+  private static final int UNION = 16;
+  private static final int DEV_FLAGS =
+      MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_PASID;
+
+  /** The kernel-wide mock IOMMUs: one that tracks dirty IOVA and the NO_DIRTY one. */
+  record MockIommus(IommuDriver dirty, IommuDriver noDirty) {}
+
+  private final IommufdContext ctx;
+  private final UserAddressSpace memory;
+  private final MockIommus iommus;
+  private final long pageSize;
+  private final ToIntFunction<Long> pinCount; // over every live context of the kernel
+  private final LongPredicate pageExists; // guest RAM or user memory
+  private final Map<Integer, Integer> idevOfStdev = new ConcurrentHashMap<>();
+
+  IommufdSelftest(
+      IommufdContext ctx,
+      UserAddressSpace memory,
+      MockIommus iommus,
+      long pageSize,
+      ToIntFunction<Long> pinCount,
+      LongPredicate pageExists) {
+    this.ctx = ctx;
+    this.memory = memory;
+    this.iommus = iommus;
+    this.pageSize = pageSize;
+    this.pinCount = pinCount;
+    this.pageExists = pageExists;
+  }
+
+  /** Runs the command in {@code cmd} (72 bytes, little-endian); {@code respond} copies it back. */
+  void run(ByteBuffer cmd, Consumer<ByteBuffer> respond) {
+    int op = cmd.getInt(4);
+    int id = cmd.getInt(8);
+    switch (op) {
+      case IOMMU_TEST_OP_MOCK_DOMAIN:
+      case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+        bindMockDevice(
+            cmd, id, op == IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS ? cmd.getInt(UNION + 12) : 0, respond);
+        return;
+      case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+        replace(cmd, id, respond);
+        return;
+      case IOMMU_TEST_OP_MD_CHECK_MAP:
+        checkMap(id, cmd.getLong(UNION), cmd.getLong(UNION + 8), cmd.getLong(UNION + 16));
+        return;
+      case IOMMU_TEST_OP_MD_CHECK_REFS:
+        checkRefs(cmd.getLong(UNION + 8), cmd.getLong(UNION), cmd.getInt(UNION + 16));
+        return;
+      case IOMMU_TEST_OP_DIRTY:
+        dirty(cmd, id, respond);
+        return;
+      default:
+        throw new UapiException(Errno.EOPNOTSUPP, "IOMMU_TEST_CMD op " + op + " not modelled");
+    }
+  }
+
+  private void bindMockDevice(
+      ByteBuffer cmd, int ptId, int devFlags, Consumer<ByteBuffer> respond) {
+    int stdev = ctx.selftestObjectAlloc(this::teardown);
+    try {
+      UapiException.check((devFlags & ~DEV_FLAGS) == 0, Errno.EINVAL, "mock device flags");
+      IommuDriver iommu =
+          (devFlags & MOCK_FLAGS_DEVICE_NO_DIRTY) != 0 ? iommus.noDirty() : iommus.dirty();
+      int idev = ctx.bindDevice(iommu, DmaWriteListener.NONE);
+      idevOfStdev.put(stdev, idev);
+      int hwpt = ctx.attach(idev, ptId); // a failure unbinds below, through the teardown
+      cmd.putInt(UNION, stdev).putInt(UNION + 4, hwpt).putInt(UNION + 8, idev);
+      respond.accept(cmd.rewind());
+    } catch (UapiException e) {
+      ctx.destroy(stdev);
+      throw e;
+    }
+  }
+
+  /** {@code iommufd_selftest_destroy}: detach and unbind the mock device. */
+  private void teardown(int stdev) {
+    Integer idev = idevOfStdev.remove(stdev);
+    if (idev != null) {
+      ctx.unbindDevice(idev);
+    }
+  }
+
+  private void replace(ByteBuffer cmd, int stdev, Consumer<ByteBuffer> respond) {
+    Integer idev = idevOfStdev.get(stdev);
+    UapiException.check(idev != null, Errno.ENOENT, "not a selftest object: " + stdev);
+    cmd.putInt(UNION, ctx.attach(idev, cmd.getInt(UNION)));
+    respond.accept(cmd.rewind());
+  }
+
+  private long mockPageSize() {
+    return pageSize / 2; // MOCK_IO_PAGE_SIZE = PAGE_SIZE / 2
+  }
+
+  /** {@code get_md_pagetable}. */
+  private IommuDomain mockDomain(int hwptId) {
+    IommuDomain domain = ctx.domain(hwptId);
+    UapiException.check(
+        domain.driver().equals(iommus.dirty()) || domain.driver().equals(iommus.noDirty()),
+        Errno.EINVAL,
+        "not a mock domain");
+    return domain;
+  }
+
+  private void checkMap(int hwptId, long iova, long length, long uptr) {
+    long step = mockPageSize();
+    UapiException.check(
+        iova % step == 0
+            && length % step == 0
+            && uptr % step == 0
+            && Long.compareUnsigned(uptr + length, uptr) >= 0,
+        Errno.EINVAL,
+        "misaligned or wrapping check_map");
+    IommuDomain domain = mockDomain(hwptId);
+    for (long off = 0; off != length; off += step) {
+      UapiException.check(pageExists.test(uptr + off), Errno.EFAULT, "no user page");
+      Optional<Translation> t = domain.translate(iova + off);
+      UapiException.check(
+          t.isPresent() && t.get().physicalOf(iova + off) == uptr + off,
+          Errno.EINVAL,
+          "IOVA 0x" + Long.toHexString(iova + off) + " does not map the user page");
+    }
+  }
+
+  private void checkRefs(long uptr, long length, int refs) {
+    UapiException.check(
+        length % pageSize == 0
+            && uptr % pageSize == 0
+            && Long.compareUnsigned(uptr + length, uptr) >= 0,
+        Errno.EINVAL,
+        "misaligned or wrapping check_refs");
+    for (long off = 0; off != length; off += pageSize) {
+      UapiException.check(pageExists.test(uptr + off), Errno.EFAULT, "no user page");
+      UapiException.check(
+          pinCount.applyAsInt(uptr + off) == refs, Errno.EIO, "pin count differs from refs");
+    }
+  }
+
+  private void dirty(ByteBuffer cmd, int hwptId, Consumer<ByteBuffer> respond) {
+    long iova = cmd.getLong(UNION + 8);
+    long length = cmd.getLong(UNION + 16);
+    long pageSize = cmd.getLong(UNION + 24);
+    long uptr = cmd.getLong(UNION + 32);
+    UapiException.check(
+        pageSize != 0
+            && length != 0
+            && Long.remainderUnsigned(iova, pageSize) == 0
+            && Long.remainderUnsigned(length, pageSize) == 0
+            && uptr != 0,
+        Errno.EINVAL,
+        "bad dirty range");
+    IommuDomain domain = mockDomain(hwptId);
+    UapiException.check(domain.isDirtyTracking(), Errno.EINVAL, "dirty tracking is off");
+    long max = Long.divideUnsigned(length, pageSize);
+    long bitmapSize = max >>> 3;
+    UapiException.check(bitmapSize <= Integer.MAX_VALUE, Errno.ENOMEM, "bitmap too large");
+    byte[] bits = new byte[(int) bitmapSize];
+    UapiException.check(memory.isAccessible(uptr, bitmapSize), Errno.EFAULT, "bitmap unreadable");
+    memory.read(uptr, ByteBuffer.wrap(bits));
+    long count = 0;
+    for (long i = 0; i < bitmapSize * 8; i++) {
+      if ((bits[(int) (i >>> 3)] & (1 << (i & 7))) != 0 && markDirty(domain, iova + i * pageSize)) {
+        count++;
+      }
+    }
+    cmd.putLong(UNION + 40, count);
+    respond.accept(cmd.rewind());
+  }
+
+  /** Sets the dirty bit of the leaf mapping {@code iova}; false if nothing maps it. */
+  private static boolean markDirty(IommuDomain domain, long iova) {
+    while (true) {
+      Optional<Translation> t = domain.translate(iova);
+      if (t.isEmpty()) {
+        return false;
+      }
+      if (domain.setDirtyByHardware(t.get())) {
+        return true;
+      }
+    }
+  }
+}

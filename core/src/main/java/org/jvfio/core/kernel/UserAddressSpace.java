@@ -1,0 +1,63 @@
+package org.jvfio.core.kernel;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.vfio.UserAccess;
+
+/**
+ * The user address space of the process that makes the system calls, as the fake kernel reaches it:
+ * every access the kernel makes through a user pointer ({@code copy_from_user}, {@code
+ * copy_to_user}, {@code clear_user}, a bitmap write) goes through this interface.
+ *
+ * <p>{@link UserMemory} is the in-process implementation, where Java callers allocate buffers. A
+ * different implementation (for instance the memory of a C process reached over a socket) is
+ * plugged in with {@link FakeKernel.Builder#userAddressSpace}. Every method either moves all the
+ * bytes or fails with {@code EFAULT} and moves none; an implementation must never let another
+ * exception out for a bad address.
+ */
+public interface UserAddressSpace extends UserAccess {
+  /**
+   * Copies {@code dst.remaining()} bytes from user address {@code addr} into {@code dst}, as {@code
+   * copy_from_user}.
+   *
+   * @throws UapiException {@code EFAULT} if any byte is not readable (nothing copied)
+   */
+  void read(long addr, ByteBuffer dst);
+
+  /**
+   * Returns {@code length} bytes at {@code addr} in a new little-endian buffer.
+   *
+   * @throws UapiException {@code EFAULT} if any byte is not readable
+   */
+  @Override
+  default ByteBuffer read(long addr, int length) {
+    ByteBuffer buf = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
+    read(addr, buf);
+    return buf.flip();
+  }
+
+  /**
+   * Returns whether every byte of {@code [addr, addr + length)} can be accessed, as {@code
+   * access_ok} followed by a fault-in would find. A length of 0 is accessible wherever {@code addr}
+   * is.
+   */
+  boolean isAccessible(long addr, long length);
+
+  /**
+   * ORs the bytes of {@code bits} into user memory at {@code addr}, as the kernel's bitmap writes
+   * do (bits are set, never cleared). The default reads, ORs and writes back; it is not atomic
+   * against the process's own writes to those bytes.
+   *
+   * @throws UapiException {@code EFAULT} if any byte is not accessible (nothing written)
+   */
+  default void orBytes(long addr, byte[] bits) {
+    UapiException.check(isAccessible(addr, bits.length), Errno.EFAULT, "bitmap unwritable");
+    ByteBuffer cur = read(addr, bits.length);
+    for (int i = 0; i < bits.length; i++) {
+      cur.put(i, (byte) (cur.get(i) | bits[i]));
+    }
+    write(addr, cur);
+  }
+}

@@ -1,0 +1,223 @@
+package org.jvfio.core.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_DESTROY;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
+import static org.jvfio.core.kernel.Syscalls.assertErrno;
+import static org.jvfio.core.kernel.Syscalls.ok;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.IommuDestroy;
+import org.jvfio.core.iommufd.HwptAlloc;
+
+/**
+ * {@code IOMMU_TEST_CMD} on a kernel built with {@code iommufdTest()}, as {@code
+ * drivers/iommu/iommufd/selftest.c} answers it: the mock-domain ops of the selftest's fixtures,
+ * driven through the system calls only.
+ */
+class IommufdSelftestTest {
+  private static final long GIB = 1L << 30;
+  private static final long IOVA = 1L << 24; // MOCK_APERTURE_START
+
+  private FakeKernel kernel;
+  private Syscalls sys;
+  private int fd;
+  private int ioas;
+  private long buffer;
+
+  @BeforeEach
+  void setUp() {
+    kernel = FakeKernel.builder().iommufdTest().guestMemory(GIB).build();
+    sys = new Syscalls(kernel);
+    fd = sys.open(FakeKernel.IOMMU_PATH);
+    ioas = sys.ioasAlloc(fd);
+    buffer = kernel.guestMemory(0).base();
+  }
+
+  /** Writes an iommu_test_cmd (op, id, then the union's bytes) and returns its address. */
+  private long cmd(int size, int op, int id, Consumer<ByteBuffer> union) {
+    ByteBuffer b = ByteBuffer.allocate(IOMMU_TEST_CMD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(size).putInt(op).putInt(id).putInt(0);
+    union.accept(b);
+    return sys.mem.allocate(b.array());
+  }
+
+  private long cmd(int op, int id, Consumer<ByteBuffer> union) {
+    return cmd(IOMMU_TEST_CMD_SIZE, op, id, union);
+  }
+
+  private int u32(long addr) {
+    return sys.mem.read(addr, 4).getInt();
+  }
+
+  /** MOCK_DOMAIN(_FLAGS) on {@code ptId}; returns {stdev, hwpt, idev}. */
+  private int[] mockDomain(int ptId, int devFlags) {
+    long arg = cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, ptId, b -> b.putInt(28, devFlags));
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    return new int[] {u32(arg + 16), u32(arg + 20), u32(arg + 24)};
+  }
+
+  @Test
+  void mockDomain_allocatesStdevThenIdevThenAutoHwpt() {
+    long arg = cmd(IOMMU_TEST_OP_MOCK_DOMAIN, ioas, b -> {});
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    assertEquals(ioas + 1, u32(arg + 16)); // stdev
+    assertEquals(ioas + 3, u32(arg + 20)); // the auto domain's HWPT
+    assertEquals(ioas + 2, u32(arg + 24)); // idev
+  }
+
+  @Test
+  void destroyStdev_unbindsSoTheAutoHwptGoesAway() {
+    int[] ids = mockDomain(ioas, 0);
+    destroy(ids[0]);
+    assertErrno(Errno.ENOENT, destroyRc(ids[1]));
+    assertErrno(Errno.ENOENT, destroyRc(ids[0]));
+    destroy(ioas);
+  }
+
+  private int destroyRc(int id) {
+    return sys.ioctl(
+        fd,
+        IOMMU_DESTROY,
+        sys.put(IommuDestroy.SIZE, new IommuDestroy(IommuDestroy.SIZE, id)::encode));
+  }
+
+  private void destroy(int id) {
+    ok(destroyRc(id));
+  }
+
+  @Test
+  void noDirtyDevice_refusesDirtyHwpts() {
+    int[] dirtyDev = mockDomain(ioas, 0);
+    int hwpt = sys.hwptAlloc(fd, dirtyDev[2], ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    long arg =
+        cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, hwpt, b -> b.putInt(28, MOCK_FLAGS_DEVICE_NO_DIRTY));
+    assertErrno(Errno.EINVAL, sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    int[] noDirty = mockDomain(ioas, MOCK_FLAGS_DEVICE_NO_DIRTY);
+    assertErrno(
+        Errno.EOPNOTSUPP,
+        sys.hwptAlloc(
+            fd, HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, noDirty[2], ioas), new int[1]));
+  }
+
+  @Test
+  void unknownDeviceFlags_einvalAndNoObjectLeft() {
+    long arg = cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, ioas, b -> b.putInt(28, 1 << 9));
+    assertErrno(Errno.EINVAL, sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    assertEquals(ioas + 1, mockDomain(ioas, 0)[0]); // the aborted object's id is free again
+  }
+
+  @Test
+  void replace_movesTheDeviceToAnotherHwpt() {
+    int[] ids = mockDomain(ioas, 0);
+    int hwpt = sys.hwptAlloc(fd, ids[2], ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    long arg = cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, ids[0], b -> b.putInt(16, hwpt));
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    assertEquals(hwpt, u32(arg + 16));
+    long bad = cmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, ids[2], b -> b.putInt(16, hwpt));
+    assertErrno(Errno.ENOENT, sys.ioctl(fd, IOMMU_TEST_CMD, bad));
+  }
+
+  @Test
+  void dirty_marksMappedPagesAndTheBitmapReportsThem() {
+    int[] ids = mockDomain(ioas, 0);
+    int hwpt = sys.hwptAlloc(fd, ids[2], ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    sys.ioasMapFixed(fd, ioas, buffer, 64 * 4096, IOVA);
+    long bits = sys.mem.allocate(8);
+    sys.mem.writeLong(bits, 0x8000_0000_0000_0101L); // pages 0, 8 and 63
+    long arg = dirtyCmd(hwpt, 64 * 4096, bits);
+    assertErrno(Errno.EINVAL, sys.ioctl(fd, IOMMU_TEST_CMD, arg)); // tracking is off
+    ok(sys.setDirtyTracking(fd, hwpt, true));
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    assertEquals(3, sys.mem.readLong(arg + 56));
+    long out = sys.mem.allocate(8);
+    ok(sys.getDirtyBitmap(fd, hwpt, IOVA, 64 * 4096, 4096, out, 0));
+    assertEquals(0x8000_0000_0000_0101L, sys.mem.readLong(out));
+  }
+
+  @Test
+  void dirty_unmappedPagesAreNotCounted() {
+    int[] ids = mockDomain(ioas, 0);
+    int hwpt = sys.hwptAlloc(fd, ids[2], ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+    ok(sys.setDirtyTracking(fd, hwpt, true));
+    sys.ioasMapFixed(fd, ioas, buffer, 8 * 4096, IOVA);
+    long bits = sys.mem.allocate(8);
+    sys.mem.writeLong(bits, -1L);
+    long arg = dirtyCmd(hwpt, 64 * 4096, bits);
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    assertEquals(8, sys.mem.readLong(arg + 56));
+    assertErrno(Errno.ENOENT, sys.ioctl(fd, IOMMU_TEST_CMD, dirtyCmd(ioas, 4096 * 64, bits)));
+    assertErrno(Errno.EFAULT, sys.ioctl(fd, IOMMU_TEST_CMD, dirtyCmd(hwpt, 4096 * 64, 8)));
+  }
+
+  private long dirtyCmd(int hwpt, long length, long bitmap) {
+    return cmd(
+        IOMMU_TEST_OP_DIRTY,
+        hwpt,
+        b -> b.putLong(24, IOVA).putLong(32, length).putLong(40, 4096).putLong(48, bitmap));
+  }
+
+  @Test
+  void checkMap_andCheckRefs_followTheMapping() {
+    int[] ids = mockDomain(ioas, 0);
+    sys.ioasMapFixed(fd, ioas, buffer, 4 * 4096, IOVA);
+    long map =
+        cmd(
+            IOMMU_TEST_OP_MD_CHECK_MAP,
+            ids[1],
+            b -> b.putLong(16, IOVA).putLong(24, 4 * 4096).putLong(32, buffer));
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, map));
+    long shifted =
+        cmd(
+            IOMMU_TEST_OP_MD_CHECK_MAP,
+            ids[1],
+            b -> b.putLong(16, IOVA).putLong(24, 4096).putLong(32, buffer + 4096));
+    assertErrno(Errno.EINVAL, sys.ioctl(fd, IOMMU_TEST_CMD, shifted));
+    assertEquals(0, refs(1));
+    assertErrno(Errno.EIO, refs(0));
+    destroy(ids[0]); // no domain left: nothing pinned
+    assertEquals(0, refs(0));
+  }
+
+  private int refs(int refs) {
+    long arg =
+        cmd(
+            IOMMU_TEST_OP_MD_CHECK_REFS,
+            0,
+            b -> b.putLong(16, 4 * 4096).putLong(24, buffer).putInt(32, refs));
+    return sys.ioctl(fd, IOMMU_TEST_CMD, arg);
+  }
+
+  @Test
+  void sizeBelowLast_einval_unknownOp_eopnotsupp() {
+    assertErrno(
+        Errno.EINVAL,
+        sys.ioctl(fd, IOMMU_TEST_CMD, cmd(67, IOMMU_TEST_OP_MOCK_DOMAIN, ioas, b -> {})));
+    assertErrno(Errno.EOPNOTSUPP, sys.ioctl(fd, IOMMU_TEST_CMD, cmd(99, ioas, b -> {})));
+  }
+
+  @Test
+  void withoutConfigIommufdTest_enotty() {
+    FakeKernel plain = FakeKernel.builder().build();
+    Syscalls s = new Syscalls(plain);
+    int f = s.open(FakeKernel.IOMMU_PATH);
+    long arg = s.mem.allocate(IOMMU_TEST_CMD_SIZE);
+    assertNotEquals(0, arg);
+    assertErrno(Errno.ENOTTY, plain.ioctl(f, IOMMU_TEST_CMD, arg));
+  }
+}
