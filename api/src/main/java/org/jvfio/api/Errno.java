@@ -40,10 +40,14 @@ public enum Errno {
   ENODEV(19),
   /** Invalid argument (22). */
   EINVAL(22),
+  /** Too many open files: no unused fd for a new file (24). */
+  EMFILE(24),
   /** Inappropriate ioctl for device; also an absent VFIO feature (25). */
   ENOTTY(25),
   /** No space left on device; e.g. no free IOVA for an IOAS map (28). */
   ENOSPC(28),
+  /** Illegal seek: {@code pread}/{@code pwrite} on a stream such as a migration data fd (29). */
+  ESPIPE(29),
   /** Result out of range (34). */
   ERANGE(34),
   /** Resource deadlock would occur; {@code EDEADLOCK} is the same number (35). */

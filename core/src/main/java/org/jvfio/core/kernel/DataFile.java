@@ -66,6 +66,12 @@ final class DataFile extends OpenFile {
     return Long.compareUnsigned(count, MAX_TRANSFER) < 0 ? (int) count : MAX_TRANSFER;
   }
 
+  /** Migration files are opened with {@code stream_open}: no file position. */
+  @Override
+  boolean isStream() {
+    return true;
+  }
+
   @Override
   void release() {
     stream.close();

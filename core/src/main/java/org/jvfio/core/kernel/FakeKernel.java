@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.IntSupplier;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.DmaResult;
@@ -104,10 +105,12 @@ public final class FakeKernel {
   private final ImmutableList<Cdev> cdevs;
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
+  private final IntSupplier unusedFd; // null: the lowest number free in files
 
   private FakeKernel(Builder b) {
     this.pageSize = b.pageSize;
     this.memory = b.addressSpace;
+    this.unusedFd = b.unusedFd;
     this.selftestIommus =
         b.iommufdTest
             ? new IommufdSelftest.MockIommus(
@@ -154,7 +157,12 @@ public final class FakeKernel {
       }
       file = new DeviceFile(this, cdev, memory);
     }
-    return install(file);
+    try {
+      return install(file);
+    } catch (UapiException e) {
+      file.release();
+      return -e.errno().code();
+    }
   }
 
   /**
@@ -225,6 +233,28 @@ public final class FakeKernel {
     } catch (UapiException e) {
       return -e.errno().code();
     }
+  }
+
+  /**
+   * {@code pread(fd, addr, count, offset)}: {@code -ESPIPE} on a migration data fd (a stream),
+   * otherwise as {@link #read} (no file of this kernel has positioned contents: device regions are
+   * not modelled).
+   */
+  public long pread(int fd, long addr, long count, long offset) {
+    OpenFile file = lookup(fd);
+    if (file != null && file.isStream()) {
+      return -Errno.ESPIPE.code();
+    }
+    return read(fd, addr, count);
+  }
+
+  /** {@code pwrite(fd, addr, count, offset)}: as {@link #pread}, for {@link #write}. */
+  public long pwrite(int fd, long addr, long count, long offset) {
+    OpenFile file = lookup(fd);
+    if (file != null && file.isStream()) {
+      return -Errno.ESPIPE.code();
+    }
+    return write(fd, addr, count);
   }
 
   // --- memory and devices -----------------------------------------------------------------------
@@ -376,8 +406,19 @@ public final class FakeKernel {
     return file;
   }
 
-  /** Installs {@code file} at the lowest free fd and returns it. */
+  /**
+   * Installs {@code file} at a new fd and returns it: the lowest free one, or the one the builder's
+   * {@code unusedFd} supplies ({@code EMFILE} if it has none).
+   */
   int install(OpenFile file) {
+    if (unusedFd != null) {
+      int fd = unusedFd.getAsInt();
+      UapiException.check(fd >= 0, Errno.EMFILE, "no unused fd");
+      synchronized (files) {
+        Preconditions.checkState(files.putIfAbsent(fd, file) == null, "fd %s is in use", fd);
+      }
+      return fd;
+    }
     synchronized (files) {
       int fd = FIRST_FD;
       for (int used : files.keySet()) {
@@ -412,6 +453,7 @@ public final class FakeKernel {
     private long pageSize = 4096;
     private UserAddressSpace addressSpace = new UserMemory();
     private boolean iommufdTest;
+    private IntSupplier unusedFd;
 
     private Builder() {}
 
@@ -508,6 +550,18 @@ public final class FakeKernel {
      */
     public Builder userAddressSpace(UserAddressSpace space) {
       this.addressSpace = Objects.requireNonNull(space);
+      return this;
+    }
+
+    /**
+     * Makes the kernel number new files as {@code unusedFd} says: {@code get_unused_fd_flags} of
+     * the calling process, whose fd table is not the kernel's to choose (a server numbers them as
+     * its client's own fds). A negative number fails the call with {@code EMFILE}; a number already
+     * open in this kernel is a bug of the supplier ({@link IllegalStateException}). By default the
+     * lowest number from 3 that is free here.
+     */
+    public Builder unusedFd(IntSupplier unusedFd) {
+      this.unusedFd = Objects.requireNonNull(unusedFd);
       return this;
     }
 

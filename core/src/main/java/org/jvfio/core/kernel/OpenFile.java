@@ -25,6 +25,11 @@ abstract class OpenFile {
     throw new UapiException(Errno.EINVAL, "file cannot be written");
   }
 
+  /** Whether the file is a stream ({@code stream_open}): pread and pwrite are ESPIPE. */
+  boolean isStream() {
+    return false;
+  }
+
   /** The last close: releases what the kernel releases. */
   void release() {}
 }

@@ -1,0 +1,367 @@
+/*
+ * libjvfio-preload.so: runs a program's /dev/iommu and /dev/vfio/... system calls against a jvfio
+ * FakeKernel served by jvfio-kernel on the UNIX socket named by $JVFIO_SOCKET (docs/bridge.md).
+ *
+ * - open/open64/openat/openat64 of /dev/iommu or /dev/vfio/... are sent to the server; close,
+ *   ioctl, read, write, pread(64), pwrite(64) and mmap(64) of the fds it produced too. Every other
+ *   call goes to libc (dlsym(RTLD_NEXT)). Without $JVFIO_SOCKET nothing is intercepted.
+ * - The fd numbers are the process's own: when the server installs a file it asks for an unused fd
+ *   (FD_ALLOC) and the library opens /dev/null to reserve one, so a number never collides with a
+ *   real fd and the fds that structs carry mean the same on both sides.
+ * - While a call runs the server reads and writes this process's memory through callbacks
+ *   (MEM_READ, MEM_WRITE, MEM_PROBE), served with process_vm_readv/process_vm_writev on our own
+ *   pid: a bad pointer is EFAULT, never a crash.
+ * - One connection per thread (thread-local), opened on the thread's first call; a forked child
+ *   drops the inherited one and connects anew.
+ * - The guest memories the server announces are mapped at their addresses (anonymous, private), so
+ *   buffers there are real memory of the process: IOMMU_IOAS_MAP's user_va must point into them.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+enum {
+  HELLO = 1, OPEN = 2, CLOSE = 3, IOCTL = 4, READ = 5, WRITE = 6, PREAD = 7, PWRITE = 8,
+  RESULT = 16, MEM_READ = 17, MEM_WRITE = 18, MEM_PROBE = 19, FD_ALLOC = 20,
+  DATA = 32, STATUS = 33,
+};
+
+struct msg {
+  uint32_t type;
+  uint32_t len;
+  uint64_t a[4];
+};
+_Static_assert(sizeof(struct msg) == 40, "the wire header is 40 bytes");
+
+#define MAX_FD 65536
+#define MAX_DATA (16u << 20)
+#define PROBE_CHUNK 65536
+
+/* What each of our fds is: 0 not ours, 'i' /dev/iommu, 'd' a VFIO cdev, 'x' another kernel file. */
+static unsigned char kind[MAX_FD];
+
+static int (*real_open)(const char *, int, ...);
+static int (*real_openat)(int, const char *, int, ...);
+static int (*real_close)(int);
+static int (*real_ioctl)(int, unsigned long, ...);
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_write)(int, const void *, size_t);
+static ssize_t (*real_pread)(int, void *, size_t, off_t);
+static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
+static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+
+static __thread int conn = -1;
+static __thread pid_t conn_pid;
+static __thread unsigned char *scratch;
+static __thread size_t scratch_size;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int mapped_guest; /* guest memories mapped in this process */
+
+static void resolve(void) {
+  real_open = dlsym(RTLD_NEXT, "open");
+  real_openat = dlsym(RTLD_NEXT, "openat");
+  real_close = dlsym(RTLD_NEXT, "close");
+  real_ioctl = dlsym(RTLD_NEXT, "ioctl");
+  real_read = dlsym(RTLD_NEXT, "read");
+  real_write = dlsym(RTLD_NEXT, "write");
+  real_pread = dlsym(RTLD_NEXT, "pread");
+  real_pwrite = dlsym(RTLD_NEXT, "pwrite");
+  real_mmap = dlsym(RTLD_NEXT, "mmap");
+}
+
+static void init(void) { pthread_once(&once, resolve); }
+
+static int ours(int fd) { return fd >= 0 && fd < MAX_FD && __atomic_load_n(&kind[fd], __ATOMIC_ACQUIRE); }
+
+static const char *socket_path(void) { return getenv("JVFIO_SOCKET"); }
+
+static int intercepted(const char *path) {
+  return path && socket_path() &&
+         (strcmp(path, "/dev/iommu") == 0 || strncmp(path, "/dev/vfio/", 10) == 0);
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "libjvfio-preload: %s: %s\n", what, strerror(errno));
+  abort();
+}
+
+static void send_all(const void *p, size_t n) {
+  const char *c = p;
+  while (n > 0) {
+    ssize_t w = send(conn, c, n, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) die("lost the jvfio server");
+    c += w;
+    n -= (size_t)w;
+  }
+}
+
+static void recv_all(void *p, size_t n) {
+  char *c = p;
+  while (n > 0) {
+    ssize_t r = recv(conn, c, n, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) die("lost the jvfio server");
+    c += r;
+    n -= (size_t)r;
+  }
+}
+
+static void send_msg(uint32_t type, int64_t a0, const void *data, uint32_t len) {
+  struct msg m = {type, len, {(uint64_t)a0, 0, 0, 0}};
+  send_all(&m, sizeof m);
+  if (len) send_all(data, len);
+}
+
+static unsigned char *buffer(size_t n) {
+  if (n > scratch_size) {
+    free(scratch);
+    scratch = malloc(n);
+    if (!scratch) die("malloc");
+    scratch_size = n;
+  }
+  return scratch;
+}
+
+/* Copies between this process's memory at addr and buf; 0, or -EFAULT if any byte is bad. */
+static int64_t vm_copy(void *buf, uint64_t addr, size_t n, int to_user) {
+  struct iovec local = {buf, n}, remote = {(void *)(uintptr_t)addr, n};
+  ssize_t done = to_user ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
+                         : process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  return done == (ssize_t)n ? 0 : -EFAULT;
+}
+
+static void map_guest_memory(const unsigned char *list, uint32_t len) {
+  char env[1024] = "";
+  size_t used = 0;
+  for (uint32_t off = 0; off + 16 <= len; off += 16) {
+    uint64_t base, size;
+    memcpy(&base, list + off, 8);
+    memcpy(&size, list + off + 8, 8);
+    void *p = real_mmap((void *)(uintptr_t)base, size, PROT_READ | PROT_WRITE,
+                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p != (void *)(uintptr_t)base) die("mapping the guest memory");
+    used += (size_t)snprintf(env + used, sizeof env - used, "%s0x%llx:0x%llx", used ? "," : "",
+                             (unsigned long long)base, (unsigned long long)size);
+  }
+  setenv("JVFIO_GUEST_MEMORY", env, 1);
+}
+
+/* Serves the server's callbacks until RESULT; returns its value. */
+static int64_t finish(void) {
+  for (;;) {
+    struct msg m;
+    recv_all(&m, sizeof m);
+    switch (m.type) {
+    case RESULT: {
+      unsigned char *data = buffer(m.len ? m.len : 1);
+      if (m.len) recv_all(data, m.len);
+      if (!mapped_guest && m.len) {
+        mapped_guest = 1;
+        map_guest_memory(data, m.len);
+      }
+      return (int64_t)m.a[0];
+    }
+    case MEM_READ: {
+      unsigned char *buf = buffer(m.a[1] ? m.a[1] : 1);
+      int64_t rc = vm_copy(buf, m.a[0], m.a[1], 0);
+      send_msg(DATA, rc, buf, rc == 0 ? (uint32_t)m.a[1] : 0);
+      break;
+    }
+    case MEM_WRITE: {
+      unsigned char *buf = buffer(m.len ? m.len : 1);
+      recv_all(buf, m.len);
+      send_msg(STATUS, vm_copy(buf, m.a[0], m.len, 1), NULL, 0);
+      break;
+    }
+    case MEM_PROBE: {
+      unsigned char *buf = buffer(PROBE_CHUNK);
+      int64_t rc = 0;
+      for (uint64_t off = 0; off < m.a[1] && rc == 0; off += PROBE_CHUNK) {
+        uint64_t n = m.a[1] - off < PROBE_CHUNK ? m.a[1] - off : PROBE_CHUNK;
+        rc = vm_copy(buf, m.a[0] + off, n, 0);
+      }
+      send_msg(STATUS, rc, NULL, 0);
+      break;
+    }
+    case FD_ALLOC: {
+      int fd = real_open("/dev/null", O_RDWR | O_CLOEXEC);
+      if (fd >= MAX_FD) {
+        real_close(fd);
+        fd = -1;
+        errno = EMFILE;
+      }
+      if (fd >= 0) __atomic_store_n(&kind[fd], 'x', __ATOMIC_RELEASE);
+      send_msg(STATUS, fd >= 0 ? fd : -errno, NULL, 0);
+      break;
+    }
+    default:
+      errno = EPROTO;
+      die("unexpected message from the jvfio server");
+    }
+  }
+}
+
+static void connect_thread(void) {
+  if (conn >= 0 && conn_pid == getpid()) return;
+  if (conn >= 0) real_close(conn); /* inherited through fork: the parent's */
+  conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (conn < 0) die("socket");
+  struct sockaddr_un sa = {.sun_family = AF_UNIX};
+  strncpy(sa.sun_path, socket_path(), sizeof sa.sun_path - 1);
+  if (connect(conn, (struct sockaddr *)&sa, sizeof sa) < 0) die(socket_path());
+  conn_pid = getpid();
+  send_msg(HELLO, conn_pid, NULL, 0);
+  finish();
+}
+
+/* One system call on the server: returns its result, setting errno and returning -1 on failure. */
+static int64_t call(uint32_t type, int64_t a0, int64_t a1, int64_t a2, int64_t a3, const void *data,
+                    uint32_t len) {
+  int saved = errno;
+  connect_thread();
+  struct msg m = {type, len, {(uint64_t)a0, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3}};
+  send_all(&m, sizeof m);
+  if (len) send_all(data, len);
+  int64_t rc = finish();
+  if (rc < 0) {
+    errno = (int)-rc;
+    return -1;
+  }
+  errno = saved;
+  return rc;
+}
+
+static int open_remote(const char *path, int flags) {
+  int fd = (int)call(OPEN, 0, 0, 0, 0, path, (uint32_t)strlen(path));
+  if (fd >= 0) {
+    __atomic_store_n(&kind[fd], strcmp(path, "/dev/iommu") == 0 ? 'i' : 'd', __ATOMIC_RELEASE);
+    if (!(flags & O_CLOEXEC)) fcntl(fd, F_SETFD, 0);
+  }
+  return fd;
+}
+
+static mode_t mode_arg(int flags, va_list ap) {
+  return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
+}
+
+int open(const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  return intercepted(path) ? open_remote(path, flags) : real_open(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  return intercepted(path) ? open_remote(path, flags) : real_open(path, flags | O_LARGEFILE, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  return intercepted(path) ? open_remote(path, flags) : real_openat(dirfd, path, flags, mode);
+}
+
+int openat64(int dirfd, const char *path, int flags, ...) {
+  init();
+  va_list ap;
+  va_start(ap, flags);
+  mode_t mode = mode_arg(flags, ap);
+  va_end(ap);
+  return intercepted(path) ? open_remote(path, flags)
+                           : real_openat(dirfd, path, flags | O_LARGEFILE, mode);
+}
+
+int close(int fd) {
+  init();
+  if (!ours(fd)) return real_close(fd);
+  int rc = (int)call(CLOSE, fd, 0, 0, 0, NULL, 0);
+  int saved = errno;
+  __atomic_store_n(&kind[fd], 0, __ATOMIC_RELEASE);
+  real_close(fd);
+  errno = saved;
+  return rc;
+}
+
+int ioctl(int fd, unsigned long request, ...) {
+  init();
+  va_list ap;
+  va_start(ap, request);
+  void *arg = va_arg(ap, void *);
+  va_end(ap);
+  if (!ours(fd)) return real_ioctl(fd, request, arg);
+  return (int)call(IOCTL, fd, (int64_t)(uint32_t)request, (int64_t)(uintptr_t)arg, 0, NULL, 0);
+}
+
+ssize_t read(int fd, void *buf, size_t count) {
+  init();
+  if (!ours(fd)) return real_read(fd, buf, count);
+  return call(READ, fd, (int64_t)(uintptr_t)buf, (int64_t)count, 0, NULL, 0);
+}
+
+ssize_t write(int fd, const void *buf, size_t count) {
+  init();
+  if (!ours(fd)) return real_write(fd, buf, count);
+  return call(WRITE, fd, (int64_t)(uintptr_t)buf, (int64_t)count, 0, NULL, 0);
+}
+
+ssize_t pread(int fd, void *buf, size_t count, off_t off) {
+  init();
+  if (!ours(fd)) return real_pread(fd, buf, count, off);
+  return call(PREAD, fd, (int64_t)(uintptr_t)buf, (int64_t)count, off, NULL, 0);
+}
+
+ssize_t pwrite(int fd, const void *buf, size_t count, off_t off) {
+  init();
+  if (!ours(fd)) return real_pwrite(fd, buf, count, off);
+  return call(PWRITE, fd, (int64_t)(uintptr_t)buf, (int64_t)count, off, NULL, 0);
+}
+
+ssize_t pread64(int fd, void *buf, size_t count, off_t off) { return pread(fd, buf, count, off); }
+
+ssize_t pwrite64(int fd, const void *buf, size_t count, off_t off) {
+  return pwrite(fd, buf, count, off);
+}
+
+/* No region of a jvfio file is mmappable yet: a VFIO cdev answers EINVAL (no such region), the
+ * iommufd and the migration files have no mmap (ENODEV). */
+void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t off) {
+  init();
+  if (!(flags & MAP_ANONYMOUS) && ours(fd)) {
+    errno = kind[fd] == 'd' ? EINVAL : ENODEV;
+    return MAP_FAILED;
+  }
+  return real_mmap(addr, length, prot, flags, fd, off);
+}
+
+void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t off) {
+  return mmap(addr, length, prot, flags, fd, off);
+}
+
+__attribute__((constructor)) static void start(void) {
+  init();
+  if (socket_path()) connect_thread(); /* maps the guest memory and exports its addresses */
+}

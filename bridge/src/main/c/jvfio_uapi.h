@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * jvfio_uapi.h: the VFIO and iommufd uAPI that jvfio models, generated from the
+ * jvfio-api records by org.jvfio.bridge.UapiHeader. Do not edit: regenerate with
+ * bridge/src/test/c/regenerate-header.sh (UapiHeaderTest fails when it is stale).
+ * It replaces <linux/vfio.h> and <linux/iommufd.h>; include one or the other.
+ */
+#ifndef JVFIO_UAPI_H
+#define JVFIO_UAPI_H
+
+#include <linux/types.h>
+#include <stddef.h>
+
+/* org.jvfio.api.vfio.Vfio */
+#define VFIO_TYPE 0x3bU
+#define VFIO_BASE 0x64U
+#define VFIO_DEVICE_RESET 0x3b6fU
+#define VFIO_IOMMU_UNMAP_DMA 0x3b72U
+#define VFIO_DEVICE_FEATURE 0x3b75U
+#define VFIO_IOMMU_DIRTY_PAGES 0x3b75U
+#define VFIO_DEVICE_BIND_IOMMUFD 0x3b76U
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT 0x3b77U
+#define VFIO_DEVICE_DETACH_IOMMUFD_PT 0x3b78U
+#define VFIO_MIG_GET_PRECOPY_INFO 0x3b79U
+#define VFIO_DEVICE_FEATURE_MASK 0xffffU
+#define VFIO_DEVICE_FEATURE_GET 0x10000U
+#define VFIO_DEVICE_FEATURE_SET 0x20000U
+#define VFIO_DEVICE_FEATURE_PROBE 0x40000U
+#define VFIO_DEVICE_BIND_FLAG_TOKEN 0x1U
+#define VFIO_DEVICE_ATTACH_PASID 0x1U
+#define VFIO_DEVICE_DETACH_PASID 0x1U
+#define VFIO_DEVICE_FEATURE_PCI_VF_TOKEN 0x0U
+#define VFIO_DEVICE_FEATURE_MIGRATION 0x1U
+#define VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE 0x2U
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY 0x3U
+#define VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP 0x4U
+#define VFIO_DEVICE_FEATURE_LOW_POWER_EXIT 0x5U
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_START 0x6U
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP 0x7U
+#define VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT 0x8U
+#define VFIO_DEVICE_FEATURE_MIG_DATA_SIZE 0x9U
+#define VFIO_DEVICE_FEATURE_BUS_MASTER 0xaU
+#define VFIO_DEVICE_FEATURE_DMA_BUF 0xbU
+#define VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 0xcU
+#define VFIO_MIGRATION_STOP_COPY 0x1ULL
+#define VFIO_MIGRATION_P2P 0x2ULL
+#define VFIO_MIGRATION_PRE_COPY 0x4ULL
+#define VFIO_DEVICE_STATE_ERROR 0x0U
+#define VFIO_DEVICE_STATE_STOP 0x1U
+#define VFIO_DEVICE_STATE_RUNNING 0x2U
+#define VFIO_DEVICE_STATE_STOP_COPY 0x3U
+#define VFIO_DEVICE_STATE_RESUMING 0x4U
+#define VFIO_DEVICE_STATE_RUNNING_P2P 0x5U
+#define VFIO_DEVICE_STATE_PRE_COPY 0x6U
+#define VFIO_DEVICE_STATE_PRE_COPY_P2P 0x7U
+#define VFIO_DEVICE_STATE_NR 0x8U
+#define VFIO_PRECOPY_INFO_REINIT 0x1U
+#define LOG_MAX_RANGES 0x100U
+#define VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP 0x1U
+#define VFIO_DMA_UNMAP_FLAG_ALL 0x2U
+#define VFIO_DMA_UNMAP_FLAG_VADDR 0x4U
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_START 0x1U
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP 0x2U
+#define VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP 0x4U
+#define VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION 0x2U
+
+/* org.jvfio.api.iommufd.Iommufd */
+#define IOMMUFD_TYPE 0x3bU
+#define IOMMUFD_CMD_BASE 0x80U
+#define IOMMUFD_CMD_DESTROY 0x80U
+#define IOMMUFD_CMD_IOAS_ALLOC 0x81U
+#define IOMMUFD_CMD_IOAS_ALLOW_IOVAS 0x82U
+#define IOMMUFD_CMD_IOAS_COPY 0x83U
+#define IOMMUFD_CMD_IOAS_IOVA_RANGES 0x84U
+#define IOMMUFD_CMD_IOAS_MAP 0x85U
+#define IOMMUFD_CMD_IOAS_UNMAP 0x86U
+#define IOMMUFD_CMD_OPTION 0x87U
+#define IOMMUFD_CMD_VFIO_IOAS 0x88U
+#define IOMMUFD_CMD_HWPT_ALLOC 0x89U
+#define IOMMUFD_CMD_GET_HW_INFO 0x8aU
+#define IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING 0x8bU
+#define IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP 0x8cU
+#define IOMMUFD_CMD_HWPT_INVALIDATE 0x8dU
+#define IOMMUFD_CMD_FAULT_QUEUE_ALLOC 0x8eU
+#define IOMMUFD_CMD_IOAS_MAP_FILE 0x8fU
+#define IOMMUFD_CMD_VIOMMU_ALLOC 0x90U
+#define IOMMUFD_CMD_VDEVICE_ALLOC 0x91U
+#define IOMMUFD_CMD_IOAS_CHANGE_PROCESS 0x92U
+#define IOMMUFD_CMD_VEVENTQ_ALLOC 0x93U
+#define IOMMUFD_CMD_HW_QUEUE_ALLOC 0x94U
+#define IOMMU_DESTROY 0x3b80U
+#define IOMMU_IOAS_ALLOC 0x3b81U
+#define IOMMU_IOAS_ALLOW_IOVAS 0x3b82U
+#define IOMMU_IOAS_COPY 0x3b83U
+#define IOMMU_IOAS_IOVA_RANGES 0x3b84U
+#define IOMMU_IOAS_MAP 0x3b85U
+#define IOMMU_IOAS_UNMAP 0x3b86U
+#define IOMMU_HWPT_ALLOC 0x3b89U
+#define IOMMU_GET_HW_INFO 0x3b8aU
+#define IOMMU_HWPT_SET_DIRTY_TRACKING 0x3b8bU
+#define IOMMU_HWPT_GET_DIRTY_BITMAP 0x3b8cU
+#define IOMMU_IOAS_MAP_FIXED_IOVA 0x1U
+#define IOMMU_IOAS_MAP_WRITEABLE 0x2U
+#define IOMMU_IOAS_MAP_READABLE 0x4U
+#define IOMMU_HWPT_ALLOC_NEST_PARENT 0x1U
+#define IOMMU_HWPT_ALLOC_DIRTY_TRACKING 0x2U
+#define IOMMU_HWPT_FAULT_ID_VALID 0x4U
+#define IOMMU_HWPT_ALLOC_PASID 0x8U
+#define IOMMU_HWPT_DATA_NONE 0x0U
+#define IOMMU_HWPT_DATA_VTD_S1 0x1U
+#define IOMMU_HWPT_DATA_ARM_SMMUV3 0x2U
+#define IOMMU_HW_CAP_DIRTY_TRACKING 0x1ULL
+#define IOMMU_HW_CAP_PCI_PASID_EXEC 0x2ULL
+#define IOMMU_HW_CAP_PCI_PASID_PRIV 0x4ULL
+#define IOMMU_HW_INFO_FLAG_INPUT_TYPE 0x1U
+#define IOMMU_HWPT_DIRTY_TRACKING_ENABLE 0x1U
+#define IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR 0x1U
+#define IOMMU_DIRTY_NO_CLEAR 0x1U
+
+/* org.jvfio.api.iommufd.IommufdTest */
+#define IOMMU_TEST_CMD 0x3ba0U
+#define IOMMU_TEST_CMD_SIZE 0x48U
+#define IOMMU_TEST_CMD_MIN_SIZE 0x44U
+#define IOMMU_TEST_OP_ADD_RESERVED 0x1U
+#define IOMMU_TEST_OP_MOCK_DOMAIN 0x2U
+#define IOMMU_TEST_OP_MD_CHECK_MAP 0x3U
+#define IOMMU_TEST_OP_MD_CHECK_REFS 0x4U
+#define IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE 0xaU
+#define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 0xcU
+#define IOMMU_TEST_OP_DIRTY 0xdU
+#define IOMMU_TEST_OP_PASID_ATTACH 0x12U
+#define IOMMU_TEST_OP_PASID_DETACH 0x14U
+#define MOCK_FLAGS_DEVICE_NO_DIRTY 0x1U
+#define MOCK_FLAGS_DEVICE_HUGE_IOVA 0x2U
+#define MOCK_FLAGS_DEVICE_PASID 0x4U
+#define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeefU
+#define IOMMU_HWPT_DATA_SELFTEST 0xdeadU
+
+struct iommu_destroy {
+	__u32 size;
+	__u32 id;
+};
+_Static_assert(sizeof(struct iommu_destroy) == 8, "iommu_destroy");
+_Static_assert(offsetof(struct iommu_destroy, size) == 0, "iommu_destroy");
+_Static_assert(offsetof(struct iommu_destroy, id) == 4, "iommu_destroy");
+
+struct iommu_hw_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	union {
+		__u32 in_data_type;
+		__u32 out_data_type;
+	};
+	__u8 out_max_pasid_log2;
+	__u8 __reserved[3];
+	__aligned_u64 out_capabilities;
+};
+_Static_assert(sizeof(struct iommu_hw_info) == 40, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, size) == 0, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, flags) == 4, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, dev_id) == 8, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, data_len) == 12, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, data_uptr) == 16, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, in_data_type) == 24, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, out_max_pasid_log2) == 28, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, __reserved) == 29, "iommu_hw_info");
+_Static_assert(offsetof(struct iommu_hw_info, out_capabilities) == 32, "iommu_hw_info");
+
+struct iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+	__u32 data_type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 fault_id;
+	__u32 __reserved2;
+};
+_Static_assert(sizeof(struct iommu_hwpt_alloc) == 48, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, size) == 0, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, flags) == 4, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, dev_id) == 8, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, pt_id) == 12, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, out_hwpt_id) == 16, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, __reserved) == 20, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, data_type) == 24, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, data_len) == 28, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, data_uptr) == 32, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, fault_id) == 40, "iommu_hwpt_alloc");
+_Static_assert(offsetof(struct iommu_hwpt_alloc, __reserved2) == 44, "iommu_hwpt_alloc");
+
+struct iommu_hwpt_get_dirty_bitmap {
+	__u32 size;
+	__u32 hwpt_id;
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 data;
+};
+_Static_assert(sizeof(struct iommu_hwpt_get_dirty_bitmap) == 48, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, size) == 0, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, hwpt_id) == 4, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, flags) == 8, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, __reserved) == 12, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, iova) == 16, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, length) == 24, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, page_size) == 32, "iommu_hwpt_get_dirty_bitmap");
+_Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, data) == 40, "iommu_hwpt_get_dirty_bitmap");
+
+struct iommu_hwpt_set_dirty_tracking {
+	__u32 size;
+	__u32 flags;
+	__u32 hwpt_id;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct iommu_hwpt_set_dirty_tracking) == 16, "iommu_hwpt_set_dirty_tracking");
+_Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, size) == 0, "iommu_hwpt_set_dirty_tracking");
+_Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, flags) == 4, "iommu_hwpt_set_dirty_tracking");
+_Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, hwpt_id) == 8, "iommu_hwpt_set_dirty_tracking");
+_Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, __reserved) == 12, "iommu_hwpt_set_dirty_tracking");
+
+struct iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+};
+_Static_assert(sizeof(struct iommu_ioas_alloc) == 12, "iommu_ioas_alloc");
+_Static_assert(offsetof(struct iommu_ioas_alloc, size) == 0, "iommu_ioas_alloc");
+_Static_assert(offsetof(struct iommu_ioas_alloc, flags) == 4, "iommu_ioas_alloc");
+_Static_assert(offsetof(struct iommu_ioas_alloc, out_ioas_id) == 8, "iommu_ioas_alloc");
+
+struct iommu_ioas_allow_iovas {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+};
+_Static_assert(sizeof(struct iommu_ioas_allow_iovas) == 24, "iommu_ioas_allow_iovas");
+_Static_assert(offsetof(struct iommu_ioas_allow_iovas, size) == 0, "iommu_ioas_allow_iovas");
+_Static_assert(offsetof(struct iommu_ioas_allow_iovas, ioas_id) == 4, "iommu_ioas_allow_iovas");
+_Static_assert(offsetof(struct iommu_ioas_allow_iovas, num_iovas) == 8, "iommu_ioas_allow_iovas");
+_Static_assert(offsetof(struct iommu_ioas_allow_iovas, __reserved) == 12, "iommu_ioas_allow_iovas");
+_Static_assert(offsetof(struct iommu_ioas_allow_iovas, allowed_iovas) == 16, "iommu_ioas_allow_iovas");
+
+struct iommu_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+_Static_assert(sizeof(struct iommu_ioas_copy) == 40, "iommu_ioas_copy");
+_Static_assert(offsetof(struct iommu_ioas_copy, size) == 0, "iommu_ioas_copy");
+_Static_assert(offsetof(struct iommu_ioas_copy, flags) == 4, "iommu_ioas_copy");
+_Static_assert(offsetof(struct iommu_ioas_copy, dst_ioas_id) == 8, "iommu_ioas_copy");
+_Static_assert(offsetof(struct iommu_ioas_copy, src_ioas_id) == 12, "iommu_ioas_copy");
+_Static_assert(offsetof(struct iommu_ioas_copy, length) == 16, "iommu_ioas_copy");
+_Static_assert(offsetof(struct iommu_ioas_copy, dst_iova) == 24, "iommu_ioas_copy");
+_Static_assert(offsetof(struct iommu_ioas_copy, src_iova) == 32, "iommu_ioas_copy");
+
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+_Static_assert(sizeof(struct iommu_ioas_iova_ranges) == 32, "iommu_ioas_iova_ranges");
+_Static_assert(offsetof(struct iommu_ioas_iova_ranges, size) == 0, "iommu_ioas_iova_ranges");
+_Static_assert(offsetof(struct iommu_ioas_iova_ranges, ioas_id) == 4, "iommu_ioas_iova_ranges");
+_Static_assert(offsetof(struct iommu_ioas_iova_ranges, num_iovas) == 8, "iommu_ioas_iova_ranges");
+_Static_assert(offsetof(struct iommu_ioas_iova_ranges, __reserved) == 12, "iommu_ioas_iova_ranges");
+_Static_assert(offsetof(struct iommu_ioas_iova_ranges, allowed_iovas) == 16, "iommu_ioas_iova_ranges");
+_Static_assert(offsetof(struct iommu_ioas_iova_ranges, out_iova_alignment) == 24, "iommu_ioas_iova_ranges");
+
+struct iommu_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+_Static_assert(sizeof(struct iommu_ioas_map) == 40, "iommu_ioas_map");
+_Static_assert(offsetof(struct iommu_ioas_map, size) == 0, "iommu_ioas_map");
+_Static_assert(offsetof(struct iommu_ioas_map, flags) == 4, "iommu_ioas_map");
+_Static_assert(offsetof(struct iommu_ioas_map, ioas_id) == 8, "iommu_ioas_map");
+_Static_assert(offsetof(struct iommu_ioas_map, __reserved) == 12, "iommu_ioas_map");
+_Static_assert(offsetof(struct iommu_ioas_map, user_va) == 16, "iommu_ioas_map");
+_Static_assert(offsetof(struct iommu_ioas_map, length) == 24, "iommu_ioas_map");
+_Static_assert(offsetof(struct iommu_ioas_map, iova) == 32, "iommu_ioas_map");
+
+struct iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+_Static_assert(sizeof(struct iommu_ioas_unmap) == 24, "iommu_ioas_unmap");
+_Static_assert(offsetof(struct iommu_ioas_unmap, size) == 0, "iommu_ioas_unmap");
+_Static_assert(offsetof(struct iommu_ioas_unmap, ioas_id) == 4, "iommu_ioas_unmap");
+_Static_assert(offsetof(struct iommu_ioas_unmap, iova) == 8, "iommu_ioas_unmap");
+_Static_assert(offsetof(struct iommu_ioas_unmap, length) == 16, "iommu_ioas_unmap");
+
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+_Static_assert(sizeof(struct iommu_iova_range) == 16, "iommu_iova_range");
+_Static_assert(offsetof(struct iommu_iova_range, start) == 0, "iommu_iova_range");
+_Static_assert(offsetof(struct iommu_iova_range, last) == 8, "iommu_iova_range");
+
+struct vfio_bitmap {
+	__aligned_u64 pgsize;
+	__aligned_u64 size;
+	__aligned_u64 data;
+};
+_Static_assert(sizeof(struct vfio_bitmap) == 24, "vfio_bitmap");
+_Static_assert(offsetof(struct vfio_bitmap, pgsize) == 0, "vfio_bitmap");
+_Static_assert(offsetof(struct vfio_bitmap, size) == 8, "vfio_bitmap");
+_Static_assert(offsetof(struct vfio_bitmap, data) == 16, "vfio_bitmap");
+
+struct vfio_device_attach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pt_id;
+	__u32 pasid;
+};
+_Static_assert(sizeof(struct vfio_device_attach_iommufd_pt) == 16, "vfio_device_attach_iommufd_pt");
+_Static_assert(offsetof(struct vfio_device_attach_iommufd_pt, argsz) == 0, "vfio_device_attach_iommufd_pt");
+_Static_assert(offsetof(struct vfio_device_attach_iommufd_pt, flags) == 4, "vfio_device_attach_iommufd_pt");
+_Static_assert(offsetof(struct vfio_device_attach_iommufd_pt, pt_id) == 8, "vfio_device_attach_iommufd_pt");
+_Static_assert(offsetof(struct vfio_device_attach_iommufd_pt, pasid) == 12, "vfio_device_attach_iommufd_pt");
+
+struct vfio_device_bind_iommufd {
+	__u32 argsz;
+	__u32 flags;
+	__s32 iommufd;
+	__u32 out_devid;
+	__aligned_u64 token_uuid_ptr;
+};
+_Static_assert(sizeof(struct vfio_device_bind_iommufd) == 24, "vfio_device_bind_iommufd");
+_Static_assert(offsetof(struct vfio_device_bind_iommufd, argsz) == 0, "vfio_device_bind_iommufd");
+_Static_assert(offsetof(struct vfio_device_bind_iommufd, flags) == 4, "vfio_device_bind_iommufd");
+_Static_assert(offsetof(struct vfio_device_bind_iommufd, iommufd) == 8, "vfio_device_bind_iommufd");
+_Static_assert(offsetof(struct vfio_device_bind_iommufd, out_devid) == 12, "vfio_device_bind_iommufd");
+_Static_assert(offsetof(struct vfio_device_bind_iommufd, token_uuid_ptr) == 16, "vfio_device_bind_iommufd");
+
+struct vfio_device_detach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pasid;
+};
+_Static_assert(sizeof(struct vfio_device_detach_iommufd_pt) == 12, "vfio_device_detach_iommufd_pt");
+_Static_assert(offsetof(struct vfio_device_detach_iommufd_pt, argsz) == 0, "vfio_device_detach_iommufd_pt");
+_Static_assert(offsetof(struct vfio_device_detach_iommufd_pt, flags) == 4, "vfio_device_detach_iommufd_pt");
+_Static_assert(offsetof(struct vfio_device_detach_iommufd_pt, pasid) == 8, "vfio_device_detach_iommufd_pt");
+
+struct vfio_device_feature {
+	__u32 argsz;
+	__u32 flags;
+	__u8 data[];
+};
+_Static_assert(sizeof(struct vfio_device_feature) == 8, "vfio_device_feature");
+_Static_assert(offsetof(struct vfio_device_feature, argsz) == 0, "vfio_device_feature");
+_Static_assert(offsetof(struct vfio_device_feature, flags) == 4, "vfio_device_feature");
+
+struct vfio_device_feature_dma_logging_control {
+	__aligned_u64 page_size;
+	__u32 num_ranges;
+	__u32 __reserved;
+	__aligned_u64 ranges;
+};
+_Static_assert(sizeof(struct vfio_device_feature_dma_logging_control) == 24, "vfio_device_feature_dma_logging_control");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_control, page_size) == 0, "vfio_device_feature_dma_logging_control");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_control, num_ranges) == 8, "vfio_device_feature_dma_logging_control");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_control, __reserved) == 12, "vfio_device_feature_dma_logging_control");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_control, ranges) == 16, "vfio_device_feature_dma_logging_control");
+
+struct vfio_device_feature_dma_logging_range {
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+_Static_assert(sizeof(struct vfio_device_feature_dma_logging_range) == 16, "vfio_device_feature_dma_logging_range");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_range, iova) == 0, "vfio_device_feature_dma_logging_range");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_range, length) == 8, "vfio_device_feature_dma_logging_range");
+
+struct vfio_device_feature_dma_logging_report {
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 bitmap;
+};
+_Static_assert(sizeof(struct vfio_device_feature_dma_logging_report) == 32, "vfio_device_feature_dma_logging_report");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_report, iova) == 0, "vfio_device_feature_dma_logging_report");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_report, length) == 8, "vfio_device_feature_dma_logging_report");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_report, page_size) == 16, "vfio_device_feature_dma_logging_report");
+_Static_assert(offsetof(struct vfio_device_feature_dma_logging_report, bitmap) == 24, "vfio_device_feature_dma_logging_report");
+
+struct vfio_device_feature_mig_data_size {
+	__aligned_u64 stop_copy_length;
+};
+_Static_assert(sizeof(struct vfio_device_feature_mig_data_size) == 8, "vfio_device_feature_mig_data_size");
+_Static_assert(offsetof(struct vfio_device_feature_mig_data_size, stop_copy_length) == 0, "vfio_device_feature_mig_data_size");
+
+struct vfio_device_feature_mig_state {
+	__u32 device_state;
+	__u32 data_fd;
+};
+_Static_assert(sizeof(struct vfio_device_feature_mig_state) == 8, "vfio_device_feature_mig_state");
+_Static_assert(offsetof(struct vfio_device_feature_mig_state, device_state) == 0, "vfio_device_feature_mig_state");
+_Static_assert(offsetof(struct vfio_device_feature_mig_state, data_fd) == 4, "vfio_device_feature_mig_state");
+
+struct vfio_device_feature_migration {
+	__aligned_u64 flags;
+};
+_Static_assert(sizeof(struct vfio_device_feature_migration) == 8, "vfio_device_feature_migration");
+_Static_assert(offsetof(struct vfio_device_feature_migration, flags) == 0, "vfio_device_feature_migration");
+
+struct vfio_info_cap_header {
+	__u16 id;
+	__u16 version;
+	__u32 next;
+};
+_Static_assert(sizeof(struct vfio_info_cap_header) == 8, "vfio_info_cap_header");
+_Static_assert(offsetof(struct vfio_info_cap_header, id) == 0, "vfio_info_cap_header");
+_Static_assert(offsetof(struct vfio_info_cap_header, version) == 2, "vfio_info_cap_header");
+_Static_assert(offsetof(struct vfio_info_cap_header, next) == 4, "vfio_info_cap_header");
+
+struct vfio_iommu_type1_dirty_bitmap {
+	__u32 argsz;
+	__u32 flags;
+	__u8 data[];
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_dirty_bitmap) == 8, "vfio_iommu_type1_dirty_bitmap");
+_Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap, argsz) == 0, "vfio_iommu_type1_dirty_bitmap");
+_Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap, flags) == 4, "vfio_iommu_type1_dirty_bitmap");
+
+struct vfio_iommu_type1_dma_unmap {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 iova;
+	__aligned_u64 size;
+	__u8 data[];
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_dma_unmap) == 24, "vfio_iommu_type1_dma_unmap");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, argsz) == 0, "vfio_iommu_type1_dma_unmap");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, flags) == 4, "vfio_iommu_type1_dma_unmap");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, iova) == 8, "vfio_iommu_type1_dma_unmap");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, size) == 16, "vfio_iommu_type1_dma_unmap");
+
+struct vfio_precopy_info {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 initial_bytes;
+	__aligned_u64 dirty_bytes;
+};
+_Static_assert(sizeof(struct vfio_precopy_info) == 24, "vfio_precopy_info");
+_Static_assert(offsetof(struct vfio_precopy_info, argsz) == 0, "vfio_precopy_info");
+_Static_assert(offsetof(struct vfio_precopy_info, flags) == 4, "vfio_precopy_info");
+_Static_assert(offsetof(struct vfio_precopy_info, initial_bytes) == 8, "vfio_precopy_info");
+_Static_assert(offsetof(struct vfio_precopy_info, dirty_bytes) == 16, "vfio_precopy_info");
+
+struct vfio_iommu_type1_dirty_bitmap_get {
+	__aligned_u64 iova;
+	__aligned_u64 size;
+	struct vfio_bitmap bitmap;
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_dirty_bitmap_get) == 40, "vfio_iommu_type1_dirty_bitmap_get");
+_Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap_get, iova) == 0, "vfio_iommu_type1_dirty_bitmap_get");
+_Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap_get, size) == 8, "vfio_iommu_type1_dirty_bitmap_get");
+_Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap_get, bitmap) == 16, "vfio_iommu_type1_dirty_bitmap_get");
+
+struct vfio_iommu_type1_info_cap_migration {
+	struct vfio_info_cap_header header;
+	__u32 flags;
+	__aligned_u64 pgsize_bitmap;
+	__aligned_u64 max_dirty_bitmap_size;
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_info_cap_migration) == 32, "vfio_iommu_type1_info_cap_migration");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, header) == 0, "vfio_iommu_type1_info_cap_migration");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, flags) == 8, "vfio_iommu_type1_info_cap_migration");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, pgsize_bitmap) == 16, "vfio_iommu_type1_info_cap_migration");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size) == 24, "vfio_iommu_type1_info_cap_migration");
+
+#endif /* JVFIO_UAPI_H */

@@ -1,0 +1,241 @@
+package org.jvfio.bridge;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.kernel.FakeKernel;
+
+/*
+ * One client connection: a loop that reads a request, runs it on the FakeKernel on this thread, and
+ * answers RESULT. While the call runs, the kernel reaches the client's memory and fd table through
+ * RemoteProcess, which finds this connection as the current thread's and sends the callbacks on
+ * the same socket.
+ *
+ * A Java exception other than UapiException out of the kernel is a defect: it is printed and the
+ * call fails with EIO, so the client never hangs. An I/O error on the socket (the client died) ends
+ * the connection.
+ */
+final class Connection implements Runnable {
+  private static final ThreadLocal<Connection> CURRENT = new ThreadLocal<>();
+
+  private final SocketChannel channel;
+  private final FakeKernel kernel;
+  private final ByteBuffer header = ByteBuffer.allocateDirect(Protocol.HEADER);
+  private final long[] args = new long[4];
+  private int type;
+  private int length;
+
+  Connection(SocketChannel channel, FakeKernel kernel) {
+    this.channel = channel;
+    this.kernel = kernel;
+    header.order(ByteOrder.LITTLE_ENDIAN);
+  }
+
+  /** Returns the connection whose call this thread is running. */
+  static Connection current() {
+    Connection c = CURRENT.get();
+    if (c == null) {
+      throw new UapiException(Errno.EFAULT, "no client process on this thread");
+    }
+    return c;
+  }
+
+  @Override
+  public void run() {
+    CURRENT.set(this);
+    try (channel) {
+      while (receiveHeader()) {
+        long rc = serve();
+        send(Protocol.RESULT, rc, 0, 0, 0, reply);
+        reply = null;
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // the client went away; its files stay open as in a kernel whose process still holds them
+    } finally {
+      CURRENT.remove();
+    }
+  }
+
+  private ByteBuffer reply; // data sent with RESULT (HELLO only)
+
+  private long serve() throws IOException {
+    try {
+      switch (type) {
+        case Protocol.HELLO:
+          reply = guestMemories(kernel.guestMemories());
+          return 0;
+        case Protocol.OPEN:
+          return kernel.open(StandardCharsets.UTF_8.decode(receiveData(length)).toString());
+        case Protocol.CLOSE:
+          return kernel.close((int) args[0]);
+        case Protocol.IOCTL:
+          return kernel.ioctl((int) args[0], (int) args[1], args[2]);
+        case Protocol.READ:
+          return kernel.read((int) args[0], args[1], args[2]);
+        case Protocol.WRITE:
+          return kernel.write((int) args[0], args[1], args[2]);
+        case Protocol.PREAD:
+          return kernel.pread((int) args[0], args[1], args[2], args[3]);
+        case Protocol.PWRITE:
+          return kernel.pwrite((int) args[0], args[1], args[2], args[3]);
+        default:
+          throw new IOException("unknown request " + type);
+      }
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    } catch (RuntimeException e) {
+      System.err.println("jvfio-kernel: a call failed inside the model (reported as EIO):");
+      e.printStackTrace();
+      return -5; // EIO
+    }
+  }
+
+  private static ByteBuffer guestMemories(List<GuestMemory> memories) {
+    ByteBuffer b = ByteBuffer.allocate(memories.size() * 16).order(ByteOrder.LITTLE_ENDIAN);
+    for (GuestMemory m : memories) {
+      b.putLong(m.base()).putLong(m.size());
+    }
+    return b.flip();
+  }
+
+  // --- callbacks (called by RemoteProcess on this thread, during serve) --------------------------
+
+  /** copy_from_user of {@code dst.remaining()} bytes; false if the client answered EFAULT. */
+  boolean readMemory(long addr, ByteBuffer dst) {
+    try {
+      while (dst.hasRemaining()) {
+        int n = Math.min(dst.remaining(), Protocol.MAX_DATA);
+        send(Protocol.MEM_READ, addr, n, 0, 0, null);
+        expect(Protocol.DATA);
+        if (args[0] != 0) {
+          return false;
+        }
+        if (length != n) {
+          throw new IOException("short DATA");
+        }
+        ByteBuffer slice = dst.slice();
+        slice.limit(n);
+        receiveInto(slice);
+        dst.position(dst.position() + n);
+        addr += n;
+      }
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** copy_to_user of {@code src.remaining()} bytes; false if the client answered EFAULT. */
+  boolean writeMemory(long addr, ByteBuffer src) {
+    try {
+      while (src.hasRemaining()) {
+        int n = Math.min(src.remaining(), Protocol.MAX_DATA);
+        ByteBuffer slice = src.slice();
+        slice.limit(n);
+        send(Protocol.MEM_WRITE, addr, n, 0, 0, slice);
+        if (status() != 0) {
+          return false;
+        }
+        src.position(src.position() + n);
+        addr += n;
+      }
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Whether the client can read every byte of the range. */
+  boolean probeMemory(long addr, long len) {
+    try {
+      send(Protocol.MEM_PROBE, addr, len, 0, 0, null);
+      return status() == 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A new fd number in the client's own table, or -errno. */
+  int allocateFd() {
+    try {
+      send(Protocol.FD_ALLOC, 0, 0, 0, 0, null);
+      return (int) status();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private long status() throws IOException {
+    expect(Protocol.STATUS);
+    return args[0];
+  }
+
+  // --- framing ----------------------------------------------------------------------------------
+
+  private void expect(int want) throws IOException {
+    if (!receiveHeader() || type != want) {
+      throw new IOException("expected message " + want + ", got " + type);
+    }
+  }
+
+  private boolean receiveHeader() throws IOException {
+    header.clear();
+    while (header.hasRemaining()) {
+      if (channel.read(header) < 0) {
+        if (header.position() == 0) {
+          return false;
+        }
+        throw new EOFException();
+      }
+    }
+    header.flip();
+    type = header.getInt();
+    length = header.getInt();
+    for (int i = 0; i < 4; i++) {
+      args[i] = header.getLong();
+    }
+    if (length < 0 || length > Protocol.MAX_DATA) {
+      throw new IOException("bad length " + length);
+    }
+    return true;
+  }
+
+  private ByteBuffer receiveData(int n) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(n);
+    receiveInto(b);
+    return b.flip();
+  }
+
+  private void receiveInto(ByteBuffer dst) throws IOException {
+    while (dst.hasRemaining()) {
+      if (channel.read(dst) < 0) {
+        throw new EOFException();
+      }
+    }
+  }
+
+  private void send(int msgType, long a0, long a1, long a2, long a3, ByteBuffer data)
+      throws IOException {
+    header.clear();
+    header.putInt(msgType).putInt(data == null ? 0 : data.remaining());
+    header.putLong(a0).putLong(a1).putLong(a2).putLong(a3).flip();
+    if (data == null) {
+      while (header.hasRemaining()) {
+        channel.write(header);
+      }
+    } else {
+      ByteBuffer[] both = {header, data};
+      while (data.hasRemaining() || header.hasRemaining()) {
+        channel.write(both);
+      }
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package org.jvfio.bridge;
+
+/*
+ * The bridge's wire protocol (docs/bridge.md has the full description).
+ *
+ * Every message, in both directions, is a 40-byte little-endian header
+ *   u32 type; u32 len; u64 a0, a1, a2, a3;
+ * followed by len bytes of data. A client thread sends one request and then answers the server's
+ * callbacks (MEM_READ, MEM_WRITE, MEM_PROBE, FD_ALLOC) until the server sends RESULT: the system
+ * call is synchronous, as in the kernel, and the callbacks are its copy_from_user, copy_to_user,
+ * access_ok and get_unused_fd_flags. One connection serves one client thread (of one process) at a
+ * time, so no message carries a tag.
+ */
+final class Protocol {
+  private Protocol() {}
+
+  static final int HEADER = 40;
+
+  /** The most data one message carries: 16 MiB (a larger callback is split). */
+  static final int MAX_DATA = 16 << 20;
+
+  // client -> server: requests
+  static final int HELLO = 1; // a0 = pid; RESULT's data lists the guest memories (u64 base, size)
+  static final int OPEN = 2; // data = the path (no NUL)
+  static final int CLOSE = 3; // a0 = fd
+  static final int IOCTL = 4; // a0 = fd, a1 = request, a2 = arg
+  static final int READ = 5; // a0 = fd, a1 = buf, a2 = count
+  static final int WRITE = 6; // a0 = fd, a1 = buf, a2 = count
+  static final int PREAD = 7; // a0 = fd, a1 = buf, a2 = count, a3 = offset
+  static final int PWRITE = 8; // a0 = fd, a1 = buf, a2 = count, a3 = offset
+
+  // server -> client
+  static final int RESULT = 16; // a0 = the return value (>= 0 or -errno)
+  static final int MEM_READ = 17; // a0 = addr, a1 = len: answer DATA
+  static final int MEM_WRITE = 18; // a0 = addr, a1 = len, data: answer STATUS
+  static final int MEM_PROBE = 19; // a0 = addr, a1 = len: answer STATUS
+  static final int FD_ALLOC = 20; // answer STATUS with a new fd of the client or -errno
+
+  // client -> server: answers to callbacks
+  static final int DATA = 32; // a0 = 0 and len bytes, or a0 = -EFAULT and no data
+  static final int STATUS = 33; // a0 = 0, a new fd, or -errno
+}

@@ -1,0 +1,139 @@
+package org.jvfio.bridge;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.jvfio.core.kernel.FakeKernel;
+import org.jvfio.core.vfio.MigrationFlag;
+import org.jvfio.core.vfio.ReferenceMigrationDriver;
+
+/**
+ * Builds {@code libjvfio-preload.so} and the C test programs of {@code src/test/c} with the system
+ * C compiler and runs each against a {@link BridgeServer} in this JVM, unmodified C code over the
+ * socket: the dirty-tracking client (IOMMU_TEST_CMD), the migration client, the EFAULT client and
+ * the ioctl loop (multi-threaded). Skipped, with a message, where no C compiler exists.
+ */
+class CProgramsTest {
+  @TempDir static Path dir;
+  private static String cc;
+  private static BridgeServer server;
+
+  @BeforeAll
+  static void build() throws Exception {
+    cc = compiler();
+    Assumptions.assumeTrue(cc != null, "no C compiler (cc or gcc): the C programs are skipped");
+    run(
+        List.of(
+            cc,
+            "-shared",
+            "-fPIC",
+            "-O2",
+            "-Wall",
+            "-Werror",
+            "-o",
+            dir.resolve("libjvfio-preload.so").toString(),
+            "src/main/c/jvfio_preload.c",
+            "-ldl",
+            "-lpthread"));
+    for (String p : List.of("dirty_tracking", "efault", "migration", "ioctl_overhead")) {
+      run(
+          List.of(
+              cc,
+              "-std=gnu11",
+              "-O2",
+              "-Wall",
+              "-Werror",
+              "-Isrc/main/c",
+              "-Isrc/test/c",
+              "-o",
+              dir.resolve(p).toString(),
+              "src/test/c/" + p + ".c",
+              "-lpthread"));
+    }
+    FakeKernel.Builder kernel =
+        FakeKernel.builder()
+            .guestMemory(1L << 30)
+            .iommu("mock")
+            .device(
+                ReferenceMigrationDriver.seeded(
+                    java.util.Set.of(MigrationFlag.STOP_COPY), 7, 100_000))
+            .iommufdTest();
+    server = BridgeServer.start(kernel, dir.resolve("kernel.sock"));
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  private static String compiler() {
+    for (String c : List.of("cc", "gcc")) {
+      try {
+        Process p = new ProcessBuilder(c, "--version").redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
+          return c;
+        }
+      } catch (IOException e) {
+        // not installed
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return null;
+  }
+
+  private static String run(List<String> command) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    if (server != null) {
+      pb.environment().put("JVFIO_SOCKET", server.socket().toString());
+      pb.environment().put("LD_PRELOAD", dir.resolve("libjvfio-preload.so").toString());
+    }
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + command);
+    assertEquals(0, p.exitValue(), command + " failed:\n" + out);
+    return out;
+  }
+
+  private static String program(String name, String... args) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(dir.resolve(name).toString()));
+    cmd.addAll(List.of(args));
+    String out = run(cmd);
+    assertTrue(out.contains(name + ": ok"), out);
+    return out;
+  }
+
+  @Test
+  void dirtyTracking_mockDeviceMarksAndBitmapsReadBack() throws Exception {
+    program("dirty_tracking");
+  }
+
+  @Test
+  void efault_badPointersFailWithoutACrash() throws Exception {
+    program("efault");
+  }
+
+  @Test
+  void migration_readsTheDataFdToTheEndThenResumes() throws Exception {
+    assertTrue(program("migration").contains("saved and resumed"));
+  }
+
+  @Test
+  void ioctlLoop_fromFourThreads() throws Exception {
+    program("ioctl_overhead", "500", "4");
+  }
+}
