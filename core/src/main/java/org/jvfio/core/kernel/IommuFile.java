@@ -242,12 +242,17 @@ final class IommuFile extends OpenFile {
   }
 
   /**
-   * jvfio's IOMMUs have no vendor data (kernel length 0): the whole user buffer of {@code data_len}
-   * bytes is zero-filled and {@code data_len} comes back 0.
+   * A mock device of {@code IOMMU_TEST_CMD} answers as the selftest's mock IOMMU ({@link
+   * IommufdSelftest#hwInfo}). jvfio's IOMMUs have no vendor data (kernel length 0): the whole user
+   * buffer of {@code data_len} bytes is zero-filled and {@code data_len} comes back 0.
    */
   private void getHwInfo(Ucmd u) {
     IommuHwInfo s = IommuHwInfo.decode(u.cmd());
     HwInfo info = ctx.getHwInfo(s.flags(), s.devId(), s.dataType(), s.reserved());
+    if (selftest != null && selftest.isMockDevice(s.devId())) {
+      respond(u, selftest.hwInfo(s, info)::encode);
+      return;
+    }
     UserCopy.clear(memory, s.dataUptr(), Integer.toUnsignedLong(s.dataLen()));
     respond(u, info.toStruct(s)::encode);
   }

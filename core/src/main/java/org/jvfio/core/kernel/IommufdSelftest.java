@@ -1,5 +1,7 @@
 package org.jvfio.core.kernel;
 
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HW_INFO_TYPE_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
@@ -11,6 +13,7 @@ import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,9 +21,11 @@ import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import java.util.function.ToIntFunction;
 import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.IommuHwInfo;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.Translation;
+import org.jvfio.core.iommufd.HwInfo;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
@@ -45,7 +50,8 @@ import org.jvfio.core.spi.IommuDriver;
  *  - DIRTY (iommufd_test_dirty): marks dirty, through the domain's hardware dirty update, the leaf
  *    under each set bit that is mapped, and returns how many bits found a mapping. The bitmap is
  *    read as the kernel sizes it: length / page_size / 8 bytes, rounded down.
- * Every other op is EOPNOTSUPP, as the kernel's default case.
+ * Every other op is EOPNOTSUPP, as the kernel's default case. IOMMU_GET_HW_INFO of a mock device
+ * answers as mock_domain_hw_info (hwInfo).
  *
  * get_md_pagetable: an id that is not a paging HWPT is ENOENT, a HWPT whose domain is not the mock
  * driver's is EINVAL.
@@ -54,6 +60,8 @@ import org.jvfio.core.spi.IommuDriver;
  */
 final class IommufdSelftest {
   private static final int UNION = 16;
+  private static final int TEST_HW_INFO_SIZE = 8; // sizeof(struct iommu_test_hw_info)
+  private static final int IOMMU_HW_INFO_SELFTEST_REGVAL = 0xdeadbeef;
   private static final int DEV_FLAGS =
       MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_PASID;
 
@@ -134,6 +142,45 @@ final class IommufdSelftest {
     if (idev != null) {
       ctx.unbindDevice(idev);
     }
+  }
+
+  /** Whether {@code devId} is the device of a mock-domain selftest object. */
+  boolean isMockDevice(int devId) {
+    return idevOfStdev.containsValue(devId);
+  }
+
+  /**
+   * {@code IOMMU_GET_HW_INFO} of a mock device after the core's checks ({@code info}): {@code
+   * mock_domain_hw_info} refuses an input type other than DEFAULT or SELFTEST ({@code EOPNOTSUPP})
+   * and answers {@code IOMMU_HW_INFO_TYPE_SELFTEST} with the 8-byte {@code struct
+   * iommu_test_hw_info} ({@code flags} 0, {@code test_reg} {@code IOMMU_HW_INFO_SELFTEST_REGVAL});
+   * the first {@code min(data_len, 8)} bytes are copied, the rest of the user's buffer is zeroed
+   * and {@code data_len} comes back 8.
+   */
+  IommuHwInfo hwInfo(IommuHwInfo s, HwInfo info) {
+    boolean input = (s.flags() & IOMMU_HW_INFO_FLAG_INPUT_TYPE) != 0;
+    UapiException.check(
+        !input || s.dataType() == 0 || s.dataType() == IOMMU_HW_INFO_TYPE_SELFTEST,
+        Errno.EOPNOTSUPP,
+        "hw_info type");
+    ByteBuffer data = ByteBuffer.allocate(TEST_HW_INFO_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    data.putInt(0).putInt(IOMMU_HW_INFO_SELFTEST_REGVAL).flip();
+    long userLen = Integer.toUnsignedLong(s.dataLen());
+    int copy = (int) Math.min(userLen, TEST_HW_INFO_SIZE);
+    if (copy > 0) {
+      memory.write(s.dataUptr(), data.limit(copy));
+    }
+    UserCopy.clear(memory, s.dataUptr() + copy, userLen - copy);
+    return new IommuHwInfo(
+        s.size(),
+        s.flags(),
+        s.devId(),
+        TEST_HW_INFO_SIZE,
+        s.dataUptr(),
+        IOMMU_HW_INFO_TYPE_SELFTEST,
+        info.outMaxPasidLog2(),
+        s.reserved(),
+        info.outCapabilities());
   }
 
   private void replace(ByteBuffer cmd, int stdev, Consumer<ByteBuffer> respond) {

@@ -3,7 +3,11 @@ package org.jvfio.core.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_DESTROY;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_GET_HW_INFO;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_CAP_DIRTY_TRACKING;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HW_INFO_TYPE_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
@@ -23,6 +27,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuDestroy;
+import org.jvfio.api.iommufd.IommuHwInfo;
 import org.jvfio.core.iommufd.HwptAlloc;
 
 /**
@@ -201,6 +206,31 @@ class IommufdSelftestTest {
             0,
             b -> b.putLong(16, 4 * 4096).putLong(24, buffer).putInt(32, refs));
     return sys.ioctl(fd, IOMMU_TEST_CMD, arg);
+  }
+
+  @Test
+  void getHwInfo_ofAMockDevice_answersTheSelftestType() {
+    int[] ids = mockDomain(ioas, 0);
+    long data = sys.mem.allocate(16);
+    sys.mem.writeLong(data + 8, -1L);
+    long arg =
+        sys.put(
+            IommuHwInfo.SIZE,
+            new IommuHwInfo(IommuHwInfo.SIZE, 0, ids[2], 16, data, 0, 0, 0, 0)::encode);
+    ok(sys.ioctl(fd, IOMMU_GET_HW_INFO, arg));
+    IommuHwInfo out = sys.get(arg, IommuHwInfo.SIZE, IommuHwInfo::decode);
+    assertEquals(IOMMU_HW_INFO_TYPE_SELFTEST, out.dataType());
+    assertEquals(8, out.dataLen());
+    assertEquals(IOMMU_HW_CAP_DIRTY_TRACKING, out.outCapabilities());
+    assertEquals(0xdeadbeefL << 32, sys.mem.readLong(data)); // flags 0, test_reg
+    assertEquals(0, sys.mem.readLong(data + 8)); // the rest of the user's buffer is cleared
+    long typed =
+        sys.put(
+            IommuHwInfo.SIZE,
+            new IommuHwInfo(
+                    IommuHwInfo.SIZE, IOMMU_HW_INFO_FLAG_INPUT_TYPE, ids[2], 0, 0, 1, 0, 0, 0)
+                ::encode);
+    assertErrno(Errno.EOPNOTSUPP, sys.ioctl(fd, IOMMU_GET_HW_INFO, typed));
   }
 
   @Test
