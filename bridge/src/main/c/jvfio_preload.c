@@ -12,7 +12,9 @@
  *   (MEM_READ, MEM_WRITE, MEM_PROBE), served with process_vm_readv/process_vm_writev on our own
  *   pid: a bad pointer is EFAULT, never a crash.
  * - One connection per thread (thread-local), opened on the thread's first call; a forked child
- *   drops the inherited one and connects anew.
+ *   drops the inherited one and connects at once, saying HELLO with its parent's pid so that it
+ *   holds its parent's files (the server closes a file when no process holds it any more, and
+ *   drops the holds of a process whose connections all ended: it exited).
  * - The guest memories the server announces are mapped at their addresses (anonymous, private), so
  *   buffers there are real memory of the process: IOMMU_IOAS_MAP's user_va must point into them.
  */
@@ -120,8 +122,8 @@ static void recv_all(void *p, size_t n) {
   }
 }
 
-static void send_msg(uint32_t type, int64_t a0, const void *data, uint32_t len) {
-  struct msg m = {type, len, {(uint64_t)a0, 0, 0, 0}};
+static void send_msg(uint32_t type, int64_t a0, int64_t a1, const void *data, uint32_t len) {
+  struct msg m = {type, len, {(uint64_t)a0, (uint64_t)a1, 0, 0}};
   send_all(&m, sizeof m);
   if (len) send_all(data, len);
 }
@@ -178,13 +180,13 @@ static int64_t finish(void) {
     case MEM_READ: {
       unsigned char *buf = buffer(m.a[1] ? m.a[1] : 1);
       int64_t rc = vm_copy(buf, m.a[0], m.a[1], 0);
-      send_msg(DATA, rc, buf, rc == 0 ? (uint32_t)m.a[1] : 0);
+      send_msg(DATA, rc, 0, buf, rc == 0 ? (uint32_t)m.a[1] : 0);
       break;
     }
     case MEM_WRITE: {
       unsigned char *buf = buffer(m.len ? m.len : 1);
       recv_all(buf, m.len);
-      send_msg(STATUS, vm_copy(buf, m.a[0], m.len, 1), NULL, 0);
+      send_msg(STATUS, vm_copy(buf, m.a[0], m.len, 1), 0, NULL, 0);
       break;
     }
     case MEM_PROBE: {
@@ -194,7 +196,7 @@ static int64_t finish(void) {
         uint64_t n = m.a[1] - off < PROBE_CHUNK ? m.a[1] - off : PROBE_CHUNK;
         rc = vm_copy(buf, m.a[0] + off, n, 0);
       }
-      send_msg(STATUS, rc, NULL, 0);
+      send_msg(STATUS, rc, 0, NULL, 0);
       break;
     }
     case FD_ALLOC: {
@@ -205,7 +207,7 @@ static int64_t finish(void) {
         errno = EMFILE;
       }
       if (fd >= 0) __atomic_store_n(&kind[fd], 'x', __ATOMIC_RELEASE);
-      send_msg(STATUS, fd >= 0 ? fd : -errno, NULL, 0);
+      send_msg(STATUS, fd >= 0 ? fd : -errno, 0, NULL, 0);
       break;
     }
     default:
@@ -224,7 +226,7 @@ static void connect_thread(void) {
   strncpy(sa.sun_path, socket_path(), sizeof sa.sun_path - 1);
   if (connect(conn, (struct sockaddr *)&sa, sizeof sa) < 0) die(socket_path());
   conn_pid = getpid();
-  send_msg(HELLO, conn_pid, NULL, 0);
+  send_msg(HELLO, conn_pid, getppid(), NULL, 0);
   finish();
 }
 
@@ -361,7 +363,15 @@ void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t off) 
   return mmap(addr, length, prot, flags, fd, off);
 }
 
+/* A forked child holds its parent's files: it says HELLO (with its parent's pid) at once, before
+ * the parent can close one of them. */
+static void forked_child(void) {
+  if (socket_path()) connect_thread();
+}
+
 __attribute__((constructor)) static void start(void) {
   init();
-  if (socket_path()) connect_thread(); /* maps the guest memory and exports its addresses */
+  if (!socket_path()) return;
+  pthread_atfork(NULL, NULL, forked_child);
+  connect_thread(); /* maps the guest memory and exports its addresses */
 }

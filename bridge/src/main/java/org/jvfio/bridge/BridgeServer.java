@@ -30,12 +30,14 @@ import org.jvfio.core.kernel.FakeKernel;
  */
 public final class BridgeServer implements Closeable {
   private final FakeKernel kernel;
+  private final ProcessTable processes;
   private final ServerSocketChannel listener;
   private final Path socket;
   private final Thread acceptor;
 
   private BridgeServer(FakeKernel kernel, ServerSocketChannel listener, Path socket) {
     this.kernel = kernel;
+    this.processes = new ProcessTable(kernel);
     this.listener = listener;
     this.socket = socket;
     this.acceptor = new Thread(this::accept, "jvfio-bridge-accept");
@@ -74,7 +76,7 @@ public final class BridgeServer implements Closeable {
     while (listener.isOpen()) {
       try {
         SocketChannel channel = listener.accept();
-        Thread t = new Thread(new Connection(channel, kernel), "jvfio-bridge-" + n++);
+        Thread t = new Thread(new Connection(channel, kernel, processes), "jvfio-bridge-" + n++);
         t.setDaemon(true);
         t.start();
       } catch (IOException e) {

@@ -25,17 +25,21 @@ import org.jvfio.core.kernel.FakeKernel;
  */
 final class Connection implements Runnable {
   private static final ThreadLocal<Connection> CURRENT = new ThreadLocal<>();
+  private static final int MAX_FD_TRIES = 64;
 
   private final SocketChannel channel;
   private final FakeKernel kernel;
+  private final ProcessTable processes;
+  private long pid = -1; // the client process, from HELLO
   private final ByteBuffer header = ByteBuffer.allocateDirect(Protocol.HEADER);
   private final long[] args = new long[4];
   private int type;
   private int length;
 
-  Connection(SocketChannel channel, FakeKernel kernel) {
+  Connection(SocketChannel channel, FakeKernel kernel, ProcessTable processes) {
     this.channel = channel;
     this.kernel = kernel;
+    this.processes = processes;
     header.order(ByteOrder.LITTLE_ENDIAN);
   }
 
@@ -61,21 +65,39 @@ final class Connection implements Runnable {
       // the client went away; its files stay open as in a kernel whose process still holds them
     } finally {
       CURRENT.remove();
+      if (pid >= 0) {
+        processes.disconnected(pid); // the process exited: its files close
+      }
     }
   }
 
   private ByteBuffer reply; // data sent with RESULT (HELLO only)
 
   private long serve() throws IOException {
+    if (pid < 0 && type != Protocol.HELLO) {
+      throw new IOException("a request before HELLO");
+    }
     try {
       switch (type) {
         case Protocol.HELLO:
+          if (pid >= 0) {
+            throw new IOException("HELLO twice");
+          }
+          pid = args[0];
+          processes.hello(pid, args[1]);
           reply = guestMemories(kernel.guestMemories());
           return 0;
         case Protocol.OPEN:
           return kernel.open(StandardCharsets.UTF_8.decode(receiveData(length)).toString());
         case Protocol.CLOSE:
-          return kernel.close((int) args[0]);
+          return processes.close(pid, (int) args[0]);
+        default:
+          break;
+      }
+      if (!processes.holds(pid, (int) args[0])) {
+        return -Errno.EBADF.code();
+      }
+      switch (type) {
         case Protocol.IOCTL:
           return kernel.ioctl((int) args[0], (int) args[1], args[2]);
         case Protocol.READ:
@@ -94,7 +116,7 @@ final class Connection implements Runnable {
     } catch (RuntimeException e) {
       System.err.println("jvfio-kernel: a call failed inside the model (reported as EIO):");
       e.printStackTrace();
-      return -5; // EIO
+      return -Errno.EIO.code();
     }
   }
 
@@ -163,11 +185,22 @@ final class Connection implements Runnable {
     }
   }
 
-  /** A new fd number in the client's own table, or -errno. */
+  /**
+   * A new fd number in the client's own table that no other client process uses for a kernel file
+   * (the kernel has one fd table for all of them), or -errno.
+   */
   int allocateFd() {
     try {
-      send(Protocol.FD_ALLOC, 0, 0, 0, 0, null);
-      return (int) status();
+      for (int tries = 0; tries < MAX_FD_TRIES; tries++) {
+        send(Protocol.FD_ALLOC, 0, 0, 0, 0, null);
+        int fd = (int) status();
+        if (fd < 0 || processes.install(pid, fd)) {
+          return fd;
+        }
+        // another client process uses this number for another file: the client keeps it
+        // reserved (so it cannot come back) and the kernel asks for the next one
+      }
+      return -Errno.EMFILE.code();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -9,7 +9,7 @@ package org.jvfio.bridge;
  * callbacks (MEM_READ, MEM_WRITE, MEM_PROBE, FD_ALLOC) until the server sends RESULT: the system
  * call is synchronous, as in the kernel, and the callbacks are its copy_from_user, copy_to_user,
  * access_ok and get_unused_fd_flags. One connection serves one client thread (of one process) at a
- * time, so no message carries a tag.
+ * time, so no message carries a tag. HELLO must come first on every connection.
  */
 final class Protocol {
   private Protocol() {}
@@ -20,7 +20,7 @@ final class Protocol {
   static final int MAX_DATA = 16 << 20;
 
   // client -> server: requests
-  static final int HELLO = 1; // a0 = pid; RESULT's data lists the guest memories (u64 base, size)
+  static final int HELLO = 1; // a0 = pid, a1 = ppid; RESULT's data: guest memories (u64 base, size)
   static final int OPEN = 2; // data = the path (no NUL)
   static final int CLOSE = 3; // a0 = fd
   static final int IOCTL = 4; // a0 = fd, a1 = request, a2 = arg

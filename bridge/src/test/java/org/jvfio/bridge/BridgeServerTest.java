@@ -1,6 +1,7 @@
 package org.jvfio.bridge;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -41,9 +42,10 @@ class BridgeServerTest {
     int nextFd = 40;
     byte[] resultData; // the data of the last RESULT
 
-    Client(Path socket) throws IOException {
+    Client(Path socket, long pid, long ppid) throws IOException {
       channel = SocketChannel.open(StandardProtocolFamily.UNIX);
       channel.connect(UnixDomainSocketAddress.of(socket));
+      call(Protocol.HELLO, pid, ppid, 0, null);
     }
 
     long call(int type, long a0, long a1, long a2, byte[] data) throws IOException {
@@ -134,7 +136,7 @@ class BridgeServerTest {
   @BeforeEach
   void setUp() throws IOException {
     server = BridgeServer.start(FakeKernel.builder().guestMemory(1L << 30), dir.resolve("s"));
-    client = new Client(server.socket());
+    client = new Client(server.socket(), 100, 1);
   }
 
   @AfterEach
@@ -149,7 +151,6 @@ class BridgeServerTest {
 
   @Test
   void hello_answersTheGuestMemories() throws IOException {
-    assertEquals(0, client.call(Protocol.HELLO, 1234, 0, 0, null));
     ByteBuffer list = ByteBuffer.wrap(client.resultData).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(16, list.remaining());
     assertEquals(FakeKernel.GUEST_MEMORY_BASE, list.getLong());
@@ -197,13 +198,48 @@ class BridgeServerTest {
     assertEquals(-Errno.EBADF.code(), client.call(Protocol.WRITE, 99, 0x1000, 8, null));
   }
 
+  /** Whether the kernel has a file at {@code fd} (reading the iommufd is EINVAL, not EBADF). */
+  private boolean kernelHas(long fd) {
+    return server.kernel().read((int) fd, 0, 0) != -Errno.EBADF.code();
+  }
+
   @Test
-  void twoClients_shareTheFdTable() throws IOException {
+  void threadsOfOneProcess_shareItsFds_otherProcesses_ebadf() throws IOException {
     long fd = open(FakeKernel.IOMMU_PATH);
-    try (Client other = new Client(server.socket())) {
-      assertEquals(0, other.call(Protocol.CLOSE, fd, 0, 0, null));
-      assertTrue(other.callbacks.isEmpty());
+    try (Client thread = new Client(server.socket(), 100, 1);
+        Client stranger = new Client(server.socket(), 200, 1)) {
+      assertEquals(-Errno.EBADF.code(), stranger.call(Protocol.READ, fd, 0, 0, null));
+      assertEquals(-Errno.EBADF.code(), stranger.call(Protocol.CLOSE, fd, 0, 0, null));
+      assertEquals(0, thread.call(Protocol.CLOSE, fd, 0, 0, null));
     }
     assertEquals(-Errno.EBADF.code(), client.call(Protocol.CLOSE, fd, 0, 0, null));
+    assertFalse(kernelHas(fd));
+  }
+
+  @Test
+  void forkedChild_holdsTheParentsFiles_untilBothCloseThem() throws IOException {
+    long fd = open(FakeKernel.IOMMU_PATH);
+    try (Client child = new Client(server.socket(), 101, 100)) {
+      assertEquals(0, child.call(Protocol.CLOSE, fd, 0, 0, null));
+      assertTrue(kernelHas(fd)); // the parent still holds it
+      assertEquals(-Errno.EINVAL.code(), client.call(Protocol.READ, fd, 0, 0, null));
+      assertEquals(0, client.call(Protocol.CLOSE, fd, 0, 0, null));
+      assertFalse(kernelHas(fd));
+    }
+  }
+
+  @Test
+  void processExit_closesTheFilesOnlyItHeld() throws IOException {
+    long shared = open(FakeKernel.IOMMU_PATH);
+    Client child = new Client(server.socket(), 101, 100);
+    long own = child.call(Protocol.OPEN, 0, 0, 0, "/dev/iommu".getBytes(StandardCharsets.UTF_8));
+    assertEquals(41, own); // its own table handed out 40 too, which the parent holds
+    child.close(); // the child exits
+    long deadline = System.nanoTime() + 10_000_000_000L; // the server notices the end of the stream
+    while (kernelHas(own) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    assertFalse(kernelHas(own));
+    assertTrue(kernelHas(shared));
   }
 }

@@ -22,7 +22,8 @@ import org.jvfio.core.vfio.ReferenceMigrationDriver;
  * Builds {@code libjvfio-preload.so} and the C test programs of {@code src/test/c} with the system
  * C compiler and runs each against a {@link BridgeServer} in this JVM, unmodified C code over the
  * socket: the dirty-tracking client (IOMMU_TEST_CMD), the migration client, the EFAULT client and
- * the ioctl loop (multi-threaded). Skipped, with a message, where no C compiler exists.
+ * the fork client and the ioctl loop (multi-threaded). Skipped, with a message, where no C compiler
+ * exists.
  */
 class CProgramsTest {
   @TempDir static Path dir;
@@ -46,7 +47,7 @@ class CProgramsTest {
             "src/main/c/jvfio_preload.c",
             "-ldl",
             "-lpthread"));
-    for (String p : List.of("dirty_tracking", "efault", "migration", "ioctl_overhead")) {
+    for (String p : List.of("dirty_tracking", "efault", "migration", "ioctl_overhead", "fork")) {
       run(
           List.of(
               cc,
@@ -130,6 +131,11 @@ class CProgramsTest {
   @Test
   void migration_readsTheDataFdToTheEndThenResumes() throws Exception {
     assertTrue(program("migration").contains("saved and resumed"));
+  }
+
+  @Test
+  void fork_childSharesTheParentsFilesAndClosesOnlyItsCopy() throws Exception {
+    program("fork");
   }
 
   @Test
