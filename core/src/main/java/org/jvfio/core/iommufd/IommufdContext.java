@@ -235,9 +235,10 @@ public final class IommufdContext {
   }
 
   /**
-   * {@code IOMMU_DESTROY}: destroys an IOAS or a HWPT that nothing uses. Destroying a HWPT removes
-   * its domain from its IOAS (the IOAS alignment may relax). Devices are not destroyable here: they
-   * go away when their VFIO device is unbound ({@link #unbindDevice}).
+   * {@code IOMMU_DESTROY}: destroys an IOAS or a HWPT that nothing uses, or a selftest object
+   * ({@link #selftestObjectAlloc}). Destroying a HWPT removes its domain from its IOAS (the IOAS
+   * alignment may relax). Devices are not destroyable here: they go away when their VFIO device is
+   * unbound ({@link #unbindDevice}).
    *
    * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
    *     device, an IOAS with HWPTs, or a HWPT with attached devices

@@ -60,16 +60,21 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  * </ul>
  *
  * <p>File descriptors are the lowest free numbers from 3 (0–2 stand for the standard streams and
- * are never open here). A bad fd is {@code EBADF}; an unknown path {@code ENOENT}. An iommufd
- * context lives while its fd is open or a device is bound to it, as the kernel's file reference
- * does: closing {@value #IOMMU_PATH} with a bound device leaves the device attached and working.
+ * are never open here), unless the builder's {@link Builder#unusedFd} numbers them. A bad fd is
+ * {@code EBADF}; an unknown path {@code ENOENT}. An iommufd context lives while its fd is open or a
+ * device is bound to it, as the kernel's file reference does: closing {@value #IOMMU_PATH} with a
+ * bound device leaves the device attached and working.
  *
- * <p><b>Memory.</b> {@link #userMemory()} holds the buffers that ioctl arguments point to (structs,
- * range arrays, bitmaps, migration data); any access outside one of its allocations is {@code
- * EFAULT}, as {@code copy_from_user}/{@code copy_to_user}. Guest RAM is separate: {@link
- * GuestMemory} regions created by the builder at user virtual addresses from {@link
- * #GUEST_MEMORY_BASE} (below {@link UserMemory#BASE}, so the two never collide), which {@code
- * IOMMU_IOAS_MAP}'s {@code user_va} must point into and which device DMA writes.
+ * <p>With {@link Builder#iommufdTest()} (the kernel's {@code CONFIG_IOMMUFD_TEST}), {@value
+ * #IOMMU_PATH} also answers the selftest's {@code IOMMU_TEST_CMD}.
+ *
+ * <p><b>Memory.</b> {@link #userMemory()} (or the builder's {@link Builder#userAddressSpace}) holds
+ * the buffers that ioctl arguments point to (structs, range arrays, bitmaps, migration data); any
+ * access outside one of its allocations is {@code EFAULT}, as {@code copy_from_user}/{@code
+ * copy_to_user}. Guest RAM is separate: {@link GuestMemory} regions created by the builder at user
+ * virtual addresses from {@link #GUEST_MEMORY_BASE} (below {@link UserMemory#BASE}, so the two
+ * never collide), which {@code IOMMU_IOAS_MAP}'s {@code user_va} must point into and which device
+ * DMA writes.
  *
  * <p><b>Hardware hooks.</b> {@link #dmaWrite} and {@link #dmaRead} make a device DMA through its
  * IOMMU (translation, permission checks, A/D bits, its own DMA-logging tracker); {@link

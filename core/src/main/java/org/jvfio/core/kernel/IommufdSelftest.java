@@ -19,7 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.function.LongPredicate;
-import java.util.function.ToIntFunction;
+import java.util.function.LongToIntFunction;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuHwInfo;
 import org.jvfio.core.UapiException;
@@ -72,7 +72,7 @@ final class IommufdSelftest {
   private final UserAddressSpace memory;
   private final MockIommus iommus;
   private final long pageSize;
-  private final ToIntFunction<Long> pinCount; // over every live context of the kernel
+  private final LongToIntFunction pinCount; // over every live context of the kernel
   private final LongPredicate pageExists; // guest RAM or user memory
   private final Map<Integer, Integer> idevOfStdev = new ConcurrentHashMap<>();
 
@@ -81,7 +81,7 @@ final class IommufdSelftest {
       UserAddressSpace memory,
       MockIommus iommus,
       long pageSize,
-      ToIntFunction<Long> pinCount,
+      LongToIntFunction pinCount,
       LongPredicate pageExists) {
     this.ctx = ctx;
     this.memory = memory;
