@@ -35,6 +35,7 @@ final class Connection implements Runnable {
   private final long[] args = new long[4];
   private int type;
   private int length;
+  private ByteBuffer prefetch; // the bytes at args[2] an IOCTL sent along, during that call
 
   Connection(SocketChannel channel, FakeKernel kernel, ProcessTable processes) {
     this.channel = channel;
@@ -77,6 +78,7 @@ final class Connection implements Runnable {
     if (pid < 0 && type != Protocol.HELLO) {
       throw new IOException("a request before HELLO");
     }
+    ByteBuffer data = length > 0 ? receiveData(length) : ByteBuffer.allocate(0);
     try {
       switch (type) {
         case Protocol.HELLO:
@@ -88,7 +90,7 @@ final class Connection implements Runnable {
           reply = guestMemories(kernel.guestMemories());
           return 0;
         case Protocol.OPEN:
-          return kernel.open(StandardCharsets.UTF_8.decode(receiveData(length)).toString());
+          return kernel.open(StandardCharsets.UTF_8.decode(data).toString());
         case Protocol.CLOSE:
           return processes.close(pid, (int) args[0]);
         default:
@@ -99,7 +101,12 @@ final class Connection implements Runnable {
       }
       switch (type) {
         case Protocol.IOCTL:
-          return kernel.ioctl((int) args[0], (int) args[1], args[2]);
+          prefetch = data;
+          try {
+            return kernel.ioctl((int) args[0], (int) args[1], args[2]);
+          } finally {
+            prefetch = null;
+          }
         case Protocol.READ:
           return kernel.read((int) args[0], args[1], args[2]);
         case Protocol.WRITE:
@@ -130,8 +137,16 @@ final class Connection implements Runnable {
 
   // --- callbacks (called by RemoteProcess on this thread, during serve) --------------------------
 
-  /** copy_from_user of {@code dst.remaining()} bytes; false if the client answered EFAULT. */
+  /**
+   * copy_from_user of {@code dst.remaining()} bytes, from the ioctl's prefetched bytes where they
+   * cover the range; false if the client answered EFAULT.
+   */
   boolean readMemory(long addr, ByteBuffer dst) {
+    long off = addr - args[2];
+    if (prefetch != null && off >= 0 && off <= prefetch.limit() - dst.remaining()) {
+      dst.put(prefetch.slice((int) off, dst.remaining()));
+      return true;
+    }
     try {
       while (dst.hasRemaining()) {
         int n = Math.min(dst.remaining(), Protocol.MAX_DATA);
@@ -155,8 +170,19 @@ final class Connection implements Runnable {
     }
   }
 
-  /** copy_to_user of {@code src.remaining()} bytes; false if the client answered EFAULT. */
+  /**
+   * copy_to_user of {@code src.remaining()} bytes; false if the client answered EFAULT. Prefetched
+   * bytes the write covers are updated, so a later read in the same call sees the write.
+   */
   boolean writeMemory(long addr, ByteBuffer src) {
+    if (prefetch != null) {
+      for (int i = 0; i < src.remaining(); i++) {
+        long at = addr + i - args[2];
+        if (at >= 0 && at < prefetch.limit()) {
+          prefetch.put((int) at, src.get(src.position() + i));
+        }
+      }
+    }
     try {
       while (src.hasRemaining()) {
         int n = Math.min(src.remaining(), Protocol.MAX_DATA);

@@ -23,7 +23,7 @@ final class Protocol {
   static final int HELLO = 1; // a0 = pid, a1 = ppid; RESULT's data: guest memories (u64 base, size)
   static final int OPEN = 2; // data = the path (no NUL)
   static final int CLOSE = 3; // a0 = fd
-  static final int IOCTL = 4; // a0 = fd, a1 = request, a2 = arg
+  static final int IOCTL = 4; // a0 = fd, a1 = request, a2 = arg; data: bytes at arg (prefetch)
   static final int READ = 5; // a0 = fd, a1 = buf, a2 = count
   static final int WRITE = 6; // a0 = fd, a1 = buf, a2 = count
   static final int PREAD = 7; // a0 = fd, a1 = buf, a2 = count, a3 = offset

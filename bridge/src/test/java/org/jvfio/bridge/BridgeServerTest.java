@@ -13,6 +13,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -101,7 +102,7 @@ class BridgeServerTest {
         return null;
       }
       int off = (int) (addr - e.getKey());
-      return java.util.Arrays.copyOfRange(e.getValue(), off, off + n);
+      return Arrays.copyOfRange(e.getValue(), off, off + n);
     }
 
     private void send(int type, long a0, long a1, long a2, byte[] data) throws IOException {
@@ -176,6 +177,24 @@ class BridgeServerTest {
     assertEquals(0, client.call(Protocol.IOCTL, fd, Iommufd.IOMMU_IOAS_ALLOC, 0x1000, null));
     assertEquals(List.of("read 4", "read 12", "write 12"), client.callbacks);
     assertEquals(1, ByteBuffer.wrap(arg).order(ByteOrder.LITTLE_ENDIAN).getInt(8));
+  }
+
+  @Test
+  void ioctl_prefetchedStruct_isReadWithoutAsking() throws IOException {
+    long fd = open(FakeKernel.IOMMU_PATH);
+    byte[] arg = new byte[IommuIoasAlloc.SIZE];
+    ByteBuffer.wrap(arg).order(ByteOrder.LITTLE_ENDIAN).putInt(IommuIoasAlloc.SIZE);
+    client.memory.put(0x1000L, arg);
+    client.callbacks.clear();
+    assertEquals(0, client.call(Protocol.IOCTL, fd, Iommufd.IOMMU_IOAS_ALLOC, 0x1000, arg.clone()));
+    assertEquals(List.of("write 12"), client.callbacks);
+    assertEquals(1, ByteBuffer.wrap(arg).order(ByteOrder.LITTLE_ENDIAN).getInt(8));
+    client.callbacks.clear(); // only the size came along: the rest is asked for
+    assertEquals(
+        0,
+        client.call(Protocol.IOCTL, fd, Iommufd.IOMMU_IOAS_ALLOC, 0x1000, Arrays.copyOf(arg, 4)));
+    assertEquals(List.of("read 12", "write 12"), client.callbacks);
+    assertEquals(-Errno.EBADF.code(), client.call(Protocol.IOCTL, 77, 0, 0x1000, arg.clone()));
   }
 
   @Test
