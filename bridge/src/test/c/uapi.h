@@ -1,7 +1,7 @@
 /*
- * The uAPI for the test programs: the kernel's own headers where they have iommufd's dirty
- * tracking (Linux 6.7+), else jvfio_uapi.h generated from the jvfio-api records. Define
- * JVFIO_GENERATED_UAPI to force the generated one.
+ * The uAPI for the test programs: the kernel's own headers where they have <linux/iommufd.h>
+ * (they must have its dirty tracking, Linux 6.7+), else jvfio_uapi.h generated from the jvfio-api
+ * records. Define JVFIO_GENERATED_UAPI to use the generated one with older kernel headers.
  */
 #ifndef TEST_UAPI_H
 #define TEST_UAPI_H
@@ -14,6 +14,9 @@
 #if __has_include(<linux/iommufd.h>) && !defined(JVFIO_GENERATED_UAPI)
 #include <linux/iommufd.h>
 #include <linux/vfio.h>
+#ifndef IOMMU_HWPT_GET_DIRTY_BITMAP
+#error "kernel headers without iommufd dirty tracking (Linux < 6.7): define JVFIO_GENERATED_UAPI"
+#endif
 #else
 #include "jvfio_uapi.h"
 #endif
