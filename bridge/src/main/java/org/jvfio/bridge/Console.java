@@ -71,11 +71,15 @@ final class Console {
     out.println(what + ": " + r.bytes() + " bytes, " + r.faults() + " faults");
   }
 
-  private static int dev(String[] w, int argc) {
+  private int dev(String[] w, int argc) {
     if (w.length != argc + 1) {
       throw new IllegalArgumentException("expected " + argc + " arguments");
     }
-    return Integer.parseInt(w[1]);
+    int index = Integer.parseInt(w[1]);
+    if (index < 0 || index >= kernel.deviceCount()) {
+      throw new IllegalArgumentException("no device " + index);
+    }
+    return index;
   }
 
   private static long num(String s) {
