@@ -3,7 +3,8 @@
  * FakeKernel served by jvfio-kernel on the UNIX socket named by $JVFIO_SOCKET (docs/bridge.md).
  *
  * - open/open64/openat/openat64 of /dev/iommu or /dev/vfio/... are sent to the server; close,
- *   ioctl, read, write, pread(64), pwrite(64) and mmap(64) of the fds it produced too. Every other
+ *   ioctl, read, write, pread(64), pwrite(64) and mmap(64) of the fds it produced too, and the
+ *   _FORTIFY_SOURCE entry points (__open_2, __read_chk, ...) that bypass those names. Every other
  *   call goes to libc (dlsym(RTLD_NEXT)). Without $JVFIO_SOCKET nothing is intercepted.
  * - The fd numbers are the process's own: when the server installs a file it asks for an unused fd
  *   (FD_ALLOC) and the library opens /dev/null to reserve one, so a number never collides with a
@@ -299,6 +300,15 @@ int openat64(int dirfd, const char *path, int flags, ...) {
                            : real_openat(dirfd, path, flags | O_LARGEFILE, mode);
 }
 
+/* _FORTIFY_SOURCE turns open() with flags that are not constant into these. */
+int __open_2(const char *path, int flags) { return open(path, flags); }
+
+int __open64_2(const char *path, int flags) { return open64(path, flags); }
+
+int __openat_2(int dirfd, const char *path, int flags) { return openat(dirfd, path, flags); }
+
+int __openat64_2(int dirfd, const char *path, int flags) { return openat64(dirfd, path, flags); }
+
 int close(int fd) {
   init();
   if (!ours(fd)) return real_close(fd);
@@ -357,6 +367,22 @@ ssize_t pread64(int fd, void *buf, size_t count, off_t off) { return pread(fd, b
 
 ssize_t pwrite64(int fd, const void *buf, size_t count, off_t off) {
   return pwrite(fd, buf, count, off);
+}
+
+/* _FORTIFY_SOURCE turns read() into a buffer of known size into these; libc's versions would
+ * call its own read directly. */
+ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen) {
+  if (count > buflen) abort(); /* __chk_fail */
+  return read(fd, buf, count);
+}
+
+ssize_t __pread_chk(int fd, void *buf, size_t count, off_t off, size_t buflen) {
+  if (count > buflen) abort();
+  return pread(fd, buf, count, off);
+}
+
+ssize_t __pread64_chk(int fd, void *buf, size_t count, off_t off, size_t buflen) {
+  return __pread_chk(fd, buf, count, off, buflen);
 }
 
 /* No region of a jvfio file is mmappable yet: a VFIO cdev answers EINVAL (no such region), the

@@ -8,6 +8,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import org.jvfio.core.kernel.FakeKernel;
 
 /**
@@ -46,16 +47,22 @@ public final class BridgeServer implements Closeable {
 
   /**
    * Builds the kernel from {@code builder} over the remote client's memory and fd table, and
-   * listens on {@code socket} (an existing file there is replaced).
+   * listens on {@code socket} (an existing file there is replaced). The socket file appears once
+   * the server accepts connections.
    *
    * @throws IOException if the socket cannot be bound
    */
   public static BridgeServer start(FakeKernel.Builder builder, Path socket) throws IOException {
     RemoteProcess client = new RemoteProcess();
     FakeKernel kernel = builder.userAddressSpace(client).unusedFd(client::unusedFd).build();
-    Files.deleteIfExists(socket);
+    // Bind and listen under a temporary name, then rename: the socket appears only once it
+    // accepts connections, so a client that waits for the file never meets a refusal.
+    Path binding = socket.resolveSibling(socket.getFileName() + ".binding");
+    Files.deleteIfExists(binding);
     ServerSocketChannel listener = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    listener.bind(UnixDomainSocketAddress.of(socket));
+    listener.bind(UnixDomainSocketAddress.of(binding));
+    Files.move(
+        binding, socket, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     BridgeServer server = new BridgeServer(kernel, listener, socket);
     server.acceptor.start();
     return server;
