@@ -33,6 +33,9 @@ class CProgramsTest {
   @BeforeAll
   static void build() throws Exception {
     cc = compiler();
+    if (cc == null) {
+      System.err.println("CProgramsTest: no C compiler (cc or gcc), the C programs are skipped");
+    }
     Assumptions.assumeTrue(cc != null, "no C compiler (cc or gcc): the C programs are skipped");
     run(
         List.of(
