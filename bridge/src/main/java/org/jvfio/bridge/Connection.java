@@ -35,7 +35,9 @@ final class Connection implements Runnable {
   private final long[] args = new long[4];
   private int type;
   private int length;
-  private ByteBuffer prefetch; // the bytes at args[2] an IOCTL sent along, during that call
+  private ByteBuffer prefetch; // the bytes at prefetchAddr an IOCTL sent along, during that call
+  private long prefetchAddr;
+  private ByteBuffer reply; // data sent with RESULT (HELLO only)
 
   Connection(SocketChannel channel, FakeKernel kernel, ProcessTable processes) {
     this.channel = channel;
@@ -63,7 +65,7 @@ final class Connection implements Runnable {
         reply = null;
       }
     } catch (IOException | UncheckedIOException e) {
-      // the client went away; its files stay open as in a kernel whose process still holds them
+      // the client went away (a thread's connection ends when its process exits)
     } finally {
       CURRENT.remove();
       if (pid >= 0) {
@@ -71,8 +73,6 @@ final class Connection implements Runnable {
       }
     }
   }
-
-  private ByteBuffer reply; // data sent with RESULT (HELLO only)
 
   private long serve() throws IOException {
     if (pid < 0 && type != Protocol.HELLO) {
@@ -102,6 +102,7 @@ final class Connection implements Runnable {
       switch (type) {
         case Protocol.IOCTL:
           prefetch = data;
+          prefetchAddr = args[2]; // args[] is overwritten by the callbacks' answers
           try {
             return kernel.ioctl((int) args[0], (int) args[1], args[2]);
           } finally {
@@ -142,7 +143,7 @@ final class Connection implements Runnable {
    * cover the range; false if the client answered EFAULT.
    */
   boolean readMemory(long addr, ByteBuffer dst) {
-    long off = addr - args[2];
+    long off = addr - prefetchAddr;
     if (prefetch != null && off >= 0 && off <= prefetch.limit() - dst.remaining()) {
       dst.put(prefetch.slice((int) off, dst.remaining()));
       return true;
@@ -176,11 +177,10 @@ final class Connection implements Runnable {
    */
   boolean writeMemory(long addr, ByteBuffer src) {
     if (prefetch != null) {
-      for (int i = 0; i < src.remaining(); i++) {
-        long at = addr + i - args[2];
-        if (at >= 0 && at < prefetch.limit()) {
-          prefetch.put((int) at, src.get(src.position() + i));
-        }
+      long from = Math.max(addr, prefetchAddr);
+      long to = Math.min(addr + src.remaining(), prefetchAddr + prefetch.limit());
+      for (long at = from; at < to; at++) {
+        prefetch.put((int) (at - prefetchAddr), src.get(src.position() + (int) (at - addr)));
       }
     }
     try {
