@@ -227,7 +227,7 @@ public final class ReferencePageTable {
    * output addresses are contiguous and aligned to {@code size}, all with the same permissions.
    *
    * @return the merged leaf
-   * @throws IllegalArgumentException, saying why, if the merge is not legal; nothing changes then
+   * @throws IllegalArgumentException saying why if the merge is not legal; nothing changes then
    */
   public Leaf merge(long iova, long size) {
     if (Long.bitCount(size) != 1 || (pageSizeBitmap & size) == 0 || (iova & (size - 1)) != 0) {
