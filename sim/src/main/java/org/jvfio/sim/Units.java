@@ -31,7 +31,7 @@ public final class Units {
   public static long parseSize(String text) {
     Matcher m = SIZE.matcher(text);
     if (!m.matches()) {
-      throw new IllegalArgumentException("not a size: '" + text + "' (try 4K, 2M, 16G, 1T)");
+      throw new IllegalArgumentException("not a size: '" + text + "' (e.g. 4K, 2M, 16G, 1T)");
     }
     double value = Double.parseDouble(m.group(1)) * Math.pow(1024, exponent(m.group(2)));
     return toLong(value, text);
@@ -47,7 +47,7 @@ public final class Units {
     Matcher m = RATE.matcher(text);
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "not a rate: '" + text + "' (try 2GB/s, 500MiB/s, 25Gbit/s)");
+          "not a rate: '" + text + "' (e.g. 2GB/s, 500MiB/s, 25Gbit/s)");
     }
     boolean binary = !m.group(3).isEmpty();
     String unit = m.group(4);
@@ -65,7 +65,7 @@ public final class Units {
   public static long parseDuration(String text) {
     Matcher m = DURATION.matcher(text);
     if (!m.matches()) {
-      throw new IllegalArgumentException("not a duration: '" + text + "' (try 300ms, 2s)");
+      throw new IllegalArgumentException("not a duration: '" + text + "' (e.g. 300ms, 2s)");
     }
     double scale =
         switch (m.group(2).toLowerCase(Locale.ROOT)) {
