@@ -33,7 +33,7 @@ public record MigrationResult(
     long bytesSent,
     long deviceBytesSent,
     Verdict verdict) {
-  /** Copies the round list. */
+  // Copies the round list.
   public MigrationResult {
     rounds = List.copyOf(rounds);
   }

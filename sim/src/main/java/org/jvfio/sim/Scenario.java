@@ -8,6 +8,8 @@ import com.google.common.base.Preconditions;
  * command line's defaults) and run it with {@link Simulation#run(Scenario)}.
  *
  * <p>Units: sizes in bytes, rates in bytes per second, durations in nanoseconds of simulated time.
+ * The constructor checks every parameter and throws {@code IllegalArgumentException} naming the
+ * first bad one and why.
  *
  * @param memory guest RAM; a multiple of 2 MiB. Laid out as on x86: the first 3 GiB at guest
  *     physical address 0, the rest at 4 GiB (above the PCI hole), so larger guests have two RAM
@@ -67,11 +69,7 @@ public record Scenario(
   /** The most devices: 64. */
   public static final int MAX_DEVICES = 64;
 
-  /**
-   * Checks every parameter.
-   *
-   * @throws IllegalArgumentException naming the first bad parameter and why
-   */
+  // Checks every parameter; throws IllegalArgumentException naming the first bad one and why.
   public Scenario {
     Preconditions.checkArgument(
         memory > 0 && memory % (2L << 20) == 0 && memory <= MAX_MEMORY,
@@ -115,12 +113,20 @@ public record Scenario(
         deviceDirtyRate);
   }
 
-  /** Returns a builder holding the command line's defaults. */
+  /**
+   * Returns a builder holding the command line's defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns a builder holding this scenario's values. */
+  /**
+   * Returns a builder holding this scenario's values.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     return new Builder()
         .memory(memory)
@@ -167,97 +173,177 @@ public record Scenario(
 
     private Builder() {}
 
-    /** Sets {@link Scenario#memory()}. */
+    /**
+     * Sets {@link Scenario#memory()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder memory(long bytes) {
       this.memory = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#ioPageSize()}. */
+    /**
+     * Sets {@link Scenario#ioPageSize()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder ioPageSize(long bytes) {
       this.ioPageSize = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#devices()}. */
+    /**
+     * Sets {@link Scenario#devices()}.
+     *
+     * @param count the number of devices
+     * @return this builder
+     */
     public Builder devices(int count) {
       this.devices = count;
       return this;
     }
 
-    /** Sets {@link Scenario#dmaRate()}. */
+    /**
+     * Sets {@link Scenario#dmaRate()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder dmaRate(double bytesPerSecond) {
       this.dmaRate = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#workingSet()}. */
+    /**
+     * Sets {@link Scenario#workingSet()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder workingSet(long bytes) {
       this.workingSet = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#locality()}. */
+    /**
+     * Sets {@link Scenario#locality()}.
+     *
+     * @param locality where device writes land
+     * @return this builder
+     */
     public Builder locality(Locality locality) {
       this.locality = locality;
       return this;
     }
 
-    /** Sets {@link Scenario#cpuDirtyRate()}. */
+    /**
+     * Sets {@link Scenario#cpuDirtyRate()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder cpuDirtyRate(double bytesPerSecond) {
       this.cpuDirtyRate = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#tracker()}. */
+    /**
+     * Sets {@link Scenario#tracker()}.
+     *
+     * @param tracker how device DMA is tracked
+     * @return this builder
+     */
     public Builder tracker(Tracker tracker) {
       this.tracker = tracker;
       return this;
     }
 
-    /** Sets {@link Scenario#split()}. */
+    /**
+     * Sets {@link Scenario#split()}.
+     *
+     * @param split what happens to large IOPTEs while the IOMMU tracks
+     * @return this builder
+     */
     public Builder split(SplitPolicy split) {
       this.split = split;
       return this;
     }
 
-    /** Sets {@link Scenario#harvestChunk()}. */
+    /**
+     * Sets {@link Scenario#harvestChunk()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder harvestChunk(long bytes) {
       this.harvestChunk = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#bandwidth()}. */
+    /**
+     * Sets {@link Scenario#bandwidth()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder bandwidth(double bytesPerSecond) {
       this.bandwidth = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#downtimeLimit()}. */
+    /**
+     * Sets {@link Scenario#downtimeLimit()}.
+     *
+     * @param nanos the duration in nanoseconds of simulated time
+     * @return this builder
+     */
     public Builder downtimeLimit(long nanos) {
       this.downtimeLimit = nanos;
       return this;
     }
 
-    /** Sets {@link Scenario#maxRounds()}. */
+    /**
+     * Sets {@link Scenario#maxRounds()}.
+     *
+     * @param rounds the most pre-copy rounds
+     * @return this builder
+     */
     public Builder maxRounds(int rounds) {
       this.maxRounds = rounds;
       return this;
     }
 
-    /** Sets {@link Scenario#deviceState()}. */
+    /**
+     * Sets {@link Scenario#deviceState()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder deviceState(long bytes) {
       this.deviceState = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#deviceDirtyRate()}. */
+    /**
+     * Sets {@link Scenario#deviceDirtyRate()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder deviceDirtyRate(double bytesPerSecond) {
       this.deviceDirtyRate = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#seed()}. */
+    /**
+     * Sets {@link Scenario#seed()}.
+     *
+     * @param seed the seed of every random choice
+     * @return this builder
+     */
     public Builder seed(long seed) {
       this.seed = seed;
       return this;
@@ -266,6 +352,7 @@ public record Scenario(
     /**
      * Returns the scenario.
      *
+     * @return the scenario with this builder's values
      * @throws IllegalArgumentException as {@link Scenario}'s constructor
      */
     public Scenario build() {

@@ -274,7 +274,11 @@ public final class SimCommand implements Callable<Integer> {
     this.err = err;
   }
 
-  /** Runs the command line and exits with its status. */
+  /**
+   * Runs the command line and exits with its status.
+   *
+   * @param args the command-line arguments
+   */
   public static void main(String[] args) {
     System.setProperty("java.awt.headless", "true");
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);

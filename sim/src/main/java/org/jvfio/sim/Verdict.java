@@ -20,7 +20,7 @@ public record Verdict(
     long firstDifference,
     List<Integer> devicesDiffering,
     String message) {
-  /** Copies the device list. */
+  // Copies the device list.
   public Verdict {
     devicesDiffering = List.copyOf(devicesDiffering);
   }
