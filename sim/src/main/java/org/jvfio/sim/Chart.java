@@ -77,7 +77,7 @@ final class Chart {
     String stopName = r.converged() ? "stop-and-copy" : "forced stop-and-copy (round limit)";
     Color stopColor = r.converged() ? STOP_COPY : FORCED_STOP;
     line(pages, "pre-copy round", rounds, Round::dirtyPages, PRE_COPY);
-    point(pages, stopName, stop.index(), stop.dirtyPages(), stopColor);
+    point(pages, stopName, stop.index(), (double) stop.dirtyPages(), stopColor);
     line(bytes, "pre-copy round", rounds, round -> round.bytesSent() / MIB, PRE_COPY);
     point(bytes, stopName, stop.index(), stop.bytesSent() / MIB, stopColor);
     downtimeLimit(bytes, r.scenario(), stop.index());
@@ -169,7 +169,7 @@ final class Chart {
         String.format(
             Locale.ROOT,
             "downtime limit %s at %s Gbit/s: %,.0f MiB",
-            Units.formatDuration(s.downtimeLimit()),
+            Units.formatDuration((double) s.downtimeLimit()),
             BigDecimal.valueOf(s.bandwidth() * 8 / 1e9)
                 .round(new MathContext(4))
                 .stripTrailingZeros()

@@ -8,8 +8,6 @@ import com.google.common.base.Preconditions;
  * command line's defaults) and run it with {@link Simulation#run(Scenario)}.
  *
  * <p>Units: sizes in bytes, rates in bytes per second, durations in nanoseconds of simulated time.
- * The constructor checks every parameter and throws {@code IllegalArgumentException} naming the
- * first bad one and why.
  *
  * @param memory guest RAM; a multiple of 2 MiB. Laid out as on x86: the first 3 GiB at guest
  *     physical address 0, the rest at 4 GiB (above the PCI hole), so larger guests have two RAM
@@ -69,7 +67,41 @@ public record Scenario(
   /** The most devices: 64. */
   public static final int MAX_DEVICES = 64;
 
-  // Checks every parameter; throws IllegalArgumentException naming the first bad one and why.
+  /**
+   * Checks every parameter.
+   *
+   * @param memory guest RAM; a multiple of 2 MiB. Laid out as on x86: the first 3 GiB at guest
+   *     physical address 0, the rest at 4 GiB (above the PCI hole), so larger guests have two RAM
+   *     ranges
+   * @param ioPageSize the host page size backing guest RAM, which bounds the IOPTE leaves: 4 KiB, 2
+   *     MiB or 1 GiB (the IOMMU maps the largest leaves it supports up to that size; a vendor with
+   *     larger leaves may use them where the alignment allows)
+   * @param devices the number of devices, at least 1
+   * @param dmaRate DMA write rate of each device, in bytes per second (4 KiB writes)
+   * @param workingSet the bytes of guest RAM each device writes into (at most {@code memory})
+   * @param locality where in the working set the writes land
+   * @param cpuDirtyRate the vCPUs' write rate in bytes per second, uniform over all of RAM (tracked
+   *     exactly, as KVM's dirty log does)
+   * @param tracker how device DMA is tracked
+   * @param split what to do with large IOPTEs while the IOMMU tracks
+   * @param harvestChunk the IOVA one IOMMU harvest call ({@code IOMMU_HWPT_GET_DIRTY_BITMAP})
+   *     covers: 0 for each RAM range in one call, else a multiple of 4 KiB, the calls starting at
+   *     the range's first IOVA. Chunks that split IOPTE leaves lose dirty pages, as on the kernel:
+   *     a harvest of part of a leaf cleans all of it, and Arm's walk carries an unaligned start's
+   *     offset
+   * @param bandwidth the migration link's bandwidth in bytes per second; sending all of RAM must
+   *     take at most {@link #MAX_ROUND_SECONDS}
+   * @param downtimeLimit the largest acceptable downtime in nanoseconds: pre-copy stops when the
+   *     estimated stop-and-copy time is within it
+   * @param maxRounds the most pre-copy rounds (the first, which sends all of RAM, included) before
+   *     a forced stop-and-copy
+   * @param deviceState the bytes of each device's internal state (its migration stream carries
+   *     them)
+   * @param deviceDirtyRate how fast each running device changes its internal state, in bytes per
+   *     second (4 KiB at a time); changed parts are re-sent
+   * @param seed the seed of every random choice: the same scenario gives the same result
+   * @throws IllegalArgumentException naming the first bad parameter and why
+   */
   public Scenario {
     Preconditions.checkArgument(
         memory > 0 && memory % (2L << 20) == 0 && memory <= MAX_MEMORY,

@@ -46,7 +46,7 @@ class ChartTest {
     assertArrayEquals(new double[] {r.stopCopy().dirtyPages()}, stop.getYData());
     double[] rounds = panels.get(0).getSeriesMap().get("pre-copy round").getYData();
     assertEquals(r.rounds().size(), rounds.length);
-    assertEquals(r.rounds().get(0).dirtyPages(), rounds[0]);
+    assertEquals((double) r.rounds().get(0).dirtyPages(), rounds[0]);
     double[] mib = panels.get(1).getSeriesMap().get("pre-copy round").getYData();
     assertEquals(r.rounds().get(0).bytesSent() / (double) (1 << 20), mib[0]);
   }
