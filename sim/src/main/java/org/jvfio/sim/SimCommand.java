@@ -346,9 +346,9 @@ public final class SimCommand implements Callable<Integer> {
   }
 
   /**
-   * Returns the usage error for a scenario the options do not make: it names the first option given
-   * on the command line that the scenario refuses on its own (the others at their defaults), with
-   * its value as typed; or, if no option fails alone, the combination.
+   * Returns the usage error for a scenario the options do not make: it names the first option (in
+   * {@code --help} order) given on the command line that the scenario refuses on its own, the
+   * others at their defaults, with its value as typed; or, if none fails alone, the combination.
    */
   private ParameterException blame(IllegalArgumentException e) {
     CommandLine.ParseResult given = spec.commandLine().getParseResult();
