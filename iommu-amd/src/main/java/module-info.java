@@ -5,7 +5,7 @@
  * amd-v1}.
  */
 module org.jvfio.iommu.amd {
-  requires org.jvfio.core;
+  requires transitive org.jvfio.core;
 
   exports org.jvfio.iommu.amd;
 

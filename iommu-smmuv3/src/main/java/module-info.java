@@ -4,7 +4,7 @@
  * helpers), registered with the core SPI as {@code "smmuv3"} (vendor-pagetables §4).
  */
 module org.jvfio.iommu.smmuv3 {
-  requires org.jvfio.core;
+  requires transitive org.jvfio.core;
 
   exports org.jvfio.iommu.smmuv3;
 

@@ -70,6 +70,36 @@ public record Scenario(
   /**
    * Checks every parameter.
    *
+   * @param memory guest RAM; a multiple of 2 MiB. Laid out as on x86: the first 3 GiB at guest
+   *     physical address 0, the rest at 4 GiB (above the PCI hole), so larger guests have two RAM
+   *     ranges
+   * @param ioPageSize the host page size backing guest RAM, which bounds the IOPTE leaves: 4 KiB, 2
+   *     MiB or 1 GiB (the IOMMU maps the largest leaves it supports up to that size; a vendor with
+   *     larger leaves may use them where the alignment allows)
+   * @param devices the number of devices, at least 1
+   * @param dmaRate DMA write rate of each device, in bytes per second (4 KiB writes)
+   * @param workingSet the bytes of guest RAM each device writes into (at most {@code memory})
+   * @param locality where in the working set the writes land
+   * @param cpuDirtyRate the vCPUs' write rate in bytes per second, uniform over all of RAM (tracked
+   *     exactly, as KVM's dirty log does)
+   * @param tracker how device DMA is tracked
+   * @param split what to do with large IOPTEs while the IOMMU tracks
+   * @param harvestChunk the IOVA one IOMMU harvest call ({@code IOMMU_HWPT_GET_DIRTY_BITMAP})
+   *     covers: 0 for each RAM range in one call, else a multiple of 4 KiB, the calls starting at
+   *     the range's first IOVA. Chunks that split IOPTE leaves lose dirty pages, as on the kernel:
+   *     a harvest of part of a leaf cleans all of it, and Arm's walk carries an unaligned start's
+   *     offset
+   * @param bandwidth the migration link's bandwidth in bytes per second; sending all of RAM must
+   *     take at most {@link #MAX_ROUND_SECONDS}
+   * @param downtimeLimit the largest acceptable downtime in nanoseconds: pre-copy stops when the
+   *     estimated stop-and-copy time is within it
+   * @param maxRounds the most pre-copy rounds (the first, which sends all of RAM, included) before
+   *     a forced stop-and-copy
+   * @param deviceState the bytes of each device's internal state (its migration stream carries
+   *     them)
+   * @param deviceDirtyRate how fast each running device changes its internal state, in bytes per
+   *     second (4 KiB at a time); changed parts are re-sent
+   * @param seed the seed of every random choice: the same scenario gives the same result
    * @throws IllegalArgumentException naming the first bad parameter and why
    */
   public Scenario {
@@ -115,12 +145,20 @@ public record Scenario(
         deviceDirtyRate);
   }
 
-  /** Returns a builder holding the command line's defaults. */
+  /**
+   * Returns a builder holding the command line's defaults.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns a builder holding this scenario's values. */
+  /**
+   * Returns a builder holding this scenario's values.
+   *
+   * @return a new builder
+   */
   public Builder toBuilder() {
     return new Builder()
         .memory(memory)
@@ -167,97 +205,177 @@ public record Scenario(
 
     private Builder() {}
 
-    /** Sets {@link Scenario#memory()}. */
+    /**
+     * Sets {@link Scenario#memory()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder memory(long bytes) {
       this.memory = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#ioPageSize()}. */
+    /**
+     * Sets {@link Scenario#ioPageSize()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder ioPageSize(long bytes) {
       this.ioPageSize = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#devices()}. */
+    /**
+     * Sets {@link Scenario#devices()}.
+     *
+     * @param count the number of devices
+     * @return this builder
+     */
     public Builder devices(int count) {
       this.devices = count;
       return this;
     }
 
-    /** Sets {@link Scenario#dmaRate()}. */
+    /**
+     * Sets {@link Scenario#dmaRate()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder dmaRate(double bytesPerSecond) {
       this.dmaRate = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#workingSet()}. */
+    /**
+     * Sets {@link Scenario#workingSet()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder workingSet(long bytes) {
       this.workingSet = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#locality()}. */
+    /**
+     * Sets {@link Scenario#locality()}.
+     *
+     * @param locality where device writes land
+     * @return this builder
+     */
     public Builder locality(Locality locality) {
       this.locality = locality;
       return this;
     }
 
-    /** Sets {@link Scenario#cpuDirtyRate()}. */
+    /**
+     * Sets {@link Scenario#cpuDirtyRate()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder cpuDirtyRate(double bytesPerSecond) {
       this.cpuDirtyRate = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#tracker()}. */
+    /**
+     * Sets {@link Scenario#tracker()}.
+     *
+     * @param tracker how device DMA is tracked
+     * @return this builder
+     */
     public Builder tracker(Tracker tracker) {
       this.tracker = tracker;
       return this;
     }
 
-    /** Sets {@link Scenario#split()}. */
+    /**
+     * Sets {@link Scenario#split()}.
+     *
+     * @param split what happens to large IOPTEs while the IOMMU tracks
+     * @return this builder
+     */
     public Builder split(SplitPolicy split) {
       this.split = split;
       return this;
     }
 
-    /** Sets {@link Scenario#harvestChunk()}. */
+    /**
+     * Sets {@link Scenario#harvestChunk()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder harvestChunk(long bytes) {
       this.harvestChunk = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#bandwidth()}. */
+    /**
+     * Sets {@link Scenario#bandwidth()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder bandwidth(double bytesPerSecond) {
       this.bandwidth = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#downtimeLimit()}. */
+    /**
+     * Sets {@link Scenario#downtimeLimit()}.
+     *
+     * @param nanos the duration in nanoseconds of simulated time
+     * @return this builder
+     */
     public Builder downtimeLimit(long nanos) {
       this.downtimeLimit = nanos;
       return this;
     }
 
-    /** Sets {@link Scenario#maxRounds()}. */
+    /**
+     * Sets {@link Scenario#maxRounds()}.
+     *
+     * @param rounds the most pre-copy rounds
+     * @return this builder
+     */
     public Builder maxRounds(int rounds) {
       this.maxRounds = rounds;
       return this;
     }
 
-    /** Sets {@link Scenario#deviceState()}. */
+    /**
+     * Sets {@link Scenario#deviceState()}.
+     *
+     * @param bytes the size in bytes
+     * @return this builder
+     */
     public Builder deviceState(long bytes) {
       this.deviceState = bytes;
       return this;
     }
 
-    /** Sets {@link Scenario#deviceDirtyRate()}. */
+    /**
+     * Sets {@link Scenario#deviceDirtyRate()}.
+     *
+     * @param bytesPerSecond the rate in bytes per second
+     * @return this builder
+     */
     public Builder deviceDirtyRate(double bytesPerSecond) {
       this.deviceDirtyRate = bytesPerSecond;
       return this;
     }
 
-    /** Sets {@link Scenario#seed()}. */
+    /**
+     * Sets {@link Scenario#seed()}.
+     *
+     * @param seed the seed of every random choice
+     * @return this builder
+     */
     public Builder seed(long seed) {
       this.seed = seed;
       return this;
@@ -266,6 +384,7 @@ public record Scenario(
     /**
      * Returns the scenario.
      *
+     * @return the scenario with this builder's values
      * @throws IllegalArgumentException as {@link Scenario}'s constructor
      */
     public Scenario build() {

@@ -3,12 +3,17 @@ package org.jvfio.sim;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.jvfio.core.spi.IommuDriver;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,12 +27,16 @@ import picocli.CommandLine.Spec;
  * summary and the verification verdict, and optionally a chart. {@code --help} lists every option
  * with its unit.
  *
- * <p>Exit status: 0 when every run verified, 1 when a verification failed or a run could not be set
- * up (an unknown IOMMU vendor, say), 2 for a usage error.
+ * <p>Exit status: 0 when every run verified, 1 when a verification failed or a run failed, 2 for a
+ * usage error. A usage error is one line on stderr that names the option and echoes the value as
+ * typed, and is found before anything runs (unknown tracker or IOMMU names, values the scenario
+ * refuses, a chart path that cannot be written). {@code jvfio-sim generate-completion} prints a
+ * bash/zsh completion script.
  */
 @Command(
     name = "jvfio-sim",
     mixinStandardHelpOptions = true,
+    subcommands = AutoComplete.GenerateCompletion.class,
     version = "jvfio-sim 0.1.0",
     sortOptions = false,
     usageHelpWidth = 100,
@@ -50,6 +59,7 @@ import picocli.CommandLine.Spec;
       "  jvfio-sim --compare io-page-size=4K,2M,1G        what huge IOPTEs cost",
       "  jvfio-sim --io-page-size 2M --compare split=none,eager",
       "  jvfio-sim --memory 64G --io-page-size 2M --format csv --chart rounds.svg",
+      "  source <(jvfio-sim generate-completion)          tab completion in bash or zsh",
       "",
       "Exit status: 0 verified, 1 verification failed or run error, 2 usage error."
     })
@@ -249,12 +259,26 @@ public final class SimCommand implements Callable<Integer> {
   private final PrintWriter out;
   private final PrintWriter err;
 
+  /**
+   * Creates the command writing to {@code System.out} and {@code System.err}, for picocli's factory
+   * (as {@code picocli.AutoComplete} uses it).
+   */
+  public SimCommand() {
+    this(
+        new PrintWriter(System.out, true, StandardCharsets.UTF_8),
+        new PrintWriter(System.err, true, StandardCharsets.UTF_8));
+  }
+
   SimCommand(PrintWriter out, PrintWriter err) {
     this.out = out;
     this.err = err;
   }
 
-  /** Runs the command line and exits with its status. */
+  /**
+   * Runs the command line and exits with its status.
+   *
+   * @param args the command-line arguments
+   */
   public static void main(String[] args) {
     System.setProperty("java.awt.headless", "true");
     PrintWriter out = new PrintWriter(System.out, true, StandardCharsets.UTF_8);
@@ -268,6 +292,18 @@ public final class SimCommand implements Callable<Integer> {
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
     cmd.setOut(out);
     cmd.setErr(err);
+    cmd.setParameterExceptionHandler(
+        (e, arguments) -> {
+          String message = e.getMessage();
+          if (e.getCause() instanceof CommandLine.TypeConversionException
+              && e.getArgSpec() instanceof CommandLine.Model.OptionSpec option) {
+            message = option.longestName() + " " + e.getValue() + ": " + e.getCause().getMessage();
+          }
+          message = message.strip().replaceAll("\\s*\\R\\s*", "; ");
+          err.println("jvfio-sim: " + message + " (try --help)");
+          err.flush();
+          return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
     cmd.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           err.println("jvfio-sim: " + e.getMessage());
@@ -279,36 +315,85 @@ public final class SimCommand implements Callable<Integer> {
 
   /** Returns the scenario the options describe. */
   Scenario scenario() {
+    Scenario.Builder b = Scenario.builder();
+    setters().values().forEach(set -> set.accept(b));
     try {
-      return Scenario.builder()
-          .memory(memory)
-          .ioPageSize(ioPageSize)
-          .devices(devices)
-          .dmaRate(dmaRate)
-          .workingSet(workingSet)
-          .locality(locality)
-          .cpuDirtyRate(cpuDirtyRate)
-          .tracker(tracker)
-          .split(split)
-          .harvestChunk(harvestChunk)
-          .bandwidth(bandwidth)
-          .downtimeLimit(downtime)
-          .maxRounds(maxRounds)
-          .deviceState(deviceState)
-          .deviceDirtyRate(deviceDirtyRate)
-          .seed(seed)
-          .build();
+      return b.build();
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), e.getMessage(), e);
+      throw blame(e);
     }
   }
 
+  /** The scenario's options by name, each with what it sets on a builder. */
+  private Map<String, Consumer<Scenario.Builder>> setters() {
+    return Map.ofEntries(
+        Map.entry("--memory", b -> b.memory(memory)),
+        Map.entry("--io-page-size", b -> b.ioPageSize(ioPageSize)),
+        Map.entry("--devices", b -> b.devices(devices)),
+        Map.entry("--dma-rate", b -> b.dmaRate(dmaRate)),
+        Map.entry("--working-set", b -> b.workingSet(workingSet)),
+        Map.entry("--locality", b -> b.locality(locality)),
+        Map.entry("--cpu-dirty-rate", b -> b.cpuDirtyRate(cpuDirtyRate)),
+        Map.entry("--tracker", b -> b.tracker(tracker)),
+        Map.entry("--split", b -> b.split(split)),
+        Map.entry("--harvest-chunk", b -> b.harvestChunk(harvestChunk)),
+        Map.entry("--bandwidth", b -> b.bandwidth(bandwidth)),
+        Map.entry("--downtime", b -> b.downtimeLimit(downtime)),
+        Map.entry("--max-rounds", b -> b.maxRounds(maxRounds)),
+        Map.entry("--device-state", b -> b.deviceState(deviceState)),
+        Map.entry("--device-dirty-rate", b -> b.deviceDirtyRate(deviceDirtyRate)),
+        Map.entry("--seed", b -> b.seed(seed)));
+  }
+
+  /**
+   * Returns the usage error for a scenario the options do not make: it names the first option (in
+   * {@code --help} order) given on the command line that the scenario refuses on its own, the
+   * others at their defaults, with its value as typed; or, if none fails alone, the combination.
+   */
+  private ParameterException blame(IllegalArgumentException e) {
+    CommandLine.ParseResult given = spec.commandLine().getParseResult();
+    Map<String, Consumer<Scenario.Builder>> setters = setters();
+    for (CommandLine.Model.OptionSpec option : spec.options()) {
+      Consumer<Scenario.Builder> set = setters.get(option.longestName());
+      if (set == null || !given.hasMatchedOption(option)) {
+        continue;
+      }
+      Scenario.Builder alone = Scenario.builder();
+      set.accept(alone);
+      try {
+        alone.build();
+      } catch (IllegalArgumentException refused) {
+        return usageError(
+            option.longestName() + " " + typed(given, option) + ": " + reason(refused), refused);
+      }
+    }
+    return usageError("these options together: " + reason(e), e);
+  }
+
+  /** Returns the value of {@code option} as the user typed it. */
+  private static String typed(CommandLine.ParseResult given, CommandLine.Model.OptionSpec option) {
+    return String.join(",", given.matchedOption(option.longestName()).originalStringValues());
+  }
+
+  /** Returns the scenario's reason without the raw number it appends (bytes, bytes/s, ns). */
+  private static String reason(IllegalArgumentException e) {
+    return e.getMessage().replaceFirst(":\\s*[-+0-9.Ee]+$", "");
+  }
+
+  private ParameterException usageError(String message, Exception cause) {
+    return new ParameterException(spec.commandLine(), message, cause);
+  }
+
+  /**
+   * Runs the simulation, or the comparison, and returns the exit status.
+   *
+   * @return 0 if every run verified, else 1
+   * @throws IOException if the chart cannot be written
+   */
   @Override
   public Integer call() throws IOException {
     Scenario base = scenario();
-    if (chart != null && !Chart.supports(chart)) {
-      throw new ParameterException(spec.commandLine(), "--chart must name a .svg or .png file");
-    }
+    checkChartPath();
     if (compare == null) {
       MigrationResult r = Simulation.run(base, progressBar(base, ""));
       Report.print(r, format, out);
@@ -317,12 +402,13 @@ public final class SimCommand implements Callable<Integer> {
       }
       if (chart != null) {
         Chart.write(r, chart);
+        err.println("chart written to " + chart);
       }
       return r.verdict().passed() ? 0 : 1;
     }
     int eq = compare.indexOf('=');
     if (eq <= 0 || eq == compare.length() - 1) {
-      throw new ParameterException(spec.commandLine(), "--compare wants KEY=V1,V2,...");
+      throw usageError("--compare " + compare + ": wants KEY=V1,V2,...", null);
     }
     String key = compare.substring(0, eq).trim().toLowerCase(Locale.ROOT);
     List<String> labels = new ArrayList<>();
@@ -342,6 +428,7 @@ public final class SimCommand implements Callable<Integer> {
     Report.printComparison(key, labels, results, format, out);
     if (chart != null) {
       Chart.write(key, labels, results, chart);
+      err.println("chart written to " + chart);
     }
     return passed ? 0 : 1;
   }
@@ -351,7 +438,7 @@ public final class SimCommand implements Callable<Integer> {
     Scenario.Builder b = base.toBuilder();
     try {
       switch (key) {
-        case "tracker" -> b.tracker(Tracker.parse(value));
+        case "tracker" -> b.tracker(parseTracker(value));
         case "io-page-size" -> b.ioPageSize(Units.parseSize(value));
         case "split" -> b.split(SplitPolicy.valueOf(value.toUpperCase(Locale.ROOT)));
         case "harvest-chunk" -> b.harvestChunk(Units.parseSize(value));
@@ -370,9 +457,48 @@ public final class SimCommand implements Callable<Integer> {
       }
       return b.build();
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(
-          spec.commandLine(), "--compare " + key + "=" + value + ": " + e.getMessage(), e);
+      throw usageError("--compare " + key + "=" + value + ": " + reason(e), e);
     }
+  }
+
+  /**
+   * Checks before anything runs that {@code --chart} names a .svg or .png file that can be written:
+   * its directory exists and is writable, and it is not itself a directory.
+   */
+  private void checkChartPath() {
+    if (chart == null) {
+      return;
+    }
+    String problem = null;
+    Path dir = chart.toAbsolutePath().getParent();
+    if (!Chart.supports(chart)) {
+      problem = "must name a .svg or .png file";
+    } else if (Files.isDirectory(chart)) {
+      problem = "is a directory";
+    } else if (dir == null || !Files.isDirectory(dir)) {
+      problem = "no such directory: " + dir;
+    } else if (!Files.isWritable(dir) || (Files.exists(chart) && !Files.isWritable(chart))) {
+      problem = "cannot write there";
+    }
+    if (problem != null) {
+      throw usageError("--chart " + chart + ": " + problem, null);
+    }
+  }
+
+  /**
+   * Parses a tracker as {@link Tracker#parse} does, and checks that an IOMMU vendor it names is
+   * registered, so that an unknown one is a usage error rather than a failed run.
+   */
+  static Tracker parseTracker(String text) {
+    Tracker t = Tracker.parse(text);
+    if (t.kind() == Tracker.Kind.IOMMU && !t.profile().equals(Tracker.AUTO)) {
+      List<String> names = IommuDriver.available().stream().map(IommuDriver::name).toList();
+      if (!names.contains(t.profile())) {
+        throw new IllegalArgumentException(
+            "no IOMMU model named '" + t.profile() + "' (" + String.join(", ", names) + ")");
+      }
+    }
+    return t;
   }
 
   private Consumer<Round> progressBar(Scenario s, String label) {
@@ -443,11 +569,11 @@ public final class SimCommand implements Callable<Integer> {
   static final class TrackerConverter implements CommandLine.ITypeConverter<Tracker> {
     @Override
     public Tracker convert(String value) {
-      return convertOrThrow(() -> Tracker.parse(value));
+      return convertOrThrow(() -> parseTracker(value));
     }
   }
 
-  private static <T> T convertOrThrow(java.util.function.Supplier<T> parse) {
+  private static <T> T convertOrThrow(Supplier<T> parse) {
     try {
       return parse.get();
     } catch (IllegalArgumentException e) {

@@ -24,6 +24,8 @@ public final class Simulation {
   /**
    * Runs {@code scenario} and returns its result.
    *
+   * @param scenario what to simulate
+   * @return the rounds, the totals and the verdict
    * @throws UapiException {@code ENODEV} if the tracker names an IOMMU vendor that is not
    *     registered
    * @throws IllegalArgumentException if the scenario asks for something the models cannot do (a
@@ -37,6 +39,9 @@ public final class Simulation {
    * Runs {@code scenario}, telling {@code progress} of each round as it completes (pre-copy rounds,
    * then the stop-and-copy), and returns the result.
    *
+   * @param scenario what to simulate
+   * @param progress told of each round as it completes
+   * @return the rounds, the totals and the verdict
    * @throws UapiException as {@link #run(Scenario)}
    * @throws IllegalArgumentException as {@link #run(Scenario)}
    */
@@ -52,6 +57,8 @@ public final class Simulation {
   /**
    * Returns the IOMMU model {@code iommu} stands for: {@code amd-v1} if it is registered, else
    * {@code mock}.
+   *
+   * @return the IOMMU driver's name
    */
   public static String defaultIommu() {
     return Engine.resolve(Tracker.AUTO).name();

@@ -37,6 +37,8 @@ public record Tracker(Kind kind, String profile) {
   /**
    * Checks the profile against the kind.
    *
+   * @param kind which mechanism
+   * @param profile the IOMMU vendor or device profile; empty for {@link Kind#NONE}
    * @throws IllegalArgumentException for an empty vendor, an unknown device profile, or a profile
    *     with {@link Kind#NONE}
    */
@@ -61,17 +63,31 @@ public record Tracker(Kind kind, String profile) {
     }
   }
 
-  /** Returns IOMMU dirty tracking with the named vendor ({@value #AUTO} for the default). */
+  /**
+   * Returns IOMMU dirty tracking with the named vendor.
+   *
+   * @param vendor a registered IOMMU driver's name, or {@value #AUTO} for the default
+   * @return the tracker
+   */
   public static Tracker iommu(String vendor) {
     return new Tracker(Kind.IOMMU, vendor);
   }
 
-  /** Returns device DMA logging with a profile: {@code exact}, {@code mlx5} or {@code pds}. */
+  /**
+   * Returns device DMA logging with a profile.
+   *
+   * @param profile {@code exact}, {@code mlx5} or {@code pds}
+   * @return the tracker
+   */
   public static Tracker device(String profile) {
     return new Tracker(Kind.DEVICE, profile);
   }
 
-  /** Returns no tracking. */
+  /**
+   * Returns no tracking.
+   *
+   * @return the tracker
+   */
   public static Tracker none() {
     return new Tracker(Kind.NONE, "");
   }
@@ -80,6 +96,8 @@ public record Tracker(Kind kind, String profile) {
    * Parses the command-line form: {@code iommu}, {@code iommu:<vendor>}, {@code
    * device:exact|mlx5|pds} or {@code none} (case-insensitive).
    *
+   * @param text the command-line form
+   * @return the tracker
    * @throws IllegalArgumentException for anything else
    */
   public static Tracker parse(String text) {

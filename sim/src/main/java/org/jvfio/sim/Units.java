@@ -26,12 +26,14 @@ public final class Units {
    * (powers of 1024, with or without {@code iB}/{@code B}), e.g. {@code 16G}, {@code 2MiB}, {@code
    * 4096}.
    *
+   * @param text the size as written
+   * @return the size in bytes
    * @throws IllegalArgumentException if the text is not a size or does not fit in a long
    */
   public static long parseSize(String text) {
     Matcher m = SIZE.matcher(text);
     if (!m.matches()) {
-      throw new IllegalArgumentException("not a size: '" + text + "' (try 4K, 2M, 16G, 1T)");
+      throw new IllegalArgumentException("not a size: '" + text + "' (e.g. 4K, 2M, 16G, 1T)");
     }
     double value = Double.parseDouble(m.group(1)) * Math.pow(1024, exponent(m.group(2)));
     return toLong(value, text);
@@ -41,13 +43,15 @@ public final class Units {
    * Parses a rate in bytes per second: {@code 2GB/s} (decimal, 2·10^9), {@code 2GiB/s} (binary),
    * {@code 25Gbit/s} or {@code 25Gb/s} (bits, decimal: 3.125·10^9 bytes/s).
    *
+   * @param text the rate as written
+   * @return the rate in bytes per second
    * @throws IllegalArgumentException if the text is not a rate
    */
   public static double parseRate(String text) {
     Matcher m = RATE.matcher(text);
     if (!m.matches()) {
       throw new IllegalArgumentException(
-          "not a rate: '" + text + "' (try 2GB/s, 500MiB/s, 25Gbit/s)");
+          "not a rate: '" + text + "' (e.g. 2GB/s, 500MiB/s, 25Gbit/s)");
     }
     boolean binary = !m.group(3).isEmpty();
     String unit = m.group(4);
@@ -60,12 +64,14 @@ public final class Units {
   /**
    * Parses a duration in nanoseconds: {@code 300ms}, {@code 2s}, {@code 50us}, {@code 1min}.
    *
+   * @param text the duration as written
+   * @return the duration in nanoseconds
    * @throws IllegalArgumentException if the text is not a duration
    */
   public static long parseDuration(String text) {
     Matcher m = DURATION.matcher(text);
     if (!m.matches()) {
-      throw new IllegalArgumentException("not a duration: '" + text + "' (try 300ms, 2s)");
+      throw new IllegalArgumentException("not a duration: '" + text + "' (e.g. 300ms, 2s)");
     }
     double scale =
         switch (m.group(2).toLowerCase(Locale.ROOT)) {
@@ -78,7 +84,12 @@ public final class Units {
     return toLong(Double.parseDouble(m.group(1)) * scale, text);
   }
 
-  /** Formats bytes with a binary unit, e.g. {@code 1.50 GiB}. */
+  /**
+   * Formats bytes with a binary unit, e.g. {@code 1.50 GiB}.
+   *
+   * @param bytes a size in bytes
+   * @return the size with two decimals and a unit (none for bytes)
+   */
   public static String formatSize(double bytes) {
     String[] units = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     int u = 0;
@@ -91,7 +102,12 @@ public final class Units {
         : String.format(Locale.ROOT, "%.2f %s", bytes, units[u]);
   }
 
-  /** Formats nanoseconds with a readable unit, e.g. {@code 12.3 ms}. */
+  /**
+   * Formats nanoseconds with a readable unit, e.g. {@code 12.3 ms}.
+   *
+   * @param nanos a duration in nanoseconds
+   * @return the duration with a unit from ns to s
+   */
   public static String formatDuration(double nanos) {
     if (nanos < 1e3) {
       return String.format(Locale.ROOT, "%.0f ns", nanos);

@@ -20,7 +20,15 @@ public record Verdict(
     long firstDifference,
     List<Integer> devicesDiffering,
     String message) {
-  /** Copies the device list. */
+  /**
+   * Copies the device list.
+   *
+   * @param passed whether memory and every device state are equal
+   * @param pagesDiffering 4 KiB pages whose content differs
+   * @param firstDifference guest physical address of the first differing page, or -1
+   * @param devicesDiffering indices of devices whose destination state differs or did not resume
+   * @param message a one-line human-readable verdict
+   */
   public Verdict {
     devicesDiffering = List.copyOf(devicesDiffering);
   }

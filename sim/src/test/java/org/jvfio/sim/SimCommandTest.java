@@ -123,20 +123,102 @@ class SimCommandTest {
         "--downtime=5",
         "--tracker=magic",
         "--tracker=device:qat",
+        "--tracker=iommu:foo",
         "--format=xml",
         "--locality=random",
         "--working-set=8G",
         "--compare=nonsense",
         "--compare=color=red,blue",
         "--compare=io-page-size=4K,3K",
+        "--compare=tracker=none,iommu:foo",
         "--chart=out.gif",
         "--no-such-option"
       })
-  void execute_badValue_isAUsageErrorWithStatus2(String arg) {
+  void execute_badValue_isAOneLineUsageErrorWithStatus2(String arg) {
     Run r = run(arg);
     assertEquals(2, r.status(), arg + ": " + r.err());
-    assertFalse(r.err().isEmpty());
     assertTrue(r.out().isEmpty(), r.out());
+    assertEquals(1, r.err().lines().count(), r.err());
+    assertTrue(r.err().startsWith("jvfio-sim: "), r.err());
+    assertTrue(r.err().strip().endsWith("(try --help)"), r.err());
+    int eq = arg.indexOf('=');
+    String option = eq < 0 ? arg : arg.substring(0, eq);
+    String value = arg.substring(eq + 1);
+    assertTrue(r.err().contains(option), "names " + option + ": " + r.err());
+    if (eq > 0 && !option.equals("--compare")) {
+      assertTrue(r.err().contains(option + " " + value + ": "), "echoes " + value + ": " + r.err());
+    }
+  }
+
+  @Test
+  void execute_memoryNotAMultipleOf2M_namesTheOptionAndTheInputAsTyped() {
+    Run r = run("--memory", "3M");
+    assertEquals(2, r.status());
+    assertEquals(
+        "jvfio-sim: --memory 3M: memory must be a multiple of 2 MiB up to 16 TiB (try --help)",
+        r.err().strip());
+  }
+
+  @Test
+  void execute_unknownIommuModel_isAUsageErrorListingTheModels() {
+    Run r = run("--tracker", "iommu:foo");
+    assertEquals(2, r.status(), r.err());
+    assertTrue(r.err().contains("--tracker iommu:foo: no IOMMU model named 'foo' ("), r.err());
+    assertTrue(r.err().contains("mock"), r.err());
+  }
+
+  @Test
+  void execute_optionTheDefaultsRefuse_blamesThatOption() {
+    Run r = run("--memory", "256M"); // the default working set is 1G
+    assertEquals(2, r.status(), r.err());
+    assertTrue(r.err().startsWith("jvfio-sim: --memory 256M: working set"), r.err());
+  }
+
+  @Test
+  void execute_chartInAMissingDirectory_failsBeforeTheRun(@TempDir Path dir) {
+    Path chart = dir.resolve("missing").resolve("rounds.png");
+    Run r = runSmall("--progress", "--chart", chart.toString());
+    assertEquals(2, r.status(), r.err());
+    assertEquals(
+        "jvfio-sim: --chart "
+            + chart
+            + ": no such directory: "
+            + chart.getParent()
+            + " (try --help)",
+        r.err().strip());
+    assertTrue(r.out().isEmpty(), "nothing ran: " + r.out());
+  }
+
+  @Test
+  void execute_chartIsADirectory_failsBeforeTheRun(@TempDir Path dir) throws IOException {
+    Path chart = Files.createDirectory(dir.resolve("rounds.svg"));
+    Run r = runSmall("--chart", chart.toString());
+    assertEquals(2, r.status(), r.err());
+    assertTrue(r.err().contains("is a directory"), r.err());
+    assertTrue(r.out().isEmpty(), r.out());
+  }
+
+  @Test
+  void execute_chart_saysWhereItWroteIt(@TempDir Path dir) {
+    Path chart = dir.resolve("rounds.svg");
+    Run r = runSmall("--format", "csv", "--chart", chart.toString());
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.err().contains("chart written to " + chart + "\n"), r.err());
+    assertFalse(r.out().contains("chart written"), "stdout stays CSV");
+  }
+
+  @Test
+  void generateCompletion_printsABashCompletionScript() {
+    Run r = run("generate-completion");
+    assertEquals(0, r.status(), r.err());
+    assertTrue(r.out().contains("complete -F"), r.out());
+    assertTrue(r.out().contains("--io-page-size"), "completes the options");
+  }
+
+  @Test
+  void defaultFactory_instantiatesTheCommand() throws Exception {
+    SimCommand command = CommandLine.defaultFactory().create(SimCommand.class);
+    assertEquals("jvfio-sim", new CommandLine(command).getCommandName());
   }
 
   @Test

@@ -18,12 +18,20 @@ public interface Action<S, M> {
   /**
    * Runs this step against {@code system} and {@code model}.
    *
+   * @param system the system under test
+   * @param model the reference model
    * @throws Throwable any failure, typically an {@link AssertionError} when they disagree
    */
   void run(S system, M model) throws Throwable;
 
   /**
    * Returns {@code body} with {@code name} as its {@code toString()}, e.g. {@code "map(0x1000)"}.
+   *
+   * @param <S> the type of the system under test
+   * @param <M> the type of the reference model
+   * @param name the name shown in reports and failures
+   * @param body the step
+   * @return {@code body}, named {@code name}
    */
   static <S, M> Action<S, M> named(String name, Action<S, M> body) {
     Objects.requireNonNull(name, "name");

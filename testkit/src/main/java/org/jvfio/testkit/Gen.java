@@ -47,6 +47,8 @@ public interface Gen<T> {
   /**
    * Generates one value, drawing every random decision from {@code source}.
    *
+   * @param source the source of randomness
+   * @return the value
    * @throws IllegalStateException if the generator cannot produce a value (e.g. an exhausted {@link
    *     #filter})
    */
@@ -55,13 +57,21 @@ public interface Gen<T> {
   /**
    * Draws one value from {@code random}, for one-shot use or another test engine.
    *
+   * @param random the random generator to draw from
+   * @return the value
    * @throws IllegalStateException if the generator cannot produce a value
    */
   default T sample(RandomGenerator random) {
     return generate(Source.random(random));
   }
 
-  /** Returns a generator applying {@code f} to this one's values; shrinks as this one does. */
+  /**
+   * Returns a generator applying {@code f} to this one's values; shrinks as this one does.
+   *
+   * @param <R> the type of the result
+   * @param f the function applied
+   * @return a generator applying {@code f} to this one's values; shrinks as this one does
+   */
   default <R> Gen<R> map(Function<? super T, ? extends R> f) {
     Objects.requireNonNull(f, "f");
     return src -> f.apply(generate(src));
@@ -70,6 +80,11 @@ public interface Gen<T> {
   /**
    * Returns a generator that draws a value from this one, then a value from the generator {@code f}
    * makes of it; both parts shrink.
+   *
+   * @param <R> the type of the result
+   * @param f the function applied
+   * @return a generator that draws a value from this one, then a value from the generator {@code f}
+   *     makes of it; both parts shrink
    */
   default <R> Gen<R> flatMap(Function<? super T, ? extends Gen<? extends R>> f) {
     Objects.requireNonNull(f, "f");
@@ -80,6 +95,9 @@ public interface Gen<T> {
    * Returns a generator of this one's values that satisfy {@code predicate}, drawing again when one
    * does not. Prefer constructing valid values: a predicate that rejects most values is slow.
    *
+   * @param predicate the condition the values must meet
+   * @return a generator of this one's values that satisfy {@code predicate}, drawing again when one
+   *     does not
    * @throws IllegalStateException from {@code generate} after {@value #FILTER_ATTEMPTS} rejections
    *     in a row, naming the last rejected value
    */
@@ -102,7 +120,13 @@ public interface Gen<T> {
     };
   }
 
-  /** Returns a generator always producing {@code value}. */
+  /**
+   * Returns a generator always producing {@code value}.
+   *
+   * @param <T> the type of the values
+   * @param value the value every draw returns
+   * @return a generator always producing {@code value}
+   */
   static <T> Gen<T> constant(T value) {
     return src -> value;
   }
@@ -111,6 +135,10 @@ public interface Gen<T> {
    * Returns a generator of signed longs in {@code [min, max]}; shrinks toward zero, or toward the
    * bound nearer zero when the range does not contain it.
    *
+   * @param min the smallest value, inclusive
+   * @param max the largest value, inclusive
+   * @return a generator of signed longs in {@code [min, max]}; shrinks toward zero, or toward the
+   *     bound nearer zero when the range does not contain it
    * @throws IllegalArgumentException if {@code min > max}
    */
   static Gen<Long> longs(long min, long max) {
@@ -124,6 +152,10 @@ public interface Gen<T> {
    * Returns a generator of unsigned 64-bit values in {@code [min, max]} (compared unsigned);
    * shrinks toward {@code min}.
    *
+   * @param min the smallest value, inclusive
+   * @param max the largest value, inclusive
+   * @return a generator of unsigned 64-bit values in {@code [min, max]} (compared unsigned);
+   *     shrinks toward {@code min}
    * @throws IllegalArgumentException if {@code min} is unsigned-greater than {@code max}
    */
   static Gen<Long> unsignedLongs(long min, long max) {
@@ -134,7 +166,11 @@ public interface Gen<T> {
     return src -> src.nextUnsignedLong(min, max);
   }
 
-  /** Returns a generator of all unsigned 64-bit values ({@code 0 .. 2^64-1}); shrinks toward 0. */
+  /**
+   * Returns a generator of all unsigned 64-bit values ({@code 0 .. 2^64-1}); shrinks toward 0.
+   *
+   * @return a generator of all unsigned 64-bit values
+   */
   static Gen<Long> unsignedLongs() {
     return unsignedLongs(0, -1L);
   }
@@ -142,6 +178,9 @@ public interface Gen<T> {
   /**
    * Returns a generator of ints in {@code [min, max]}; shrinks like {@link #longs}.
    *
+   * @param min the smallest value, inclusive
+   * @param max the largest value, inclusive
+   * @return a generator of ints in {@code [min, max]}; shrinks like {@link #longs}
    * @throws IllegalArgumentException if {@code min > max}
    */
   static Gen<Integer> ints(int min, int max) {
@@ -151,7 +190,11 @@ public interface Gen<T> {
     return src -> src.nextInt(min, max);
   }
 
-  /** Returns a generator of booleans; shrinks toward {@code false}. */
+  /**
+   * Returns a generator of booleans; shrinks toward {@code false}.
+   *
+   * @return a generator of booleans; shrinks toward {@code false}
+   */
   static Gen<Boolean> booleans() {
     return Source::nextBoolean;
   }
@@ -160,6 +203,11 @@ public interface Gen<T> {
    * Returns a generator of {@code 2^k} for {@code k} in {@code [minLog2, maxLog2]} (as unsigned
    * 64-bit values, so {@code maxLog2 == 63} gives {@code 2^63}); shrinks toward {@code 2^minLog2}.
    *
+   * @param minLog2 the log2 of the smallest value
+   * @param maxLog2 the log2 of the largest value
+   * @return a generator of {@code 2^k} for {@code k} in {@code [minLog2, maxLog2]} (as unsigned
+   *     64-bit values, so {@code maxLog2 == 63} gives {@code 2^63}); shrinks toward {@code
+   *     2^minLog2}
    * @throws IllegalArgumentException unless {@code 0 <= minLog2 <= maxLog2 <= 63}
    */
   static Gen<Long> powersOfTwo(int minLog2, int maxLog2) {
@@ -172,6 +220,9 @@ public interface Gen<T> {
   /**
    * Returns a generator picking one of {@code values} uniformly; shrinks toward the first.
    *
+   * @param <T> the type of the values
+   * @param values the values to pick from
+   * @return a generator picking one of {@code values} uniformly; shrinks toward the first
    * @throws IllegalArgumentException if {@code values} is empty
    */
   static <T> Gen<T> oneOf(List<? extends T> values) {
@@ -185,6 +236,9 @@ public interface Gen<T> {
   /**
    * Returns a generator picking one of {@code values} uniformly; shrinks toward the first.
    *
+   * @param <T> the type of the values
+   * @param values the values to pick from
+   * @return a generator picking one of {@code values} uniformly; shrinks toward the first
    * @throws IllegalArgumentException if {@code values} is empty
    */
   @SafeVarargs
@@ -196,6 +250,10 @@ public interface Gen<T> {
    * Returns a generator that picks one of {@code gens} uniformly and draws from it; shrinks toward
    * the first generator, and within the picked one.
    *
+   * @param <T> the type of the values
+   * @param gens the generators to pick from
+   * @return a generator that picks one of {@code gens} uniformly and draws from it; shrinks toward
+   *     the first generator, and within the picked one
    * @throws IllegalArgumentException if {@code gens} is empty
    */
   @SafeVarargs
@@ -212,6 +270,9 @@ public interface Gen<T> {
    * weight (the entry's key), e.g. {@code frequency(Map.entry(9, small), Map.entry(1, huge))};
    * shrinks toward the first entry.
    *
+   * @param <T> the type of the values
+   * @param weighted the generators, each keyed by its weight
+   * @return a generator that picks by weight
    * @throws IllegalArgumentException if there is no entry, a weight is negative, or all are zero
    */
   @SafeVarargs
@@ -244,6 +305,12 @@ public interface Gen<T> {
    * Returns a generator of immutable lists of {@code minSize..maxSize} elements drawn from {@code
    * element}; shrinks by removing elements and by shrinking them.
    *
+   * @param <T> the type of the values
+   * @param element the generator of the elements
+   * @param minSize the fewest elements
+   * @param maxSize the most elements
+   * @return a generator of immutable lists of {@code minSize..maxSize} elements drawn from {@code
+   *     element}; shrinks by removing elements and by shrinking them
    * @throws IllegalArgumentException unless {@code 0 <= minSize <= maxSize}
    */
   static <T> Gen<List<T>> lists(Gen<? extends T> element, int minSize, int maxSize) {
@@ -266,7 +333,17 @@ public interface Gen<T> {
     };
   }
 
-  /** Returns a generator combining a value of {@code a} and one of {@code b} with {@code f}. */
+  /**
+   * Returns a generator combining a value of {@code a} and one of {@code b} with {@code f}.
+   *
+   * @param <A> the type of the first values
+   * @param <B> the type of the second values
+   * @param <R> the type of the result
+   * @param a the generator of the first values
+   * @param b the generator of the second values
+   * @param f the function applied
+   * @return a generator combining a value of {@code a} and one of {@code b} with {@code f}
+   */
   static <A, B, R> Gen<R> zip(
       Gen<? extends A> a, Gen<? extends B> b, BiFunction<? super A, ? super B, ? extends R> f) {
     Objects.requireNonNull(a, "a");

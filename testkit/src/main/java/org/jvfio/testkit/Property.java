@@ -64,6 +64,9 @@ public final class Property {
    * Returns a property run named {@code name} with the seed and tries of the system properties
    * {@code jvfio.seed} and {@code jvfio.tries}.
    *
+   * @param name the name shown in reports and failures
+   * @return a property run named {@code name} with the seed and tries of the system properties
+   *     {@code jvfio.seed} and {@code jvfio.tries}
    * @throws IllegalArgumentException if a system property is malformed or {@code jvfio.tries < 1}
    */
   public static Property named(String name) {
@@ -82,6 +85,10 @@ public final class Property {
   /**
    * Checks {@code property} for values of {@code gen} with the settings of {@link #named}.
    *
+   * @param <T> the type of the values
+   * @param name the name shown in reports and failures
+   * @param gen the generator of the values to check
+   * @param property the property; it fails by throwing
    * @throws AssertionFailedError if the property fails for some value (shrunk, see above), or a
    *     value cannot be generated
    */
@@ -92,6 +99,10 @@ public final class Property {
   /**
    * Returns this run with a fixed seed, overriding {@code -Djvfio.seed} (which then no longer
    * reproduces or varies it; prefer the system property).
+   *
+   * @param seed the seed of the random choices
+   * @return this run with a fixed seed, overriding {@code -Djvfio.seed} (which then no longer
+   *     reproduces or varies it; prefer the system property)
    */
   public Property withSeed(long seed) {
     return new Property(name, seed, tries, maxShrinks);
@@ -100,6 +111,8 @@ public final class Property {
   /**
    * Returns this run with a fixed number of tries, overriding {@code -Djvfio.tries}.
    *
+   * @param tries how many values to draw
+   * @return this run with a fixed number of tries, overriding {@code -Djvfio.tries}
    * @throws IllegalArgumentException if {@code tries < 1}
    */
   public Property withTries(int tries) {
@@ -110,18 +123,29 @@ public final class Property {
    * Returns this run with at most {@code maxShrinks} property evaluations spent shrinking (0 turns
    * shrinking off).
    *
+   * @param maxShrinks the most shrinking steps
+   * @return this run with at most {@code maxShrinks} property evaluations spent shrinking (0 turns
+   *     shrinking off)
    * @throws IllegalArgumentException if {@code maxShrinks < 0}
    */
   public Property withMaxShrinks(int maxShrinks) {
     return new Property(name, seed, tries, maxShrinks);
   }
 
-  /** Returns the seed of this run. */
+  /**
+   * Returns the seed of this run.
+   *
+   * @return the seed of this run
+   */
   public long seed() {
     return seed;
   }
 
-  /** Returns the number of tries of this run. */
+  /**
+   * Returns the number of tries of this run.
+   *
+   * @return the number of tries of this run
+   */
   public int tries() {
     return tries;
   }
@@ -130,6 +154,9 @@ public final class Property {
    * Checks {@code property} for {@link #tries()} values of {@code gen}; passes if it returns
    * normally for each.
    *
+   * @param <T> the type of the values
+   * @param gen the generator of the values to check
+   * @param property the property; it fails by throwing
    * @throws AssertionFailedError if the property throws for some value (after shrinking it), or if
    *     {@code gen} cannot generate a value
    */

@@ -50,6 +50,9 @@ public final class Source {
    * contains it (non-negative values first, then {@code -1, -2, ...}), else toward the bound nearer
    * zero.
    *
+   * @param min the smallest value, inclusive
+   * @param max the largest value, inclusive
+   * @return the value
    * @throws IllegalArgumentException if {@code min > max}
    */
   public long nextLong(long min, long max) {
@@ -71,6 +74,9 @@ public final class Source {
    * Draws an unsigned 64-bit value in {@code [min, max]} (inclusive, compared unsigned). Shrinks
    * toward {@code min}.
    *
+   * @param min the smallest value, inclusive
+   * @param max the largest value, inclusive
+   * @return the value
    * @throws IllegalArgumentException if {@code min} is unsigned-greater than {@code max}
    */
   public long nextUnsignedLong(long min, long max) {
@@ -84,13 +90,20 @@ public final class Source {
   /**
    * Draws an {@code int} in {@code [min, max]}; shrinks like {@link #nextLong}.
    *
+   * @param min the smallest value, inclusive
+   * @param max the largest value, inclusive
+   * @return the value
    * @throws IllegalArgumentException if {@code min > max}
    */
   public int nextInt(int min, int max) {
     return (int) nextLong(min, max);
   }
 
-  /** Draws a boolean; shrinks toward {@code false}. */
+  /**
+   * Draws a boolean; shrinks toward {@code false}.
+   *
+   * @return the boolean
+   */
   public boolean nextBoolean() {
     return draw(1) != 0;
   }

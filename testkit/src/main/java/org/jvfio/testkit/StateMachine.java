@@ -33,13 +33,26 @@ public final class StateMachine<S, M> {
     this.invariant = Objects.requireNonNull(invariant, "invariant");
   }
 
-  /** Returns a state machine creating a new system and model for every sequence. */
+  /**
+   * Returns a state machine creating a new system and model for every sequence.
+   *
+   * @param <S> the type of the system under test
+   * @param <M> the type of the reference model
+   * @param system the system under test
+   * @param model the reference model
+   * @return a state machine creating a new system and model for every sequence
+   */
   public static <S, M> StateMachine<S, M> of(
       Supplier<? extends S> system, Supplier<? extends M> model) {
     return new StateMachine<>(system, model, (s, m) -> {});
   }
 
-  /** Returns this state machine with {@code invariant} run after every action. */
+  /**
+   * Returns this state machine with {@code invariant} run after every action.
+   *
+   * @param invariant the check run after every step
+   * @return this state machine with {@code invariant} run after every action
+   */
   public StateMachine<S, M> withInvariant(Action<S, M> invariant) {
     return new StateMachine<>(system, model, invariant);
   }
@@ -48,6 +61,7 @@ public final class StateMachine<S, M> {
    * Runs one sequence: creates a system and a model, then runs each action followed by the
    * invariant.
    *
+   * @param actions the steps to choose from
    * @throws Throwable the first failure of an action or of the invariant
    */
   public void run(List<? extends Action<S, M>> actions) throws Throwable {
@@ -63,6 +77,9 @@ public final class StateMachine<S, M> {
    * Checks sequences of up to {@code maxActions} actions drawn from {@code actions}, with the
    * settings of {@link Property#named Property.named(name)}.
    *
+   * @param name the name shown in reports and failures
+   * @param actions the steps to choose from
+   * @param maxActions the most steps in a run
    * @throws org.opentest4j.AssertionFailedError if some sequence fails; the message shows the
    *     shrunk sequence
    */
@@ -74,6 +91,9 @@ public final class StateMachine<S, M> {
    * Checks sequences of up to {@code maxActions} actions drawn from {@code actions} with the given
    * run settings.
    *
+   * @param property the property; it fails by throwing
+   * @param actions the steps to choose from
+   * @param maxActions the most steps in a run
    * @throws org.opentest4j.AssertionFailedError if some sequence fails; the message shows the
    *     shrunk sequence
    */

@@ -1,6 +1,7 @@
 package org.jvfio.core.vfio;
 
-import com.google.common.collect.ImmutableList;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
@@ -67,13 +68,13 @@ public final class MigrationFsm {
 
   /**
    * Returns the arcs a driver executes to move from {@code from} to {@code to}, in order; empty
-   * when they are equal.
+   * when they are equal. The list is unmodifiable.
    *
    * @throws UapiException {@code EINVAL} where {@link #nextState} refuses the first step
    */
-  public static ImmutableList<MigrationArc> path(
+  public static List<MigrationArc> path(
       Set<MigrationFlag> flags, MigrationState from, MigrationState to) {
-    ImmutableList.Builder<MigrationArc> arcs = ImmutableList.builder();
+    List<MigrationArc> arcs = new ArrayList<>();
     MigrationState cur = from;
     // The table guarantees progress; at most 7 arcs are needed between 8 states.
     for (int steps = 0; cur != to; steps++) {
@@ -84,6 +85,6 @@ public final class MigrationFsm {
       arcs.add(new MigrationArc(cur, next));
       cur = next;
     }
-    return arcs.build();
+    return List.copyOf(arcs);
   }
 }

@@ -23,22 +23,24 @@ import org.jvfio.api.iommufd.IommuIoasAlloc;
 import org.jvfio.api.iommufd.IommuIoasMap;
 import org.jvfio.api.vfio.VfioDeviceAttachIommufdPt;
 import org.jvfio.api.vfio.VfioDeviceBindIommufd;
-import org.jvfio.api.vfio.VfioDeviceFeature;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasMap;
 
 /**
- * What a C test program has from libc and its headers: structs written into user memory and the
- * system calls of a {@link FakeKernel}, with the selftests' {@code ASSERT_EQ(0, ...)} helpers.
+ * What a C test program has from libc and its headers: structs laid out in user memory by the
+ * published {@link UserStructs} and the system calls of a {@link FakeKernel}, with the selftests'
+ * {@code ASSERT_EQ(0, ...)} helpers.
  */
 final class Syscalls {
   final FakeKernel kernel;
   final UserMemory mem;
+  final UserStructs structs;
 
   Syscalls(FakeKernel kernel) {
     this.kernel = kernel;
     this.mem = kernel.userMemory();
+    this.structs = UserStructs.of(mem);
   }
 
   /** Returns the errno of a failed call ({@code rc} must be negative). */
@@ -57,20 +59,16 @@ final class Syscalls {
    * Writes a struct (an api record's {@code encode}) into a new allocation; returns its address.
    */
   long put(int size, Consumer<ByteBuffer> encoder) {
-    long addr = mem.allocate(size, 8, 0);
-    mem.write(addr, encode(size, encoder));
-    return addr;
+    return structs.put(size, encoder);
   }
 
   static ByteBuffer encode(int size, Consumer<ByteBuffer> encoder) {
-    ByteBuffer buf = ByteBuffer.allocate(size);
-    encoder.accept(buf);
-    return buf.flip();
+    return UserStructs.encode(size, encoder);
   }
 
   /** Reads a struct back ({@code decode} of an api record). */
   <T> T get(long addr, int size, Function<ByteBuffer, T> decoder) {
-    return decoder.apply(mem.read(addr, size));
+    return structs.get(addr, size, decoder);
   }
 
   int open(String path) {
@@ -169,19 +167,9 @@ final class Syscalls {
     return hwptId[0];
   }
 
-  /**
-   * Writes {@code struct vfio_device_feature} with {@code flags} followed by {@code payloadSize}
-   * bytes from {@code payload} into a new allocation and returns its address; {@code argsz} covers
-   * both.
-   */
+  /** {@link UserStructs#putFeature}. */
   long featureArg(int flags, int payloadSize, Consumer<ByteBuffer> payload) {
-    int argsz = VfioDeviceFeature.SIZE + payloadSize;
-    ByteBuffer buf = ByteBuffer.allocate(argsz);
-    new VfioDeviceFeature(argsz, flags).encode(buf);
-    payload.accept(buf);
-    long addr = mem.allocate(argsz, 8, 0);
-    mem.write(addr, buf.rewind());
-    return addr;
+    return structs.putFeature(flags, payloadSize, payload);
   }
 
   /** {@code VFIO_DEVICE_FEATURE}; returns the struct's address so the caller can read the reply. */
@@ -193,7 +181,7 @@ final class Syscalls {
 
   /** Reads the payload of a feature struct at {@code arg}. */
   <T> T payload(long arg, int size, Function<ByteBuffer, T> decoder) {
-    return get(arg + VfioDeviceFeature.SIZE, size, decoder);
+    return structs.getFeaturePayload(arg, size, decoder);
   }
 
   static void assertErrno(Errno expected, long rc) {

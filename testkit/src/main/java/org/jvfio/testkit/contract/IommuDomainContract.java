@@ -90,12 +90,17 @@ public abstract class IommuDomainContract {
   /**
    * Returns the driver under test. Called once per try; it may return a new instance each time or
    * the same one (domains must then be independent).
+   *
+   * @return the driver under test
    */
   protected abstract IommuDriver driver();
 
   /**
    * Returns the leaf sizes the generated mappings use: by default every size of the driver's
    * page-size bitmap from 4 KiB to 1 GiB.
+   *
+   * @return the leaf sizes the generated mappings use: by default every size of the driver's
+   *     page-size bitmap from 4 KiB to 1 GiB
    */
   protected Set<Long> pageSizesUnderTest() {
     long bitmap = driver().pageSizeBitmap();
@@ -111,6 +116,9 @@ public abstract class IommuDomainContract {
   /**
    * Returns the page sizes {@link IommuDomain#split} is asked to split to: by default the smallest
    * size under test.
+   *
+   * @return the page sizes {@link IommuDomain#split} is asked to split to: by default the smallest
+   *     size under test
    */
   protected Set<Long> splitPageSizes() {
     return Set.of(sizes().get(0));
@@ -119,6 +127,8 @@ public abstract class IommuDomainContract {
   /**
    * Called after every step of every property with the domain under test; a subclass checks its
    * format's own invariants here (e.g. that the replicas of a run agree). Does nothing by default.
+   *
+   * @param domain the domain under test
    */
   protected void checkInvariants(IommuDomain domain) {}
 
@@ -127,6 +137,10 @@ public abstract class IommuDomainContract {
    * expects for the entry {@code walk(iova)[index]} of {@code domain} (e.g. the mock: {@code 3 -
    * index}; AMD v1: {@code mode - index}; VT-d: {@code levels - index}; LPAE: {@code startLevel +
    * index}), or -1 if unknown, the default: then walks are checked but entries not decoded.
+   *
+   * @param domain the domain under test
+   * @param index the position in {@code walk(iova)}, 0 for the top level
+   * @return the level in the format's own numbering, or -1 if unknown
    */
   protected int walkLevel(IommuDomain domain, int index) {
     return -1;

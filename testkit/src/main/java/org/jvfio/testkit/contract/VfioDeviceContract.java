@@ -75,22 +75,42 @@ public abstract class VfioDeviceContract {
    * Returns a new driver, its device in RUNNING; its initial state is drawn from {@code seed}, so
    * that drivers made with different seeds differ (a round trip into an equal device proves
    * nothing).
+   *
+   * @param seed the seed of the random choices
+   * @return a new driver, its device in RUNNING; its initial state is drawn from {@code seed}, so
+   *     that drivers made with different seeds differ (a round trip into an equal device proves
+   *     nothing)
    */
   protected abstract VfioDeviceDriver newDriver(long seed);
 
-  /** Returns the migration flags the driver must report. */
+  /**
+   * Returns the migration flags the driver must report.
+   *
+   * @return the migration flags the driver must report
+   */
   protected abstract Set<MigrationFlag> expectedMigrationFlags();
 
-  /** Returns the driver's device state, the bytes a migration must carry. */
+  /**
+   * Returns the driver's device state, the bytes a migration must carry.
+   *
+   * @param driver the driver under test
+   * @return the driver's device state, the bytes a migration must carry
+   */
   protected abstract byte[] deviceState(VfioDeviceDriver driver);
 
   /**
    * Changes the driver's device state as the running device would (called only in RUNNING,
    * RUNNING_P2P, PRE_COPY and PRE_COPY_P2P). Does nothing by default.
+   *
+   * @param driver the driver under test
    */
   protected void mutate(VfioDeviceDriver driver) {}
 
-  /** Called after every step with the driver under test, for its own invariants. */
+  /**
+   * Called after every step with the driver under test, for its own invariants.
+   *
+   * @param driver the driver under test
+   */
   protected void checkInvariants(VfioDeviceDriver driver) {}
 
   // --- migration ------------------------------------------------------------------------------

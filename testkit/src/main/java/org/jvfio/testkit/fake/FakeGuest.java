@@ -31,7 +31,13 @@ public final class FakeGuest {
   /** Where the guest's device DMA goes: one write of {@code [iova, iova + length)}. */
   @FunctionalInterface
   public interface DmaPort {
-    /** Writes {@code [iova, iova + length)} by DMA and returns the outcome. */
+    /**
+     * Writes {@code [iova, iova + length)} by DMA and returns the outcome.
+     *
+     * @param iova the first IO virtual address of the range
+     * @param length the length of the range in bytes
+     * @return the engine's result: bytes written, or the IO page fault
+     */
     DmaResult write(long iova, long length);
   }
 
@@ -47,7 +53,13 @@ public final class FakeGuest {
     this.models = List.copyOf(models);
   }
 
-  /** Returns a guest whose device {@code devId} writes through {@code iommufd}. */
+  /**
+   * Returns a guest whose device {@code devId} writes through {@code iommufd}.
+   *
+   * @param iommufd the iommufd context the device is bound to
+   * @param devId the device id in {@code iommufd}
+   * @return a guest whose device {@code devId} writes through {@code iommufd}
+   */
   public static FakeGuest of(IommufdContext iommufd, int devId) {
     return new FakeGuest((iova, length) -> iommufd.dmaWrite(devId, iova, length), List.of());
   }
@@ -56,6 +68,14 @@ public final class FakeGuest {
    * Returns a guest whose device {@code deviceId} writes through {@code domain} with {@code
    * engine}, telling {@code tracker} (the device's DMA-logging tracker, or {@link
    * DmaWriteListener#NONE}) of every chunk written.
+   *
+   * @param engine the DMA engine that makes the writes
+   * @param deviceId the device id its writes carry
+   * @param domain the IOMMU domain the writes translate through
+   * @param tracker the device's DMA-logging tracker, or none
+   * @return a guest whose device {@code deviceId} writes through {@code domain} with {@code
+   *     engine}, telling {@code tracker} (the device's DMA-logging tracker, or {@link
+   *     DmaWriteListener#NONE}) of every chunk written
    */
   public static FakeGuest of(
       DmaEngine engine, int deviceId, IommuDomain domain, DmaWriteListener tracker) {
@@ -63,17 +83,33 @@ public final class FakeGuest {
         (iova, length) -> engine.write(deviceId, domain, iova, length, tracker), List.of());
   }
 
-  /** Returns a guest writing through {@code port}. */
+  /**
+   * Returns a guest writing through {@code port}.
+   *
+   * @param port the port the writes go through
+   * @return a guest writing through {@code port}
+   */
   public static FakeGuest of(DmaPort port) {
     return new FakeGuest(port, List.of());
   }
 
-  /** Returns a guest like this one (same port, fresh counters) that records into {@code models}. */
+  /**
+   * Returns a guest like this one (same port, fresh counters) that records into {@code models}.
+   *
+   * @param models the models to record into
+   * @return a guest like this one (same port, fresh counters) that records into {@code models}
+   */
   public FakeGuest recordingInto(ReferenceDirtyModel... models) {
     return new FakeGuest(port, List.of(models));
   }
 
-  /** Makes one write and records it; returns the engine's result. */
+  /**
+   * Makes one write and records it; returns the engine's result.
+   *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
+   * @return the engine's result: bytes written, or the IO page fault
+   */
   public DmaResult write(long iova, long length) {
     DmaResult r = port.write(iova, length);
     synchronized (this) {
@@ -98,7 +134,12 @@ public final class FakeGuest {
     return r;
   }
 
-  /** Runs every stream of {@code workload}, one after another, on the calling thread. */
+  /**
+   * Runs every stream of {@code workload}, one after another, on the calling thread.
+   *
+   * @param workload the writes to make
+   * @return the writes, bytes and faults of all the streams
+   */
   public DmaResult run(DmaWorkload workload) {
     long b = 0;
     int f = 0;
@@ -115,6 +156,8 @@ public final class FakeGuest {
   /**
    * Runs each stream of {@code workload} on its own thread and waits for all of them.
    *
+   * @param workload the writes to make
+   * @return the writes, bytes and faults of all the streams
    * @throws IllegalStateException wrapping the first exception a stream threw
    * @throws InterruptedException if interrupted while waiting
    */
@@ -158,17 +201,29 @@ public final class FakeGuest {
     return new DmaResult(b, f);
   }
 
-  /** Returns how many writes this guest made. */
+  /**
+   * Returns how many writes this guest made.
+   *
+   * @return how many writes this guest made
+   */
   public synchronized long writes() {
     return writes;
   }
 
-  /** Returns how many bytes its writes transferred. */
+  /**
+   * Returns how many bytes its writes transferred.
+   *
+   * @return how many bytes its writes transferred
+   */
   public synchronized long bytes() {
     return bytes;
   }
 
-  /** Returns how many pages of its writes faulted. */
+  /**
+   * Returns how many pages of its writes faulted.
+   *
+   * @return how many pages of its writes faulted
+   */
   public synchronized long faults() {
     return faults;
   }

@@ -79,7 +79,11 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     this.inner = ReferenceMigrationDriver.create(b.flags, bytes, b.chunkSize, this.tracker);
   }
 
-  /** Returns a builder with the defaults: see the setters of {@link Builder}. */
+  /**
+   * Returns a builder with the defaults: see the setters of {@link Builder}.
+   *
+   * @return a builder with the defaults: see the setters of {@link Builder}
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -101,6 +105,8 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     /**
      * Sets the migration flags (default STOP_COPY, P2P, PRE_COPY).
      *
+     * @param flags the migration flags the device reports
+     * @return this builder
      * @throws IllegalArgumentException if they lack STOP_COPY
      */
     public Builder flags(Set<MigrationFlag> flags) {
@@ -114,6 +120,8 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     /**
      * Sets the size of the device state in bytes (default 64 KiB): the initial pre-copy data.
      *
+     * @param bytes the size in bytes
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder stateSize(int bytes) {
@@ -127,6 +135,8 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     /**
      * Sets the chunk size of the stream (default 4 KiB): the unit of dirty data.
      *
+     * @param bytes the size in bytes
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder chunkSize(int bytes) {
@@ -140,6 +150,8 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     /**
      * Sets how many random chunks one {@link #mutate()} rewrites (default 1): the dirtying rate.
      *
+     * @param chunks the number of chunks
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder chunksDirtiedPerMutate(int chunks) {
@@ -150,7 +162,12 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
       return this;
     }
 
-    /** Sets the seed of the initial state and of {@link #mutate()} (default 0). */
+    /**
+     * Sets the seed of the initial state and of {@link #mutate()} (default 0).
+     *
+     * @param seed the seed of the random choices
+     * @return this builder
+     */
     public Builder seed(long seed) {
       this.seed = seed;
       return this;
@@ -159,6 +176,9 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     /**
      * Gives the device a DMA-logging tracker (default none), e.g. {@link DmaTracker#exact()},
      * {@link DmaTracker#mlx5Like}, {@link DmaTracker#pdsLike()}.
+     *
+     * @param tracker the device's DMA-logging tracker, or none
+     * @return this builder
      */
     public Builder tracker(DmaTracker tracker) {
       this.tracker = Optional.of(tracker);
@@ -169,6 +189,10 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
      * Makes the next execution of {@code arc} fail with {@code errno}, leaving the device in {@code
      * after}; later executions succeed.
      *
+     * @param arc the arc that fails
+     * @param errno the errno the execution fails with
+     * @param after the state the device is left in
+     * @return this builder
      * @throws IllegalArgumentException unless {@code after} is {@code arc.from()} or ERROR (the
      *     states the uAPI allows after a failed arc)
      */
@@ -190,6 +214,8 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
      * Makes the tracker fail just before its {@code n}-th report since the driver was built: that
      * report and every later one fail with {@code EIO} until logging is stopped.
      *
+     * @param n the first report that fails, counting from 1
+     * @return this builder
      * @throws IllegalArgumentException if {@code n < 1}
      */
     public Builder failReport(int n) {
@@ -203,6 +229,7 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     /**
      * Builds the driver.
      *
+     * @return the driver
      * @throws IllegalStateException if a report failure is configured without a tracker
      */
     public FakeVfioDeviceDriver build() {
@@ -215,7 +242,11 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
 
   // --- the device's view ----------------------------------------------------------------------
 
-  /** Returns a copy of the device state. */
+  /**
+   * Returns a copy of the device state.
+   *
+   * @return a copy of the device state
+   */
   public synchronized byte[] deviceState() {
     return inner.deviceState();
   }
@@ -239,12 +270,20 @@ public final class FakeVfioDeviceDriver implements VfioDeviceDriver {
     }
   }
 
-  /** Returns the arcs this driver executed (successfully or not), in order. */
+  /**
+   * Returns the arcs this driver executed (successfully or not), in order.
+   *
+   * @return the arcs this driver executed (successfully or not), in order
+   */
   public synchronized List<MigrationArc> arcs() {
     return List.copyOf(arcs);
   }
 
-  /** Returns the migration state this driver believes the device is in. */
+  /**
+   * Returns the migration state this driver believes the device is in.
+   *
+   * @return the migration state this driver believes the device is in
+   */
   public synchronized MigrationState state() {
     return state;
   }

@@ -27,6 +27,9 @@ public final class DirtyBitmapGens {
    * Returns requests that pass every check: flags 0 or NO_CLEAR, {@code __reserved} 0, a fitting
    * aligned range, a valid page size.
    *
+   * @param iovaAlignment the IOVA alignment of the bitmap (its page size divides it)
+   * @return requests that pass every check: flags 0 or NO_CLEAR, {@code __reserved} 0, a fitting
+   *     aligned range, a valid page size
    * @throws IllegalArgumentException unless {@code iovaAlignment} is a power of two in {@code [1,
    *     2^46]}
    */
@@ -53,6 +56,12 @@ public final class DirtyBitmapGens {
    * ({@code EINVAL}); {@code page_size == 0} ({@code EINVAL}); an iova or end aligned to the IOVA
    * alignment but not to a larger page size ({@code EINVAL}).
    *
+   * @param iovaAlignment the IOVA alignment of the bitmap (its page size divides it)
+   * @return requests that fail exactly one check: an unknown flag or a non-zero {@code __reserved}
+   *     ({@code EOPNOTSUPP}); a last IOVA {@code iova + length - 1} that wraps ({@code EOVERFLOW});
+   *     an iova or end not aligned to the IOVA alignment, with a page size small enough to divide
+   *     them ({@code EINVAL}); {@code page_size == 0} ({@code EINVAL}); an iova or end aligned to
+   *     the IOVA alignment but not to a larger page size ({@code EINVAL})
    * @throws IllegalArgumentException unless {@code iovaAlignment} is a power of two in {@code [2,
    *     2^46]}
    */

@@ -31,6 +31,11 @@ public final class DmaLoggingGens {
    * reaching just below the top of the IOVA space (a range ending at {@code 2^64 - 1} overflows,
    * see {@link #invalidStarts}).
    *
+   * @param maxRanges the most ranges
+   * @return START requests the core accepts: 1 to {@code maxRanges} (at most {@link
+   *     Vfio#LOG_MAX_RANGES}) aligned, disjoint (possibly adjacent) ranges in shuffled order,
+   *     sometimes reaching just below the top of the IOVA space (a range ending at {@code 2^64 - 1}
+   *     overflows, see {@link #invalidStarts})
    * @throws IllegalArgumentException unless {@code 1 <= maxRanges <= 256}
    */
   public static Gen<DmaLoggingStartCase> validStarts(int maxRanges) {
@@ -51,6 +56,12 @@ public final class DmaLoggingGens {
    * not a multiple of {@code page_size} ({@code EINVAL}), one range where {@code iova + length}
    * overflows 64 bits, including ranges ending exactly at {@code 2^64 - 1} ({@code EOVERFLOW}), or
    * one range overlapping another ({@code EINVAL}).
+   *
+   * @return START requests the core refuses, each for exactly one reason: {@code num_ranges == 0}
+   *     ({@code EINVAL}), {@code num_ranges > 256} ({@code E2BIG}), one range whose iova or length
+   *     is not a multiple of {@code page_size} ({@code EINVAL}), one range where {@code iova +
+   *     length} overflows 64 bits, including ranges ending exactly at {@code 2^64 - 1} ({@code
+   *     EOVERFLOW}), or one range overlapping another ({@code EINVAL})
    */
   public static Gen<DmaLoggingStartCase> invalidStarts() {
     Gen<DmaLoggingStartCase> noRanges =
@@ -107,6 +118,10 @@ public final class DmaLoggingGens {
    * Returns REPORT requests the core accepts: a power-of-two page size from 4 KiB and a range
    * aligned to it, of up to 1024 pages, whose end {@code iova + length} fits in 64 bits (sometimes
    * just below the top of the space).
+   *
+   * @return REPORT requests the core accepts: a power-of-two page size from 4 KiB and a range
+   *     aligned to it, of up to 1024 pages, whose end {@code iova + length} fits in 64 bits
+   *     (sometimes just below the top of the space)
    */
   public static Gen<DmaLoggingReportCase> validReports() {
     return PageSizeGens.powersOfTwo()
@@ -122,6 +137,11 @@ public final class DmaLoggingGens {
    * or not a power of two ({@code EINVAL}) with a fitting range, or a valid page size with a range
    * where {@code iova + length} overflows, including one ending exactly at {@code 2^64 - 1} ({@code
    * EOVERFLOW}).
+   *
+   * @return REPORT requests the core refuses, each for exactly one reason: a page size below 4 KiB
+   *     or not a power of two ({@code EINVAL}) with a fitting range, or a valid page size with a
+   *     range where {@code iova + length} overflows, including one ending exactly at {@code 2^64 -
+   *     1} ({@code EOVERFLOW})
    */
   public static Gen<DmaLoggingReportCase> invalidReports() {
     Gen<DmaLoggingReportCase> badPageSize =

@@ -17,12 +17,20 @@ import org.jvfio.core.vfio.DmaLoggingReport;
  */
 public record DmaLoggingReportCase(
     long iova, long length, long pageSize, Optional<Errno> expected) {
-  /** Returns the request as core's typed record, for {@code VfioDevice.reportDmaLogging}. */
+  /**
+   * Returns the request as core's typed record, for {@code VfioDevice.reportDmaLogging}.
+   *
+   * @return the request as core's typed record, for {@code VfioDevice.reportDmaLogging}
+   */
   public DmaLoggingReport report() {
     return new DmaLoggingReport(iova, length, pageSize);
   }
 
-  /** Returns {@code (iova, length)} as a range. */
+  /**
+   * Returns {@code (iova, length)} as a range.
+   *
+   * @return {@code (iova, length)} as a range
+   */
   public IovaRange range() {
     return new IovaRange(iova, length);
   }

@@ -17,18 +17,32 @@ import org.jvfio.core.vfio.DmaLoggingRange;
  *     checks (the driver may still refuse it, e.g. a second START)
  */
 public record DmaLoggingStartCase(long pageSize, List<IovaRange> ranges, Optional<Errno> expected) {
-  /** Copies the ranges. */
+  /**
+   * Copies the ranges.
+   *
+   * @param pageSize the requested tracking page size ({@code page_size})
+   * @param ranges the ranges, in user order; {@code num_ranges} is their number
+   * @param expected the errno the core must refuse with, or empty if it must accept
+   */
   public DmaLoggingStartCase {
     ranges = List.copyOf(ranges);
   }
 
-  /** Returns the request as core's typed record, for {@code VfioDevice.startDmaLogging}. */
+  /**
+   * Returns the request as core's typed record, for {@code VfioDevice.startDmaLogging}.
+   *
+   * @return the request as core's typed record, for {@code VfioDevice.startDmaLogging}
+   */
   public DmaLoggingControl control() {
     return new DmaLoggingControl(
         pageSize, ranges.stream().map(r -> new DmaLoggingRange(r.iova(), r.length())).toList());
   }
 
-  /** Returns {@code num_ranges}. */
+  /**
+   * Returns {@code num_ranges}.
+   *
+   * @return {@code num_ranges}
+   */
   public int numRanges() {
     return ranges.size();
   }

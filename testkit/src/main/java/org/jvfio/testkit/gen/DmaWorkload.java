@@ -11,12 +11,20 @@ import java.util.TreeSet;
  * @param streams the writes of each thread, in order
  */
 public record DmaWorkload(List<List<DmaWrite>> streams) {
-  /** Copies the streams deeply. */
+  /**
+   * Copies the streams deeply.
+   *
+   * @param streams the write streams, each meant for one thread
+   */
   public DmaWorkload {
     streams = streams.stream().map(List::copyOf).toList();
   }
 
-  /** Returns every write, stream after stream. */
+  /**
+   * Returns every write, stream after stream.
+   *
+   * @return every write, stream after stream
+   */
   public List<DmaWrite> writes() {
     return streams.stream().flatMap(List::stream).toList();
   }
@@ -26,6 +34,8 @@ public record DmaWorkload(List<List<DmaWrite>> streams) {
    * the dirty set a correct tracker reports at that granularity after the whole workload.
    *
    * @param pageSize a power of two
+   * @return the IOVAs of the {@code pageSize}-aligned pages some write touches, in unsigned order:
+   *     the dirty set a correct tracker reports at that granularity after the whole workload
    */
   public NavigableSet<Long> touchedPages(long pageSize) {
     TreeSet<Long> pages = new TreeSet<>(Long::compareUnsigned);

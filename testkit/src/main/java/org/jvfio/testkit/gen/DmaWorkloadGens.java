@@ -19,7 +19,13 @@ public final class DmaWorkloadGens {
 
   private static final long PAGE = PageSizeGens.SZ_4K;
 
-  /** Returns {@code 1..maxWrites} small writes (1 byte to 2 pages) anywhere in the layout. */
+  /**
+   * Returns {@code 1..maxWrites} small writes (1 byte to 2 pages) anywhere in the layout.
+   *
+   * @param layout the mappings the writes land in
+   * @param maxWrites the most writes
+   * @return {@code 1..maxWrites} small writes (1 byte to 2 pages) anywhere in the layout
+   */
   public static Gen<DmaWorkload> sparse(MappingLayout layout, int maxWrites) {
     Gen<List<DmaWrite>> stream = Gen.lists(src -> write(layout, src, 2 * PAGE), 1, maxWrites);
     return stream.map(s -> new DmaWorkload(List.of(s)));
@@ -28,6 +34,11 @@ public final class DmaWorkloadGens {
   /**
    * Returns a sweep writing every 4 KiB page of a window of {@code 1..maxPages} pages inside one
    * mapping, in order, each write a whole page.
+   *
+   * @param layout the mappings the writes land in
+   * @param maxPages the most 4 KiB pages
+   * @return a sweep writing every 4 KiB page of a window of {@code 1..maxPages} pages inside one
+   *     mapping, in order, each write a whole page
    */
   public static Gen<DmaWorkload> dense(MappingLayout layout, int maxPages) {
     return src -> {
@@ -46,6 +57,11 @@ public final class DmaWorkloadGens {
   /**
    * Returns {@code 1..maxRuns} sequential runs: single writes of up to 64 pages from an arbitrary
    * byte offset, each touching several consecutive pages.
+   *
+   * @param layout the mappings the writes land in
+   * @param maxRuns the most runs
+   * @return {@code 1..maxRuns} sequential runs: single writes of up to 64 pages from an arbitrary
+   *     byte offset, each touching several consecutive pages
    */
   public static Gen<DmaWorkload> runs(MappingLayout layout, int maxRuns) {
     Gen<List<DmaWrite>> stream = Gen.lists(src -> write(layout, src, 64 * PAGE), 1, maxRuns);
@@ -54,6 +70,10 @@ public final class DmaWorkloadGens {
 
   /**
    * Returns {@code 1..maxWrites} small writes, each inside one page of a hot set of 1 to 4 pages.
+   *
+   * @param layout the mappings the writes land in
+   * @param maxWrites the most writes
+   * @return {@code 1..maxWrites} small writes, each inside one page of a hot set of 1 to 4 pages
    */
   public static Gen<DmaWorkload> hotSet(MappingLayout layout, int maxWrites) {
     return src -> {
@@ -73,7 +93,13 @@ public final class DmaWorkloadGens {
     };
   }
 
-  /** Returns one stream of any of the shapes above, with up to {@code maxWrites} writes. */
+  /**
+   * Returns one stream of any of the shapes above, with up to {@code maxWrites} writes.
+   *
+   * @param layout the mappings the writes land in
+   * @param maxWrites the most writes
+   * @return one stream of any of the shapes above, with up to {@code maxWrites} writes
+   */
   public static Gen<DmaWorkload> any(MappingLayout layout, int maxWrites) {
     return Gen.choose(
         sparse(layout, maxWrites),
@@ -85,6 +111,10 @@ public final class DmaWorkloadGens {
   /**
    * Returns {@code threads} streams, each of {@link #any} shape, meant to run on one thread each.
    *
+   * @param layout the mappings the writes land in
+   * @param threads the number of streams, one per thread
+   * @param maxWrites the most writes
+   * @return {@code threads} streams, each of {@link #any} shape, meant to run on one thread each
    * @throws IllegalArgumentException if {@code threads < 1}
    */
   public static Gen<DmaWorkload> perThread(MappingLayout layout, int threads, int maxWrites) {
@@ -105,6 +135,12 @@ public final class DmaWorkloadGens {
    * Returns {@code 1..maxWrites} writes of 1 byte to 2 pages entirely outside every mapping (in a
    * gap, below the first or above the last mapping): each must raise an IO page fault and dirty
    * nothing.
+   *
+   * @param layout the mappings the writes land in
+   * @param maxWrites the most writes
+   * @return {@code 1..maxWrites} writes of 1 byte to 2 pages entirely outside every mapping (in a
+   *     gap, below the first or above the last mapping): each must raise an IO page fault and dirty
+   *     nothing
    */
   public static Gen<DmaWorkload> unmapped(MappingLayout layout, int maxWrites) {
     List<IovaRange> holes = holes(layout);

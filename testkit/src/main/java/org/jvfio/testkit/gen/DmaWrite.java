@@ -11,6 +11,8 @@ public record DmaWrite(long iova, long length) {
   /**
    * Validates the write.
    *
+   * @param iova the first IOVA written
+   * @param length the length of the range in bytes
    * @throws IllegalArgumentException if {@code length} is not positive or the write crosses {@code
    *     2^64}
    */

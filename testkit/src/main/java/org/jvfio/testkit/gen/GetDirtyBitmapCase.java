@@ -26,12 +26,21 @@ public record GetDirtyBitmapCase(
     long pageSize,
     long iovaAlignment,
     Optional<Errno> expected) {
-  /** Returns the request for HWPT {@code hwptId} as core's typed record. */
+  /**
+   * Returns the request for HWPT {@code hwptId} as core's typed record.
+   *
+   * @param hwptId the HWPT id
+   * @return the request for HWPT {@code hwptId} as core's typed record
+   */
   public GetDirtyBitmap request(int hwptId) {
     return new GetDirtyBitmap(hwptId, flags, reserved, iova, length, pageSize);
   }
 
-  /** Returns {@code (iova, length)} as a range. */
+  /**
+   * Returns {@code (iova, length)} as a range.
+   *
+   * @return {@code (iova, length)} as a range
+   */
   public IovaRange range() {
     return new IovaRange(iova, length);
   }

@@ -22,6 +22,10 @@ public final class IovaGens {
    * Returns ranges aligned to {@code alignment} whose end {@code iova + length} fits in 64 bits:
    * mostly in the low part of the space, sometimes anywhere below the top.
    *
+   * @param alignment the alignment in bytes, a power of two
+   * @param maxUnits the longest length, in units of {@code alignment}
+   * @return ranges aligned to {@code alignment} whose end {@code iova + length} fits in 64 bits:
+   *     mostly in the low part of the space, sometimes anywhere below the top
    * @throws IllegalArgumentException unless {@code alignment} is a power of two below 2^63 and
    *     {@code maxUnits >= 1}
    */
@@ -43,6 +47,10 @@ public final class IovaGens {
    * Returns ranges whose {@code iova} or {@code length} (or both) is not a multiple of {@code
    * alignment}, with an end that fits in 64 bits.
    *
+   * @param alignment the alignment in bytes, a power of two
+   * @param maxUnits the longest length, in units of {@code alignment}
+   * @return ranges whose {@code iova} or {@code length} (or both) is not a multiple of {@code
+   *     alignment}, with an end that fits in 64 bits
    * @throws IllegalArgumentException unless {@code alignment} is a power of two in {@code [2,
    *     2^62]} and {@code maxUnits >= 1}
    */
@@ -67,6 +75,11 @@ public final class IovaGens {
    * {@code [0, 2]}: the last byte of the space itself ({@code j == 0}; then {@code iova + length}
    * overflows, see {@link IovaRange#endOverflows}) or just below it. The last IOVA never wraps.
    *
+   * @param alignment the alignment in bytes, a power of two
+   * @param maxUnits the longest length, in units of {@code alignment}
+   * @return aligned ranges whose last IOVA is {@code 2^64 - 1 - j * alignment} for {@code j} in
+   *     {@code [0, 2]}: the last byte of the space itself ({@code j == 0}; then {@code iova +
+   *     length} overflows, see {@link IovaRange#endOverflows}) or just below it
    * @throws IllegalArgumentException unless {@code alignment} is a power of two below 2^63 and
    *     {@code maxUnits >= 1}
    */
@@ -83,6 +96,9 @@ public final class IovaGens {
   /**
    * Returns aligned ranges whose last IOVA {@code iova + length - 1} wraps past {@code 2^64 - 1}.
    *
+   * @param alignment the alignment in bytes, a power of two
+   * @param maxUnits the longest length, in units of {@code alignment}
+   * @return aligned ranges whose last IOVA {@code iova + length - 1} wraps past {@code 2^64 - 1}
    * @throws IllegalArgumentException unless {@code alignment} is a power of two below 2^63 and
    *     {@code maxUnits >= 2}
    */
@@ -103,6 +119,10 @@ public final class IovaGens {
    * Returns aligned ranges that fit (neither {@code iova + length} nor the last IOVA overflows):
    * {@link #aligned} ones, and ones ending just below the top of the space.
    *
+   * @param alignment the alignment in bytes, a power of two
+   * @param maxUnits the longest length, in units of {@code alignment}
+   * @return aligned ranges that fit (neither {@code iova + length} nor the last IOVA overflows):
+   *     {@link #aligned} ones, and ones ending just below the top of the space
    * @throws IllegalArgumentException unless {@code alignment} is a power of two below 2^63 and
    *     {@code maxUnits >= 1}
    */

@@ -10,7 +10,11 @@ package org.jvfio.testkit.gen;
  * @param length the length in bytes (unsigned)
  */
 public record IovaRange(long iova, long length) {
-  /** Returns the last IOVA, {@code iova + length - 1}, modulo 2^64. */
+  /**
+   * Returns the last IOVA, {@code iova + length - 1}, modulo 2^64.
+   *
+   * @return the last IOVA, {@code iova + length - 1}, modulo 2^64
+   */
   public long last() {
     return iova + length - 1;
   }
@@ -19,6 +23,9 @@ public record IovaRange(long iova, long length) {
    * Returns whether {@code iova + length} carries out of 64 bits: the {@code EOVERFLOW} condition
    * of DMA-logging START and REPORT (spec §3.3, §3.5). True for a range ending exactly at {@code
    * 2^64-1}.
+   *
+   * @return whether {@code iova + length} carries out of 64 bits: the {@code EOVERFLOW} condition
+   *     of DMA-logging START and REPORT (spec §3.3, §3.5)
    */
   public boolean endOverflows() {
     return Long.compareUnsigned(iova + length, iova) < 0;
@@ -28,6 +35,9 @@ public record IovaRange(long iova, long length) {
    * Returns whether {@code iova + (length - 1)} carries out of 64 bits: the {@code EOVERFLOW}
    * condition of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} (spec §5.8). False for a range ending exactly
    * at {@code 2^64-1}; true for {@code length == 0} unless {@code iova == 0}.
+   *
+   * @return whether {@code iova + (length - 1)} carries out of 64 bits: the {@code EOVERFLOW}
+   *     condition of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} (spec §5.8)
    */
   public boolean lastOverflows() {
     return Long.compareUnsigned(iova + (length - 1), iova) < 0;
@@ -36,6 +46,10 @@ public record IovaRange(long iova, long length) {
   /**
    * Returns whether {@code iova} and {@code length} are both multiples of {@code alignment}, the
    * kernel's {@code IS_ALIGNED} with a power-of-two {@code alignment}.
+   *
+   * @param alignment the alignment in bytes, a power of two
+   * @return whether {@code iova} and {@code length} are both multiples of {@code alignment}, the
+   *     kernel's {@code IS_ALIGNED} with a power-of-two {@code alignment}
    */
   public boolean isAlignedTo(long alignment) {
     return ((iova | length) & (alignment - 1)) == 0;
@@ -44,6 +58,10 @@ public record IovaRange(long iova, long length) {
   /**
    * Returns whether this range and {@code other} share an IOVA; both must have a non-zero length
    * and a last IOVA that does not overflow.
+   *
+   * @param other another range
+   * @return whether this range and {@code other} share an IOVA; both must have a non-zero length
+   *     and a last IOVA that does not overflow
    */
   public boolean overlaps(IovaRange other) {
     return Long.compareUnsigned(iova, other.last()) <= 0

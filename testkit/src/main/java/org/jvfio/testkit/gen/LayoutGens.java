@@ -17,6 +17,10 @@ public final class LayoutGens {
    * Returns layouts of {@code 1..maxMappings} mappings of {@code 1..maxPages} pages each; shrinks
    * toward one 4 KiB page at IOVA 0.
    *
+   * @param maxMappings the most mappings
+   * @param maxPages the most 4 KiB pages
+   * @return layouts of {@code 1..maxMappings} mappings of {@code 1..maxPages} pages each; shrinks
+   *     toward one 4 KiB page at IOVA 0
    * @throws IllegalArgumentException unless {@code 1 <= maxMappings <= 64} and {@code 1 <= maxPages
    *     <= 512}
    */

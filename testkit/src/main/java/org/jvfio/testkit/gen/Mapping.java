@@ -12,6 +12,9 @@ public record Mapping(long iova, long length, long pageSize) {
   /**
    * Validates the mapping.
    *
+   * @param iova the first IOVA
+   * @param length the length in bytes, a positive multiple of {@code pageSize}
+   * @param pageSize the page size in bytes, a power of two
    * @throws IllegalArgumentException unless {@code pageSize} is a power of two dividing {@code
    *     iova} and a positive {@code length}, and the mapping does not cross {@code 2^64}
    */
@@ -25,7 +28,11 @@ public record Mapping(long iova, long length, long pageSize) {
     }
   }
 
-  /** Returns the mapped range. */
+  /**
+   * Returns the mapped range.
+   *
+   * @return the mapped range
+   */
   public IovaRange range() {
     return new IovaRange(iova, length);
   }

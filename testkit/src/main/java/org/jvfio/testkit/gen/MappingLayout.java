@@ -13,6 +13,7 @@ public record MappingLayout(List<Mapping> mappings) {
   /**
    * Copies and validates the layout.
    *
+   * @param mappings the mappings, sorted by IOVA, non-overlapping
    * @throws IllegalArgumentException if the mappings are not sorted and disjoint
    */
   public MappingLayout {
@@ -25,7 +26,12 @@ public record MappingLayout(List<Mapping> mappings) {
     }
   }
 
-  /** Returns the mapping containing {@code iova}, if any. */
+  /**
+   * Returns the mapping containing {@code iova}, if any.
+   *
+   * @param iova the first IO virtual address of the range
+   * @return the mapping containing {@code iova}, if any
+   */
   public Optional<Mapping> find(long iova) {
     for (Mapping m : mappings) {
       if (Long.compareUnsigned(iova, m.iova()) >= 0

@@ -24,7 +24,11 @@ import org.jvfio.testkit.Source;
 public final class MigrationGens {
   private MigrationGens() {}
 
-  /** Returns any subset of {@link MigrationFlag}, including the empty one; shrinks toward it. */
+  /**
+   * Returns any subset of {@link MigrationFlag}, including the empty one; shrinks toward it.
+   *
+   * @return any subset of {@link MigrationFlag}, including the empty one; shrinks toward it
+   */
   public static Gen<Set<MigrationFlag>> flagSets() {
     return src -> {
       EnumSet<MigrationFlag> flags = EnumSet.noneOf(MigrationFlag.class);
@@ -40,6 +44,9 @@ public final class MigrationGens {
   /**
    * Returns one of the flag combinations vfio.h defines: STOP_COPY, STOP_COPY|P2P,
    * STOP_COPY|PRE_COPY, STOP_COPY|P2P|PRE_COPY; shrinks toward STOP_COPY.
+   *
+   * @return one of the flag combinations vfio.h defines: STOP_COPY, STOP_COPY|P2P,
+   *     STOP_COPY|PRE_COPY, STOP_COPY|P2P|PRE_COPY; shrinks toward STOP_COPY
    */
   public static Gen<Set<MigrationFlag>> validFlagSets() {
     return flagSets()
@@ -54,6 +61,9 @@ public final class MigrationGens {
   /**
    * Returns requests the FSM accepts: both states supported by the flags, and not the blocked arcs
    * STOP_COPY→PRE_COPY[_P2P]. Includes {@code current == target}.
+   *
+   * @return requests the FSM accepts: both states supported by the flags, and not the blocked arcs
+   *     STOP_COPY→PRE_COPY[_P2P]
    */
   public static Gen<MigrationStateRequest> validStateRequests() {
     return src -> {
@@ -72,6 +82,11 @@ public final class MigrationGens {
    * do not support (ERROR always, or an optional state the device lacks), a {@code device_state}
    * that is no state ({@code >= VFIO_DEVICE_STATE_NR}, as unsigned 32-bit), or the blocked arc
    * STOP_COPY→PRE_COPY[_P2P] on a device that supports the target.
+   *
+   * @return requests the FSM refuses with {@code EINVAL}, each for one reason: a target the flags
+   *     do not support (ERROR always, or an optional state the device lacks), a {@code
+   *     device_state} that is no state ({@code >= VFIO_DEVICE_STATE_NR}, as unsigned 32-bit), or
+   *     the blocked arc STOP_COPY→PRE_COPY[_P2P] on a device that supports the target
    */
   public static Gen<MigrationStateRequest> invalidStateRequests() {
     Optional<Errno> einval = Optional.of(Errno.EINVAL);

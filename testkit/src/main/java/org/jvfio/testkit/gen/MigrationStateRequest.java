@@ -21,12 +21,24 @@ public record MigrationStateRequest(
     MigrationState current,
     int deviceState,
     Optional<Errno> expected) {
-  /** Copies the flags. */
+  /**
+   * Copies the flags.
+   *
+   * @param migrationFlags the device's {@code migration_flags}
+   * @param current the device's current state
+   * @param deviceState the requested {@code device_state}, an unsigned 32-bit value that may be no
+   *     {@code vfio_device_mig_state} at all
+   * @param expected the errno the core must refuse with, or empty if it must accept
+   */
   public MigrationStateRequest {
     migrationFlags = Set.copyOf(migrationFlags);
   }
 
-  /** Returns the requested state, if {@code deviceState} names one. */
+  /**
+   * Returns the requested state, if {@code deviceState} names one.
+   *
+   * @return the requested state, if {@code deviceState} names one
+   */
   public Optional<MigrationState> target() {
     return deviceState >= 0 && deviceState < MigrationState.values().length
         ? Optional.of(MigrationState.of(deviceState))

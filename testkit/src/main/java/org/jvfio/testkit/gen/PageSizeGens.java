@@ -19,7 +19,11 @@ public final class PageSizeGens {
   /** 1 GiB, a level-3 leaf. */
   public static final long SZ_1G = 1L << 30;
 
-  /** Returns 4 KiB, 2 MiB or 1 GiB (weighted 6:3:1); shrinks toward 4 KiB. */
+  /**
+   * Returns 4 KiB, 2 MiB or 1 GiB (weighted 6:3:1); shrinks toward 4 KiB.
+   *
+   * @return 4 KiB, 2 MiB or 1 GiB (weighted 6:3:1); shrinks toward 4 KiB
+   */
   public static Gen<Long> standard() {
     return Gen.frequency(
         Map.entry(6, Gen.constant(SZ_4K)),
@@ -30,6 +34,9 @@ public final class PageSizeGens {
   /**
    * Returns powers of two from 4 KiB to 2^47 (128 TiB), mostly {@link #standard} ones: every size a
    * REPORT accepts, short of the absurd.
+   *
+   * @return powers of two from 4 KiB to 2^47 (128 TiB), mostly {@link #standard} ones: every size a
+   *     REPORT accepts, short of the absurd
    */
   public static Gen<Long> powersOfTwo() {
     return Gen.frequency(Map.entry(3, standard()), Map.entry(1, Gen.powersOfTwo(12, 47)));
@@ -39,6 +46,10 @@ public final class PageSizeGens {
    * Returns sizes a DMA-logging REPORT refuses with {@code EINVAL}: zero, below 4 KiB (including
    * the powers of two 1..2048), or from 4 KiB up but not a power of two (such as {@code 2^k + x}
    * with {@code 0 < x < 2^k}, up to {@code 2^64 - 1}).
+   *
+   * @return sizes a DMA-logging REPORT refuses with {@code EINVAL}: zero, below 4 KiB (including
+   *     the powers of two 1..2048), or from 4 KiB up but not a power of two (such as {@code 2^k +
+   *     x} with {@code 0 < x < 2^k}, up to {@code 2^64 - 1})
    */
   public static Gen<Long> invalid() {
     Gen<Long> small = Gen.longs(0, SZ_4K - 1);

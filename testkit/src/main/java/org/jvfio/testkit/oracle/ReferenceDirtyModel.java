@@ -93,6 +93,9 @@ public final class ReferenceDirtyModel {
    * Returns a clean model of a tracker that records writes at {@code granule} (a DMA-logging
    * tracker's chosen page size).
    *
+   * @param granule the unit the tracker records, in bytes
+   * @return a clean model of a tracker that records writes at {@code granule} (a DMA-logging
+   *     tracker's chosen page size)
    * @throws IllegalArgumentException unless {@code granule} is a power of two
    */
   public static ReferenceDirtyModel atGranule(long granule) {
@@ -105,6 +108,10 @@ public final class ReferenceDirtyModel {
   /**
    * Returns a clean model of the dirty bits of the IO page table that {@code table} describes; the
    * model reads {@code table} whenever it expands a range, so keep it up to date.
+   *
+   * @param table the reference page table whose leaves the model follows
+   * @return a clean model of the dirty bits of the IO page table that {@code table} describes; the
+   *     model reads {@code table} whenever it expands a range, so keep it up to date
    */
   public static ReferenceDirtyModel ofLeaves(ReferencePageTable table) {
     return ofLeaves(table, Set.of());
@@ -115,6 +122,14 @@ public final class ReferenceDirtyModel {
    * of a format with {@code capabilities} do: {@link IommuCapability#HARVEST_CARRIES_START_OFFSET}
    * or {@link IommuCapability#HARVEST_RECORDS_FROM_START} change where leaves are recorded (see the
    * class comment); other capabilities are ignored.
+   *
+   * @param table the reference page table whose leaves the model follows
+   * @param capabilities the domain's capabilities
+   * @return a clean model like {@link #ofLeaves(ReferencePageTable)} whose harvests walk as those
+   *     of a format with {@code capabilities} do: {@link
+   *     IommuCapability#HARVEST_CARRIES_START_OFFSET} or {@link
+   *     IommuCapability#HARVEST_RECORDS_FROM_START} change where leaves are recorded (see the class
+   *     comment); other capabilities are ignored
    */
   public static ReferenceDirtyModel ofLeaves(
       ReferencePageTable table, Set<IommuCapability> capabilities) {
@@ -127,7 +142,12 @@ public final class ReferenceDirtyModel {
     return new ReferenceDirtyModel(0, Objects.requireNonNull(table, "table"), walk);
   }
 
-  /** Records a completed write of {@code [iova, iova + length)} ({@code length > 0}). */
+  /**
+   * Records a completed write of {@code [iova, iova + length)} ({@code length > 0}).
+   *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
+   */
   public void recordWrite(long iova, long length) {
     addUnits(must, iova, length);
   }
@@ -136,6 +156,9 @@ public final class ReferenceDirtyModel {
    * Records that the units of {@code [iova, iova + length)} may be reported dirty without a write
    * ({@code length > 0}): writable leaves a format maps dirty, or a write whose completion is
    * unknown.
+   *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
    */
   public void recordPossiblyDirty(long iova, long length) {
     addUnits(maybe, iova, length);
@@ -160,6 +183,8 @@ public final class ReferenceDirtyModel {
    * every unit overlapping its range, except as the class comment says for a walk that carries its
    * start offset.
    *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
    * @throws IllegalArgumentException if the model carries the start offset and the walk meets a
    *     hole
    */
@@ -220,6 +245,9 @@ public final class ReferenceDirtyModel {
    * Forgets exactly {@code [iova, iova + length)}, without expanding to units: its dirty state was
    * dropped (the leaves were unmapped, trap T15) or handed over (an unmap that read the dirty
    * bits).
+   *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
    */
   public void forget(long iova, long length) {
     clean(iova, last(iova, length));
@@ -230,7 +258,11 @@ public final class ReferenceDirtyModel {
     maybe.remove(first, last);
   }
 
-  /** Returns whether nothing must or may be reported. */
+  /**
+   * Returns whether nothing must or may be reported.
+   *
+   * @return whether nothing must or may be reported
+   */
   public boolean isClean() {
     return must.isEmpty() && maybe.isEmpty();
   }
@@ -239,6 +271,13 @@ public final class ReferenceDirtyModel {
    * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} must
    * set: every page of a dirty unit (for a format that records leaves elsewhere: of every dirty
    * leaf the walk visits, where it records the leaf, see the class comment).
+   *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
+   * @param pageSize the page size in bytes, a power of two
+   * @return the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} must
+   *     set: every page of a dirty unit (for a format that records leaves elsewhere: of every dirty
+   *     leaf the walk visits, where it records the leaf, see the class comment)
    */
   public IovaBitmap expectedBitmap(long iova, long length, long pageSize) {
     IovaBitmap bitmap = IovaBitmap.allocate(iova, length, pageSize);
@@ -249,6 +288,12 @@ public final class ReferenceDirtyModel {
   /**
    * Returns the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} may
    * set: those of {@link #expectedBitmap} and of the units that may be dirty.
+   *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
+   * @param pageSize the page size in bytes, a power of two
+   * @return the bits a correct harvest of {@code [iova, iova + length)} at {@code pageSize} may
+   *     set: those of {@link #expectedBitmap} and of the units that may be dirty
    */
   public IovaBitmap allowedBitmap(long iova, long length, long pageSize) {
     IovaBitmap bitmap = expectedBitmap(iova, length, pageSize);

@@ -35,22 +35,39 @@ public final class ReferencePageTable {
    * @param prot {@link IommuDomain#IOMMU_READ} and/or {@link IommuDomain#IOMMU_WRITE}
    */
   public record Leaf(long iova, long size, long physical, int prot) {
-    /** Returns the last IOVA of the leaf, inclusive. */
+    /**
+     * Returns the last IOVA of the leaf, inclusive.
+     *
+     * @return the last IOVA of the leaf, inclusive
+     */
     public long last() {
       return iova + size - 1;
     }
 
-    /** Returns whether DMA may write through the leaf. */
+    /**
+     * Returns whether DMA may write through the leaf.
+     *
+     * @return whether DMA may write through the leaf
+     */
     public boolean writable() {
       return (prot & IommuDomain.IOMMU_WRITE) != 0;
     }
 
-    /** Returns whether DMA may read through the leaf. */
+    /**
+     * Returns whether DMA may read through the leaf.
+     *
+     * @return whether DMA may read through the leaf
+     */
     public boolean readable() {
       return (prot & IommuDomain.IOMMU_READ) != 0;
     }
 
-    /** Returns the output address of {@code address}, which must lie inside the leaf. */
+    /**
+     * Returns the output address of {@code address}, which must lie inside the leaf.
+     *
+     * @param address an address inside the leaf
+     * @return the output address of {@code address}, which must lie inside the leaf
+     */
     public long physicalOf(long address) {
       return physical + (address - iova);
     }
@@ -84,6 +101,7 @@ public final class ReferencePageTable {
    *
    * @param pageSizeBitmap bit {@code n} set: leaves of {@code 2^n} bytes ({@link
    *     IommuDomain#pageSizeBitmap()}); at least 4 KiB
+   * @return an empty table for a format with the given leaf sizes
    * @throws IllegalArgumentException if no size of at least 4 KiB is set
    */
   public static ReferencePageTable create(long pageSizeBitmap) {
@@ -94,7 +112,11 @@ public final class ReferencePageTable {
     return new ReferencePageTable(sizes);
   }
 
-  /** Returns the leaf sizes this table maps. */
+  /**
+   * Returns the leaf sizes this table maps.
+   *
+   * @return the leaf sizes this table maps
+   */
   public long pageSizeBitmap() {
     return pageSizeBitmap;
   }
@@ -103,6 +125,11 @@ public final class ReferencePageTable {
    * Maps {@code [iova, iova + size)} to {@code [physical, physical + size)} and returns the leaves
    * created, in IOVA order.
    *
+   * @param iova the first IO virtual address of the range
+   * @param physical the physical address the range maps to
+   * @param size the length of the range in bytes
+   * @param prot {@link IommuDomain#IOMMU_READ} and/or {@link IommuDomain#IOMMU_WRITE}
+   * @return the leaves created, in IOVA order
    * @throws IllegalArgumentException if the range is empty, wraps, is not aligned to the smallest
    *     page size, or overlaps a leaf; nothing changes then
    */
@@ -145,6 +172,9 @@ public final class ReferencePageTable {
    * Removes every leaf that starts inside {@code [iova, iova + size)}, whole, and returns the bytes
    * removed.
    *
+   * @param iova the first IO virtual address of the range
+   * @param size the length of the range in bytes
+   * @return the bytes removed
    * @throws IllegalArgumentException if the range is empty, wraps or is not aligned to the smallest
    *     page size
    */
@@ -160,7 +190,12 @@ public final class ReferencePageTable {
     return removed;
   }
 
-  /** Returns the leaf containing {@code iova}, if mapped. */
+  /**
+   * Returns the leaf containing {@code iova}, if mapped.
+   *
+   * @param iova the first IO virtual address of the range
+   * @return the leaf containing {@code iova}, if mapped
+   */
   public Optional<Leaf> leaf(long iova) {
     Map.Entry<Long, Leaf> e = leaves.floorEntry(iova);
     if (e == null || Long.compareUnsigned(iova, e.getValue().last()) > 0) {
@@ -169,7 +204,12 @@ public final class ReferencePageTable {
     return Optional.of(e.getValue());
   }
 
-  /** Returns the physical address {@code iova} translates to, if mapped. */
+  /**
+   * Returns the physical address {@code iova} translates to, if mapped.
+   *
+   * @param iova the first IO virtual address of the range
+   * @return the physical address {@code iova} translates to, if mapped
+   */
   public OptionalLong translate(long iova) {
     Optional<Leaf> l = leaf(iova);
     return l.isPresent() ? OptionalLong.of(l.get().physicalOf(iova)) : OptionalLong.empty();
@@ -178,6 +218,11 @@ public final class ReferencePageTable {
   /**
    * Returns the leaves overlapping {@code [iova, iova + size)} in IOVA order ({@code size > 0}; a
    * range running past the top of the IOVA space is cut there).
+   *
+   * @param iova the first IO virtual address of the range
+   * @param size the length of the range in bytes
+   * @return the leaves overlapping {@code [iova, iova + size)} in IOVA order ({@code size > 0}; a
+   *     range running past the top of the IOVA space is cut there)
    */
   public List<Leaf> leaves(long iova, long size) {
     long last = iova + size - 1;
@@ -193,7 +238,11 @@ public final class ReferencePageTable {
     return out;
   }
 
-  /** Returns every leaf, in IOVA order. */
+  /**
+   * Returns every leaf, in IOVA order.
+   *
+   * @return every leaf, in IOVA order
+   */
   public List<Leaf> leaves() {
     return List.copyOf(leaves.values());
   }
@@ -203,6 +252,9 @@ public final class ReferencePageTable {
    * leaves of {@code pageSize} with the same permissions and contiguous output addresses, as {@link
    * IommuDomain#split} must.
    *
+   * @param iova the first IO virtual address of the range
+   * @param length the length of the range in bytes
+   * @param pageSize the page size in bytes, a power of two
    * @throws IllegalArgumentException if {@code pageSize} is not in the page-size bitmap
    */
   public void split(long iova, long length, long pageSize) {
@@ -226,8 +278,10 @@ public final class ReferencePageTable {
    * the range is covered by leaves without a hole, starting and ending on leaf boundaries, whose
    * output addresses are contiguous and aligned to {@code size}, all with the same permissions.
    *
+   * @param iova the first IO virtual address of the range
+   * @param size the length of the range in bytes
    * @return the merged leaf
-   * @throws IllegalArgumentException, saying why, if the merge is not legal; nothing changes then
+   * @throws IllegalArgumentException saying why if the merge is not legal; nothing changes then
    */
   public Leaf merge(long iova, long size) {
     if (Long.bitCount(size) != 1 || (pageSizeBitmap & size) == 0 || (iova & (size - 1)) != 0) {
