@@ -62,6 +62,18 @@ final class DataFile extends OpenFile {
     return stream.write(buf.flip());
   }
 
+  /** The file is {@code stream_open}ed: no position, so pread is ESPIPE (ksys_pread64). */
+  @Override
+  long pread(long addr, long count, long pos) {
+    throw new UapiException(Errno.ESPIPE, "migration data fd is a stream");
+  }
+
+  /** pwrite is ESPIPE, as pread. */
+  @Override
+  long pwrite(long addr, long count, long pos) {
+    throw new UapiException(Errno.ESPIPE, "migration data fd is a stream");
+  }
+
   private static int transferSize(long count) {
     return Long.compareUnsigned(count, MAX_TRANSFER) < 0 ? (int) count : MAX_TRANSFER;
   }

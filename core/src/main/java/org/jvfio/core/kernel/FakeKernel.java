@@ -43,10 +43,13 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *       kernel) must come first: every other ioctl, read and write before it is {@code EINVAL}.
  *       Then {@code VFIO_DEVICE_ATTACH_IOMMUFD_PT} and {@code DETACH} (PASID: {@code EOPNOTSUPP}),
  *       {@code VFIO_DEVICE_FEATURE} with every feature of spec §1–§3 ({@code argsz} checks, PROBE,
- *       payload at {@code data}, user pointers followed into user memory) and {@code
- *       VFIO_DEVICE_RESET}. Several files may be open on one cdev but only one can bind it. Closing
- *       the bound file resets the device (its migration session ends, its DMA logging stops) and
- *       unbinds it from the iommufd.
+ *       payload at {@code data}, user pointers followed into user memory), {@code
+ *       VFIO_DEVICE_GET_INFO}, {@code GET_REGION_INFO} and {@code GET_IRQ_INFO} with their {@code
+ *       argsz} and capability-chain rules, {@code read}/{@code write} (at the file position) and
+ *       {@link #pread}/{@link #pwrite} of the device's regions, and {@code VFIO_DEVICE_RESET}.
+ *       Several files may be open on one cdev but only one can bind it. Closing the bound file
+ *       resets the device (its migration session ends, its DMA logging stops) and unbinds it from
+ *       the iommufd.
  *   <li>A migration {@code data_fd}, installed as a new fd by a {@code MIG_DEVICE_STATE} SET whose
  *       last arc starts a data transfer: {@code read} (saving) or {@code write} (resuming), at most
  *       1 MiB per call, {@code ENOMSG} at the pre-copy temporary end, 0 at the end of STOP_COPY,
@@ -206,6 +209,41 @@ public final class FakeKernel {
     }
     try {
       return file.write(addr, count);
+    } catch (UapiException e) {
+      return -e.errno().code();
+    }
+  }
+
+  /**
+   * {@code pread(fd, addr, count, offset)}: reads at file offset {@code offset} without moving the
+   * file position; on a device fd, region {@code i} lives at {@code i << 40} (take the offset from
+   * {@code VFIO_DEVICE_GET_REGION_INFO}). Returns the bytes read or {@code -errno}: {@code EINVAL}
+   * for a negative offset (before the fd is looked up) or one whose end overflows, {@code EBADF},
+   * {@code ESPIPE} on a migration data fd (a stream), the region's errnos on a device fd.
+   */
+  public long pread(int fd, long addr, long count, long offset) {
+    return positioned(fd, addr, count, offset, false);
+  }
+
+  /**
+   * {@code pwrite(fd, addr, count, offset)}: writes at file offset {@code offset}, as {@link
+   * #pread}.
+   */
+  public long pwrite(int fd, long addr, long count, long offset) {
+    return positioned(fd, addr, count, offset, true);
+  }
+
+  private long positioned(int fd, long addr, long count, long offset, boolean write) {
+    if (offset < 0) {
+      return -Errno.EINVAL.code();
+    }
+    OpenFile file = lookup(fd);
+    if (file == null) {
+      return -Errno.EBADF.code();
+    }
+    try {
+      long n = OpenFile.rwVerifyArea(offset, count);
+      return write ? file.pwrite(addr, n, offset) : file.pread(addr, n, offset);
     } catch (UapiException e) {
       return -e.errno().code();
     }

@@ -8,6 +8,7 @@ import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MASK;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIGRATION;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DATA_SIZE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_PROBE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_SET;
 
@@ -32,6 +33,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureMigration;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.vfio.pci.VfioPciDevice;
 
 /**
  * The kernel side of one VFIO device file: {@code VFIO_DEVICE_FEATURE} with the core's checks (spec
@@ -85,7 +87,9 @@ public final class VfioDevice {
   private final int logMaxRanges; // PAGE_SIZE / 16
   private final Set<MigrationFlag> migrationFlags;
   private final Optional<DmaTracker> tracker;
+  private final VfioPciDevice pci;
   private MigrationState state = MigrationState.RUNNING;
+  private boolean precopyInfoV2; // vfio_device.precopy_info_flags_fix
   private MigrationDataStream session;
 
   private VfioDevice(VfioDeviceDriver driver, int logMaxRanges) {
@@ -93,6 +97,7 @@ public final class VfioDevice {
     this.logMaxRanges = logMaxRanges;
     this.migrationFlags = Sets.immutableEnumSet(driver.migrationFlags());
     this.tracker = driver.dmaTracker();
+    this.pci = driver.pciDevice();
   }
 
   /**
@@ -243,6 +248,12 @@ public final class VfioDevice {
             reportLocked(reportTracker, DmaLoggingReport.fromStruct(report), report.bitmap(), user);
           }
           return Optional.empty();
+        case VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2:
+          checkPrecopyInfoV2();
+          if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0)) {
+            precopyInfoV2 = true;
+          }
+          return Optional.empty();
         default:
           throw new UapiException(Errno.ENOTTY, "feature " + index + " not supported by device");
       }
@@ -361,6 +372,71 @@ public final class VfioDevice {
     if (session != null) {
       session.end();
       session = null;
+    }
+  }
+
+  /**
+   * Opts in to the v2 pre-copy info: {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} SET (feature
+   * 12, {@code vfio_ioctl_device_feature_migration_precopy_info_v2} of the 2026 series in {@code
+   * drivers/vfio/vfio_main.c}). From then on {@code VFIO_MIG_GET_PRECOPY_INFO} writes {@code flags}
+   * as an output and may report {@code VFIO_PRECOPY_INFO_REINIT}; until the device is closed (the
+   * last bound file released), which turns it off again. Idempotent.
+   *
+   * @throws UapiException {@code EINVAL} if the device does not support PRE_COPY (also without
+   *     migration ops: the check is on the flags, before any other)
+   */
+  public void enablePrecopyInfoV2() {
+    synchronized (lock) {
+      checkPrecopyInfoV2();
+      precopyInfoV2 = true;
+    }
+  }
+
+  /** Returns whether the user opted in to {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}. */
+  public boolean precopyInfoV2() {
+    synchronized (lock) {
+      return precopyInfoV2;
+    }
+  }
+
+  boolean precopyInfoV2Locked() {
+    return precopyInfoV2;
+  }
+
+  private void checkPrecopyInfoV2() {
+    UapiException.check(
+        migrationFlags.contains(MigrationFlag.PRE_COPY),
+        Errno.EINVAL,
+        "PRECOPY_INFOv2 on a device without PRE_COPY");
+  }
+
+  /**
+   * Returns the device's regions: the driver's {@link VfioDeviceDriver#pciDevice()}, for {@code
+   * VFIO_DEVICE_GET_INFO}, {@code GET_REGION_INFO}, {@code GET_IRQ_INFO} and region I/O.
+   */
+  public VfioPciDevice pciDevice() {
+    return pci;
+  }
+
+  /** The driver's {@code open_device}, when the device's cdev is first bound. */
+  public void openDevice() {
+    synchronized (lock) {
+      driver.openDevice();
+    }
+  }
+
+  /**
+   * The driver's {@code close_device}, when the last bound file is released: the device is reset
+   * (its session ends, its state is RUNNING), the PRECOPY_INFOv2 opt-in is dropped ({@code
+   * vfio_pci_core_close_device}) and its DMA logging stops.
+   */
+  public void closeDevice() {
+    synchronized (lock) {
+      reset();
+      precopyInfoV2 = false;
+      if (tracker.isPresent()) {
+        tracker.get().stop();
+      }
     }
   }
 
