@@ -43,7 +43,7 @@ final class DataFile extends OpenFile {
   long read(long addr, long count) {
     int n = transferSize(count);
     UapiException.check(
-        n == 0 || memory.isAccessible(addr, n), Errno.EFAULT, "read buffer unwritable");
+        n == 0 || memory.isWritable(addr, n), Errno.EFAULT, "read buffer unwritable");
     ByteBuffer buf = ByteBuffer.allocate(n);
     int got = stream.read(buf);
     if (got > 0) {
