@@ -143,6 +143,19 @@ public final class SimCommand implements Callable<Integer> {
   double deviceDirtyRate;
 
   @Option(
+      names = "--device-model",
+      paramLabel = "MODEL",
+      defaultValue = "reference",
+      converter = DeviceModelConverter.class,
+      description = {
+        "The devices' migration driver. Default: ${DEFAULT-VALUE}.",
+        "reference  an opaque state of --device-state bytes, chunked",
+        "hisi       HiSilicon accelerator VF: no DMA logging, 40-byte match",
+        "           data in pre-copy, 176 bytes of registers at stop-copy"
+      })
+  DeviceModel deviceModel;
+
+  @Option(
       names = "--tracker",
       paramLabel = "TRACKER",
       defaultValue = "iommu",
@@ -296,6 +309,7 @@ public final class SimCommand implements Callable<Integer> {
           .maxRounds(maxRounds)
           .deviceState(deviceState)
           .deviceDirtyRate(deviceDirtyRate)
+          .deviceModel(deviceModel)
           .seed(seed)
           .build();
     } catch (IllegalArgumentException e) {
@@ -437,6 +451,13 @@ public final class SimCommand implements Callable<Integer> {
     @Override
     public Long convert(String value) {
       return convertOrThrow(() -> Units.parseDuration(value));
+    }
+  }
+
+  static final class DeviceModelConverter implements CommandLine.ITypeConverter<DeviceModel> {
+    @Override
+    public DeviceModel convert(String value) {
+      return convertOrThrow(() -> DeviceModel.parse(value));
     }
   }
 
