@@ -181,8 +181,8 @@ public final class FakeKernel {
    * {@code read(fd, addr, count)}: reads into user memory at {@code addr}; {@code count} is
    * unsigned. Returns the bytes read (0 at end of stream) or {@code -errno}: {@code EBADF} for a
    * bad fd or a resuming data fd, {@code EFAULT} for a bad buffer, {@code EINVAL} for a file that
-   * cannot be read, {@code ENOMSG} at the pre-copy temporary end of a saving stream, {@code ENODEV}
-   * once its session has ended.
+   * cannot be read, {@code ENOMSG} at the pre-copy temporary end of a saving stream (0 for a driver
+   * that ends it so, as hisi_acc), {@code ENODEV} once its session has ended.
    */
   public long read(int fd, long addr, long count) {
     OpenFile file = lookup(fd);

@@ -20,7 +20,8 @@ import org.jvfio.core.vfio.pci.VfioPciDevice;
  *   <li><b>Regions.</b> BAR2 is 64 KiB; its second half holds the migration control registers and
  *       is hidden: REGION_INFO reports 32 KiB, an access at or past 0x8000 is {@code EINVAL}, one
  *       that crosses it comes back short, an mmap reaching it is {@code EINVAL} ({@link
- *       VfioPciDevice.Builder#userVisibleBarLength}). The driver reads its registers there.
+ *       org.jvfio.core.vfio.pci.PciDeviceBuilder#userVisibleBarLength}). The driver reads its
+ *       registers there.
  *   <li><b>Migration.</b> {@code STOP_COPY | PRE_COPY}, no P2P, no DMA logging (the DMA-logging
  *       features answer {@code ENOTTY}: dirty pages must come from the IOMMU). The stream is {@code
  *       struct acc_vf_data}, {@value #ACC_VF_DATA_SIZE} bytes; its first {@value #QM_MATCH_SIZE}

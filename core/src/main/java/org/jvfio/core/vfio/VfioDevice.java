@@ -47,10 +47,10 @@ import org.jvfio.core.vfio.pci.VfioPciDevice;
  * same order and run the same code.
  *
  * <p>A driver without migration ops makes the migration features (1, 2, 9) fail with {@code
- * ENOTTY}, a driver without a tracker the DMA-logging features (6, 7, 8), even with PROBE. Any
- * other feature index (vfio-pci's own features, which jvfio does not model, and unknown indices)
- * fails with {@code ENOTTY}, as vfio-pci's {@code device_feature} does for an index it does not
- * know.
+ * ENOTTY}, a driver without a tracker the DMA-logging features (6, 7, 8), even with PROBE;
+ * MIG_PRECOPY_INFOv2 (12) fails with {@code EINVAL} unless the driver supports PRE_COPY. Any other
+ * feature index (vfio-pci's own features, which jvfio does not model, and unknown indices) fails
+ * with {@code ENOTTY}, as vfio-pci's {@code device_feature} does for an index it does not know.
  *
  * <p>Every refusal leaves the device as it was, with one documented exception: a combined migration
  * transition executes arc by arc and a driver failure part way leaves the device in the state the

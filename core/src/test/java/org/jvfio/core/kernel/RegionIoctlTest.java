@@ -33,7 +33,6 @@ import org.jvfio.api.vfio.VfioRegionInfoCapSparseMmap;
 import org.jvfio.api.vfio.VfioRegionInfoCapType;
 import org.jvfio.api.vfio.VfioRegionSparseMmapArea;
 import org.jvfio.core.spi.MockIommuDriver;
-import org.jvfio.core.vfio.MigrationArc;
 import org.jvfio.core.vfio.VfioDeviceDriver;
 import org.jvfio.core.vfio.pci.MmapArea;
 import org.jvfio.core.vfio.pci.VfioPciDevice;
@@ -182,54 +181,5 @@ class RegionIoctlTest {
     assertErrno(Errno.EFAULT, kernel.pread(fd, ro, 8, 0)); // read into read-only memory
     assertEquals(8, ok(kernel.pwrite(fd, ro, 8, 0)), "write from read-only memory is fine");
     assertErrno(Errno.EINVAL, sys.ioctl(fd, VFIO_DEVICE_RESET, 0)); // reset_works false
-  }
-
-  /** A driver that forwards everything to another (to override one method). */
-  private static class DelegatingDriver implements VfioDeviceDriver {
-    private final VfioDeviceDriver d;
-
-    DelegatingDriver(VfioDeviceDriver d) {
-      this.d = d;
-    }
-
-    @Override
-    public java.util.Set<org.jvfio.core.vfio.MigrationFlag> migrationFlags() {
-      return d.migrationFlags();
-    }
-
-    @Override
-    public void executeArc(MigrationArc arc) {
-      d.executeArc(arc);
-    }
-
-    @Override
-    public int save(ByteBuffer dst) {
-      return d.save(dst);
-    }
-
-    @Override
-    public org.jvfio.core.vfio.PrecopyInfo precopyInfo() {
-      return d.precopyInfo();
-    }
-
-    @Override
-    public void resume(ByteBuffer src) {
-      d.resume(src);
-    }
-
-    @Override
-    public long stopCopyLength() {
-      return d.stopCopyLength();
-    }
-
-    @Override
-    public void reset() {
-      d.reset();
-    }
-
-    @Override
-    public java.util.Optional<org.jvfio.core.vfio.DmaTracker> dmaTracker() {
-      return d.dmaTracker();
-    }
   }
 }

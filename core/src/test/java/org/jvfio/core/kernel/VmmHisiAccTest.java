@@ -331,10 +331,7 @@ class VmmHisiAccTest {
     UapiException odd = new UapiException(Errno.of(1234), "a number without a name");
     for (UapiException failure : List.of(timeout, odd)) {
       VfioDeviceDriver failing =
-          new VfioDeviceDriver() {
-            private final VfioDeviceDriver plain =
-                VfioDeviceDriver.withoutMigration(java.util.Optional.empty());
-
+          new DelegatingDriver(VfioDeviceDriver.withoutMigration(java.util.Optional.empty())) {
             @Override
             public Set<MigrationFlag> migrationFlags() {
               return Set.of(MigrationFlag.STOP_COPY);
@@ -343,34 +340,6 @@ class VmmHisiAccTest {
             @Override
             public void executeArc(MigrationArc arc) {
               throw failure;
-            }
-
-            @Override
-            public int save(ByteBuffer dst) {
-              return plain.save(dst);
-            }
-
-            @Override
-            public PrecopyInfo precopyInfo() {
-              return plain.precopyInfo();
-            }
-
-            @Override
-            public void resume(ByteBuffer src) {
-              plain.resume(src);
-            }
-
-            @Override
-            public long stopCopyLength() {
-              return 0;
-            }
-
-            @Override
-            public void reset() {}
-
-            @Override
-            public java.util.Optional<org.jvfio.core.vfio.DmaTracker> dmaTracker() {
-              return java.util.Optional.empty();
             }
           };
       Host h = new Host(failing, 1);

@@ -25,7 +25,9 @@ import static org.jvfio.api.vfio.Vfio.vfioPciOffsetToIndex;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.vfio.UserAccess;
@@ -59,8 +61,8 @@ import org.jvfio.core.vfio.UserAccess;
  *   <li>a bad user buffer is {@code EFAULT}; bytes moved before the fault stay moved.
  * </ul>
  *
- * <p>A variant driver may hide the tail of a BAR ({@link Builder#userVisibleBarLength}), as
- * hisi_acc hides BAR2's migration registers ({@code
+ * <p>A variant driver may hide the tail of a BAR ({@link PciDeviceBuilder#userVisibleBarLength}),
+ * as hisi_acc hides BAR2's migration registers ({@code
  * drivers/vfio/pci/hisilicon/hisi_acc_vfio_pci.c}, {@code hisi_acc_pci_rw_access_check}):
  * REGION_INFO reports the visible length with {@code READ|WRITE|MMAP} and no capability, an access
  * at or past it is {@code EINVAL} (even of 0 bytes: the check precedes the core's), one that
@@ -97,7 +99,7 @@ public final class VfioPciDevice {
   private final byte[] config;
   private final int initialCommand;
 
-  private VfioPciDevice(Builder b) {
+  VfioPciDevice(PciDeviceBuilder b) {
     barSize = b.barSize.clone();
     barIo = b.barIo.clone();
     visible = b.visible.clone();
@@ -132,8 +134,8 @@ public final class VfioPciDevice {
   }
 
   /** Returns a builder of a device with the given PCI vendor and device id and nothing else. */
-  public static Builder builder(int vendorId, int deviceId) {
-    return new Builder(vendorId, deviceId);
+  public static PciDeviceBuilder builder(int vendorId, int deviceId) {
+    return new PciDeviceBuilder(vendorId, deviceId);
   }
 
   /**
@@ -353,7 +355,7 @@ public final class VfioPciDevice {
   public byte[] read(long offset, int count) {
     ArrayAccess a = new ArrayAccess(new byte[count]);
     long n = read(offset, count, a, 0);
-    return java.util.Arrays.copyOf(a.bytes, (int) n);
+    return Arrays.copyOf(a.bytes, (int) n);
   }
 
   /** Writes {@code bytes} at device-fd {@code offset} as {@link #write}; returns the count. */
@@ -472,7 +474,7 @@ public final class VfioPciDevice {
    * @throws IndexOutOfBoundsException outside the BAR
    */
   public synchronized int ioread32(int bar, long offset) {
-    java.util.Objects.checkFromIndexSize(offset, 4, barSize[bar]);
+    Objects.checkFromIndexSize(offset, 4, barSize[bar]);
     int v = 0;
     for (int j = 3; j >= 0; j--) {
       v = (v << 8) | (bars[bar].get(offset + j) & 0xff);
@@ -485,7 +487,7 @@ public final class VfioPciDevice {
    * writel}).
    */
   public synchronized void iowrite32(int bar, long offset, int value) {
-    java.util.Objects.checkFromIndexSize(offset, 4, barSize[bar]);
+    Objects.checkFromIndexSize(offset, 4, barSize[bar]);
     for (int j = 0; j < 4; j++) {
       bars[bar].set(offset + j, (byte) (value >>> (8 * j)));
     }
@@ -565,148 +567,6 @@ public final class VfioPciDevice {
   }
 
   /** A device-specific region: its type, flags, size, sparse areas and contents. */
-  private record DeviceRegion(
+  record DeviceRegion(
       int type, int subtype, long size, int flags, List<MmapArea> sparse, SparseBytes bytes) {}
-
-  /**
-   * A builder of a {@link VfioPciDevice}. Without calls it describes a conventional PCI function
-   * with no BAR, no ROM, no VGA, no interrupts but INTx, and reset. Not thread-safe.
-   */
-  public static final class Builder {
-    private final int vendorId;
-    private final int deviceId;
-    private final long[] barSize = new long[6];
-    private final boolean[] barIo = new boolean[6];
-    private final long[] visible = {-1, -1, -1, -1, -1, -1};
-    private final List<DeviceRegion> regions = new ArrayList<>();
-    private int classCode = 0x120000; // processing accelerator
-    private int revision;
-    private long romSize;
-    private boolean vga;
-    private boolean pcie = true;
-    private int msixBar = -1;
-    private long msixOffset;
-    private int msixVectors;
-    private int msiVectors;
-    private boolean intx = true;
-    private boolean resetWorks = true;
-    private int atomicComp;
-
-    private Builder(int vendorId, int deviceId) {
-      this.vendorId = vendorId & 0xffff;
-      this.deviceId = deviceId & 0xffff;
-    }
-
-    /** Makes BAR {@code bar} a memory BAR of {@code size} bytes (a power of two). */
-    public Builder memBar(int bar, long size) {
-      return bar(bar, size, false);
-    }
-
-    /** Makes BAR {@code bar} an I/O-port BAR of {@code size} bytes (never mmappable). */
-    public Builder ioBar(int bar, long size) {
-      return bar(bar, size, true);
-    }
-
-    private Builder bar(int bar, long size, boolean io) {
-      java.util.Objects.checkIndex(bar, 6);
-      com.google.common.base.Preconditions.checkArgument(
-          size > 0 && Long.bitCount(size) == 1, "BAR size not a power of two: %s", size);
-      barSize[bar] = size;
-      barIo[bar] = io;
-      return this;
-    }
-
-    /**
-     * Has the variant driver report and serve only the first {@code length} bytes of memory BAR
-     * {@code bar} (hisi_acc's half of BAR2); the driver still reaches all of it.
-     */
-    public Builder userVisibleBarLength(int bar, long length) {
-      com.google.common.base.Preconditions.checkArgument(
-          barSize[bar] != 0 && !barIo[bar] && length > 0 && length <= barSize[bar],
-          "bad visible length");
-      visible[bar] = length;
-      return this;
-    }
-
-    /** Gives the function an expansion ROM of {@code size} bytes (a power of two). */
-    public Builder rom(long size) {
-      com.google.common.base.Preconditions.checkArgument(size > 0 && Long.bitCount(size) == 1);
-      romSize = size;
-      return this;
-    }
-
-    /** Gives the function the legacy VGA ranges (region 8). */
-    public Builder vga() {
-      vga = true;
-      return this;
-    }
-
-    /** Makes the function conventional PCI: 256 bytes of config space and no ERR interrupt. */
-    public Builder conventionalPci() {
-      pcie = false;
-      return this;
-    }
-
-    /** Sets the 24-bit class code (class, subclass, programming interface) and the revision. */
-    public Builder classCode(int classCode, int revision) {
-      this.classCode = classCode & 0xffffff;
-      this.revision = revision & 0xff;
-      return this;
-    }
-
-    /**
-     * Places an MSI-X table of {@code vectors} 16-byte entries at {@code offset} of BAR {@code
-     * bar}.
-     */
-    public Builder msix(int bar, long offset, int vectors) {
-      com.google.common.base.Preconditions.checkArgument(
-          barSize[bar] != 0 && vectors > 0 && offset + 16L * vectors <= barSize[bar]);
-      msixBar = bar;
-      msixOffset = offset;
-      msixVectors = vectors;
-      return this;
-    }
-
-    /** Gives the function MSI with {@code vectors} vectors. */
-    public Builder msi(int vectors) {
-      msiVectors = vectors;
-      return this;
-    }
-
-    /** Removes the INTx pin. */
-    public Builder noIntx() {
-      intx = false;
-      return this;
-    }
-
-    /** Makes {@code VFIO_DEVICE_RESET} unsupported ({@code reset_works} false). */
-    public Builder noReset() {
-      resetWorks = false;
-      return this;
-    }
-
-    /** Reports the AtomicOp completer capability with {@code VFIO_PCI_ATOMIC_COMP*} flags. */
-    public Builder atomicComp(int flags) {
-      atomicComp = flags & 7;
-      return this;
-    }
-
-    /**
-     * Adds a device-specific region (index 9 onwards, in call order) of {@code size} bytes with
-     * {@code VFIO_REGION_INFO_FLAG_*} {@code flags}, its type capability, and {@code sparse} mmap
-     * areas (a sparse capability if non-empty).
-     */
-    public Builder deviceRegion(
-        int type, int subtype, long size, int flags, List<MmapArea> sparse) {
-      com.google.common.base.Preconditions.checkArgument(size > 0, "region size %s", size);
-      regions.add(
-          new DeviceRegion(type, subtype, size, flags, List.copyOf(sparse), new SparseBytes()));
-      return this;
-    }
-
-    /** Returns the device. */
-    public VfioPciDevice build() {
-      return new VfioPciDevice(this);
-    }
-  }
 }
