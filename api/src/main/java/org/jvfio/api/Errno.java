@@ -1,5 +1,6 @@
 package org.jvfio.api;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,9 +26,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * errno} set to {@link #code()}; the syscall-shaped facade of jvfio returns {@code -code()}
  * instead, like the raw system call.
  *
- * <p>Immutable and thread-safe.
+ * <p>Immutable and thread-safe; serializable, deserializing to the one instance of its number.
  */
-public final class Errno implements Comparable<Errno> {
+public final class Errno implements Comparable<Errno>, Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** {@code MAX_ERRNO} of {@code include/linux/err.h}: the largest errno number, 4095. */
   public static final int MAX_ERRNO = 4095;
 
@@ -578,6 +581,11 @@ public final class Errno implements Comparable<Errno> {
   /** Returns the named errnos in increasing number order (aliases once), as an enum's values. */
   public static Errno[] values() {
     return NAMED.toArray(new Errno[0]);
+  }
+
+  /** Keeps one instance per number across serialization. */
+  private Object readResolve() {
+    return of(code);
   }
 
   /** Orders by number. */

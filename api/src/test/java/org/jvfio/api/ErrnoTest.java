@@ -77,4 +77,18 @@ class ErrnoTest {
     assertEquals("EAGAIN", Errno.EWOULDBLOCK.toString());
     assertTrue(Errno.EINVAL.compareTo(Errno.ENOTTY) < 0);
   }
+
+  @Test
+  void serialization_keepsOneInstancePerNumber() throws Exception {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+      out.writeObject(Errno.ETIMEDOUT);
+      out.writeObject(Errno.of(600));
+    }
+    try (java.io.ObjectInputStream in =
+        new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+      assertSame(Errno.ETIMEDOUT, in.readObject());
+      assertSame(Errno.of(600), in.readObject());
+    }
+  }
 }
