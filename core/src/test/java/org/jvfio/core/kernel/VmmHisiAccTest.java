@@ -10,6 +10,7 @@ import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_DMA_LOGGING_START;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_GET;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIGRATION;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_PROBE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_SET;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FLAGS_PCI;
@@ -323,6 +324,49 @@ class VmmHisiAccTest {
     assertFalse(other.matchDone());
     ok(dst.sys.ioctl(dst.deviceFd, VFIO_DEVICE_RESET, 0)); // the VMM aborts the migration
     assertArrayEquals(before, other.registerState(), "nothing loaded");
+  }
+
+  @Test
+  void precopyInfoV2_throughTheSyscalls_flagsAreAnOutputUntilTheDeviceIsClosed() {
+    HisiAccDriver driver =
+        HisiAccDriver.create(
+            HisiAccDriver.HISI_SEC_VF_DEV_ID, PF, HisiAccDriver.Revision.MATCH_DONE_RESET_ON_OPEN);
+    Host h = new Host(driver, 1);
+    int dataFd = h.open(VFIO_DEVICE_STATE_PRE_COPY);
+    assertEquals(0x5a, queryFlags(h, dataFd, 0x5a), "without the opt-in: echoed");
+    long getArg =
+        h.sys.featureArg(
+            VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, 0, b -> {});
+    assertEquals(
+        Errno.EINVAL, errno(h.sys.ioctl(h.deviceFd, VFIO_DEVICE_FEATURE, getArg)), "SET only");
+    h.sys.feature(
+        h.deviceFd, VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2, 0, b -> {});
+    assertEquals(0, queryFlags(h, dataFd, 0x5a), "with it: an output, no REINIT from hisi_acc");
+    ok(h.kernel.close(dataFd));
+    ok(h.kernel.close(h.deviceFd)); // close_device drops the opt-in
+    int fd = h.sys.open(FakeKernel.devicePath(0));
+    h.sys.bind(fd, h.iommufd);
+    long arg =
+        h.sys.featureArg(
+            VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+            VfioDeviceFeatureMigState.SIZE,
+            new VfioDeviceFeatureMigState(VFIO_DEVICE_STATE_PRE_COPY, 0)::encode);
+    ok(h.sys.ioctl(fd, VFIO_DEVICE_FEATURE, arg));
+    int again =
+        h.sys
+            .payload(arg, VfioDeviceFeatureMigState.SIZE, VfioDeviceFeatureMigState::decode)
+            .dataFd();
+    assertEquals(0x5a, queryFlags(h, again, 0x5a), "echoed again after close");
+  }
+
+  private static int queryFlags(Host h, int dataFd, int flags) {
+    long arg =
+        h.sys.put(
+            VfioPrecopyInfo.SIZE, new VfioPrecopyInfo(VfioPrecopyInfo.SIZE, flags, 0, 0)::encode);
+    ok(h.sys.ioctl(dataFd, VFIO_MIG_GET_PRECOPY_INFO, arg));
+    VfioPrecopyInfo info = h.sys.get(arg, VfioPrecopyInfo.SIZE, VfioPrecopyInfo::decode);
+    assertEquals(40, info.initialBytes());
+    return info.flags();
   }
 
   @Test

@@ -139,12 +139,12 @@ public final class VfioPciDevice {
   }
 
   /**
-   * Returns the device a driver without a description of its own has: a PCIe function (4 KiB config
-   * space) with a 16 KiB memory BAR0 holding a 64-vector MSI-X table at 0x2000, MSI, INTx, and
-   * reset.
+   * Returns the device a driver without a description of its own has: a PCIe function 1b36:0005 (4
+   * KiB config space) with a 16 KiB memory BAR0 holding a 64-vector MSI-X table at 0x2000, one MSI
+   * vector, INTx, and reset.
    */
   public static VfioPciDevice generic() {
-    return builder(0x1af4, 0x1041).memBar(0, 16 * 1024).msix(0, 0x2000, 64).msi(1).build();
+    return builder(0x1b36, 0x0005).memBar(0, 16 * 1024).msix(0, 0x2000, 64).msi(1).build();
   }
 
   // --- ioctls ------------------------------------------------------------------------------------
