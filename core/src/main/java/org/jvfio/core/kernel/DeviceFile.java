@@ -38,6 +38,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureMigration;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.vfio.MigrationDataStream;
+import org.jvfio.core.vfio.UserAccess;
 import org.jvfio.core.vfio.VfioDevice;
 
 /*
@@ -260,7 +261,8 @@ final class DeviceFile extends OpenFile {
     byte[] read = payload.array().clone();
     Optional<MigrationDataStream> stream;
     try {
-      stream = device.feature(flags, payload.duplicate(), memory);
+      UserAccess user = index == VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT ? pinnedForWrite() : memory;
+      stream = device.feature(flags, payload.duplicate(), user);
     } catch (UapiException e) {
       if (copies && !Arrays.equals(read, payload.array())) {
         memory.write(data, payload); // MIG_DEVICE_STATE SET's {requested, -1}; EFAULT wins
@@ -282,6 +284,27 @@ final class DeviceFile extends OpenFile {
       throw fault;
     }
     return 0;
+  }
+
+  /**
+   * The user memory as REPORT's bitmap sees it: the kernel pins the bitmap for writing ({@code
+   * iova_bitmap}, {@code pin_user_pages_fast} with {@code FOLL_WRITE}) before the driver clears
+   * anything, so a read-only bitmap fails with EFAULT there and the log is kept.
+   */
+  private UserAccess pinnedForWrite() {
+    return new UserAccess() {
+      @Override
+      public ByteBuffer read(long address, int length) {
+        UapiException.check(
+            memory.isWritable(address, length), Errno.EFAULT, "bitmap cannot be pinned for write");
+        return memory.read(address, length);
+      }
+
+      @Override
+      public void write(long address, ByteBuffer source) {
+        memory.write(address, source);
+      }
+    };
   }
 
   private int replyWithDataFd(long data, ByteBuffer payload, MigrationDataStream stream) {
