@@ -296,6 +296,15 @@ public final class HisiAccDriver implements VfioDeviceDriver {
     return ACC_VF_DATA_SIZE;
   }
 
+  /**
+   * Returns false: {@code hisi_acc_vf_pci_aer_reset_done} returns early since the driver also
+   * claims PRE_COPY, so a reset keeps the migration state and the data fds.
+   */
+  @Override
+  public boolean resetEndsMigration() {
+    return false;
+  }
+
   @Override
   public synchronized void reset() {
     saving = null;

@@ -432,7 +432,7 @@ public final class VfioDevice {
    */
   public void closeDevice() {
     synchronized (lock) {
-      reset();
+      resetMigrationLocked();
       precopyInfoV2 = false;
       if (tracker.isPresent()) {
         tracker.get().stop();
@@ -457,14 +457,21 @@ public final class VfioDevice {
    * Resets the device: {@code VFIO_DEVICE_RESET}. The migration state becomes RUNNING (the only way
    * out of ERROR) and the open data stream, if any, ends (mlx5 and pds disable their migration
    * files). DMA logging is not affected: mlx5 and pds keep their trackers across a user-requested
-   * reset.
+   * reset. Unless the driver's {@link VfioDeviceDriver#resetEndsMigration()} is false (hisi_acc):
+   * then the migration state and stream are left as they are.
    */
   public void reset() {
     synchronized (lock) {
-      endSession();
-      driver.reset();
-      state = MigrationState.RUNNING;
+      if (driver.resetEndsMigration()) {
+        resetMigrationLocked();
+      }
     }
+  }
+
+  private void resetMigrationLocked() {
+    endSession();
+    driver.reset();
+    state = MigrationState.RUNNING;
   }
 
   private void requireMigration() {

@@ -94,6 +94,17 @@ public interface VfioDeviceDriver {
   }
 
   /**
+   * Returns whether {@code VFIO_DEVICE_RESET} returns the migration state to RUNNING and ends the
+   * data transfer session, as the {@code reset_done} handlers of mlx5 and pds do (the default).
+   * hisi_acc's {@code hisi_acc_vf_pci_aer_reset_done} returns early unless the migration flags are
+   * exactly STOP_COPY, so with PRE_COPY a reset leaves both as they were. Closing the device always
+   * resets them.
+   */
+  default boolean resetEndsMigration() {
+    return true;
+  }
+
+  /**
    * The driver's {@code open_device}: the first bind of the device's cdev. The default does
    * nothing.
    */

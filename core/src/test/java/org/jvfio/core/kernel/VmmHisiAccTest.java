@@ -121,6 +121,17 @@ class VmmHisiAccTest {
       };
     }
 
+    int state() {
+      long arg =
+          sys.feature(
+              deviceFd,
+              VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE,
+              VfioDeviceFeatureMigState.SIZE,
+              new VfioDeviceFeatureMigState(0, 0)::encode);
+      return sys.payload(arg, VfioDeviceFeatureMigState.SIZE, VfioDeviceFeatureMigState::decode)
+          .deviceState();
+    }
+
     int open(int state) {
       long[] r = setState(state);
       ok(r[0]);
@@ -322,7 +333,11 @@ class VmmHisiAccTest {
     assertEquals(
         -Errno.ENOMEM.code(), dst.kernel.write(dstData, dst.buffer, 1), "stream full: 177 > 176");
     assertFalse(other.matchDone());
-    ok(dst.sys.ioctl(dst.deviceFd, VFIO_DEVICE_RESET, 0)); // the VMM aborts the migration
+    ok(dst.sys.ioctl(dst.deviceFd, VFIO_DEVICE_RESET, 0));
+    assertEquals(
+        VFIO_DEVICE_STATE_RESUMING, dst.state(), "hisi_acc: a reset does not end RESUMING");
+    ok(dst.kernel.close(dstData));
+    ok(dst.kernel.close(dst.deviceFd)); // the VMM gives up: close_device ends the session
     assertArrayEquals(before, other.registerState(), "nothing loaded");
   }
 

@@ -184,4 +184,17 @@ class HisiAccDriverTest {
     in.setState(MigrationState.RUNNING);
     assertArrayEquals(src.registerState(), dst.registerState());
   }
+
+  @Test
+  void reset_keepsTheMigrationStateAndStream() {
+    HisiAccDriver d = HisiAccDriver.create(DEV, PF, Revision.MATCH_DONE_RESET_ON_OPEN);
+    VfioDevice dev = device(d);
+    MigrationDataStream s = dev.setState(MigrationState.PRE_COPY).orElseThrow();
+    dev.reset();
+    assertEquals(MigrationState.PRE_COPY, dev.state(), "aer_reset_done returned early");
+    assertEquals(40, readAll(s).length);
+    dev.closeDevice();
+    assertEquals(MigrationState.RUNNING, dev.state(), "close_device does reset");
+    assertTrue(s.isEnded());
+  }
 }
