@@ -363,13 +363,15 @@ public final class VfioPciDevice {
     return write(offset, bytes.length, new ArrayAccess(bytes.clone()), 0);
   }
 
-  private long transfer(long offset, long count, boolean write, UserAccess user, long addr) {
+  private long transfer(
+      long offset, long unsignedCount, boolean write, UserAccess user, long addr) {
+    long count = unsignedCount < 0 ? Long.MAX_VALUE : unsignedCount; // no region is that large
     long index = vfioPciOffsetToIndex(offset);
     long pos = offset & VFIO_PCI_OFFSET_MASK;
     if (index <= VFIO_PCI_BAR5_REGION_INDEX && visible[(int) index] >= 0) {
       long end = visible[(int) index];
       UapiException.check(pos < end, Errno.EINVAL, "access to the hidden part of the BAR");
-      count = Math.min(Long.compareUnsigned(count, end) > 0 ? end : count, end - pos);
+      count = Math.min(count, end - pos);
     }
     if (count == 0) {
       return 0;

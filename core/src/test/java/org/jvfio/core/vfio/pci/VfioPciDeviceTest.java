@@ -121,6 +121,22 @@ class VfioPciDeviceTest {
     assertErrno(Errno.EINVAL, () -> d.write(off(6), new byte[4])); // ROM is read-only
     assertEquals(16, d.read(off(6) + 0xfff0, 32).length);
     assertEquals(2, d.read(off(9) + 0x1ffe, 8).length);
+    byte[] buf = new byte[16];
+    assertEquals(16, d.read(off(2) + 0xfff0, -1L, new ArrayUser(buf), 0), "count is unsigned");
+    assertErrno(Errno.EFAULT, () -> d.read(off(7), -1L, new ArrayUser(buf), 0));
+  }
+
+  /** A byte array as user memory at address 0. */
+  private record ArrayUser(byte[] bytes) implements org.jvfio.core.vfio.UserAccess {
+    @Override
+    public java.nio.ByteBuffer read(long address, int length) {
+      return java.nio.ByteBuffer.wrap(bytes, (int) address, length).slice();
+    }
+
+    @Override
+    public void write(long address, java.nio.ByteBuffer source) {
+      source.get(bytes, (int) address, source.remaining());
+    }
   }
 
   @Test
