@@ -14,6 +14,9 @@
 /* org.jvfio.api.vfio.Vfio */
 #define VFIO_TYPE 0x3bU
 #define VFIO_BASE 0x64U
+#define VFIO_DEVICE_GET_INFO 0x3b6bU
+#define VFIO_DEVICE_GET_REGION_INFO 0x3b6cU
+#define VFIO_DEVICE_GET_IRQ_INFO 0x3b6dU
 #define VFIO_DEVICE_RESET 0x3b6fU
 #define VFIO_IOMMU_UNMAP_DMA 0x3b72U
 #define VFIO_DEVICE_FEATURE 0x3b75U
@@ -56,6 +59,59 @@
 #define VFIO_DEVICE_STATE_NR 0x8U
 #define VFIO_PRECOPY_INFO_REINIT 0x1U
 #define LOG_MAX_RANGES 0x100U
+#define VFIO_DEVICE_FLAGS_RESET 0x1U
+#define VFIO_DEVICE_FLAGS_PCI 0x2U
+#define VFIO_DEVICE_FLAGS_PLATFORM 0x4U
+#define VFIO_DEVICE_FLAGS_AMBA 0x8U
+#define VFIO_DEVICE_FLAGS_CCW 0x10U
+#define VFIO_DEVICE_FLAGS_AP 0x20U
+#define VFIO_DEVICE_FLAGS_FSL_MC 0x40U
+#define VFIO_DEVICE_FLAGS_CAPS 0x80U
+#define VFIO_DEVICE_INFO_CAP_ZPCI_BASE 0x1U
+#define VFIO_DEVICE_INFO_CAP_ZPCI_GROUP 0x2U
+#define VFIO_DEVICE_INFO_CAP_ZPCI_UTIL 0x3U
+#define VFIO_DEVICE_INFO_CAP_ZPCI_PFIP 0x4U
+#define VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP 0x5U
+#define VFIO_PCI_ATOMIC_COMP32 0x1U
+#define VFIO_PCI_ATOMIC_COMP64 0x2U
+#define VFIO_PCI_ATOMIC_COMP128 0x4U
+#define VFIO_REGION_INFO_FLAG_READ 0x1U
+#define VFIO_REGION_INFO_FLAG_WRITE 0x2U
+#define VFIO_REGION_INFO_FLAG_MMAP 0x4U
+#define VFIO_REGION_INFO_FLAG_CAPS 0x8U
+#define VFIO_REGION_INFO_CAP_SPARSE_MMAP 0x1U
+#define VFIO_REGION_INFO_CAP_TYPE 0x2U
+#define VFIO_REGION_INFO_CAP_MSIX_MAPPABLE 0x3U
+#define VFIO_REGION_INFO_CAP_NVLINK2_SSATGT 0x4U
+#define VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD 0x5U
+#define VFIO_REGION_TYPE_PCI_VENDOR_TYPE 0x80000000U
+#define VFIO_REGION_TYPE_PCI_VENDOR_MASK 0xffffU
+#define VFIO_REGION_TYPE_GFX 0x1U
+#define VFIO_REGION_TYPE_CCW 0x2U
+#define VFIO_REGION_TYPE_MIGRATION_DEPRECATED 0x3U
+#define VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED 0x1U
+#define VFIO_PCI_BAR0_REGION_INDEX 0x0U
+#define VFIO_PCI_BAR1_REGION_INDEX 0x1U
+#define VFIO_PCI_BAR2_REGION_INDEX 0x2U
+#define VFIO_PCI_BAR3_REGION_INDEX 0x3U
+#define VFIO_PCI_BAR4_REGION_INDEX 0x4U
+#define VFIO_PCI_BAR5_REGION_INDEX 0x5U
+#define VFIO_PCI_ROM_REGION_INDEX 0x6U
+#define VFIO_PCI_CONFIG_REGION_INDEX 0x7U
+#define VFIO_PCI_VGA_REGION_INDEX 0x8U
+#define VFIO_PCI_NUM_REGIONS 0x9U
+#define VFIO_PCI_INTX_IRQ_INDEX 0x0U
+#define VFIO_PCI_MSI_IRQ_INDEX 0x1U
+#define VFIO_PCI_MSIX_IRQ_INDEX 0x2U
+#define VFIO_PCI_ERR_IRQ_INDEX 0x3U
+#define VFIO_PCI_REQ_IRQ_INDEX 0x4U
+#define VFIO_PCI_NUM_IRQS 0x5U
+#define VFIO_IRQ_INFO_EVENTFD 0x1U
+#define VFIO_IRQ_INFO_MASKABLE 0x2U
+#define VFIO_IRQ_INFO_AUTOMASKED 0x4U
+#define VFIO_IRQ_INFO_NORESIZE 0x8U
+#define VFIO_PCI_OFFSET_SHIFT 0x28U
+#define VFIO_PCI_OFFSET_MASK 0xffffffffffULL
 #define VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP 0x1U
 #define VFIO_DMA_UNMAP_FLAG_ALL 0x2U
 #define VFIO_DMA_UNMAP_FLAG_VADDR 0x4U
@@ -430,6 +486,20 @@ struct vfio_device_feature_migration {
 _Static_assert(sizeof(struct vfio_device_feature_migration) == 8, "vfio_device_feature_migration");
 _Static_assert(offsetof(struct vfio_device_feature_migration, flags) == 0, "vfio_device_feature_migration");
 
+struct vfio_device_info {
+	__u32 argsz;
+	__u32 flags;
+	__u32 num_regions;
+	__u32 num_irqs;
+	__u32 cap_offset;
+};
+_Static_assert(sizeof(struct vfio_device_info) == 20, "vfio_device_info");
+_Static_assert(offsetof(struct vfio_device_info, argsz) == 0, "vfio_device_info");
+_Static_assert(offsetof(struct vfio_device_info, flags) == 4, "vfio_device_info");
+_Static_assert(offsetof(struct vfio_device_info, num_regions) == 8, "vfio_device_info");
+_Static_assert(offsetof(struct vfio_device_info, num_irqs) == 12, "vfio_device_info");
+_Static_assert(offsetof(struct vfio_device_info, cap_offset) == 16, "vfio_device_info");
+
 struct vfio_info_cap_header {
 	__u16 id;
 	__u16 version;
@@ -462,6 +532,18 @@ _Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, flags) == 4, "vfio_io
 _Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, iova) == 8, "vfio_iommu_type1_dma_unmap");
 _Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, size) == 16, "vfio_iommu_type1_dma_unmap");
 
+struct vfio_irq_info {
+	__u32 argsz;
+	__u32 flags;
+	__u32 index;
+	__u32 count;
+};
+_Static_assert(sizeof(struct vfio_irq_info) == 16, "vfio_irq_info");
+_Static_assert(offsetof(struct vfio_irq_info, argsz) == 0, "vfio_irq_info");
+_Static_assert(offsetof(struct vfio_irq_info, flags) == 4, "vfio_irq_info");
+_Static_assert(offsetof(struct vfio_irq_info, index) == 8, "vfio_irq_info");
+_Static_assert(offsetof(struct vfio_irq_info, count) == 12, "vfio_irq_info");
+
 struct vfio_precopy_info {
 	__u32 argsz;
 	__u32 flags;
@@ -473,6 +555,40 @@ _Static_assert(offsetof(struct vfio_precopy_info, argsz) == 0, "vfio_precopy_inf
 _Static_assert(offsetof(struct vfio_precopy_info, flags) == 4, "vfio_precopy_info");
 _Static_assert(offsetof(struct vfio_precopy_info, initial_bytes) == 8, "vfio_precopy_info");
 _Static_assert(offsetof(struct vfio_precopy_info, dirty_bytes) == 16, "vfio_precopy_info");
+
+struct vfio_region_info {
+	__u32 argsz;
+	__u32 flags;
+	__u32 index;
+	__u32 cap_offset;
+	__aligned_u64 size;
+	__aligned_u64 offset;
+};
+_Static_assert(sizeof(struct vfio_region_info) == 32, "vfio_region_info");
+_Static_assert(offsetof(struct vfio_region_info, argsz) == 0, "vfio_region_info");
+_Static_assert(offsetof(struct vfio_region_info, flags) == 4, "vfio_region_info");
+_Static_assert(offsetof(struct vfio_region_info, index) == 8, "vfio_region_info");
+_Static_assert(offsetof(struct vfio_region_info, cap_offset) == 12, "vfio_region_info");
+_Static_assert(offsetof(struct vfio_region_info, size) == 16, "vfio_region_info");
+_Static_assert(offsetof(struct vfio_region_info, offset) == 24, "vfio_region_info");
+
+struct vfio_region_sparse_mmap_area {
+	__aligned_u64 offset;
+	__aligned_u64 size;
+};
+_Static_assert(sizeof(struct vfio_region_sparse_mmap_area) == 16, "vfio_region_sparse_mmap_area");
+_Static_assert(offsetof(struct vfio_region_sparse_mmap_area, offset) == 0, "vfio_region_sparse_mmap_area");
+_Static_assert(offsetof(struct vfio_region_sparse_mmap_area, size) == 8, "vfio_region_sparse_mmap_area");
+
+struct vfio_device_info_cap_pci_atomic_comp {
+	struct vfio_info_cap_header header;
+	__u32 flags;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct vfio_device_info_cap_pci_atomic_comp) == 16, "vfio_device_info_cap_pci_atomic_comp");
+_Static_assert(offsetof(struct vfio_device_info_cap_pci_atomic_comp, header) == 0, "vfio_device_info_cap_pci_atomic_comp");
+_Static_assert(offsetof(struct vfio_device_info_cap_pci_atomic_comp, flags) == 8, "vfio_device_info_cap_pci_atomic_comp");
+_Static_assert(offsetof(struct vfio_device_info_cap_pci_atomic_comp, __reserved) == 12, "vfio_device_info_cap_pci_atomic_comp");
 
 struct vfio_iommu_type1_dirty_bitmap_get {
 	__aligned_u64 iova;
@@ -495,5 +611,25 @@ _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, header) == 0
 _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, flags) == 8, "vfio_iommu_type1_info_cap_migration");
 _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, pgsize_bitmap) == 16, "vfio_iommu_type1_info_cap_migration");
 _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size) == 24, "vfio_iommu_type1_info_cap_migration");
+
+struct vfio_region_info_cap_sparse_mmap {
+	struct vfio_info_cap_header header;
+	__u32 nr_areas;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct vfio_region_info_cap_sparse_mmap) == 16, "vfio_region_info_cap_sparse_mmap");
+_Static_assert(offsetof(struct vfio_region_info_cap_sparse_mmap, header) == 0, "vfio_region_info_cap_sparse_mmap");
+_Static_assert(offsetof(struct vfio_region_info_cap_sparse_mmap, nr_areas) == 8, "vfio_region_info_cap_sparse_mmap");
+_Static_assert(offsetof(struct vfio_region_info_cap_sparse_mmap, __reserved) == 12, "vfio_region_info_cap_sparse_mmap");
+
+struct vfio_region_info_cap_type {
+	struct vfio_info_cap_header header;
+	__u32 type;
+	__u32 subtype;
+};
+_Static_assert(sizeof(struct vfio_region_info_cap_type) == 16, "vfio_region_info_cap_type");
+_Static_assert(offsetof(struct vfio_region_info_cap_type, header) == 0, "vfio_region_info_cap_type");
+_Static_assert(offsetof(struct vfio_region_info_cap_type, type) == 8, "vfio_region_info_cap_type");
+_Static_assert(offsetof(struct vfio_region_info_cap_type, subtype) == 12, "vfio_region_info_cap_type");
 
 #endif /* JVFIO_UAPI_H */

@@ -10,6 +10,7 @@ module org.jvfio.core {
 
   exports org.jvfio.core;
   exports org.jvfio.core.vfio;
+  exports org.jvfio.core.vfio.pci;
   exports org.jvfio.core.bitmap;
   exports org.jvfio.core.hw;
   exports org.jvfio.core.spi;

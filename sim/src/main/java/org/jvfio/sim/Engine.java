@@ -6,11 +6,9 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.jvfio.api.Errno;
@@ -31,9 +29,7 @@ import org.jvfio.core.vfio.DmaLoggingRange;
 import org.jvfio.core.vfio.DmaLoggingReport;
 import org.jvfio.core.vfio.DmaTracker;
 import org.jvfio.core.vfio.MigrationDataStream;
-import org.jvfio.core.vfio.MigrationFlag;
 import org.jvfio.core.vfio.MigrationState;
-import org.jvfio.core.vfio.ReferenceMigrationDriver;
 import org.jvfio.core.vfio.VfioDevice;
 
 /*
@@ -42,7 +38,7 @@ import org.jvfio.core.vfio.VfioDevice;
  * Source side: a GuestMemory (the VMM's RAM block) mapped into an iommufd IOAS at IOVA = guest
  * physical address (RamLayout), from a user address aligned to exactly the IO page size so that the
  * domain's largest-leaf mapping yields leaves of that size; devices are VfioDevices over
- * ReferenceMigrationDrivers, bound to the iommufd with their DMA-logging listener and attached to a
+ * the drivers of the scenario's DeviceModel (DevicePair), bound to the iommufd with their DMA-logging listener and attached to a
  * dirty-tracking HWPT (IOMMU tracker) or to the IOAS (auto domain). Device DMA goes through
  * IommufdContext.dmaWrite (IOTLB, page walk, A/D update, guest write, device log); vCPU writes go straight
  * to GuestMemory and into an exact bitmap, as KVM's dirty log. Destination side: a second
@@ -70,8 +66,6 @@ final class Engine {
   static final long PAGE = GuestMemory.PAGE_SIZE;
   private static final int SLICES = 64;
   private static final long USER_VA_BASE = 1L << 40;
-  private static final Set<MigrationFlag> FLAGS =
-      EnumSet.of(MigrationFlag.STOP_COPY, MigrationFlag.P2P, MigrationFlag.PRE_COPY);
 
   /** Faults a test can inject to check that verification catches them. */
   enum Fault {
@@ -97,8 +91,7 @@ final class Engine {
   private final int[] devIds;
   private final VfioDevice[] srcDevices;
   private final VfioDevice[] dstDevices;
-  private final ReferenceMigrationDriver[] srcDrivers;
-  private final ReferenceMigrationDriver[] dstDrivers;
+  private final DevicePair[] pairs;
   private final MigrationDataStream[] srcStreams;
   private final MigrationDataStream[] dstStreams;
   private final Workload[] dma;
@@ -136,8 +129,7 @@ final class Engine {
     devIds = new int[n];
     srcDevices = new VfioDevice[n];
     dstDevices = new VfioDevice[n];
-    srcDrivers = new ReferenceMigrationDriver[n];
-    dstDrivers = new ReferenceMigrationDriver[n];
+    pairs = new DevicePair[n];
     srcStreams = new MigrationDataStream[n];
     dstStreams = new MigrationDataStream[n];
     dma = new Workload[n];
@@ -146,12 +138,9 @@ final class Engine {
     long statePages = Math.max(1, s.deviceState() / PAGE);
     for (int d = 0; d < n; d++) {
       byte[] state = randomBytes(random.split(), (int) s.deviceState());
-      srcDrivers[d] =
-          ReferenceMigrationDriver.create(
-              FLAGS, state, ReferenceMigrationDriver.DEFAULT_CHUNK_SIZE, deviceTracker());
-      srcDevices[d] = VfioDevice.create(srcDrivers[d]);
-      dstDrivers[d] = ReferenceMigrationDriver.create(FLAGS, new byte[0]);
-      dstDevices[d] = VfioDevice.create(dstDrivers[d]);
+      pairs[d] = DevicePair.create(s, state, deviceTracker(), s.seed() * 31 + d);
+      srcDevices[d] = pairs[d].src;
+      dstDevices[d] = pairs[d].dst;
       devIds[d] = iommufd.bindDevice(iommu, srcDevices[d].dmaListener());
       dma[d] =
           new Workload(
@@ -543,7 +532,7 @@ final class Engine {
         for (long k = stateChanges[d].due(nanos); k > 0; k--) {
           int offset = (int) (stateChanges[d].nextPage() * PAGE);
           int length = (int) Math.min(PAGE, s.deviceState() - offset);
-          srcDrivers[d].writeState(offset, randomBytes(stateRandom, length));
+          pairs[d].changeState(offset, randomBytes(stateRandom, length));
         }
       }
     }
@@ -742,10 +731,9 @@ final class Engine {
       firstGpa = layout.iovaOf(dst.firstDifference(src) - userVa);
     }
     List<Integer> devices = new ArrayList<>(failedResume);
-    for (int d = 0; d < srcDrivers.length; d++) {
+    for (int d = 0; d < pairs.length; d++) {
       if (!failedResume.contains(d)
-          && (dstDevices[d].state() != MigrationState.RUNNING
-              || !Arrays.equals(srcDrivers[d].deviceState(), dstDrivers[d].deviceState()))) {
+          && (dstDevices[d].state() != MigrationState.RUNNING || !pairs[d].sameState())) {
         devices.add(d);
       }
     }
@@ -757,8 +745,8 @@ final class Engine {
               Locale.ROOT,
               "PASSED: destination memory (%d pages) and %d device state%s equal the source's",
               memPages,
-              srcDrivers.length,
-              srcDrivers.length == 1 ? "" : "s");
+              pairs.length,
+              pairs.length == 1 ? "" : "s");
     } else {
       List<String> why = new ArrayList<>();
       if (differing > 0) {

@@ -36,6 +36,8 @@ import com.google.common.base.Preconditions;
  * @param deviceState the bytes of each device's internal state (its migration stream carries them)
  * @param deviceDirtyRate how fast each running device changes its internal state, in bytes per
  *     second (4 KiB at a time); changed parts are re-sent
+ * @param deviceModel the devices' migration driver; {@link DeviceModel#HISI_ACC} has no DMA
+ *     logging, so it cannot be tracked by a device tracker
  * @param seed the seed of every random choice: the same scenario gives the same result
  */
 public record Scenario(
@@ -54,6 +56,7 @@ public record Scenario(
     int maxRounds,
     long deviceState,
     double deviceDirtyRate,
+    DeviceModel deviceModel,
     long seed) {
   /** The largest guest the simulator accepts: 16 TiB. */
   public static final long MAX_MEMORY = 1L << 44;
@@ -143,6 +146,11 @@ public record Scenario(
         deviceDirtyRate >= 0 && Double.isFinite(deviceDirtyRate),
         "bad device dirty rate: %s",
         deviceDirtyRate);
+    Preconditions.checkNotNull(deviceModel, "deviceModel");
+    Preconditions.checkArgument(
+        deviceModel != DeviceModel.HISI_ACC || tracker.kind() != Tracker.Kind.DEVICE,
+        "hisi devices have no DMA logging: track them with the IOMMU (or none), not %s",
+        tracker);
   }
 
   /**
@@ -176,6 +184,7 @@ public record Scenario(
         .maxRounds(maxRounds)
         .deviceState(deviceState)
         .deviceDirtyRate(deviceDirtyRate)
+        .deviceModel(deviceModel)
         .seed(seed);
   }
 
@@ -201,6 +210,7 @@ public record Scenario(
     private int maxRounds = 30;
     private long deviceState = 64L << 20;
     private double deviceDirtyRate = 4e6;
+    private DeviceModel deviceModel = DeviceModel.REFERENCE;
     private long seed = 1;
 
     private Builder() {}
@@ -371,6 +381,17 @@ public record Scenario(
     }
 
     /**
+     * Sets {@link Scenario#deviceModel()}.
+     *
+     * @param model the devices' migration driver model
+     * @return this builder
+     */
+    public Builder deviceModel(DeviceModel model) {
+      this.deviceModel = model;
+      return this;
+    }
+
+    /**
      * Sets {@link Scenario#seed()}.
      *
      * @param seed the seed of every random choice
@@ -404,6 +425,7 @@ public record Scenario(
           maxRounds,
           deviceState,
           deviceDirtyRate,
+          deviceModel,
           seed);
     }
   }

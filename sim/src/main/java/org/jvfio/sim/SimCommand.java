@@ -153,6 +153,19 @@ public final class SimCommand implements Callable<Integer> {
   double deviceDirtyRate;
 
   @Option(
+      names = "--device-model",
+      paramLabel = "MODEL",
+      defaultValue = "reference",
+      converter = DeviceModelConverter.class,
+      description = {
+        "The devices' migration driver. Default: ${DEFAULT-VALUE}.",
+        "reference  an opaque state of --device-state bytes, chunked",
+        "hisi       HiSilicon accelerator VF: no DMA logging, 40-byte match",
+        "           data in pre-copy, 176 bytes of registers at stop-copy"
+      })
+  DeviceModel deviceModel;
+
+  @Option(
       names = "--tracker",
       paramLabel = "TRACKER",
       defaultValue = "iommu",
@@ -342,6 +355,7 @@ public final class SimCommand implements Callable<Integer> {
         Map.entry("--max-rounds", b -> b.maxRounds(maxRounds)),
         Map.entry("--device-state", b -> b.deviceState(deviceState)),
         Map.entry("--device-dirty-rate", b -> b.deviceDirtyRate(deviceDirtyRate)),
+        Map.entry("--device-model", b -> b.deviceModel(deviceModel)),
         Map.entry("--seed", b -> b.seed(seed)));
   }
 
@@ -563,6 +577,13 @@ public final class SimCommand implements Callable<Integer> {
     @Override
     public Long convert(String value) {
       return convertOrThrow(() -> Units.parseDuration(value));
+    }
+  }
+
+  static final class DeviceModelConverter implements CommandLine.ITypeConverter<DeviceModel> {
+    @Override
+    public DeviceModel convert(String value) {
+      return convertOrThrow(() -> DeviceModel.parse(value));
     }
   }
 

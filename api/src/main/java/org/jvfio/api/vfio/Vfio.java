@@ -30,6 +30,15 @@ public final class Vfio {
 
   // --- ioctl request numbers ------------------------------------------------------------------
 
+  /** {@code VFIO_DEVICE_GET_INFO} = 0x3B6B (device fd): {@link VfioDeviceInfo}. */
+  public static final int VFIO_DEVICE_GET_INFO = io(VFIO_TYPE, VFIO_BASE + 7);
+
+  /** {@code VFIO_DEVICE_GET_REGION_INFO} = 0x3B6C (device fd): {@link VfioRegionInfo}. */
+  public static final int VFIO_DEVICE_GET_REGION_INFO = io(VFIO_TYPE, VFIO_BASE + 8);
+
+  /** {@code VFIO_DEVICE_GET_IRQ_INFO} = 0x3B6D (device fd): {@link VfioIrqInfo}. */
+  public static final int VFIO_DEVICE_GET_IRQ_INFO = io(VFIO_TYPE, VFIO_BASE + 9);
+
   /**
    * {@code VFIO_DEVICE_RESET} = 0x3B6F (device fd): reset the device; a migration driver returns
    * its state to RUNNING (the only way out of ERROR).
@@ -192,6 +201,250 @@ public final class Vfio {
    * vfio_device_feature_dma_logging_range)} = 4096 / 16 = 256 on 4 KiB-page kernels.
    */
   public static final int LOG_MAX_RANGES = 256;
+
+  // --- device info, regions and IRQs (struct vfio_device_info, vfio_region_info, vfio_irq_info)
+  // ---
+
+  /**
+   * {@code VFIO_DEVICE_FLAGS_RESET} = 1 &lt;&lt; 0: the device supports {@code VFIO_DEVICE_RESET}.
+   */
+  public static final int VFIO_DEVICE_FLAGS_RESET = 1 << 0;
+
+  /** {@code VFIO_DEVICE_FLAGS_PCI} = 1 &lt;&lt; 1: a vfio-pci device. */
+  public static final int VFIO_DEVICE_FLAGS_PCI = 1 << 1;
+
+  /** {@code VFIO_DEVICE_FLAGS_PLATFORM} = 1 &lt;&lt; 2: a vfio-platform device. */
+  public static final int VFIO_DEVICE_FLAGS_PLATFORM = 1 << 2;
+
+  /** {@code VFIO_DEVICE_FLAGS_AMBA} = 1 &lt;&lt; 3: a vfio-amba device. */
+  public static final int VFIO_DEVICE_FLAGS_AMBA = 1 << 3;
+
+  /** {@code VFIO_DEVICE_FLAGS_CCW} = 1 &lt;&lt; 4: a vfio-ccw device. */
+  public static final int VFIO_DEVICE_FLAGS_CCW = 1 << 4;
+
+  /** {@code VFIO_DEVICE_FLAGS_AP} = 1 &lt;&lt; 5: a vfio-ap device. */
+  public static final int VFIO_DEVICE_FLAGS_AP = 1 << 5;
+
+  /** {@code VFIO_DEVICE_FLAGS_FSL_MC} = 1 &lt;&lt; 6: a vfio-fsl-mc device. */
+  public static final int VFIO_DEVICE_FLAGS_FSL_MC = 1 << 6;
+
+  /**
+   * {@code VFIO_DEVICE_FLAGS_CAPS} = 1 &lt;&lt; 7: the info carries a capability chain at {@code
+   * cap_offset}.
+   */
+  public static final int VFIO_DEVICE_FLAGS_CAPS = 1 << 7;
+
+  /** {@code VFIO_DEVICE_INFO_CAP_ZPCI_BASE} = 1: device info capability id: zPCI base (s390). */
+  public static final int VFIO_DEVICE_INFO_CAP_ZPCI_BASE = 1;
+
+  /** {@code VFIO_DEVICE_INFO_CAP_ZPCI_GROUP} = 2: device info capability id: zPCI group (s390). */
+  public static final int VFIO_DEVICE_INFO_CAP_ZPCI_GROUP = 2;
+
+  /**
+   * {@code VFIO_DEVICE_INFO_CAP_ZPCI_UTIL} = 3: device info capability id: zPCI utility string
+   * (s390).
+   */
+  public static final int VFIO_DEVICE_INFO_CAP_ZPCI_UTIL = 3;
+
+  /**
+   * {@code VFIO_DEVICE_INFO_CAP_ZPCI_PFIP} = 4: device info capability id: zPCI function path
+   * (s390).
+   */
+  public static final int VFIO_DEVICE_INFO_CAP_ZPCI_PFIP = 4;
+
+  /**
+   * {@code VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP} = 5: device info capability id: PCIe AtomicOp
+   * completion ({@link VfioDeviceInfoCapPciAtomicComp}).
+   */
+  public static final int VFIO_DEVICE_INFO_CAP_PCI_ATOMIC_COMP = 5;
+
+  /** {@code VFIO_PCI_ATOMIC_COMP32} = 1 &lt;&lt; 0: the root port completes 32-bit AtomicOps. */
+  public static final int VFIO_PCI_ATOMIC_COMP32 = 1 << 0;
+
+  /** {@code VFIO_PCI_ATOMIC_COMP64} = 1 &lt;&lt; 1: the root port completes 64-bit AtomicOps. */
+  public static final int VFIO_PCI_ATOMIC_COMP64 = 1 << 1;
+
+  /**
+   * {@code VFIO_PCI_ATOMIC_COMP128} = 1 &lt;&lt; 2: the root port completes 128-bit CAS AtomicOps.
+   */
+  public static final int VFIO_PCI_ATOMIC_COMP128 = 1 << 2;
+
+  /** {@code VFIO_REGION_INFO_FLAG_READ} = 1 &lt;&lt; 0: the region supports read. */
+  public static final int VFIO_REGION_INFO_FLAG_READ = 1 << 0;
+
+  /** {@code VFIO_REGION_INFO_FLAG_WRITE} = 1 &lt;&lt; 1: the region supports write. */
+  public static final int VFIO_REGION_INFO_FLAG_WRITE = 1 << 1;
+
+  /** {@code VFIO_REGION_INFO_FLAG_MMAP} = 1 &lt;&lt; 2: the region supports mmap. */
+  public static final int VFIO_REGION_INFO_FLAG_MMAP = 1 << 2;
+
+  /**
+   * {@code VFIO_REGION_INFO_FLAG_CAPS} = 1 &lt;&lt; 3: the region info carries a capability chain
+   * at {@code cap_offset}.
+   */
+  public static final int VFIO_REGION_INFO_FLAG_CAPS = 1 << 3;
+
+  /**
+   * {@code VFIO_REGION_INFO_CAP_SPARSE_MMAP} = 1: region capability id: sparse mmap areas ({@link
+   * VfioRegionInfoCapSparseMmap}).
+   */
+  public static final int VFIO_REGION_INFO_CAP_SPARSE_MMAP = 1;
+
+  /**
+   * {@code VFIO_REGION_INFO_CAP_TYPE} = 2: region capability id: region type ({@link
+   * VfioRegionInfoCapType}).
+   */
+  public static final int VFIO_REGION_INFO_CAP_TYPE = 2;
+
+  /**
+   * {@code VFIO_REGION_INFO_CAP_MSIX_MAPPABLE} = 3: region capability id: the MSI-X table of this
+   * BAR may be mmapped (header only, version 1).
+   */
+  public static final int VFIO_REGION_INFO_CAP_MSIX_MAPPABLE = 3;
+
+  /**
+   * {@code VFIO_REGION_INFO_CAP_NVLINK2_SSATGT} = 4: region capability id: NVLink2 GPU RAM system
+   * address (retired).
+   */
+  public static final int VFIO_REGION_INFO_CAP_NVLINK2_SSATGT = 4;
+
+  /**
+   * {@code VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD} = 5: region capability id: NVLink2 link speed
+   * (retired).
+   */
+  public static final int VFIO_REGION_INFO_CAP_NVLINK2_LNKSPD = 5;
+
+  /**
+   * {@code VFIO_REGION_TYPE_PCI_VENDOR_TYPE} = 1 &lt;&lt; 31: region type flag: a PCI vendor
+   * region, vendor id in the low 16 bits.
+   */
+  public static final int VFIO_REGION_TYPE_PCI_VENDOR_TYPE = 1 << 31;
+
+  /**
+   * {@code VFIO_REGION_TYPE_PCI_VENDOR_MASK} = 0xffff: the vendor id bits of a PCI vendor region
+   * type.
+   */
+  public static final int VFIO_REGION_TYPE_PCI_VENDOR_MASK = 0xffff;
+
+  /** {@code VFIO_REGION_TYPE_GFX} = 1: region type: graphics. */
+  public static final int VFIO_REGION_TYPE_GFX = 1;
+
+  /** {@code VFIO_REGION_TYPE_CCW} = 2: region type: s390 channel I/O. */
+  public static final int VFIO_REGION_TYPE_CCW = 2;
+
+  /**
+   * {@code VFIO_REGION_TYPE_MIGRATION_DEPRECATED} = 3: region type: migration protocol v1
+   * (deprecated).
+   */
+  public static final int VFIO_REGION_TYPE_MIGRATION_DEPRECATED = 3;
+
+  /**
+   * {@code VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED} = 1: region subtype of migration protocol v1
+   * (deprecated).
+   */
+  public static final int VFIO_REGION_SUBTYPE_MIGRATION_DEPRECATED = 1;
+
+  /** {@code VFIO_PCI_BAR0_REGION_INDEX} = 0: region index of BAR 0. */
+  public static final int VFIO_PCI_BAR0_REGION_INDEX = 0;
+
+  /** {@code VFIO_PCI_BAR1_REGION_INDEX} = 1: region index of BAR 1. */
+  public static final int VFIO_PCI_BAR1_REGION_INDEX = 1;
+
+  /** {@code VFIO_PCI_BAR2_REGION_INDEX} = 2: region index of BAR 2. */
+  public static final int VFIO_PCI_BAR2_REGION_INDEX = 2;
+
+  /** {@code VFIO_PCI_BAR3_REGION_INDEX} = 3: region index of BAR 3. */
+  public static final int VFIO_PCI_BAR3_REGION_INDEX = 3;
+
+  /** {@code VFIO_PCI_BAR4_REGION_INDEX} = 4: region index of BAR 4. */
+  public static final int VFIO_PCI_BAR4_REGION_INDEX = 4;
+
+  /** {@code VFIO_PCI_BAR5_REGION_INDEX} = 5: region index of BAR 5. */
+  public static final int VFIO_PCI_BAR5_REGION_INDEX = 5;
+
+  /** {@code VFIO_PCI_ROM_REGION_INDEX} = 6: region index of the expansion ROM. */
+  public static final int VFIO_PCI_ROM_REGION_INDEX = 6;
+
+  /** {@code VFIO_PCI_CONFIG_REGION_INDEX} = 7: region index of PCI config space. */
+  public static final int VFIO_PCI_CONFIG_REGION_INDEX = 7;
+
+  /**
+   * {@code VFIO_PCI_VGA_REGION_INDEX} = 8: region index of the legacy VGA ranges (I/O ports
+   * 0x3b0–0x3bb, 0x3c0–0x3df, MMIO 0xa0000–0xbffff at identity offsets).
+   */
+  public static final int VFIO_PCI_VGA_REGION_INDEX = 8;
+
+  /**
+   * {@code VFIO_PCI_NUM_REGIONS} = 9: the fixed region indexes; 9 and up are device-specific
+   * regions with a type capability.
+   */
+  public static final int VFIO_PCI_NUM_REGIONS = 9;
+
+  /** {@code VFIO_PCI_INTX_IRQ_INDEX} = 0: IRQ index of INTx. */
+  public static final int VFIO_PCI_INTX_IRQ_INDEX = 0;
+
+  /** {@code VFIO_PCI_MSI_IRQ_INDEX} = 1: IRQ index of MSI. */
+  public static final int VFIO_PCI_MSI_IRQ_INDEX = 1;
+
+  /** {@code VFIO_PCI_MSIX_IRQ_INDEX} = 2: IRQ index of MSI-X. */
+  public static final int VFIO_PCI_MSIX_IRQ_INDEX = 2;
+
+  /** {@code VFIO_PCI_ERR_IRQ_INDEX} = 3: IRQ index of the AER error notification (PCIe only). */
+  public static final int VFIO_PCI_ERR_IRQ_INDEX = 3;
+
+  /** {@code VFIO_PCI_REQ_IRQ_INDEX} = 4: IRQ index of the device request notification. */
+  public static final int VFIO_PCI_REQ_IRQ_INDEX = 4;
+
+  /** {@code VFIO_PCI_NUM_IRQS} = 5: the number of vfio-pci IRQ indexes. */
+  public static final int VFIO_PCI_NUM_IRQS = 5;
+
+  /** {@code VFIO_IRQ_INFO_EVENTFD} = 1 &lt;&lt; 0: the IRQ can signal an eventfd. */
+  public static final int VFIO_IRQ_INFO_EVENTFD = 1 << 0;
+
+  /** {@code VFIO_IRQ_INFO_MASKABLE} = 1 &lt;&lt; 1: the IRQ can be masked. */
+  public static final int VFIO_IRQ_INFO_MASKABLE = 1 << 1;
+
+  /**
+   * {@code VFIO_IRQ_INFO_AUTOMASKED} = 1 &lt;&lt; 2: the IRQ is masked automatically when it fires
+   * (INTx).
+   */
+  public static final int VFIO_IRQ_INFO_AUTOMASKED = 1 << 2;
+
+  /**
+   * {@code VFIO_IRQ_INFO_NORESIZE} = 1 &lt;&lt; 3: the vector count cannot change once interrupts
+   * are enabled.
+   */
+  public static final int VFIO_IRQ_INFO_NORESIZE = 1 << 3;
+
+  /**
+   * {@code VFIO_PCI_OFFSET_SHIFT} = 40: vfio-pci places region {@code i} at device-fd offset {@code
+   * i << 40}. Kernel-internal ({@code include/linux/vfio_pci_core.h}), not uAPI: users must take
+   * {@link VfioRegionInfo#offset()}.
+   */
+  public static final int VFIO_PCI_OFFSET_SHIFT = 40;
+
+  /** {@code VFIO_PCI_OFFSET_MASK}: the offset within a region, {@code (1 << 40) - 1}. */
+  public static final long VFIO_PCI_OFFSET_MASK = (1L << VFIO_PCI_OFFSET_SHIFT) - 1;
+
+  /**
+   * {@code VFIO_PCI_INDEX_TO_OFFSET(index)}: the device-fd offset of region {@code index}.
+   *
+   * @param index a region index (unsigned)
+   * @return {@code index << 40}
+   */
+  public static long vfioPciIndexToOffset(int index) {
+    return Integer.toUnsignedLong(index) << VFIO_PCI_OFFSET_SHIFT;
+  }
+
+  /**
+   * {@code VFIO_PCI_OFFSET_TO_INDEX(off)}: the region index of device-fd offset {@code off}.
+   *
+   * @param offset a device-fd offset (unsigned)
+   * @return {@code offset >>> 40}
+   */
+  public static long vfioPciOffsetToIndex(long offset) {
+    return offset >>> VFIO_PCI_OFFSET_SHIFT;
+  }
 
   // --- type1 container dirty API (legacy) -----------------------------------------------------
 

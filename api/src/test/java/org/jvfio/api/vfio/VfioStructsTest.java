@@ -100,7 +100,56 @@ class VfioStructsTest extends StructRecordContract {
               field("flags", 8, 4),
               hole(12, 4),
               field("pgsizeBitmap", 16, 8),
-              field("maxDirtyBitmapSize", 24, 8)));
+              field("maxDirtyBitmapSize", 24, 8)),
+          struct(
+              VfioDeviceInfo.class,
+              20,
+              field("argsz", 0, 4),
+              field("flags", 4, 4),
+              field("numRegions", 8, 4),
+              field("numIrqs", 12, 4),
+              field("capOffset", 16, 4)),
+          struct(
+              VfioRegionInfo.class,
+              32,
+              field("argsz", 0, 4),
+              field("flags", 4, 4),
+              field("index", 8, 4),
+              field("capOffset", 12, 4),
+              field("size", 16, 8),
+              field("offset", 24, 8)),
+          struct(VfioRegionSparseMmapArea.class, 16, field("offset", 0, 8), field("size", 8, 8)),
+          struct(
+              VfioRegionInfoCapSparseMmap.class,
+              16,
+              field("header.id", 0, 2),
+              field("header.version", 2, 2),
+              field("header.next", 4, 4),
+              field("nrAreas", 8, 4),
+              field("reserved", 12, 4)),
+          struct(
+              VfioRegionInfoCapType.class,
+              16,
+              field("header.id", 0, 2),
+              field("header.version", 2, 2),
+              field("header.next", 4, 4),
+              field("type", 8, 4),
+              field("subtype", 12, 4)),
+          struct(
+              VfioDeviceInfoCapPciAtomicComp.class,
+              16,
+              field("header.id", 0, 2),
+              field("header.version", 2, 2),
+              field("header.next", 4, 4),
+              field("flags", 8, 4),
+              field("reserved", 12, 4)),
+          struct(
+              VfioIrqInfo.class,
+              16,
+              field("argsz", 0, 4),
+              field("flags", 4, 4),
+              field("index", 8, 4),
+              field("count", 12, 4)));
 
   @Override
   protected List<Layout> layouts() {

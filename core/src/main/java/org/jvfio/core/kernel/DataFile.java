@@ -10,7 +10,7 @@ import org.jvfio.core.vfio.MigrationDataStream;
 
 /*
  * A migration data_fd (spec uapi.md §2.5, §2.6) over a MigrationDataStream, which makes every check
- * (access mode EBADF, ENOMSG at the pre-copy temporary end, ENODEV once the session ended, the
+ * (access mode EBADF, ENOMSG (or 0) at the pre-copy temporary end, ENODEV once the session ended, the
  * precopy-info argsz and state checks). This class only moves bytes between the stream and user
  * memory: a read or write moves at most MAX_TRANSFER bytes per call (a short count, as drivers
  * return), and a user buffer that is not accessible fails with EFAULT before the stream is touched.
@@ -43,7 +43,7 @@ final class DataFile extends OpenFile {
   long read(long addr, long count) {
     int n = transferSize(count);
     UapiException.check(
-        n == 0 || memory.isAccessible(addr, n), Errno.EFAULT, "read buffer unwritable");
+        n == 0 || memory.isWritable(addr, n), Errno.EFAULT, "read buffer unwritable");
     ByteBuffer buf = ByteBuffer.allocate(n);
     int got = stream.read(buf);
     if (got > 0) {
@@ -62,14 +62,20 @@ final class DataFile extends OpenFile {
     return stream.write(buf.flip());
   }
 
-  private static int transferSize(long count) {
-    return Long.compareUnsigned(count, MAX_TRANSFER) < 0 ? (int) count : MAX_TRANSFER;
+  /** The file is {@code stream_open}ed: no position, so pread is ESPIPE (ksys_pread64). */
+  @Override
+  long pread(long addr, long count, long pos) {
+    throw new UapiException(Errno.ESPIPE, "migration data fd is a stream");
   }
 
-  /** Migration files are opened with {@code stream_open}: no file position. */
+  /** pwrite is ESPIPE, as pread. */
   @Override
-  boolean isStream() {
-    return true;
+  long pwrite(long addr, long count, long pos) {
+    throw new UapiException(Errno.ESPIPE, "migration data fd is a stream");
+  }
+
+  private static int transferSize(long count) {
+    return Long.compareUnsigned(count, MAX_TRANSFER) < 0 ? (int) count : MAX_TRANSFER;
   }
 
   @Override

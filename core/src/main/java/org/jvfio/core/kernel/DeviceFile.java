@@ -16,6 +16,9 @@ import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DATA_SIZE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_PROBE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_SET;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_GET_INFO;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_GET_IRQ_INFO;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_GET_REGION_INFO;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_RESET;
 
 import java.nio.ByteBuffer;
@@ -35,6 +38,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureMigration;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.vfio.MigrationDataStream;
+import org.jvfio.core.vfio.UserAccess;
 import org.jvfio.core.vfio.VfioDevice;
 
 /*
@@ -56,9 +60,10 @@ import org.jvfio.core.vfio.VfioDevice;
  * feature's struct from data[] only when the feature executes; so does this class (see feature()).
  * Closing a bound file is vfio_df_unbind_iommufd(): the driver's close_device (the device is reset,
  * which ends any migration session, and its DMA logging stops) and the iommufd device is unbound.
- * Region reads and writes are not modelled: read and write on a bound file are EINVAL, as vfio-pci
- * answers an offset outside its regions. VFIO_DEVICE_RESET resets the device; other ioctls are
- * ENOTTY, as vfio-pci's ioctl answers an unknown number.
+ * GET_INFO, GET_REGION_INFO and GET_IRQ_INFO are RegionFile's; read and write go to the regions at
+ * the file position (f_pos, advanced by what was moved), pread and pwrite at their offset.
+ * VFIO_DEVICE_RESET checks reset_works (EINVAL) and resets the device; other ioctls are ENOTTY, as
+ * vfio-pci's ioctl answers an unknown number.
  *
  * Thread-safety: binding, attach, detach and release hold the cdev's monitor (the device set lock);
  * features run under the device's own lock.
@@ -74,6 +79,7 @@ final class DeviceFile extends OpenFile {
   private final Cdev cdev;
   private final UserAddressSpace memory;
   private volatile boolean bound; // df->access_granted; written under the cdev monitor
+  private long position; // f_pos, for read and write without an offset; guarded by this
 
   DeviceFile(FakeKernel kernel, Cdev cdev, UserAddressSpace memory) {
     this.kernel = kernel;
@@ -94,22 +100,47 @@ final class DeviceFile extends OpenFile {
     } else if (request == VFIO_DEVICE_FEATURE) {
       return feature(arg);
     } else if (request == VFIO_DEVICE_RESET) {
+      cdev.device.pciDevice().reset();
       cdev.device.reset();
       return 0;
+    } else if (request == VFIO_DEVICE_GET_INFO) {
+      return RegionFile.getInfo(cdev.device.pciDevice(), memory, arg);
+    } else if (request == VFIO_DEVICE_GET_REGION_INFO) {
+      return RegionFile.getRegionInfo(cdev.device.pciDevice(), memory, arg);
+    } else if (request == VFIO_DEVICE_GET_IRQ_INFO) {
+      return RegionFile.getIrqInfo(cdev.device.pciDevice(), memory, arg);
     }
     return super.ioctl(request, arg);
   }
 
   @Override
   long read(long addr, long count) {
-    requireBound();
-    return super.read(addr, count);
+    synchronized (this) {
+      long n = pread(addr, rwVerifyArea(position, count), position);
+      position += n;
+      return n;
+    }
   }
 
   @Override
   long write(long addr, long count) {
+    synchronized (this) {
+      long n = pwrite(addr, rwVerifyArea(position, count), position);
+      position += n;
+      return n;
+    }
+  }
+
+  @Override
+  long pread(long addr, long count, long pos) {
     requireBound();
-    return super.write(addr, count);
+    return cdev.device.pciDevice().read(pos, count, memory, addr);
+  }
+
+  @Override
+  long pwrite(long addr, long count, long pos) {
+    requireBound();
+    return cdev.device.pciDevice().write(pos, count, memory, addr);
   }
 
   private void requireBound() {
@@ -144,6 +175,7 @@ final class DeviceFile extends OpenFile {
       }
       cdev.binding = new Cdev.Binding(ctx, devId);
       bound = true;
+      cdev.device.openDevice();
     }
     return 0;
   }
@@ -229,7 +261,8 @@ final class DeviceFile extends OpenFile {
     byte[] read = payload.array().clone();
     Optional<MigrationDataStream> stream;
     try {
-      stream = device.feature(flags, payload.duplicate(), memory);
+      UserAccess user = index == VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT ? pinnedForWrite() : memory;
+      stream = device.feature(flags, payload.duplicate(), user);
     } catch (UapiException e) {
       if (copies && !Arrays.equals(read, payload.array())) {
         memory.write(data, payload); // MIG_DEVICE_STATE SET's {requested, -1}; EFAULT wins
@@ -251,6 +284,27 @@ final class DeviceFile extends OpenFile {
       throw fault;
     }
     return 0;
+  }
+
+  /**
+   * The user memory as REPORT's bitmap sees it: the kernel pins the bitmap for writing ({@code
+   * iova_bitmap}, {@code pin_user_pages_fast} with {@code FOLL_WRITE}) before the driver clears
+   * anything, so a read-only bitmap fails with EFAULT there and the log is kept.
+   */
+  private UserAccess pinnedForWrite() {
+    return new UserAccess() {
+      @Override
+      public ByteBuffer read(long address, int length) {
+        UapiException.check(
+            memory.isWritable(address, length), Errno.EFAULT, "bitmap cannot be pinned for write");
+        return memory.read(address, length);
+      }
+
+      @Override
+      public void write(long address, ByteBuffer source) {
+        memory.write(address, source);
+      }
+    };
   }
 
   private int replyWithDataFd(long data, ByteBuffer payload, MigrationDataStream stream) {
@@ -304,11 +358,7 @@ final class DeviceFile extends OpenFile {
       if (!bound) {
         return;
       }
-      VfioDevice device = cdev.device;
-      device.reset();
-      if (device.dmaTracker().isPresent()) {
-        device.stopDmaLogging();
-      }
+      cdev.device.closeDevice();
       Cdev.Binding b = cdev.binding;
       b.ctx().unbindDevice(b.devId());
       cdev.binding = null;

@@ -48,10 +48,13 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *       kernel) must come first: every other ioctl, read and write before it is {@code EINVAL}.
  *       Then {@code VFIO_DEVICE_ATTACH_IOMMUFD_PT} and {@code DETACH} (PASID: {@code EOPNOTSUPP}),
  *       {@code VFIO_DEVICE_FEATURE} with every feature of spec §1–§3 ({@code argsz} checks, PROBE,
- *       payload at {@code data}, user pointers followed into user memory) and {@code
- *       VFIO_DEVICE_RESET}. Several files may be open on one cdev but only one can bind it. Closing
- *       the bound file resets the device (its migration session ends, its DMA logging stops) and
- *       unbinds it from the iommufd.
+ *       payload at {@code data}, user pointers followed into user memory), {@code
+ *       VFIO_DEVICE_GET_INFO}, {@code GET_REGION_INFO} and {@code GET_IRQ_INFO} with their {@code
+ *       argsz} and capability-chain rules, {@code read}/{@code write} (at the file position) and
+ *       {@link #pread}/{@link #pwrite} of the device's regions, and {@code VFIO_DEVICE_RESET}.
+ *       Several files may be open on one cdev but only one can bind it. Closing the bound file
+ *       resets the device (its migration session ends, its DMA logging stops) and unbinds it from
+ *       the iommufd.
  *   <li>A migration {@code data_fd}, installed as a new fd by a {@code MIG_DEVICE_STATE} SET whose
  *       last arc starts a data transfer: {@code read} (saving) or {@code write} (resuming), at most
  *       1 MiB per call, {@code ENOMSG} at the pre-copy temporary end, 0 at the end of STOP_COPY,
@@ -207,8 +210,8 @@ public final class FakeKernel {
    * {@code read(fd, addr, count)}: reads into user memory at {@code addr}; {@code count} is
    * unsigned. Returns the bytes read (0 at end of stream) or {@code -errno}: {@code EBADF} for a
    * bad fd or a resuming data fd, {@code EFAULT} for a bad buffer, {@code EINVAL} for a file that
-   * cannot be read, {@code ENOMSG} at the pre-copy temporary end of a saving stream, {@code ENODEV}
-   * once its session has ended.
+   * cannot be read, {@code ENOMSG} at the pre-copy temporary end of a saving stream (0 for a driver
+   * that ends it so, as hisi_acc), {@code ENODEV} once its session has ended.
    */
   public long read(int fd, long addr, long count) {
     OpenFile file = lookup(fd);
@@ -241,25 +244,38 @@ public final class FakeKernel {
   }
 
   /**
-   * {@code pread(fd, addr, count, offset)}: {@code -ESPIPE} on a migration data fd (a stream),
-   * otherwise as {@link #read} (no file of this kernel has positioned contents: device regions are
-   * not modelled).
+   * {@code pread(fd, addr, count, offset)}: reads at file offset {@code offset} without moving the
+   * file position; on a device fd, region {@code i} lives at {@code i << 40} (take the offset from
+   * {@code VFIO_DEVICE_GET_REGION_INFO}). Returns the bytes read or {@code -errno}: {@code EINVAL}
+   * for a negative offset (before the fd is looked up) or one whose end overflows, {@code EBADF},
+   * {@code ESPIPE} on a migration data fd (a stream), the region's errnos on a device fd.
    */
   public long pread(int fd, long addr, long count, long offset) {
-    OpenFile file = lookup(fd);
-    if (file != null && file.isStream()) {
-      return -Errno.ESPIPE.code();
-    }
-    return read(fd, addr, count);
+    return positioned(fd, addr, count, offset, false);
   }
 
-  /** {@code pwrite(fd, addr, count, offset)}: as {@link #pread}, for {@link #write}. */
+  /**
+   * {@code pwrite(fd, addr, count, offset)}: writes at file offset {@code offset}, as {@link
+   * #pread}.
+   */
   public long pwrite(int fd, long addr, long count, long offset) {
-    OpenFile file = lookup(fd);
-    if (file != null && file.isStream()) {
-      return -Errno.ESPIPE.code();
+    return positioned(fd, addr, count, offset, true);
+  }
+
+  private long positioned(int fd, long addr, long count, long offset, boolean write) {
+    if (offset < 0) {
+      return -Errno.EINVAL.code();
     }
-    return write(fd, addr, count);
+    OpenFile file = lookup(fd);
+    if (file == null) {
+      return -Errno.EBADF.code();
+    }
+    try {
+      long n = OpenFile.rwVerifyArea(offset, count);
+      return write ? file.pwrite(addr, n, offset) : file.pread(addr, n, offset);
+    } catch (UapiException e) {
+      return -e.errno().code();
+    }
   }
 
   // --- memory and devices -----------------------------------------------------------------------

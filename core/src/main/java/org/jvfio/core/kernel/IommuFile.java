@@ -270,16 +270,17 @@ final class IommuFile extends OpenFile {
    * <p>Upstream quirk, modelled (spec §7 trap 14): a bitmap the kernel cannot pin does not fail the
    * call. The kernel makes its checks, then pins the user bitmap before walking; if that fails the
    * walk never runs and the ioctl still returns 0. The model treats a bitmap that is not entirely
-   * inside one live allocation as unpinnable: after the checks (whose errnos still surface) it
-   * returns 0 with nothing harvested and no dirty bit cleared. (A kernel that pins the first pages
-   * and fails later drops the later records silently, and those dirty bits are lost; the model does
-   * not reproduce that partial case.)
+   * mapped and writable as unpinnable: after the checks (whose errnos still surface) it returns 0
+   * with nothing harvested and no dirty bit cleared. A read-only bitmap cannot be pinned for
+   * writing either ({@code pin_user_pages} with {@code FOLL_WRITE}), so it is the same case. (A
+   * kernel that pins the first pages and fails later drops the later records silently, and those
+   * dirty bits are lost; the model does not reproduce that partial case.)
    */
   private void getDirtyBitmap(Ucmd u) {
     IommuHwptGetDirtyBitmap s = IommuHwptGetDirtyBitmap.decode(u.cmd());
     GetDirtyBitmap request = GetDirtyBitmap.fromStruct(s);
     long bytes = bitmapBytes(s.length(), s.pageSize());
-    if (bytes < 0 || !memory.isAccessible(s.data(), bytes)) {
+    if (bytes < 0 || !memory.isWritable(s.data(), bytes)) {
       try {
         ctx.hwptGetDirtyBitmap(request, new long[0]); // the checks; EFAULT means they all passed
       } catch (UapiException e) {

@@ -7,7 +7,7 @@ import org.jvfio.core.UapiException;
  * An open file of the fake kernel: what an fd refers to. Each operation returns what the syscall
  * returns on success and throws UapiException with the errno otherwise; FakeKernel turns that into
  * -errno. The defaults are the VFS's answers for a file without the operation: ENOTTY for an ioctl
- * it does not know, EINVAL for read and write.
+ * it does not know, EINVAL for read and write (also at a position).
  */
 abstract class OpenFile {
   /** ioctl(2). */
@@ -25,10 +25,32 @@ abstract class OpenFile {
     throw new UapiException(Errno.EINVAL, "file cannot be written");
   }
 
-  /** Whether the file is a stream ({@code stream_open}): pread and pwrite are ESPIPE. */
-  boolean isStream() {
-    return false;
+  /**
+   * pread(2) into user memory at {@code addr} from file position {@code pos} ({@code pos >= 0} and
+   * {@code pos + count} within 63 bits, checked by the caller).
+   */
+  long pread(long addr, long count, long pos) {
+    throw new UapiException(Errno.EINVAL, "file cannot be read");
   }
+
+  /** pwrite(2) from user memory at {@code addr} to file position {@code pos}. */
+  long pwrite(long addr, long count, long pos) {
+    throw new UapiException(Errno.EINVAL, "file cannot be written");
+  }
+
+  /**
+   * {@code rw_verify_area} of {@code fs/read_write.c}: a negative position, or one whose end
+   * overflows a signed 64-bit offset, is EINVAL; returns {@code count} (unsigned) cut to {@code
+   * MAX_RW_COUNT}, {@code INT_MAX & PAGE_MASK}.
+   */
+  static long rwVerifyArea(long pos, long count) {
+    long n = Long.compareUnsigned(count, MAX_RW_COUNT) > 0 ? MAX_RW_COUNT : count;
+    UapiException.check(pos >= 0 && pos + n >= 0, Errno.EINVAL, "file position out of range");
+    return n;
+  }
+
+  /** {@code MAX_RW_COUNT}: the most bytes one read or write moves. */
+  static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~4095L;
 
   /** The last close: releases what the kernel releases. */
   void release() {}

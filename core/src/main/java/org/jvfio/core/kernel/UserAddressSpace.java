@@ -46,6 +46,20 @@ public interface UserAddressSpace extends UserAccess {
   boolean isAccessible(long addr, long length);
 
   /**
+   * Returns whether every byte of {@code [addr, addr + length)} is mapped and writable, as {@code
+   * pin_user_pages(FOLL_WRITE)} would find it. An address space that cannot tell read-only pages
+   * from writable ones answers as {@link #isAccessible}; a write into a read-only page then fails
+   * with {@code EFAULT} when it is made.
+   *
+   * @param addr the first user address
+   * @param length the number of bytes
+   * @return whether the kernel could write the whole range
+   */
+  default boolean isWritable(long addr, long length) {
+    return isAccessible(addr, length);
+  }
+
+  /**
    * ORs the bytes of {@code bits} into user memory at {@code addr}, as the kernel's bitmap writes
    * do (bits are set, never cleared). The default reads, ORs and writes back; it is not atomic
    * against the process's own writes to those bytes.

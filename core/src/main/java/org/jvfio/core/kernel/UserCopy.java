@@ -71,7 +71,7 @@ final class UserCopy {
     if (length == 0) {
       return;
     }
-    UapiException.check(memory.isAccessible(addr, length), Errno.EFAULT, "buffer unwritable");
+    UapiException.check(memory.isWritable(addr, length), Errno.EFAULT, "buffer unwritable");
     for (long off = 0; off < length; off += CHUNK) {
       memory.write(addr + off, ByteBuffer.allocate((int) Math.min(CHUNK, length - off)));
     }

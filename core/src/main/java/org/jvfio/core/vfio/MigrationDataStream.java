@@ -1,5 +1,7 @@
 package org.jvfio.core.vfio;
 
+import static org.jvfio.api.vfio.Vfio.VFIO_PRECOPY_INFO_REINIT;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.jvfio.api.Errno;
@@ -68,7 +70,7 @@ public final class MigrationDataStream {
       }
       int n = device.driver.save(dst);
       MigrationState state = device.stateLocked();
-      if (n == 0 && state != MigrationState.STOP_COPY) {
+      if (n == 0 && state != MigrationState.STOP_COPY && device.driver.precopyEndIsEnomsg()) {
         throw new UapiException(Errno.ENOMSG, "temporary end of the pre-copy stream in " + state);
       }
       return n;
@@ -113,8 +115,11 @@ public final class MigrationDataStream {
   /**
    * {@code VFIO_MIG_GET_PRECOPY_INFO} at the byte level: {@code arg} holds the 24-byte {@code
    * struct vfio_precopy_info} (little-endian, at its position); on success {@code initial_bytes}
-   * and {@code dirty_bytes} are written into it, and {@code argsz} and {@code flags} are left as
-   * the user gave them (drivers do not assign {@code flags}; spec §2.6.1).
+   * and {@code dirty_bytes} are written into it and {@code argsz} is left as the user gave it.
+   * {@code flags} is echoed as the user gave it (drivers never assigned it), unless the user opted
+   * in to {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}: then it is an output, {@code
+   * VFIO_PRECOPY_INFO_REINIT} or 0 ({@code vfio_check_precopy_ioctl} in {@code
+   * include/linux/vfio.h}).
    *
    * @throws UapiException {@code EINVAL} if fewer than 24 bytes remain or {@code argsz < 24}, else
    *     as {@link #precopyInfo()}
@@ -129,6 +134,9 @@ public final class MigrationDataStream {
       UapiException.check(
           Integer.toUnsignedLong(le.getInt(p)) >= PRECOPY_INFO_SIZE, Errno.EINVAL, "argsz < 24");
       PrecopyInfo info = precopyInfoLocked();
+      if (device.precopyInfoV2Locked()) {
+        le.putInt(p + 4, info.reinit() ? VFIO_PRECOPY_INFO_REINIT : 0);
+      }
       le.putLong(p + 8, info.initialBytes());
       le.putLong(p + 16, info.dirtyBytes());
     }
@@ -141,7 +149,9 @@ public final class MigrationDataStream {
         Errno.EINVAL,
         "VFIO_MIG_GET_PRECOPY_INFO in " + state);
     UapiException.check(!ended, Errno.ENODEV, "migration session has ended");
-    return device.driver.precopyInfo();
+    boolean v2 = device.precopyInfoV2Locked();
+    PrecopyInfo info = device.driver.precopyInfo(v2);
+    return v2 || !info.reinit() ? info : new PrecopyInfo(info.initialBytes(), info.dirtyBytes());
   }
 
   /**

@@ -129,11 +129,34 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
     System.arraycopy(data, 0, state, offset, data.length);
     if (saving != null && data.length > 0) {
       for (int c = offset / chunkSize; c <= (offset + data.length - 1) / chunkSize; c++) {
-        if (!saving.initial.get(c)) {
+        if (!saving.initial.get(c) && !saving.fresh.get(c)) {
           saving.dirty.set(c);
         }
       }
     }
+  }
+
+  /**
+   * Reconfigures the running device so that its whole state is new initial data, as the 2026 {@code
+   * VFIO_PRECOPY_INFO_REINIT} series describes (mlx5 when its firmware reports a new initial-data
+   * chunk): in an open pre-copy session every chunk already streamed is streamed again, after the
+   * initial chunks not yet read and before any dirty chunk, and the dirty chunks are folded into
+   * it. The next {@link #precopyInfo(boolean)} with the v2 opt-in reports {@code reinit}, the new
+   * data as {@code initial_bytes} and {@code dirty_bytes} from zero; without the opt-in the new
+   * data is reported as {@code dirty_bytes}, as mlx5 does.
+   *
+   * @throws IllegalStateException unless a saving session is open in PRE_COPY or PRE_COPY_P2P
+   */
+  public synchronized void reinitialize() {
+    Preconditions.checkState(
+        saving != null && (mig == MigrationState.PRE_COPY || mig == MigrationState.PRE_COPY_P2P),
+        "no pre-copy session in %s",
+        mig);
+    Saving s = saving;
+    s.fresh.set(0, chunkCount());
+    s.fresh.andNot(s.initial);
+    s.dirty.clear();
+    s.reinitPending = true;
   }
 
   @Override
@@ -191,8 +214,25 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
 
   @Override
   public synchronized PrecopyInfo precopyInfo() {
+    return precopyInfo(false);
+  }
+
+  /**
+   * Returns the pre-copy progress; with {@code reinitAllowed} the chunks of a {@link #reinitialize}
+   * count as initial data and the first call after it reports {@code reinit}, else they count as
+   * dirty data.
+   */
+  @Override
+  public synchronized PrecopyInfo precopyInfo(boolean reinitAllowed) {
     Saving s = saving;
-    return new PrecopyInfo(s.initialBytes(), s.dirtyBytes());
+    long fresh = s.freshBytes();
+    boolean reinit = reinitAllowed && s.reinitPending;
+    if (reinitAllowed) {
+      s.reinitPending = false;
+    }
+    return reinitAllowed
+        ? new PrecopyInfo(s.initialBytes() + fresh, s.dirtyBytes(), reinit)
+        : new PrecopyInfo(s.initialBytes(), s.dirtyBytes() + fresh);
   }
 
   @Override
@@ -224,7 +264,7 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
       }
       return total;
     }
-    return s.initialBytes() + s.dirtyBytes() + (s.endSent ? 0 : END_SIZE);
+    return s.initialBytes() + s.freshBytes() + s.dirtyBytes() + (s.endSent ? 0 : END_SIZE);
   }
 
   @Override
@@ -254,11 +294,13 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
   /** The open saving session. */
   private final class Saving {
     final BitSet initial;
+    final BitSet fresh = new BitSet(); // new initial data of a reinitialize()
     final BitSet dirty = new BitSet();
     boolean headerPending = true;
     boolean endSent;
+    boolean reinitPending;
     ByteBuffer pending = EMPTY;
-    boolean pendingInitial;
+    Kind pendingKind = Kind.DIRTY;
 
     Saving(int chunks) {
       initial = new BitSet(chunks);
@@ -269,46 +311,62 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
     boolean next() {
       if (headerPending) {
         headerPending = false;
-        return pend(header(), true);
+        return pend(header(), Kind.INITIAL);
       }
       int c = initial.nextSetBit(0);
       if (c >= 0) {
         initial.clear(c);
-        return pend(chunk(c), true);
+        return pend(chunk(c), Kind.INITIAL);
+      }
+      c = fresh.nextSetBit(0);
+      if (c >= 0) {
+        fresh.clear(c);
+        return pend(chunk(c), Kind.FRESH);
       }
       c = dirty.nextSetBit(0);
       if (c >= 0) {
         dirty.clear(c);
-        return pend(chunk(c), false);
+        return pend(chunk(c), Kind.DIRTY);
       }
       if (mig == MigrationState.STOP_COPY && !endSent) {
         endSent = true;
-        return pend(end(), false);
+        return pend(end(), Kind.DIRTY);
       }
       return false;
     }
 
-    private boolean pend(ByteBuffer record, boolean isInitial) {
+    private boolean pend(ByteBuffer record, Kind kind) {
       pending = record;
-      pendingInitial = isInitial;
+      pendingKind = kind;
       return true;
     }
 
     long initialBytes() {
-      long n = (headerPending ? HEADER_SIZE : 0) + (pendingInitial ? pending.remaining() : 0);
-      for (int c = initial.nextSetBit(0); c >= 0; c = initial.nextSetBit(c + 1)) {
-        n += chunkRecordSize(c);
-      }
-      return n;
+      return (headerPending ? HEADER_SIZE : 0) + bytes(initial, Kind.INITIAL);
+    }
+
+    long freshBytes() {
+      return bytes(fresh, Kind.FRESH);
     }
 
     long dirtyBytes() {
-      long n = pendingInitial ? 0 : pending.remaining();
-      for (int c = dirty.nextSetBit(0); c >= 0; c = dirty.nextSetBit(c + 1)) {
+      return bytes(dirty, Kind.DIRTY);
+    }
+
+    private long bytes(BitSet chunks, Kind kind) {
+      long n = pendingKind == kind ? pending.remaining() : 0;
+      for (int c = chunks.nextSetBit(0); c >= 0; c = chunks.nextSetBit(c + 1)) {
         n += chunkRecordSize(c);
       }
       return n;
     }
+  }
+
+  /** What a streamed record counts as: initial data, reinitialized initial data, dirty data. */
+  private enum Kind {
+    INITIAL,
+    FRESH,
+    DIRTY
   }
 
   /** The open resuming session: the bytes written so far. */

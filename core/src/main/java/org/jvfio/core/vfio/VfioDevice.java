@@ -8,6 +8,7 @@ import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MASK;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIGRATION;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DATA_SIZE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_PROBE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_SET;
 
@@ -32,6 +33,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureMigration;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.vfio.pci.VfioPciDevice;
 
 /**
  * The kernel side of one VFIO device file: {@code VFIO_DEVICE_FEATURE} with the core's checks (spec
@@ -45,10 +47,10 @@ import org.jvfio.core.hw.DmaWriteListener;
  * same order and run the same code.
  *
  * <p>A driver without migration ops makes the migration features (1, 2, 9) fail with {@code
- * ENOTTY}, a driver without a tracker the DMA-logging features (6, 7, 8), even with PROBE. Any
- * other feature index (vfio-pci's own features, which jvfio does not model, and unknown indices)
- * fails with {@code ENOTTY}, as vfio-pci's {@code device_feature} does for an index it does not
- * know.
+ * ENOTTY}, a driver without a tracker the DMA-logging features (6, 7, 8), even with PROBE;
+ * MIG_PRECOPY_INFOv2 (12) fails with {@code EINVAL} unless the driver supports PRE_COPY. Any other
+ * feature index (vfio-pci's own features, which jvfio does not model, and unknown indices) fails
+ * with {@code ENOTTY}, as vfio-pci's {@code device_feature} does for an index it does not know.
  *
  * <p>Every refusal leaves the device as it was, with one documented exception: a combined migration
  * transition executes arc by arc and a driver failure part way leaves the device in the state the
@@ -85,7 +87,9 @@ public final class VfioDevice {
   private final int logMaxRanges; // PAGE_SIZE / 16
   private final Set<MigrationFlag> migrationFlags;
   private final Optional<DmaTracker> tracker;
+  private final VfioPciDevice pci;
   private MigrationState state = MigrationState.RUNNING;
+  private boolean precopyInfoV2; // vfio_device.precopy_info_flags_fix
   private MigrationDataStream session;
 
   private VfioDevice(VfioDeviceDriver driver, int logMaxRanges) {
@@ -93,6 +97,7 @@ public final class VfioDevice {
     this.logMaxRanges = logMaxRanges;
     this.migrationFlags = Sets.immutableEnumSet(driver.migrationFlags());
     this.tracker = driver.dmaTracker();
+    this.pci = driver.pciDevice();
   }
 
   /**
@@ -243,6 +248,12 @@ public final class VfioDevice {
             reportLocked(reportTracker, DmaLoggingReport.fromStruct(report), report.bitmap(), user);
           }
           return Optional.empty();
+        case VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2:
+          checkPrecopyInfoV2();
+          if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0)) {
+            precopyInfoV2 = true;
+          }
+          return Optional.empty();
         default:
           throw new UapiException(Errno.ENOTTY, "feature " + index + " not supported by device");
       }
@@ -365,6 +376,71 @@ public final class VfioDevice {
   }
 
   /**
+   * Opts in to the v2 pre-copy info: {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} SET (feature
+   * 12, {@code vfio_ioctl_device_feature_migration_precopy_info_v2} of the 2026 series in {@code
+   * drivers/vfio/vfio_main.c}). From then on {@code VFIO_MIG_GET_PRECOPY_INFO} writes {@code flags}
+   * as an output and may report {@code VFIO_PRECOPY_INFO_REINIT}; until the device is closed (the
+   * last bound file released), which turns it off again. Idempotent.
+   *
+   * @throws UapiException {@code EINVAL} if the device does not support PRE_COPY (also without
+   *     migration ops: the check is on the flags, before any other)
+   */
+  public void enablePrecopyInfoV2() {
+    synchronized (lock) {
+      checkPrecopyInfoV2();
+      precopyInfoV2 = true;
+    }
+  }
+
+  /** Returns whether the user opted in to {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}. */
+  public boolean precopyInfoV2() {
+    synchronized (lock) {
+      return precopyInfoV2;
+    }
+  }
+
+  boolean precopyInfoV2Locked() {
+    return precopyInfoV2;
+  }
+
+  private void checkPrecopyInfoV2() {
+    UapiException.check(
+        migrationFlags.contains(MigrationFlag.PRE_COPY),
+        Errno.EINVAL,
+        "PRECOPY_INFOv2 on a device without PRE_COPY");
+  }
+
+  /**
+   * Returns the device's regions: the driver's {@link VfioDeviceDriver#pciDevice()}, for {@code
+   * VFIO_DEVICE_GET_INFO}, {@code GET_REGION_INFO}, {@code GET_IRQ_INFO} and region I/O.
+   */
+  public VfioPciDevice pciDevice() {
+    return pci;
+  }
+
+  /** The driver's {@code open_device}, when the device's cdev is first bound. */
+  public void openDevice() {
+    synchronized (lock) {
+      driver.openDevice();
+    }
+  }
+
+  /**
+   * The driver's {@code close_device}, when the last bound file is released: the device is reset
+   * (its session ends, its state is RUNNING), the PRECOPY_INFOv2 opt-in is dropped ({@code
+   * vfio_pci_core_close_device}) and its DMA logging stops.
+   */
+  public void closeDevice() {
+    synchronized (lock) {
+      resetMigrationLocked();
+      precopyInfoV2 = false;
+      if (tracker.isPresent()) {
+        tracker.get().stop();
+      }
+    }
+  }
+
+  /**
    * Returns the estimated bytes still needed to complete STOP_COPY: {@code
    * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} GET (spec §2.7); valid in every state.
    *
@@ -381,14 +457,21 @@ public final class VfioDevice {
    * Resets the device: {@code VFIO_DEVICE_RESET}. The migration state becomes RUNNING (the only way
    * out of ERROR) and the open data stream, if any, ends (mlx5 and pds disable their migration
    * files). DMA logging is not affected: mlx5 and pds keep their trackers across a user-requested
-   * reset.
+   * reset. Unless the driver's {@link VfioDeviceDriver#resetEndsMigration()} is false (hisi_acc):
+   * then the migration state and stream are left as they are.
    */
   public void reset() {
     synchronized (lock) {
-      endSession();
-      driver.reset();
-      state = MigrationState.RUNNING;
+      if (driver.resetEndsMigration()) {
+        resetMigrationLocked();
+      }
     }
+  }
+
+  private void resetMigrationLocked() {
+    endSession();
+    driver.reset();
+    state = MigrationState.RUNNING;
   }
 
   private void requireMigration() {

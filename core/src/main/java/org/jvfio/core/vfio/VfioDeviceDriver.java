@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.vfio.pci.VfioPciDevice;
 
 /**
  * The variant driver behind a {@link VfioDevice}: its {@code vfio_migration_ops} (the migration
@@ -65,6 +66,49 @@ public interface VfioDeviceDriver {
    * A driver that claims {@link MigrationFlag#PRE_COPY} must support it (spec §2.6).
    */
   PrecopyInfo precopyInfo();
+
+  /**
+   * Returns the pre-copy progress as {@link #precopyInfo()}, with {@code reinitAllowed} telling
+   * whether the user opted in to {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}: only then may the
+   * driver report {@link PrecopyInfo#reinit()} (the device ignores it otherwise). The default
+   * returns {@link #precopyInfo()}.
+   */
+  default PrecopyInfo precopyInfo(boolean reinitAllowed) {
+    return precopyInfo();
+  }
+
+  /**
+   * Returns whether a read at the temporary end of a pre-copy stream fails with {@code ENOMSG}, as
+   * {@code vfio.h} asks and mlx5 does (the default), or returns 0, as hisi_acc does.
+   */
+  default boolean precopyEndIsEnomsg() {
+    return true;
+  }
+
+  /**
+   * Returns the device's regions (BARs, ROM, config space, VGA, device-specific regions), asked
+   * once when the device is created. The default is {@link VfioPciDevice#generic()}.
+   */
+  default VfioPciDevice pciDevice() {
+    return VfioPciDevice.generic();
+  }
+
+  /**
+   * Returns whether {@code VFIO_DEVICE_RESET} returns the migration state to RUNNING and ends the
+   * data transfer session, as the {@code reset_done} handlers of mlx5 and pds do (the default).
+   * hisi_acc's {@code hisi_acc_vf_pci_aer_reset_done} returns early unless the migration flags are
+   * exactly STOP_COPY, so with PRE_COPY a reset leaves both as they were. Closing the device always
+   * resets them.
+   */
+  default boolean resetEndsMigration() {
+    return true;
+  }
+
+  /**
+   * The driver's {@code open_device}: the first bind of the device's cdev. The default does
+   * nothing.
+   */
+  default void openDevice() {}
 
   /**
    * Consumes all remaining bytes of {@code src} into the resuming session; the user need not

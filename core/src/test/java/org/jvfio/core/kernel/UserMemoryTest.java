@@ -54,4 +54,47 @@ class UserMemoryTest {
     assertEquals(4, b.get());
     assertEquals((byte) 0x81, b.get());
   }
+
+  @Test
+  void intAccessors_areLittleEndianU32() {
+    long a = mem.allocate(8);
+    mem.writeInt(a + 4, 0x8765_4321);
+    assertEquals(0x8765_4321, mem.readInt(a + 4));
+    assertEquals(0x8765_4321_0000_0000L, mem.readLong(a));
+  }
+
+  @Test
+  void protect_readOnly_kernelWritesFaultAndReadsWork() {
+    long a = mem.allocate(3 * 4096);
+    mem.protect(a + 4096, 4096, false);
+    assertTrue(mem.isAccessible(a, 3 * 4096));
+    assertFalse(mem.isWritable(a, 3 * 4096));
+    assertTrue(mem.isWritable(a, 4096));
+    UapiException e = assertThrows(UapiException.class, () -> mem.writeInt(a + 4096 + 8, 1));
+    assertEquals(Errno.EFAULT, e.errno());
+    assertThrows(UapiException.class, () -> mem.orBytes(a + 4095, new byte[] {1, 1}));
+    assertEquals(0, mem.read(a + 4095, 2).getShort()); // nothing written by the refused OR
+    mem.writeInt(a + 4092, 7); // a write that ends at the protected page is fine
+    assertEquals(7, mem.readInt(a + 4092));
+    mem.protect(a + 4096, 1, true);
+    mem.writeInt(a + 4096 + 8, 9);
+    assertEquals(9, mem.readInt(a + 4096 + 8));
+  }
+
+  @Test
+  void partialFree_unmapsOnlyThosePages() {
+    long a = mem.allocate(3 * 4096);
+    mem.writeLong(a, 11);
+    mem.writeLong(a + 2 * 4096, 33);
+    mem.free(a + 4096, 4096);
+    assertEquals(11, mem.readLong(a));
+    assertEquals(33, mem.readLong(a + 2 * 4096));
+    assertFalse(mem.isAccessible(a, 2 * 4096));
+    assertEquals(
+        Errno.EFAULT, assertThrows(UapiException.class, () -> mem.read(a + 4000, 200)).errno());
+    mem.free(a); // what is left of the allocation goes too
+    assertFalse(mem.isAccessible(a, 8));
+    assertFalse(mem.isAccessible(a + 2 * 4096, 8));
+    assertThrows(IllegalArgumentException.class, () -> mem.free(a + 1, 4096));
+  }
 }
