@@ -75,14 +75,12 @@ public record Type1Info(
     return buf.flip();
   }
 
-  /** The DMA-available capability with header {@code next}. */
-  VfioIommuType1InfoDmaAvail dmaAvailCap(int next) {
+  private VfioIommuType1InfoDmaAvail dmaAvailCap(int next) {
     return new VfioIommuType1InfoDmaAvail(
         new VfioInfoCapHeader(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, 1, next), dmaAvail);
   }
 
-  /** The fixed part of the IOVA-range capability, the last of the chain. */
-  VfioIommuType1InfoCapIovaRange iovaRangeCap() {
+  private VfioIommuType1InfoCapIovaRange iovaRangeCap() {
     return new VfioIommuType1InfoCapIovaRange(
         new VfioInfoCapHeader(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, 1, 0), iovaRanges.size(), 0);
   }

@@ -5,11 +5,16 @@ import com.google.common.collect.ImmutableList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.container.GroupDevice;
+import org.jvfio.core.container.VfioContainer;
+import org.jvfio.core.container.VfioGroup;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.IoPageFault;
@@ -81,6 +86,12 @@ public final class FakeKernel {
   /** The path of the iommufd character device. */
   public static final String IOMMU_PATH = "/dev/iommu";
 
+  /** The path of the VFIO container (served by VFIO, or by iommufd if the builder says so). */
+  public static final String VFIO_CONTAINER_PATH = "/dev/vfio/vfio";
+
+  /** The path of IOMMU group {@code N} is this prefix followed by {@code N}. */
+  public static final String VFIO_GROUP_PATH_PREFIX = "/dev/vfio/";
+
   /** The path of VFIO device cdev {@code N} is this prefix followed by {@code N}. */
   public static final String VFIO_DEVICE_PATH_PREFIX = "/dev/vfio/devices/vfio";
 
@@ -97,13 +108,17 @@ public final class FakeKernel {
   private final UserMemory memory = new UserMemory();
   private final ImmutableList<GuestMemory> guestMemories;
   private final ImmutableList<Cdev> cdevs;
+  private final ImmutableList<GroupSlot> groups;
+  private final boolean iommufdContainer; // CONFIG_IOMMUFD_VFIO_CONTAINER
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
 
-  private FakeKernel(long pageSize, List<GuestMemory> guestMemories, List<Cdev> cdevs) {
-    this.pageSize = pageSize;
-    this.guestMemories = ImmutableList.copyOf(guestMemories);
-    this.cdevs = ImmutableList.copyOf(cdevs);
+  private FakeKernel(Builder b) {
+    this.pageSize = b.pageSize;
+    this.guestMemories = ImmutableList.copyOf(b.memories);
+    this.cdevs = ImmutableList.copyOf(b.cdevs);
+    this.groups = ImmutableList.copyOf(b.groups);
+    this.iommufdContainer = b.iommufdContainer;
     for (Cdev c : cdevs) {
       cdevsByPath.put(c.path(), c);
     }
@@ -119,6 +134,11 @@ public final class FakeKernel {
     return VFIO_DEVICE_PATH_PREFIX + index;
   }
 
+  /** Returns the path of IOMMU group {@code group}: {@code /dev/vfio/<group>}. */
+  public static String groupPath(int group) {
+    return VFIO_GROUP_PATH_PREFIX + group;
+  }
+
   // --- system calls -----------------------------------------------------------------------------
 
   /**
@@ -127,18 +147,37 @@ public final class FakeKernel {
    */
   public int open(String path) {
     OpenFile file;
-    if (IOMMU_PATH.equals(path)) {
-      file =
-          new IommuFile(
-              IommufdContext.create(pageSize, guestMemories.toArray(new GuestMemory[0])), memory);
-    } else {
+    GuestMemory[] ram = guestMemories.toArray(new GuestMemory[0]);
+    if (IOMMU_PATH.equals(path) || (iommufdContainer && VFIO_CONTAINER_PATH.equals(path))) {
+      file = new IommuFile(IommufdContext.create(pageSize, ram), pageSize, memory);
+    } else if (VFIO_CONTAINER_PATH.equals(path)) {
+      file = new ContainerFile(VfioContainer.create(pageSize, ram), memory);
+    } else if (cdevsByPath.containsKey(path)) {
       Cdev cdev = cdevsByPath.get(path);
-      if (cdev == null) {
-        return -Errno.ENOENT.code();
+      if (!cdev.slot.openCdev()) {
+        return -Errno.EBUSY.code();
       }
       file = new DeviceFile(this, cdev, memory);
+    } else {
+      GroupSlot slot = groupSlot(path);
+      if (slot == null) {
+        return -Errno.ENOENT.code();
+      }
+      if (!slot.openGroup()) {
+        return -Errno.EBUSY.code();
+      }
+      file = new GroupFile(this, slot, memory, pageSize);
     }
     return install(file);
+  }
+
+  private GroupSlot groupSlot(String path) {
+    for (GroupSlot g : groups) {
+      if (g.path().equals(path)) {
+        return g;
+      }
+    }
+    return null;
   }
 
   /**
@@ -246,20 +285,69 @@ public final class FakeKernel {
     return cdevs.get(index).device;
   }
 
+  /** Returns the number of IOMMU groups; their files are {@code /dev/vfio/0} to {@code n-1}. */
+  public int groupCount() {
+    return groups.size();
+  }
+
+  /**
+   * Returns IOMMU group {@code group}, for inspection and to make a host driver claim it.
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public VfioGroup group(int group) {
+    return groups.get(group).group;
+  }
+
+  /**
+   * Returns the name of group {@code group}'s device, what {@code VFIO_GROUP_GET_DEVICE_FD} takes:
+   * {@code 0000:NN:00.0} for a physical device, an mdev-style UUID for an emulated one.
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public String groupDeviceName(int group) {
+    return groups.get(group).deviceName;
+  }
+
+  /**
+   * Returns the model of group {@code group}'s device (an emulated one has no cdev).
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public VfioDevice groupDeviceModel(int group) {
+    return groups.get(group).device;
+  }
+
+  /**
+   * Returns the device of group {@code group} while a device fd is open through the group: the
+   * hooks of an emulated device's driver (pin, unpin, write through a pin, {@code vfio_dma_rw}).
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public Optional<GroupDevice> groupDevice(int group) {
+    return groups.get(group).openDevice();
+  }
+
   // --- hardware hooks ---------------------------------------------------------------------------
 
   /**
    * Makes device {@code index} write {@code [iova, iova + length)} by DMA through its IOMMU (see
    * {@link org.jvfio.core.hw.DmaEngine}): translated pages are written in guest memory, dirty
-   * tracking and the device's DMA-logging tracker record them, the rest fault. A device not bound
-   * to an iommufd, or bound and not attached, faults on every page. Safe from any thread.
+   * tracking and the device's DMA-logging tracker record them, the rest fault. A device opened
+   * through its group DMAs through the group's type1 domain or compatibility IOAS. A device neither
+   * bound to an iommufd nor open through its group, or bound and not attached, faults on every
+   * page. Safe from any thread.
    *
    * @throws IndexOutOfBoundsException if there is no such device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
   public DmaResult dmaWrite(int index, long iova, long length) {
     Cdev.Binding b = binding(index, iova, length);
-    return b == null ? blocked(iova, length) : b.ctx().dmaWrite(b.devId(), iova, length);
+    if (b == null) {
+      GroupDevice viaGroup = cdevs.get(index).groupDevice;
+      return viaGroup == null ? blocked(iova, length) : viaGroup.dmaWrite(iova, length);
+    }
+    return b.ctx().dmaWrite(b.devId(), iova, length);
   }
 
   /**
@@ -351,6 +439,8 @@ public final class FakeKernel {
   public static final class Builder {
     private final List<GuestMemory> memories = new ArrayList<>();
     private final List<Cdev> cdevs = new ArrayList<>();
+    private final List<GroupSlot> groups = new ArrayList<>();
+    private boolean iommufdContainer;
     private long nextGuestBase = GUEST_MEMORY_BASE;
     private IommuDriver current;
     private long pageSize = 4096;
@@ -421,7 +511,8 @@ public final class FakeKernel {
     }
 
     /**
-     * Installs a VFIO device driven by {@code driver} behind the IOMMU installed last.
+     * Installs a VFIO device driven by {@code driver} behind the IOMMU installed last, with its own
+     * IOMMU group (the next group number).
      *
      * @throws IllegalStateException if no IOMMU was installed
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
@@ -437,15 +528,46 @@ public final class FakeKernel {
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
     public Builder device(VfioDeviceDriver driver, IommuDriver behind) {
-      cdevs.add(
+      Cdev cdev =
           new Cdev(
-              cdevs.size(), VfioDevice.create(driver, pageSize), Objects.requireNonNull(behind)));
+              cdevs.size(), VfioDevice.create(driver, pageSize), Objects.requireNonNull(behind));
+      int id = groups.size();
+      String name = String.format(Locale.ROOT, "0000:%02x:00.0", id + 1);
+      cdev.slot = new GroupSlot(VfioGroup.physical(id, behind, name), cdev.device, name, cdev);
+      cdevs.add(cdev);
+      groups.add(cdev.slot);
+      return this;
+    }
+
+    /**
+     * Installs an emulated (mdev-like) VFIO device driven by {@code driver} in a group of its own:
+     * it has no IOMMU and no cdev, and reaches guest memory only by pinning pages through a type1
+     * container ({@link FakeKernel#groupDevice}).
+     *
+     * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
+     */
+    public Builder emulatedDevice(VfioDeviceDriver driver) {
+      int id = groups.size();
+      String name = String.format(Locale.ROOT, "00000000-0000-0000-0000-%012x", id);
+      groups.add(
+          new GroupSlot(
+              VfioGroup.emulated(id, name), VfioDevice.create(driver, pageSize), name, null));
+      return this;
+    }
+
+    /**
+     * Chooses what serves {@value #VFIO_CONTAINER_PATH}: VFIO's own container with the type1
+     * backend (the default), or iommufd, as a kernel built with {@code
+     * CONFIG_IOMMUFD_VFIO_CONTAINER} does. iommufd's file is the same as {@value #IOMMU_PATH}'s.
+     */
+    public Builder iommufdVfioContainer(boolean iommufd) {
+      this.iommufdContainer = iommufd;
       return this;
     }
 
     /** Returns the kernel. */
     public FakeKernel build() {
-      return new FakeKernel(pageSize, memories, cdevs);
+      return new FakeKernel(this);
     }
   }
 }
