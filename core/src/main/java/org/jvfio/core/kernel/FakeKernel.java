@@ -38,11 +38,12 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *       The size rules are the kernel's (§5.1): a {@code size} below the command's minimum is
  *       {@code EINVAL}, a larger struct with a non-zero tail {@code E2BIG}, a shorter one is
  *       zero-extended, and the reply is copied back in {@code min(user size, kernel size)} bytes;
- *       an unknown or unmodelled request (the VFIO type1 compatibility ioctls, OPTION, VFIO_IOAS,
- *       vIOMMU objects, ...) is {@code ENOTTY}. Dirty bitmaps are ORed into user memory at {@code
- *       data} byte by byte (no alignment needed); a bitmap the kernel could not pin makes the call
- *       succeed with nothing harvested (spec §7 trap 14; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP}
- *       below).
+ *       the VFIO type1 ioctls go to iommufd's VFIO compatibility ({@link
+ *       org.jvfio.core.container.IommufdVfioCompat}); an unknown or unmodelled request (OPTION,
+ *       VFIO_IOAS, vIOMMU objects, {@code VFIO_IOMMU_DIRTY_PAGES}, ...) is {@code ENOTTY}. Dirty
+ *       bitmaps are ORed into user memory at {@code data} byte by byte (no alignment needed); a
+ *       bitmap the kernel could not pin makes the call succeed with nothing harvested (spec §7 trap
+ *       14; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP} below).
  *   <li>{@value #VFIO_DEVICE_PATH_PREFIX}{@code N}: the cdev of the N-th device installed by the
  *       builder. {@code VFIO_DEVICE_BIND_IOMMUFD} (its {@code iommufd} is an fd number of this
  *       kernel) must come first: every other ioctl, read and write before it is {@code EINVAL}.
@@ -52,6 +53,16 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *       VFIO_DEVICE_RESET}. Several files may be open on one cdev but only one can bind it. Closing
  *       the bound file resets the device (its migration session ends, its DMA logging stops) and
  *       unbinds it from the iommufd.
+ *   <li>{@value #VFIO_CONTAINER_PATH}: a VFIO container with the type1 backend ({@link
+ *       org.jvfio.core.container.VfioContainer}), or an iommufd like {@value #IOMMU_PATH} when the
+ *       builder says iommufd provides it.
+ *   <li>{@value #VFIO_GROUP_PATH_PREFIX}{@code N}: IOMMU group N (every device has its own group,
+ *       numbered in builder order; {@link Builder#emulatedDevice} adds a group whose mdev-like
+ *       device has no cdev): one open file at a time ({@code EBUSY}), and not while a cdev file of
+ *       its device is open (nor the cdev while the group is); {@code GET_STATUS}, {@code
+ *       SET_CONTAINER} (a container or an iommufd fd), {@code UNSET_CONTAINER}, {@code
+ *       GET_DEVICE_FD} by name ({@link #groupDeviceName}), whose fd serves the device's features.
+ *       The group leaves its container when the group file and its device fds are all closed.
  *   <li>A migration {@code data_fd}, installed as a new fd by a {@code MIG_DEVICE_STATE} SET whose
  *       last arc starts a data transfer: {@code read} (saving) or {@code write} (resuming), at most
  *       1 MiB per call, {@code ENOMSG} at the pre-copy temporary end, 0 at the end of STOP_COPY,

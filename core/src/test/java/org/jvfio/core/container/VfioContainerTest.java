@@ -36,6 +36,7 @@ import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.kernel.UserMemory;
 import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.core.spi.MockIommuDriver;
 
 /**
@@ -327,6 +328,20 @@ class VfioContainerTest {
     for (int i = 0; i < 3; i++) {
       assertArrayEquals(new long[] {-1L, 0x3F}, report(0, 70 * PAGE), "report " + i);
     }
+  }
+
+  /** The README's example. */
+  @Test
+  void readmeExample_physicalGroupReportsEveryMappedPage() {
+    VfioContainer container = VfioContainer.create(ram);
+    VfioGroup group = VfioGroup.physical(0, IommuDriver.named("mock"), "0000:01:00.0");
+    group.setContainer(container);
+    container.setIommu(VFIO_TYPE1v2_IOMMU);
+    container.mapDma(new VfioIommuType1DmaMap(32, RW, ram.base(), 0, 70 * 4096));
+    container.dirtyPagesStart();
+    long[] bits = new long[2];
+    container.dirtyPagesGetBitmap(0, 70 * 4096, 4096, bits);
+    assertArrayEquals(new long[] {-1L, 0x3F}, bits);
   }
 
   @Test
