@@ -393,14 +393,16 @@ final class Type1Iommu {
       checkNotBisected(iova, size);
     }
     long last = iova + size - 1;
-    List<Dma> victims = new ArrayList<>();
-    Dma first = find(iova, size);
-    if (first != null && !v2 && Long.compareUnsigned(iova, first.iova) > 0) {
+    Map.Entry<Long, Dma> below = dmas.floorEntry(iova);
+    Dma first =
+        below != null && Long.compareUnsigned(iova, below.getValue().end()) < 0
+            ? below.getValue()
+            : null;
+    if (first != null && !v2 && first.iova != iova) {
       return 0; // v1: a range starting inside a dma unmaps nothing from there
     }
-    if (first != null) {
-      victims.addAll(dmas.subMap(first.iova, true, last, true).values());
-    }
+    List<Dma> victims =
+        new ArrayList<>(dmas.subMap(first != null ? first.iova : iova, true, last, true).values());
     long unmapped = 0;
     if (invalidateVaddr) {
       for (Dma d : victims) {

@@ -268,8 +268,7 @@ public final class VfioContainer {
    */
   public void dirtyPages(UserAccess user, long arg) {
     synchronized (lock) {
-      Type1Iommu t = requireIommu();
-      UapiException.check(t.v2, Errno.EACCES, "dirty pages need TYPE1v2");
+      Type1Iommu t = requireV2();
       VfioIommuType1DirtyBitmap header =
           VfioIommuType1DirtyBitmap.decode(user.read(arg, VfioIommuType1DirtyBitmap.SIZE));
       int flags = header.flags();
@@ -305,18 +304,14 @@ public final class VfioContainer {
    */
   public void dirtyPagesStart() {
     synchronized (lock) {
-      Type1Iommu t = requireIommu();
-      UapiException.check(t.v2, Errno.EACCES, "dirty pages need TYPE1v2");
-      t.startDirty();
+      requireV2().startDirty();
     }
   }
 
   /** STOP dirty tracking, as {@link #dirtyPages} with {@code VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP}. */
   public void dirtyPagesStop() {
     synchronized (lock) {
-      Type1Iommu t = requireIommu();
-      UapiException.check(t.v2, Errno.EACCES, "dirty pages need TYPE1v2");
-      t.stopDirty();
+      requireV2().stopDirty();
     }
   }
 
@@ -330,8 +325,7 @@ public final class VfioContainer {
    */
   public void dirtyPagesGetBitmap(long iova, long size, long pgsize, long[] words) {
     synchronized (lock) {
-      Type1Iommu t = requireIommu();
-      UapiException.check(t.v2, Errno.EACCES, "dirty pages need TYPE1v2");
+      Type1Iommu t = requireV2();
       VfioBitmap bitmap = new VfioBitmap(pgsize, (long) words.length * 8, 0x1000);
       getBitmap(t, new VfioIommuType1DirtyBitmapGet(iova, size, bitmap), arrayWords(words));
     }
@@ -425,6 +419,13 @@ public final class VfioContainer {
         iommu = null;
       }
     }
+  }
+
+  /** The backend of a TYPE1v2 container: EINVAL before SET_IOMMU, EACCES for TYPE1. */
+  private Type1Iommu requireV2() {
+    Type1Iommu t = requireIommu();
+    UapiException.check(t.v2, Errno.EACCES, "dirty pages need TYPE1v2");
+    return t;
   }
 
   /** The backend, for group devices; EINVAL before SET_IOMMU. Call under {@link #lock}. */

@@ -59,10 +59,10 @@ final class GroupFile extends OpenFile {
 
   private void setContainer(int fd) {
     OpenFile file = kernel.file(fd);
-    if (file instanceof ContainerFile) {
-      slot.group.setContainer(((ContainerFile) file).container);
-    } else if (file instanceof IommuFile) {
-      slot.group.setContainer(((IommuFile) file).compat);
+    if (file instanceof ContainerFile c) {
+      slot.group.setContainer(c.container);
+    } else if (file instanceof IommuFile i) {
+      slot.group.setContainer(i.compat);
     } else {
       UapiException.check(
           (slot.group.status() & Vfio.VFIO_GROUP_FLAGS_CONTAINER_SET) == 0,

@@ -57,7 +57,7 @@ final class Type1Ioctls {
    */
   static void type1Info(UserMemory memory, long arg, int argsz, Type1Info info) {
     ByteBuffer chain = info.capabilityChain();
-    long needed = VfioIommuType1Info.SIZE + chain.remaining();
+    long needed = (long) VfioIommuType1Info.SIZE + chain.remaining();
     int replyArgsz = argsz;
     int capOffset = 0;
     int flags = VFIO_IOMMU_INFO_PGSIZES;

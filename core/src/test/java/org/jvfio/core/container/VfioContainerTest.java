@@ -242,6 +242,27 @@ class VfioContainerTest {
   }
 
   @Test
+  void unmapDma_coversWholeDmas_andAllRemovesEveryOne() {
+    v2(physical);
+    for (int i = 0; i < 4; i++) {
+      mapRw(8 * PAGE * i, 4 * PAGE);
+    }
+    assertEquals(8 * PAGE, unmap(24, 0, 8 * PAGE, 16 * PAGE, null), "dmas 1 and 2");
+    assertEquals(8 * PAGE, unmap(24, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0, null), "dmas 0 and 3");
+    assertEquals(65535, container.getInfo(24).dmaAvail());
+    mapRw(0, 32 * PAGE); // nothing left in the way
+  }
+
+  @Test
+  void unmapDma_type1v1_startingInsideADma_unmapsNothing() {
+    physical.setContainer(container);
+    container.setIommu(VFIO_TYPE1_IOMMU);
+    mapRw(0, 4 * PAGE);
+    assertEquals(0, unmap(24, 0, PAGE, PAGE, null));
+    assertEquals(4 * PAGE, unmap(24, 0, 0, PAGE, null), "v1 removes the whole dma");
+  }
+
+  @Test
   void unmapVaddr_withEmulatedGroup_isEBUSY_beforeAlignment() {
     v2(emulated);
     assertErrno(Errno.EBUSY, () -> unmap(24, VFIO_DMA_UNMAP_FLAG_VADDR, 1, PAGE, null));

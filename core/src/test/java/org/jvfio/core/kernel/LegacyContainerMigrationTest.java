@@ -222,8 +222,7 @@ class LegacyContainerMigrationTest {
         BitSet dirty = vmm.getBitmap(section, LOW / 2);
         // A physical device never pins, so type1 cannot tell: every mapped page, every round.
         assertEquals(LOW / 2 / PAGE, dirty.cardinality(), "round " + round);
-        BitSet missing =
-            (BitSet) written.get((int) (section / PAGE), (int) ((section + LOW / 2) / PAGE));
+        BitSet missing = written.get((int) (section / PAGE), (int) ((section + LOW / 2) / PAGE));
         missing.andNot(dirty);
         assertTrue(missing.isEmpty(), "round " + round + " lost " + missing);
         vmm.send(dirty, section);
