@@ -1,6 +1,8 @@
 package org.jvfio.core.container;
 
 import com.google.common.base.Preconditions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.jvfio.api.Errno;
@@ -8,6 +10,7 @@ import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
@@ -84,6 +87,38 @@ public final class GroupDevice {
       return container.engine.blocked(group.id(), iova, length, true);
     }
     return container.engine.write(group.id(), domain, iova, length, tracker);
+  }
+
+  /**
+   * Makes the physical device read {@code [iova, iova + length)} by DMA (permission checks only),
+   * as {@link #dmaWrite}. Safe from any thread.
+   *
+   * @throws IllegalStateException for an emulated device (it has no IOMMU)
+   * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
+   */
+  public DmaResult dmaRead(long iova, long length) {
+    Preconditions.checkState(!isEmulated(), "an emulated device has no IOMMU");
+    if (compat != null) {
+      return compat.context().dmaRead(devId, iova, length);
+    }
+    IommuDomain domain = closed ? null : group.domain;
+    if (domain == null) {
+      return container.engine.blocked(group.id(), iova, length, false);
+    }
+    return container.engine.read(group.id(), domain, iova, length);
+  }
+
+  /** Returns the most recent IO page faults of this device, oldest first. */
+  public List<IoPageFault> ioPageFaults() {
+    List<IoPageFault> out = new ArrayList<>();
+    int id = compat != null ? devId : group.id();
+    for (IoPageFault f :
+        compat != null ? compat.context().ioPageFaults() : container.engine.recentFaults()) {
+      if (f.deviceId() == id) {
+        out.add(f);
+      }
+    }
+    return out;
   }
 
   /**

@@ -39,6 +39,10 @@ import org.jvfio.core.spi.IotlbGather;
  * accounting, reserved regions (the x86 MSI window) and the unsafe-interrupts check are not
  * modelled: every IOMMU here isolates MSIs and the usable IOVA space is [0, aperture end].
  *
+ * A dma's bitmap has room for one bit per PAGE_SIZE page, the smallest pgsize can ever be: a
+ * domain with larger pages raises pgsize (fewer bits), and its group's detach lowers it again,
+ * which in the kernel writes past a bitmap sized at the larger pgsize.
+ *
  * Checks come in the kernel's order with its errnos (pre-2025 overflow handling: a wrap is
  * EINVAL). Where the kernel would fail half-way, the model checks first so that a refused call
  * changes nothing; the exceptions are the kernel's own partial results: an EFAULT while copying
@@ -340,7 +344,7 @@ final class Type1Iommu {
       d.iommuMapped = true;
     }
     if (dirtyTracking) {
-      d.bitmap = DirtyBitmaps.allocate(npages);
+      d.bitmap = DirtyBitmaps.allocate(size / pageSize);
     }
     dmas.put(iova, d);
     dmaAvail--;
@@ -484,7 +488,7 @@ final class Type1Iommu {
           d.size / pgsize <= DirtyBitmaps.PAGES_MAX, Errno.EINVAL, "dma too large for a bitmap");
     }
     for (Dma d : dmas.values()) {
-      d.bitmap = DirtyBitmaps.allocate(d.size / pgsize);
+      d.bitmap = DirtyBitmaps.allocate(d.size / pageSize);
       populate(d, pgsize);
     }
     dirtyTracking = true;

@@ -370,19 +370,24 @@ public final class FakeKernel {
    */
   public DmaResult dmaRead(int index, long iova, long length) {
     Cdev.Binding b = binding(index, iova, length);
-    return b == null ? blocked(iova, length) : b.ctx().dmaRead(b.devId(), iova, length);
+    if (b == null) {
+      GroupDevice viaGroup = cdevs.get(index).groupDevice;
+      return viaGroup == null ? blocked(iova, length) : viaGroup.dmaRead(iova, length);
+    }
+    return b.ctx().dmaRead(b.devId(), iova, length);
   }
 
   /**
-   * Returns the most recent IO page faults of device {@code index} in the iommufd it is bound to
-   * (empty if it is not bound), oldest first.
+   * Returns the most recent IO page faults of device {@code index} in the iommufd it is bound to,
+   * or through its group's container while it is open there (empty otherwise), oldest first.
    *
    * @throws IndexOutOfBoundsException if there is no such device
    */
   public List<IoPageFault> ioPageFaults(int index) {
     Cdev.Binding b = cdevs.get(index).binding;
     if (b == null) {
-      return List.of();
+      GroupDevice viaGroup = cdevs.get(index).groupDevice;
+      return viaGroup == null ? List.of() : viaGroup.ioPageFaults();
     }
     List<IoPageFault> out = new ArrayList<>();
     for (IoPageFault f : b.ctx().ioPageFaults()) {

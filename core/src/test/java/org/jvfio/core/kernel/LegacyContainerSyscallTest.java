@@ -150,6 +150,9 @@ class LegacyContainerSyscallTest {
     ok(sys.ioctl(c, VFIO_IOMMU_MAP_DMA, mapArg(rw, base, 0, 16 * PAGE)));
     int dev = (int) ok(sys.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name(0)));
     assertEquals(16 * PAGE, kernel.dmaWrite(0, 0, 16 * PAGE).bytes());
+    assertEquals(16 * PAGE, kernel.dmaRead(0, 0, 16 * PAGE).bytes());
+    assertEquals(1, kernel.dmaWrite(0, 16 * PAGE, PAGE).faults(), "not mapped");
+    assertEquals(16 * PAGE, kernel.ioPageFaults(0).get(0).iova());
     ok(kernel.close(g)); // the device fd still holds the group
     assertErrno(Errno.EBUSY, kernel.open(FakeKernel.groupPath(0)));
     assertEquals(16 * PAGE, kernel.dmaWrite(0, 0, PAGE).bytes() * 16);
