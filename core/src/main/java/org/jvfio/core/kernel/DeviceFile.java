@@ -112,18 +112,18 @@ final class DeviceFile extends OpenFile {
     }
     requireBound();
     if (slot != null) {
-      return groupIoctl(request, arg);
+      return commonIoctl(request, arg);
     }
     if (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
       return attach(arg);
     } else if (request == VFIO_DEVICE_DETACH_IOMMUFD_PT) {
       return detach(arg);
     }
-    return groupIoctl(request, arg);
+    return commonIoctl(request, arg);
   }
 
   /** The ioctls of every device fd; on a group's fd ATTACH and DETACH reach vfio-pci: ENOTTY. */
-  private int groupIoctl(int request, long arg) {
+  private int commonIoctl(int request, long arg) {
     if (request == VFIO_DEVICE_FEATURE) {
       return feature(arg);
     } else if (request == VFIO_DEVICE_RESET) {
@@ -334,8 +334,9 @@ final class DeviceFile extends OpenFile {
   @Override
   void release() {
     if (slot != null) {
-      closeDevice();
-      slot.closeDevice(groupDevice);
+      if (slot.closeDevice(groupDevice)) {
+        closeDevice(); // the device's last fd
+      }
       return;
     }
     cdev.slot.closeCdev();

@@ -76,9 +76,6 @@ final class GroupFile extends OpenFile {
     String name = strndupUser(arg);
     GroupDevice dev = slot.group.openDevice(name, slot.device.dmaListener());
     slot.deviceOpened(dev);
-    if (slot.cdev != null) {
-      slot.cdev.groupDevice = dev;
-    }
     return kernel.install(new DeviceFile(kernel, slot, dev, memory));
   }
 

@@ -1,5 +1,7 @@
 package org.jvfio.core.kernel;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.jvfio.core.container.GroupDevice;
 import org.jvfio.core.container.VfioGroup;
@@ -24,7 +26,8 @@ final class GroupSlot {
   private boolean groupOpen; // group->opened_file, until the last reference goes
   private boolean groupFileClosed;
   private int cdevFiles;
-  private volatile GroupDevice open; // the device opened through the group, for DMA hooks
+  private final List<GroupDevice> opened = new ArrayList<>(); // device fds through the group
+  private volatile GroupDevice open; // the latest of them, for the DMA hooks
 
   GroupSlot(VfioGroup group, VfioDevice device, String deviceName, Cdev cdev) {
     this.group = group;
@@ -60,9 +63,17 @@ final class GroupSlot {
     cdevFiles--;
   }
 
-  /** A device fd was opened through the group. */
-  void deviceOpened(GroupDevice dev) {
+  /** A device fd was opened through the group: the DMA hooks now use it. */
+  synchronized void deviceOpened(GroupDevice dev) {
+    opened.add(dev);
+    setOpen(dev);
+  }
+
+  private void setOpen(GroupDevice dev) {
     open = dev;
+    if (cdev != null) {
+      cdev.groupDevice = dev;
+    }
   }
 
   Optional<GroupDevice> openDevice() {
@@ -75,16 +86,14 @@ final class GroupSlot {
     releaseIfUnused();
   }
 
-  /** A device fd opened through the group was closed. */
-  synchronized void closeDevice(GroupDevice dev) {
+  /** A device fd opened through the group was closed; returns whether it was the last one. */
+  synchronized boolean closeDevice(GroupDevice dev) {
     dev.close();
-    if (open == dev) {
-      open = null;
-    }
-    if (cdev != null && cdev.groupDevice == dev) {
-      cdev.groupDevice = null;
-    }
+    opened.remove(dev);
+    setOpen(opened.isEmpty() ? null : opened.get(opened.size() - 1));
+    boolean last = opened.isEmpty();
     releaseIfUnused();
+    return last;
   }
 
   private void releaseIfUnused() {

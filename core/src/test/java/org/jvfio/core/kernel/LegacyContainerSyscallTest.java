@@ -162,6 +162,24 @@ class LegacyContainerSyscallTest {
     ok(kernel.close(sys.open(FakeKernel.groupPath(0))));
   }
 
+  @Test
+  void twoDeviceFds_theDeviceClosesWithTheLast() {
+    int c = sys.open(FakeKernel.VFIO_CONTAINER_PATH);
+    int g = sys.open(FakeKernel.groupPath(0));
+    ok(sys.ioctl(g, VFIO_GROUP_SET_CONTAINER, fdArg(c)));
+    ok(sys.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+    int rw = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+    ok(sys.ioctl(c, VFIO_IOMMU_MAP_DMA, mapArg(rw, kernel.guestMemory(0).base(), 0, PAGE)));
+    int first = (int) ok(sys.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name(0)));
+    int second = (int) ok(sys.ioctl(g, VFIO_GROUP_GET_DEVICE_FD, name(0)));
+    ok(kernel.close(first));
+    assertEquals(PAGE, kernel.dmaWrite(0, 0, PAGE).bytes(), "still open through the second");
+    assertErrno(Errno.EBUSY, sys.ioctl(g, VFIO_GROUP_UNSET_CONTAINER, 0));
+    ok(kernel.close(second));
+    assertEquals(1, kernel.dmaWrite(0, 0, PAGE).faults());
+    ok(sys.ioctl(g, VFIO_GROUP_UNSET_CONTAINER, 0));
+  }
+
   /** GET_INFO: type1's chain MIGRATION @24, DMA_AVAIL @56, IOVA_RANGE @72; too small: argsz. */
   @Test
   void getInfo_type1Chain_bytes() {
