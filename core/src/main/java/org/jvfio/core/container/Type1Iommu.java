@@ -43,8 +43,11 @@ import org.jvfio.core.spi.IotlbGather;
  * domain with larger pages raises pgsize (fewer bits), and its group's detach lowers it again,
  * which in the kernel writes past a bitmap sized at the larger pgsize.
  *
- * Checks come in the kernel's order with its errnos (pre-2025 overflow handling: a wrap is
- * EINVAL). Where the kernel would fail half-way, the model checks first so that a refused call
+ * Checks come in the kernel's order with its errnos: before the 2025 series "vfio/type1: handle
+ * DMA map/unmap up to the addressable limit" a wrap is EINVAL; with it (addressableLimit) a zero
+ * size is EINVAL first and a wrap EOVERFLOW. The series' other change, mappings that end at the
+ * last IOVA, is not modelled: such a mapping is accepted but the model's overlap lookups, like the
+ * unpatched kernel's, do not see it. Where the kernel would fail half-way, the model checks first so that a refused call
  * changes nothing; the exceptions are the kernel's own partial results: an EFAULT while copying
  * dirty bits leaves the dmas already reported (or removed, for unmap) as they are.
  */
@@ -96,6 +99,7 @@ final class Type1Iommu {
   }
 
   final boolean v2;
+  private final boolean addressableLimit; // the 2025 series: a wrap is EOVERFLOW
   private final long pageSize; // the host's PAGE_SIZE
   private final List<GuestMemory> memories;
   final List<Domain> domains = new ArrayList<>();
@@ -108,8 +112,9 @@ final class Type1Iommu {
   boolean dirtyTracking;
   int vaddrInvalidCount;
 
-  Type1Iommu(boolean v2, long pageSize, List<GuestMemory> memories) {
+  Type1Iommu(boolean v2, boolean addressableLimit, long pageSize, List<GuestMemory> memories) {
     this.v2 = v2;
+    this.addressableLimit = addressableLimit;
     this.pageSize = pageSize;
     this.memories = memories;
     this.pgsizeBitmap = -pageSize; // PAGE_MASK
@@ -118,6 +123,25 @@ final class Type1Iommu {
   /** {@code 1 << __ffs(pgsize_bitmap)}: the smallest supported IOMMU page. */
   long pgsize() {
     return Long.lowestOneBit(pgsizeBitmap);
+  }
+
+  /** Whether {@code [start, start + size - 1]} wraps around 2^64 ({@code size > 0}). */
+  static boolean wraps(long start, long size) {
+    return Long.compareUnsigned(start + size - 1, start) < 0;
+  }
+
+  /**
+   * The wrap check of GET_BITMAP: {@code iova + size < iova} before the 2025 series (EINVAL),
+   * {@code size == 0} (EINVAL) then {@code iova + size - 1} overflowing (EOVERFLOW) after it.
+   */
+  void checkBitmapRange(long iova, long size) {
+    if (addressableLimit) {
+      UapiException.check(size != 0, Errno.EINVAL, "size 0");
+      UapiException.check(!wraps(iova, size), Errno.EOVERFLOW, "range wraps");
+    } else {
+      UapiException.check(
+          Long.compareUnsigned(iova + size, iova) >= 0, Errno.EINVAL, "range wraps");
+    }
   }
 
   /** {@code vfio_find_dma(start, size)} with the kernel's u64 arithmetic. */
@@ -304,18 +328,19 @@ final class Type1Iommu {
         ((map.flags() & VFIO_DMA_MAP_FLAG_READ) != 0 ? IommuDomain.IOMMU_READ : 0)
             | ((map.flags() & VFIO_DMA_MAP_FLAG_WRITE) != 0 ? IommuDomain.IOMMU_WRITE : 0);
     boolean setVaddr = (map.flags() & VFIO_DMA_MAP_FLAG_VADDR) != 0;
-    UapiException.check((prot != 0) != setVaddr, Errno.EINVAL, "VADDR with prot, or neither");
     long iova = map.iova();
     long size = map.size();
     long vaddr = map.vaddr();
+    boolean wraps = wraps(iova, size) || wraps(vaddr, size);
+    if (addressableLimit) {
+      UapiException.check(size != 0, Errno.EINVAL, "size 0");
+      UapiException.check(!wraps, Errno.EOVERFLOW, "range wraps");
+    }
+    UapiException.check((prot != 0) != setVaddr, Errno.EINVAL, "VADDR with prot, or neither");
     long mask = pgsize() - 1;
     UapiException.check(
         size != 0 && ((size | iova | vaddr) & mask) == 0, Errno.EINVAL, "size 0 or unaligned");
-    UapiException.check(
-        Long.compareUnsigned(iova + size - 1, iova) >= 0
-            && Long.compareUnsigned(vaddr + size - 1, vaddr) >= 0,
-        Errno.EINVAL,
-        "range wraps");
+    UapiException.check(!wraps, Errno.EINVAL, "range wraps");
     Dma dma = find(iova, size);
     if (setVaddr) {
       UapiException.check(dma != null, Errno.ENOENT, "no dma to update");
@@ -383,11 +408,9 @@ final class Type1Iommu {
       size = -1L;
     } else {
       UapiException.check(
-          size != 0
-              && (size & (pgsize - 1)) == 0
-              && Long.compareUnsigned(iova + size - 1, iova) >= 0,
-          Errno.EINVAL,
-          "size 0, unaligned or wrapping");
+          size != 0 && (size & (pgsize - 1)) == 0, Errno.EINVAL, "size 0 or unaligned");
+      UapiException.check(
+          !wraps(iova, size), addressableLimit ? Errno.EOVERFLOW : Errno.EINVAL, "range wraps");
     }
     UapiException.check(
         !dirty || (dirtyTracking && bitmap.pgsize() == pgsize),

@@ -63,11 +63,14 @@ public final class VfioContainer {
   private final List<VfioGroup> groups = new ArrayList<>(); // guarded by lock
   private Type1Iommu iommu; // guarded by lock; null until SET_IOMMU
 
-  private VfioContainer(long pageSize, List<GuestMemory> memories) {
+  private final boolean addressableLimit;
+
+  private VfioContainer(long pageSize, boolean addressableLimit, List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
       throw new IllegalArgumentException("PAGE_SIZE not 4, 16 or 64 KiB: " + pageSize);
     }
     this.pageSize = pageSize;
+    this.addressableLimit = addressableLimit;
     this.memories = List.copyOf(memories);
     this.engine = new DmaEngine(this.memories, 1024);
   }
@@ -79,7 +82,20 @@ public final class VfioContainer {
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static VfioContainer create(long pageSize, GuestMemory... memories) {
-    return new VfioContainer(pageSize, List.of(memories));
+    return new VfioContainer(pageSize, false, List.of(memories));
+  }
+
+  /**
+   * Opens a container as {@link #create(long, GuestMemory...)}, with the checks of the 2025 series
+   * "vfio/type1: handle DMA map/unmap up to the addressable limit" if {@code addressableLimit}: a
+   * range that wraps past 2^64 is {@code EOVERFLOW} instead of {@code EINVAL}, and MAP_DMA and
+   * GET_BITMAP refuse a zero size ({@code EINVAL}) before their other checks.
+   *
+   * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+   */
+  public static VfioContainer create(
+      long pageSize, boolean addressableLimit, GuestMemory... memories) {
+    return new VfioContainer(pageSize, addressableLimit, List.of(memories));
   }
 
   /** Opens a container on a 4 KiB-page host, as {@link #create(long, GuestMemory...)}. */
@@ -135,7 +151,8 @@ public final class VfioContainer {
           Errno.ENODEV,
           "no IOMMU driver claims type " + type);
       UapiException.check(type != VFIO_UNMAP_ALL, Errno.EINVAL, "type1 cannot open UNMAP_ALL");
-      Type1Iommu fresh = new Type1Iommu(type == VFIO_TYPE1v2_IOMMU, pageSize, memories);
+      Type1Iommu fresh =
+          new Type1Iommu(type == VFIO_TYPE1v2_IOMMU, addressableLimit, pageSize, memories);
       try {
         for (VfioGroup g : groups) {
           fresh.attachGroup(g);
@@ -177,11 +194,13 @@ public final class VfioContainer {
    * @throws UapiException in this order: {@code EINVAL} before {@link #setIommu}; {@code EINVAL}
    *     for {@code argsz} below 32 or an unknown flag; {@code EINVAL} for VADDR with READ/WRITE or
    *     for neither; {@code EINVAL} for size 0 or {@code size}, {@code iova} or {@code vaddr} not a
-   *     multiple of the smallest IOMMU page; {@code EINVAL} if either range wraps; VADDR: {@code
-   *     ENOENT} without an overlapping dma, {@code EINVAL} unless it is exactly one invalidated
-   *     dma; otherwise {@code EEXIST} on overlap, {@code ENOSPC} after 65535 dmas, {@code EINVAL}
-   *     outside the usable IOVA ranges, {@code EFAULT} for memory that cannot be pinned (with an
-   *     IOMMU domain), {@code EINVAL} for a dma of more than {@code INT_MAX} pages while tracking
+   *     multiple of the smallest IOMMU page; {@code EINVAL} if either range wraps (with the 2025
+   *     checks of {@link #create(long, boolean, GuestMemory...)}, size 0 is {@code EINVAL} and a
+   *     wrap {@code EOVERFLOW} before the flag checks); VADDR: {@code ENOENT} without an
+   *     overlapping dma, {@code EINVAL} unless it is exactly one invalidated dma; otherwise {@code
+   *     EEXIST} on overlap, {@code ENOSPC} after 65535 dmas, {@code EINVAL} outside the usable IOVA
+   *     ranges, {@code EFAULT} for memory that cannot be pinned (with an IOMMU domain), {@code
+   *     EINVAL} for a dma of more than {@code INT_MAX} pages while tracking
    */
   public void mapDma(VfioIommuType1DmaMap map) {
     synchronized (lock) {
@@ -209,10 +228,10 @@ public final class VfioContainer {
    *     read; {@code EINVAL} if the bitmap is beyond the user address space, its page size is 0 or
    *     its size does not fit ({@code verify_bitmap_size}); {@code EBUSY} for VADDR with an
    *     emulated group; {@code EINVAL} for an unaligned {@code iova}, ALL with a non-zero {@code
-   *     iova} or {@code size}, a zero, unaligned or wrapping {@code size}, GET_DIRTY_BITMAP while
-   *     not tracking or with a page size other than the smallest IOMMU page, a range that cuts a
-   *     dma (v2), VADDR on an already invalidated dma; {@code EFAULT} copying dirty bits (the dmas
-   *     before stay removed)
+   *     iova} or {@code size}, a zero, unaligned or wrapping {@code size} (a wrap is {@code
+   *     EOVERFLOW} with the 2025 checks), GET_DIRTY_BITMAP while not tracking or with a page size
+   *     other than the smallest IOMMU page, a range that cuts a dma (v2), VADDR on an already
+   *     invalidated dma; {@code EFAULT} copying dirty bits (the dmas before stay removed)
    */
   public long unmapDma(VfioIommuType1DmaUnmap unmap, UserAccess user, long bitmapAddr) {
     synchronized (lock) {
@@ -260,9 +279,10 @@ public final class VfioContainer {
    *     for a TYPE1 (v1) container; {@code EFAULT} if the header cannot be read; {@code EINVAL} for
    *     {@code argsz} below 8, unknown flags, or not exactly one flag; START: {@code EINVAL} for a
    *     dma of more than {@code INT_MAX} pages. GET_BITMAP: {@code EINVAL} for {@code argsz} below
-   *     48; {@code EFAULT} if the range struct cannot be read; {@code EINVAL} if the range wraps,
-   *     the bitmap lies beyond the user address space, its page size is 0 or its size does not fit,
-   *     the page size is not the smallest IOMMU page, {@code iova} or {@code size} is unaligned or
+   *     48; {@code EFAULT} if the range struct cannot be read; {@code EINVAL} if the range wraps
+   *     (with the 2025 checks: {@code EINVAL} for size 0, then {@code EOVERFLOW} for a wrap), the
+   *     bitmap lies beyond the user address space, its page size is 0 or its size does not fit, the
+   *     page size is not the smallest IOMMU page, {@code iova} or {@code size} is unaligned or
    *     {@code size} is 0, tracking is off, or the range cuts a dma; {@code EFAULT} copying dirty
    *     bits
    */
@@ -339,10 +359,7 @@ public final class VfioContainer {
   }
 
   private void getBitmap(Type1Iommu t, VfioIommuType1DirtyBitmapGet range, DirtyBitmaps.Words w) {
-    UapiException.check(
-        Long.compareUnsigned(range.iova() + range.size(), range.iova()) >= 0,
-        Errno.EINVAL,
-        "range wraps");
+    t.checkBitmapRange(range.iova(), range.size());
     checkUserBitmap(range.bitmap(), range.size());
     long pgsize = t.pgsize();
     UapiException.check(

@@ -121,6 +121,7 @@ public final class FakeKernel {
   private final ImmutableList<Cdev> cdevs;
   private final ImmutableList<GroupSlot> groups;
   private final boolean iommufdContainer; // CONFIG_IOMMUFD_VFIO_CONTAINER
+  private final boolean addressableLimit; // type1 with the 2025 overflow checks
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
 
@@ -130,6 +131,7 @@ public final class FakeKernel {
     this.cdevs = ImmutableList.copyOf(b.cdevs);
     this.groups = ImmutableList.copyOf(b.groups);
     this.iommufdContainer = b.iommufdContainer;
+    this.addressableLimit = b.addressableLimit;
     for (Cdev c : cdevs) {
       cdevsByPath.put(c.path(), c);
     }
@@ -162,7 +164,7 @@ public final class FakeKernel {
     if (IOMMU_PATH.equals(path) || (iommufdContainer && VFIO_CONTAINER_PATH.equals(path))) {
       file = new IommuFile(IommufdContext.create(pageSize, ram), pageSize, memory);
     } else if (VFIO_CONTAINER_PATH.equals(path)) {
-      file = new ContainerFile(VfioContainer.create(pageSize, ram), memory);
+      file = new ContainerFile(VfioContainer.create(pageSize, addressableLimit, ram), memory);
     } else if (cdevsByPath.containsKey(path)) {
       Cdev cdev = cdevsByPath.get(path);
       if (!cdev.slot.openCdev()) {
@@ -457,6 +459,7 @@ public final class FakeKernel {
     private final List<Cdev> cdevs = new ArrayList<>();
     private final List<GroupSlot> groups = new ArrayList<>();
     private boolean iommufdContainer;
+    private boolean addressableLimit;
     private long nextGuestBase = GUEST_MEMORY_BASE;
     private IommuDriver current;
     private long pageSize = 4096;
@@ -578,6 +581,16 @@ public final class FakeKernel {
      */
     public Builder iommufdVfioContainer(boolean iommufd) {
       this.iommufdContainer = iommufd;
+      return this;
+    }
+
+    /**
+     * Gives type1 the checks of the 2025 series "vfio/type1: handle DMA map/unmap up to the
+     * addressable limit" (see {@link VfioContainer#create(long, boolean, GuestMemory...)}): a wrap
+     * is {@code EOVERFLOW}. Off by default.
+     */
+    public Builder type1AddressableLimit(boolean addressableLimit) {
+      this.addressableLimit = addressableLimit;
       return this;
     }
 

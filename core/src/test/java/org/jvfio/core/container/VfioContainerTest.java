@@ -189,6 +189,29 @@ class VfioContainerTest {
   }
 
   @Test
+  void addressableLimitSeries_wrapIsEOVERFLOW_sizeZeroFirst() {
+    VfioContainer patched = VfioContainer.create(4096, true, ram);
+    physical.setContainer(patched);
+    patched.setIommu(VFIO_TYPE1v2_IOMMU);
+    assertErrno(Errno.EINVAL, () -> patched.mapDma(map(0, BASE, 0, 0))); // size before flags
+    assertErrno(Errno.EOVERFLOW, () -> patched.mapDma(map(0, BASE, -PAGE, 2 * PAGE)));
+    assertErrno(Errno.EOVERFLOW, () -> patched.mapDma(map(RW, -PAGE, 0, 2 * PAGE)));
+    VfioIommuType1DmaUnmap wrap = new VfioIommuType1DmaUnmap(24, 0, -PAGE, 2 * PAGE);
+    assertErrno(Errno.EOVERFLOW, () -> patched.unmapDma(wrap, user, 0));
+    patched.dirtyPagesStart();
+    assertErrno(
+        Errno.EOVERFLOW, () -> patched.dirtyPagesGetBitmap(-PAGE, 2 * PAGE, PAGE, new long[1]));
+    assertErrno(Errno.EINVAL, () -> patched.dirtyPagesGetBitmap(0, 0, PAGE, new long[1]));
+    // Before the series the same calls are EINVAL.
+    v2(emulated);
+    assertErrno(Errno.EINVAL, () -> container.mapDma(map(0, BASE, -PAGE, 2 * PAGE)));
+    assertErrno(Errno.EINVAL, () -> unmap(24, 0, -PAGE, 2 * PAGE, null));
+    container.dirtyPagesStart();
+    assertErrno(
+        Errno.EINVAL, () -> container.dirtyPagesGetBitmap(-PAGE, 2 * PAGE, PAGE, new long[1]));
+  }
+
+  @Test
   void mapDma_afterDmaEntryLimit_isENOSPC() {
     v2(emulated); // no domain: mappings are only recorded
     for (int i = 0; i < 65535; i++) {
