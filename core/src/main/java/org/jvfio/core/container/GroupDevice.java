@@ -137,7 +137,7 @@ public final class GroupDevice {
     UapiException.check(npage > 0 && isEmulated(), Errno.EINVAL, "npage, or no dma_unmap op");
     synchronized (type1Lock()) {
       Type1Iommu t = type1();
-      long[] physical = t.pinPages(iova, npage, prot);
+      long[] physical = Type1Pins.pinPages(t, iova, npage, prot);
       for (int i = 0; i < npage; i++) {
         pins.merge(iova + i * container.pageSize(), 1, Integer::sum);
       }
@@ -158,7 +158,7 @@ public final class GroupDevice {
         long at = iova + i * container.pageSize();
         Integer n = pins.get(at);
         if (n != null) {
-          t.unpinPages(at, 1);
+          Type1Pins.unpinPages(t, at, 1);
           if (n == 1) {
             pins.remove(at);
           } else {
@@ -186,7 +186,7 @@ public final class GroupDevice {
       }
       for (long cur = iova; Long.compareUnsigned(cur, iova + length - 1) <= 0; ) {
         long chunk = Math.min(iova + length - cur, page - (cur & (page - 1)));
-        long pa = t.pinned(cur);
+        long pa = Type1Pins.pinned(t, cur);
         GuestMemory m = t.memoryOf(pa, chunk);
         m.write(pa, chunk);
         cur += chunk;
@@ -207,7 +207,7 @@ public final class GroupDevice {
   public void dmaRwWrite(long iova, long length) {
     UapiException.check(length > 0, Errno.EINVAL, "length must be positive");
     synchronized (type1Lock()) {
-      type1().dmaRwWrite(iova, length);
+      Type1Pins.dmaRwWrite(type1(), iova, length);
     }
   }
 
@@ -232,7 +232,7 @@ public final class GroupDevice {
     Type1Iommu t = container.iommu();
     for (Map.Entry<Long, Integer> e : pins.subMap(iova, true, iova + size - 1, true).entrySet()) {
       for (int i = 0; i < e.getValue(); i++) {
-        t.unpinPages(e.getKey(), 1);
+        Type1Pins.unpinPages(t, e.getKey(), 1);
       }
     }
     pins.subMap(iova, true, iova + size - 1, true).clear();
@@ -242,7 +242,7 @@ public final class GroupDevice {
   void unpinAll(Type1Iommu t) {
     for (Map.Entry<Long, Integer> e : pins.entrySet()) {
       for (int i = 0; i < e.getValue(); i++) {
-        t.unpinPages(e.getKey(), 1);
+        Type1Pins.unpinPages(t, e.getKey(), 1);
       }
     }
     pins.clear();

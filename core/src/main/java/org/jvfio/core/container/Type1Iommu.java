@@ -53,7 +53,6 @@ import org.jvfio.core.spi.IotlbGather;
  */
 final class Type1Iommu {
   static final int DMA_ENTRY_LIMIT = 65535; // module parameter dma_entry_limit, U16_MAX
-  private static final int PIN_PAGES_MAX = 512; // VFIO_PIN_PAGES_MAX_ENTRIES on 4 KiB pages
 
   /** struct vfio_dma. */
   static final class Dma {
@@ -100,7 +99,7 @@ final class Type1Iommu {
 
   final boolean v2;
   private final boolean addressableLimit; // the 2025 series: a wrap is EOVERFLOW
-  private final long pageSize; // the host's PAGE_SIZE
+  final long pageSize; // the host's PAGE_SIZE
   private final List<GuestMemory> memories;
   final List<Domain> domains = new ArrayList<>();
   final Set<VfioGroup> emulatedGroups = new LinkedHashSet<>();
@@ -376,7 +375,7 @@ final class Type1Iommu {
   }
 
   /** Pinning by identity: EFAULT unless the range lies inside one guest memory. */
-  private void checkPinnable(long vaddr, long size) {
+  void checkPinnable(long vaddr, long size) {
     UapiException.check(memoryOf(vaddr, size) != null, Errno.EFAULT, "vaddr not in guest memory");
   }
 
@@ -543,103 +542,6 @@ final class Type1Iommu {
           d.bitmap, nbits, (d.iova - iova) / pgsize, numNonPinnedGroups > 0 && d.iommuMapped, user);
       DirtyBitmaps.clearPrefix(d.bitmap, nbits);
       populate(d, pgsize);
-    }
-  }
-
-  // --- the in-kernel API of emulated devices ----------------------------------------------------
-
-  /** {@code vfio_iommu_type1_pin_pages}; the whole call is checked before anything is pinned. */
-  long[] pinPages(long iova, int npage, int prot) {
-    UapiException.check(npage <= PIN_PAGES_MAX, Errno.E2BIG, "more than 512 pages");
-    UapiException.check(v2, Errno.EACCES, "not TYPE1v2");
-    UapiException.check(vaddrInvalidCount == 0, Errno.EBUSY, "a dma's vaddr is invalid");
-    UapiException.check(!devices.isEmpty(), Errno.EINVAL, "no emulated device registered");
-    // jvfio's rule: pins are per page, so the first IOVA must start one
-    UapiException.check((iova & (pageSize - 1)) == 0, Errno.EINVAL, "iova not page aligned");
-    long[] physical = new long[npage];
-    for (int i = 0; i < npage; i++) {
-      long at = iova + i * pageSize;
-      Dma d = find(at, pageSize);
-      UapiException.check(d != null, Errno.EINVAL, "page not mapped");
-      UapiException.check((d.prot & prot) == prot, Errno.EPERM, "mapping lacks the protection");
-      Pin pin = d.pins.get(at);
-      physical[i] = pin != null ? pin.physical : d.vaddr + (at - d.iova);
-      if (pin == null) {
-        checkPinnable(physical[i], pageSize);
-      }
-    }
-    for (int i = 0; i < npage; i++) {
-      long at = iova + i * pageSize;
-      Dma d = find(at, pageSize);
-      Pin pin = d.pins.get(at);
-      if (pin != null) {
-        pin.refs++;
-        continue;
-      }
-      pin = new Pin(physical[i]);
-      pin.refs = 1;
-      d.pins.put(at, pin);
-      if (dirtyTracking) {
-        DirtyBitmaps.set(d.bitmap, (at - d.iova) / pgsize(), 1);
-      }
-    }
-    return physical;
-  }
-
-  /** {@code vfio_iommu_type1_unpin_pages}: pages that are not pinned are skipped. */
-  void unpinPages(long iova, int npage) {
-    if (!v2) {
-      return;
-    }
-    for (int i = 0; i < npage; i++) {
-      long at = iova + i * pageSize;
-      Dma d = find(at, pageSize);
-      if (d == null) {
-        break;
-      }
-      Pin pin = d.pins.get(at);
-      if (pin != null && --pin.refs == 0) {
-        d.pins.remove(at);
-      }
-    }
-  }
-
-  /** Returns the physical page pinned at {@code iova}, or -1 if it is not pinned. */
-  long pinned(long iova) {
-    Dma d = find(iova, 1);
-    Pin pin = d == null ? null : d.pins.get(iova & -pageSize);
-    return pin == null ? -1 : pin.physical + (iova & (pageSize - 1));
-  }
-
-  /**
-   * {@code vfio_iommu_type1_dma_rw} for a write: copies through each dma's vaddr and, while
-   * tracking, marks every page the copy touched.
-   */
-  void dmaRwWrite(long iova, long length) {
-    long cur = iova;
-    long remaining = length;
-    while (remaining > 0) {
-      Dma d = find(cur, 1);
-      UapiException.check(d != null, Errno.EINVAL, "IOVA not mapped");
-      UapiException.check(
-          (d.prot & IommuDomain.IOMMU_WRITE) != 0 && (d.prot & IommuDomain.IOMMU_READ) != 0,
-          Errno.EPERM,
-          "mapping not writable");
-      if (d.vaddrInvalid) {
-        throw new IllegalStateException("the kernel would wait for VFIO_DMA_MAP_FLAG_VADDR");
-      }
-      long offset = cur - d.iova;
-      long count = Math.min(remaining, d.size - offset);
-      GuestMemory m = memoryOf(d.vaddr + offset, count);
-      UapiException.check(m != null, Errno.EFAULT, "vaddr not in guest memory");
-      m.write(d.vaddr + offset, count);
-      if (dirtyTracking) {
-        long pgsize = pgsize();
-        long firstBit = offset / pgsize;
-        DirtyBitmaps.set(d.bitmap, firstBit, (offset + count - 1) / pgsize - firstBit + 1);
-      }
-      cur += count;
-      remaining -= count;
     }
   }
 }
