@@ -111,6 +111,7 @@ public final class VfioGroup {
    */
   public synchronized void setContainer(VfioContainer c) {
     checkUnset();
+    UapiException.check(!dmaOwnerClaimed, Errno.EPERM, "a host driver owns the group's DMA");
     c.attachGroup(this);
     container = c;
   }
@@ -120,8 +121,10 @@ public final class VfioGroup {
    * it has none ({@code iommufd_vfio_compat_ioas_create}); devices opened later bind to the iommufd
    * and attach to that IOAS.
    *
-   * @throws UapiException {@code EINVAL} if the group already has a container or an iommufd; {@code
-   *     EPERM} if a host driver claims DMA ownership
+   * <p>DMA ownership is claimed only when a device binds ({@code iommufd_device_bind}); a group a
+   * host driver claims is not refused here, and the model does not refuse its devices either.
+   *
+   * @throws UapiException {@code EINVAL} if the group already has a container or an iommufd
    */
   public synchronized void setContainer(IommufdVfioCompat compat) {
     checkUnset();
@@ -132,7 +135,6 @@ public final class VfioGroup {
   private void checkUnset() {
     UapiException.check(
         container == null && iommufd == null, Errno.EINVAL, "group already has a container");
-    UapiException.check(!dmaOwnerClaimed, Errno.EPERM, "a host driver owns the group's DMA");
   }
 
   /**

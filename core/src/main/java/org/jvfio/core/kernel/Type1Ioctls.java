@@ -6,6 +6,7 @@ import static org.jvfio.api.vfio.Vfio.VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
 import static org.jvfio.api.vfio.Vfio.VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
 
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.jvfio.api.vfio.VfioInfoCapHeader;
 import org.jvfio.api.vfio.VfioIommuType1DmaMap;
 import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
@@ -47,7 +48,7 @@ final class Type1Ioctls {
 
   /** The user's {@code argsz} of GET_INFO: the first 16 bytes must be readable ({@code EFAULT}). */
   static int readInfoArgsz(UserMemory memory, long arg) {
-    return memory.read(arg, INFO_MINSZ).order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0);
+    return memory.read(arg, INFO_MINSZ).order(ByteOrder.LITTLE_ENDIAN).getInt(0);
   }
 
   /**
