@@ -14,6 +14,26 @@
 /* org.jvfio.api.vfio.Vfio */
 #define VFIO_TYPE 0x3bU
 #define VFIO_BASE 0x64U
+#define VFIO_API_VERSION 0x0U
+#define VFIO_TYPE1_IOMMU 0x1U
+#define VFIO_SPAPR_TCE_IOMMU 0x2U
+#define VFIO_TYPE1v2_IOMMU 0x3U
+#define VFIO_DMA_CC_IOMMU 0x4U
+#define VFIO_EEH 0x5U
+#define VFIO_TYPE1_NESTING_IOMMU 0x6U
+#define VFIO_SPAPR_TCE_v2_IOMMU 0x7U
+#define VFIO_NOIOMMU_IOMMU 0x8U
+#define VFIO_UNMAP_ALL 0x9U
+#define VFIO_UPDATE_VADDR 0xaU
+#define VFIO_GET_API_VERSION 0x3b64U
+#define VFIO_CHECK_EXTENSION 0x3b65U
+#define VFIO_SET_IOMMU 0x3b66U
+#define VFIO_GROUP_GET_STATUS 0x3b67U
+#define VFIO_GROUP_SET_CONTAINER 0x3b68U
+#define VFIO_GROUP_UNSET_CONTAINER 0x3b69U
+#define VFIO_GROUP_GET_DEVICE_FD 0x3b6aU
+#define VFIO_IOMMU_GET_INFO 0x3b70U
+#define VFIO_IOMMU_MAP_DMA 0x3b71U
 #define VFIO_DEVICE_GET_INFO 0x3b6bU
 #define VFIO_DEVICE_GET_REGION_INFO 0x3b6cU
 #define VFIO_DEVICE_GET_IRQ_INFO 0x3b6dU
@@ -119,6 +139,15 @@
 #define VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP 0x2U
 #define VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP 0x4U
 #define VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION 0x2U
+#define VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE 0x1U
+#define VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL 0x3U
+#define VFIO_IOMMU_INFO_PGSIZES 0x1U
+#define VFIO_IOMMU_INFO_CAPS 0x2U
+#define VFIO_DMA_MAP_FLAG_READ 0x1U
+#define VFIO_DMA_MAP_FLAG_WRITE 0x2U
+#define VFIO_DMA_MAP_FLAG_VADDR 0x4U
+#define VFIO_GROUP_FLAGS_VIABLE 0x1U
+#define VFIO_GROUP_FLAGS_CONTAINER_SET 0x2U
 
 /* org.jvfio.api.iommufd.Iommufd */
 #define IOMMUFD_TYPE 0x3bU
@@ -500,6 +529,14 @@ _Static_assert(offsetof(struct vfio_device_info, num_regions) == 8, "vfio_device
 _Static_assert(offsetof(struct vfio_device_info, num_irqs) == 12, "vfio_device_info");
 _Static_assert(offsetof(struct vfio_device_info, cap_offset) == 16, "vfio_device_info");
 
+struct vfio_group_status {
+	__u32 argsz;
+	__u32 flags;
+};
+_Static_assert(sizeof(struct vfio_group_status) == 8, "vfio_group_status");
+_Static_assert(offsetof(struct vfio_group_status, argsz) == 0, "vfio_group_status");
+_Static_assert(offsetof(struct vfio_group_status, flags) == 4, "vfio_group_status");
+
 struct vfio_info_cap_header {
 	__u16 id;
 	__u16 version;
@@ -519,6 +556,20 @@ _Static_assert(sizeof(struct vfio_iommu_type1_dirty_bitmap) == 8, "vfio_iommu_ty
 _Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap, argsz) == 0, "vfio_iommu_type1_dirty_bitmap");
 _Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap, flags) == 4, "vfio_iommu_type1_dirty_bitmap");
 
+struct vfio_iommu_type1_dma_map {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 vaddr;
+	__aligned_u64 iova;
+	__aligned_u64 size;
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_dma_map) == 32, "vfio_iommu_type1_dma_map");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_map, argsz) == 0, "vfio_iommu_type1_dma_map");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_map, flags) == 4, "vfio_iommu_type1_dma_map");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_map, vaddr) == 8, "vfio_iommu_type1_dma_map");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_map, iova) == 16, "vfio_iommu_type1_dma_map");
+_Static_assert(offsetof(struct vfio_iommu_type1_dma_map, size) == 24, "vfio_iommu_type1_dma_map");
+
 struct vfio_iommu_type1_dma_unmap {
 	__u32 argsz;
 	__u32 flags;
@@ -531,6 +582,26 @@ _Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, argsz) == 0, "vfio_io
 _Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, flags) == 4, "vfio_iommu_type1_dma_unmap");
 _Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, iova) == 8, "vfio_iommu_type1_dma_unmap");
 _Static_assert(offsetof(struct vfio_iommu_type1_dma_unmap, size) == 16, "vfio_iommu_type1_dma_unmap");
+
+struct vfio_iommu_type1_info {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 iova_pgsizes;
+	__u32 cap_offset;
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_info) == 24, "vfio_iommu_type1_info");
+_Static_assert(offsetof(struct vfio_iommu_type1_info, argsz) == 0, "vfio_iommu_type1_info");
+_Static_assert(offsetof(struct vfio_iommu_type1_info, flags) == 4, "vfio_iommu_type1_info");
+_Static_assert(offsetof(struct vfio_iommu_type1_info, iova_pgsizes) == 8, "vfio_iommu_type1_info");
+_Static_assert(offsetof(struct vfio_iommu_type1_info, cap_offset) == 16, "vfio_iommu_type1_info");
+
+struct vfio_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 end;
+};
+_Static_assert(sizeof(struct vfio_iova_range) == 16, "vfio_iova_range");
+_Static_assert(offsetof(struct vfio_iova_range, start) == 0, "vfio_iova_range");
+_Static_assert(offsetof(struct vfio_iova_range, end) == 8, "vfio_iova_range");
 
 struct vfio_irq_info {
 	__u32 argsz;
@@ -600,6 +671,16 @@ _Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap_get, iova) == 0, "v
 _Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap_get, size) == 8, "vfio_iommu_type1_dirty_bitmap_get");
 _Static_assert(offsetof(struct vfio_iommu_type1_dirty_bitmap_get, bitmap) == 16, "vfio_iommu_type1_dirty_bitmap_get");
 
+struct vfio_iommu_type1_info_cap_iova_range {
+	struct vfio_info_cap_header header;
+	__u32 nr_iovas;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_info_cap_iova_range) == 16, "vfio_iommu_type1_info_cap_iova_range");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_cap_iova_range, header) == 0, "vfio_iommu_type1_info_cap_iova_range");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_cap_iova_range, nr_iovas) == 8, "vfio_iommu_type1_info_cap_iova_range");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_cap_iova_range, __reserved) == 12, "vfio_iommu_type1_info_cap_iova_range");
+
 struct vfio_iommu_type1_info_cap_migration {
 	struct vfio_info_cap_header header;
 	__u32 flags;
@@ -611,6 +692,14 @@ _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, header) == 0
 _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, flags) == 8, "vfio_iommu_type1_info_cap_migration");
 _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, pgsize_bitmap) == 16, "vfio_iommu_type1_info_cap_migration");
 _Static_assert(offsetof(struct vfio_iommu_type1_info_cap_migration, max_dirty_bitmap_size) == 24, "vfio_iommu_type1_info_cap_migration");
+
+struct vfio_iommu_type1_info_dma_avail {
+	struct vfio_info_cap_header header;
+	__u32 avail;
+};
+_Static_assert(sizeof(struct vfio_iommu_type1_info_dma_avail) == 12, "vfio_iommu_type1_info_dma_avail");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_dma_avail, header) == 0, "vfio_iommu_type1_info_dma_avail");
+_Static_assert(offsetof(struct vfio_iommu_type1_info_dma_avail, avail) == 8, "vfio_iommu_type1_info_dma_avail");
 
 struct vfio_region_info_cap_sparse_mmap {
 	struct vfio_info_cap_header header;

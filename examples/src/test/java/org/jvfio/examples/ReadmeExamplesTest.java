@@ -46,6 +46,11 @@ class ReadmeExamplesTest {
   }
 
   @Test
+  void legacyContainer_physicalGroupReportsEveryMappedPage() {
+    assertArrayEquals(new long[] {-1L, 0x3F}, LegacyContainer.report());
+  }
+
+  @Test
   void migrationPath_pathAsCommentedThenEinval() {
     var flags = EnumSet.allOf(MigrationFlag.class);
     assertEquals(

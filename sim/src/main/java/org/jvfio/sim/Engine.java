@@ -2,6 +2,9 @@ package org.jvfio.sim;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_READ;
+import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_WRITE;
+import static org.jvfio.api.vfio.Vfio.VFIO_TYPE1v2_IOMMU;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -12,8 +15,12 @@ import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.jvfio.api.Errno;
+import org.jvfio.api.vfio.VfioIommuType1DmaMap;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.container.GroupDevice;
+import org.jvfio.core.container.VfioContainer;
+import org.jvfio.core.container.VfioGroup;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.Translation;
@@ -43,6 +50,11 @@ import org.jvfio.core.vfio.VfioDevice;
  * IommufdContext.dmaWrite (IOTLB, page walk, A/D update, guest write, device log); vCPU writes go straight
  * to GuestMemory and into an exact bitmap, as KVM's dirty log. Destination side: a second
  * GuestMemory and one VfioDevice per device in RESUMING, fed from the source streams.
+ *
+ * Type1 trackers: a VfioContainer with the same RAM mapped (one dma per RAM range) holds the
+ * devices' group: physical devices DMA through the container's domain (the iommufd side stays
+ * idle), emulated ones pin each page, write through the pin and unpin; each harvest is a
+ * VFIO_IOMMU_DIRTY_PAGES GET_BITMAP per RAM range.
  *
  * Time: a simulated clock in nanoseconds. A transfer of B bytes takes B / bandwidth; it is cut into
  * SLICES slices, and in each slice the workload first issues the writes due in that slice's time,
@@ -94,6 +106,8 @@ final class Engine {
   private final DevicePair[] pairs;
   private final MigrationDataStream[] srcStreams;
   private final MigrationDataStream[] dstStreams;
+  private final VfioContainer container; // type1 trackers only
+  private final GroupDevice[] groupDevices; // type1 trackers only
   private final Workload[] dma;
   private final Workload cpu;
   private final Workload[] stateChanges;
@@ -167,6 +181,11 @@ final class Engine {
     }
     this.hwpt = attached;
     this.domain = iommufd.domain(hwpt);
+    this.container = tracker.kind() == Tracker.Kind.TYPE1 ? VfioContainer.create(src) : null;
+    this.groupDevices = new GroupDevice[n];
+    if (container != null) {
+      setUpType1();
+    }
     areaWords = new long[layout.areas().size()][];
     for (int a = 0; a < areaWords.length; a++) {
       RamLayout.Area area = layout.areas().get(a);
@@ -174,6 +193,30 @@ final class Engine {
       countLeaves(area);
     }
     leavesHarvested = Arrays.stream(leafCounts).sum();
+  }
+
+  /** One group holding every device, TYPE1v2, and one dma per RAM range. */
+  private void setUpType1() {
+    String[] names = new String[srcDevices.length];
+    for (int d = 0; d < names.length; d++) {
+      names[d] = "dev" + d;
+    }
+    boolean pinned = tracker.profile().equals("pinned");
+    VfioGroup group = pinned ? VfioGroup.emulated(0, names) : VfioGroup.physical(0, iommu, names);
+    group.setContainer(container);
+    container.setIommu(VFIO_TYPE1v2_IOMMU);
+    for (RamLayout.Area a : layout.areas()) {
+      container.mapDma(
+          new VfioIommuType1DmaMap(
+              VfioIommuType1DmaMap.SIZE,
+              VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+              userVa + a.ramOffset(),
+              a.iova(),
+              a.length()));
+    }
+    for (int d = 0; d < names.length; d++) {
+      groupDevices[d] = group.openDevice(names[d], srcDevices[d].dmaListener());
+    }
   }
 
   private static byte[] randomBytes(SplittableRandom random, int length) {
@@ -379,6 +422,7 @@ final class Engine {
           d.startDmaLogging(new DmaLoggingControl(PAGE, ranges));
         }
       }
+      case TYPE1 -> container.dirtyPagesStart();
       default -> {}
     }
   }
@@ -420,6 +464,7 @@ final class Engine {
           d.stopDmaLogging();
         }
       }
+      case TYPE1 -> container.dirtyPagesStop();
       default -> {}
     }
   }
@@ -523,7 +568,14 @@ final class Engine {
     for (int d = 0; d < dma.length; d++) {
       for (long k = dma[d].due(nanos); k > 0; k--) {
         long iova = layout.iovaOf(dma[d].nextPage() * PAGE);
-        DmaResult r = iommufd.dmaWrite(devIds[d], iova, PAGE);
+        GroupDevice g = groupDevices[d];
+        if (g != null && g.isEmulated()) {
+          g.pinPages(iova, 1, IommuDomain.IOMMU_WRITE);
+          g.writePinned(iova, PAGE);
+          g.unpinPages(iova, 1);
+          continue;
+        }
+        DmaResult r = g != null ? g.dmaWrite(iova, PAGE) : iommufd.dmaWrite(devIds[d], iova, PAGE);
         if (r.faults() != 0) {
           throw new IllegalStateException("DMA fault at mapped IOVA 0x" + Long.toHexString(iova));
         }
@@ -596,6 +648,15 @@ final class Engine {
             }
           }
           cost += deviceBitmapBytes(d.dmaTracker().orElseThrow()) * CostModel.BITMAP_BYTE_NS;
+        }
+      }
+      case TYPE1 -> {
+        for (int a = 0; a < areas.size(); a++) {
+          RamLayout.Area area = areas.get(a);
+          Arrays.fill(areaWords[a], 0);
+          container.dirtyPagesGetBitmap(area.iova(), area.length(), PAGE, areaWords[a]);
+          orInto(h.dirty, area, areaWords[a]);
+          cost += CostModel.bitmapBytes(area.length(), PAGE) * CostModel.BITMAP_BYTE_NS;
         }
       }
       default -> {

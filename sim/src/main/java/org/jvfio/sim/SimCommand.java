@@ -177,6 +177,9 @@ public final class SimCommand implements Callable<Integer> {
         "device:exact    device DMA logging, a bitmap over the RAM ranges",
         "device:mlx5     mlx5-like: a list of dirty addresses, 4 ranges",
         "device:pds      pds-like: one region over all ranges, two bitmaps",
+        "type1           legacy container, physical devices: all mapped pages",
+        "                dirty every round",
+        "type1-pinned    legacy container, emulated devices that pin pages",
         "none            no DMA tracking: every page dirty every round"
       })
   Tracker tracker;

@@ -10,12 +10,16 @@ import java.util.Locale;
  * iommu:<vendor>} for IOMMU HWPT dirty tracking ({@code IOMMU_HWPT_GET_DIRTY_BITMAP}, spec {@code
  * uapi.md} §5.7–§5.8) with a vendor registered with {@link org.jvfio.core.spi.IommuDriver}; {@code
  * device:exact}, {@code device:mlx5} or {@code device:pds} for device DMA logging with that profile
- * (§3, users.md §1.7); {@code none} when nothing tracks DMA, so every mapped page is dirty in every
- * round.
+ * (§3, users.md §1.7); {@code type1} for the legacy VFIO container's dirty tracking with physical
+ * devices ({@code VFIO_IOMMU_DIRTY_PAGES}: a group that never pins makes every mapped page dirty in
+ * every round), {@code type1-pinned} for the same with emulated devices that pin the pages they
+ * write (reported exactly); {@code none} when nothing tracks DMA, so every mapped page is dirty in
+ * every round.
  *
  * @param kind which mechanism
- * @param profile the IOMMU vendor name ({@value #AUTO} for the default one) or the device profile
- *     ({@code exact}, {@code mlx5}, {@code pds}); empty for {@link Kind#NONE}
+ * @param profile the IOMMU vendor name ({@value #AUTO} for the default one), the device profile
+ *     ({@code exact}, {@code mlx5}, {@code pds}) or the type1 device kind ({@code physical}, {@code
+ *     pinned}); empty for {@link Kind#NONE}
  */
 public record Tracker(Kind kind, String profile) {
   /** The IOMMU name that stands for "amd-v1 if it is registered, else mock". */
@@ -30,6 +34,8 @@ public record Tracker(Kind kind, String profile) {
     IOMMU,
     /** Each device's own DMA logging ({@code VFIO_DEVICE_FEATURE_DMA_LOGGING_*}). */
     DEVICE,
+    /** The legacy type1 container's {@code VFIO_IOMMU_DIRTY_PAGES}. */
+    TYPE1,
     /** No DMA tracking: every mapped page counts as dirty in every round. */
     NONE
   }
@@ -53,6 +59,11 @@ public record Tracker(Kind kind, String profile) {
         if (!DEVICE_PROFILES.contains(profile)) {
           throw new IllegalArgumentException(
               "unknown device tracker profile '" + profile + "' (exact, mlx5 or pds)");
+        }
+      }
+      case TYPE1 -> {
+        if (!profile.equals("physical") && !profile.equals("pinned")) {
+          throw new IllegalArgumentException("type1 devices are physical or pinned");
         }
       }
       default -> {
@@ -84,6 +95,17 @@ public record Tracker(Kind kind, String profile) {
   }
 
   /**
+   * Returns the legacy type1 container's tracking: {@code pinned} for emulated devices that pin the
+   * pages they write, else physical devices.
+   *
+   * @param pinned whether the devices are emulated and pin the pages they write
+   * @return the tracker
+   */
+  public static Tracker type1(boolean pinned) {
+    return new Tracker(Kind.TYPE1, pinned ? "pinned" : "physical");
+  }
+
+  /**
    * Returns no tracking.
    *
    * @return the tracker
@@ -94,7 +116,7 @@ public record Tracker(Kind kind, String profile) {
 
   /**
    * Parses the command-line form: {@code iommu}, {@code iommu:<vendor>}, {@code
-   * device:exact|mlx5|pds} or {@code none} (case-insensitive).
+   * device:exact|mlx5|pds}, {@code type1}, {@code type1-pinned} or {@code none} (case-insensitive).
    *
    * @param text the command-line form
    * @return the tracker
@@ -108,18 +130,27 @@ public record Tracker(Kind kind, String profile) {
     return switch (kind) {
       case "iommu" -> iommu(colon < 0 ? AUTO : profile);
       case "device" -> device(profile);
+      case "type1" -> colon < 0 ? type1(false) : new Tracker(Kind.TYPE1, profile);
+      case "type1-pinned" -> colon < 0 ? type1(true) : new Tracker(Kind.TYPE1, profile);
       case "none" -> new Tracker(Kind.NONE, profile);
       default ->
           throw new IllegalArgumentException(
-              "not a tracker: '" + text + "' (iommu[:<vendor>], device:exact|mlx5|pds, none)");
+              "not a tracker: '"
+                  + text
+                  + "' (iommu[:<vendor>], device:exact|mlx5|pds, type1, type1-pinned, none)");
     };
   }
 
   /**
-   * Returns the command-line form, e.g. {@code iommu:amd-v1}, {@code device:mlx5}, {@code none}.
+   * Returns the command-line form, e.g. {@code iommu:amd-v1}, {@code device:mlx5}, {@code
+   * type1-pinned}, {@code none}.
    */
   @Override
   public String toString() {
-    return kind == Kind.NONE ? "none" : kind.name().toLowerCase(Locale.ROOT) + ":" + profile;
+    return switch (kind) {
+      case NONE -> "none";
+      case TYPE1 -> profile.equals("pinned") ? "type1-pinned" : "type1";
+      default -> kind.name().toLowerCase(Locale.ROOT) + ":" + profile;
+    };
   }
 }

@@ -231,6 +231,24 @@ class SimulationTest {
   }
 
   @Test
+  void run_type1Trackers_verify_physicalSendsEveryMappedPageEveryRound() {
+    MigrationResult physical =
+        Simulation.run(small().tracker(Tracker.type1(false)).maxRounds(3).build());
+    MigrationResult pinned =
+        Simulation.run(small().tracker(Tracker.type1(true)).maxRounds(3).build());
+    assertTrue(physical.verdict().passed(), physical.verdict().message());
+    assertTrue(pinned.verdict().passed(), pinned.verdict().message());
+    assertEquals(Tracker.type1(false), physical.tracker());
+    long pages = small().build().memory() / Engine.PAGE;
+    for (Round r : physical.rounds()) {
+      assertEquals(pages, r.dirtyPages(), "round " + r.index() + ": a group that never pins");
+    }
+    assertTrue(
+        pinned.bytesSent() < physical.bytesSent() && pinned.stopCopy().dirtyPages() < pages,
+        "pinned pages are reported exactly: " + pinned.stopCopy().dirtyPages());
+  }
+
+  @Test
   void run_unknownVendor_failsWithEnodev() {
     var e =
         org.junit.jupiter.api.Assertions.assertThrows(

@@ -28,7 +28,84 @@ public final class Vfio {
     return (type << 8) | nr;
   }
 
+  // --- API version and extensions (container) -------------------------------------------------
+
+  /** {@code VFIO_API_VERSION} = 0: what {@link #VFIO_GET_API_VERSION} returns. */
+  public static final int VFIO_API_VERSION = 0;
+
+  /** {@code VFIO_TYPE1_IOMMU} = 1: the type1 IOMMU driver, version 1 (no unmap bisection rule). */
+  public static final int VFIO_TYPE1_IOMMU = 1;
+
+  /** {@code VFIO_SPAPR_TCE_IOMMU} = 2: the POWER sPAPR TCE IOMMU driver. */
+  public static final int VFIO_SPAPR_TCE_IOMMU = 2;
+
+  /** {@code VFIO_TYPE1v2_IOMMU} = 3: the type1 IOMMU driver, version 2. */
+  public static final int VFIO_TYPE1v2_IOMMU = 3;
+
+  /** {@code VFIO_DMA_CC_IOMMU} = 4: every domain enforces DMA cache coherence. */
+  public static final int VFIO_DMA_CC_IOMMU = 4;
+
+  /** {@code VFIO_EEH} = 5: EEH error recovery (POWER). */
+  public static final int VFIO_EEH = 5;
+
+  /**
+   * {@code VFIO_TYPE1_NESTING_IOMMU} = 6: two-stage type1, renamed {@code
+   * __VFIO_RESERVED_TYPE1_NESTING_IOMMU} and unsupported in current kernels.
+   */
+  public static final int VFIO_TYPE1_NESTING_IOMMU = 6;
+
+  /** {@code VFIO_SPAPR_TCE_v2_IOMMU} = 7. */
+  public static final int VFIO_SPAPR_TCE_v2_IOMMU = 7;
+
+  /** {@code VFIO_NOIOMMU_IOMMU} = 8: no translation and no isolation. */
+  public static final int VFIO_NOIOMMU_IOMMU = 8;
+
+  /** {@code VFIO_UNMAP_ALL} = 9: {@link #VFIO_DMA_UNMAP_FLAG_ALL} is supported. */
+  public static final int VFIO_UNMAP_ALL = 9;
+
+  /**
+   * {@code VFIO_UPDATE_VADDR} = 10: {@link #VFIO_DMA_MAP_FLAG_VADDR} and {@link
+   * #VFIO_DMA_UNMAP_FLAG_VADDR} are supported (not while an emulated group is attached).
+   */
+  public static final int VFIO_UPDATE_VADDR = 10;
+
   // --- ioctl request numbers ------------------------------------------------------------------
+
+  /** {@code VFIO_GET_API_VERSION} = 0x3B64 (container): returns {@link #VFIO_API_VERSION}. */
+  public static final int VFIO_GET_API_VERSION = io(VFIO_TYPE, VFIO_BASE);
+
+  /** {@code VFIO_CHECK_EXTENSION} = 0x3B65 (container): the argument is an extension, by value. */
+  public static final int VFIO_CHECK_EXTENSION = io(VFIO_TYPE, VFIO_BASE + 1);
+
+  /** {@code VFIO_SET_IOMMU} = 0x3B66 (container): the argument is an IOMMU type, by value. */
+  public static final int VFIO_SET_IOMMU = io(VFIO_TYPE, VFIO_BASE + 2);
+
+  /** {@code VFIO_GROUP_GET_STATUS} = 0x3B67 (group): {@code struct vfio_group_status}. */
+  public static final int VFIO_GROUP_GET_STATUS = io(VFIO_TYPE, VFIO_BASE + 3);
+
+  /**
+   * {@code VFIO_GROUP_SET_CONTAINER} = 0x3B68 (group): the argument points to an {@code int} fd.
+   */
+  public static final int VFIO_GROUP_SET_CONTAINER = io(VFIO_TYPE, VFIO_BASE + 4);
+
+  /** {@code VFIO_GROUP_UNSET_CONTAINER} = 0x3B69 (group). */
+  public static final int VFIO_GROUP_UNSET_CONTAINER = io(VFIO_TYPE, VFIO_BASE + 5);
+
+  /**
+   * {@code VFIO_GROUP_GET_DEVICE_FD} = 0x3B6A (group): the argument points to a NUL-terminated
+   * device name; returns a new device fd.
+   */
+  public static final int VFIO_GROUP_GET_DEVICE_FD = io(VFIO_TYPE, VFIO_BASE + 6);
+
+  /**
+   * {@code VFIO_IOMMU_GET_INFO} = 0x3B70 (type1 container): {@code struct vfio_iommu_type1_info}.
+   */
+  public static final int VFIO_IOMMU_GET_INFO = io(VFIO_TYPE, VFIO_BASE + 12);
+
+  /**
+   * {@code VFIO_IOMMU_MAP_DMA} = 0x3B71 (type1 container): {@code struct vfio_iommu_type1_dma_map}.
+   */
+  public static final int VFIO_IOMMU_MAP_DMA = io(VFIO_TYPE, VFIO_BASE + 13);
 
   /** {@code VFIO_DEVICE_GET_INFO} = 0x3B6B (device fd): {@link VfioDeviceInfo}. */
   public static final int VFIO_DEVICE_GET_INFO = io(VFIO_TYPE, VFIO_BASE + 7);
@@ -472,4 +549,35 @@ public final class Vfio {
    * {@code VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION}: capability id 2 of {@code VFIO_IOMMU_GET_INFO}.
    */
   public static final int VFIO_IOMMU_TYPE1_INFO_CAP_MIGRATION = 2;
+
+  /**
+   * {@code VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE}: capability id 1 of {@code VFIO_IOMMU_GET_INFO}.
+   */
+  public static final int VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE = 1;
+
+  /** {@code VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL}: capability id 3 of {@code VFIO_IOMMU_GET_INFO}. */
+  public static final int VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL = 3;
+
+  /** {@code VFIO_IOMMU_INFO_PGSIZES}: {@code iova_pgsizes} is valid. */
+  public static final int VFIO_IOMMU_INFO_PGSIZES = 1 << 0;
+
+  /** {@code VFIO_IOMMU_INFO_CAPS}: the info supports a capability chain. */
+  public static final int VFIO_IOMMU_INFO_CAPS = 1 << 1;
+
+  /** {@code VFIO_DMA_MAP_FLAG_READ}: the device may read the mapping. */
+  public static final int VFIO_DMA_MAP_FLAG_READ = 1 << 0;
+
+  /** {@code VFIO_DMA_MAP_FLAG_WRITE}: the device may write the mapping. */
+  public static final int VFIO_DMA_MAP_FLAG_WRITE = 1 << 1;
+
+  /** {@code VFIO_DMA_MAP_FLAG_VADDR}: give an invalidated mapping a new user address. */
+  public static final int VFIO_DMA_MAP_FLAG_VADDR = 1 << 2;
+
+  // --- struct vfio_group_status.flags ---------------------------------------------------------
+
+  /** {@code VFIO_GROUP_FLAGS_VIABLE}: no host driver claims DMA ownership of the group. */
+  public static final int VFIO_GROUP_FLAGS_VIABLE = 1 << 0;
+
+  /** {@code VFIO_GROUP_FLAGS_CONTAINER_SET}: the group is set to a container or an iommufd. */
+  public static final int VFIO_GROUP_FLAGS_CONTAINER_SET = 1 << 1;
 }

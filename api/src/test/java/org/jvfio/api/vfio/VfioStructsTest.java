@@ -149,7 +149,40 @@ class VfioStructsTest extends StructRecordContract {
               field("argsz", 0, 4),
               field("flags", 4, 4),
               field("index", 8, 4),
-              field("count", 12, 4)));
+              field("count", 12, 4)),
+          struct(VfioGroupStatus.class, 8, field("argsz", 0, 4), field("flags", 4, 4)),
+          struct(
+              VfioIommuType1Info.class,
+              24,
+              field("argsz", 0, 4),
+              field("flags", 4, 4),
+              field("iovaPgsizes", 8, 8),
+              field("capOffset", 16, 4),
+              hole(20, 4)),
+          struct(VfioIovaRange.class, 16, field("start", 0, 8), field("end", 8, 8)),
+          struct(
+              VfioIommuType1InfoCapIovaRange.class,
+              16,
+              field("header.id", 0, 2),
+              field("header.version", 2, 2),
+              field("header.next", 4, 4),
+              field("nrIovas", 8, 4),
+              field("reserved", 12, 4)),
+          struct(
+              VfioIommuType1InfoDmaAvail.class,
+              12,
+              field("header.id", 0, 2),
+              field("header.version", 2, 2),
+              field("header.next", 4, 4),
+              field("avail", 8, 4)),
+          struct(
+              VfioIommuType1DmaMap.class,
+              32,
+              field("argsz", 0, 4),
+              field("flags", 4, 4),
+              field("vaddr", 8, 8),
+              field("iova", 16, 8),
+              field("size", 24, 8)));
 
   @Override
   protected List<Layout> layouts() {

@@ -666,6 +666,23 @@ public final class IommufdContext {
   }
 
   /**
+   * Returns the AND of the page-size bitmaps of the IOAS's domains, or all ones without a domain:
+   * what {@code iommufd_get_pagesizes} starts from for the VFIO compatibility {@code
+   * VFIO_IOMMU_GET_INFO} ({@code drivers/iommu/iommufd/vfio_compat.c}).
+   *
+   * @throws UapiException {@code ENOENT} for a bad IOAS
+   */
+  public long ioasPageSizes(int ioasId) {
+    synchronized (lock) {
+      long bitmap = -1L;
+      for (Hwpt h : ioas(ioasId).hwpts) {
+        bitmap &= h.domain.pageSizeBitmap();
+      }
+      return bitmap;
+    }
+  }
+
+  /**
    * {@code IOMMU_IOAS_ALLOW_IOVAS}: replaces the allowed ranges atomically (an empty list allows
    * everything). Automatic IOVA allocation only uses allowed ranges; a domain whose reserved range
    * would intersect one cannot be added later ({@code EADDRINUSE}).

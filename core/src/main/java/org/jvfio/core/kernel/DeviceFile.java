@@ -36,6 +36,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureMigDataSize;
 import org.jvfio.api.vfio.VfioDeviceFeatureMigState;
 import org.jvfio.api.vfio.VfioDeviceFeatureMigration;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.container.GroupDevice;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.vfio.MigrationDataStream;
 import org.jvfio.core.vfio.UserAccess;
@@ -65,6 +66,11 @@ import org.jvfio.core.vfio.VfioDevice;
  * VFIO_DEVICE_RESET checks reset_works (EINVAL) and resets the device; other ioctls are ENOTTY, as
  * vfio-pci's ioctl answers an unknown number.
  *
+ * A device fd from VFIO_GROUP_GET_DEVICE_FD (drivers/vfio/group.c) is open from the start: BIND is
+ * EINVAL there (cdev fds only), ATTACH and DETACH are not the core's (vfio-pci: ENOTTY), features,
+ * reset, read and write are as above. Its DMA goes through the group's container or iommufd. Its
+ * release is vfio_df_group_close(): close_device, then the group forgets it (GroupSlot).
+ *
  * Thread-safety: binding, attach, detach and release hold the cdev's monitor (the device set lock);
  * features run under the device's own lock.
  */
@@ -76,7 +82,10 @@ final class DeviceFile extends OpenFile {
   private static final long DETACH_MINSZ = 8; // offsetofend(vfio_device_detach_iommufd_pt, flags)
 
   private final FakeKernel kernel;
-  private final Cdev cdev;
+  private final Cdev cdev; // null for a device opened through its group
+  private final GroupSlot slot; // null for a cdev
+  private final GroupDevice groupDevice; // null for a cdev
+  private final VfioDevice device;
   private final UserAddressSpace memory;
   private volatile boolean bound; // df->access_granted; written under the cdev monitor
   private long position; // f_pos, for read and write without an offset; guarded by this
@@ -84,31 +93,55 @@ final class DeviceFile extends OpenFile {
   DeviceFile(FakeKernel kernel, Cdev cdev, UserAddressSpace memory) {
     this.kernel = kernel;
     this.cdev = cdev;
+    this.slot = null;
+    this.groupDevice = null;
+    this.device = cdev.device;
     this.memory = memory;
+  }
+
+  /** A device fd from VFIO_GROUP_GET_DEVICE_FD: open (access granted) from the start. */
+  DeviceFile(FakeKernel kernel, GroupSlot slot, GroupDevice groupDevice, UserAddressSpace memory) {
+    this.kernel = kernel;
+    this.cdev = null;
+    this.slot = slot;
+    this.groupDevice = groupDevice;
+    this.device = slot.device;
+    this.memory = memory;
+    this.bound = true;
   }
 
   @Override
   int ioctl(int request, long arg) {
     if (request == VFIO_DEVICE_BIND_IOMMUFD) {
+      UapiException.check(slot == null, Errno.EINVAL, "BIND_IOMMUFD on a group's device fd");
       return bind(arg);
     }
     requireBound();
+    if (slot != null) {
+      return commonIoctl(request, arg);
+    }
     if (request == VFIO_DEVICE_ATTACH_IOMMUFD_PT) {
       return attach(arg);
     } else if (request == VFIO_DEVICE_DETACH_IOMMUFD_PT) {
       return detach(arg);
-    } else if (request == VFIO_DEVICE_FEATURE) {
+    }
+    return commonIoctl(request, arg);
+  }
+
+  /** The ioctls of every device fd; on a group's fd ATTACH and DETACH reach vfio-pci: ENOTTY. */
+  private int commonIoctl(int request, long arg) {
+    if (request == VFIO_DEVICE_FEATURE) {
       return feature(arg);
     } else if (request == VFIO_DEVICE_RESET) {
-      cdev.device.pciDevice().reset();
-      cdev.device.reset();
+      device.pciDevice().reset();
+      device.reset();
       return 0;
     } else if (request == VFIO_DEVICE_GET_INFO) {
-      return RegionFile.getInfo(cdev.device.pciDevice(), memory, arg);
+      return RegionFile.getInfo(device.pciDevice(), memory, arg);
     } else if (request == VFIO_DEVICE_GET_REGION_INFO) {
-      return RegionFile.getRegionInfo(cdev.device.pciDevice(), memory, arg);
+      return RegionFile.getRegionInfo(device.pciDevice(), memory, arg);
     } else if (request == VFIO_DEVICE_GET_IRQ_INFO) {
-      return RegionFile.getIrqInfo(cdev.device.pciDevice(), memory, arg);
+      return RegionFile.getIrqInfo(device.pciDevice(), memory, arg);
     }
     return super.ioctl(request, arg);
   }
@@ -134,13 +167,13 @@ final class DeviceFile extends OpenFile {
   @Override
   long pread(long addr, long count, long pos) {
     requireBound();
-    return cdev.device.pciDevice().read(pos, count, memory, addr);
+    return device.pciDevice().read(pos, count, memory, addr);
   }
 
   @Override
   long pwrite(long addr, long count, long pos) {
     requireBound();
-    return cdev.device.pciDevice().write(pos, count, memory, addr);
+    return device.pciDevice().write(pos, count, memory, addr);
   }
 
   private void requireBound() {
@@ -232,7 +265,6 @@ final class DeviceFile extends OpenFile {
    * DMA_LOGGING_START whose reply cannot be copied back stops logging again.
    */
   private int feature(long arg) {
-    VfioDevice device = cdev.device;
     VfioDeviceFeature header = VfioDeviceFeature.decode(memory.read(arg, VfioDeviceFeature.SIZE));
     long argsz = Integer.toUnsignedLong(header.argsz());
     UapiException.check(argsz >= VfioDeviceFeature.SIZE, Errno.EINVAL, "argsz below the header");
@@ -349,20 +381,30 @@ final class DeviceFile extends OpenFile {
   }
 
   /**
-   * vfio_df_unbind_iommufd(): the driver's close_device resets the device (ending any migration
-   * session) and stops its DMA logging, then the iommufd device is unbound (detached first).
+   * vfio_df_unbind_iommufd() (or vfio_df_group_close()): the driver's close_device resets the
+   * device (ending any migration session) and stops its DMA logging, then the iommufd device is
+   * unbound (detached first), or the group device is closed.
    */
   @Override
   void release() {
+    if (slot != null) {
+      if (slot.closeDevice(groupDevice)) {
+        device.closeDevice(); // the device's last fd
+      }
+      return;
+    }
+    cdev.slot.closeCdev();
     synchronized (cdev) {
       if (!bound) {
         return;
       }
-      cdev.device.closeDevice();
+      device.closeDevice();
       Cdev.Binding b = cdev.binding;
       b.ctx().unbindDevice(b.devId());
       cdev.binding = null;
       bound = false;
     }
   }
+
+  /** The driver's close_device: the device is reset and its DMA logging stops. */
 }

@@ -7,13 +7,18 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.function.IntSupplier;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.container.GroupDevice;
+import org.jvfio.core.container.VfioContainer;
+import org.jvfio.core.container.VfioGroup;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.IoPageFault;
@@ -38,11 +43,12 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *       The size rules are the kernel's (§5.1): a {@code size} below the command's minimum is
  *       {@code EINVAL}, a larger struct with a non-zero tail {@code E2BIG}, a shorter one is
  *       zero-extended, and the reply is copied back in {@code min(user size, kernel size)} bytes;
- *       an unknown or unmodelled request (the VFIO type1 compatibility ioctls, OPTION, VFIO_IOAS,
- *       vIOMMU objects, ...) is {@code ENOTTY}. Dirty bitmaps are ORed into user memory at {@code
- *       data} byte by byte (no alignment needed); a bitmap the kernel could not pin makes the call
- *       succeed with nothing harvested (spec §7 trap 14; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP}
- *       below).
+ *       the VFIO type1 ioctls go to iommufd's VFIO compatibility ({@link
+ *       org.jvfio.core.container.IommufdVfioCompat}); an unknown or unmodelled request (OPTION,
+ *       VFIO_IOAS, vIOMMU objects, {@code VFIO_IOMMU_DIRTY_PAGES}, ...) is {@code ENOTTY}. Dirty
+ *       bitmaps are ORed into user memory at {@code data} byte by byte (no alignment needed); a
+ *       bitmap the kernel could not pin makes the call succeed with nothing harvested (spec §7 trap
+ *       14; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP} below).
  *   <li>{@value #VFIO_DEVICE_PATH_PREFIX}{@code N}: the cdev of the N-th device installed by the
  *       builder. {@code VFIO_DEVICE_BIND_IOMMUFD} (its {@code iommufd} is an fd number of this
  *       kernel) must come first: every other ioctl, read and write before it is {@code EINVAL}.
@@ -55,6 +61,16 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *       Several files may be open on one cdev but only one can bind it. Closing the bound file
  *       resets the device (its migration session ends, its DMA logging stops) and unbinds it from
  *       the iommufd.
+ *   <li>{@value #VFIO_CONTAINER_PATH}: a VFIO container with the type1 backend ({@link
+ *       org.jvfio.core.container.VfioContainer}), or an iommufd like {@value #IOMMU_PATH} when the
+ *       builder says iommufd provides it.
+ *   <li>{@value #VFIO_GROUP_PATH_PREFIX}{@code N}: IOMMU group N (every device has its own group,
+ *       numbered in builder order; {@link Builder#emulatedDevice} adds a group whose mdev-like
+ *       device has no cdev): one open file at a time ({@code EBUSY}), and not while a cdev file of
+ *       its device is open (nor the cdev while the group is); {@code GET_STATUS}, {@code
+ *       SET_CONTAINER} (a container or an iommufd fd), {@code UNSET_CONTAINER}, {@code
+ *       GET_DEVICE_FD} by name ({@link #groupDeviceName}), whose fd serves the device's features.
+ *       The group leaves its container when the group file and its device fds are all closed.
  *   <li>A migration {@code data_fd}, installed as a new fd by a {@code MIG_DEVICE_STATE} SET whose
  *       last arc starts a data transfer: {@code read} (saving) or {@code write} (resuming), at most
  *       1 MiB per call, {@code ENOMSG} at the pre-copy temporary end, 0 at the end of STOP_COPY,
@@ -94,6 +110,12 @@ public final class FakeKernel {
   /** The path of the iommufd character device. */
   public static final String IOMMU_PATH = "/dev/iommu";
 
+  /** The path of the VFIO container (served by VFIO, or by iommufd if the builder says so). */
+  public static final String VFIO_CONTAINER_PATH = "/dev/vfio/vfio";
+
+  /** The path of IOMMU group {@code N} is this prefix followed by {@code N}. */
+  public static final String VFIO_GROUP_PATH_PREFIX = "/dev/vfio/";
+
   /** The path of VFIO device cdev {@code N} is this prefix followed by {@code N}. */
   public static final String VFIO_DEVICE_PATH_PREFIX = "/dev/vfio/devices/vfio";
 
@@ -111,6 +133,9 @@ public final class FakeKernel {
   private final IommufdSelftest.MockIommus selftestIommus; // null unless CONFIG_IOMMUFD_TEST
   private final ImmutableList<GuestMemory> guestMemories;
   private final ImmutableList<Cdev> cdevs;
+  private final ImmutableList<GroupSlot> groups;
+  private final boolean iommufdContainer; // CONFIG_IOMMUFD_VFIO_CONTAINER
+  private final boolean addressableLimit; // type1 with the 2025 overflow checks
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
   private final IntSupplier unusedFd; // null: the lowest number free in files
@@ -126,6 +151,9 @@ public final class FakeKernel {
             : null;
     this.guestMemories = ImmutableList.copyOf(b.memories);
     this.cdevs = ImmutableList.copyOf(b.cdevs);
+    this.groups = ImmutableList.copyOf(b.groups);
+    this.iommufdContainer = b.iommufdContainer;
+    this.addressableLimit = b.addressableLimit;
     for (Cdev c : cdevs) {
       cdevsByPath.put(c.path(), c);
     }
@@ -141,6 +169,11 @@ public final class FakeKernel {
     return VFIO_DEVICE_PATH_PREFIX + index;
   }
 
+  /** Returns the path of IOMMU group {@code group}: {@code /dev/vfio/<group>}. */
+  public static String groupPath(int group) {
+    return VFIO_GROUP_PATH_PREFIX + group;
+  }
+
   // --- system calls -----------------------------------------------------------------------------
 
   /**
@@ -149,21 +182,32 @@ public final class FakeKernel {
    */
   public int open(String path) {
     OpenFile file;
-    if (IOMMU_PATH.equals(path)) {
-      IommufdContext ctx =
-          IommufdContext.create(pageSize, guestMemories.toArray(new GuestMemory[0]));
+    GuestMemory[] ram = guestMemories.toArray(new GuestMemory[0]);
+    if (IOMMU_PATH.equals(path) || (iommufdContainer && VFIO_CONTAINER_PATH.equals(path))) {
+      IommufdContext ctx = IommufdContext.create(pageSize, ram);
       IommufdSelftest selftest =
           selftestIommus == null
               ? null
               : new IommufdSelftest(
                   ctx, memory, selftestIommus, pageSize, this::pinCount, this::pageExists);
-      file = new IommuFile(ctx, memory, selftest);
-    } else {
+      file = new IommuFile(ctx, pageSize, memory, selftest);
+    } else if (VFIO_CONTAINER_PATH.equals(path)) {
+      file = new ContainerFile(VfioContainer.create(pageSize, addressableLimit, ram), memory);
+    } else if (cdevsByPath.containsKey(path)) {
       Cdev cdev = cdevsByPath.get(path);
-      if (cdev == null) {
-        return -Errno.ENOENT.code();
+      if (!cdev.slot.openCdev()) {
+        return -Errno.EBUSY.code();
       }
       file = new DeviceFile(this, cdev, memory);
+    } else {
+      GroupSlot slot = groupSlot(path);
+      if (slot == null) {
+        return -Errno.ENOENT.code();
+      }
+      if (!slot.openGroup()) {
+        return -Errno.EBUSY.code();
+      }
+      file = new GroupFile(this, slot, memory, pageSize);
     }
     try {
       return install(file);
@@ -171,6 +215,15 @@ public final class FakeKernel {
       file.release();
       return -e.errno().code();
     }
+  }
+
+  private GroupSlot groupSlot(String path) {
+    for (GroupSlot g : groups) {
+      if (g.path().equals(path)) {
+        return g;
+      }
+    }
+    return null;
   }
 
   /**
@@ -320,20 +373,69 @@ public final class FakeKernel {
     return cdevs.get(index).device;
   }
 
+  /** Returns the number of IOMMU groups; their files are {@code /dev/vfio/0} to {@code n-1}. */
+  public int groupCount() {
+    return groups.size();
+  }
+
+  /**
+   * Returns IOMMU group {@code group}, for inspection and to make a host driver claim it.
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public VfioGroup group(int group) {
+    return groups.get(group).group;
+  }
+
+  /**
+   * Returns the name of group {@code group}'s device, what {@code VFIO_GROUP_GET_DEVICE_FD} takes:
+   * {@code 0000:NN:00.0} for a physical device, an mdev-style UUID for an emulated one.
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public String groupDeviceName(int group) {
+    return groups.get(group).deviceName;
+  }
+
+  /**
+   * Returns the model of group {@code group}'s device (an emulated one has no cdev).
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public VfioDevice groupDeviceModel(int group) {
+    return groups.get(group).device;
+  }
+
+  /**
+   * Returns the device of group {@code group} while a device fd is open through the group: the
+   * hooks of an emulated device's driver (pin, unpin, write through a pin, {@code vfio_dma_rw}).
+   *
+   * @throws IndexOutOfBoundsException if there is no such group
+   */
+  public Optional<GroupDevice> groupDevice(int group) {
+    return groups.get(group).openDevice();
+  }
+
   // --- hardware hooks ---------------------------------------------------------------------------
 
   /**
    * Makes device {@code index} write {@code [iova, iova + length)} by DMA through its IOMMU (see
    * {@link org.jvfio.core.hw.DmaEngine}): translated pages are written in guest memory, dirty
-   * tracking and the device's DMA-logging tracker record them, the rest fault. A device not bound
-   * to an iommufd, or bound and not attached, faults on every page. Safe from any thread.
+   * tracking and the device's DMA-logging tracker record them, the rest fault. A device opened
+   * through its group DMAs through the group's type1 domain or compatibility IOAS. A device neither
+   * bound to an iommufd nor open through its group, or bound and not attached, faults on every
+   * page. Safe from any thread.
    *
    * @throws IndexOutOfBoundsException if there is no such device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
   public DmaResult dmaWrite(int index, long iova, long length) {
     Cdev.Binding b = binding(index, iova, length);
-    return b == null ? blocked(iova, length) : b.ctx().dmaWrite(b.devId(), iova, length);
+    if (b == null) {
+      GroupDevice viaGroup = cdevs.get(index).groupDevice;
+      return viaGroup == null ? blocked(iova, length) : viaGroup.dmaWrite(iova, length);
+    }
+    return b.ctx().dmaWrite(b.devId(), iova, length);
   }
 
   /**
@@ -345,19 +447,24 @@ public final class FakeKernel {
    */
   public DmaResult dmaRead(int index, long iova, long length) {
     Cdev.Binding b = binding(index, iova, length);
-    return b == null ? blocked(iova, length) : b.ctx().dmaRead(b.devId(), iova, length);
+    if (b == null) {
+      GroupDevice viaGroup = cdevs.get(index).groupDevice;
+      return viaGroup == null ? blocked(iova, length) : viaGroup.dmaRead(iova, length);
+    }
+    return b.ctx().dmaRead(b.devId(), iova, length);
   }
 
   /**
-   * Returns the most recent IO page faults of device {@code index} in the iommufd it is bound to
-   * (empty if it is not bound), oldest first.
+   * Returns the most recent IO page faults of device {@code index} in the iommufd it is bound to,
+   * or through its group's container while it is open there (empty otherwise), oldest first.
    *
    * @throws IndexOutOfBoundsException if there is no such device
    */
   public List<IoPageFault> ioPageFaults(int index) {
     Cdev.Binding b = cdevs.get(index).binding;
     if (b == null) {
-      return List.of();
+      GroupDevice viaGroup = cdevs.get(index).groupDevice;
+      return viaGroup == null ? List.of() : viaGroup.ioPageFaults();
     }
     List<IoPageFault> out = new ArrayList<>();
     for (IoPageFault f : b.ctx().ioPageFaults()) {
@@ -469,6 +576,9 @@ public final class FakeKernel {
   public static final class Builder {
     private final List<GuestMemory> memories = new ArrayList<>();
     private final List<Cdev> cdevs = new ArrayList<>();
+    private final List<GroupSlot> groups = new ArrayList<>();
+    private boolean iommufdContainer;
+    private boolean addressableLimit;
     private long nextGuestBase = GUEST_MEMORY_BASE;
     private IommuDriver current;
     private long pageSize = 4096;
@@ -542,7 +652,8 @@ public final class FakeKernel {
     }
 
     /**
-     * Installs a VFIO device driven by {@code driver} behind the IOMMU installed last.
+     * Installs a VFIO device driven by {@code driver} behind the IOMMU installed last, with its own
+     * IOMMU group (the next group number).
      *
      * @throws IllegalStateException if no IOMMU was installed
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
@@ -558,9 +669,50 @@ public final class FakeKernel {
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
     public Builder device(VfioDeviceDriver driver, IommuDriver behind) {
-      cdevs.add(
+      Cdev cdev =
           new Cdev(
-              cdevs.size(), VfioDevice.create(driver, pageSize), Objects.requireNonNull(behind)));
+              cdevs.size(), VfioDevice.create(driver, pageSize), Objects.requireNonNull(behind));
+      int id = groups.size();
+      String name = String.format(Locale.ROOT, "0000:%02x:00.0", id + 1);
+      cdev.slot = new GroupSlot(VfioGroup.physical(id, behind, name), cdev.device, name, cdev);
+      cdevs.add(cdev);
+      groups.add(cdev.slot);
+      return this;
+    }
+
+    /**
+     * Installs an emulated (mdev-like) VFIO device driven by {@code driver} in a group of its own:
+     * it has no IOMMU and no cdev, and reaches guest memory only by pinning pages through a type1
+     * container ({@link FakeKernel#groupDevice}).
+     *
+     * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
+     */
+    public Builder emulatedDevice(VfioDeviceDriver driver) {
+      int id = groups.size();
+      String name = String.format(Locale.ROOT, "00000000-0000-0000-0000-%012x", id);
+      groups.add(
+          new GroupSlot(
+              VfioGroup.emulated(id, name), VfioDevice.create(driver, pageSize), name, null));
+      return this;
+    }
+
+    /**
+     * Chooses what serves {@value #VFIO_CONTAINER_PATH}: VFIO's own container with the type1
+     * backend (the default), or iommufd, as a kernel built with {@code
+     * CONFIG_IOMMUFD_VFIO_CONTAINER} does. iommufd's file is the same as {@value #IOMMU_PATH}'s.
+     */
+    public Builder iommufdVfioContainer(boolean iommufd) {
+      this.iommufdContainer = iommufd;
+      return this;
+    }
+
+    /**
+     * Gives type1 the checks of the 2025 series "vfio/type1: handle DMA map/unmap up to the
+     * addressable limit" (see {@link VfioContainer#create(long, boolean, GuestMemory...)}): a wrap
+     * is {@code EOVERFLOW}. Off by default.
+     */
+    public Builder type1AddressableLimit(boolean addressableLimit) {
+      this.addressableLimit = addressableLimit;
       return this;
     }
 

@@ -14,6 +14,13 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_MIN_SIZE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
+import static org.jvfio.api.vfio.Vfio.VFIO_API_VERSION;
+import static org.jvfio.api.vfio.Vfio.VFIO_CHECK_EXTENSION;
+import static org.jvfio.api.vfio.Vfio.VFIO_GET_API_VERSION;
+import static org.jvfio.api.vfio.Vfio.VFIO_IOMMU_GET_INFO;
+import static org.jvfio.api.vfio.Vfio.VFIO_IOMMU_MAP_DMA;
+import static org.jvfio.api.vfio.Vfio.VFIO_IOMMU_UNMAP_DMA;
+import static org.jvfio.api.vfio.Vfio.VFIO_SET_IOMMU;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,7 +41,9 @@ import org.jvfio.api.iommufd.IommuIoasIovaRanges;
 import org.jvfio.api.iommufd.IommuIoasMap;
 import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
+import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.container.IommufdVfioCompat;
 import org.jvfio.core.iommufd.GetDirtyBitmap;
 import org.jvfio.core.iommufd.HwInfo;
 import org.jvfio.core.iommufd.HwptAlloc;
@@ -48,9 +57,10 @@ import org.jvfio.core.iommufd.IovaRanges;
  * An open /dev/iommu: the byte layer of iommufd (spec uapi.md §5.1) over one IommufdContext context.
  *
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
- * kernel's struct size, handler}; a number not in it (the VFIO type1 compatibility numbers, and the
- * iommufd commands jvfio does not model: OPTION, VFIO_IOAS, HWPT_INVALIDATE, FAULT_QUEUE_ALLOC,
- * MAP_FILE, vIOMMU, ...) is ENOTTY. The common size logic runs once: read the u32 size (EFAULT),
+ * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
+ * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
+ * commands jvfio does not model: OPTION, VFIO_IOAS, HWPT_INVALIDATE, FAULT_QUEUE_ALLOC, MAP_FILE,
+ * vIOMMU, ...). The common size logic runs once: read the u32 size (EFAULT),
  * size < min_size is EINVAL, copy_struct_from_user (E2BIG for a non-zero tail beyond the kernel's
  * struct, shorter structs zero-extended). Each handler decodes the api record, converts it to the
  * typed record, calls the typed model (which makes every check in the kernel's order) and copies
@@ -102,11 +112,13 @@ final class IommuFile extends OpenFile {
       new Op(IOMMU_TEST_CMD_MIN_SIZE, IOMMU_TEST_CMD_SIZE, IommuFile::testCmd);
 
   final IommufdContext ctx;
+  final IommufdVfioCompat compat;
   private final UserAddressSpace memory;
   private final IommufdSelftest selftest; // null unless CONFIG_IOMMUFD_TEST
 
-  IommuFile(IommufdContext ctx, UserAddressSpace memory, IommufdSelftest selftest) {
+  IommuFile(IommufdContext ctx, long pageSize, UserAddressSpace memory, IommufdSelftest selftest) {
     this.ctx = ctx;
+    this.compat = IommufdVfioCompat.of(ctx, pageSize);
     this.memory = memory;
     this.selftest = selftest;
   }
@@ -115,12 +127,46 @@ final class IommuFile extends OpenFile {
   int ioctl(int request, long arg) {
     Op op = request == IOMMU_TEST_CMD && selftest != null ? TEST_CMD : OPS.get(request);
     if (op == null) {
-      return super.ioctl(request, arg);
+      return vfioCompat(request, arg);
     }
     long userSize = UserCopy.readU32(memory, arg);
     UapiException.check(userSize >= op.minSize(), Errno.EINVAL, "size below min_size");
     ByteBuffer cmd = UserCopy.copyStructFromUser(memory, arg, userSize, op.size());
     op.handler().run(this, new Ucmd(arg, userSize, op.size(), cmd));
+    return 0;
+  }
+
+  /**
+   * iommufd_vfio_ioctl(): every request outside the table goes to the VFIO type1 emulation, which
+   * knows the API version, CHECK_EXTENSION, SET_IOMMU, GET_INFO, MAP_DMA and UNMAP_DMA; anything
+   * else (DIRTY_PAGES included) is ENOTTY. UNMAP_DMA copies its struct back with {@code size} = the
+   * bytes unmapped even when it fails (0 then), unless that copy faults.
+   */
+  private int vfioCompat(int request, long arg) {
+    if (request == VFIO_GET_API_VERSION) {
+      return VFIO_API_VERSION;
+    } else if (request == VFIO_SET_IOMMU) {
+      compat.setIommu(arg);
+    } else if (request == VFIO_CHECK_EXTENSION) {
+      return compat.checkExtension(arg);
+    } else if (request == VFIO_IOMMU_GET_INFO) {
+      int argsz = Type1Ioctls.readInfoArgsz(memory, arg);
+      Type1Ioctls.compatInfo(memory, arg, argsz, compat.getInfo(argsz));
+    } else if (request == VFIO_IOMMU_MAP_DMA) {
+      compat.mapDma(Type1Ioctls.readMap(memory, arg));
+    } else if (request == VFIO_IOMMU_UNMAP_DMA) {
+      VfioIommuType1DmaUnmap unmap = Type1Ioctls.readUnmap(memory, arg);
+      long unmapped;
+      try {
+        unmapped = compat.unmapDma(unmap);
+      } catch (UapiException e) {
+        Type1Ioctls.writeUnmapped(memory, arg, unmap, 0);
+        throw e;
+      }
+      Type1Ioctls.writeUnmapped(memory, arg, unmap, unmapped);
+    } else {
+      return super.ioctl(request, arg);
+    }
     return 0;
   }
 

@@ -1,0 +1,216 @@
+package org.jvfio.core.container;
+
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DMA_CC_IOMMU;
+import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_READ;
+import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_WRITE;
+import static org.jvfio.api.vfio.Vfio.VFIO_DMA_UNMAP_FLAG_ALL;
+import static org.jvfio.api.vfio.Vfio.VFIO_TYPE1_IOMMU;
+import static org.jvfio.api.vfio.Vfio.VFIO_TYPE1v2_IOMMU;
+import static org.jvfio.api.vfio.Vfio.VFIO_UNMAP_ALL;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import org.jvfio.api.Errno;
+import org.jvfio.api.vfio.VfioIommuType1DmaMap;
+import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
+import org.jvfio.api.vfio.VfioIovaRange;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.DmaWriteListener;
+import org.jvfio.core.iommufd.IoasMap;
+import org.jvfio.core.iommufd.IommufdContext;
+import org.jvfio.core.iommufd.IovaRange;
+import org.jvfio.core.iommufd.IovaRanges;
+import org.jvfio.core.spi.IommuDriver;
+
+/**
+ * iommufd's emulation of the VFIO type1 container ({@code drivers/iommu/iommufd/vfio_compat.c}):
+ * the container ioctls answered by an iommufd context, on {@code /dev/iommu} and on {@code
+ * /dev/vfio/vfio} when iommufd provides it ({@code CONFIG_IOMMUFD_VFIO_CONTAINER}).
+ *
+ * <p>The compatibility IOAS is created by the first {@code VFIO_GROUP_SET_CONTAINER} with the
+ * iommufd ({@link VfioGroup#setContainer(IommufdVfioCompat)}) and is an ordinary IOAS of the
+ * context; MAP and UNMAP work on it as soon as it exists, without {@code VFIO_SET_IOMMU}.
+ * Differences from type1, modelled: {@code VFIO_IOMMU_DIRTY_PAGES} is unknown ({@code ENOTTY} at
+ * the ioctl), {@code GET_DIRTY_BITMAP} and {@code VADDR} are unknown flags ({@code EINVAL}), {@code
+ * GET_INFO} has no migration capability and reports {@code U32_MAX} mappings available, {@code
+ * SET_IOMMU} answers {@code EINVAL} for a type it does not know and {@code ENODEV} before the IOAS
+ * exists (type1's errnos are the other way round) and may be repeated, and unmaps follow the IOAS
+ * rules (a range cutting a mapping is {@code ENOENT}). Not modelled: {@code IOMMU_VFIO_IOAS}, the
+ * no-IOMMU mode, and the TYPE1 (v1) emulation's cutting of mappings at the unmap range's ends.
+ *
+ * <p><b>Thread-safety.</b> Thread-safe: serialised on this object, then on the context.
+ */
+public final class IommufdVfioCompat {
+  private final IommufdContext ctx;
+  private final long pageSize;
+  private int ioasId; // guarded by this; 0: none
+
+  private IommufdVfioCompat(IommufdContext ctx, long pageSize) {
+    this.ctx = ctx;
+    this.pageSize = pageSize;
+  }
+
+  /**
+   * Returns the compatibility layer of {@code ctx}, on a host whose PAGE_SIZE is {@code pageSize}.
+   */
+  public static IommufdVfioCompat of(IommufdContext ctx, long pageSize) {
+    return new IommufdVfioCompat(ctx, pageSize);
+  }
+
+  /** Returns the iommufd context. */
+  public IommufdContext context() {
+    return ctx;
+  }
+
+  /**
+   * {@code get_compat_ioas}: the IOAS id, {@code ENODEV} if there is none (or it was destroyed).
+   */
+  private synchronized int compatIoas() {
+    UapiException.check(ioasId != 0, Errno.ENODEV, "no compatibility IOAS");
+    try {
+      ctx.ioasIovaRanges(ioasId, 0);
+    } catch (UapiException destroyed) {
+      ioasId = 0;
+      throw new UapiException(Errno.ENODEV, "compatibility IOAS destroyed");
+    }
+    return ioasId;
+  }
+
+  /** {@code iommufd_vfio_compat_ioas_create}: reuses the IOAS or allocates it. */
+  synchronized void ioasCreate() {
+    if (ioasId != 0) {
+      try {
+        ctx.ioasIovaRanges(ioasId, 0);
+        return;
+      } catch (UapiException destroyed) {
+        ioasId = 0;
+      }
+    }
+    ioasId = ctx.ioasAlloc(0);
+  }
+
+  /** Binds a physical device and attaches it to the IOAS; 0 for an emulated one (no IOMMU). */
+  int bindAndAttach(IommuDriver iommu, DmaWriteListener tracker) {
+    if (iommu == null) {
+      return 0;
+    }
+    int ioas = compatIoas();
+    int devId = ctx.bindDevice(iommu, tracker);
+    try {
+      ctx.attach(devId, ioas);
+    } catch (UapiException e) {
+      ctx.unbindDevice(devId);
+      throw e;
+    }
+    return devId;
+  }
+
+  void unbind(int devId) {
+    if (devId != 0) {
+      ctx.unbindDevice(devId);
+    }
+  }
+
+  /**
+   * {@code iommufd_vfio_check_extension}: TYPE1, TYPE1v2 and UNMAP_ALL are 1; DMA_CC_IOMMU needs
+   * the IOAS (1: jvfio's domains enforce coherency); everything else, including UPDATE_VADDR and
+   * nesting, is 0.
+   *
+   * @throws UapiException {@code ENODEV} for DMA_CC_IOMMU before the IOAS exists
+   */
+  public int checkExtension(long type) {
+    if (type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU || type == VFIO_UNMAP_ALL) {
+      return 1;
+    }
+    if (type == VFIO_DMA_CC_IOMMU) {
+      compatIoas();
+      return 1;
+    }
+    return 0;
+  }
+
+  /**
+   * {@code iommufd_vfio_set_iommu}: accepts TYPE1 and TYPE1v2 once the IOAS exists, any number of
+   * times.
+   *
+   * @throws UapiException {@code EINVAL} for any other type; {@code ENODEV} without the IOAS
+   */
+  public void setIommu(long type) {
+    UapiException.check(
+        type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU, Errno.EINVAL, "not TYPE1");
+    compatIoas();
+  }
+
+  /**
+   * {@code iommufd_vfio_iommu_get_info}: the domains' page sizes (sub-PAGE_SIZE hidden as type1
+   * does, then at least the IOAS alignment), DMA_AVAIL {@code U32_MAX} and the IOAS's usable
+   * ranges; no migration capability.
+   *
+   * @throws UapiException {@code EINVAL} if {@code argsz} is below 16; {@code ENODEV} without the
+   *     IOAS
+   */
+  public Type1Info getInfo(int argsz) {
+    UapiException.check(Integer.toUnsignedLong(argsz) >= 16, Errno.EINVAL, "argsz below 16");
+    int ioas = compatIoas();
+    long bitmap = ctx.ioasPageSizes(ioas);
+    if ((bitmap & (pageSize - 1)) != 0) {
+      bitmap = (bitmap & -pageSize) | pageSize;
+    }
+    IovaRanges ranges = ctx.ioasIovaRanges(ioas, 0);
+    bitmap =
+        Long.compareUnsigned(bitmap, ranges.iovaAlignment()) >= 0 ? bitmap : ranges.iovaAlignment();
+    List<VfioIovaRange> out = new ArrayList<>();
+    for (IovaRange r : ranges.ranges()) {
+      out.add(new VfioIovaRange(r.start(), r.last()));
+    }
+    return new Type1Info(bitmap, OptionalLong.empty(), -1, out);
+  }
+
+  /**
+   * {@code iommufd_vfio_map_dma}: a fixed-IOVA map of the IOAS with the IOAS's rules.
+   *
+   * @throws UapiException {@code EINVAL} for {@code argsz} below 32 or a flag other than READ and
+   *     WRITE (VADDR included); {@code ENODEV} without the IOAS; then as {@link
+   *     IommufdContext#ioasMap} ({@code EINVAL} without READ and WRITE, {@code EEXIST}, ...)
+   */
+  public void mapDma(VfioIommuType1DmaMap map) {
+    UapiException.check(
+        Integer.toUnsignedLong(map.argsz()) >= VfioIommuType1DmaMap.SIZE
+            && (map.flags() & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) == 0,
+        Errno.EINVAL,
+        "argsz or flags");
+    int ioas = compatIoas();
+    int flags =
+        IOMMU_IOAS_MAP_FIXED_IOVA
+            | ((map.flags() & VFIO_DMA_MAP_FLAG_READ) != 0 ? IOMMU_IOAS_MAP_READABLE : 0)
+            | ((map.flags() & VFIO_DMA_MAP_FLAG_WRITE) != 0 ? IOMMU_IOAS_MAP_WRITEABLE : 0);
+    ctx.ioasMap(ioas, IoasMap.of(flags, map.vaddr(), map.size(), map.iova()));
+  }
+
+  /**
+   * {@code iommufd_vfio_unmap_dma}: unmaps with the IOAS's rules and returns the bytes unmapped.
+   * The ioctl copies {@code size} back even when this fails, as 0 (the unmapped count).
+   *
+   * @throws UapiException {@code EINVAL} for {@code argsz} below 24 or a flag other than ALL
+   *     (GET_DIRTY_BITMAP and VADDR included); {@code ENODEV} without the IOAS; {@code EINVAL} for
+   *     ALL with a non-zero {@code iova} or {@code size}; then as {@link IommufdContext#ioasUnmap}
+   */
+  public long unmapDma(VfioIommuType1DmaUnmap unmap) {
+    UapiException.check(
+        Integer.toUnsignedLong(unmap.argsz()) >= VfioIommuType1DmaUnmap.SIZE
+            && (unmap.flags() & ~VFIO_DMA_UNMAP_FLAG_ALL) == 0,
+        Errno.EINVAL,
+        "argsz or flags");
+    int ioas = compatIoas();
+    if ((unmap.flags() & VFIO_DMA_UNMAP_FLAG_ALL) != 0) {
+      UapiException.check(
+          unmap.iova() == 0 && unmap.size() == 0, Errno.EINVAL, "ALL with iova or size");
+      return ctx.ioasUnmap(ioas, 0, -1L);
+    }
+    return ctx.ioasUnmap(ioas, unmap.iova(), unmap.size());
+  }
+}
