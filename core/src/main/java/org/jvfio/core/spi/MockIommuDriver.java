@@ -6,6 +6,7 @@ import java.util.Set;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.PageTableMemory;
+import org.jvfio.core.pt.PtFormat;
 
 /**
  * A mock IOMMU, like the {@code iommufd} selftest's {@code mock_domain}: an honest 4-level radix
@@ -27,11 +28,22 @@ public final class MockIommuDriver implements IommuDriver {
   /** Bytes of a small leaf. */
   public static final long PAGE_4K = 1L << 12;
 
-  /** Bytes of a huge leaf (the selftest's {@code MOCK_HUGE_PAGE_SIZE} analogue). */
+  /** Bytes of a huge leaf in the default geometry. */
   public static final long PAGE_2M = 1L << 21;
 
+  /** Bytes of a small leaf in the selftest geometry ({@code MOCK_PAGE_SIZE}). */
+  public static final long SELFTEST_PAGE = 1L << 11;
+
+  /** Bytes of a huge leaf in the selftest geometry ({@code MOCK_HUGE_PAGE_SIZE}, 512 pages). */
+  public static final long SELFTEST_HUGE_PAGE = SELFTEST_PAGE << 9;
+
+  private static final PtFormat SMALL = MockDomain.format(12, false);
+  private static final PtFormat HUGE = MockDomain.format(12, true);
+  private static final PtFormat SELFTEST_SMALL = MockDomain.format(11, false);
+  private static final PtFormat SELFTEST_HUGE = MockDomain.format(11, true);
+
   private final Set<IommuCapability> capabilities;
-  private final long pageSizeBitmap;
+  private final boolean hugePages;
   private final PageTableMemory memory = new PageTableMemory();
 
   /**
@@ -43,12 +55,13 @@ public final class MockIommuDriver implements IommuDriver {
   }
 
   private MockIommuDriver(boolean dirtyTracking, boolean hugePages) {
-    EnumSet<IommuCapability> caps = EnumSet.of(IommuCapability.SPLIT_COLLAPSE);
+    EnumSet<IommuCapability> caps =
+        EnumSet.of(IommuCapability.SPLIT_COLLAPSE, IommuCapability.HARVEST_RECORDS_FROM_START);
     if (dirtyTracking) {
       caps.add(IommuCapability.DIRTY_TRACKING);
     }
     this.capabilities = Sets.immutableEnumSet(caps);
-    this.pageSizeBitmap = hugePages ? PAGE_4K | PAGE_2M : PAGE_4K;
+    this.hugePages = hugePages;
   }
 
   /**
@@ -81,7 +94,7 @@ public final class MockIommuDriver implements IommuDriver {
 
   @Override
   public long pageSizeBitmap() {
-    return pageSizeBitmap;
+    return (hugePages ? HUGE : SMALL).pageSizeBitmap();
   }
 
   /**
@@ -96,7 +109,25 @@ public final class MockIommuDriver implements IommuDriver {
         !config.dirtyTracking() || canTrackDirty(),
         Errno.EOPNOTSUPP,
         "mock IOMMU without dirty tracking");
-    return new MockDomain(this, config, memory);
+    return new MockDomain(this, config, memory, hugePages ? HUGE : SMALL);
+  }
+
+  /**
+   * Allocates a domain in the iommufd selftest's geometry: small pages of {@link #SELFTEST_PAGE} (2
+   * KiB, {@code MOCK_PAGE_SIZE}) and, with {@code hugePages}, huge pages of {@link
+   * #SELFTEST_HUGE_PAGE} (512 small pages, 1 MiB), as the selftest's {@code MOCK_IOMMUPT_DEFAULT}
+   * and {@code MOCK_IOMMUPT_HUGE} page-table types give ({@code
+   * drivers/iommu/iommufd/iommufd_test.h}). Its {@link IommuDomain#pageSizeBitmap()} is that of the
+   * geometry, not this driver's.
+   *
+   * @throws UapiException {@code EOPNOTSUPP} as {@link #allocateDomain}
+   */
+  public IommuDomain allocateSelftestDomain(DomainConfig config, boolean hugePages) {
+    UapiException.check(
+        !config.dirtyTracking() || canTrackDirty(),
+        Errno.EOPNOTSUPP,
+        "mock IOMMU without dirty tracking");
+    return new MockDomain(this, config, memory, hugePages ? SELFTEST_HUGE : SELFTEST_SMALL);
   }
 
   @Override

@@ -689,6 +689,18 @@ final class V1Domain implements AmdV1Domain {
     freeDeferred(0);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>AMD v1: frees the tables unmaps left for the next sync, then every table from the root.
+   */
+  @Override
+  public void free() {
+    iotlb.invalidateAll();
+    deferTables(root(), mode() - 1);
+    freeDeferred(0);
+  }
+
   // --- the hardware path -----------------------------------------------------------------------
 
   /**

@@ -756,6 +756,23 @@ final class VtdDomain implements IntelDomain {
     pendingFree[pendingCount++] = ((long) level << 56) | table;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>VT-d: frees the tables unmaps left for the next sync, then the whole tree from the root.
+   */
+  @Override
+  public void free() {
+    iotlbSync(syncAll()); // the whole IOTLB, then the pending frees
+    freeTable(root, levels);
+  }
+
+  private static IotlbGather syncAll() {
+    IotlbGather g = new IotlbGather();
+    g.addRange(0, -1L);
+    return g;
+  }
+
   /** Frees a table and every table below it (the caller guarantees nothing references them). */
   private void freeTable(long table, int level) {
     if (level > 1) {

@@ -78,6 +78,11 @@ final class BrokenTwins {
     }
 
     @Override
+    public void free() {
+      delegate.free();
+    }
+
+    @Override
     public long apertureEnd() {
       return delegate.apertureEnd();
     }
