@@ -7,8 +7,9 @@ import org.jvfio.core.pt.PtFormat;
 
 /*
  * The mock domain: a small format on the page-table engine. Four levels of 512 entries, level 0
- * holding the small leaves, a level-1 entry with PS a huge leaf of 512 small pages. Entry bits: P
- * (0) present, R (1), W (2), A (5, never set), D (6) dirty, PS (7) leaf at level 1, bits 12-51 the
+ * holding the small leaves, a level-1 entry with PS a huge leaf of 512 small pages (and, where
+ * enabled, a level-2 entry with PS a leaf of 512 huge pages). Entry bits: P (0) present, R (1), W
+ * (2), A (5, never set), D (6) dirty, PS (7) leaf at levels 1 and 2, bits 12-51 the
  * child table's or the output page's address (an output address is aligned to the small page, so
  * with 2 KiB pages bit 11 is an address bit too). A table pointer is P plus an address.
  *
@@ -32,26 +33,31 @@ final class MockDomain extends PtDomain {
   }
 
   /**
-   * Returns the mock format with small pages of {@code 2^granule} bytes, with or without huge
-   * leaves of 512 small pages.
+   * Returns the mock format with small pages of {@code 2^granule} bytes and leaves at levels 0 to
+   * {@code leafLevels - 1} (1: small pages only; 2: and huge pages of 512 small pages; 3: and
+   * leaves of 512 huge pages).
    */
-  static PtFormat format(int granule, boolean huge) {
+  static PtFormat format(int granule, int leafLevels) {
     long small = 1L << granule;
-    return PtFormat.builder(huge ? "mock-" + small + "-huge" : "mock-" + small)
-        .geometry(granule, 9, 3, 3, granule + 36)
-        .presentBit(P)
-        .addressMask(0x000F_FFFF_FFFF_FFFFL & -small)
-        .leaf(0, 0, 0, P, small)
-        .leaf(1, PS, PS, P | PS, huge ? small << 9 : 0)
-        .table(1, PS, 0, P)
-        .table(2, 0, 0, P)
-        .table(3, 0, 0, P)
-        .protections(R, W, R | W)
-        .permissions(R, 0, W, 0, false)
-        .dirty(D, D, ~D, 0, -1L, D)
-        .attributes(R | W)
-        .describer((e, level) -> describe(e, level, granule))
-        .build();
+    PtFormat.Builder b =
+        PtFormat.builder("mock-" + small + "x" + leafLevels)
+            .geometry(granule, 9, 3, 3, granule + 36)
+            .presentBit(P)
+            .addressMask(0x000F_FFFF_FFFF_FFFFL & -small)
+            .leaf(0, 0, 0, P, small)
+            .table(3, 0, 0, P)
+            .protections(R, W, R | W)
+            .permissions(R, 0, W, 0, false)
+            .dirty(D, D, ~D, 0, -1L, D)
+            .attributes(R | W)
+            .describer((e, level) -> describe(e, level, granule));
+    for (int level = 1; level <= 2; level++) {
+      b.table(level, PS, 0, P);
+      if (level < leafLevels) {
+        b.leaf(level, PS, PS, P | PS, small << (9 * level));
+      }
+    }
+    return b.build();
   }
 
   private static String describe(long e, int level, int granule) {
@@ -59,7 +65,7 @@ final class MockDomain extends PtDomain {
       return "L" + level + " not present";
     }
     String addr = "0x" + Long.toHexString(e & 0x000F_FFFF_FFFF_FFFFL & -(1L << granule));
-    if (level > 1 || (level == 1 && (e & PS) == 0)) {
+    if (level == 3 || (level > 0 && (e & PS) == 0)) {
       return "L" + level + " table " + addr;
     }
     return "L"

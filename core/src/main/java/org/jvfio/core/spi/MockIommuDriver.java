@@ -37,13 +37,17 @@ public final class MockIommuDriver implements IommuDriver {
   /** Bytes of a huge leaf in the selftest geometry ({@code MOCK_HUGE_PAGE_SIZE}, 512 pages). */
   public static final long SELFTEST_HUGE_PAGE = SELFTEST_PAGE << 9;
 
-  private static final PtFormat SMALL = MockDomain.format(12, false);
-  private static final PtFormat HUGE = MockDomain.format(12, true);
-  private static final PtFormat SELFTEST_SMALL = MockDomain.format(11, false);
-  private static final PtFormat SELFTEST_HUGE = MockDomain.format(11, true);
+  /** Bytes of the largest leaf of {@link #createWithGiantPages}. */
+  public static final long PAGE_1G = 1L << 30;
+
+  private static final PtFormat[] FORMATS = {
+    MockDomain.format(12, 1), MockDomain.format(12, 2), MockDomain.format(12, 3)
+  };
+  private static final PtFormat SELFTEST_SMALL = MockDomain.format(11, 1);
+  private static final PtFormat SELFTEST_HUGE = MockDomain.format(11, 2);
 
   private final Set<IommuCapability> capabilities;
-  private final boolean hugePages;
+  private final PtFormat format;
   private final PageTableMemory memory = new PageTableMemory();
 
   /**
@@ -55,13 +59,17 @@ public final class MockIommuDriver implements IommuDriver {
   }
 
   private MockIommuDriver(boolean dirtyTracking, boolean hugePages) {
+    this(dirtyTracking, hugePages ? 2 : 1);
+  }
+
+  private MockIommuDriver(boolean dirtyTracking, int leafLevels) {
     EnumSet<IommuCapability> caps =
         EnumSet.of(IommuCapability.SPLIT_COLLAPSE, IommuCapability.HARVEST_RECORDS_FROM_START);
     if (dirtyTracking) {
       caps.add(IommuCapability.DIRTY_TRACKING);
     }
     this.capabilities = Sets.immutableEnumSet(caps);
-    this.hugePages = hugePages;
+    this.format = FORMATS[leafLevels - 1];
   }
 
   /**
@@ -82,6 +90,14 @@ public final class MockIommuDriver implements IommuDriver {
     return new MockIommuDriver(dirtyTracking, hugePages);
   }
 
+  /**
+   * Returns a new mock IOMMU instance that tracks dirty IOVA and maps 4 KiB, 2 MiB and 1 GiB
+   * leaves: three sizes, so that splitting to every smaller size is not splitting to the smallest.
+   */
+  public static MockIommuDriver createWithGiantPages() {
+    return new MockIommuDriver(true, 3);
+  }
+
   @Override
   public String name() {
     return "mock";
@@ -94,7 +110,7 @@ public final class MockIommuDriver implements IommuDriver {
 
   @Override
   public long pageSizeBitmap() {
-    return (hugePages ? HUGE : SMALL).pageSizeBitmap();
+    return format.pageSizeBitmap();
   }
 
   /**
@@ -109,7 +125,7 @@ public final class MockIommuDriver implements IommuDriver {
         !config.dirtyTracking() || canTrackDirty(),
         Errno.EOPNOTSUPP,
         "mock IOMMU without dirty tracking");
-    return new MockDomain(this, config, memory, hugePages ? HUGE : SMALL);
+    return new MockDomain(this, config, memory, format);
   }
 
   /**
@@ -128,6 +144,11 @@ public final class MockIommuDriver implements IommuDriver {
         Errno.EOPNOTSUPP,
         "mock IOMMU without dirty tracking");
     return new MockDomain(this, config, memory, hugePages ? SELFTEST_HUGE : SELFTEST_SMALL);
+  }
+
+  /** Returns the memory holding the tables of every domain this instance allocated. */
+  public PageTableMemory memory() {
+    return memory;
   }
 
   @Override
