@@ -48,6 +48,11 @@ public abstract class PtDomain implements IommuDomain {
     this.table = new PageTable(format, memory, iotlb, topListener);
   }
 
+  /** Returns the format of this domain's table. */
+  public final PtFormat format() {
+    return table.format();
+  }
+
   /** Returns the engine's table. */
   protected final PageTable table() {
     return table;

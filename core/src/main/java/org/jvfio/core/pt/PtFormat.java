@@ -224,6 +224,11 @@ public final class PtFormat {
     return bits >= 64 ? -1L : (1L << bits) - 1;
   }
 
+  /** Returns the output-address field of table pointers and leaves. */
+  public long addressMask() {
+    return oaMask;
+  }
+
   /** Returns the leaf sizes level {@code level} can hold, as a page-size bitmap. */
   public long possibleSizes(int level) {
     return level <= maxTop ? leafSizes[level] : 0;

@@ -148,4 +148,29 @@ class MockDomainTest {
     assertEquals(1, b.cardinality());
     assertTrue(b.isDirty(IOVA + 2 * PAGE));
   }
+
+  @Test
+  void selftestGeometry_twoKibPagesAndOneMibHugePages() {
+    MockIommuDriver driver = MockIommuDriver.create();
+    IommuDomain d = driver.allocateSelftestDomain(DomainConfig.DIRTY_TRACKING, true);
+    long page = MockIommuDriver.SELFTEST_PAGE;
+    long huge = MockIommuDriver.SELFTEST_HUGE_PAGE;
+    long iova = 1L << 24; // MOCK_APERTURE_START
+    assertEquals(2048, page);
+    assertEquals(512 * 2048, huge);
+    assertEquals(page | huge, d.pageSizeBitmap());
+    d.map(iova, PA, huge + page, RW);
+    assertEquals(huge, d.translate(iova + 7).orElseThrow().size());
+    assertEquals(page, d.translate(iova + huge).orElseThrow().size());
+    assertEquals(OptionalLong.of(PA + huge + 5), d.iovaToPhys(iova + huge + 5));
+    assertEquals(OptionalLong.empty(), d.iovaToPhys(iova + huge + page));
+    assertEquals(0, d.unmap(iova + page, page), "inside the huge leaf: nothing");
+    d.split(iova, huge, page);
+    assertEquals(page, d.translate(iova + huge - 1).orElseThrow().size());
+    d.collapse(iova, huge);
+    assertEquals(huge, d.translate(iova).orElseThrow().size());
+    assertEquals(huge + page, d.unmap(iova, huge + page));
+    d.free();
+    assertEquals(0, driver.memory().framesInUse(), "free returned every frame");
+  }
 }

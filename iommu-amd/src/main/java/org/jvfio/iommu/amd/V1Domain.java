@@ -697,8 +697,21 @@ final class V1Domain implements AmdV1Domain {
   @Override
   public void free() {
     iotlb.invalidateAll();
-    deferTables(root(), mode() - 1);
     freeDeferred(0);
+    deferTree(root(), mode() - 1);
+    freeDeferred(0);
+  }
+
+  private void deferTree(long table, int lvl) {
+    if (lvl > 0) {
+      for (int i = 0; i < ENTRIES; i++) {
+        long e = memory.get(slot(table, i));
+        if (present(e) && !leafAt(e, lvl)) {
+          deferTree(e & ADDRESS_MASK, lvl - 1);
+        }
+      }
+    }
+    defer(table);
   }
 
   // --- the hardware path -----------------------------------------------------------------------

@@ -281,6 +281,7 @@ final class VtdDomain implements IntelDomain {
     if (level != 0 && (iova & (levelSize(level) - 1)) != 0) {
       return 0; // a leaf that starts before iova: iommupt refuses to cut it and unmaps nothing
     }
+    holeMet = false;
     return unmapTable(root, levels, 0, iova, last, null);
   }
 
@@ -298,11 +299,16 @@ final class VtdDomain implements IntelDomain {
     if (level != 0 && (iova & (levelSize(level) - 1)) != 0) {
       return 0;
     }
+    holeMet = false;
     return unmapTable(root, levels, 0, iova, last, dirty);
   }
 
+  /** Set by {@link #unmapTable} when it stops at a non-present entry, as iommupt's walk does. */
+  private boolean holeMet;
+
   /**
-   * Unmaps leaves starting in [first, last]; with {@code dirty}, records the dirty ones removed.
+   * Unmaps leaves starting in [first, last] up to the first non-present entry (iommupt's {@code
+   * __unmap_range} stops there); with {@code dirty}, records the dirty ones removed.
    */
   private long unmapTable(
       long table, int level, long base, long first, long last, IommuDirtyBitmap dirty) {
@@ -316,7 +322,8 @@ final class VtdDomain implements IntelDomain {
       long slot = table + ((long) i << 3);
       long e = memory.get(slot);
       if (!format.present(e)) {
-        continue;
+        holeMet = true;
+        break;
       }
       if (VtdFormat.isLeaf(e, level)) {
         if (dirty == null) {
@@ -328,6 +335,9 @@ final class VtdDomain implements IntelDomain {
       } else {
         long child = VtdFormat.address(e);
         unmapped += unmapTable(child, level - 1, entryIova, first, last, dirty);
+        if (holeMet) {
+          break;
+        }
         long entryLast = entryIova + size - 1;
         if (Long.compareUnsigned(entryIova, first) >= 0
             && Long.compareUnsigned(entryLast, last) <= 0) {

@@ -62,8 +62,38 @@ final class UnmapAndFreeChecks {
     return total;
   }
 
+  /**
+   * Returns what io-pgtable-arm's unmap of {@code [iova, iova + length)} removes over {@code ref}:
+   * {@code iommu_unmap} cuts the range into the largest aligned pieces of {@code pageSizes}; a
+   * piece that is a leaf of its size is removed, one that covers a table frees the table whole
+   * (holes in it included), one inside a larger leaf is refused and one over nothing stops the
+   * unmap ({@code __arm_lpae_unmap}).
+   */
+  static long piecewiseUnmap(ReferencePageTable ref, long pageSizes, long iova, long length) {
+    long done = 0;
+    while (done != length) {
+      long cur = iova + done;
+      long left = length - done;
+      long limit = Long.highestOneBit(left); // iommu_pgsize: aligned to cur, at most left
+      long align = Long.lowestOneBit(cur);
+      if (align != 0 && align < limit) {
+        limit = align;
+      }
+      long piece = Long.highestOneBit(pageSizes & (limit | (limit - 1)));
+      Optional<Leaf> at = ref.leaf(cur);
+      if (at.isPresent() && at.get().size() > piece) {
+        return done; // a partial large leaf: refused
+      }
+      if (at.isEmpty() && ref.leaves(cur, piece).isEmpty()) {
+        return done; // nothing there: the walk meets an invalid entry
+      }
+      done += piece; // a leaf of the piece's size, or a table freed whole
+    }
+    return done;
+  }
+
   /** Runs one unmap of {@code c} on a fixture whose plan is mapped, and checks the outcome. */
-  static void checkUnmap(DomainFixture f, UnmapCase c, long unit) {
+  static void checkUnmap(DomainFixture f, UnmapCase c, long unit, boolean piecewise) {
     Region r = c.plan().region(c.region());
     long iova;
     long length;
@@ -82,7 +112,10 @@ final class UnmapAndFreeChecks {
       iova = first.iova() + (steps > 1 ? unit * (1 + c.choice() % (steps - 1)) : 0);
       length = r.last() - iova + 1;
     }
-    long expected = kernelUnmap(f.reference, iova, length);
+    long expected =
+        piecewise
+            ? piecewiseUnmap(f.reference, f.domain.pageSizeBitmap(), iova, length)
+            : kernelUnmap(f.reference, iova, length);
     long got = f.domain.unmap(iova, length);
     IotlbGather g = new IotlbGather();
     g.addRange(iova, length);
@@ -90,7 +123,9 @@ final class UnmapAndFreeChecks {
     String what = "unmap" + DomainFixture.hex(iova) + "+" + DomainFixture.hex(length);
     assertEquals(expected, got, () -> what + " over " + f.reference);
     if (expected != 0) {
-      f.reference.unmap(iova, expected);
+      for (Leaf l : f.reference.leaves(iova, expected)) {
+        f.reference.unmap(l.iova(), l.size());
+      }
       f.dirty.forget(iova, expected);
     }
     f.checkTranslations();
