@@ -74,6 +74,7 @@ public final class PageTable {
   private volatile boolean dirtyUpdates;
   private volatile boolean accessUpdates;
 
+  Runnable raceWindow = () -> {};
   private long[] deferred = new long[8];
   private int deferredCount;
   private long unmapped;
@@ -124,6 +125,15 @@ public final class PageTable {
   public void setHardwareUpdates(boolean dirty, boolean access) {
     this.dirtyUpdates = dirty;
     this.accessUpdates = access;
+  }
+
+  /**
+   * Test seam: {@code window} runs after a split or collapse has read the state it will publish and
+   * before it publishes (the window of steps 1 to 3 of {@link Reshape}), so a test can play the
+   * hardware racing into it.
+   */
+  public void setRaceWindow(Runnable window) {
+    this.raceWindow = window;
   }
 
   private long live() {

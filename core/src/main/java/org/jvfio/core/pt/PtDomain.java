@@ -35,18 +35,22 @@ public abstract class PtDomain implements IommuDomain {
    * @param format the table format
    * @param config the allocation flags
    * @param memory where the table frames live (shared by the domains of one IOMMU, or per domain)
-   * @param topListener told when the table grows (formats that cannot grow pass {@code (r, t) ->
-   *     {}})
    */
-  protected PtDomain(
-      PtFormat format,
-      DomainConfig config,
-      PageTableMemory memory,
-      PageTable.TopListener topListener) {
+  protected PtDomain(PtFormat format, DomainConfig config, PageTableMemory memory) {
     this.config = config;
     this.memory = memory;
-    this.table = new PageTable(format, memory, iotlb, topListener);
+    this.table = new PageTable(format, memory, iotlb, this::topChanged);
   }
+
+  /**
+   * Called when the table grew to a new top (only formats whose max top exceeds the start); a
+   * vendor rewrites its device context here (AMD: the DTE's root and Mode). Does nothing by
+   * default.
+   *
+   * @param root the physical address of the new top table
+   * @param topLevel the new top level
+   */
+  protected void topChanged(long root, int topLevel) {}
 
   /** Returns the format of this domain's table. */
   public final PtFormat format() {

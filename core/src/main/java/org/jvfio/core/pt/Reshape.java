@@ -129,6 +129,7 @@ final class Reshape {
    * reachable from the new slots is made dirty (step 3).
    */
   private void replaceSlots(long first, int level, long[] values, boolean d0) {
+    pt.raceWindow.run();
     boolean d = d0;
     for (int j = 0; j < values.length; j++) {
       long sl = first + 8L * j;
@@ -228,6 +229,7 @@ final class Reshape {
     long span = 1L << f.shift(plevel);
     long attrs = pt.withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
     long leaf = f.encodeLeaf(pt.oaAt(e0, clevel, 0), span, plevel, attrs); // step 2
+    pt.raceWindow.run();
     if (!memory.compareAndSet(parentSlot, memory.get(parentSlot), leaf)) { // step 3
       throw new IllegalStateException("table pointer changed under the serialised control plane");
     }

@@ -28,7 +28,7 @@ final class MockDomain extends PtDomain {
   private final MockIommuDriver driver;
 
   MockDomain(MockIommuDriver driver, DomainConfig config, PageTableMemory memory, PtFormat fmt) {
-    super(fmt, config, memory, (root, top) -> {});
+    super(fmt, config, memory);
     this.driver = driver;
   }
 
