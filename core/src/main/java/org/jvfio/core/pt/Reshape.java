@@ -17,7 +17,9 @@ import org.jvfio.core.hw.PageTableMemory;
  * Split of a leaf (or a run): (1) read every replica and OR their dirty and accessed state; (2)
  * build the replacement privately, every child inheriting that state (a run is split in place
  * into smaller runs or single leaves at its own level, otherwise each slot becomes a table, or a
- * whole subtree when the target is several levels down); (3) publish each slot by compare-and-swap
+ * subtree when the target is several levels down: only the items overlapping the range go down
+ * to the target, the others stay leaves one level down, so splitting a 4 KiB range of a 1 GiB
+ * leaf costs two tables, not 513); (3) publish each slot by compare-and-swap
  * from the value read, folding in any dirty bit the hardware set meanwhile, and if the state grew
  * dirty mark every new leaf dirty; (4) invalidate the old leaf's range. A DMA holding the old
  * translation fails its hardware update against the changed slot and re-walks (PageTable rule 2).
@@ -69,13 +71,14 @@ final class Reshape {
       int n = pt.runLength(e, level);
       int base = i & -n;
       if (s > ps) {
-        splitLeaf(table, level, base, pt.itemVa(first, level, base), e, s, ps);
+        splitLeaf(table, level, base, pt.itemVa(first, level, base), e, s, ps, first, last);
       }
       i = base + n;
     }
   }
 
-  private void splitLeaf(long table, int level, int base, long leafVa, long e, int s, int ps) {
+  private void splitLeaf(
+      long table, int level, int base, long leafVa, long e, int s, int ps, long lo, long hi) {
     int n = pt.runLength(e, level);
     int sh = f.shift(level);
     long first = slot(table, base);
@@ -95,7 +98,9 @@ final class Reshape {
         int c = f.entriesOf(1L << ps);
         values[j] = f.encodeLeaf(oa + ((long) (j & -c) << sh), 1L << ps, level, attrs);
       } else {
-        values[j] = f.encodeTable(buildTable(oa + ((long) j << sh), level - 1, ps, attrs), level);
+        long off = (long) j << sh;
+        values[j] =
+            f.encodeTable(buildTable(oa + off, leafVa + off, level - 1, ps, attrs, lo, hi), level);
       }
     }
     replaceSlots(first, level, values, d); // step 3
@@ -107,16 +112,28 @@ final class Reshape {
     return e & ~f.oaMask & ~f.runMask & (f.attrMask | f.dirtyMask | f.accessBit);
   }
 
-  /** Builds an unpublished table at {@code level} mapping its span from {@code oa}. */
-  private long buildTable(long oa, int level, int ps, long attrs) {
+  /**
+   * Builds an unpublished table at {@code level} mapping its span from {@code oa} at {@code va}:
+   * items overlapping {@code [lo, hi]} are split down to leaves of {@code 2^ps}, the others become
+   * leaves of the item size where the level holds them (only the range is demoted to the target).
+   */
+  private long buildTable(long oa, long va, int level, int ps, long attrs, long lo, long hi) {
     long t = pt.allocateTable();
     int sh = f.shift(level);
+    long item = 1L << sh;
     int c = f.levelOfSize(1L << ps) == level ? f.entriesOf(1L << ps) : 0;
+    boolean itemLeaves = (f.possibleSizes(level) & item) != 0;
     for (int j = 0; j < pt.entries; j++) {
-      long v =
-          c != 0
-              ? f.encodeLeaf(oa + ((long) (j & -c) << sh), 1L << ps, level, attrs)
-              : f.encodeTable(buildTable(oa + ((long) j << sh), level - 1, ps, attrs), level);
+      long off = (long) j << sh;
+      boolean outside = !ule(va + off, hi) || !ule(lo, va + off + item - 1);
+      long v;
+      if (c != 0) {
+        v = f.encodeLeaf(oa + ((long) (j & -c) << sh), 1L << ps, level, attrs);
+      } else if (outside && itemLeaves) {
+        v = f.encodeLeaf(oa + off, item, level, attrs);
+      } else {
+        v = f.encodeTable(buildTable(oa + off, va + off, level - 1, ps, attrs, lo, hi), level);
+      }
       memory.set(slot(t, j), v);
     }
     return t;
