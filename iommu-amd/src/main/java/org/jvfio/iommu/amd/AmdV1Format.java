@@ -17,14 +17,14 @@ import org.jvfio.core.pt.PtFormat;
  * drivers/iommu/generic_pt/fmt/amdv1.h} (AMD IOMMU spec 2.2.3, "I/O Page Tables for Host
  * Translations"). Levels are the engine's: level 0 holds 4 KiB items (the spec's level 1), and a
  * new table starts at level 2 (DTE Mode 3) and grows up to level 5 (Mode 6), whose top table holds
- * no leaves (trap T3).
+ * no leaves.
  *
  * <p>A PDE at level {@code L} carries Next Level {@code L} (the spec level of the table it points
- * to, trap T2) and, as Linux writes it, IR and IW, which the hardware ANDs along the walk. A leaf
- * has NL = 0 (the level's default size) or NL = 7 (a run of 2 to 256 identical replicas whose size
- * is encoded in the low address bits); 512 GiB leaves are never made ("512GB Pages are not
- * supported due to a hardware bug"). D (bit 6) is the dirty bit, ORed over a run's replicas (AMD
- * IOMMU spec 2.2.3.2); A (bit 5) is set by the walk only with EFR.HASUP and DTE.HAD on.
+ * to) and, as Linux writes it, IR and IW, which the hardware ANDs along the walk. A leaf has NL = 0
+ * (the level's default size) or NL = 7 (a run of 2 to 256 identical replicas whose size is encoded
+ * in the low address bits); 512 GiB leaves are never made ("512GB Pages are not supported due to a
+ * hardware bug"). D (bit 6) is the dirty bit, ORed over a run's replicas (AMD IOMMU spec 2.2.3.2);
+ * A (bit 5) is set by the walk only with EFR.HASUP and DTE.HAD on.
  */
 final class AmdV1Format {
   private AmdV1Format() {}

@@ -23,7 +23,8 @@ final class V1Domain extends PtDomain implements AmdV1Domain {
 
   /**
    * Test seam: run after split/collapse has read the dirty state it will publish and before it
-   * publishes (the §5.2 step 1–3 window), so tests can play the hardware racing into it.
+   * publishes (between reading the state and publishing), so tests can play the hardware racing
+   * into it.
    */
   Runnable publishWindow = () -> {};
 
@@ -68,8 +69,8 @@ final class V1Domain extends PtDomain implements AmdV1Domain {
    * <p>AMD ({@code amd_iommu_set_dirty_tracking}): writes DTE.HAD = 11b (on) or 00b (off), issues
    * {@code INVALIDATE_DEVTAB_ENTRY} (counted by {@link #dteInvalidations()}), then {@code
    * amd_iommu_domain_flush_all}: an {@code INVALIDATE_IOMMU_PAGES} of the whole address space and a
-   * {@code COMPLETION_WAIT}, modelled as {@link Iotlb#invalidateAll()} (trap T10). With HAD on the
-   * hardware sets D if the EFR has HDSUP and A if it has HASUP.
+   * {@code COMPLETION_WAIT}, modelled as {@link Iotlb#invalidateAll()}. With HAD on the hardware
+   * sets D if the EFR has HDSUP and A if it has HASUP.
    */
   @Override
   public void setDirtyTracking(boolean enable) {
