@@ -117,8 +117,8 @@ final class VtdDomain extends PtDomain implements IntelDomain {
   }
 
   /**
-   * The flushes after an in-place PASID-entry change (VT-d spec 6.5.2.5, {@code
-   * intel_pasid_flush_present}): PASID cache (PASID-selective within domain), IOTLB
+   * The flushes after an in-place PASID-entry change (drivers/iommu/intel/pasid.c, {@code
+   * intel_pasid_setup_dirty_tracking}): PASID cache (PASID-selective within domain), IOTLB
    * (domain-selective), device TLB unless caching mode.
    */
   private void flushForPasidEntryChange() {

@@ -1,7 +1,9 @@
 package org.jvfio.iommu.intel;
 
 /**
- * The bits of VT-d paging entries and a human decoder for them (vendor-pagetables §3.2, §3.3).
+ * The bits of VT-d paging entries and a human decoder for them (VT-d specification, "First-Stage
+ * Paging Entries" and "Second-Stage Paging Entries"; drivers/iommu/generic_pt/fmt/vtdss.h and
+ * fmt/x86_64.h).
  *
  * <p>Levels are numbered from 0, as iommupt and the page-table engine number them: 0 = PTE (4 KiB),
  * 1 = PDE (2 MiB), 2 = PDPTE (1 GiB), 3 = PML4E, 4 = PML5E. (The legacy VT-d driver counts the same
