@@ -82,51 +82,40 @@ final class VtdFormat {
     return b;
   }
 
+  private static final long[] SS_BITS = {
+    VtdPte.SS_R, VtdPte.SS_W, VtdPte.SS_PS, VtdPte.SS_A, VtdPte.SS_D, VtdPte.SS_SNP
+  };
+  private static final String[] SS_NAMES = {"R", "W", "PS", "A", "D", "SNP"};
+  private static final long[] FS_BITS = {
+    VtdPte.FS_P, VtdPte.FS_RW, VtdPte.FS_US, VtdPte.FS_A, VtdPte.FS_D, VtdPte.FS_PS, VtdPte.FS_XD
+  };
+  private static final String[] FS_NAMES = {"P", "RW", "U", "A", "D", "PS", "XD"};
+
   static String describeSecondStage(long e, int level) {
-    StringBuilder flags = new StringBuilder();
-    append(flags, e, VtdPte.SS_R, "R");
-    append(flags, e, VtdPte.SS_W, "W");
-    append(flags, e, VtdPte.SS_PS, "PS");
-    append(flags, e, VtdPte.SS_A, "A");
-    append(flags, e, VtdPte.SS_D, "D");
-    append(flags, e, VtdPte.SS_SNP, "SNP");
-    return describe("SS", e, level, (e & SS_RW) != 0, flags);
+    return describe("SS", e, level, (e & SS_RW) != 0, SS_BITS, SS_NAMES);
   }
 
   static String describeFirstStage(long e, int level) {
-    StringBuilder flags = new StringBuilder();
-    append(flags, e, VtdPte.FS_P, "P");
-    append(flags, e, VtdPte.FS_RW, "RW");
-    append(flags, e, VtdPte.FS_US, "U");
-    append(flags, e, VtdPte.FS_A, "A");
-    append(flags, e, VtdPte.FS_D, "D");
-    append(flags, e, VtdPte.FS_PS, "PS");
-    append(flags, e, VtdPte.FS_XD, "XD");
-    return describe("FS", e, level, (e & VtdPte.FS_P) != 0, flags);
+    return describe("FS", e, level, (e & VtdPte.FS_P) != 0, FS_BITS, FS_NAMES);
   }
 
   private static String describe(
-      String stage, long e, int level, boolean present, CharSequence flags) {
+      String stage, long e, int level, boolean present, long[] bits, String[] names) {
     boolean known = level >= 0 && level < LEVEL_NAMES.length;
     String head = String.format("%s-%s %#018x", stage, known ? LEVEL_NAMES[level] : "L" + level, e);
     if (!present) {
       return head + " not present";
     }
     boolean leaf = level == 0 || (known && level <= 2 && (e & PS) != 0);
-    String kind =
-        leaf
-            ? String.format(
-                "leaf %s -> %#x", level == 0 ? "4K" : level == 1 ? "2M" : "1G", e & ADDRESS_MASK)
-            : String.format("table -> %#x", e & ADDRESS_MASK);
-    return head + " " + kind + " " + flags;
-  }
-
-  private static void append(StringBuilder b, long e, long bit, String name) {
-    if ((e & bit) != 0) {
-      if (b.length() > 0) {
-        b.append(' ');
+    StringBuilder b =
+        new StringBuilder(head)
+            .append(leaf ? " leaf " + (level == 0 ? "4K" : level == 1 ? "2M" : "1G") : " table")
+            .append(String.format(" -> %#x", e & ADDRESS_MASK));
+    for (int i = 0; i < bits.length; i++) {
+      if ((e & bits[i]) != 0) {
+        b.append(' ').append(names[i]);
       }
-      b.append(name);
     }
+    return b.toString();
   }
 }
