@@ -93,6 +93,24 @@ class MockDomainTest {
   }
 
   @Test
+  void split_partOfAGiantLeaf_demotesOnlyTheRangeToTheTarget() {
+    IommuDomain d = MockIommuDriver.createWithGiantPages().allocateDomain(DomainConfig.PLAIN);
+    long giant = MockIommuDriver.PAGE_1G;
+    d.map(giant, 0, giant, RW);
+    long frames = d.memory().framesInUse();
+    d.split(giant + HUGE, PAGE, PAGE); // one 4 KiB page of the second 2 MiB item
+    assertEquals(frames + 2, d.memory().framesInUse(), "one table of 2 MiB leaves, one of 4 KiB");
+    assertEquals(HUGE, translate(d, giant).size());
+    assertEquals(PAGE, translate(d, giant + HUGE + 5 * PAGE).size());
+    assertEquals(HUGE, translate(d, giant + 2 * HUGE).size());
+    assertEquals(OptionalLong.of(giant - 1), d.iovaToPhys(2 * giant - 1));
+  }
+
+  private static Translation translate(IommuDomain d, long iova) {
+    return d.translate(iova).orElseThrow();
+  }
+
+  @Test
   void collapse_orsChildren_orphanedChildUpdateFails() {
     domain.map(IOVA, PA, HUGE, RW);
     domain.split(IOVA, HUGE, PAGE);
