@@ -10,20 +10,22 @@ import org.jvfio.core.pt.PtFormat;
  * the engine's: 0 = PTE (4 KiB), 1 = PDE (2 MiB), 2 = PDPTE (1 GiB), 3 = PML4E, 4 = PML5E; leaves
  * at levels 0..2 (PS at 1 and 2) where the unit offers the size.
  *
- * Second stage (VT-d specification, "Second-Stage Paging Entries"): no present bit, R = W = 0 means not present, so an entry is empty
- * iff it is 0 (the engine never writes A or D alone); table entries are R | W | address; leaves
- * address | R? | W? | PS (levels >= 1); A and D start clear and are set by the hardware (A on the
- * walk, D on a write) when SSADE is on; a harvest clears D.
+ * Second stage (VT-d specification, "Second-Stage Paging Entries"): no present bit, R = W = 0
+ * means not present, so an entry is empty iff it is 0 (the engine never writes A or D alone);
+ * table entries are R | W | address; leaves address | R? | W? | PS (levels >= 1); A and D start
+ * clear and are set by the hardware (A on the walk, D on a write) when SSADE is on; a harvest
+ * clears D.
  *
- * First stage (VT-d specification, "First-Stage Paging Entries"; x86-64 paging): P bit; table entries P | RW | U | A | address;
- * leaves P | U | A | (RW | D if writable) | PS. Linux pre-sets A and D, so a writable leaf is
- * mapped dirty and the hardware never updates an entry; the domains have no dirty ops.
+ * First stage (VT-d specification, "First-Stage Paging Entries"; x86-64 paging): P bit; table
+ * entries P | RW | U | A | address; leaves P | U | A | (RW | D if writable) | PS. Linux pre-sets A
+ * and D, so a writable leaf is mapped dirty and the hardware never updates an entry; the domains
+ * have no dirty ops.
  */
 final class VtdFormat {
   private VtdFormat() {}
 
   /** PS, bit 7 in both formats. */
-  static final long PS = 1L << 7;
+  private static final long PS = 1L << 7;
 
   private static final long SS_RW = VtdPte.SS_R | VtdPte.SS_W;
   private static final long FS_TABLE = VtdPte.FS_P | VtdPte.FS_RW | VtdPte.FS_US | VtdPte.FS_A;
