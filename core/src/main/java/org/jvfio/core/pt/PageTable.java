@@ -222,10 +222,6 @@ public final class PageTable {
     deferredCount = from;
   }
 
-  int deferredCount() {
-    return deferredCount;
-  }
-
   /** Defers {@code table} at {@code level} and every table below it. */
   void deferTree(long table, int level) {
     if (level > 0) {

@@ -343,11 +343,6 @@ public final class PtFormat {
     return (e & dirtyAnd) | dirtyOr;
   }
 
-  /** Returns the accessed bit hardware sets on a walk (0 if the format has none). */
-  public long accessBit() {
-    return accessBit;
-  }
-
   /** Returns {@code e} without the bits hardware may change (dirty and accessed). */
   public long withoutHardwareBits(long e) {
     return e & ~hwBits;
