@@ -17,6 +17,11 @@ module org.jvfio.core {
   exports org.jvfio.core.kernel;
   exports org.jvfio.core.iommufd;
   exports org.jvfio.core.container;
+  exports org.jvfio.core.pt to
+      org.jvfio.iommu.amd,
+      org.jvfio.iommu.intel,
+      org.jvfio.iommu.smmuv3,
+      org.jvfio.testkit;
 
   uses org.jvfio.core.spi.IommuDriver;
 

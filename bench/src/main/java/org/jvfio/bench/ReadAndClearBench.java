@@ -55,6 +55,13 @@ public class ReadAndClearBench {
   @Param({"false", "true"})
   public boolean clustered;
 
+  /**
+   * Whether every registered format was exercised first, so the engine's shared call sites have
+   * seen them all (issue 15, item 8); false measures with only this driver loaded.
+   */
+  @Param({"false", "true"})
+  public boolean allFormatsLoaded;
+
   private IommuDomain domain;
   private long length;
   private Fixture.Dirtier dirtier;
@@ -65,6 +72,9 @@ public class ReadAndClearBench {
 
   @Setup(Level.Trial)
   public void mapRange(BenchmarkParams params) {
+    if (allFormatsLoaded) {
+      Fixture.loadEveryFormat();
+    }
     length = (long) gib << 30;
     dirtyPages = Fixture.chooseDirty(length / PAGE, dirtyPercent, clustered);
     if (Fixture.isModel(params)) {

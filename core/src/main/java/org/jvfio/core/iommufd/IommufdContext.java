@@ -758,8 +758,20 @@ public final class IommufdContext {
     }
   }
 
-  /** {@code iopt_table_add_domain}: validates, then fills the domain and registers the HWPT. */
+  /**
+   * {@code iopt_table_add_domain}: validates, then fills the domain and registers the HWPT. A
+   * refused domain is freed ({@code iommu_domain_free}), so a failed allocation keeps no frame.
+   */
   private Hwpt addDomain(Ioas ioas, IommuDomain domain, boolean auto) {
+    try {
+      return fillDomain(ioas, domain, auto);
+    } catch (RuntimeException e) {
+      domain.free();
+      throw e;
+    }
+  }
+
+  private Hwpt fillDomain(Ioas ioas, IommuDomain domain, boolean auto) {
     long align = Math.max(Long.lowestOneBit(domain.pageSizeBitmap()), ioas.iovaAlignment);
     UapiException.check(align <= pageSize, Errno.EINVAL, "IO page size above PAGE_SIZE");
     for (Area a : ioas.areas.asMapOfRanges().values()) {
@@ -795,7 +807,7 @@ public final class IommufdContext {
     for (Area a : ioas.areas.asMapOfRanges().values()) {
       h.domain.unmap(a.iova(), a.length());
     }
-    h.domain.iotlb().invalidateAll();
+    h.domain.free(); // invalidates the whole IOTLB, then returns every table frame
     ioas.hwpts.remove(h);
     long align = 1;
     for (Hwpt o : ioas.hwpts) {

@@ -152,9 +152,11 @@ public interface IommuDomain {
 
   /**
    * Returns a human-readable decoding of one entry word at the given level, for test failures. The
-   * level is in the vendor's own numbering, as its specification counts: AMD from the DTE mode down
-   * to 1, VT-d from the table's level count down to 1, Arm LPAE from the start level up to 3, the
-   * mock domain from 3 down to 0.
+   * level counts from 0, the level of the smallest leaf, upwards, as Linux's generic page table
+   * ({@code drivers/iommu/generic_pt/}) numbers them; word {@code k} of {@link #walk} was read at
+   * level {@code top - k}, {@code top} being the table's current top level. Domains not yet on the
+   * engine of {@code org.jvfio.core.pt} still use their manual's numbering: VT-d from the table's
+   * level count down to 1, Arm LPAE from the start level up to 3.
    */
   String describeEntry(long entry, int level);
 
@@ -169,6 +171,15 @@ public interface IommuDomain {
 
   /** Returns the memory holding this domain's tables. */
   PageTableMemory memory();
+
+  /**
+   * Frees the domain: invalidates its whole IOTLB (draining the DMA under way) and returns every
+   * page-table frame it holds, the top table included, to {@link #memory()}, as the driver's {@code
+   * domain_free} does when iommufd destroys the last reference. The caller has detached every
+   * device; the domain must not be used afterwards (its methods may throw {@link
+   * IllegalStateException}).
+   */
+  void free();
 
   // --- the hardware path ----------------------------------------------------------------------
 

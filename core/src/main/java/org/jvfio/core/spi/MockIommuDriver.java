@@ -6,6 +6,7 @@ import java.util.Set;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.PageTableMemory;
+import org.jvfio.core.pt.PtFormat;
 
 /**
  * A mock IOMMU, like the {@code iommufd} selftest's {@code mock_domain}: an honest 4-level radix
@@ -27,11 +28,26 @@ public final class MockIommuDriver implements IommuDriver {
   /** Bytes of a small leaf. */
   public static final long PAGE_4K = 1L << 12;
 
-  /** Bytes of a huge leaf (the selftest's {@code MOCK_HUGE_PAGE_SIZE} analogue). */
+  /** Bytes of a huge leaf in the default geometry. */
   public static final long PAGE_2M = 1L << 21;
 
+  /** Bytes of a small leaf in the selftest geometry ({@code MOCK_PAGE_SIZE}). */
+  public static final long SELFTEST_PAGE = 1L << 11;
+
+  /** Bytes of a huge leaf in the selftest geometry ({@code MOCK_HUGE_PAGE_SIZE}, 512 pages). */
+  public static final long SELFTEST_HUGE_PAGE = SELFTEST_PAGE << 9;
+
+  /** Bytes of the largest leaf of {@link #createWithGiantPages}. */
+  public static final long PAGE_1G = 1L << 30;
+
+  private static final PtFormat[] FORMATS = {
+    MockDomain.format(12, 1), MockDomain.format(12, 2), MockDomain.format(12, 3)
+  };
+  private static final PtFormat SELFTEST_SMALL = MockDomain.format(11, 1);
+  private static final PtFormat SELFTEST_HUGE = MockDomain.format(11, 2);
+
   private final Set<IommuCapability> capabilities;
-  private final long pageSizeBitmap;
+  private final PtFormat format;
   private final PageTableMemory memory = new PageTableMemory();
 
   /**
@@ -43,12 +59,17 @@ public final class MockIommuDriver implements IommuDriver {
   }
 
   private MockIommuDriver(boolean dirtyTracking, boolean hugePages) {
-    EnumSet<IommuCapability> caps = EnumSet.of(IommuCapability.SPLIT_COLLAPSE);
+    this(dirtyTracking, hugePages ? 2 : 1);
+  }
+
+  private MockIommuDriver(boolean dirtyTracking, int leafLevels) {
+    EnumSet<IommuCapability> caps =
+        EnumSet.of(IommuCapability.SPLIT_COLLAPSE, IommuCapability.HARVEST_RECORDS_FROM_START);
     if (dirtyTracking) {
       caps.add(IommuCapability.DIRTY_TRACKING);
     }
     this.capabilities = Sets.immutableEnumSet(caps);
-    this.pageSizeBitmap = hugePages ? PAGE_4K | PAGE_2M : PAGE_4K;
+    this.format = FORMATS[leafLevels - 1];
   }
 
   /**
@@ -69,6 +90,14 @@ public final class MockIommuDriver implements IommuDriver {
     return new MockIommuDriver(dirtyTracking, hugePages);
   }
 
+  /**
+   * Returns a new mock IOMMU instance that tracks dirty IOVA and maps 4 KiB, 2 MiB and 1 GiB
+   * leaves: three sizes, so that splitting to every smaller size is not splitting to the smallest.
+   */
+  public static MockIommuDriver createWithGiantPages() {
+    return new MockIommuDriver(true, 3);
+  }
+
   @Override
   public String name() {
     return "mock";
@@ -81,7 +110,7 @@ public final class MockIommuDriver implements IommuDriver {
 
   @Override
   public long pageSizeBitmap() {
-    return pageSizeBitmap;
+    return format.pageSizeBitmap();
   }
 
   /**
@@ -92,11 +121,35 @@ public final class MockIommuDriver implements IommuDriver {
    */
   @Override
   public IommuDomain allocateDomain(DomainConfig config) {
+    checkConfig(config);
+    return new MockDomain(this, config, memory, format);
+  }
+
+  /**
+   * Allocates a domain in the iommufd selftest's geometry: small pages of {@link #SELFTEST_PAGE} (2
+   * KiB, {@code MOCK_PAGE_SIZE}) and, with {@code hugePages}, huge pages of {@link
+   * #SELFTEST_HUGE_PAGE} (512 small pages, 1 MiB), as the selftest's {@code MOCK_IOMMUPT_DEFAULT}
+   * and {@code MOCK_IOMMUPT_HUGE} page-table types give ({@code
+   * drivers/iommu/iommufd/iommufd_test.h}). Its {@link IommuDomain#pageSizeBitmap()} is that of the
+   * geometry, not this driver's.
+   *
+   * @throws UapiException {@code EOPNOTSUPP} as {@link #allocateDomain}
+   */
+  public IommuDomain allocateSelftestDomain(DomainConfig config, boolean hugePages) {
+    checkConfig(config);
+    return new MockDomain(this, config, memory, hugePages ? SELFTEST_HUGE : SELFTEST_SMALL);
+  }
+
+  private void checkConfig(DomainConfig config) {
     UapiException.check(
         !config.dirtyTracking() || canTrackDirty(),
         Errno.EOPNOTSUPP,
         "mock IOMMU without dirty tracking");
-    return new MockDomain(this, config, memory);
+  }
+
+  /** Returns the memory holding the tables of every domain this instance allocated. */
+  public PageTableMemory memory() {
+    return memory;
   }
 
   @Override

@@ -340,6 +340,27 @@ class IommufdTest {
   // ------------------------------------------------------------
 
   @Test
+  void hwptAllocDestroyAndRefusedAlloc_keepNoTableFrame() {
+    int ioas = fd.ioasAlloc(0);
+    int dev = fd.bindDevice(iommu, DmaWriteListener.NONE);
+    fd.ioasMap(ioas, IoasMap.fixed(MEM, (4L << 20) + PAGE, IOVA)); // huge and small leaves
+    long before = iommu.memory().framesInUse();
+    for (int i = 0; i < 3; i++) {
+      int hwpt = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, dev, ioas));
+      assertTrue(iommu.memory().framesInUse() >= before + 4, "root, two tables and a leaf table");
+      fd.destroy(hwpt);
+      assertEquals(before, iommu.memory().framesInUse(), "HWPT_ALLOC + DESTROY kept frames");
+    }
+    fd.attach(dev, ioas); // an automatic domain, freed with its last device
+    fd.detach(dev);
+    assertEquals(before, iommu.memory().framesInUse(), "automatic domain kept frames");
+    int unaligned = fd.ioasAlloc(0);
+    fd.ioasMap(unaligned, IoasMap.fixed(MEM, 0x800, IOVA + 0x800));
+    assertRefused(Errno.EADDRINUSE, () -> fd.hwptAlloc(HwptAlloc.paging(0, dev, unaligned)));
+    assertEquals(before, iommu.memory().framesInUse(), "a refused HWPT_ALLOC kept its root");
+  }
+
+  @Test
   void hwptAlloc_refusals_inKernelOrder() {
     Setup s = new Setup();
     MockIommuDriver plain = MockIommuDriver.create(false, true);

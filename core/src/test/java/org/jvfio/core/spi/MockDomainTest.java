@@ -93,6 +93,24 @@ class MockDomainTest {
   }
 
   @Test
+  void split_partOfAGiantLeaf_demotesOnlyTheRangeToTheTarget() {
+    IommuDomain d = MockIommuDriver.createWithGiantPages().allocateDomain(DomainConfig.PLAIN);
+    long giant = MockIommuDriver.PAGE_1G;
+    d.map(giant, 0, giant, RW);
+    long frames = d.memory().framesInUse();
+    d.split(giant + HUGE, PAGE, PAGE); // one 4 KiB page of the second 2 MiB item
+    assertEquals(frames + 2, d.memory().framesInUse(), "one table of 2 MiB leaves, one of 4 KiB");
+    assertEquals(HUGE, translate(d, giant).size());
+    assertEquals(PAGE, translate(d, giant + HUGE + 5 * PAGE).size());
+    assertEquals(HUGE, translate(d, giant + 2 * HUGE).size());
+    assertEquals(OptionalLong.of(giant - 1), d.iovaToPhys(2 * giant - 1));
+  }
+
+  private static Translation translate(IommuDomain d, long iova) {
+    return d.translate(iova).orElseThrow();
+  }
+
+  @Test
   void collapse_orsChildren_orphanedChildUpdateFails() {
     domain.map(IOVA, PA, HUGE, RW);
     domain.split(IOVA, HUGE, PAGE);
@@ -147,5 +165,30 @@ class MockDomainTest {
         domain.unmapReadingDirty(IOVA, 4 * PAGE, IommuDirtyBitmap.of(b, new IotlbGather())));
     assertEquals(1, b.cardinality());
     assertTrue(b.isDirty(IOVA + 2 * PAGE));
+  }
+
+  @Test
+  void selftestGeometry_twoKibPagesAndOneMibHugePages() {
+    MockIommuDriver driver = MockIommuDriver.create();
+    IommuDomain d = driver.allocateSelftestDomain(DomainConfig.DIRTY_TRACKING, true);
+    long page = MockIommuDriver.SELFTEST_PAGE;
+    long huge = MockIommuDriver.SELFTEST_HUGE_PAGE;
+    long iova = 1L << 24; // MOCK_APERTURE_START
+    assertEquals(2048, page);
+    assertEquals(512 * 2048, huge);
+    assertEquals(page | huge, d.pageSizeBitmap());
+    d.map(iova, PA, huge + page, RW);
+    assertEquals(huge, d.translate(iova + 7).orElseThrow().size());
+    assertEquals(page, d.translate(iova + huge).orElseThrow().size());
+    assertEquals(OptionalLong.of(PA + huge + 5), d.iovaToPhys(iova + huge + 5));
+    assertEquals(OptionalLong.empty(), d.iovaToPhys(iova + huge + page));
+    assertEquals(0, d.unmap(iova + page, page), "inside the huge leaf: nothing");
+    d.split(iova, huge, page);
+    assertEquals(page, d.translate(iova + huge - 1).orElseThrow().size());
+    d.collapse(iova, huge);
+    assertEquals(huge, d.translate(iova).orElseThrow().size());
+    assertEquals(huge + page, d.unmap(iova, huge + page));
+    d.free();
+    assertEquals(0, driver.memory().framesInUse(), "free returned every frame");
   }
 }

@@ -3,6 +3,7 @@ package org.jvfio.iommu.intel;
 import java.util.Set;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDriver;
@@ -10,7 +11,7 @@ import org.jvfio.core.spi.IommuDriver;
 /**
  * The VT-d first-stage driver, registered as {@value #NAME}: paging domains in the x86-64 format (4
  * or 5 levels), which the kernel uses by default for DMA API and unmanaged domains on scalable
- * units (vendor-pagetables §3.3, trap T6).
+ * units (drivers/iommu/intel/iommu.c, {@code intel_iommu_domain_alloc_first_stage}).
  *
  * <p>There is no dirty tracking on the first stage: Linux pre-sets A on every leaf and D on every
  * writable leaf, so the hardware never updates them, and {@code
@@ -25,8 +26,7 @@ public final class IntelFsDriver implements IommuDriver {
 
   private final VtdIommu unit;
   private final int levels;
-  private final int apertureBits;
-  private final long pageSizeBitmap;
+  private final PtFormat format;
 
   /** Creates the default unit, {@link VtdRegisters#DEFAULT}: 4 levels, 1 GiB pages. */
   public IntelFsDriver() {
@@ -38,12 +38,12 @@ public final class IntelFsDriver implements IommuDriver {
     int mgaw = registers.mgaw();
     this.levels = (registers.cap() & VtdRegisters.CAP_FS5LP) != 0 && mgaw >= 57 ? 5 : 4;
     // First-stage IOVAs are canonical; the driver uses the lower half only.
-    this.apertureBits = Math.min(mgaw, levels == 5 ? 57 : 48) - 1;
+    int apertureBits = Math.min(mgaw, levels == 5 ? 57 : 48) - 1;
     long sizes = (1L << 12) | (1L << 21);
     if ((registers.cap() & VtdRegisters.CAP_FS1GP) != 0) {
       sizes |= 1L << 30;
     }
-    this.pageSizeBitmap = sizes;
+    this.format = VtdFormat.firstStage(levels, sizes, apertureBits);
   }
 
   /** Returns a driver for a unit with these registers. */
@@ -78,7 +78,7 @@ public final class IntelFsDriver implements IommuDriver {
 
   @Override
   public long pageSizeBitmap() {
-    return pageSizeBitmap;
+    return format.pageSizeBitmap();
   }
 
   /**
@@ -99,8 +99,7 @@ public final class IntelFsDriver implements IommuDriver {
         regs.smSupported() && (regs.ecap() & VtdRegisters.ECAP_FLTS) != 0,
         Errno.EOPNOTSUPP,
         "first stage needs scalable mode and ECAP.FLTS");
-    return new VtdDomain(
-        this, unit, VtdFormat.FIRST_STAGE, config, levels, pageSizeBitmap, apertureBits);
+    return new VtdDomain(this, unit, format, false, config);
   }
 
   @Override

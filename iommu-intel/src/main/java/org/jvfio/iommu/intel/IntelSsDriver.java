@@ -4,6 +4,7 @@ import java.util.EnumSet;
 import java.util.Set;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDriver;
@@ -11,7 +12,8 @@ import org.jvfio.core.spi.IommuDriver;
 /**
  * The VT-d second-stage driver, registered as {@value #NAME}: one remapping unit whose paging
  * domains use the second-stage table, with hardware access/dirty tracking switched by SSADE in the
- * scalable-mode PASID entry (vendor-pagetables §3.1–§3.5, §7 "VT-d second stage").
+ * scalable-mode PASID entry (drivers/iommu/intel/iommu.c, {@code
+ * intel_iommu_domain_alloc_second_stage}; pasid.c).
  *
  * <p>The no-argument constructor (used by {@link java.util.ServiceLoader}) models {@link
  * VtdRegisters#DEFAULT}: scalable mode, ECAP.SLADS, SLLPS 2 MiB and 1 GiB, AGAW 2 (4 levels). The
@@ -25,8 +27,7 @@ public final class IntelSsDriver implements IommuDriver {
 
   private final VtdIommu unit;
   private final int levels;
-  private final int apertureBits;
-  private final long pageSizeBitmap;
+  private final PtFormat format;
   private final Set<IommuCapability> capabilities;
 
   /** Creates the default unit, {@link VtdRegisters#DEFAULT}. */
@@ -42,7 +43,6 @@ public final class IntelSsDriver implements IommuDriver {
     }
     this.unit = new VtdIommu(registers);
     this.levels = agaw + 2;
-    this.apertureBits = Math.min(VtdRegisters.agawToWidth(agaw), registers.mgaw());
     // iommu_superpage_capability for the second stage: fls(SLLPS) superpage sizes.
     int superpages = 32 - Integer.numberOfLeadingZeros(registers.sllps());
     long sizes = 1L << 12;
@@ -52,11 +52,12 @@ public final class IntelSsDriver implements IommuDriver {
     if (superpages >= 2) {
       sizes |= 1L << 30;
     }
-    this.pageSizeBitmap = sizes;
+    int apertureBits = Math.min(VtdRegisters.agawToWidth(agaw), registers.mgaw());
+    this.format = VtdFormat.secondStage(levels, sizes, apertureBits);
     EnumSet<IommuCapability> caps = EnumSet.of(IommuCapability.SPLIT_COLLAPSE);
     if (registers.ssadsSupported()) {
       caps.add(IommuCapability.DIRTY_TRACKING);
-      caps.add(IommuCapability.HARVEST_RECORDS_FROM_START); // iommupt's walk, spec §1.3
+      caps.add(IommuCapability.HARVEST_RECORDS_FROM_START); // iommupt's record_dirty
     }
     this.capabilities = Set.copyOf(caps);
   }
@@ -115,7 +116,7 @@ public final class IntelSsDriver implements IommuDriver {
 
   @Override
   public long pageSizeBitmap() {
-    return pageSizeBitmap;
+    return format.pageSizeBitmap();
   }
 
   /**
@@ -140,8 +141,7 @@ public final class IntelSsDriver implements IommuDriver {
         !regs.smSupported() || (regs.ecap() & VtdRegisters.ECAP_SLTS) != 0,
         Errno.EOPNOTSUPP,
         "scalable mode without second-stage translation (ECAP.SLTS)");
-    return new VtdDomain(
-        this, unit, VtdFormat.SECOND_STAGE, config, levels, pageSizeBitmap, apertureBits);
+    return new VtdDomain(this, unit, format, true, config);
   }
 
   @Override

@@ -2,189 +2,122 @@ package org.jvfio.iommu.intel;
 
 import static org.jvfio.iommu.intel.VtdPte.ADDRESS_MASK;
 
-import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.pt.PtFormat;
 
 /*
- * The two VT-d entry formats, as the page-table engine (VtdDomain) sees them: how to tell present
- * from empty and leaf from table, how to encode a table pointer and a leaf, and which bits the
- * hardware updates. Levels: 1 = PTE ... 5 = PML5E; leaves only at levels 1..3 (PS at 2 and 3).
+ * The two VT-d entry formats as data for the page-table engine (org.jvfio.core.pt), the
+ * counterparts of Linux's drivers/iommu/generic_pt/fmt/vtdss.h and fmt/x86_64.h. Levels count as
+ * the engine's: 0 = PTE (4 KiB), 1 = PDE (2 MiB), 2 = PDPTE (1 GiB), 3 = PML4E, 4 = PML5E; leaves
+ * at levels 0..2 (PS at 1 and 2) where the unit offers the size.
  *
- * Second stage (spec §3.2): no present bit, R = W = 0 means not present (trap T5); table entries
- * are R | W | address; leaves address | R? | W? | PS (level >= 2), A and D start clear and are set
- * by the hardware (A on the walk, D on a write) when SSADE is on.
+ * Second stage (VT-d specification, "Second-Stage Paging Entries"): no present bit, R = W = 0
+ * means not present, so an entry is empty iff it is 0 (the engine never writes A or D alone);
+ * table entries are R | W | address; leaves address | R? | W? | PS (levels >= 1); A and D start
+ * clear and are set by the hardware (A on the walk, D on a write) when SSADE is on; a harvest
+ * clears D.
  *
- * First stage (spec §3.3, x86_64.h): P bit; table entries P | RW | U | A | address; leaves
- * P | U | A | (RW | D if writable) | PS. A and D are pre-set by software, so the hardware never
- * updates them and the format has no dirty bit to harvest (trap T6).
+ * First stage (VT-d specification, "First-Stage Paging Entries"; x86-64 paging): P bit; table
+ * entries P | RW | U | A | address; leaves P | U | A | (RW | D if writable) | PS. Linux pre-sets A
+ * and D, so a writable leaf is mapped dirty and the hardware never updates an entry; the domains
+ * have no dirty ops.
  */
-enum VtdFormat {
-  SECOND_STAGE(VtdPte.SS_A, VtdPte.SS_D, "SS") {
-    @Override
-    boolean present(long e) {
-      return (e & (VtdPte.SS_R | VtdPte.SS_W)) != 0;
-    }
-
-    @Override
-    long tableEntry(long pa) {
-      return (pa & ADDRESS_MASK) | VtdPte.SS_R | VtdPte.SS_W;
-    }
-
-    @Override
-    long leafEntry(long pa, int level, int prot) {
-      long e = pa & ADDRESS_MASK;
-      if ((prot & IommuDomain.IOMMU_READ) != 0) {
-        e |= VtdPte.SS_R;
-      }
-      if ((prot & IommuDomain.IOMMU_WRITE) != 0) {
-        e |= VtdPte.SS_W;
-      }
-      return level > 1 ? e | VtdPte.SS_PS : e;
-    }
-
-    @Override
-    boolean readable(long e) {
-      return (e & VtdPte.SS_R) != 0;
-    }
-
-    @Override
-    boolean writable(long e) {
-      return (e & VtdPte.SS_W) != 0;
-    }
-
-    @Override
-    String flags(long e) {
-      StringBuilder b = new StringBuilder();
-      append(b, e, VtdPte.SS_R, "R");
-      append(b, e, VtdPte.SS_W, "W");
-      append(b, e, VtdPte.SS_PS, "PS");
-      append(b, e, VtdPte.SS_A, "A");
-      append(b, e, VtdPte.SS_D, "D");
-      append(b, e, VtdPte.SS_SNP, "SNP");
-      return b.toString();
-    }
-  },
-
-  FIRST_STAGE(VtdPte.FS_A, VtdPte.FS_D, "FS") {
-    @Override
-    boolean present(long e) {
-      return (e & VtdPte.FS_P) != 0;
-    }
-
-    @Override
-    long tableEntry(long pa) {
-      return (pa & ADDRESS_MASK) | VtdPte.FS_P | VtdPte.FS_RW | VtdPte.FS_US | VtdPte.FS_A;
-    }
-
-    @Override
-    long leafEntry(long pa, int level, int prot) {
-      long e = (pa & ADDRESS_MASK) | VtdPte.FS_P | VtdPte.FS_US | VtdPte.FS_A;
-      if ((prot & IommuDomain.IOMMU_WRITE) != 0) {
-        e |= VtdPte.FS_RW | VtdPte.FS_D;
-      }
-      return level > 1 ? e | VtdPte.FS_PS : e;
-    }
-
-    @Override
-    boolean readable(long e) {
-      return true; // x86-64 paging has no read permission bit: present means readable
-    }
-
-    @Override
-    boolean writable(long e) {
-      return (e & VtdPte.FS_RW) != 0;
-    }
-
-    @Override
-    String flags(long e) {
-      StringBuilder b = new StringBuilder();
-      append(b, e, VtdPte.FS_P, "P");
-      append(b, e, VtdPte.FS_RW, "RW");
-      append(b, e, VtdPte.FS_US, "U");
-      append(b, e, VtdPte.FS_A, "A");
-      append(b, e, VtdPte.FS_D, "D");
-      append(b, e, VtdPte.FS_PS, "PS");
-      append(b, e, VtdPte.FS_XD, "XD");
-      return b.toString();
-    }
-  };
+final class VtdFormat {
+  private VtdFormat() {}
 
   /** PS, bit 7 in both formats. */
-  static final long PS = 1L << 7;
+  private static final long PS = 1L << 7;
 
-  /** The accessed bit. */
-  final long accessed;
+  private static final long SS_RW = VtdPte.SS_R | VtdPte.SS_W;
+  private static final long FS_TABLE = VtdPte.FS_P | VtdPte.FS_RW | VtdPte.FS_US | VtdPte.FS_A;
+  private static final long FS_LEAF = VtdPte.FS_P | VtdPte.FS_US | VtdPte.FS_A;
+  private static final String[] LEVEL_NAMES = {"PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
 
-  /** The dirty bit. */
-  final long dirty;
-
-  private final String prefix;
-
-  VtdFormat(long accessed, long dirty, String prefix) {
-    this.accessed = accessed;
-    this.dirty = dirty;
-    this.prefix = prefix;
+  /**
+   * Returns the second-stage format with {@code levels} (3, 4 or 5) levels, the leaf sizes of
+   * {@code pageSizes} and an IOVA width of {@code vaBits}.
+   */
+  static PtFormat secondStage(int levels, long pageSizes, int vaBits) {
+    PtFormat.Builder b =
+        PtFormat.builder("vtd-ss-" + levels)
+            .geometry(12, 9, levels - 1, levels - 1, vaBits)
+            .addressMask(ADDRESS_MASK)
+            .leaf(0, 0, 0, 0, 1L << 12)
+            .protections(VtdPte.SS_R, VtdPte.SS_W, SS_RW)
+            .permissions(VtdPte.SS_R, 0, VtdPte.SS_W, 0, false)
+            .dirty(VtdPte.SS_D, VtdPte.SS_D, ~VtdPte.SS_D, 0, -1L, VtdPte.SS_D)
+            .accessBit(VtdPte.SS_A)
+            .attributes(SS_RW | VtdPte.SS_SNP)
+            .describer(VtdFormat::describeSecondStage);
+    return levels(b, levels, pageSizes, SS_RW, 0).build();
   }
 
-  abstract boolean present(long e);
-
-  abstract long tableEntry(long pa);
-
-  abstract long leafEntry(long pa, int level, int prot);
-
-  abstract boolean readable(long e);
-
-  abstract boolean writable(long e);
-
-  abstract String flags(long e);
-
-  /** Returns whether a present entry at {@code level} is a leaf (PTE, or PS at PDE/PDPTE). */
-  static boolean isLeaf(long e, int level) {
-    return level == 1 || (level <= 3 && (e & PS) != 0);
+  /**
+   * Returns the first-stage (x86-64) format with {@code levels} (4 or 5) levels, the leaf sizes of
+   * {@code pageSizes} and an IOVA width of {@code vaBits}.
+   */
+  static PtFormat firstStage(int levels, long pageSizes, int vaBits) {
+    long writable = VtdPte.FS_RW | VtdPte.FS_D;
+    PtFormat.Builder b =
+        PtFormat.builder("vtd-fs-" + levels)
+            .geometry(12, 9, levels - 1, levels - 1, vaBits)
+            .presentBit(VtdPte.FS_P)
+            .addressMask(ADDRESS_MASK)
+            .leaf(0, 0, 0, FS_LEAF, 1L << 12)
+            .protections(0, writable, writable)
+            .permissions(0, 1, VtdPte.FS_RW, 0, false) // no read bit: present means readable
+            .dirty(VtdPte.FS_D, VtdPte.FS_D, ~VtdPte.FS_D, 0, -1L, VtdPte.FS_D)
+            .attributes(VtdPte.FS_RW | VtdPte.FS_XD)
+            .describer(VtdFormat::describeFirstStage);
+    return levels(b, levels, pageSizes, FS_TABLE, FS_LEAF).build();
   }
 
-  /** Returns the address field, bits 51:12. */
-  static long address(long e) {
-    return e & ADDRESS_MASK;
+  /** Declares the table and leaf levels above the PTE: PS marks a leaf at the PDE and PDPTE. */
+  private static PtFormat.Builder levels(
+      PtFormat.Builder b, int levels, long pageSizes, long tableBits, long leafBits) {
+    for (int level = 1; level < levels; level++) {
+      b.table(level, level <= 2 ? PS : 0, 0, tableBits);
+      long size = 1L << (12 + 9 * level);
+      if (level <= 2 && (pageSizes & size) != 0) {
+        b.leaf(level, PS, PS, leafBits | PS, size);
+      }
+    }
+    return b;
   }
 
-  /** Returns the bits that identify a leaf: everything but the hardware-updated A and D. */
-  long identity(long e) {
-    return e & ~(accessed | dirty);
+  private static final long[] SS_BITS = {
+    VtdPte.SS_R, VtdPte.SS_W, VtdPte.SS_PS, VtdPte.SS_A, VtdPte.SS_D, VtdPte.SS_SNP
+  };
+  private static final String[] SS_NAMES = {"R", "W", "PS", "A", "D", "SNP"};
+  private static final long[] FS_BITS = {
+    VtdPte.FS_P, VtdPte.FS_RW, VtdPte.FS_US, VtdPte.FS_A, VtdPte.FS_D, VtdPte.FS_PS, VtdPte.FS_XD
+  };
+  private static final String[] FS_NAMES = {"P", "RW", "U", "A", "D", "PS", "XD"};
+
+  static String describeSecondStage(long e, int level) {
+    return describe("SS", e, level, (e & SS_RW) != 0, SS_BITS, SS_NAMES);
   }
 
-  private static final String[] LEVEL_NAMES = {"?", "PTE", "PDE", "PDPTE", "PML4E", "PML5E"};
+  static String describeFirstStage(long e, int level) {
+    return describe("FS", e, level, (e & VtdPte.FS_P) != 0, FS_BITS, FS_NAMES);
+  }
 
-  String describe(long e, int level) {
-    String name = prefix + "-" + (level >= 1 && level <= 5 ? LEVEL_NAMES[level] : "L" + level);
-    String head = String.format("%s %#018x", name, e);
-    if (!present(e)) {
+  private static String describe(
+      String stage, long e, int level, boolean present, long[] bits, String[] names) {
+    boolean known = level >= 0 && level < LEVEL_NAMES.length;
+    String head = String.format("%s-%s %#018x", stage, known ? LEVEL_NAMES[level] : "L" + level, e);
+    if (!present) {
       return head + " not present";
     }
-    boolean leaf = level >= 1 && level <= 5 && isLeaf(e, level);
-    String kind =
-        leaf
-            ? String.format("leaf %s -> %#x", sizeName(level), address(e))
-            : String.format("table -> %#x", address(e));
-    return head + " " + kind + " " + flags(e);
-  }
-
-  private static String sizeName(int level) {
-    switch (level) {
-      case 1:
-        return "4K";
-      case 2:
-        return "2M";
-      default:
-        return "1G";
-    }
-  }
-
-  private static void append(StringBuilder b, long e, long bit, String name) {
-    if ((e & bit) != 0) {
-      if (b.length() > 0) {
-        b.append(' ');
+    boolean leaf = level == 0 || (known && level <= 2 && (e & PS) != 0);
+    StringBuilder b =
+        new StringBuilder(head)
+            .append(leaf ? " leaf " + (level == 0 ? "4K" : level == 1 ? "2M" : "1G") : " table")
+            .append(String.format(" -> %#x", e & ADDRESS_MASK));
+    for (int i = 0; i < bits.length; i++) {
+      if ((e & bits[i]) != 0) {
+        b.append(' ').append(names[i]);
       }
-      b.append(name);
     }
+    return b.toString();
   }
 }

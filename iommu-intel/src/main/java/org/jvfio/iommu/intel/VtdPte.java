@@ -1,10 +1,13 @@
 package org.jvfio.iommu.intel;
 
 /**
- * The bits of VT-d paging entries and a human decoder for them (vendor-pagetables §3.2, §3.3).
+ * The bits of VT-d paging entries and a human decoder for them (VT-d specification, "First-Stage
+ * Paging Entries" and "Second-Stage Paging Entries"; drivers/iommu/generic_pt/fmt/vtdss.h and
+ * fmt/x86_64.h).
  *
- * <p>Levels are numbered as the legacy VT-d driver and the hardware walk do: 1 = PTE (4 KiB), 2 =
- * PDE (2 MiB), 3 = PDPTE (1 GiB), 4 = PML4E, 5 = PML5E. (iommupt numbers the same levels from 0.)
+ * <p>Levels are numbered from 0, as iommupt and the page-table engine number them: 0 = PTE (4 KiB),
+ * 1 = PDE (2 MiB), 2 = PDPTE (1 GiB), 3 = PML4E, 4 = PML5E. (The legacy VT-d driver counts the same
+ * levels from 1.)
  */
 public final class VtdPte {
   private VtdPte() {}
@@ -52,15 +55,15 @@ public final class VtdPte {
   public static final long ADDRESS_MASK = 0x000F_FFFF_FFFF_F000L;
 
   /**
-   * Decodes a second-stage entry at {@code level} (1 = PTE … 5 = PML5E), e.g. {@code "SS-PDE
+   * Decodes a second-stage entry at {@code level} (0 = PTE … 4 = PML5E), e.g. {@code "SS-PDE
    * 0x...283 leaf 2M -> 0x40000000 R W PS A D"}; an entry with R = W = 0 is not present.
    */
   public static String describeSecondStage(long entry, int level) {
-    return VtdFormat.SECOND_STAGE.describe(entry, level);
+    return VtdFormat.describeSecondStage(entry, level);
   }
 
-  /** Decodes a first-stage (x86-64) entry at {@code level} (1 = PTE … 5 = PML5E). */
+  /** Decodes a first-stage (x86-64) entry at {@code level} (0 = PTE … 4 = PML5E). */
   public static String describeFirstStage(long entry, int level) {
-    return VtdFormat.FIRST_STAGE.describe(entry, level);
+    return VtdFormat.describeFirstStage(entry, level);
   }
 }

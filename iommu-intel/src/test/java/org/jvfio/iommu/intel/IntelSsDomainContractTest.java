@@ -11,9 +11,9 @@ class IntelSsDomainContractTest extends IommuDomainContract {
     return new IntelSsDriver();
   }
 
-  /** The default driver has 4 levels; a walk starts at level 4 and 4 KiB leaves are level 1. */
+  /** The default driver has 4 levels; a walk starts at level 3 and 4 KiB leaves are level 0. */
   @Override
   protected int walkLevel(IommuDomain domain, int index) {
-    return 4 - index;
+    return 3 - index;
   }
 }

@@ -78,15 +78,24 @@ class VtdDomainPropertiesTest {
       }
     }
 
+    /**
+     * iommupt's __unmap_range: nothing if {@code iova} is inside a leaf; otherwise the leaves from
+     * {@code iova} on, each whole, up to the first hole (a leaf not starting where the last ended).
+     */
     long unmap(long iova, long size) {
       Leaf at = leafAt(iova);
       if (at != null && at.iova() != iova) {
         return 0;
       }
       long total = 0;
+      long next = iova;
       for (Leaf l : new ArrayList<>(leaves.subMap(iova, true, iova + size - 1, true).values())) {
+        if (l.iova() != next) {
+          break;
+        }
         leaves.remove(l.iova());
         total += l.size();
+        next = l.iova() + l.size();
       }
       return total;
     }

@@ -212,16 +212,16 @@ class VtdEntryFormatTest {
   void describe_decodesLeafAndTable() {
     assertEquals(
         "SS-PDE 0x0000000080200383 leaf 2M -> 0x80200000 R W PS A D",
-        VtdPte.describeSecondStage(0x8020_0383L, 2));
+        VtdPte.describeSecondStage(0x8020_0383L, 1));
     assertEquals(
         "SS-PML4E 0x0000f00000001003 table -> 0xf00000001000 R W",
-        VtdPte.describeSecondStage(T1 | 3, 4));
-    assertEquals("SS-PTE 0x0000000000000300 not present", VtdPte.describeSecondStage(0x300, 1));
+        VtdPte.describeSecondStage(T1 | 3, 3));
+    assertEquals("SS-PTE 0x0000000000000300 not present", VtdPte.describeSecondStage(0x300, 0));
     assertEquals(
         "FS-PTE 0x0000000012345067 leaf 4K -> 0x12345000 P RW U A D",
-        VtdPte.describeFirstStage(0x1234_5067L, 1));
+        VtdPte.describeFirstStage(0x1234_5067L, 0));
     IommuDomain d = ss(DomainConfig.PLAIN);
-    assertEquals(VtdPte.describeSecondStage(0x1003, 1), d.describeEntry(0x1003, 1));
+    assertEquals(VtdPte.describeSecondStage(0x1003, 0), d.describeEntry(0x1003, 0));
   }
 
   @Test

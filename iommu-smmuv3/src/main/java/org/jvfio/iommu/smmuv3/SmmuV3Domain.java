@@ -383,6 +383,17 @@ final class SmmuV3Domain implements IommuDomain {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>SMMUv3: frees the whole tree from the PGD into the driver's shared table memory.
+   */
+  @Override
+  public void free() {
+    iotlb.invalidateAll();
+    freeTable(pgd, geo.startLevel);
+  }
+
   private void freeTable(long table, int level) {
     if (level < 3) {
       for (int i = 0, n = geo.entries(level); i < n; i++) {

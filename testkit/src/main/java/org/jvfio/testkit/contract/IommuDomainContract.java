@@ -146,6 +146,15 @@ public abstract class IommuDomainContract {
     return -1;
   }
 
+  /**
+   * Returns whether the domain unmaps as io-pgtable-arm does (in page-size pieces, a piece over a
+   * table freeing the table whole, holes included) rather than as iommupt (stopping at the first
+   * hole); false by default. See {@link #unmap_holesMidLeafStartsAndEmptyRanges_answerAsTheKernel}.
+   */
+  protected boolean unmapsInPageSizePieces() {
+    return false;
+  }
+
   // --- map, unmap, translate ------------------------------------------------------------------
 
   /** One step of the map/unmap property: see {@link #mapUnmap_matchesReferencePageTable}. */
@@ -579,6 +588,110 @@ public abstract class IommuDomainContract {
                 f.checkHarvestAll("final harvest");
               }
             });
+  }
+
+  // --- unmap, unmap reading dirty, split to every size, free -----------------------------------
+
+  /**
+   * Unmaps that start in a hole, run across a hole, start inside a leaf or cover nothing answer as
+   * the kernel's ({@code drivers/iommu/generic_pt/iommu_pt.h}, {@code __unmap_range}): a range that
+   * does not start on the first byte of a leaf unmaps nothing and returns 0; otherwise the leaves
+   * from the start up to the first hole are removed and their bytes returned, and everything after
+   * the hole stays mapped. With {@link #unmapsInPageSizePieces()}, as io-pgtable-arm's {@code
+   * __arm_lpae_unmap} under {@code iommu_unmap} instead (one unmap per try: a table emptied by an
+   * earlier unmap is invisible to the reference).
+   */
+  @Test
+  public void unmap_holesMidLeafStartsAndEmptyRanges_answerAsTheKernel() {
+    long unit = smallestPage();
+    boolean piecewise = unmapsInPageSizePieces();
+    Gen<List<UnmapAndFreeChecks.UnmapCase>> cases =
+        plans(1, 4, 1)
+            .flatMap(
+                p ->
+                    Gen.lists(
+                        src ->
+                            new UnmapAndFreeChecks.UnmapCase(
+                                p, src.nextInt(0, 2), src.nextInt(0, 7), src.nextInt(0, 1023)),
+                        1,
+                        piecewise ? 1 : 3));
+    property("unmap answers holes and partial leaves as the kernel", 60)
+        .forAll(
+            cases,
+            steps -> {
+              DomainFixture f = fixture(steps.get(0).plan(), false);
+              f.mapAll();
+              for (UnmapAndFreeChecks.UnmapCase c : steps) {
+                UnmapAndFreeChecks.checkUnmap(f, c, unit, piecewise);
+                checkInvariants(f.domain);
+              }
+            });
+  }
+
+  /**
+   * {@link IommuDomain#unmapReadingDirty} raced by a device writing fresh pages: every page a write
+   * reached before its leaf was removed is reported. The interface's default (a {@code NO_CLEAR}
+   * read, then an unmap) loses the pages written between the two; a correct domain removes each
+   * leaf with one atomic exchange and reads the dirty state from the old value. Bounded: each try
+   * races over 16384 pages until the writer made progress during the call, at most 64 times.
+   */
+  @Test
+  public void unmapReadingDirty_racingDmaWrites_losesNoWrite() {
+    assumeTrue(tracks(), "no DIRTY_TRACKING");
+    long unit = smallestPage();
+    property("unmapReadingDirty loses no write", 6)
+        .withMaxShrinks(0)
+        .forAll(
+            Gen.longs(0, Long.MAX_VALUE),
+            seed -> UnmapAndFreeChecks.raceUntilConclusive(driver(), seed, unit, 64));
+  }
+
+  /**
+   * A leaf split to each smaller size under test (down to 1/512 of it) becomes leaves of exactly
+   * that size, with its translations and, for a dirty leaf, every child reported dirty.
+   */
+  @Test
+  public void split_toEverySmallerSize_givesLeavesOfThatSize() {
+    assumeTrue(capable(IommuCapability.SPLIT_COLLAPSE), "no SPLIT_COLLAPSE");
+    boolean tracks = tracks();
+    List<Long> sizes = sizes();
+    for (long large : sizes) {
+      for (long small : sizes) {
+        if (small >= large || large / small > 512) {
+          continue;
+        }
+        Region r = new Region(4 * large, large, DomainPlan.MEMORY_BASE, large, DomainPlan.RW);
+        DomainFixture f = fixture(new DomainPlan(List.of(r), large), tracks);
+        f.mapAll();
+        if (tracks) {
+          f.enableTracking();
+          f.write(new DmaWrite(r.iova() + large / 2, 1));
+        }
+        split(f, r, small);
+        f.checkTranslations();
+        assertEquals(
+            large / small,
+            f.reference.leaves(r.iova(), large).size(),
+            "leaves of 0x" + Long.toHexString(small));
+        if (tracks) {
+          IovaBitmap got = f.checkHarvest("harvest after split", r.iova(), large, PAGE);
+          assertEquals(large / PAGE, got.cardinality(), "children of the dirty leaf reported");
+        }
+        f.domain.free();
+      }
+    }
+  }
+
+  /**
+   * Freeing a domain after maps, unmaps, splits and collapses returns every page-table frame it
+   * held to its memory: the memory holds what it held before the domain was allocated.
+   */
+  @Test
+  public void free_returnsEveryTableFrame() {
+    boolean splits = capable(IommuCapability.SPLIT_COLLAPSE);
+    long smallest = sizes().get(0);
+    property("free returns every frame", 30)
+        .forAll(plans(1, 4, 0), p -> UnmapAndFreeChecks.checkFree(driver(), p, splits, smallest));
   }
 
   // --- without dirty ops ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.BiFunction;
+import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.Iotlb;
 import org.jvfio.core.hw.PageTableMemory;
@@ -75,6 +76,11 @@ final class BrokenTwins {
     @Override
     public long unmapReadingDirty(long iova, long size, IommuDirtyBitmap dirty) {
       return delegate.unmapReadingDirty(iova, size, dirty);
+    }
+
+    @Override
+    public void free() {
+      delegate.free();
     }
 
     @Override
@@ -167,7 +173,15 @@ final class BrokenTwins {
       String name,
       BiFunction<IommuDomain, IommuDriver, IommuDomain> breaker,
       Set<IommuCapability> extra) {
-    IommuDriver mock = MockIommuDriver.create();
+    return broken(name, MockIommuDriver.create(), breaker, extra);
+  }
+
+  /** As {@link #broken(String, BiFunction, Set)} over the domains of {@code mock}. */
+  static IommuDriver broken(
+      String name,
+      IommuDriver mock,
+      BiFunction<IommuDomain, IommuDriver, IommuDomain> breaker,
+      Set<IommuCapability> extra) {
     EnumSet<IommuCapability> caps = EnumSet.copyOf(mock.capabilities());
     caps.addAll(extra);
     Set<IommuCapability> capabilities = Set.copyOf(caps);
@@ -228,6 +242,66 @@ final class BrokenTwins {
 
     @Override
     public void iotlbSync(IotlbGather gather) {}
+  }
+
+  /**
+   * Unmaps reading dirty as the {@link IommuDomain} default does: a {@code NO_CLEAR} read, then an
+   * unmap. A write that dirties a leaf between the two is lost.
+   */
+  static final class ReadsThenUnmaps extends DelegatingDomain {
+    ReadsThenUnmaps(IommuDomain delegate, IommuDriver driver) {
+      super(delegate, driver);
+    }
+
+    @Override
+    public long unmapReadingDirty(long iova, long size, IommuDirtyBitmap dirty) {
+      delegate.readAndClearDirty(iova, size, Iommufd.IOMMU_DIRTY_NO_CLEAR, dirty);
+      return delegate.unmap(iova, size);
+    }
+  }
+
+  /**
+   * Unmaps every leaf that starts in the range, stepping over holes and over a start inside a leaf,
+   * as the mock once did and as legacy drivers' clear loops did.
+   */
+  static final class SkipsHoles extends DelegatingDomain {
+    SkipsHoles(IommuDomain delegate, IommuDriver driver) {
+      super(delegate, driver);
+    }
+
+    @Override
+    public long unmap(long iova, long size) {
+      long total = 0;
+      long end = iova + size;
+      for (long cur = iova; Long.compareUnsigned(cur, end) < 0; ) {
+        long got = delegate.unmap(cur, end - cur);
+        total += got;
+        cur += got != 0 ? got : 4096;
+      }
+      return total;
+    }
+  }
+
+  /** Splits every leaf to the smallest page size, whatever size it was asked for. */
+  static final class SplitsToTheSmallest extends DelegatingDomain {
+    SplitsToTheSmallest(IommuDomain delegate, IommuDriver driver) {
+      super(delegate, driver);
+    }
+
+    @Override
+    public void split(long iova, long length, long pageSize) {
+      delegate.split(iova, length, Long.lowestOneBit(delegate.pageSizeBitmap()));
+    }
+  }
+
+  /** Frees nothing: the domain's table frames stay allocated. */
+  static final class LeaksOnFree extends DelegatingDomain {
+    LeaksOnFree(IommuDomain delegate, IommuDriver driver) {
+      super(delegate, driver);
+    }
+
+    @Override
+    public void free() {}
   }
 
   /** The contract over {@code driver}; anonymous, so that JUnit does not run it by itself. */

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.jvfio.core.spi.IommuCapability;
+import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.testkit.contract.ContractRunner.Outcome;
 
 /**
@@ -71,6 +72,56 @@ class BrokenTwinsTest {
             NO_CLEAR,
             MAP);
     assertEquals(Map.of(HARVEST, FAILED, NO_CLEAR, PASSED, MAP, PASSED), outcomes);
+  }
+
+  static final String UNMAP = "unmap_holesMidLeafStartsAndEmptyRanges_answerAsTheKernel";
+  static final String UNMAP_DIRTY = "unmapReadingDirty_racingDmaWrites_losesNoWrite";
+  static final String SPLIT_EVERY = "split_toEverySmallerSize_givesLeavesOfThatSize";
+  static final String SPLIT = "splitCollapse_preserveTranslationsAndDirtyState";
+  static final String FREE = "free_returnsEveryTableFrame";
+
+  /** The interface's default unmap-reading-dirty loses writes that race it. */
+  @Test
+  void contract_failsForDomainReadingDirtyThenUnmapping() throws Exception {
+    assertEquals(
+        Map.of(UNMAP_DIRTY, FAILED, HARVEST, PASSED, UNMAP, PASSED),
+        ContractRunner.run(
+            domainContract(broken("reads-then-unmaps", BrokenTwins.ReadsThenUnmaps::new)),
+            UNMAP_DIRTY,
+            HARVEST,
+            UNMAP));
+  }
+
+  @Test
+  void contract_failsForDomainSkippingHolesOnUnmap() throws Exception {
+    assertEquals(
+        Map.of(UNMAP, FAILED, MAP, PASSED),
+        ContractRunner.run(
+            domainContract(broken("skips-holes", BrokenTwins.SkipsHoles::new)), UNMAP, MAP));
+  }
+
+  /** Over a mock with 4 KiB, 2 MiB and 1 GiB leaves, so that the smallest is not the only size. */
+  @Test
+  void contract_failsForDomainSplittingOnlyToTheSmallestSize() throws Exception {
+    assertEquals(
+        Map.of(SPLIT_EVERY, FAILED, SPLIT, PASSED),
+        ContractRunner.run(
+            domainContract(
+                broken(
+                    "splits-to-smallest",
+                    MockIommuDriver.createWithGiantPages(),
+                    BrokenTwins.SplitsToTheSmallest::new,
+                    Set.of())),
+            SPLIT_EVERY,
+            SPLIT));
+  }
+
+  @Test
+  void contract_failsForDomainLeakingFramesOnFree() throws Exception {
+    assertEquals(
+        Map.of(FREE, FAILED, MAP, PASSED),
+        ContractRunner.run(
+            domainContract(broken("leaks", BrokenTwins.LeaksOnFree::new)), FREE, MAP));
   }
 
   @Test

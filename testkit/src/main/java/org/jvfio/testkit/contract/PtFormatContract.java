@@ -1,0 +1,242 @@
+package org.jvfio.testkit.contract;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.hw.Iotlb;
+import org.jvfio.core.hw.PageTableMemory;
+import org.jvfio.core.hw.Translation;
+import org.jvfio.core.pt.PageTable;
+import org.jvfio.core.pt.PtFormat;
+import org.jvfio.core.spi.IommuDirtyBitmap;
+import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.spi.IotlbGather;
+import org.jvfio.testkit.Gen;
+import org.jvfio.testkit.Property;
+
+/**
+ * The properties every {@link PtFormat} must satisfy, in the spirit of Linux's {@code
+ * drivers/iommu/generic_pt/kunit_generic_pt.h}: a format module's test extends it, supplies its
+ * format and the page sizes it must offer, and inherits every test.
+ *
+ * <pre>{@code
+ * class AmdV1FormatContractTest extends PtFormatContract {
+ *   @Override protected PtFormat format() { return AmdV1Format.FORMAT; }
+ *   @Override protected long expectedPageSizes() { return AmdV1Driver.PAGE_SIZES; }
+ * }
+ * }</pre>
+ *
+ * <p>The properties: a table pointer round-trips at every level that holds tables; a leaf of every
+ * size round-trips its output address at the lowest, highest and a random aligned address, and is
+ * classified as a leaf of its level; each protection gives its permissions (and the format's
+ * initial dirty state); a hardware dirty update of any one item of a leaf, replica runs included,
+ * makes the whole leaf dirty, and a clearing harvest makes every item clean; the page sizes are the
+ * union of the levels' sizes and the expected ones; and {@link PtFormat#bestPageSize} equals a
+ * brute-force search. Seeded by {@code -Djvfio.seed}.
+ */
+public abstract class PtFormatContract {
+  private static final int RW = IommuDomain.IOMMU_READ | IommuDomain.IOMMU_WRITE;
+
+  /** Creates the suite; a subclass supplies the format. */
+  protected PtFormatContract() {}
+
+  /** Returns the format under test. */
+  protected abstract PtFormat format();
+
+  /** Returns the page-size bitmap the format must offer. */
+  protected abstract long expectedPageSizes();
+
+  /** Returns whether a new writable leaf is already dirty (Arm with HTTU); false by default. */
+  protected boolean mapsWritableDirty() {
+    return false;
+  }
+
+  /** Returns whether a leaf mapped {@code IOMMU_WRITE} alone is readable too; false by default. */
+  protected boolean writeImpliesRead() {
+    return false;
+  }
+
+  private long seed() {
+    return Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
+  }
+
+  /** A table pointer at every level from 1 to the highest top round-trips its address. */
+  @Test
+  public void tablePointer_roundTripsAtEveryLevel() {
+    PtFormat f = format();
+    long align = Math.max(PageTableMemory.FRAME_SIZE, 8L * f.entriesPerTable());
+    long highest = f.addressMask() & -align;
+    SplittableRandom rnd = new SplittableRandom(seed());
+    for (int level = 1; level <= f.maxTop(); level++) {
+      for (long pa : new long[] {align, highest, rnd.nextLong(1, highest / align) * align}) {
+        long e = f.encodeTable(pa, level);
+        String what = f.describe(e, level);
+        assertFalse(f.isEmpty(e), what);
+        assertTrue(f.isTable(e, level), what);
+        assertFalse(f.isLeaf(e, level), what);
+        assertEquals(pa, f.tableAddress(e), what);
+      }
+    }
+  }
+
+  /**
+   * A leaf of every size round-trips its output address (0, the size itself, the highest aligned
+   * address and a random one) and its size, at the level that holds it.
+   */
+  @Test
+  public void leaf_addressAndSizeRoundTripForEverySizeAndBoundary() {
+    PtFormat f = format();
+    SplittableRandom rnd = new SplittableRandom(seed());
+    for (int level = 0; level <= f.maxTop(); level++) {
+      for (long m = f.possibleSizes(level); m != 0; m &= m - 1) {
+        long size = Long.lowestOneBit(m);
+        assertEquals(level, f.levelOfSize(size), "level of 0x" + Long.toHexString(size));
+        assertEquals(size >>> f.shift(level), f.entriesOf(size));
+        long highest = f.addressMask() & -size;
+        long random = highest == 0 ? 0 : rnd.nextLong(0, (highest / size) + 1) * size;
+        for (long oa : new long[] {0, size & f.addressMask(), highest, random}) {
+          long e = f.encodeLeaf(oa, size, RW);
+          String what = "0x" + Long.toHexString(size) + ": " + f.describe(e, level);
+          assertFalse(f.isEmpty(e), what);
+          assertTrue(f.isLeaf(e, level), what);
+          assertFalse(f.isTable(e, level), what);
+          assertEquals(size, f.leafSize(e, level), what);
+          assertEquals(oa, f.leafAddress(e, level), what);
+        }
+      }
+    }
+  }
+
+  /** Each protection gives its permissions and the format's initial dirty state, at every size. */
+  @Test
+  public void leaf_attributesFollowEveryProtection() {
+    PtFormat f = format();
+    for (int level = 0; level <= f.maxTop(); level++) {
+      for (long m = f.possibleSizes(level); m != 0; m &= m - 1) {
+        long size = Long.lowestOneBit(m);
+        for (int prot = 1; prot <= RW; prot++) {
+          long e = f.encodeLeaf(size, size, prot);
+          boolean write = (prot & IommuDomain.IOMMU_WRITE) != 0;
+          boolean read = (prot & IommuDomain.IOMMU_READ) != 0 || writeImpliesRead();
+          String what = "prot " + prot + ": " + f.describe(e, level);
+          assertEquals(write, f.isWritable(e), what);
+          assertEquals(read, f.isReadable(e), what);
+          assertEquals(mapsWritableDirty() && write, f.isDirty(e), what);
+          assertEquals(f.attributes(e), f.attributes(f.encodeLeaf(2 * size, size, prot)), what);
+        }
+      }
+    }
+  }
+
+  /**
+   * Through the engine: a hardware dirty update of any one item of a leaf (one replica of a run)
+   * makes the harvest report the whole leaf; a clearing harvest then leaves every item clean; and
+   * freeing the table returns every frame.
+   */
+  @Test
+  public void dirty_anyItemOfALeafMakesItDirtyAndClearingCleansEveryItem() {
+    PtFormat f = format();
+    for (int level = 0; level <= f.maxTop(); level++) {
+      for (long m = f.possibleSizes(level); m != 0; m &= m - 1) {
+        long size = Long.lowestOneBit(m);
+        long item = 1L << f.shift(level);
+        if (Long.compareUnsigned(3 * size - 1, f.reach(f.maxTop())) > 0 || size > 1L << 40) {
+          continue;
+        }
+        checkEveryItemDirty(f, size, item);
+      }
+    }
+  }
+
+  private static void checkEveryItemDirty(PtFormat f, long size, long item) {
+    PageTableMemory memory = new PageTableMemory();
+    PageTable pt = new PageTable(f, memory, new Iotlb(), (root, top) -> {});
+    long iova = size * 2;
+    pt.map(iova, size, size, RW);
+    harvest(pt, iova, size, true); // Arm maps writable leaves dirty
+    pt.setHardwareUpdates(true, false);
+    for (long address = iova; address != iova + size; address += item) {
+      Translation t = pt.translate(address).orElseThrow();
+      String what =
+          "0x" + Long.toHexString(size) + " leaf, write at 0x" + Long.toHexString(address);
+      assertEquals(size, t.size(), what);
+      assertFalse(t.dirty(), what);
+      assertTrue(pt.setDirtyByHardware(t), what);
+      assertTrue(harvest(pt, iova, size, false), what + ": NO_CLEAR read");
+      assertTrue(harvest(pt, iova, size, true), what + ": clearing read");
+      assertFalse(harvest(pt, iova, size, false), what + ": after the clear");
+    }
+    pt.free();
+    assertEquals(0, memory.framesInUse(), "frames after free");
+  }
+
+  private static boolean harvest(PageTable pt, long iova, long size, boolean clear) {
+    IovaBitmap bitmap = IovaBitmap.allocate(iova, size, size);
+    IotlbGather gather = new IotlbGather();
+    pt.readAndClearDirty(iova, size, clear, IommuDirtyBitmap.of(bitmap, gather));
+    pt.iotlbSync(gather);
+    return bitmap.isDirty(iova);
+  }
+
+  /**
+   * The page sizes are the expected ones and the union of the levels' sizes; each level holds sizes
+   * from its item size to half a table of items.
+   */
+  @Test
+  public void pageSizes_areTheExpectedUnionOfTheLevels() {
+    PtFormat f = format();
+    long union = 0;
+    for (int level = 0; level <= f.maxTop(); level++) {
+      long sizes = f.possibleSizes(level);
+      assertEquals(0, union & sizes, "a size at two levels");
+      union |= sizes;
+      long item = 1L << f.shift(level);
+      for (long m = sizes; m != 0; m &= m - 1) {
+        long size = Long.lowestOneBit(m);
+        String what = "0x" + Long.toHexString(size) + " at level " + level;
+        if (f.contiguous() == PtFormat.Contiguous.NONE) {
+          assertEquals(item, size, what);
+        } else {
+          assertTrue(size >= item && size <= item * f.entriesPerTable() / 2, what);
+        }
+      }
+    }
+    assertEquals(expectedPageSizes(), union, "page sizes");
+    assertEquals(union, f.pageSizeBitmap());
+  }
+
+  /** {@link PtFormat#bestPageSize} equals a brute-force search over the page sizes. */
+  @Test
+  public void bestPageSize_equalsBruteForce() {
+    PtFormat f = format();
+    long bitmap = f.pageSizeBitmap();
+    long min = Long.lowestOneBit(bitmap);
+    Gen<long[]> cases =
+        src -> {
+          int a = src.nextInt(0, 40);
+          int b = src.nextInt(0, 40);
+          return new long[] {
+            (src.nextLong(0, 1 << 20) * min) << a,
+            (src.nextLong(0, 1 << 20) * min) << b,
+            src.nextLong(1, 1L << 24) * min
+          };
+        };
+    Property.named(getClass().getSimpleName() + ": best page size")
+        .forAll(
+            cases,
+            c -> {
+              long best = 0;
+              for (long m = bitmap; m != 0; m &= m - 1) {
+                long s = Long.lowestOneBit(m);
+                if (Long.compareUnsigned(s, c[2]) <= 0 && ((c[0] | c[1]) & (s - 1)) == 0) {
+                  best = s;
+                }
+              }
+              assertEquals(best, f.bestPageSize(c[0], c[1], c[2]));
+            });
+  }
+}
