@@ -15,6 +15,7 @@ module org.jvfio.core {
   exports org.jvfio.core.spi;
   exports org.jvfio.core.kernel;
   exports org.jvfio.core.iommufd;
+  exports org.jvfio.core.nesting;
 
   uses org.jvfio.core.spi.IommuDriver;
 
