@@ -353,16 +353,42 @@ public final class IommufdContext {
         checkPinnable(p.userVa(), p.length());
       }
     }
+    List<Area> added = new ArrayList<>();
     long cur = at;
     for (Pages p : list) {
       Area area = new Area(cur, p.length(), p.userVa(), prot, p.writable());
       ioas.areas.put(span(area.iova(), area.last()), area);
+      added.add(area);
       for (Hwpt h : ioas.hwpts) {
-        h.domain.map(area.iova(), area.userVa(), area.length(), prot);
+        try {
+          h.domain.map(area.iova(), area.userVa(), area.length(), prot);
+        } catch (UapiException refused) { // e.g. a VT-d nest parent and a read-only map
+          undoInsert(ioas, added, h);
+          throw refused;
+        }
       }
       cur += p.length();
     }
     return at;
+  }
+
+  /**
+   * Takes back the areas of a map that a domain refused ({@code iopt_fill_domains} unwinding):
+   * unmaps them from every domain of the IOAS up to {@code refusing}, which mapped none of the last
+   * one, and removes them, so the failed call changed nothing.
+   */
+  private static void undoInsert(Ioas ioas, List<Area> added, Hwpt refusing) {
+    for (int i = 0; i < added.size(); i++) {
+      Area a = added.get(i);
+      for (Hwpt h : ioas.hwpts) {
+        if (h == refusing && i == added.size() - 1) {
+          break;
+        }
+        h.domain.unmap(a.iova(), a.length());
+        h.domain.iotlb().invalidateRange(a.iova(), a.length());
+      }
+      ioas.areas.remove(span(a.iova(), a.last()));
+    }
   }
 
   private void checkPinnable(long userVa, long length) {
