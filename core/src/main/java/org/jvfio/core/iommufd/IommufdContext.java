@@ -42,6 +42,7 @@ import org.jvfio.core.hw.DmaEngine;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.nesting.UserData;
 import org.jvfio.core.spi.DomainConfig;
@@ -86,7 +87,7 @@ public final class IommufdContext {
   private final DmaEngine engine;
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
-  private final IommufdNesting nesting = new IommufdNesting(this);
+  private final IommufdNesting nesting;
 
   abstract static class Obj {
     final int id;
@@ -161,13 +162,14 @@ public final class IommufdContext {
     }
   }
 
-  private IommufdContext(long pageSize, List<GuestMemory> memories) {
+  private IommufdContext(long pageSize, GuestTables guestTables, List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
       throw new IllegalArgumentException("PAGE_SIZE not 4, 16 or 64 KiB: " + pageSize);
     }
     this.pageSize = pageSize;
     this.hpageSize = pageSize * (pageSize / 8);
     this.memories = ImmutableList.copyOf(memories);
+    this.nesting = new IommufdNesting(this, guestTables);
     this.engine = new DmaEngine(this.memories, 1024);
   }
 
@@ -176,7 +178,7 @@ public final class IommufdContext {
    * RAM that {@code user_va}s point into and that device DMA writes.
    */
   public static IommufdContext create(GuestMemory... memories) {
-    return new IommufdContext(4096, List.of(memories));
+    return new IommufdContext(4096, new GuestTables(), List.of(memories));
   }
 
   /**
@@ -190,7 +192,19 @@ public final class IommufdContext {
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static IommufdContext create(long pageSize, GuestMemory... memories) {
-    return new IommufdContext(pageSize, List.of(memories));
+    return new IommufdContext(pageSize, new GuestTables(), List.of(memories));
+  }
+
+  /**
+   * Opens a new context as {@link #create(long, GuestMemory...)} whose nested translations read the
+   * guest's stage-1 tables from {@code guestTables} (the machine's, shared by every context over
+   * the same guest).
+   *
+   * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+   */
+  public static IommufdContext create(
+      long pageSize, GuestTables guestTables, GuestMemory... memories) {
+    return new IommufdContext(pageSize, guestTables, List.of(memories));
   }
 
   // --- objects --------------------------------------------------------------------------------

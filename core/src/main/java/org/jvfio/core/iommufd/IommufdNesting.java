@@ -53,7 +53,6 @@ public final class IommufdNesting {
   private static final int FAULT_LOG = 1024;
 
   private final IommufdContext ctx;
-  private final GuestTables tables = new GuestTables();
   private final ArrayDeque<NestedFault> faults = new ArrayDeque<>();
 
   /** A nested HWPT ({@code IOMMUFD_OBJ_HWPT_NESTED}). */
@@ -106,8 +105,11 @@ public final class IommufdNesting {
     }
   }
 
-  IommufdNesting(IommufdContext ctx) {
+  private final GuestTables tables;
+
+  IommufdNesting(IommufdContext ctx, GuestTables tables) {
     this.ctx = ctx;
+    this.tables = tables;
   }
 
   /**

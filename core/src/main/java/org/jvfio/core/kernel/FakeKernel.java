@@ -12,6 +12,7 @@ import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
@@ -96,6 +97,7 @@ public final class FakeKernel {
   private final long pageSize; // the kernel's PAGE_SIZE
   private final UserMemory memory = new UserMemory();
   private final ImmutableList<GuestMemory> guestMemories;
+  private final GuestTables guestTables = new GuestTables();
   private final ImmutableList<Cdev> cdevs;
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
@@ -130,7 +132,9 @@ public final class FakeKernel {
     if (IOMMU_PATH.equals(path)) {
       file =
           new IommuFile(
-              IommufdContext.create(pageSize, guestMemories.toArray(new GuestMemory[0])), memory);
+              IommufdContext.create(
+                  pageSize, guestTables, guestMemories.toArray(new GuestMemory[0])),
+              memory);
     } else {
       Cdev cdev = cdevsByPath.get(path);
       if (cdev == null) {
@@ -221,6 +225,14 @@ public final class FakeKernel {
   /** Returns the guest memories, in the order the builder created them. */
   public List<GuestMemory> guestMemories() {
     return guestMemories;
+  }
+
+  /**
+   * Returns the guest's IO page tables (stage 1 of nested translation) by guest-physical address,
+   * which every iommufd context of this kernel walks through its nest parents.
+   */
+  public GuestTables guestTables() {
+    return guestTables;
   }
 
   /**
