@@ -2,7 +2,6 @@ package org.jvfio.core.nesting;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongPredicate;
@@ -160,7 +159,7 @@ public final class Vsmmu {
         d.translator().invalidateRange(addr, length);
       }
     } else if (op == TLBI_NH_ALL || op == TLBI_NSNH_ALL || op == TLBI_NH_ASID) {
-      for (SmmuV3NestedDomain d : new ArrayList<>(domains)) {
+      for (SmmuV3NestedDomain d : domains) {
         d.translator().invalidateAll();
       }
     }
