@@ -44,11 +44,8 @@ final class UserCopies {
     long at = len * index;
     if (len > size) {
       UapiException.check(array.readable(at, len), Errno.EFAULT, "entry not readable");
-      ByteBuffer tail = array.read(at + size, (int) Math.min(len - size, 4096));
       for (long off = size; off < len; off += 4096) {
-        if (off > size) {
-          tail = array.read(at + off, (int) Math.min(len - off, 4096));
-        }
+        ByteBuffer tail = array.read(at + off, (int) Math.min(len - off, 4096));
         while (tail.hasRemaining()) {
           UapiException.check(tail.get() == 0, Errno.E2BIG, "non-zero bytes past the entry");
         }
