@@ -22,6 +22,7 @@ module org.jvfio.core {
       org.jvfio.iommu.intel,
       org.jvfio.iommu.smmuv3,
       org.jvfio.testkit;
+  exports org.jvfio.core.nesting;
 
   uses org.jvfio.core.spi.IommuDriver;
 

@@ -24,6 +24,8 @@ public enum DeviceModel {
   /**
    * Parses {@code reference} or {@code hisi} (case-insensitive).
    *
+   * @param text the option's value as typed
+   * @return the device model it names
    * @throws IllegalArgumentException for anything else
    */
   public static DeviceModel parse(String text) {

@@ -102,6 +102,8 @@ public record Scenario(
    *     them)
    * @param deviceDirtyRate how fast each running device changes its internal state, in bytes per
    *     second (4 KiB at a time); changed parts are re-sent
+   * @param deviceModel the devices' migration driver: the reference driver, or a hisi_acc-like one
+   *     without DMA logging
    * @param seed the seed of every random choice: the same scenario gives the same result
    * @throws IllegalArgumentException naming the first bad parameter and why
    */

@@ -305,6 +305,7 @@ public final class SimCommand implements Callable<Integer> {
   /** Runs the command line with the given streams and returns the exit status. */
   static int execute(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cmd = new CommandLine(new SimCommand(out, err));
+    cmd.addSubcommand("viommu", new ViommuCommand());
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
     cmd.setOut(out);
     cmd.setErr(err);

@@ -119,6 +119,15 @@ public final class Iommufd {
   /** {@code IOMMU_HWPT_GET_DIRTY_BITMAP} = 0x3B8C. */
   public static final int IOMMU_HWPT_GET_DIRTY_BITMAP = io(IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP);
 
+  /** {@code IOMMU_HWPT_INVALIDATE} = 0x3B8D. */
+  public static final int IOMMU_HWPT_INVALIDATE = io(IOMMUFD_CMD_HWPT_INVALIDATE);
+
+  /** {@code IOMMU_VIOMMU_ALLOC} = 0x3B90. */
+  public static final int IOMMU_VIOMMU_ALLOC = io(IOMMUFD_CMD_VIOMMU_ALLOC);
+
+  /** {@code IOMMU_VDEVICE_ALLOC} = 0x3B91. */
+  public static final int IOMMU_VDEVICE_ALLOC = io(IOMMUFD_CMD_VDEVICE_ALLOC);
+
   // --- enum iommufd_ioas_map_flags ------------------------------------------------------------
 
   /** {@code IOMMU_IOAS_MAP_FIXED_IOVA}: map at the given {@code iova}. */
@@ -154,6 +163,44 @@ public final class Iommufd {
 
   /** {@code IOMMU_HWPT_DATA_ARM_SMMUV3} = 2. */
   public static final int IOMMU_HWPT_DATA_ARM_SMMUV3 = 2;
+
+  // --- enum iommu_hwpt_vtd_s1_flags ----------------------------------------------------------
+
+  /** {@code IOMMU_VTD_S1_SRE}: supervisor requests are allowed through the stage-1 table. */
+  public static final long IOMMU_VTD_S1_SRE = 1L << 0;
+
+  /** {@code IOMMU_VTD_S1_EAFE}: the extended access flag is enabled. */
+  public static final long IOMMU_VTD_S1_EAFE = 1L << 1;
+
+  /** {@code IOMMU_VTD_S1_WPE}: write protect is enabled for supervisor requests. */
+  public static final long IOMMU_VTD_S1_WPE = 1L << 2;
+
+  // --- enum iommu_hwpt_invalidate_data_type ---------------------------------------------------
+
+  /** {@code IOMMU_HWPT_INVALIDATE_DATA_VTD_S1} = 0: {@code struct iommu_hwpt_vtd_s1_invalidate}. */
+  public static final int IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0;
+
+  /**
+   * {@code IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3} = 1: {@code struct
+   * iommu_viommu_arm_smmuv3_invalidate}.
+   */
+  public static final int IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 = 1;
+
+  // --- enum iommu_hwpt_vtd_s1_invalidate_flags ------------------------------------------------
+
+  /** {@code IOMMU_VTD_INV_FLAGS_LEAF}: invalidate only the leaf entries, not the paging caches. */
+  public static final int IOMMU_VTD_INV_FLAGS_LEAF = 1 << 0;
+
+  // --- enum iommu_viommu_type -----------------------------------------------------------------
+
+  /** {@code IOMMU_VIOMMU_TYPE_DEFAULT} = 0: refused by {@code IOMMU_VIOMMU_ALLOC}. */
+  public static final int IOMMU_VIOMMU_TYPE_DEFAULT = 0;
+
+  /** {@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3} = 1. */
+  public static final int IOMMU_VIOMMU_TYPE_ARM_SMMUV3 = 1;
+
+  /** {@code IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV} = 2. */
+  public static final int IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2;
 
   // --- enum iommufd_hw_capabilities / iommufd_hw_info_flags -----------------------------------
 

@@ -103,7 +103,54 @@ class IommufdStructsTest extends StructRecordContract {
               field("iova", 16, 8),
               field("length", 24, 8),
               field("pageSize", 32, 8),
-              field("data", 40, 8)));
+              field("data", 40, 8)),
+          struct(
+              IommuHwptVtdS1.class,
+              24,
+              field("flags", 0, 8),
+              field("pgtblAddr", 8, 8),
+              field("addrWidth", 16, 4),
+              field("reserved", 20, 4)),
+          struct(IommuHwptArmSmmuv3.class, 16, field("ste0", 0, 8), field("ste1", 8, 8)),
+          struct(
+              IommuHwptVtdS1Invalidate.class,
+              24,
+              field("addr", 0, 8),
+              field("npages", 8, 8),
+              field("flags", 16, 4),
+              field("reserved", 20, 4)),
+          struct(
+              IommuViommuArmSmmuv3Invalidate.class, 16, field("cmd0", 0, 8), field("cmd1", 8, 8)),
+          struct(
+              IommuHwptInvalidate.class,
+              32,
+              field("size", 0, 4),
+              field("hwptId", 4, 4),
+              field("dataUptr", 8, 8),
+              field("dataType", 16, 4),
+              field("entryLen", 20, 4),
+              field("entryNum", 24, 4),
+              field("reserved", 28, 4)),
+          struct(
+              IommuViommuAlloc.class,
+              40,
+              field("size", 0, 4),
+              field("flags", 4, 4),
+              field("type", 8, 4),
+              field("devId", 12, 4),
+              field("hwptId", 16, 4),
+              field("outViommuId", 20, 4),
+              field("dataLen", 24, 4),
+              field("reserved", 28, 4),
+              field("dataUptr", 32, 8)),
+          struct(
+              IommuVdeviceAlloc.class,
+              24,
+              field("size", 0, 4),
+              field("viommuId", 4, 4),
+              field("devId", 8, 4),
+              field("outVdeviceId", 12, 4),
+              field("virtId", 16, 8)));
 
   @Override
   protected List<Layout> layouts() {

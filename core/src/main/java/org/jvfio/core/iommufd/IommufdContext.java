@@ -43,7 +43,9 @@ import org.jvfio.core.hw.DmaEngine;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.IoPageFault;
+import org.jvfio.core.nesting.UserData;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
@@ -79,15 +81,16 @@ public final class IommufdContext {
   /** {@code IOMMU_HW_INFO_TYPE_NONE}: no vendor data. */
   public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
 
-  private final Object lock = new Object();
+  final Object lock = new Object();
   private final long pageSize; // the host kernel's PAGE_SIZE
   private final long hpageSize; // its PMD_SIZE: PAGE_SIZE * PAGE_SIZE / 8
-  private final List<GuestMemory> memories;
+  final List<GuestMemory> memories;
   private final DmaEngine engine;
-  private final Map<Integer, Obj> objects = new HashMap<>();
+  final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
+  private final IommufdNesting nesting;
 
-  private abstract static class Obj {
+  abstract static class Obj {
     final int id;
 
     Obj(int id) {
@@ -128,12 +131,13 @@ public final class IommufdContext {
     }
   }
 
-  private static final class Hwpt extends Obj {
+  static final class Hwpt extends Obj {
     final Ioas ioas;
     final IommuDomain domain;
     final boolean auto;
     final Optional<Range<UnsignedLong>> reserved; // outside the domain's aperture
     final Set<Device> devices = new LinkedHashSet<>();
+    int nestUsers; // nested HWPTs and vIOMMUs on this nest parent
 
     Hwpt(int id, Ioas ioas, IommuDomain domain, boolean auto) {
       super(id);
@@ -145,10 +149,12 @@ public final class IommufdContext {
     }
   }
 
-  private static final class Device extends Obj {
+  static final class Device extends Obj {
     final IommuDriver iommu;
     final DmaWriteListener tracker;
     volatile Hwpt hwpt; // read by DMA threads
+    volatile IommufdNesting.NestedHwpt nested; // instead of hwpt when attached to a nested HWPT
+    IommufdNesting.Vdevice vdevice;
 
     Device(int id, IommuDriver iommu, DmaWriteListener tracker) {
       super(id);
@@ -167,13 +173,14 @@ public final class IommufdContext {
     }
   }
 
-  private IommufdContext(long pageSize, List<GuestMemory> memories) {
+  private IommufdContext(long pageSize, GuestTables guestTables, List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
       throw new IllegalArgumentException("PAGE_SIZE not 4, 16 or 64 KiB: " + pageSize);
     }
     this.pageSize = pageSize;
     this.hpageSize = pageSize * (pageSize / 8);
     this.memories = ImmutableList.copyOf(memories);
+    this.nesting = new IommufdNesting(this, guestTables);
     this.engine = new DmaEngine(this.memories, 1024);
   }
 
@@ -182,7 +189,7 @@ public final class IommufdContext {
    * RAM that {@code user_va}s point into and that device DMA writes.
    */
   public static IommufdContext create(GuestMemory... memories) {
-    return new IommufdContext(4096, List.of(memories));
+    return new IommufdContext(4096, new GuestTables(), List.of(memories));
   }
 
   /**
@@ -196,12 +203,24 @@ public final class IommufdContext {
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static IommufdContext create(long pageSize, GuestMemory... memories) {
-    return new IommufdContext(pageSize, List.of(memories));
+    return new IommufdContext(pageSize, new GuestTables(), List.of(memories));
+  }
+
+  /**
+   * Opens a new context as {@link #create(long, GuestMemory...)} whose nested translations read the
+   * guest's stage-1 tables from {@code guestTables} (the machine's, shared by every context over
+   * the same guest).
+   *
+   * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+   */
+  public static IommufdContext create(
+      long pageSize, GuestTables guestTables, GuestMemory... memories) {
+    return new IommufdContext(pageSize, guestTables, List.of(memories));
   }
 
   // --- objects --------------------------------------------------------------------------------
 
-  private int allocateId() {
+  int allocateId() {
     int id = 1;
     while (objects.containsKey(id)) {
       id++;
@@ -209,7 +228,7 @@ public final class IommufdContext {
     return id;
   }
 
-  private <T extends Obj> T put(T obj) {
+  <T extends Obj> T put(T obj) {
     objects.put(obj.id, obj);
     return obj;
   }
@@ -226,7 +245,7 @@ public final class IommufdContext {
     return (Hwpt) o;
   }
 
-  private Device device(int id) {
+  Device device(int id) {
     Device d = devices.get(id);
     if (d == null) { // not UapiException.check: the message is built only on failure (hot path)
       throw new UapiException(Errno.ENOENT, "no device " + id);
@@ -254,11 +273,14 @@ public final class IommufdContext {
       } else if (o instanceof Hwpt) {
         Hwpt h = (Hwpt) o;
         UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "HWPT has attached devices");
+        UapiException.check(h.nestUsers == 0, Errno.EBUSY, "nested HWPTs or vIOMMUs on the HWPT");
         removeDomain(h);
       } else if (o instanceof SelftestObj) {
         objects.remove(id);
         ((SelftestObj) o).teardown.accept(id);
         return;
+      } else if (IommufdNesting.owns(o)) {
+        nesting.destroy(o);
       } else {
         throw new UapiException(Errno.EBUSY, "device " + id + " is bound");
       }
@@ -395,16 +417,42 @@ public final class IommufdContext {
         checkPinnable(p.userVa(), p.length());
       }
     }
+    List<Area> added = new ArrayList<>();
     long cur = at;
     for (Pages p : list) {
       Area area = new Area(cur, p.length(), p.userVa(), prot, p.writable());
       ioas.areas.put(span(area.iova(), area.last()), area);
+      added.add(area);
       for (Hwpt h : ioas.hwpts) {
-        h.domain.map(area.iova(), area.userVa(), area.length(), prot);
+        try {
+          h.domain.map(area.iova(), area.userVa(), area.length(), prot);
+        } catch (UapiException refused) { // e.g. a VT-d nest parent and a read-only map
+          undoInsert(ioas, added, h);
+          throw refused;
+        }
       }
       cur += p.length();
     }
     return at;
+  }
+
+  /**
+   * Takes back the areas of a map that a domain refused ({@code iopt_fill_domains} unwinding):
+   * unmaps them from every domain of the IOAS up to {@code refusing}, which mapped none of the last
+   * one, and removes them, so the failed call changed nothing.
+   */
+  private static void undoInsert(Ioas ioas, List<Area> added, Hwpt refusing) {
+    for (int i = 0; i < added.size(); i++) {
+      Area a = added.get(i);
+      for (Hwpt h : ioas.hwpts) {
+        if (h == refusing && i == added.size() - 1) {
+          break;
+        }
+        h.domain.unmap(a.iova(), a.length());
+        h.domain.iotlb().invalidateRange(a.iova(), a.length());
+      }
+      ioas.areas.remove(span(a.iova(), a.last()));
+    }
   }
 
   private void checkPinnable(long userVa, long length) {
@@ -722,14 +770,34 @@ public final class IommufdContext {
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} if {@code __reserved != 0};
    *     {@code EINVAL} if {@code data_type} and {@code data_len} disagree; {@code ENOENT} for a bad
    *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
-   *     {@code EOPNOTSUPP} for a HWPT {@code pt_id} (nested domains are not modelled), unknown
-   *     flags, user data, or {@code DIRTY_TRACKING} on an IOMMU that cannot track; {@code ENOENT}
-   *     for {@code FAULT_ID_VALID} (no FAULT objects exist); then as adding a domain: {@code
-   *     EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an area does not fit the new
-   *     alignment or its reserved range hits an area or an allowed range, {@code EFAULT} if a
-   *     mapped user address has no memory
+   *     for a HWPT {@code pt_id} as {@link #hwptAlloc(HwptAlloc, UserData)} with unreadable data;
+   *     {@code EOPNOTSUPP} for unknown flags, user data, or {@code DIRTY_TRACKING} on an IOMMU that
+   *     cannot track; {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT objects exist); then as
+   *     adding a domain: {@code EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an
+   *     area does not fit the new alignment or its reserved range hits an area or an allowed range,
+   *     {@code EFAULT} if a mapped user address has no memory
    */
   public int hwptAlloc(HwptAlloc alloc) {
+    return hwptAlloc(alloc, UserData.unreadable(alloc.dataType(), alloc.dataLen()));
+  }
+
+  /**
+   * {@code IOMMU_HWPT_ALLOC} with its driver data: on an IOAS as {@link #hwptAlloc(HwptAlloc)}; on
+   * a nest-parent HWPT or a vIOMMU a nested HWPT, as {@link IommufdNesting} describes.
+   *
+   * @param data {@code data_type}, {@code data_len} and the bytes at {@code data_uptr}; its type
+   *     and length must be the ones in {@code alloc}
+   * @throws UapiException as {@link #hwptAlloc(HwptAlloc)} up to the {@code pt_id} lookup (a vIOMMU
+   *     is a valid {@code pt_id}); then for a nest-parent HWPT: {@code EOPNOTSUPP} for a flag other
+   *     than {@code FAULT_ID_VALID}, no data, or an IOMMU without nested domains from a parent;
+   *     {@code EINVAL} for an auto domain, a HWPT allocated without {@code NEST_PARENT} or one of
+   *     another IOMMU driver; for a vIOMMU: {@code EINVAL} if the device is behind another IOMMU,
+   *     {@code EOPNOTSUPP} for a flag other than {@code FAULT_ID_VALID} or no data; then the
+   *     driver's errors ({@link org.jvfio.core.nesting.VtdNestedDomain#alloc}, {@link
+   *     org.jvfio.core.nesting.SmmuV3NestedDomain#alloc}); then {@code ENOENT} for {@code
+   *     FAULT_ID_VALID}
+   */
+  public int hwptAlloc(HwptAlloc alloc, UserData data) {
     UapiException.check(alloc.reserved() == 0, Errno.EOPNOTSUPP, "__reserved");
     UapiException.check(
         (alloc.dataType() == IOMMU_HWPT_DATA_NONE) == (alloc.dataLen() == 0),
@@ -739,8 +807,12 @@ public final class IommufdContext {
       Device dev = device(alloc.devId());
       Obj pt = objects.get(alloc.ptId());
       UapiException.check(
-          pt instanceof Ioas || pt instanceof Hwpt, Errno.EINVAL, "bad pt_id " + alloc.ptId());
-      UapiException.check(pt instanceof Ioas, Errno.EOPNOTSUPP, "nested HWPTs are not modelled");
+          pt instanceof Ioas || pt instanceof Hwpt || pt instanceof IommufdNesting.Viommu,
+          Errno.EINVAL,
+          "bad pt_id " + alloc.ptId());
+      if (!(pt instanceof Ioas)) {
+        return nesting.allocNested(dev, pt, alloc, data);
+      }
       int flags = alloc.flags();
       UapiException.check(
           (flags & ~PAGING_FLAGS) == 0 && alloc.dataLen() == 0,
@@ -859,6 +931,7 @@ public final class IommufdContext {
     synchronized (lock) {
       Device d = device(devId);
       detach(d);
+      nesting.unbind(d);
       devices.remove(devId);
       objects.remove(devId);
     }
@@ -882,7 +955,14 @@ public final class IommufdContext {
       Obj pt = objects.get(ptId);
       UapiException.check(pt != null, Errno.ENOENT, "no object " + ptId);
       Hwpt target;
-      if (pt instanceof Hwpt) {
+      if (pt instanceof IommufdNesting.NestedHwpt) {
+        IommufdNesting.NestedHwpt nested = (IommufdNesting.NestedHwpt) pt;
+        nesting.checkAttach(dev, nested);
+        detach(dev);
+        nested.devices.add(dev);
+        dev.nested = nested;
+        return ptId;
+      } else if (pt instanceof Hwpt) {
         target = (Hwpt) pt;
         checkCompatible(dev, target);
       } else if (pt instanceof Ioas) {
@@ -890,6 +970,7 @@ public final class IommufdContext {
       } else {
         throw new UapiException(Errno.EINVAL, "pt_id " + ptId + " is not an IOAS or HWPT");
       }
+      detachNested(dev);
       Hwpt old = dev.hwpt;
       if (old != target) {
         target.devices.add(dev);
@@ -902,7 +983,7 @@ public final class IommufdContext {
     }
   }
 
-  private static void checkCompatible(Device dev, Hwpt h) {
+  static void checkCompatible(Device dev, Hwpt h) {
     UapiException.check(
         !h.domain.hasDirtyOps() || dev.iommu.canTrackDirty(),
         Errno.EINVAL,
@@ -933,10 +1014,19 @@ public final class IommufdContext {
   }
 
   private void detach(Device dev) {
+    detachNested(dev);
     Hwpt old = dev.hwpt;
     if (old != null) {
       dev.hwpt = null;
       release(dev, old);
+    }
+  }
+
+  private static void detachNested(Device dev) {
+    IommufdNesting.NestedHwpt n = dev.nested;
+    if (n != null) {
+      dev.nested = null;
+      n.devices.remove(dev);
     }
   }
 
@@ -1074,6 +1164,10 @@ public final class IommufdContext {
    */
   public DmaResult dmaWrite(int devId, long iova, long length) {
     Device d = device(devId);
+    IommufdNesting.NestedHwpt n = d.nested;
+    if (n != null) {
+      return n.domain.translator().write(devId, iova, length, d.tracker);
+    }
     Hwpt h = d.hwpt;
     return h == null
         ? engine.blocked(devId, iova, length, true)
@@ -1089,6 +1183,10 @@ public final class IommufdContext {
    */
   public DmaResult dmaRead(int devId, long iova, long length) {
     Device d = device(devId);
+    IommufdNesting.NestedHwpt n = d.nested;
+    if (n != null) {
+      return n.domain.translator().read(devId, iova, length);
+    }
     Hwpt h = d.hwpt;
     return h == null
         ? engine.blocked(devId, iova, length, false)
@@ -1119,14 +1217,23 @@ public final class IommufdContext {
           h.devices.forEach(d -> b.append(d.id).append(','));
         } else if (o instanceof SelftestObj) {
           b.append("SELFTEST");
+        } else if (IommufdNesting.owns(o)) {
+          b.append(IommufdNesting.describe(o));
         } else {
-          Hwpt h = ((Device) o).hwpt;
+          Device d = (Device) o;
+          Hwpt h = d.hwpt;
           b.append("DEVICE hwpt=").append(h == null ? "-" : h.id);
+          b.append(d.nested == null ? "" : " nested=" + d.nested.id);
         }
         b.append('\n');
       }
       return b.toString();
     }
+  }
+
+  /** Returns this context's nested HWPTs, vIOMMUs and vDEVICEs and their ioctls. */
+  public IommufdNesting nesting() {
+    return nesting;
   }
 
   /**

@@ -21,6 +21,7 @@ import org.jvfio.core.container.VfioContainer;
 import org.jvfio.core.container.VfioGroup;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
@@ -132,6 +133,7 @@ public final class FakeKernel {
   private final UserAddressSpace memory;
   private final IommufdSelftest.MockIommus selftestIommus; // null unless CONFIG_IOMMUFD_TEST
   private final ImmutableList<GuestMemory> guestMemories;
+  private final GuestTables guestTables = new GuestTables();
   private final ImmutableList<Cdev> cdevs;
   private final ImmutableList<GroupSlot> groups;
   private final boolean iommufdContainer; // CONFIG_IOMMUFD_VFIO_CONTAINER
@@ -184,7 +186,7 @@ public final class FakeKernel {
     OpenFile file;
     GuestMemory[] ram = guestMemories.toArray(new GuestMemory[0]);
     if (IOMMU_PATH.equals(path) || (iommufdContainer && VFIO_CONTAINER_PATH.equals(path))) {
-      IommufdContext ctx = IommufdContext.create(pageSize, ram);
+      IommufdContext ctx = IommufdContext.create(pageSize, guestTables, ram);
       IommufdSelftest selftest =
           selftestIommus == null
               ? null
@@ -348,6 +350,14 @@ public final class FakeKernel {
   /** Returns the guest memories, in the order the builder created them. */
   public List<GuestMemory> guestMemories() {
     return guestMemories;
+  }
+
+  /**
+   * Returns the guest's IO page tables (stage 1 of nested translation) by guest-physical address,
+   * which every iommufd context of this kernel walks through its nest parents.
+   */
+  public GuestTables guestTables() {
+    return guestTables;
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_DESTROY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_GET_HW_INFO;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_INVALIDATE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_SET_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_ALLOW_IOVAS;
@@ -11,6 +12,8 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_COPY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_IOVA_RANGES;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VDEVICE_ALLOC;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_ALLOC;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_MIN_SIZE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
@@ -33,6 +36,7 @@ import org.jvfio.api.iommufd.IommuDestroy;
 import org.jvfio.api.iommufd.IommuHwInfo;
 import org.jvfio.api.iommufd.IommuHwptAlloc;
 import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
+import org.jvfio.api.iommufd.IommuHwptInvalidate;
 import org.jvfio.api.iommufd.IommuHwptSetDirtyTracking;
 import org.jvfio.api.iommufd.IommuIoasAlloc;
 import org.jvfio.api.iommufd.IommuIoasAllowIovas;
@@ -41,6 +45,8 @@ import org.jvfio.api.iommufd.IommuIoasIovaRanges;
 import org.jvfio.api.iommufd.IommuIoasMap;
 import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
+import org.jvfio.api.iommufd.IommuVdeviceAlloc;
+import org.jvfio.api.iommufd.IommuViommuAlloc;
 import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.container.IommufdVfioCompat;
@@ -59,8 +65,9 @@ import org.jvfio.core.iommufd.IovaRanges;
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
  * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
- * commands jvfio does not model: OPTION, VFIO_IOAS, HWPT_INVALIDATE, FAULT_QUEUE_ALLOC, MAP_FILE,
- * vIOMMU, ...). The common size logic runs once: read the u32 size (EFAULT),
+ * commands jvfio does not model: OPTION, VFIO_IOAS, FAULT_QUEUE_ALLOC, MAP_FILE, ...). The nesting
+ * commands (HWPT_INVALIDATE, VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls. The common size
+ * logic runs once: read the u32 size (EFAULT),
  * size < min_size is EINVAL, copy_struct_from_user (E2BIG for a non-zero tail beyond the kernel's
  * struct, shorter structs zero-extended). Each handler decodes the api record, converts it to the
  * typed record, calls the typed model (which makes every check in the kernel's order) and copies
@@ -105,7 +112,30 @@ final class IommuFile extends OpenFile {
               new Op(16, IommuHwptSetDirtyTracking.SIZE, IommuFile::setDirtyTracking)),
           Map.entry(
               IOMMU_HWPT_GET_DIRTY_BITMAP,
-              new Op(48, IommuHwptGetDirtyBitmap.SIZE, IommuFile::getDirtyBitmap)));
+              new Op(48, IommuHwptGetDirtyBitmap.SIZE, IommuFile::getDirtyBitmap)),
+          Map.entry(
+              IOMMU_HWPT_INVALIDATE,
+              new Op(
+                  32,
+                  IommuHwptInvalidate.SIZE,
+                  (f, u) ->
+                      NestingIoctls.hwptInvalidate(
+                          f.ctx, f.memory, u.arg(), u.userSize(), u.cmd()))),
+          Map.entry(
+              IOMMU_VIOMMU_ALLOC,
+              new Op(
+                  24,
+                  IommuViommuAlloc.SIZE,
+                  (f, u) ->
+                      NestingIoctls.viommuAlloc(f.ctx, f.memory, u.arg(), u.userSize(), u.cmd()))),
+          Map.entry(
+              IOMMU_VDEVICE_ALLOC,
+              new Op(
+                  24,
+                  IommuVdeviceAlloc.SIZE,
+                  (f, u) ->
+                      NestingIoctls.vdeviceAlloc(
+                          f.ctx, f.memory, u.arg(), u.userSize(), u.cmd()))));
 
   /** {@code IOMMU_TEST_CMD}, on a kernel built with {@code CONFIG_IOMMUFD_TEST}. */
   private static final Op TEST_CMD =
@@ -264,7 +294,10 @@ final class IommuFile extends OpenFile {
 
   private void hwptAlloc(Ucmd u) {
     IommuHwptAlloc s = IommuHwptAlloc.decode(u.cmd());
-    int id = ctx.hwptAlloc(HwptAlloc.fromStruct(s));
+    int id =
+        ctx.hwptAlloc(
+            HwptAlloc.fromStruct(s),
+            NestingIoctls.userData(memory, s.dataType(), s.dataLen(), s.dataUptr()));
     try {
       respond(
           u,

@@ -1,0 +1,480 @@
+package org.jvfio.core.hw;
+
+import static org.jvfio.core.hw.Stage1Format.ARM_ADDR;
+import static org.jvfio.core.hw.Stage1Format.ARM_AF;
+import static org.jvfio.core.hw.Stage1Format.ARM_AP_RDONLY;
+import static org.jvfio.core.hw.Stage1Format.CD0_AA64;
+import static org.jvfio.core.hw.Stage1Format.CD0_EPD0;
+import static org.jvfio.core.hw.Stage1Format.CD0_T0SZ;
+import static org.jvfio.core.hw.Stage1Format.CD0_TG0_SHIFT;
+import static org.jvfio.core.hw.Stage1Format.CD0_V;
+import static org.jvfio.core.hw.Stage1Format.CD1_TTB0;
+import static org.jvfio.core.hw.Stage1Format.X86_A;
+import static org.jvfio.core.hw.Stage1Format.X86_ADDR;
+import static org.jvfio.core.hw.Stage1Format.X86_D;
+import static org.jvfio.core.hw.Stage1Format.X86_P;
+import static org.jvfio.core.hw.Stage1Format.X86_RW;
+
+import com.google.common.base.Preconditions;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
+import org.jvfio.core.spi.IommuDomain;
+
+/**
+ * The IOMMU's nested (two-stage) translation for the devices attached to one nested HWPT: the
+ * guest's stage-1 table, read from {@link GuestTables} <em>through</em> the nest parent's stage-2
+ * domain, then the final access through stage 2 (VT-d 3.8, "Nested Translation"; SMMUv3 3.3.2,
+ * "Stage 1 and stage 2 translation").
+ *
+ * <p>On a miss of its stage-1 IOTLB, a DMA walks stage 1 from the root (x86-64) or from the context
+ * descriptor's TTB0 (Arm). Every stage-1 table word, and the context descriptor, is a
+ * guest-physical address that is first translated by the parent ({@link IommuDomain#translate},
+ * which sets stage-2 accessed bits where the vendor does): a hole or a missing read permission
+ * there is a stage-2 fault of the table walk. Where the x86-64 format needs its accessed bit (every
+ * level) or its dirty bit (a leaf written through) set, the hardware writes the guest's table: that
+ * is a write through stage 2, so it needs stage-2 write permission and sets the stage-2 dirty bit
+ * of the table page ({@link IommuDomain#setDirtyByHardware}) before the entry is updated and the
+ * page's content token changes. The final access is translated and checked by stage 2 the same way,
+ * and a write sets the stage-2 dirty bit of the data page: dirty tracking is on the nest parent and
+ * indexed by guest-physical address. Faults name their stage ({@link NestedFault}).
+ *
+ * <p><b>Caches.</b> The stage-1 IOTLB caches, per 4 KiB guest IOVA page, the combined translation
+ * and whether its stage-2 dirty update was done, as {@link Iotlb} does for one stage. It is cleared
+ * by the guest's invalidations ({@link #invalidateRange}, {@link #invalidateAll}, reached through
+ * {@code IOMMU_HWPT_INVALIDATE}), and also by every invalidation of the parent's IOTLB: a nest
+ * parent's flush flushes the nested translations built on it (VT-d's cache tags of nested domains,
+ * {@code drivers/iommu/intel/cache.c}; SMMUv3's {@code CMDQ_OP_TLBI_NH_ALL} for a nest parent,
+ * {@code arm_smmu_tlb_inv_range_domain}). So after a dirty harvest's flush the next write through a
+ * cached translation sets the stage-2 dirty bit again. A DMA also holds a ticket of the parent's
+ * IOTLB drain, so a harvest's flush waits for nested DMA in flight. A guest that changes its tables
+ * without invalidating keeps using the old translation, as on hardware. SMMUv3 context descriptors
+ * are not cached (every miss reads the descriptor), so {@code CMDQ_OP_CFGI_CD} has nothing more to
+ * drop.
+ *
+ * <p><b>Thread-safety.</b> {@link #write} and {@link #read} may run from many threads at once,
+ * concurrently with invalidations and with the control plane of the parent.
+ */
+public final class NestedTranslator {
+  private static final long PAGE = 4096;
+  private static final int SLOTS = 1024;
+
+  private final IommuDomain parent;
+  private final Stage1Format format;
+  private final GuestTables tables;
+  private final GuestMemory[] memories;
+  private final Consumer<NestedFault> faults;
+  private final AtomicReferenceArray<Entry> slots = new AtomicReferenceArray<>(SLOTS);
+  private final AtomicLong generation = new AtomicLong();
+  private final AtomicLong invalidations = new AtomicLong();
+
+  /** A cached combined translation of one 4 KiB guest IOVA page. */
+  private static final class Entry {
+    final long page; // iova >>> 12
+    final long leafIova; // the stage-1 leaf this page belongs to
+    final long leafSize;
+    final long gpa; // the guest-physical page
+    final boolean s1Writable;
+    final boolean s1Dirty; // x86-64: the stage-1 leaf's D bit was set (or is not needed)
+    final Translation s2; // the parent's leaf for gpa
+    final long parentGeneration;
+    volatile boolean s2Dirty; // the stage-2 dirty update was done (or is not needed)
+
+    Entry(long page, Stage1 s1, Translation s2, long pg) {
+      this.page = page;
+      this.leafIova = s1.leafIova();
+      this.leafSize = s1.leafSize();
+      this.gpa = s1.gpa();
+      this.s1Writable = s1.writable();
+      this.s1Dirty = s1.dirty();
+      this.s2 = s2;
+      this.parentGeneration = pg;
+      this.s2Dirty = s2.dirty();
+    }
+  }
+
+  /** What stage 1 resolved for one page: the guest-physical page and the leaf's rights. */
+  private record Stage1(long gpa, boolean writable, boolean dirty, long leafIova, long leafSize) {
+    static Stage1 leaf(long iova, long size, long output, boolean writable, boolean dirty) {
+      long gpa = ((output & -size) | (iova & (size - 1))) & -PAGE;
+      return new Stage1(gpa, writable, dirty, iova & -size, size);
+    }
+  }
+
+  /**
+   * Creates the translator of one nested HWPT.
+   *
+   * @param parent the nest parent's stage-2 domain
+   * @param format where and how the guest's stage-1 table is found
+   * @param tables the guest's table words, by guest-physical address
+   * @param memories the host memory that stage-2 output addresses point into
+   * @param faults told of every fault, from the DMA's thread
+   */
+  public NestedTranslator(
+      IommuDomain parent,
+      Stage1Format format,
+      GuestTables tables,
+      List<GuestMemory> memories,
+      Consumer<NestedFault> faults) {
+    this.parent = parent;
+    this.format = format;
+    this.tables = tables;
+    this.memories = memories.toArray(new GuestMemory[0]);
+    this.faults = faults;
+  }
+
+  /** Returns the stage-1 configuration. */
+  public Stage1Format format() {
+    return format;
+  }
+
+  /** Returns the nest parent (stage 2). */
+  public IommuDomain parent() {
+    return parent;
+  }
+
+  /**
+   * Writes {@code [iova, iova + length)} from device {@code deviceId} through both stages and tells
+   * {@code tracker} of every page written, by guest IOVA (what the device emitted).
+   *
+   * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
+   */
+  public DmaResult write(int deviceId, long iova, long length, DmaWriteListener tracker) {
+    return access(deviceId, iova, length, true, tracker);
+  }
+
+  /**
+   * Reads {@code [iova, iova + length)} by device {@code deviceId} through both stages: walks,
+   * checks and accessed/dirty updates of the stage-1 tables; no data page changes.
+   *
+   * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
+   */
+  public DmaResult read(int deviceId, long iova, long length) {
+    return access(deviceId, iova, length, false, null);
+  }
+
+  /** Drops every cached translation: a guest's invalidate-all. */
+  public void invalidateAll() {
+    generation.incrementAndGet();
+    invalidations.incrementAndGet();
+    for (int i = 0; i < SLOTS; i++) {
+      slots.set(i, null);
+    }
+  }
+
+  /**
+   * Drops the cached translations whose stage-1 leaf intersects {@code [iova, iova + length)} (a
+   * large leaf goes whole, as an IOTLB entry of that size would); a range that wraps drops
+   * everything, an empty one nothing.
+   */
+  public void invalidateRange(long iova, long length) {
+    if (length == 0) {
+      return;
+    }
+    long last = iova + length - 1;
+    if (Long.compareUnsigned(last, iova) < 0) {
+      invalidateAll();
+      return;
+    }
+    generation.incrementAndGet();
+    invalidations.incrementAndGet();
+    for (int i = 0; i < SLOTS; i++) {
+      Entry e = slots.get(i);
+      if (e != null
+          && Long.compareUnsigned(e.leafIova, last) <= 0
+          && Long.compareUnsigned(iova, e.leafIova + e.leafSize - 1) <= 0) {
+        slots.compareAndSet(i, e, null);
+      }
+    }
+  }
+
+  /** Returns how many guest invalidations this translator has seen. */
+  public long invalidations() {
+    return invalidations.get();
+  }
+
+  private DmaResult access(
+      int deviceId, long iova, long length, boolean write, DmaWriteListener tracker) {
+    Preconditions.checkArgument(
+        length > 0 && Long.compareUnsigned(iova + length - 1, iova) >= 0, "bad DMA range");
+    Iotlb parentTlb = parent.iotlb();
+    int ticket = parentTlb.enter(deviceId); // a parent flush waits for this access
+    try {
+      long cur = iova;
+      long remaining = length;
+      long bytes = 0;
+      int faulted = 0;
+      while (remaining > 0) {
+        long step = Math.min(remaining, PAGE - (cur & (PAGE - 1)));
+        if (page(deviceId, cur, step, write, tracker, parentTlb)) {
+          bytes += step;
+        } else {
+          faulted++;
+        }
+        cur += step;
+        remaining -= step;
+      }
+      return new DmaResult(bytes, faulted);
+    } finally {
+      parentTlb.exit(ticket);
+    }
+  }
+
+  /** One access within one 4 KiB page; false if it faulted (the fault is reported). */
+  private boolean page(
+      int deviceId, long iova, long step, boolean write, DmaWriteListener tracker, Iotlb ptlb) {
+    boolean needWalk = false;
+    while (true) {
+      Entry e = needWalk ? null : lookup(iova, ptlb);
+      if (e == null) {
+        e = walk(deviceId, iova, write, ptlb);
+        if (e == null) {
+          return false;
+        }
+      }
+      if (write && !e.s1Writable) {
+        return fault(deviceId, iova, true, 1, NestedFault.Cause.PERMISSION, 0, false);
+      }
+      Translation s2 = e.s2;
+      if (write ? !s2.writable() : !s2.readable()) {
+        return fault(deviceId, iova, write, 2, NestedFault.Cause.PERMISSION, e.gpa, false);
+      }
+      if (!write) {
+        return true;
+      }
+      if (!e.s1Dirty) {
+        needWalk = true; // cached from a read: walk again to set the stage-1 dirty bit
+        continue;
+      }
+      if (!e.s2Dirty) {
+        if (!parent.setDirtyByHardware(s2)) {
+          drop(e);
+          needWalk = true;
+          continue;
+        }
+        e.s2Dirty = true;
+      }
+      long pa = s2.physicalOf(e.gpa + (iova & (PAGE - 1)));
+      memoryOf(pa, step).write(pa, step);
+      tracker.recordWrite(iova, step);
+      return true;
+    }
+  }
+
+  private Entry lookup(long iova, Iotlb ptlb) {
+    long page = iova >>> 12;
+    Entry e = slots.get((int) (page & (SLOTS - 1)));
+    return e != null && e.page == page && e.parentGeneration == ptlb.generation() ? e : null;
+  }
+
+  private void drop(Entry e) {
+    slots.compareAndSet((int) (e.page & (SLOTS - 1)), e, null);
+  }
+
+  /** Walks both stages for the page of {@code iova}; caches and returns it, or null on a fault. */
+  private Entry walk(int deviceId, long iova, boolean write, Iotlb ptlb) {
+    long parentGen = ptlb.generation();
+    long gen = generation.get();
+    Stage1 s1;
+    switch (format.kind()) {
+      case ABORT:
+        fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, 0, false);
+        return null;
+      case BYPASS:
+        s1 = Stage1.leaf(iova, PAGE, iova, true, true);
+        break;
+      case X86_64:
+        s1 = walkX86(deviceId, iova, write);
+        break;
+      default:
+        s1 = walkArm(deviceId, iova, write);
+        break;
+    }
+    if (s1 == null) {
+      return null;
+    }
+    Optional<Translation> s2 = parent.translate(s1.gpa());
+    if (s2.isEmpty()) {
+      fault(deviceId, iova, write, 2, NestedFault.Cause.NOT_PRESENT, s1.gpa(), false);
+      return null;
+    }
+    long page = iova >>> 12;
+    Entry e = new Entry(page, s1, s2.get(), parentGen);
+    int i = (int) (page & (SLOTS - 1));
+    slots.set(i, e);
+    if (generation.get() != gen) {
+      slots.compareAndSet(i, e, null); // an invalidation ran during the walk: use it once only
+    }
+    return e;
+  }
+
+  /** The x86-64 first-stage walk, setting A at every level and D in a leaf written through. */
+  private Stage1 walkX86(int deviceId, long iova, boolean write) {
+    int levels = format.levels();
+    long top = iova >> (levels == 5 ? 56 : 47);
+    if (top != 0 && top != -1) {
+      fault(deviceId, iova, write, 1, NestedFault.Cause.ADDRESS_SIZE, 0, false);
+      return null;
+    }
+    long table = format.address();
+    boolean writable = true;
+    for (int level = levels - 1; level >= 0; level--) {
+      long slot = table + (((iova >>> (12 + 9 * level)) & 511) << 3);
+      while (true) {
+        Translation ts = tableStage2(deviceId, iova, write, slot);
+        if (ts == null) {
+          return null;
+        }
+        long e = tables.read(slot);
+        if ((e & X86_P) == 0) {
+          fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, slot, false);
+          return null;
+        }
+        boolean rw = writable && (e & X86_RW) != 0;
+        boolean leaf = Stage1Format.x86Leaf(e, level);
+        long want = e | X86_A | (leaf && write && rw ? X86_D : 0);
+        if (want != e) {
+          int r = hardwareUpdate(deviceId, iova, write, slot, e, want, ts);
+          if (r < 0) {
+            return null;
+          }
+          if (r == 0) {
+            continue; // the guest changed the entry meanwhile: read it again
+          }
+        }
+        if (leaf) {
+          long size = 1L << (12 + 9 * level);
+          return Stage1.leaf(iova, size, want & X86_ADDR, rw, !rw || (want & X86_D) != 0);
+        }
+        writable = rw;
+        table = e & X86_ADDR;
+        break;
+      }
+    }
+    throw new AssertionError("x86-64 walk ended without a leaf");
+  }
+
+  /** The Arm stage-1 walk from the context descriptor; reads only. */
+  private Stage1 walkArm(int deviceId, long iova, boolean write) {
+    long cd = format.address();
+    if (tableStage2(deviceId, iova, write, cd) == null) {
+      return null;
+    }
+    long w0 = tables.read(cd);
+    long w1 = tables.read(cd + 8);
+    int t0sz = (int) (w0 & CD0_T0SZ);
+    if ((w0 & CD0_V) == 0
+        || (w0 & CD0_AA64) == 0
+        || ((w0 >>> CD0_TG0_SHIFT) & 3) != 0
+        || t0sz < 16
+        || t0sz > 39) {
+      fault(deviceId, iova, write, 1, NestedFault.Cause.BAD_CONTEXT, cd, false);
+      return null;
+    }
+    if ((w0 & CD0_EPD0) != 0) {
+      fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, cd, false);
+      return null;
+    }
+    int ias = 64 - t0sz;
+    if ((iova >>> ias) != 0) {
+      fault(deviceId, iova, write, 1, NestedFault.Cause.ADDRESS_SIZE, 0, false);
+      return null;
+    }
+    int levels = (ias - 12 + 8) / 9;
+    long table = w1 & CD1_TTB0 & ~7L;
+    for (int level = levels - 1; level >= 0; level--) {
+      long slot = table + (((iova >>> (12 + 9 * level)) & 511) << 3);
+      if (tableStage2(deviceId, iova, write, slot) == null) {
+        return null;
+      }
+      long e = tables.read(slot);
+      if (!Stage1Format.armValid(e, level)) {
+        fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, slot, false);
+        return null;
+      }
+      if (Stage1Format.armLeaf(e, level)) {
+        if ((e & ARM_AF) == 0) {
+          fault(deviceId, iova, write, 1, NestedFault.Cause.ACCESS_FLAG, slot, false);
+          return null;
+        }
+        long size = 1L << (12 + 9 * level);
+        return Stage1.leaf(iova, size, e & ARM_ADDR, (e & ARM_AP_RDONLY) == 0, true);
+      }
+      table = e & ARM_ADDR;
+    }
+    throw new AssertionError("Arm walk ended without a leaf");
+  }
+
+  /** Translates a stage-1 table word's address by stage 2 for reading; null after a fault. */
+  private Translation tableStage2(int deviceId, long iova, boolean write, long slot) {
+    Optional<Translation> t = parent.translate(slot & -PAGE);
+    if (t.isEmpty()) {
+      fault(deviceId, iova, write, 2, NestedFault.Cause.NOT_PRESENT, slot, true);
+      return null;
+    }
+    if (!t.get().readable()) {
+      fault(deviceId, iova, write, 2, NestedFault.Cause.PERMISSION, slot, true);
+      return null;
+    }
+    return t.get();
+  }
+
+  /**
+   * The hardware's locked update of a stage-1 entry: a write through stage 2, so stage 2 must
+   * permit it and its dirty bit is set first; then the entry is replaced and the table page's
+   * content changes. Returns 1 when done, 0 if the entry changed meanwhile, -1 after a fault.
+   */
+  private int hardwareUpdate(
+      int deviceId,
+      long iova,
+      boolean write,
+      long slot,
+      long expected,
+      long update,
+      Translation ts) {
+    Translation t = ts;
+    while (true) {
+      if (!t.writable()) {
+        fault(deviceId, iova, write, 2, NestedFault.Cause.PERMISSION, slot, true);
+        return -1;
+      }
+      if (t.dirty() || parent.setDirtyByHardware(t)) {
+        break;
+      }
+      t = tableStage2(deviceId, iova, write, slot); // the parent's leaf changed: walk it again
+      if (t == null) {
+        return -1;
+      }
+    }
+    if (!tables.compareAndSet(slot, expected, update)) {
+      return 0;
+    }
+    long pa = t.physicalOf(slot);
+    memoryOf(pa, 8).write(pa, 8);
+    return 1;
+  }
+
+  private boolean fault(
+      int deviceId,
+      long iova,
+      boolean write,
+      int stage,
+      NestedFault.Cause cause,
+      long gpa,
+      boolean tableWalk) {
+    faults.accept(new NestedFault(deviceId, iova, write, stage, cause, gpa, tableWalk));
+    return false;
+  }
+
+  private GuestMemory memoryOf(long pa, long length) {
+    for (GuestMemory m : memories) {
+      if (m.contains(pa, length)) {
+        return m;
+      }
+    }
+    throw new IllegalStateException(
+        "translation outside guest memory: 0x" + Long.toHexString(pa) + "+" + length);
+  }
+}

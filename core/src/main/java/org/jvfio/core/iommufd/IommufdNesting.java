@@ -1,0 +1,391 @@
+package org.jvfio.core.iommufd;
+
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_DEFAULT;
+
+import com.google.common.collect.ImmutableList;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.hw.GuestTables;
+import org.jvfio.core.hw.NestedFault;
+import org.jvfio.core.hw.NestedTranslator;
+import org.jvfio.core.iommufd.IommufdContext.Device;
+import org.jvfio.core.iommufd.IommufdContext.Hwpt;
+import org.jvfio.core.iommufd.IommufdContext.Obj;
+import org.jvfio.core.nesting.HwptInvalidateResult;
+import org.jvfio.core.nesting.NestedDomain;
+import org.jvfio.core.nesting.SmmuV3NestedDomain;
+import org.jvfio.core.nesting.UserData;
+import org.jvfio.core.nesting.UserDataArray;
+import org.jvfio.core.nesting.Vsmmu;
+import org.jvfio.core.nesting.VtdNestedDomain;
+
+/**
+ * Nested translation and the vIOMMU in one iommufd context: nested HWPTs, vIOMMUs and vDEVICEs in
+ * the context's object table, and the ioctls that only they have ({@code IOMMU_HWPT_INVALIDATE},
+ * {@code IOMMU_VIOMMU_ALLOC}, {@code IOMMU_VDEVICE_ALLOC}); the generic checks of {@code
+ * drivers/iommu/iommufd/hw_pagetable.c} and {@code viommu.c} in the kernel's order. A nested HWPT
+ * is allocated with {@link IommufdContext#hwptAlloc(HwptAlloc, UserData)} on a nest-parent HWPT
+ * (Intel VT-d) or a vIOMMU (Arm SMMUv3), attached with {@link IommufdContext#attach}, destroyed
+ * with {@link IommufdContext#destroy}; a device attached to it DMAs through the two-stage walk
+ * ({@link NestedTranslator}) with {@link IommufdContext#dmaWrite}.
+ *
+ * <p>Dirty tracking is set and read on the nest parent only: {@code IOMMU_HWPT_SET_DIRTY_TRACKING}
+ * and {@code IOMMU_HWPT_GET_DIRTY_BITMAP} find paging HWPTs only, so a nested HWPT or vIOMMU id is
+ * {@code ENOENT} for both; the bitmap is indexed by the parent's IOVA, the guest-physical address.
+ * A guest's stage-1 changes never unmap anything from the parent, so they cannot lose a dirty bit.
+ *
+ * <p>Destroy rules: a nest parent with nested HWPTs or vIOMMUs on it, a vIOMMU with nested HWPTs or
+ * vDEVICEs, and a nested HWPT with attached devices are {@code EBUSY}. Unbinding a device destroys
+ * its vDEVICE and leaves the vDEVICE's id taken and not destroyable ({@code ENOENT}), as the kernel
+ * tombstones it.
+ *
+ * <p>Thread-safety: every method is serialised on the context's lock.
+ */
+public final class IommufdNesting {
+  private static final int FAULT_LOG = 1024;
+
+  private final IommufdContext ctx;
+  private final ArrayDeque<NestedFault> faults = new ArrayDeque<>();
+
+  /** A nested HWPT ({@code IOMMUFD_OBJ_HWPT_NESTED}). */
+  static final class NestedHwpt extends Obj {
+    final Hwpt parent;
+    final Viommu viommu; // null when allocated on the parent HWPT
+    final NestedDomain domain;
+    final Set<Device> devices = new LinkedHashSet<>();
+
+    NestedHwpt(int id, Hwpt parent, Viommu viommu, NestedDomain domain) {
+      super(id);
+      this.parent = parent;
+      this.viommu = viommu;
+      this.domain = domain;
+    }
+  }
+
+  /** A vIOMMU ({@code IOMMUFD_OBJ_VIOMMU}). */
+  static final class Viommu extends Obj {
+    final Hwpt parent;
+    final Vsmmu vsmmu;
+    final Map<Long, Vdevice> byVirtId = new HashMap<>();
+    int nested;
+
+    Viommu(int id, Hwpt parent, Vsmmu vsmmu) {
+      super(id);
+      this.parent = parent;
+      this.vsmmu = vsmmu;
+    }
+  }
+
+  /** A vDEVICE ({@code IOMMUFD_OBJ_VDEVICE}). */
+  static final class Vdevice extends Obj {
+    final Viommu viommu;
+    final Device device;
+    final long virtId;
+
+    Vdevice(int id, Viommu viommu, Device device, long virtId) {
+      super(id);
+      this.viommu = viommu;
+      this.device = device;
+      this.virtId = virtId;
+    }
+  }
+
+  /** The id of a vDEVICE destroyed with its device: kept, never destroyable. */
+  static final class Tombstone extends Obj {
+    Tombstone(int id) {
+      super(id);
+    }
+  }
+
+  private final GuestTables tables;
+
+  IommufdNesting(IommufdContext ctx, GuestTables tables) {
+    this.ctx = ctx;
+    this.tables = tables;
+  }
+
+  /**
+   * Returns the guest's stage-1 tables and context descriptors, by guest-physical address, that the
+   * nested walks of this context read.
+   */
+  public GuestTables guestTables() {
+    return tables;
+  }
+
+  /** Returns the most recent nested-translation faults (at most 1024), oldest first. */
+  public List<NestedFault> faults() {
+    synchronized (faults) {
+      return ImmutableList.copyOf(faults);
+    }
+  }
+
+  private void fault(NestedFault f) {
+    synchronized (faults) {
+      if (faults.size() == FAULT_LOG) {
+        faults.removeFirst();
+      }
+      faults.addLast(f);
+    }
+  }
+
+  /**
+   * Returns the two-stage translation of a nested HWPT, for tests and tools (its caches, its
+   * stage-1 format).
+   *
+   * @throws UapiException {@code ENOENT} unless {@code hwptId} is a nested HWPT
+   */
+  public NestedTranslator translator(int hwptId) {
+    synchronized (ctx.lock) {
+      Obj o = ctx.objects.get(hwptId);
+      UapiException.check(o instanceof NestedHwpt, Errno.ENOENT, "no nested HWPT " + hwptId);
+      return ((NestedHwpt) o).domain.translator();
+    }
+  }
+
+  // --- IOMMU_HWPT_ALLOC, nesting paths (called under the lock) ---------------------------------
+
+  /**
+   * The nested branches of {@code iommufd_hwpt_alloc}: {@code iommufd_hwpt_nested_alloc} on a
+   * paging HWPT, {@code iommufd_viommu_alloc_hwpt_nested} on a vIOMMU; then {@code FAULT_ID_VALID}
+   * is {@code ENOENT} (no FAULT objects exist), after the domain was built.
+   */
+  int allocNested(Device dev, Obj pt, HwptAlloc alloc, UserData data) {
+    int flags = alloc.flags();
+    NestedHwpt h;
+    if (pt instanceof Hwpt) {
+      Hwpt parent = (Hwpt) pt;
+      UapiException.check(
+          (flags & ~IOMMU_HWPT_FAULT_ID_VALID) == 0
+              && data.length() != 0
+              && NestedDomain.allocatesFromParent(dev.iommu),
+          Errno.EOPNOTSUPP,
+          "nested HWPT flags, no data, or no domain_alloc_nested");
+      UapiException.check(
+          !parent.auto
+              && parent.domain.config().nestParent()
+              && NestedDomain.sameOps(parent.domain.driver(), dev.iommu),
+          Errno.EINVAL,
+          "parent is an auto domain, not a nest parent, or of another IOMMU driver");
+      VtdNestedDomain d =
+          VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
+      UapiException.check((flags & IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.ENOENT, "no FAULT");
+      h = new NestedHwpt(ctx.allocateId(), parent, null, d);
+    } else {
+      Viommu v = (Viommu) pt;
+      UapiException.check(
+          v.vsmmu.iommu().equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
+      UapiException.check(
+          (flags & ~IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.EOPNOTSUPP, "nested HWPT flags");
+      UapiException.check(data.length() != 0, Errno.EOPNOTSUPP, "no data");
+      SmmuV3NestedDomain d =
+          SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
+      if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) {
+        v.vsmmu.remove(d);
+        throw new UapiException(Errno.ENOENT, "no FAULT");
+      }
+      h = new NestedHwpt(ctx.allocateId(), v.parent, v, d);
+      v.nested++;
+    }
+    h.parent.nestUsers++;
+    return ctx.put(h).id;
+  }
+
+  // --- destroy, attach, unbind (called under the lock) ----------------------------------------
+
+  /** {@code IOMMU_DESTROY} of a nesting object; the caller removes it from the table. */
+  void destroy(Obj o) {
+    if (o instanceof NestedHwpt) {
+      NestedHwpt h = (NestedHwpt) o;
+      UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "nested HWPT has attached devices");
+      h.parent.nestUsers--;
+      if (h.viommu != null) {
+        h.viommu.nested--;
+        h.viommu.vsmmu.remove((SmmuV3NestedDomain) h.domain);
+      }
+    } else if (o instanceof Viommu) {
+      Viommu v = (Viommu) o;
+      UapiException.check(
+          v.nested == 0 && v.byVirtId.isEmpty(),
+          Errno.EBUSY,
+          "vIOMMU has nested HWPTs or vDEVICEs");
+      v.parent.nestUsers--;
+    } else if (o instanceof Vdevice) {
+      Vdevice vd = (Vdevice) o;
+      vd.viommu.byVirtId.remove(vd.virtId);
+      vd.device.vdevice = null;
+    } else {
+      throw new UapiException(Errno.ENOENT, "vDEVICE " + o.id + " was destroyed with its device");
+    }
+  }
+
+  /** Whether {@code o} is an object of this class (a nested HWPT, vIOMMU, vDEVICE, tombstone). */
+  static boolean owns(Obj o) {
+    return o instanceof NestedHwpt
+        || o instanceof Viommu
+        || o instanceof Vdevice
+        || o instanceof Tombstone;
+  }
+
+  /**
+   * Attaches a device to a nested HWPT ({@code iommufd_hw_pagetable_attach} with the vendor's
+   * {@code attach_dev}): the parent must suit the device as for a paging attach; an SMMUv3 nested
+   * domain must belong to the device's SMMU, and one that translates through stage 1 needs the
+   * device's vDEVICE in that vIOMMU.
+   */
+  void checkAttach(Device dev, NestedHwpt h) {
+    if (h.viommu == null) {
+      IommufdContext.checkCompatible(dev, h.parent);
+      return;
+    }
+    UapiException.check(
+        h.viommu.vsmmu.iommu().equals(dev.iommu), Errno.EINVAL, "nested domain of another SMMU");
+    UapiException.check(
+        !((SmmuV3NestedDomain) h.domain).translatesStage1()
+            || (dev.vdevice != null && dev.vdevice.viommu == h.viommu),
+        Errno.ENOENT,
+        "no vDEVICE of the device in the vIOMMU");
+  }
+
+  /** Destroys the device's vDEVICE, leaving its id as a tombstone. */
+  void unbind(Device dev) {
+    Vdevice vd = dev.vdevice;
+    if (vd != null) {
+      destroy(vd);
+      ctx.objects.put(vd.id, new Tombstone(vd.id));
+    }
+  }
+
+  /** One line of {@link IommufdContext#snapshot()}. */
+  static String describe(Obj o) {
+    if (o instanceof NestedHwpt) {
+      NestedHwpt h = (NestedHwpt) o;
+      StringBuilder b = new StringBuilder("HWPT_NESTED parent=").append(h.parent.id);
+      b.append(" viommu=").append(h.viommu == null ? "-" : String.valueOf(h.viommu.id));
+      b.append(" devices=");
+      h.devices.forEach(d -> b.append(d.id).append(','));
+      return b.toString();
+    } else if (o instanceof Viommu) {
+      Viommu v = (Viommu) o;
+      return "VIOMMU parent="
+          + v.parent.id
+          + " nested="
+          + v.nested
+          + " vdevs="
+          + v.byVirtId.keySet();
+    } else if (o instanceof Vdevice) {
+      Vdevice vd = (Vdevice) o;
+      return "VDEVICE viommu=" + vd.viommu.id + " dev=" + vd.device.id + " virt=" + vd.virtId;
+    }
+    return "TOMBSTONE";
+  }
+
+  // --- the ioctls -----------------------------------------------------------------------------
+
+  /**
+   * {@code IOMMU_HWPT_INVALIDATE}: runs the guest's cache invalidation requests on a nested HWPT
+   * (its driver's {@code cache_invalidate_user}: VT-d) or a vIOMMU (its {@code cache_invalidate}:
+   * SMMUv3), and returns the number handled with the error, if any ({@code
+   * drivers/iommu/iommufd/hw_pagetable.c}, {@code iommufd_hwpt_invalidate}). The count is 0 for the
+   * errors found before a driver runs; a driver stops at its first bad request and counts the ones
+   * before it. {@code entry_num == 0} still reaches the driver, so it tells whether the data type
+   * is supported.
+   *
+   * @param reserved {@code __reserved}
+   * @return the requests handled and, in this order, {@code EOPNOTSUPP} for a non-zero {@code
+   *     __reserved}; {@code EINVAL} for entries without an array pointer or with {@code entry_len}
+   *     0; {@code ENOENT} for a missing id; {@code EINVAL} for an id that is neither a nested HWPT
+   *     nor a vIOMMU (a paging HWPT, an IOAS, a device); {@code EOPNOTSUPP} for a nested HWPT
+   *     without an invalidation op (SMMUv3); then the driver's errors (see {@link
+   *     VtdNestedDomain#invalidateUser} and {@link Vsmmu#cacheInvalidate})
+   */
+  public HwptInvalidateResult hwptInvalidate(int hwptId, UserDataArray data, int reserved) {
+    if (reserved != 0) {
+      return HwptInvalidateResult.failed(0, Errno.EOPNOTSUPP);
+    }
+    if (data.entryNum() != 0 && (data.isNull() || data.entryLen() == 0)) {
+      return HwptInvalidateResult.failed(0, Errno.EINVAL);
+    }
+    synchronized (ctx.lock) {
+      Obj o = ctx.objects.get(hwptId);
+      if (o == null || o instanceof Tombstone) {
+        return HwptInvalidateResult.failed(0, Errno.ENOENT);
+      }
+      if (o instanceof NestedHwpt) {
+        return ((NestedHwpt) o).domain.invalidateUser(data);
+      }
+      if (o instanceof Viommu) {
+        Viommu v = (Viommu) o;
+        return v.vsmmu.cacheInvalidate(data, v.byVirtId::containsKey);
+      }
+      return HwptInvalidateResult.failed(0, Errno.EINVAL);
+    }
+  }
+
+  /**
+   * {@code IOMMU_VIOMMU_ALLOC}: a vIOMMU of the device's physical IOMMU on a nest-parent HWPT
+   * ({@code drivers/iommu/iommufd/viommu.c}, {@code iommufd_viommu_alloc_ioctl}); it holds the
+   * parent. Only Arm SMMUv3 implements one ({@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3}); its {@code data}
+   * is not read.
+   *
+   * @return the new vIOMMU id
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for non-zero {@code flags} or
+   *     {@code IOMMU_VIOMMU_TYPE_DEFAULT}; {@code ENOENT} for a bad device; {@code EOPNOTSUPP} if
+   *     the device's IOMMU has no vIOMMU or not this type; {@code ENOENT} unless {@code hwptId} is
+   *     a paging HWPT; {@code EINVAL} unless it is a nest parent; {@code EINVAL} if it belongs to
+   *     another SMMU instance
+   */
+  public int viommuAlloc(int flags, int type, int devId, int hwptId, UserData data) {
+    UapiException.check(
+        flags == 0 && type != IOMMU_VIOMMU_TYPE_DEFAULT, Errno.EOPNOTSUPP, "flags or type");
+    synchronized (ctx.lock) {
+      Device dev = ctx.device(devId);
+      UapiException.check(
+          NestedDomain.supportsVsmmu(dev.iommu), Errno.EOPNOTSUPP, "IOMMU has no vIOMMU");
+      UapiException.check(
+          type == IOMMU_VIOMMU_TYPE_ARM_SMMUV3, Errno.EOPNOTSUPP, "vIOMMU type not supported");
+      Obj o = ctx.objects.get(hwptId);
+      UapiException.check(o instanceof Hwpt, Errno.ENOENT, "no paging HWPT " + hwptId);
+      Hwpt parent = (Hwpt) o;
+      UapiException.check(
+          parent.domain.config().nestParent(), Errno.EINVAL, "HWPT is not a nest parent");
+      Viommu v = new Viommu(ctx.allocateId(), parent, new Vsmmu(dev.iommu, parent.domain));
+      parent.nestUsers++;
+      return ctx.put(v).id;
+    }
+  }
+
+  /**
+   * {@code IOMMU_VDEVICE_ALLOC}: gives a device its virtual id in a vIOMMU ({@code
+   * iommufd_vdevice_alloc_ioctl}). SMMUv3 invalidations name devices by it (the vSID), and a device
+   * attaching to a stage-1 translating nested HWPT needs one.
+   *
+   * @return the new vDEVICE id
+   * @throws UapiException in the kernel's order: {@code ENOENT} for a bad vIOMMU or device; {@code
+   *     EINVAL} if the device is behind another IOMMU instance; {@code EEXIST} if the device
+   *     already has a vDEVICE, or {@code virtId} is taken in this vIOMMU
+   */
+  public int vdeviceAlloc(int viommuId, int devId, long virtId) {
+    synchronized (ctx.lock) {
+      Obj o = ctx.objects.get(viommuId);
+      UapiException.check(o instanceof Viommu, Errno.ENOENT, "no vIOMMU " + viommuId);
+      Viommu v = (Viommu) o;
+      Device dev = ctx.device(devId);
+      UapiException.check(
+          v.vsmmu.iommu().equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
+      UapiException.check(dev.vdevice == null, Errno.EEXIST, "device already has a vDEVICE");
+      UapiException.check(!v.byVirtId.containsKey(virtId), Errno.EEXIST, "virt_id in use");
+      Vdevice vd = ctx.put(new Vdevice(ctx.allocateId(), v, dev, virtId));
+      v.byVirtId.put(virtId, vd);
+      dev.vdevice = vd;
+      return vd.id;
+    }
+  }
+}

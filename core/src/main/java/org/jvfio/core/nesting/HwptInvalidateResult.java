@@ -1,0 +1,38 @@
+package org.jvfio.core.nesting;
+
+import java.util.Optional;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+
+/**
+ * The outcome of {@code IOMMU_HWPT_INVALIDATE}: the {@code entry_num} the kernel writes back (the
+ * number of requests handled) and the error, if any. The count is an output also when the call
+ * fails ({@code drivers/iommu/iommufd/hw_pagetable.c}, {@code iommufd_hwpt_invalidate}), so the
+ * typed call reports a failure here instead of throwing.
+ *
+ * @param entryNum the requests handled (0 for an error found before the driver ran)
+ * @param error the errno of the call, empty on success
+ */
+public record HwptInvalidateResult(int entryNum, Optional<Errno> error) {
+  /** Returns a success that handled {@code entryNum} requests. */
+  public static HwptInvalidateResult ok(int entryNum) {
+    return new HwptInvalidateResult(entryNum, Optional.empty());
+  }
+
+  /** Returns a failure after {@code entryNum} handled requests. */
+  public static HwptInvalidateResult failed(int entryNum, Errno errno) {
+    return new HwptInvalidateResult(entryNum, Optional.of(errno));
+  }
+
+  /**
+   * Returns {@link #entryNum()} on success.
+   *
+   * @throws UapiException with {@link #error()} if the call failed
+   */
+  public int orThrow() {
+    if (error.isPresent()) {
+      throw new UapiException(error.get(), "IOMMU_HWPT_INVALIDATE failed after " + entryNum);
+    }
+    return entryNum;
+  }
+}

@@ -1,0 +1,77 @@
+package org.jvfio.core.nesting;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.Iommufd;
+import org.jvfio.core.UapiException;
+
+/**
+ * Driver data passed with an allocation: {@code struct iommu_user_data} of {@code
+ * include/linux/iommu.h} (type, length, user pointer). The bytes are read only when a driver copies
+ * them, after its checks, as the kernel's {@code iommu_copy_struct_from_user} does; so an
+ * unreadable pointer is {@code EFAULT} only if every earlier check passed.
+ */
+public interface UserData {
+  /** Returns {@code data_type}: one of {@code Iommufd.IOMMU_HWPT_DATA_*} or a vIOMMU type. */
+  int type();
+
+  /** Returns {@code data_len}, unsigned. */
+  long length();
+
+  /**
+   * Copies the first {@code count} bytes ({@code count <= length()}), little-endian.
+   *
+   * @throws UapiException {@code EFAULT} if they cannot be read
+   */
+  ByteBuffer read(int count);
+
+  /** Returns no data: {@code IOMMU_HWPT_DATA_NONE}, length 0. */
+  static UserData none() {
+    return of(Iommufd.IOMMU_HWPT_DATA_NONE, new byte[0]);
+  }
+
+  /** Returns data of {@code type} whose bytes are {@code bytes} (copied). */
+  static UserData of(int type, byte[] bytes) {
+    byte[] copy = bytes.clone();
+    return new UserData() {
+      @Override
+      public int type() {
+        return type;
+      }
+
+      @Override
+      public long length() {
+        return copy.length;
+      }
+
+      @Override
+      public ByteBuffer read(int count) {
+        return ByteBuffer.wrap(copy, 0, count).slice().order(ByteOrder.LITTLE_ENDIAN);
+      }
+    };
+  }
+
+  /**
+   * Returns data of {@code type} that claims {@code length} bytes none of which can be read: what a
+   * typed caller passes when it has only the header (reading gives {@code EFAULT}).
+   */
+  static UserData unreadable(int type, long length) {
+    return new UserData() {
+      @Override
+      public int type() {
+        return type;
+      }
+
+      @Override
+      public long length() {
+        return length;
+      }
+
+      @Override
+      public ByteBuffer read(int count) {
+        throw new UapiException(Errno.EFAULT, "user data not readable");
+      }
+    };
+  }
+}
