@@ -141,6 +141,7 @@ public final class UserMemory implements UserAccess {
   }
 
   /** Returns whether {@code [addr, addr + length)} lies inside one live allocation. */
+  @Override
   public synchronized boolean isAccessible(long addr, long length) {
     Map.Entry<Long, byte[]> a = allocations.floorEntry(addr);
     return a != null

@@ -52,6 +52,16 @@ public interface DmaTracker extends DmaWriteListener {
    */
   void readAndClear(long iova, long length, IovaBitmap dirty);
 
+  /**
+   * Makes the checks {@link #readAndClear} makes before it reads anything, and nothing else: the
+   * driver's answer to a report it refuses ({@code log_read_and_clear} before it walks). {@link
+   * VfioDevice} calls it before it checks the user's bitmap, so a report while not logging fails
+   * with the driver's errno whatever the bitmap pointer. The default checks nothing.
+   *
+   * @throws org.jvfio.core.UapiException as {@link #readAndClear}
+   */
+  default void checkReport(long iova, long length) {}
+
   /** Returns whether the tracker is logging (between a successful start and a stop). */
   boolean isLogging();
 
