@@ -17,7 +17,7 @@ import org.jvfio.core.UapiException;
  * bitmap is accessible before the walk; a window that has become unreachable since (freed by
  * another thread) is dropped silently, as the kernel drops a record it cannot pin.
  *
- * Bit i stands for [base + i * pageSize, + pageSize) and is bit i % 8 of byte i / 8 (spec 6.4,
+ * Bit i stands for [base + i * pageSize, + pageSize) and is bit i % 8 of byte i / 8 (as
  * documented in IovaBitmap). Records are dropped or clipped exactly as IovaBitmap.set does.
  */
 final class UserBitmapWriter implements DirtySink {

@@ -540,7 +540,7 @@ public final class VfioDevice {
   /**
    * REPORT at the byte level, in the kernel's order: the core's checks, then the driver's ({@link
    * DmaTracker#checkReport}: not logging, failed, outside what it tracks), then the user bitmap of
-   * {@code ceil(ceil(length / page_size) / 8)} bytes (what the kernel touches, spec §6.4) must be
+   * {@code ceil(ceil(length / page_size) / 8)} bytes (the bytes the kernel touches) must be
    * accessible ({@code EFAULT}, before anything is cleared: the kernel pins lazily and would
    * silently drop the bits instead). Nothing is sized from {@code length}: a jvfio tracker writes
    * through a {@link UserBitmapWriter} window; any other tracker gets a bitmap of the user buffer's
