@@ -220,8 +220,12 @@ class DmaRaceLincheckTest {
   }
 
   private static void modelCheck(String driver, Class<?> harness) {
+    modelCheck(driver, harness, 1);
+  }
+
+  private static void modelCheck(String driver, Class<?> harness, int scale) {
     driverName = driver;
-    bounded(new ModelCheckingOptions(), 1).check(harness);
+    bounded(new ModelCheckingOptions(), scale).check(harness);
   }
 
   @ParameterizedTest
@@ -264,15 +268,18 @@ class DmaRaceLincheckTest {
 
   /**
    * The SPI's default {@code unmapReadingDirty} reads and then unmaps; a write between the two is
-   * lost. Every format overrides it today, so this runs the default on the AMD domain: it is
-   * expected to pass once the page-table engine makes the default atomic, and until then the
-   * failure is reported as an aborted (skipped) test, never as a pass.
+   * lost. Every format overrides it today, so this runs the default on the AMD domain (not the mock
+   * one, whose own spurious dirty bit, above, would be what fails). Random scenarios meet the
+   * window only sometimes: bounded runs did not hit it at sixteen scenarios, so it runs only in a
+   * widened run ({@code -Djvfio.tries} above 200). It is expected to pass once the page-table
+   * engine makes the default atomic; until then a failure is reported as aborted, never as a pass.
    */
   @Test
   void spiDefaultUnmapReadingDirty_losesNoWrite_onceTheEngineMakesItAtomic() {
+    Assumptions.assumeTrue(TRIES > 200, "a widened run only (-Djvfio.tries above 200)");
     spiDefaultUnmap = true;
     try {
-      modelCheck("amd-v1", Unmap.class);
+      modelCheck("amd-v1", Unmap.class, 16);
     } catch (LincheckAssertionError e) {
       Assumptions.abort("the SPI default unmapReadingDirty is not atomic yet: " + e.getMessage());
     } finally {
@@ -289,12 +296,9 @@ class DmaRaceLincheckTest {
   void brokenTwin_readThenUnmap_isCaught(String driver) {
     Assumptions.assumeTrue(
         driver.equals("mock") || TRIES > 200, "on every format with -Djvfio.tries above 200");
-    driverName = driver;
     brokenTwinUnmap = true;
     try {
-      assertThrows(
-          LincheckAssertionError.class,
-          () -> bounded(new ModelCheckingOptions(), 4).check(Unmap.class));
+      assertThrows(LincheckAssertionError.class, () -> modelCheck(driver, Unmap.class, 4));
     } finally {
       brokenTwinUnmap = false;
     }
