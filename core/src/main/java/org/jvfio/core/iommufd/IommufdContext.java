@@ -1085,17 +1085,20 @@ public final class IommufdContext {
    * checked to be a power of two: the alignment masks use {@code pageSize - 1} and the bitmap uses
    * its lowest set bit, as the kernel does (trap 21).
    *
-   * <p><b>Model choices.</b> {@code length == 0}, which the kernel lets through by an unsigned
-   * underflow, is refused with {@code EINVAL} (spec §5.8 recommends it). A {@code data} array too
+   * <p><b>Model choices.</b> {@code length == 0} makes {@code iova + length - 1} wrap, so the
+   * kernel's {@code iommufd_check_iova_range} answers {@code EOVERFLOW} at any non-zero {@code
+   * iova}; at {@code iova} 0 the kernel lets it through by the unsigned underflow (a range to
+   * {@code ULONG_MAX}), and the model refuses it with {@code EINVAL}. A {@code data} array too
    * short for the bitmap is refused with {@code EFAULT} before anything is read or cleared; the
    * kernel would write into whatever user memory follows, or silently stop where it cannot pin.
    *
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags or non-zero
-   *     {@code __reserved}; {@code ENOENT} for a bad HWPT; {@code EINVAL} if {@code length} is 0;
-   *     {@code EOVERFLOW} if {@code iova + length - 1} wraps; {@code EINVAL} if {@code iova} or
-   *     {@code iova + length} is not aligned to the IOAS alignment, if {@code pageSize} is 0, or if
-   *     they are not aligned to {@code pageSize}; {@code EOPNOTSUPP} if the HWPT has no dirty ops;
-   *     {@code EFAULT} if {@code data} is too short
+   *     {@code __reserved}; {@code ENOENT} for a bad HWPT; {@code EOVERFLOW} if {@code iova +
+   *     length - 1} wraps (also for {@code length} 0 at a non-zero {@code iova}); {@code EINVAL} if
+   *     {@code length} is 0 (at {@code iova} 0); {@code EINVAL} if {@code iova} or {@code iova +
+   *     length} is not aligned to the IOAS alignment, if {@code pageSize} is 0, or if they are not
+   *     aligned to {@code pageSize}; {@code EOPNOTSUPP} if the HWPT has no dirty ops; {@code
+   *     EFAULT} if {@code data} is too short
    */
   public void hwptGetDirtyBitmap(GetDirtyBitmap cmd, long[] data) {
     int flags = cmd.flags();
@@ -1109,8 +1112,9 @@ public final class IommufdContext {
       long length = cmd.length();
       long pageSize = cmd.pageSize();
       // iommufd_check_iova_range
-      UapiException.check(length != 0, Errno.EINVAL, "length is 0");
+      // check_add_overflow(iova, length - 1): with length 0 this wraps unless iova is 0
       UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length - 1 wraps");
+      UapiException.check(length != 0, Errno.EINVAL, "length is 0");
       long end = iova + length; // last_iova + 1; 0 if the range ends at ULONG_MAX
       long alignMask = h.ioas.iovaAlignment - 1;
       UapiException.check(

@@ -12,22 +12,36 @@ import org.jvfio.core.bitmap.IovaBitmap;
 /*
  * Design. A started tracker publishes an immutable Log through a volatile field: the chosen page
  * size (a power of two, the granule) and one Segment per effective range, sorted by IOVA. A Segment
- * is a plain long[] bitmap, one bit per granule from the granule-aligned start of its range, updated
- * only through a VarHandle: recordWrite ORs bits in with getAndBitwiseOr (after an acquire read that
- * skips the atomic when the bits are already set), readAndClear takes them out with
- * getAndBitwiseAnd(~mask), one word at a time. Each word's bits are therefore either taken by the
- * report (and reported) or left for the next one; a write racing with a report is never lost. The
- * control plane (start, stop, readAndClear, fail) is serialised by the tracker's monitor;
- * recordWrite takes no lock and finds the segments with a binary search, allocating nothing.
+ * is a bitmap, one bit per granule from the granule-aligned start of its range, kept sparse: its
+ * words live in chunks of CHUNK_WORDS words (2^18 granules, 1 GiB of IOVA at 4 KiB) that are
+ * allocated on the first write into them and installed by compare-and-set, so a log costs memory
+ * in proportion to the part of its ranges that was ever dirtied, plus a directory of one reference
+ * per chunk. Words are updated only through a VarHandle: recordWrite ORs bits in with
+ * getAndBitwiseOr (after an acquire read that skips the atomic when the bits are already set),
+ * readAndClear takes them out with getAndBitwiseAnd(~mask), one word at a time, and skips chunks
+ * never written. Each word's bits are therefore either taken by the report (and reported) or left
+ * for the next one; a write racing with a report is never lost. The control plane (start, stop,
+ * readAndClear, fail) is serialised by the tracker's monitor; recordWrite takes no lock and finds
+ * the segments with a binary search, allocating only a chunk the first time it is written.
  *
- * Subclasses choose the page size and the effective ranges (admit) and may replace the report walk
- * (pds reads whole 64-bit words of its single region).
+ * The model's limit: at most MAX_GRANULES granules per log (the sum over its ranges), so that the
+ * directories stay small (2^17 references); a START beyond fails with ENOMEM, the errno of a driver
+ * that cannot allocate its host bitmaps (pds_vfio_dirty_alloc_bitmaps in
+ * drivers/vfio/pci/pds/dirty.c). docs/limits.md lists the model's limits.
+ *
+ * Subclasses choose the page size and the effective ranges (admit), may add report checks
+ * (checkReport) and may replace the report walk (pds reads whole 64-bit words of its single
+ * region).
  */
 abstract class AbstractDmaTracker implements DmaTracker {
   private static final VarHandle WORDS = MethodHandles.arrayElementVarHandle(long[].class);
+  private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(long[][].class);
 
-  /** At most 2^27 words (1 GiB) of log per tracker: beyond, start fails with ENOMEM. */
-  private static final long MAX_WORDS = 1L << 27;
+  /** At most 2^35 granules per log (128 TiB of IOVA at 4 KiB): beyond, start fails with ENOMEM. */
+  static final long MAX_GRANULES = 1L << 35;
+
+  private static final int CHUNK_SHIFT = 12;
+  private static final int CHUNK_WORDS = 1 << CHUNK_SHIFT;
 
   /** A started log: immutable but for the bits. */
   static final class Log {
@@ -48,14 +62,39 @@ abstract class AbstractDmaTracker implements DmaTracker {
     final long last;
     final int shift;
     final long bits;
-    final long[] words;
+    private final int words;
+    private final long[][] chunks;
 
     Segment(long base, long last, int shift) {
       this.base = base;
       this.last = last;
       this.shift = shift;
       this.bits = ((last - base) >>> shift) + 1;
-      this.words = new long[(int) ((bits + 63) >>> 6)];
+      this.words = (int) ((bits + 63) >>> 6); // bits <= MAX_GRANULES
+      this.chunks = new long[(words + CHUNK_WORDS - 1) >>> CHUNK_SHIFT][];
+    }
+
+    /** Returns the chunk holding word {@code w}, allocating it if {@code create}; else null. */
+    private long[] chunk(int w, boolean create) {
+      int c = w >>> CHUNK_SHIFT;
+      long[] chunk = (long[]) CHUNKS.getAcquire(chunks, c);
+      if (chunk != null || !create) {
+        return chunk;
+      }
+      long[] fresh = new long[Math.min(CHUNK_WORDS, words - (c << CHUNK_SHIFT))];
+      long[] witness = (long[]) CHUNKS.compareAndExchangeRelease(chunks, c, null, fresh);
+      return witness == null ? fresh : witness;
+    }
+
+    /** Returns the number of chunks allocated so far (for tests of the memory bound). */
+    int allocatedChunks() {
+      int n = 0;
+      for (int c = 0; c < chunks.length; c++) {
+        if (CHUNKS.getAcquire(chunks, c) != null) {
+          n++;
+        }
+      }
+      return n;
     }
 
     /** The bits of word {@code w} that lie in [b0, b1], for words w0 = b0 / 64 .. w1 = b1 / 64. */
@@ -78,8 +117,10 @@ abstract class AbstractDmaTracker implements DmaTracker {
       int w1 = (int) (b1 >>> 6);
       for (int w = w0; w <= w1; w++) {
         long mask = wordMask(w, w0, w1, b0, b1);
-        if (((long) WORDS.getAcquire(words, w) & mask) != mask) {
-          WORDS.getAndBitwiseOr(words, w, mask);
+        long[] chunk = chunk(w, true);
+        int i = w & (CHUNK_WORDS - 1);
+        if (((long) WORDS.getAcquire(chunk, i) & mask) != mask) {
+          WORDS.getAndBitwiseOr(chunk, i, mask);
         }
       }
     }
@@ -88,15 +129,21 @@ abstract class AbstractDmaTracker implements DmaTracker {
      * Clears bits [b0, b1] and reports each run of set bits into {@code dirty}, clipped to start at
      * {@code clipLo}.
      */
-    void readAndClear(long b0, long b1, IovaBitmap dirty, long clipLo) {
+    void readAndClear(long b0, long b1, DirtySink dirty, long clipLo) {
       int w0 = (int) (b0 >>> 6);
       int w1 = (int) (b1 >>> 6);
       for (int w = w0; w <= w1; w++) {
-        long mask = wordMask(w, w0, w1, b0, b1);
-        if (((long) WORDS.getAcquire(words, w) & mask) == 0) {
+        long[] chunk = chunk(w, false);
+        if (chunk == null) {
+          w |= CHUNK_WORDS - 1; // never written: skip to the next chunk
           continue;
         }
-        long taken = (long) WORDS.getAndBitwiseAnd(words, w, ~mask) & mask;
+        int i = w & (CHUNK_WORDS - 1);
+        long mask = wordMask(w, w0, w1, b0, b1);
+        if (((long) WORDS.getAcquire(chunk, i) & mask) == 0) {
+          continue;
+        }
+        long taken = (long) WORDS.getAndBitwiseAnd(chunk, i, ~mask) & mask;
         while (taken != 0) {
           int start = Long.numberOfTrailingZeros(taken);
           int run = Long.numberOfTrailingZeros(~(taken >>> start));
@@ -108,7 +155,7 @@ abstract class AbstractDmaTracker implements DmaTracker {
     }
 
     /** Reports {@code count} granules from {@code iova}; the first is clipped to {@code clipLo}. */
-    private void emit(IovaBitmap dirty, long iova, int count, long clipLo) {
+    private void emit(DirtySink dirty, long iova, int count, long clipLo) {
       // Granules above 2^32 bytes are emitted one at a time so that lengths cannot overflow.
       int step = shift >= 32 ? 1 : count;
       for (int done = 0; done < count; done += step) {
@@ -161,11 +208,15 @@ abstract class AbstractDmaTracker implements DmaTracker {
     int shift = Long.numberOfTrailingZeros(pageSize);
     ImmutableList<DmaLoggingRange> ranges =
         ImmutableList.copyOf(admit(requested.ranges(), pageSize));
-    long words = 0;
+    long granules = 0;
     for (DmaLoggingRange r : ranges) {
       long base = r.iova() & -pageSize;
-      words += ((((r.last() - base) >>> shift) + 1) + 63) >>> 6;
-      UapiException.check(words <= MAX_WORDS, Errno.ENOMEM, "tracker log too large");
+      long n = ((r.last() - base) >>> shift) + 1; // at most 2^52 at 4 KiB: no overflow
+      UapiException.check(
+          n <= MAX_GRANULES - granules,
+          Errno.ENOMEM,
+          "tracker log larger than " + MAX_GRANULES + " granules");
+      granules += n;
     }
     Segment[] segments = new Segment[ranges.size()];
     for (int i = 0; i < segments.length; i++) {
@@ -184,18 +235,49 @@ abstract class AbstractDmaTracker implements DmaTracker {
   }
 
   @Override
-  public final synchronized void readAndClear(long iova, long length, IovaBitmap dirty) {
-    Log l = log;
-    UapiException.check(l != null, Errno.EINVAL, "DMA logging not started");
-    UapiException.check(!failed, Errno.EIO, "tracker in error state: the log is corrupted");
+  public final void readAndClear(long iova, long length, IovaBitmap dirty) {
+    readAndClear(iova, length, dirty::set);
+  }
+
+  /** {@link #readAndClear(long, long, IovaBitmap)} into any sink: the byte door's window. */
+  final synchronized void readAndClear(long iova, long length, DirtySink dirty) {
+    Log l = checkedLog(iova, length);
     readAndClear(l, iova, length, dirty);
   }
 
+  @Override
+  public final synchronized void checkReport(long iova, long length) {
+    checkedLog(iova, length);
+  }
+
+  private Log checkedLog(long iova, long length) {
+    Log l = log;
+    UapiException.check(l != null, Errno.EINVAL, "DMA logging not started");
+    UapiException.check(!failed, Errno.EIO, "tracker in error state: the log is corrupted");
+    checkReport(l, iova, length);
+    return l;
+  }
+
+  /** The tracker's own checks of a report, before anything is read; by default none. */
+  void checkReport(Log l, long iova, long length) {}
+
+  /** Returns the number of log chunks allocated so far (for tests of the memory bound). */
+  final int allocatedChunks() {
+    Log l = log;
+    int n = 0;
+    if (l != null) {
+      for (Segment s : l.segments) {
+        n += s.allocatedChunks();
+      }
+    }
+    return n;
+  }
+
   /**
-   * Reports and clears {@code [iova, iova + length)} of {@code l}; by default every granule of
-   * every segment that intersects the range.
+   * Reports and clears {@code [iova, iova + length)} of {@code l}, already checked; by default
+   * every granule of every segment that intersects the range.
    */
-  void readAndClear(Log l, long iova, long length, IovaBitmap dirty) {
+  void readAndClear(Log l, long iova, long length, DirtySink dirty) {
     long last = lastOf(iova, length);
     Segment[] segs = l.segments;
     for (int i = firstSegment(segs, iova); i < segs.length; i++) {

@@ -34,6 +34,10 @@ public interface DmaTracker extends DmaWriteListener {
    * @param requested the page size hint and the ranges, already validated by the core: sorted by
    *     IOVA, non-empty, aligned to the hint, non-overlapping, not wrapping
    * @return the chosen page size and the effective ranges
+   *     <p>The log of jvfio's trackers is sparse: it takes memory for the parts of the ranges that
+   *     are written (32 KiB per 2^18 granules ever dirtied), up to 2^35 granules per log in total
+   *     (128 TiB of IOVA at 4 KiB); a larger START fails with {@code ENOMEM}, as a driver that
+   *     cannot allocate its host bitmaps does (docs/limits.md).
    * @throws org.jvfio.core.UapiException {@code EINVAL} if already logging, {@code EOPNOTSUPP} or
    *     {@code ENOMEM} for the tracker's own limits; nothing changes
    */
@@ -51,6 +55,16 @@ public interface DmaTracker extends DmaWriteListener {
    *     log must then be treated as corrupted
    */
   void readAndClear(long iova, long length, IovaBitmap dirty);
+
+  /**
+   * Makes the checks {@link #readAndClear} makes before it reads anything, and nothing else: the
+   * driver's answer to a report it refuses ({@code log_read_and_clear} before it walks). {@link
+   * VfioDevice} calls it before it checks the user's bitmap, so a report while not logging fails
+   * with the driver's errno whatever the bitmap pointer. The default checks nothing.
+   *
+   * @throws org.jvfio.core.UapiException as {@link #readAndClear}
+   */
+  default void checkReport(long iova, long length) {}
 
   /** Returns whether the tracker is logging (between a successful start and a stop). */
   boolean isLogging();

@@ -3,7 +3,6 @@ package org.jvfio.core.vfio;
 import java.util.List;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
-import org.jvfio.core.bitmap.IovaBitmap;
 
 /**
  * {@link DmaTracker#pdsLike}: the behaviour of pds_vfio_dirty_enable() and pds_vfio_dirty_sync()
@@ -32,8 +31,7 @@ final class PdsLikeTracker extends AbstractDmaTracker {
   }
 
   @Override
-  void readAndClear(Log l, long iova, long length, IovaBitmap dirty) {
-    Segment region = l.segments[0];
+  void checkReport(Log l, long iova, long length) {
     DmaLoggingRange r = l.ranges.get(0);
     long start = r.iova();
     long size = r.length();
@@ -46,17 +44,28 @@ final class PdsLikeTracker extends AbstractDmaTracker {
             && Long.compareUnsigned(length, size - (iova - start)) <= 0,
         Errno.EINVAL,
         "report outside the tracked region");
-    long pages = ((length - 1) >>> l.shift) + 1;
-    long bitmapSize = ((pages + 63) >>> 6) * 8;
-    long bmpBytes = (((length >>> l.shift) + 7) / 8 + 7) & -8L;
+    long bmpBytes = bitmapBytes(l.shift, length);
     UapiException.check(
-        bmpBytes == bitmapSize, Errno.EINVAL, "report length does not fill whole bitmap words");
+        bmpBytes == ((((length - 1) >>> l.shift) + 1 + 63) >>> 6) * 8,
+        Errno.EINVAL,
+        "report length does not fill whole bitmap words");
     UapiException.check(
         Long.compareUnsigned(bmpBytes, hostBytes) <= 0,
         Errno.EINVAL,
         "report larger than the region's host bitmap");
+  }
+
+  /** {@code ALIGN(DIV_ROUND_UP(length / page_size, 8), 8)}: the bytes the driver reads. */
+  private static long bitmapBytes(int shift, long length) {
+    return (((length >>> shift) + 7) / 8 + 7) & -8L;
+  }
+
+  @Override
+  void readAndClear(Log l, long iova, long length, DirtySink dirty) {
+    Segment region = l.segments[0];
+    long start = l.ranges.get(0).iova();
     long firstBit = (((iova - start) >>> l.shift) + 7) / 8 * 8;
-    long lastBit = Math.min(firstBit + bmpBytes * 8, region.bits) - 1;
+    long lastBit = Math.min(firstBit + bitmapBytes(l.shift, length) * 8, region.bits) - 1;
     if (firstBit <= lastBit) {
       region.readAndClear(firstBit, lastBit, dirty, iova);
     }

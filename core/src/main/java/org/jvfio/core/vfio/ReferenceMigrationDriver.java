@@ -31,7 +31,9 @@ import org.jvfio.core.UapiException;
  * is written; RESUMING→STOP parses and validates it: a truncated stream, a bad checksum, a missing
  * chunk, a chunk of the wrong length or trailing bytes fail the arc with {@code EINVAL} and put the
  * device in ERROR (the uAPI lets the driver "optionally go to the ERROR state"; this driver does),
- * leaving its previous state bytes unchanged. More than 1 GiB written fails with {@code ENOMEM}.
+ * leaving its previous state bytes unchanged. Nothing is allocated from the header's claimed state
+ * length before the stream is long enough to carry it. More than 1 GiB written fails with {@code
+ * ENOMEM}.
  *
  * <p>The state may only change while the device runs (RUNNING, RUNNING_P2P, PRE_COPY,
  * PRE_COPY_P2P): in STOP, STOP_COPY and RESUMING "the device does not change the internal state". A
@@ -169,12 +171,8 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
     if (arc.from() == MigrationState.RESUMING) {
       Resuming r = resuming;
       resuming = null;
-      try {
-        state = parse(r.bytes, r.length);
-      } catch (UapiException e) {
-        mig = MigrationState.ERROR;
-        throw e;
-      }
+      mig = MigrationState.ERROR; // until the stream is loaded, whatever the parse throws
+      state = parse(r.bytes, r.length);
     } else if (arc.endsDataTransfer()) {
       saving = null;
     }
@@ -418,8 +416,13 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
     int chunk = b.getInt();
     valid(b.getInt() == crc(bytes, 0, HEADER_SIZE - 4), "header checksum mismatch");
     valid(stateLength >= 0 && stateLength <= MAX_RESUME_BYTES && chunk > 0, "bad header");
+    // Size nothing from the header before the bytes are there: a whole stream carrying
+    // stateLength bytes is at least this long (a header claiming 1 GiB in 36 bytes is truncated).
+    long chunkCount = (stateLength + chunk - 1) / chunk;
+    long streamLength = HEADER_SIZE + stateLength + CHUNK_OVERHEAD * chunkCount + END_SIZE;
+    need(b, (int) Math.min(streamLength - HEADER_SIZE, Integer.MAX_VALUE), "the state it claims");
     byte[] state = new byte[(int) stateLength];
-    int chunks = (int) ((stateLength + chunk - 1) / chunk);
+    int chunks = (int) chunkCount;
     BitSet seen = new BitSet(chunks);
     while (true) {
       int start = b.position();

@@ -30,6 +30,11 @@ public interface UserAccess {
         public void write(long address, ByteBuffer source) {
           throw new UapiException(Errno.EFAULT, "no user memory at 0x" + Long.toHexString(address));
         }
+
+        @Override
+        public boolean isAccessible(long address, long length) {
+          return length == 0;
+        }
       };
 
   /**
@@ -47,4 +52,25 @@ public interface UserAccess {
    * @throws UapiException {@code EFAULT} if any byte of the range is not writable user memory
    */
   void write(long address, ByteBuffer source);
+
+  /**
+   * Returns whether every byte of {@code [address, address + length)} can be read and written,
+   * without copying it: how the kernel checks a user buffer it will fill later, without allocating
+   * in proportion to a length it has not validated. The default reads the range 4 KiB at a time (so
+   * it stops at the first hole); an implementation that knows its mappings answers directly.
+   *
+   * @param length unsigned
+   */
+  default boolean isAccessible(long address, long length) {
+    int chunk = 4096;
+    try {
+      for (long done = 0; Long.compareUnsigned(done, length) < 0; done += chunk) {
+        long left = length - done;
+        read(address + done, Long.compareUnsigned(left, chunk) < 0 ? (int) left : chunk);
+      }
+      return true;
+    } catch (UapiException e) {
+      return false;
+    }
+  }
 }

@@ -332,7 +332,9 @@ public final class VfioDevice {
    *     refuses (ERROR as target or current state, a state the flags do not support,
    *     STOP_COPY→PRE_COPY[_P2P]), and then nothing has changed; or the driver's errno from a
    *     failed arc, after which the device is where {@link VfioDeviceDriver#stateAfterFailedArc}
-   *     says (the state before that arc, or ERROR, which ends the open session)
+   *     says (the state before that arc, or ERROR, which ends the open session); a driver that
+   *     throws anything else leaves the device in ERROR with its session ended, and the throwable
+   *     propagates
    */
   public Optional<MigrationDataStream> setState(MigrationState target) {
     synchronized (lock) {
@@ -346,15 +348,25 @@ public final class VfioDevice {
     while (state != target) {
       MigrationArc arc =
           new MigrationArc(state, MigrationFsm.nextState(migrationFlags, state, target));
+      boolean answered = false;
       try {
         driver.executeArc(arc);
+        answered = true;
       } catch (UapiException e) {
+        answered = true;
         MigrationState after = driver.stateAfterFailedArc(arc, e);
         if (after == MigrationState.ERROR) {
           endSession();
         }
         state = after;
         throw e;
+      } finally {
+        if (!answered) {
+          // The driver threw something other than an errno (a bug): the device cannot be trusted
+          // to be in either state, so it goes to ERROR, which answers with errnos until a reset.
+          endSession();
+          state = MigrationState.ERROR;
+        }
       }
       if (arc.endsDataTransfer()) {
         endSession();
@@ -609,17 +621,36 @@ public final class VfioDevice {
   }
 
   /**
-   * REPORT at the byte level: the user bitmap is {@code ceil(ceil(length / page_size) / 8)} bytes
-   * (what the kernel touches, spec §6.4), read before the log is cleared (so {@code EFAULT} changes
-   * nothing; the kernel pins lazily and would silently drop the bits instead) and written back
-   * after.
+   * REPORT at the byte level, in the kernel's order: the core's checks, then the driver's ({@link
+   * DmaTracker#checkReport}: not logging, failed, outside what it tracks), then the user bitmap of
+   * {@code ceil(ceil(length / page_size) / 8)} bytes (the bytes the kernel touches) must be
+   * accessible ({@code EFAULT}, before anything is cleared: the kernel pins lazily and would
+   * silently drop the bits instead). Nothing is sized from {@code length}: a jvfio tracker writes
+   * through a {@link UserBitmapWriter} window; any other tracker gets a bitmap of the user buffer's
+   * size, which exists.
    */
   private static void reportLocked(
       DmaTracker t, DmaLoggingReport report, long bitmapAddress, UserAccess user) {
     checkReport(report);
-    int shift = Long.numberOfTrailingZeros(report.pageSize());
-    long bits = ((report.length() - 1) >>> shift) + 1;
+    long iova = report.iova();
+    long length = report.length();
+    t.checkReport(iova, length);
+    long bits = UserBitmapWriter.bitCount(length, report.pageSize());
     long bytes = (bits + 7) >>> 3;
+    UapiException.check(
+        user.isAccessible(bitmapAddress, bytes),
+        Errno.EFAULT,
+        "report bitmap of "
+            + bytes
+            + " bytes not accessible at 0x"
+            + Long.toHexString(bitmapAddress));
+    if (t instanceof AbstractDmaTracker) {
+      UserBitmapWriter out =
+          new UserBitmapWriter(user, bitmapAddress, iova, length, report.pageSize());
+      ((AbstractDmaTracker) t).readAndClear(iova, length, out);
+      out.flush();
+      return;
+    }
     UapiException.check(bytes <= Integer.MAX_VALUE - 16, Errno.ENOMEM, "bitmap too large");
     long[] words = new long[(int) ((bits + 63) >>> 6)];
     ByteBuffer in = user.read(bitmapAddress, (int) bytes).slice().order(ByteOrder.LITTLE_ENDIAN);
@@ -628,10 +659,7 @@ public final class VfioDevice {
     for (int i = full * 8; i < bytes; i++) {
       words[full] |= (in.get(i) & 0xffL) << ((i & 7) * 8);
     }
-    t.readAndClear(
-        report.iova(),
-        report.length(),
-        IovaBitmap.wrap(report.iova(), report.length(), report.pageSize(), words));
+    t.readAndClear(iova, length, IovaBitmap.wrap(iova, length, report.pageSize(), words));
     ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
     out.asLongBuffer().put(words, 0, full);
     for (int i = full * 8; i < bytes; i++) {

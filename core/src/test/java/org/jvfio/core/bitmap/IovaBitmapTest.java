@@ -183,4 +183,58 @@ class IovaBitmapTest {
               SEED, trial, base, length, page, iova, leaf, mask));
     }
   }
+
+  /** Fast paths of setLeaves (one shifted OR, whole-word fills) agree with one set per leaf. */
+  @Test
+  void setLeaves_fewLargeLeaves_fastPathsMatchOneSetPerLeaf() {
+    SplittableRandom rnd = new SplittableRandom(SEED ^ 0x1EAF);
+    int tries = Integer.getInteger("jvfio.tries", 200);
+    for (int trial = 0; trial < tries; trial++) {
+      long page = 4096;
+      long base =
+          (rnd.nextLong(1L << 30) & -page) + (rnd.nextBoolean() ? 0 : page * rnd.nextInt(64));
+      long nbits = 64L * (1 + rnd.nextInt(600));
+      long length = nbits * page;
+      long leaf = page << rnd.nextInt(12);
+      long iova = base + (rnd.nextLong(nbits) * page & -leaf) + (rnd.nextInt(8) == 0 ? page : 0);
+      long mask = rnd.nextLong(1, 1L << (1 + rnd.nextInt(6)));
+      IovaBitmap fast = IovaBitmap.allocate(base, length, page);
+      IovaBitmap slow = IovaBitmap.allocate(base, length, page);
+      fast.setLeaves(iova, leaf, mask);
+      for (int k = 0; k < 64; k++) {
+        if ((mask & (1L << k)) != 0) {
+          slow.set(iova + k * leaf, leaf);
+        }
+      }
+      assertArrayEquals(
+          slow.words(),
+          fast.words(),
+          String.format(
+              "seed=0x%x trial=%d base=0x%x length=0x%x setLeaves(0x%x, 0x%x, 0x%x)",
+              SEED, trial, base, length, iova, leaf, mask));
+    }
+  }
+
+  /** Boundaries of set, isDirty and allocate that a one-off error would move. */
+  @Test
+  void set_boundaries_exactBits() {
+    long page = 4096;
+    long base = 1L << 20;
+    IovaBitmap b = IovaBitmap.allocate(base, 64 * page, page);
+    b.set(base + 5 * page, 1); // one byte: one bit, not to the end
+    assertEquals(1, b.cardinality());
+    assertTrue(b.isDirty(base + 5 * page));
+    b.set(base + 63 * page, page + 1); // ends one byte past the range: clipped to bit 63
+    assertEquals(2, b.cardinality());
+    b.set(base, 2 * page); // starts exactly at the base
+    assertTrue(b.isDirty(base) && b.isDirty(base + page));
+    assertFalse(b.isDirty(base - 1));
+    assertFalse(b.isDirty(base + 64 * page));
+    assertEquals(4, b.cardinality());
+    assertEquals(12, b.pageShift());
+    assertTrue(b.toString().startsWith("IovaBitmap[iova=0x100000"), b.toString());
+    IovaBitmap one = IovaBitmap.allocate(base, 1, page); // iova == last: no overflow
+    one.set(base, 1);
+    assertEquals(1, one.cardinality());
+  }
 }

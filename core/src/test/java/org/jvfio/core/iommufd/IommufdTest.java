@@ -450,9 +450,12 @@ class IommufdTest {
     assertRefused(
         Errno.ENOENT,
         () -> fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(s.ioas, 0, IOVA, PAGE, PAGE), data));
+    // check_add_overflow(iova, length - 1) comes first: length 0 wraps at any non-zero iova
     assertRefused(
-        Errno.EINVAL,
+        Errno.EOVERFLOW,
         () -> fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(s.hwpt, 0, IOVA, 0, PAGE), data));
+    assertRefused(
+        Errno.EINVAL, () -> fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(s.hwpt, 0, 0, 0, PAGE), data));
     assertRefused(
         Errno.EOVERFLOW,
         () -> fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(s.hwpt, 0, -PAGE, 2 * PAGE, PAGE), data));
