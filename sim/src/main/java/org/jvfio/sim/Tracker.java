@@ -4,14 +4,14 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * How the simulated migration learns which guest pages devices wrote (users.md §1.10 item 1).
+ * How the simulated migration learns which guest pages devices wrote.
  *
  * <p>Written as on the command line: {@code iommu} (the default IOMMU model) or {@code
- * iommu:<vendor>} for IOMMU HWPT dirty tracking ({@code IOMMU_HWPT_GET_DIRTY_BITMAP}, spec {@code
- * uapi.md} §5.7–§5.8) with a vendor registered with {@link org.jvfio.core.spi.IommuDriver}; {@code
- * device:exact}, {@code device:mlx5} or {@code device:pds} for device DMA logging with that profile
- * (§3, users.md §1.7); {@code none} when nothing tracks DMA, so every mapped page is dirty in every
- * round.
+ * iommu:<vendor>} for IOMMU HWPT dirty tracking ({@code IOMMU_HWPT_GET_DIRTY_BITMAP}) with a vendor
+ * registered with {@link org.jvfio.core.spi.IommuDriver}; {@code device:exact}, {@code device:mlx5}
+ * or {@code device:pds} for device DMA logging with that profile (docs/fidelity.md, "VFIO device
+ * features and DMA logging"); {@code none} when nothing tracks DMA, so every mapped page is dirty
+ * in every round.
  *
  * @param kind which mechanism
  * @param profile the IOMMU vendor name ({@value #AUTO} for the default one) or the device profile

@@ -9,19 +9,19 @@ import org.jvfio.core.UapiException;
 /**
  * A dirty bitmap over an IOVA range: the user buffer that {@code
  * VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT} and {@code IOMMU_HWPT_GET_DIRTY_BITMAP} fill, with the
- * semantics of {@code drivers/iommu/iommufd/iova_bitmap.c} (spec {@code uapi.md} §6.3–§6.5).
+ * semantics of {@code drivers/iommu/iommufd/iova_bitmap.c}.
  *
  * <p>Bit {@code i} stands for the IOVA page {@code [iova() + i * pageSize(), + pageSize())},
  * counted from this bitmap's own base IOVA (not from IOVA 0), stored in little-endian 64-bit words:
  * bit {@code i} is bit {@code i % 64} of {@code words()[i / 64]}. This is the mapping the kernel
- * implements; the formula in vfio.h's comment is wrong (spec §6.4).
+ * implements; the formula in vfio.h's comment is wrong.
  *
  * <p>{@link #set} only ever sets bits (OR semantics); nothing here clears a bit. A recorded range
  * larger than the page size sets every bit it touches (replication, e.g. a 2 MiB IOPTE at 4 KiB
  * sets 512 bits); a smaller one sets the one bit that contains it (coalescing). A record that
  * starts before the base or past the end is dropped silently, as {@code iova_bitmap_set()} does;
  * one that runs past the end is clipped to the range (the kernel may set bits past the logical end
- * inside its last pinned page; jvfio clips, as spec §6.5 recommends).
+ * inside its last pinned page; jvfio clips; docs/fidelity.md, "Bitmap clipping").
  *
  * <p>Not thread-safe: like the kernel's non-atomic {@code bitmap_set()}, one harvest or report
  * fills a bitmap at a time. The windowing of the kernel's pinned pages (64 GiB of IOVA at 4 KiB per

@@ -6,8 +6,9 @@ import java.lang.invoke.VarHandle;
 /**
  * The read-and-clear kernel of a harvest walk: reads up to 64 consecutive leaf entries of one table
  * in {@link PageTableMemory}, returns which are write-dirty as one 64-bit mask, and makes them
- * write-clean (vendor-pagetables §6, {@code read_and_clear_dirty}; users.md §2.5 for why the loop
- * must be branch-free).
+ * write-clean (the vendors' {@code read_and_clear_dirty}, e.g. in {@code
+ * drivers/iommu/generic_pt/iommu_pt.h}). The loop is branch-free because a harvest's cost is
+ * dominated by this per-entry work; bench/ReadAndClearBench measures it.
  *
  * <p>A vendor describes its leaf format once with a {@link Format} and, per harvest call, gets a
  * scanner with {@link Format#scanner}; its walk then hands whole runs of a table to {@link

@@ -10,7 +10,7 @@ import org.jvfio.core.spi.IommuDomain;
 
 /**
  * The device side of the IOMMU: performs a device's DMA read or write of {@code (iova, length)}
- * through a domain, as the hardware does (design.md, "Hardware access"; vendor-pagetables §6.3).
+ * through a domain, as the hardware does (docs/architecture.md, "How the hardware is modelled").
  *
  * <p>Per leaf-sized chunk of a write: IOTLB lookup; on a miss, a page walk ({@link
  * IommuDomain#translate}) cached under the IOTLB generation read before the walk; no translation or
@@ -18,8 +18,8 @@ import org.jvfio.core.spi.IommuDomain;
  * written); if the cached translation is not dirty, the IOMMU's interlocked A/D update ({@link
  * IommuDomain#setDirtyByHardware}), and on a stale slot the entry is dropped and the walk repeated;
  * then the guest memory write; then the device's DMA-logging tracker. A translation cached dirty
- * writes without touching the page table until the IOTLB entry is invalidated (trap T10). A read
- * checks the read permission and changes nothing.
+ * writes without touching the page table until the IOTLB entry is invalidated (docs/fidelity.md,
+ * "Stale IOTLB"). A read checks the read permission and changes nothing.
  *
  * <p><b>Thread-safety.</b> {@link #write} and {@link #read} may run from many threads at once and
  * concurrently with the control plane reading-and-clearing, splitting or collapsing; the hot path

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A guest's RAM as the migration oracle sees it: one 64-bit content token per 4 KiB page
- * (design.md, "Guest memory").
+ * (docs/architecture.md, "Guest memory tokens").
  *
  * <p>The memory covers {@code [base, base + size)} of simulated physical address space; jvfio uses
  * the VMM's user virtual address of the RAM as its physical address (pinning is the identity), so

@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * An IOTLB: a bounded cache of leaf {@link Translation}s with their cached dirty state
- * (vendor-pagetables §6). One per domain.
+ * (docs/architecture.md, "IOTLB with an invalidation drain"). One per domain.
  *
  * <p>Organisation: per leaf size a direct-mapped array of {@value #DEFAULT_SETS} slots indexed by
  * the leaf number, like the separate per-size arrays of real IOTLBs; a new entry evicts the slot's
@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>The cached dirty state is the point of the model: a write through an entry already cached
  * dirty leaves no trace in the page table until the entry is invalidated, so software that clears
- * dirty bits without invalidating loses writes, as on hardware (trap T10).
+ * dirty bits without invalidating loses writes, as on hardware (docs/fidelity.md, "Stale IOTLB").
  *
  * <p><b>Thread-safety.</b> Lookups and inserts come from many DMA threads, invalidations from the
  * control plane. An invalidation bumps a generation counter before it clears slots; an insert made
@@ -26,13 +26,14 @@ import java.util.concurrent.atomic.LongAdder;
  * <p><b>Drain.</b> An invalidation also waits, before it returns, for every DMA read or write that
  * was already under way when it started: the completion wait of an invalidation with draining
  * (VT-d's IOTLB invalidation with DR/DW and its invalidation-wait descriptor, SMMUv3's CMD_SYNC
- * after a TLBI, AMD's COMPLETION_WAIT after INVALIDATE_IOMMU_PAGES; vendor-pagetables §6.3). So
- * when a harvest's flush returns, every write whose dirty state that harvest reported has reached
- * guest memory: a VMM that copies the reported pages after the flush copies the data that made them
- * dirty; and no DMA walk still reads a table that the invalidation's caller frees afterwards. The
- * {@link DmaEngine} brackets each read and write with {@code enter}/{@code exit}; a DMA holds a
- * ticket of the current epoch, and an invalidation moves to the next epoch and waits until no
- * ticket of the previous one is held. Entering costs two atomic operations on a striped counter.
+ * after a TLBI, AMD's COMPLETION_WAIT after INVALIDATE_IOMMU_PAGES, in the AMD IOMMU
+ * specification's command-buffer chapter). So when a harvest's flush returns, every write whose
+ * dirty state that harvest reported has reached guest memory: a VMM that copies the reported pages
+ * after the flush copies the data that made them dirty; and no DMA walk still reads a table that
+ * the invalidation's caller frees afterwards. The {@link DmaEngine} brackets each read and write
+ * with {@code enter}/{@code exit}; a DMA holds a ticket of the current epoch, and an invalidation
+ * moves to the next epoch and waits until no ticket of the previous one is held. Entering costs two
+ * atomic operations on a striped counter.
  */
 public final class Iotlb {
   /** Slots per leaf size. */

@@ -7,7 +7,7 @@ import java.util.Arrays;
 /**
  * Simulated physical memory that holds IO page tables: 4 KiB frames of 512 little-endian 64-bit
  * entries, addressed by simulated physical addresses, so a table entry holds the real address bits
- * of its child table (design.md, "Page-table memory").
+ * of its child table (docs/architecture.md, "Page-table memory").
  *
  * <p>Frames live in chunks of {@value #FRAMES_PER_CHUNK} frames ({@code long[]} of 32 Ki entries,
  * 256 KiB), allocated on demand; freed frames are zeroed and reused first. The chunk size keeps

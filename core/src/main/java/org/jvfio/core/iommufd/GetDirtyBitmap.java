@@ -4,8 +4,7 @@ import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
 
 /**
  * The inputs of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} ({@code struct iommu_hwpt_get_dirty_bitmap}
- * without {@code size} and {@code data}; spec {@code uapi.md} §5.8). The bitmap buffer is passed
- * separately.
+ * without {@code size} and {@code data}). The bitmap buffer is passed separately.
  *
  * @param hwptId {@code hwpt_id}
  * @param flags 0 or {@code IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR}

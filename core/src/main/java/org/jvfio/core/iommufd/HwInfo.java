@@ -3,9 +3,9 @@ package org.jvfio.core.iommufd;
 import org.jvfio.api.iommufd.IommuHwInfo;
 
 /**
- * The outputs of {@code IOMMU_GET_HW_INFO} ({@code struct iommu_hw_info}; spec {@code uapi.md}
- * §5.6). The vendor data is not modelled: jvfio's drivers have no {@code hw_info} callback, so
- * {@code out_data_type} is {@code IOMMU_HW_INFO_TYPE_NONE} and {@code data_len} 0.
+ * The outputs of {@code IOMMU_GET_HW_INFO} ({@code struct iommu_hw_info}). The vendor data is not
+ * modelled: jvfio's drivers have no {@code hw_info} callback, so {@code out_data_type} is {@code
+ * IOMMU_HW_INFO_TYPE_NONE} and {@code data_len} 0.
  *
  * @param outDataType {@code out_data_type}
  * @param outMaxPasidLog2 {@code out_max_pasid_log2}: 0, PASID is not modelled

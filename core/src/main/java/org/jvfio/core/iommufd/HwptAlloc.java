@@ -4,7 +4,7 @@ import org.jvfio.api.iommufd.IommuHwptAlloc;
 
 /**
  * The inputs of {@code IOMMU_HWPT_ALLOC} ({@code struct iommu_hwpt_alloc} without {@code size} and
- * the outputs; spec {@code uapi.md} §5.5).
+ * the outputs).
  *
  * @param flags {@code IOMMU_HWPT_ALLOC_NEST_PARENT}, {@code _DIRTY_TRACKING}, {@code
  *     IOMMU_HWPT_FAULT_ID_VALID}, {@code IOMMU_HWPT_ALLOC_PASID}

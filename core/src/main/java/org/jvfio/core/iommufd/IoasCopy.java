@@ -3,9 +3,9 @@ package org.jvfio.core.iommufd;
 import org.jvfio.api.iommufd.IommuIoasCopy;
 
 /**
- * The inputs of {@code IOMMU_IOAS_COPY} ({@code struct iommu_ioas_copy} without {@code size}; spec
- * {@code uapi.md} §5.4): maps into {@code dstIoasId} the pages already mapped in {@code srcIoasId}
- * at {@code [srcIova, srcIova + length)}.
+ * The inputs of {@code IOMMU_IOAS_COPY} ({@code struct iommu_ioas_copy} without {@code size}): maps
+ * into {@code dstIoasId} the pages already mapped in {@code srcIoasId} at {@code [srcIova, srcIova
+ * + length)}.
  *
  * @param flags as {@link IoasMap#flags()}: {@code FIXED_IOVA}, {@code WRITEABLE}, {@code READABLE}
  * @param dstIoasId {@code dst_ioas_id}

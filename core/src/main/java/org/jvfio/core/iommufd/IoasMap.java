@@ -8,7 +8,7 @@ import org.jvfio.api.iommufd.IommuIoasMap;
 
 /**
  * The inputs of {@code IOMMU_IOAS_MAP} ({@code struct iommu_ioas_map} without {@code size} and
- * {@code ioas_id}; spec {@code uapi.md} §5.4).
+ * {@code ioas_id}).
  *
  * @param flags {@code IOMMU_IOAS_MAP_FIXED_IOVA}, {@code _WRITEABLE}, {@code _READABLE}
  * @param reserved {@code __reserved}: must be 0 ({@code EOPNOTSUPP} otherwise)

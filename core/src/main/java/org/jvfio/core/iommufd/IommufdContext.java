@@ -52,7 +52,7 @@ import org.jvfio.core.spi.IotlbGather;
 /**
  * One iommufd context (one open of {@code /dev/iommu}) with its object table: IOAS, hardware page
  * tables (HWPTs, each an {@link IommuDomain}) and bound devices, addressed by u32 ids allocated as
- * the kernel's xarray does (the lowest free id from 1). Spec {@code uapi.md} §5.
+ * the kernel's xarray does (the lowest free id from 1), as in {@code drivers/iommu/iommufd/main.c}.
  *
  * <p>Each method models one ioctl on typed inputs and checks in the kernel's order with its errnos;
  * a refused call throws {@link UapiException} and leaves every object as it was. Struct sizes and
@@ -469,7 +469,8 @@ public final class IommufdContext {
                 : domain.unmap(a.iova(), a.length());
         // As the kernel's unmap_pages() does, gather what was removed (a large leaf may exceed the
         // area) with its page size, so every driver's sync invalidates after an unmap (even the
-        // SMMUv3 iotlb_sync, which skips a gather without a page size, spec §6.4).
+        // SMMUv3 iotlb_sync, which skips a gather without a page size: docs/fidelity.md, "Arm
+        // SMMUv3").
         gather.addRange(a.iova(), Math.max(unmapped, a.length()));
         gather.addPage(a.iova(), Long.lowestOneBit(domain.pageSizeBitmap()));
       }
@@ -505,9 +506,9 @@ public final class IommufdContext {
   /**
    * Unmaps as {@link #ioasUnmap} and returns, in {@code bitmap}, the dirty state of what it
    * unmapped: the type1 {@code VFIO_IOMMU_UNMAP_DMA} with {@code
-   * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP} (spec {@code uapi.md} §4) built on iommufd pieces, so
-   * that a vIOMMU unmap during dirty logging loses nothing. iommufd itself has no such ioctl (it
-   * was dropped from the 2022 RFC, trap T15).
+   * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP} built on iommufd pieces, so that a vIOMMU unmap during
+   * dirty logging loses nothing. iommufd itself has no such ioctl (it was dropped after the 2022
+   * RFC; docs/fidelity.md, "Partial unmap").
    *
    * <p>For every HWPT of the IOAS that is tracking dirty, each leaf is removed and its dirty bit
    * read in one atomic step ({@link IommuDomain#unmapReadingDirty}), then the IOTLB is flushed. A
@@ -794,8 +795,8 @@ public final class IommufdContext {
    *
    * @throws UapiException {@code ENOENT} for a bad device or {@code ptId}; {@code EINVAL} if {@code
    *     ptId} is neither IOAS nor HWPT, if the HWPT has dirty tracking and the device's IOMMU
-   *     cannot track (spec §5.9), or if the HWPT's domain belongs to another IOMMU instance; as
-   *     {@link #hwptAlloc} when an auto domain cannot be added
+   *     cannot track, or if the HWPT's domain belongs to another IOMMU instance; as {@link
+   *     #hwptAlloc} when an auto domain cannot be added
    */
   public int attach(int devId, int ptId) {
     synchronized (lock) {
@@ -873,8 +874,9 @@ public final class IommufdContext {
 
   /**
    * {@code IOMMU_HWPT_SET_DIRTY_TRACKING}: turns dirty tracking on or off. Enabling first clears
-   * every dirty bit of every area with one flush (trap T13), so the first harvest shows only writes
-   * after enabling; disabling keeps the mappings and their dirty bits. Setting the state it is in
+   * every dirty bit of every area with one flush, as {@code iopt_set_dirty_tracking()} does
+   * (docs/fidelity.md, "Enabling clears first"), so the first harvest shows only writes after
+   * enabling; disabling keeps the mappings and their dirty bits. Setting the state it is in
    * succeeds.
    *
    * @param flags {@code IOMMU_HWPT_DIRTY_TRACKING_ENABLE} or 0 (the unchecked {@code __reserved}
@@ -906,20 +908,23 @@ public final class IommufdContext {
    * {@code IOMMU_HWPT_GET_DIRTY_BITMAP}: ORs into {@code data} a bit per {@code pageSize} of IOVA
    * for every leaf dirty in {@code [iova, iova + length)}; unless {@code NO_CLEAR}, clears those
    * dirty bits and then flushes the IOTLB once over the harvested span (with {@code NO_CLEAR}
-   * nothing is cleared or flushed, trap 12). Bit {@code i} is bit {@code i % 64} of {@code data[i /
-   * 64]} for the page at {@code iova + i * pageSize}; a dirty leaf sets every bit it covers.
+   * nothing is cleared or flushed; docs/fidelity.md, "One flush per harvest"). Bit {@code i} is bit
+   * {@code i % 64} of {@code data[i / 64]} for the page at {@code iova + i * pageSize}; a dirty
+   * leaf sets every bit it covers.
    *
    * <p><b>Upstream quirk, modelled.</b> The kernel discards the result of the walk: a hole in the
    * range stops the harvest at the hole, and a driver error (e.g. a format that aborts on holes)
    * stops it too, yet the call returns success with the bits gathered so far (and still flushes).
-   * Harvesting a HWPT whose tracking is off also succeeds (trap 14). {@code pageSize} is not
-   * checked to be a power of two: the alignment masks use {@code pageSize - 1} and the bitmap uses
-   * its lowest set bit, as the kernel does (trap 21).
+   * Harvesting a HWPT whose tracking is off also succeeds (docs/fidelity.md, "Silent successes of
+   * GET_DIRTY_BITMAP"). {@code pageSize} is not checked to be a power of two: the alignment masks
+   * use {@code pageSize - 1} and the bitmap uses its lowest set bit, as {@code iova_bitmap_alloc()}
+   * does.
    *
    * <p><b>Model choices.</b> {@code length == 0}, which the kernel lets through by an unsigned
-   * underflow, is refused with {@code EINVAL} (spec §5.8 recommends it). A {@code data} array too
-   * short for the bitmap is refused with {@code EFAULT} before anything is read or cleared; the
-   * kernel would write into whatever user memory follows, or silently stop where it cannot pin.
+   * underflow, is refused with {@code EINVAL} (docs/fidelity.md, "Zero lengths refused"). A {@code
+   * data} array too short for the bitmap is refused with {@code EFAULT} before anything is read or
+   * cleared; the kernel would write into whatever user memory follows, or silently stop where it
+   * cannot pin.
    *
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags or non-zero
    *     {@code __reserved}; {@code ENOENT} for a bad HWPT; {@code EINVAL} if {@code length} is 0;

@@ -3,8 +3,8 @@ package org.jvfio.core.iommufd;
 import org.jvfio.api.iommufd.IommuIovaRange;
 
 /**
- * One IOVA range, {@code struct iommu_iova_range} (spec {@code uapi.md} §5.4): {@code last} is
- * inclusive; both are unsigned 64-bit.
+ * One IOVA range, {@code struct iommu_iova_range}: {@code last} is inclusive; both are unsigned
+ * 64-bit.
  *
  * @param start the first IOVA
  * @param last the last IOVA, inclusive

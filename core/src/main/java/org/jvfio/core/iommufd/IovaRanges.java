@@ -4,10 +4,10 @@ import java.util.List;
 import org.jvfio.api.iommufd.IommuIoasIovaRanges;
 
 /**
- * The result of {@code IOMMU_IOAS_IOVA_RANGES} (spec {@code uapi.md} §5.4): the usable IOVA ranges
- * (the holes between reserved ranges over the whole 64-bit space, in increasing order) and the
- * alignment that {@code MAP} and {@code COPY} require. The typed layer returns them all; the byte
- * layer copies {@code num_iovas} of them and fails with {@code EMSGSIZE} when they do not fit.
+ * The result of {@code IOMMU_IOAS_IOVA_RANGES}: the usable IOVA ranges (the holes between reserved
+ * ranges over the whole 64-bit space, in increasing order) and the alignment that {@code MAP} and
+ * {@code COPY} require. The typed layer returns them all; the byte layer copies {@code num_iovas}
+ * of them and fails with {@code EMSGSIZE} when they do not fit.
  *
  * @param ranges the usable ranges, in increasing order
  * @param iovaAlignment {@code out_iova_alignment}: 1 for an IOAS without domains, else the largest

@@ -23,35 +23,36 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  * {@link #ioctl}, {@link #read} and {@link #write} returning what the system call returns (a value
  * {@code >= 0}, or {@code -errno}), over byte-exact structs in the calling process's {@link
  * UserMemory}. A VMM prototype programs against it as against the kernel, and the kernel's own
- * selftests port to it almost line for line (design.md, "front doors").
+ * selftests port to it almost line for line (docs/architecture.md, "The front doors").
  *
  * <p><b>Files.</b>
  *
  * <ul>
  *   <li>{@value #IOMMU_PATH}: each open is a new iommufd context ({@link IommufdContext}) over the
- *       kernel's guest memories, with every iommufd operation of spec {@code uapi.md} §5.4–§5.8.
- *       The size rules are the kernel's (§5.1): a {@code size} below the command's minimum is
- *       {@code EINVAL}, a larger struct with a non-zero tail {@code E2BIG}, a shorter one is
- *       zero-extended, and the reply is copied back in {@code min(user size, kernel size)} bytes;
- *       an unknown or unmodelled request (the VFIO type1 compatibility ioctls, OPTION, VFIO_IOAS,
- *       vIOMMU objects, ...) is {@code ENOTTY}. Dirty bitmaps are ORed into user memory at {@code
- *       data} byte by byte (no alignment needed); a bitmap the kernel could not pin makes the call
- *       succeed with nothing harvested (spec §7 trap 14; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP}
- *       below).
+ *       kernel's guest memories, with the IOAS, HWPT and dirty-tracking operations of {@code
+ *       include/uapi/linux/iommufd.h}. The size rules are the kernel's ({@code
+ *       iommufd_fops_ioctl()} and {@code copy_struct_from_user()}): a {@code size} below the
+ *       command's minimum is {@code EINVAL}, a larger struct with a non-zero tail {@code E2BIG}, a
+ *       shorter one is zero-extended, and the reply is copied back in {@code min(user size, kernel
+ *       size)} bytes; an unknown or unmodelled request (the VFIO type1 compatibility ioctls,
+ *       OPTION, VFIO_IOAS, vIOMMU objects, ...) is {@code ENOTTY}. Dirty bitmaps are ORed into user
+ *       memory at {@code data} byte by byte (no alignment needed); a bitmap the kernel could not
+ *       pin makes the call succeed with nothing harvested (docs/fidelity.md, "Silent successes of
+ *       GET_DIRTY_BITMAP"; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP} below).
  *   <li>{@value #VFIO_DEVICE_PATH_PREFIX}{@code N}: the cdev of the N-th device installed by the
  *       builder. {@code VFIO_DEVICE_BIND_IOMMUFD} (its {@code iommufd} is an fd number of this
  *       kernel) must come first: every other ioctl, read and write before it is {@code EINVAL}.
  *       Then {@code VFIO_DEVICE_ATTACH_IOMMUFD_PT} and {@code DETACH} (PASID: {@code EOPNOTSUPP}),
- *       {@code VFIO_DEVICE_FEATURE} with every feature of spec §1–§3 ({@code argsz} checks, PROBE,
- *       payload at {@code data}, user pointers followed into user memory) and {@code
- *       VFIO_DEVICE_RESET}. Several files may be open on one cdev but only one can bind it. Closing
- *       the bound file resets the device (its migration session ends, its DMA logging stops) and
- *       unbinds it from the iommufd.
+ *       {@code VFIO_DEVICE_FEATURE} with the migration and DMA-logging features of {@code
+ *       include/uapi/linux/vfio.h} ({@code argsz} checks, PROBE, payload at {@code data}, user
+ *       pointers followed into user memory) and {@code VFIO_DEVICE_RESET}. Several files may be
+ *       open on one cdev but only one can bind it. Closing the bound file resets the device (its
+ *       migration session ends, its DMA logging stops) and unbinds it from the iommufd.
  *   <li>A migration {@code data_fd}, installed as a new fd by a {@code MIG_DEVICE_STATE} SET whose
  *       last arc starts a data transfer: {@code read} (saving) or {@code write} (resuming), at most
  *       1 MiB per call, {@code ENOMSG} at the pre-copy temporary end, 0 at the end of STOP_COPY,
- *       and {@code VFIO_MIG_GET_PRECOPY_INFO} on a saving stream (spec §2.5, §2.6). Closing it does
- *       not affect the device.
+ *       and {@code VFIO_MIG_GET_PRECOPY_INFO} on a saving stream. Closing it does not affect the
+ *       device.
  * </ul>
  *
  * <p>File descriptors are the lowest free numbers from 3 (0–2 stand for the standard streams and

@@ -7,10 +7,11 @@ import org.jvfio.core.bitmap.IovaBitmap;
 /**
  * Where a read-and-clear records dirty leaves: {@code struct iommu_dirty_bitmap} of
  * include/linux/iommu.h, an optional {@link IovaBitmap} plus the {@link IotlbGather} of the flush
- * to issue afterwards (vendor-pagetables §1.1, spec {@code uapi.md} §5.10).
+ * to issue afterwards ({@code struct iommu_dirty_bitmap} and {@code iommu_dirty_bitmap_record()} in
+ * {@code include/linux/iommu.h}).
  *
  * <p>Enabling dirty tracking reads-and-clears with no bitmap (only the gather is filled) to start
- * from a clean snapshot (trap T13).
+ * from a clean snapshot (docs/fidelity.md, "Enabling clears first").
  */
 public final class IommuDirtyBitmap {
   private final Optional<IovaBitmap> bitmap;

@@ -9,15 +9,16 @@ import org.jvfio.core.hw.Translation;
 
 /**
  * One IO page table with its IOTLB: an {@code iommu_domain} of a paging kind, as a vendor module
- * implements it (design.md, "front doors"; vendor-pagetables §1).
+ * implements it (docs/architecture.md, "The front doors"; {@code struct iommu_domain_ops} and
+ * {@code struct iommu_dirty_ops} in {@code include/linux/iommu.h}).
  *
  * <p>The control plane ({@link #map}, {@link #unmap}, {@link #setDirtyTracking}, {@link
  * #readAndClearDirty}, {@link #split}, {@link #collapse}, {@link #iotlbSync}) is called by one
  * thread at a time per domain, as the kernel serialises it with the IOAS locks. The hardware path
  * ({@link #translate}, {@link #setDirtyByHardware}) is called by the DMA engine from many threads
  * at once, concurrently with the control plane: implementations update entries with the atomics of
- * {@link PageTableMemory} so that no DMA write is ever lost from the dirty record (design.md,
- * "Concurrency").
+ * {@link PageTableMemory} so that no DMA write is ever lost from the dirty record
+ * (docs/architecture.md, "Concurrency").
  *
  * <p>Sizes and IOVAs are unsigned 64-bit values. Arguments a correct caller (the iommufd model)
  * never passes — misaligned or zero sizes, sizes the format cannot map — are rejected with {@link
@@ -43,7 +44,8 @@ public interface IommuDomain {
    * Maps {@code [iova, iova + size)} to {@code [physical, physical + size)} with {@code prot},
    * using the largest leaves the alignment of both addresses and the size allow (as {@code
    * iommu_map} splits a request into {@code pgsize_bitmap} pieces). New leaves are write-clean,
-   * except where the format says otherwise (Arm with HTTU maps writable leaves dirty, trap T8).
+   * except where the format says otherwise (Arm with HTTU maps writable leaves dirty;
+   * docs/fidelity.md, "Arm SMMUv3").
    *
    * @param prot {@link #IOMMU_READ} and/or {@link #IOMMU_WRITE}
    * @throws IllegalArgumentException if the range is not aligned to the smallest page size, is
@@ -114,8 +116,8 @@ public interface IommuDomain {
    * IommuCapability#HARVEST_CARRIES_START_OFFSET}, from the walk's position); unless {@code flags}
    * has {@code IOMMU_DIRTY_NO_CLEAR}, makes each such leaf write-clean (atomically: a concurrent
    * hardware update is never overwritten). Does not flush: the caller syncs {@code dirty.gather()}
-   * once afterwards (trap T11). The cost grows with the entries present in the range, not with its
-   * span.
+   * once afterwards (docs/fidelity.md, "One flush per harvest"). The cost grows with the entries
+   * present in the range, not with its span.
    *
    * @param flags 0 or {@code Iommufd.IOMMU_DIRTY_NO_CLEAR}
    * @throws UapiException {@code EOPNOTSUPP} if the domain has no dirty ops; {@code EINVAL} if a
@@ -126,7 +128,7 @@ public interface IommuDomain {
   /**
    * Replaces every leaf larger than {@code pageSize} inside {@code [iova, iova + length)} with
    * leaves of {@code pageSize}, each inheriting the dirty state of the leaf it came from
-   * (vendor-pagetables §5.2), and invalidates the old leaves' translations.
+   * (docs/fidelity.md, "Split and collapse"), and invalidates the old leaves' translations.
    *
    * @throws UnsupportedOperationException if the driver lacks {@link
    *     IommuCapability#SPLIT_COLLAPSE}
@@ -137,7 +139,7 @@ public interface IommuDomain {
   /**
    * Replaces, inside {@code [iova, iova + length)}, every table whose leaves are contiguous with
    * identical permissions by the largest single leaf the format allows, dirty if any child was
-   * dirty when re-read after the invalidation (vendor-pagetables §5.2, trap T17).
+   * dirty when re-read after the invalidation (docs/fidelity.md, "Split and collapse").
    *
    * @throws UnsupportedOperationException if the driver lacks {@link
    *     IommuCapability#SPLIT_COLLAPSE}
@@ -184,8 +186,8 @@ public interface IommuDomain {
    * the entry at {@code t.slot()} from a clean to a dirty value (AMD/VT-d: set D; Arm stage 1:
    * clear AP[2]). Returns true if the entry is now dirty (or already was); false if the slot no
    * longer holds the leaf {@code t} was walked from (unmapped, replaced by a table in a split, or
-   * collapsed), in which case the caller drops {@code t} from the IOTLB and walks again (§5.2 step
-   * 5). Never sets a dirty bit in a table descriptor.
+   * collapsed), in which case the caller drops {@code t} from the IOTLB and walks again
+   * (docs/fidelity.md, "Split and collapse"). Never sets a dirty bit in a table descriptor.
    */
   boolean setDirtyByHardware(Translation t);
 }

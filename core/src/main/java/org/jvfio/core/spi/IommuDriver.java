@@ -9,8 +9,8 @@ import org.jvfio.core.UapiException;
 
 /**
  * An IOMMU vendor model: its name, what it can do, the page sizes its tables support, and domain
- * allocation (design.md, "front doors"). One instance stands for one IOMMU unit; the devices behind
- * it share its capabilities.
+ * allocation (docs/architecture.md, "The front doors"). One instance stands for one IOMMU unit; the
+ * devices behind it share its capabilities.
  *
  * <p>Vendors register an implementation with {@link ServiceLoader} ({@code provides
  * org.jvfio.core.spi.IommuDriver with ...} in their {@code module-info}, and {@code

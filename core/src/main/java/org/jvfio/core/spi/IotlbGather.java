@@ -2,12 +2,13 @@ package org.jvfio.core.spi;
 
 /**
  * The range of a pending IOTLB flush: {@code struct iommu_iotlb_gather} of include/linux/iommu.h
- * (vendor-pagetables §1.1). A read-and-clear widens it for every leaf it cleans; the core then
- * syncs it once per ioctl with {@link IommuDomain#iotlbSync}.
+ * ({@code struct iommu_iotlb_gather} in {@code include/linux/iommu.h}). A read-and-clear widens it
+ * for every leaf it cleans; the core then syncs it once per ioctl with {@link
+ * IommuDomain#iotlbSync}.
  *
  * <p>As in the kernel, {@link #addRange} widens {@code [start, end]} but does not set {@link
  * #pageSize()}; only {@link #addPage} does (this is what makes the SMMUv3 post-harvest sync a no-op
- * on the kernels read, spec §6.4). Not thread-safe: one call fills one gather.
+ * on the kernels read; docs/fidelity.md, "Arm SMMUv3"). Not thread-safe: one call fills one gather.
  */
 public final class IotlbGather {
   private long start = -1L; // ULONG_MAX when empty, as iommu_iotlb_gather_init

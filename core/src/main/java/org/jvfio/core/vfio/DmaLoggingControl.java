@@ -7,8 +7,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingControl;
 
 /**
  * The input and output of {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START}: {@code struct
- * vfio_device_feature_dma_logging_control} with its {@code ranges} array inlined (spec {@code
- * uapi.md} §3.1–§3.3).
+ * vfio_device_feature_dma_logging_control} with its {@code ranges} array inlined.
  *
  * <p>As input, {@code pageSize} is the tracking granularity the user hints and {@code ranges} the
  * IOVA ranges to log. As output of {@link VfioDevice#startDmaLogging}, {@code pageSize} is the page

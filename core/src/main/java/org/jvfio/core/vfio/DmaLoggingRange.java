@@ -3,8 +3,8 @@ package org.jvfio.core.vfio;
 import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingRange;
 
 /**
- * One IOVA range to log: {@code struct vfio_device_feature_dma_logging_range} (spec {@code uapi.md}
- * §3.1), the exclusive range {@code [iova, iova + length)}.
+ * One IOVA range to log: {@code struct vfio_device_feature_dma_logging_range}, the exclusive range
+ * {@code [iova, iova + length)}.
  *
  * <p>Both components are unsigned 64-bit values as in C. The record accepts any value; the uAPI
  * checks (alignment, overflow, overlap) are made by {@link VfioDevice#startDmaLogging}.

@@ -5,7 +5,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingReport;
 /**
  * The input of {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT}: {@code struct
  * vfio_device_feature_dma_logging_report} without its {@code bitmap} user pointer, which the typed
- * door passes as an {@link org.jvfio.core.bitmap.IovaBitmap} (spec {@code uapi.md} §3.1, §3.5).
+ * door passes as an {@link org.jvfio.core.bitmap.IovaBitmap}.
  *
  * <p>The record accepts any value; the uAPI checks are made by {@link VfioDevice#reportDmaLogging}.
  *

@@ -6,8 +6,8 @@ import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
 
 /**
- * A device's own DMA-logging tracker: the {@code vfio_log_ops} of a variant driver (spec {@code
- * uapi.md} §3.6) together with the hardware that records the device's DMA writes.
+ * A device's own DMA-logging tracker: the {@code vfio_log_ops} of a variant driver together with
+ * the hardware that records the device's DMA writes.
  *
  * <p>{@link VfioDevice} makes the core's checks (range count, alignment, overflow, overlap, report
  * page size) and then calls {@link #start}, {@link #stop} and {@link #readAndClear}; a tracker
@@ -15,11 +15,11 @@ import org.jvfio.core.hw.DmaWriteListener;
  * EINVAL}), its own limits. The DMA engine calls {@link #recordWrite} for every write the device
  * makes; writes outside the tracked ranges, or while not logging, are not recorded.
  *
- * <p>The factories model the trackers of users.md §1.7: {@link #exact} (a bitmap over exactly the
- * requested ranges), {@link #mlx5Like} (limited ranges merged by smallest gap, an address-space
- * window, a clamped page size) and {@link #pdsLike} (one region over all ranges, reports checked
- * against it). The effective ranges and page size are observable, so a user sees how much a tracker
- * over-reports.
+ * <p>The factories model device-side trackers (docs/fidelity.md, "VFIO device features and DMA
+ * logging"): {@link #exact} (a bitmap over exactly the requested ranges), {@link #mlx5Like}
+ * (limited ranges merged by smallest gap, an address-space window, a clamped page size) and {@link
+ * #pdsLike} (one region over all ranges, reports checked against it). The effective ranges and page
+ * size are observable, so a user sees how much a tracker over-reports.
  *
  * <p>Thread-safety: every method is thread-safe. {@link #recordWrite} is lock-free and may run on
  * many threads at once, concurrently with {@link #readAndClear}: a write recorded before a report
@@ -101,11 +101,12 @@ public interface DmaTracker extends DmaWriteListener {
   }
 
   /**
-   * Returns a tracker with the limits of mlx5_vfio_pci's page tracker (users.md §1.7): at most
-   * {@code maxRanges} ranges (more are merged, the neighbours with the smallest gap first, as
-   * {@code vfio_combine_iova_ranges()}); the page size clamped into {@code [2^logMinPageSize,
-   * 2^logMaxPageSize]}; and {@code log2} of the total tracked length, rounded up, within {@code
-   * [logMinAddrSpace, logMaxAddrSpace]}, else {@code EOPNOTSUPP}.
+   * Returns a tracker with the limits of mlx5_vfio_pci's page tracker ({@code
+   * drivers/vfio/pci/mlx5/cmd.c}): at most {@code maxRanges} ranges (more are merged, the
+   * neighbours with the smallest gap first, as {@code vfio_combine_iova_ranges()}); the page size
+   * clamped into {@code [2^logMinPageSize, 2^logMaxPageSize]}; and {@code log2} of the total
+   * tracked length, rounded up, within {@code [logMinAddrSpace, logMaxAddrSpace]}, else {@code
+   * EOPNOTSUPP}.
    *
    * @throws IllegalArgumentException if {@code maxRanges < 1} or a minimum exceeds its maximum or a
    *     log2 is outside {@code [0, 63]}
@@ -124,9 +125,10 @@ public interface DmaTracker extends DmaWriteListener {
   }
 
   /**
-   * Returns a tracker that behaves as pds_vfio_pci's (users.md §1.7): all ranges combined into one
-   * region from the lowest to the highest IOVA, the hinted page size taken as is (at least 4 KiB),
-   * and reports checked against the region and its 64-bit bitmap words ({@code EINVAL}).
+   * Returns a tracker that behaves as pds_vfio_pci's ({@code drivers/vfio/pci/pds/dirty.c}): all
+   * ranges combined into one region from the lowest to the highest IOVA, the hinted page size taken
+   * as is (at least 4 KiB), and reports checked against the region and its 64-bit bitmap words
+   * ({@code EINVAL}).
    */
   static DmaTracker pdsLike() {
     return new PdsLikeTracker();

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * One FSM arc a migration driver executes, {@code from → to}: a single step of a (possibly
- * combined) {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET (spec {@code uapi.md} §2.4).
+ * combined) {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET.
  *
  * @param from the state before the arc
  * @param to the state after it

@@ -7,8 +7,7 @@ import org.jvfio.core.UapiException;
 
 /**
  * The kernel side of a migration {@code data_fd}: the stream a {@code
- * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET returns when its last arc starts a data transfer (spec
- * {@code uapi.md} §2.4–§2.6).
+ * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET returns when its last arc starts a data transfer.
  *
  * <p>A saving stream (from RUNNING→PRE_COPY, RUNNING_P2P→PRE_COPY_P2P or STOP→STOP_COPY) is {@link
  * #read}; it lives on through the saving group (PRE_COPY, PRE_COPY_P2P, STOP_COPY). A resuming
@@ -96,7 +95,7 @@ public final class MigrationDataStream {
   }
 
   /**
-   * Returns the pre-copy progress: {@code VFIO_MIG_GET_PRECOPY_INFO} (spec §2.6).
+   * Returns the pre-copy progress: {@code VFIO_MIG_GET_PRECOPY_INFO}.
    *
    * @throws UapiException {@code EINVAL} if the device is not in PRE_COPY or PRE_COPY_P2P, {@code
    *     ENODEV} if this stream's session has ended (a newer session is in pre-copy), {@code ENOTTY}
@@ -114,7 +113,7 @@ public final class MigrationDataStream {
    * {@code VFIO_MIG_GET_PRECOPY_INFO} at the byte level: {@code arg} holds the 24-byte {@code
    * struct vfio_precopy_info} (little-endian, at its position); on success {@code initial_bytes}
    * and {@code dirty_bytes} are written into it, and {@code argsz} and {@code flags} are left as
-   * the user gave them (drivers do not assign {@code flags}; spec §2.6.1).
+   * the user gave them (drivers do not assign {@code flags}).
    *
    * @throws UapiException {@code EINVAL} if fewer than 24 bytes remain or {@code argsz < 24}, else
    *     as {@link #precopyInfo()}

@@ -6,7 +6,7 @@ import org.jvfio.api.vfio.Vfio;
 
 /**
  * A bit of {@code vfio_device_feature_migration.flags}: which optional migration states a device
- * supports (spec {@code uapi.md} §2.1).
+ * supports.
  */
 public enum MigrationFlag {
   /** {@code VFIO_MIGRATION_STOP_COPY}: STOP, STOP_COPY and RESUMING; required for migration. */

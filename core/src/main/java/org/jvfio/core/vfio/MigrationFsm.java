@@ -8,7 +8,7 @@ import org.jvfio.core.UapiException;
 
 /**
  * The VFIO migration state machine: {@code vfio_mig_get_next_state()} of drivers/vfio/vfio_main.c
- * with the 2026 fix for the ERROR sentinel (spec {@code uapi.md} §2.8).
+ * with the 2026 fix for the ERROR sentinel.
  *
  * <p>Given the device's flags, its current state and the requested one, {@link #nextState} returns
  * the next state along the shortest path that never passes through the saving group; optional
@@ -27,7 +27,7 @@ public final class MigrationFsm {
   private static final MigrationState PC = MigrationState.PRE_COPY;
   private static final MigrationState PP = MigrationState.PRE_COPY_P2P;
 
-  /** {@code vfio_from_fsm_table[cur][new]}, indexed by the uAPI numbers (spec §2.8.2). */
+  /** {@code vfio_from_fsm_table[cur][new]}, indexed by the uAPI numbers. */
   private static final MigrationState[][] TABLE = {
     /* ERROR        */ {E, E, E, E, E, E, E, E},
     /* STOP         */ {E, S, RP, SC, RS, RP, RP, RP},

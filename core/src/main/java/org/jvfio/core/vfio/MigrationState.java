@@ -5,8 +5,8 @@ import java.util.Set;
 import org.jvfio.api.vfio.Vfio;
 
 /**
- * A VFIO migration device state: {@code enum vfio_device_mig_state} of vfio.h (spec {@code uapi.md}
- * §2.3–§2.4), with its uAPI number.
+ * A VFIO migration device state: {@code enum vfio_device_mig_state} of vfio.h, with its uAPI
+ * number.
  *
  * <p>Which states a device supports depends on its {@link MigrationFlag}s ({@link #isSupportedBy}).
  */
@@ -60,8 +60,8 @@ public enum MigrationState {
 
   /**
    * Returns whether a device with {@code flags} supports this state as an FSM endpoint, exactly as
-   * {@code state_flags_table} of {@code vfio_mig_get_next_state()} says (spec §2.8.1): STOP,
-   * RUNNING, STOP_COPY and RESUMING need STOP_COPY; RUNNING_P2P needs STOP_COPY|P2P; PRE_COPY needs
+   * {@code state_flags_table} of {@code vfio_mig_get_next_state()} says: STOP, RUNNING, STOP_COPY
+   * and RESUMING need STOP_COPY; RUNNING_P2P needs STOP_COPY|P2P; PRE_COPY needs
    * STOP_COPY|PRE_COPY; PRE_COPY_P2P needs all three; ERROR is never supported (its required mask
    * is {@code ~0U}). Note that even RUNNING is unsupported without STOP_COPY: such a device cannot
    * change state at all.

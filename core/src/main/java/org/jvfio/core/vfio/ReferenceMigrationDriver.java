@@ -16,7 +16,7 @@ import org.jvfio.core.UapiException;
 
 /**
  * A reference migratable variant driver: a device whose internal state is an opaque byte array that
- * a migration saves and resumes byte for byte (spec {@code uapi.md} §2.4–§2.7).
+ * a migration saves and resumes byte for byte.
  *
  * <p>The state is divided into chunks ({@code chunkSize} bytes, the last may be shorter). A saving
  * session streams a header, then every chunk once as initial data, then the chunks changed (with

@@ -9,7 +9,7 @@ import org.jvfio.core.UapiException;
 /**
  * The variant driver behind a {@link VfioDevice}: its {@code vfio_migration_ops} (the migration
  * arcs, the data stream, the STOP_COPY size) and optionally its {@code vfio_log_ops} (a {@link
- * DmaTracker}); spec {@code uapi.md} §2, §3.6.
+ * DmaTracker}), both declared in {@code include/linux/vfio.h}.
  *
  * <p>A driver with an empty {@link #migrationFlags()} has no migration ops: the device answers the
  * migration features with {@code ENOTTY}, as the kernel does when {@code device->mig_ops} is NULL,
@@ -17,11 +17,10 @@ import org.jvfio.core.UapiException;
  * MigrationFlag#STOP_COPY}, which the kernel requires of every migration driver.
  *
  * <p>The device owns the FSM: it walks {@link MigrationFsm} and calls {@link #executeArc} once per
- * arc, in order, under its lock; a driver only implements single arcs (spec §2.4). The device also
- * owns the data stream objects: it calls {@link #save}, {@link #precopyInfo} and {@link #resume}
- * only while the session that the driver's last starting arc began is open and in the right state.
- * All methods are called with the device's lock held, so implementations need no locking of their
- * own.
+ * arc, in order, under its lock; a driver only implements single arcs. The device also owns the
+ * data stream objects: it calls {@link #save}, {@link #precopyInfo} and {@link #resume} only while
+ * the session that the driver's last starting arc began is open and in the right state. All methods
+ * are called with the device's lock held, so implementations need no locking of their own.
  */
 public interface VfioDeviceDriver {
   /**
@@ -32,7 +31,7 @@ public interface VfioDeviceDriver {
   Set<MigrationFlag> migrationFlags();
 
   /**
-   * Executes one FSM arc (spec §2.4). An arc that starts a data transfer ({@link
+   * Executes one FSM arc. An arc that starts a data transfer ({@link
    * MigrationArc#startsDataTransfer()}) begins a new session; one that ends it ({@link
    * MigrationArc#endsDataTransfer()}) ends the session, and RESUMING→STOP must validate and load
    * what was written.
@@ -45,7 +44,7 @@ public interface VfioDeviceDriver {
   /**
    * Returns the state the device is in after {@code arc} failed with {@code failure}: {@code
    * arc.from()} (the arc did nothing, the default) or {@link MigrationState#ERROR}, which the uAPI
-   * allows any failed transition to enter and only a reset leaves (spec §2.4).
+   * allows any failed transition to enter and only a reset leaves.
    */
   default MigrationState stateAfterFailedArc(MigrationArc arc, UapiException failure) {
     return arc.from();
@@ -62,7 +61,7 @@ public interface VfioDeviceDriver {
 
   /**
    * Returns the pre-copy progress of the saving session; called only in PRE_COPY and PRE_COPY_P2P.
-   * A driver that claims {@link MigrationFlag#PRE_COPY} must support it (spec §2.6).
+   * A driver that claims {@link MigrationFlag#PRE_COPY} must support it.
    */
   PrecopyInfo precopyInfo();
 

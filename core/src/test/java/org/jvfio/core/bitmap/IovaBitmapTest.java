@@ -105,7 +105,7 @@ class IovaBitmapTest {
             .errno());
   }
 
-  /** Property: set() agrees with a bit-by-bit oracle (spec §6.5) for random records. */
+  /** Property: set() agrees with a bit-by-bit oracle for random records. */
   @Test
   void set_randomRecords_matchBitOracle() {
     SplittableRandom rnd = new SplittableRandom(SEED);

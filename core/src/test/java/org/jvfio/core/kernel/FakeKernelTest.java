@@ -83,9 +83,9 @@ import org.jvfio.core.vfio.ReferenceMigrationDriver;
 import org.jvfio.core.vfio.VfioDeviceDriver;
 
 /**
- * The byte layer of the fake kernel: the fd table, iommufd's size rules and replies (spec {@code
- * uapi.md} §5.1), the cdev's bind-before-use rule, the VFIO_DEVICE_FEATURE copies, data fds, what
- * closing releases, and the DMA hooks.
+ * The byte layer of the fake kernel: the fd table, iommufd's size rules and replies, the cdev's
+ * bind-before-use rule, the VFIO_DEVICE_FEATURE copies, data fds, what closing releases, and the
+ * DMA hooks.
  */
 class FakeKernelTest {
   private static final long GUEST = 16L << 20;

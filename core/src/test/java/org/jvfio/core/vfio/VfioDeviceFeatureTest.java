@@ -28,7 +28,7 @@ import org.jvfio.api.Errno;
 import org.jvfio.api.vfio.Vfio;
 import org.jvfio.core.UapiException;
 
-/** {@code VFIO_DEVICE_FEATURE}'s core checks (spec uapi.md §1.3, traps 9 and 10). */
+/** {@code VFIO_DEVICE_FEATURE}'s core checks. */
 class VfioDeviceFeatureTest {
   private static final int G = VFIO_DEVICE_FEATURE_GET;
   private static final int S = VFIO_DEVICE_FEATURE_SET;

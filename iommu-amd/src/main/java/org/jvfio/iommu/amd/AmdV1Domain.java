@@ -4,8 +4,9 @@ import org.jvfio.core.spi.IommuDomain;
 
 /**
  * An AMD-Vi v1 domain: an {@link IommuDomain} whose table is the AMD v1 host page table, with the
- * device table entry that points at it (vendor-pagetables §2). Domains from {@link
- * AmdV1Driver#allocateDomain} implement it; cast to reach the DTE.
+ * device table entry that points at it (AMD IOMMU specification, "I/O Page Tables for Host
+ * Translations"). Domains from {@link AmdV1Driver#allocateDomain} implement it; cast to reach the
+ * DTE.
  *
  * <p>Thread-safety as {@link IommuDomain}: control-plane calls are serialised by the caller, the
  * hardware path may run on any number of threads concurrently with them.

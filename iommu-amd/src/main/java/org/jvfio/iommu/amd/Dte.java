@@ -2,7 +2,8 @@ package org.jvfio.iommu.amd;
 
 /**
  * Dword 0 of an AMD-Vi Device Table Entry ({@code dev_table_entry.data[0]}), the part that points a
- * device at a v1 host page table and enables hardware A/D updates (vendor-pagetables §2.4).
+ * device at a v1 host page table and enables hardware A/D updates (AMD IOMMU specification, "Device
+ * Table Entry Format"; {@code set_dte_entry()} in {@code drivers/iommu/amd/iommu.c}).
  *
  * <p>jvfio keeps one DTE per domain, standing for the identical DTEs of every device attached to
  * it: the driver writes the same root, mode and HAD into each of them ({@code set_dte_entry}).
@@ -55,8 +56,8 @@ public record Dte(long dword0) {
 
   /**
    * Returns the two HAD bits (bits 8:7) as a number: Linux writes 3 (11b) to enable access and
-   * dirty updates and 0 to disable them; 1 and 2 are not used by Linux (their exact meaning is
-   * unverified, spec §9).
+   * dirty updates and 0 to disable them; 1 and 2 are not used by Linux (their exact meaning is not
+   * verified against the AMD IOMMU specification).
    */
   public int hostAccessDirty() {
     return (int) ((dword0 >>> 7) & 3);

@@ -198,7 +198,7 @@ class SplitCollapseTest {
       for (long w : dirty) {
         or |= w;
       }
-      Arrays.fill(dirty, or); // a run's replicas all carry the OR of their A/D bits (trap T1)
+      Arrays.fill(dirty, or); // a run's replicas all carry the OR of their A/D bits
       assertArrayEquals(dirty, leafWords(d, 4 * size, Math.min(size, 4 * M2)), what);
       assertEquals(frames, d.memory().framesInUse(), what);
     }

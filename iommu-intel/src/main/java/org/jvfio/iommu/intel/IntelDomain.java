@@ -7,7 +7,8 @@ import org.jvfio.core.spi.IommuDomain;
 /**
  * A VT-d paging domain: an {@link IommuDomain} plus the attachment to (device, PASID) pairs, which
  * on VT-d is where dirty tracking is switched — the SSADE bit of each scalable-mode PASID-table
- * entry that points at the domain's second-stage table (vendor-pagetables §3.4, trap T6).
+ * entry that points at the domain's second-stage table (Intel VT-d specification, "Scalable-Mode
+ * PASID Table Entry"; docs/fidelity.md, "Intel VT-d").
  *
  * <p>Every domain the drivers of this module allocate implements this interface. A device is named
  * by its 16-bit source id (bus/devfn); PASIDs are 20-bit, {@link #IOMMU_NO_PASID} standing for the
@@ -38,8 +39,8 @@ public interface IntelDomain extends IommuDomain {
    * Attaches a stage-1 domain nested on this nesting parent to {@code device}'s {@code pasid}: a
    * PASID entry with PGTT = 3 whose second stage is this domain and whose first-stage root is
    * {@code firstStageRoot} (a guest table, not walked by this model). Its SSADE follows this
-   * domain's dirty tracking, so dirty tracking of nested translations goes through the parent (spec
-   * §3.4, {@code intel_iommu_set_dirty_tracking}).
+   * domain's dirty tracking, so dirty tracking of nested translations goes through the parent
+   * ({@code intel_iommu_set_dirty_tracking} in {@code drivers/iommu/intel/iommu.c}).
    *
    * @throws UapiException {@code EINVAL} if this domain was not allocated as a nest parent; {@code
    *     EOPNOTSUPP} for a non-zero PASID without PASID support

@@ -10,7 +10,7 @@ import org.jvfio.core.spi.IommuDriver;
 /**
  * The VT-d first-stage driver, registered as {@value #NAME}: paging domains in the x86-64 format (4
  * or 5 levels), which the kernel uses by default for DMA API and unmanaged domains on scalable
- * units (vendor-pagetables §3.3, trap T6).
+ * units ({@code drivers/iommu/intel/iommu.c}; docs/fidelity.md, "Intel VT-d").
  *
  * <p>There is no dirty tracking on the first stage: Linux pre-sets A on every leaf and D on every
  * writable leaf, so the hardware never updates them, and {@code

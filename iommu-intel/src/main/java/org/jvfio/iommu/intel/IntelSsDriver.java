@@ -11,7 +11,8 @@ import org.jvfio.core.spi.IommuDriver;
 /**
  * The VT-d second-stage driver, registered as {@value #NAME}: one remapping unit whose paging
  * domains use the second-stage table, with hardware access/dirty tracking switched by SSADE in the
- * scalable-mode PASID entry (vendor-pagetables §3.1–§3.5, §7 "VT-d second stage").
+ * scalable-mode PASID entry (Intel VT-d specification, "Second-Stage Paging Entries" and
+ * "Scalable-Mode PASID Table Entry"; {@code drivers/iommu/intel/iommu.c} and {@code pasid.c}).
  *
  * <p>The no-argument constructor (used by {@link java.util.ServiceLoader}) models {@link
  * VtdRegisters#DEFAULT}: scalable mode, ECAP.SLADS, SLLPS 2 MiB and 1 GiB, AGAW 2 (4 levels). The
@@ -56,7 +57,7 @@ public final class IntelSsDriver implements IommuDriver {
     EnumSet<IommuCapability> caps = EnumSet.of(IommuCapability.SPLIT_COLLAPSE);
     if (registers.ssadsSupported()) {
       caps.add(IommuCapability.DIRTY_TRACKING);
-      caps.add(IommuCapability.HARVEST_RECORDS_FROM_START); // iommupt's walk, spec §1.3
+      caps.add(IommuCapability.HARVEST_RECORDS_FROM_START); // iommupt's walk (iommu_pt.h)
     }
     this.capabilities = Set.copyOf(caps);
   }

@@ -3,7 +3,8 @@ package org.jvfio.iommu.intel;
 /**
  * A scalable-mode PASID-table entry: the first three of the eight qwords of {@code struct
  * pasid_entry} ({@code u64 val[8]}, drivers/iommu/intel/pasid.h), the ones the driver programs for
- * paging domains; qwords 3..7 are zero (vendor-pagetables §3.4).
+ * paging domains; qwords 3..7 are zero (Intel VT-d specification, "Scalable-Mode PASID Table
+ * Entry"; {@code drivers/iommu/intel/pasid.c}).
  *
  * <p>Fields, as {@code pasid_set_*} writes them: {@code val[0]}: P bit 0, FPD bit 1, AW bits 4:2,
  * PGTT bits 8:6, SSADE bit 9, SSPTPTR bits 63:12; {@code val[1]}: DID bits 15:0, PWSNP bit 23,

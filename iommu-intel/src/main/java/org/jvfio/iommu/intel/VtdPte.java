@@ -1,7 +1,8 @@
 package org.jvfio.iommu.intel;
 
 /**
- * The bits of VT-d paging entries and a human decoder for them (vendor-pagetables §3.2, §3.3).
+ * The bits of VT-d paging entries and a human decoder for them (Intel VT-d specification,
+ * "First-Stage Paging Entries" and "Second-Stage Paging Entries").
  *
  * <p>Levels are numbered as the legacy VT-d driver and the hardware walk do: 1 = PTE (4 KiB), 2 =
  * PDE (2 MiB), 3 = PDPTE (1 GiB), 4 = PML4E, 5 = PML5E. (iommupt numbers the same levels from 0.)

@@ -2,10 +2,10 @@ package org.jvfio.iommu.intel;
 
 /**
  * The capability registers of one VT-d remapping unit and the kernel's scalable-mode choice: the
- * inputs from which the driver decides what its domains can do (vendor-pagetables §3.1, §3.4; the
- * {@code cap_*} and {@code ecap_*} accessors of drivers/iommu/intel/iommu.h). {@code
- * IOMMU_GET_HW_INFO} reports {@code cap} and {@code ecap} verbatim as {@code struct
- * iommu_hw_info_vtd}.
+ * inputs from which the driver decides what its domains can do (Intel VT-d specification,
+ * "Capability Register" and "Extended Capability Register"; the {@code cap_*} and {@code ecap_*}
+ * accessors of drivers/iommu/intel/iommu.h). {@code IOMMU_GET_HW_INFO} reports {@code cap} and
+ * {@code ecap} verbatim as {@code struct iommu_hw_info_vtd}.
  *
  * @param cap the Capability Register ({@code CAP_REG}, offset 0x08)
  * @param ecap the Extended Capability Register ({@code ECAP_REG}, offset 0x10)
@@ -161,7 +161,7 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
     return scalableModeEnabled && (ecap & ECAP_SMTS) != 0;
   }
 
-  /** Returns {@code ssads_supported}: scalable mode and ECAP.SLADS (spec §3.4). */
+  /** Returns {@code ssads_supported}: scalable mode and ECAP.SLADS. */
   public boolean ssadsSupported() {
     return smSupported() && (ecap & ECAP_SLADS) != 0;
   }

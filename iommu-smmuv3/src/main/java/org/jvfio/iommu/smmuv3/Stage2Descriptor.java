@@ -3,11 +3,12 @@ package org.jvfio.iommu.smmuv3;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
- * Stage-2 LPAE descriptor bits and the architectural stage-2 dirty state (vendor-pagetables §4.2,
- * §4.4, trap T7). <b>Architecture-only:</b> the Linux SMMUv3 driver refuses dirty tracking on
- * stage-2 domains, never sets DBM in a stage-2 leaf and never sets the STE's S2HD/S2HA bits; these
- * helpers exist so that models and tests can state the architecture's rules, and the stage-2
- * domains of {@link SmmuV3Driver} do not use them for dirty tracking.
+ * Stage-2 LPAE descriptor bits and the architectural stage-2 dirty state (Arm ARM, VMSAv8-64
+ * "Hardware management of the dirty state"; docs/fidelity.md, "Arm SMMUv3").
+ * <b>Architecture-only:</b> the Linux SMMUv3 driver refuses dirty tracking on stage-2 domains,
+ * never sets DBM in a stage-2 leaf and never sets the STE's S2HD/S2HA bits; these helpers exist so
+ * that models and tests can state the architecture's rules, and the stage-2 domains of {@link
+ * SmmuV3Driver} do not use them for dirty tracking.
  *
  * <p>The sense of the write bit is the opposite of stage 1: S2AP[1] (bit 7) <em>grants</em> write,
  * so with DBM = 1 a leaf is writable-clean while S2AP[1] = 0, the SMMU sets S2AP[1] on the first
