@@ -70,7 +70,11 @@ public enum Errno {
     this.code = code;
   }
 
-  /** Returns the positive errno number, as found in {@code errno} after a failed call. */
+  /**
+   * Returns the positive errno number, as found in {@code errno} after a failed call.
+   *
+   * @return the errno number, e.g. 22 for {@code EINVAL}
+   */
   public int code() {
     return code;
   }
@@ -78,6 +82,8 @@ public enum Errno {
   /**
    * Returns the errno with the given positive number.
    *
+   * @param code a positive errno number, e.g. 22
+   * @return the constant whose {@link #code()} is {@code code}
    * @throws IllegalArgumentException if the number is not one of the constants of this enum
    */
   public static Errno of(int code) {

@@ -43,6 +43,7 @@ public final class DmaEngine {
    * Creates an engine whose DMA lands in {@code memories} (translations' output addresses are
    * addresses in these memories).
    *
+   * @param memories the guest memories a translation's output address may fall into
    * @param faultCapacity how many recent faults {@link #recentFaults()} keeps (at least 1)
    */
   public DmaEngine(List<GuestMemory> memories, int faultCapacity) {
@@ -55,6 +56,12 @@ public final class DmaEngine {
    * Writes {@code [iova, iova + length)} from device {@code deviceId} through {@code domain} and
    * tells {@code tracker} of every chunk written.
    *
+   * @param deviceId the requester id recorded in faults
+   * @param domain the domain the device is attached to
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
+   * @param tracker told of every page written (the device's DMA-logging tracker, or a no-op)
+   * @return the bytes written and the number of 4 KiB pages that faulted
    * @throws IllegalArgumentException if {@code length} is 0 or the range wraps
    */
   public DmaResult write(
@@ -113,6 +120,11 @@ public final class DmaEngine {
    * Reads {@code [iova, iova + length)} by device {@code deviceId} through {@code domain}: checks
    * translations and read permission, recording faults; changes no memory and no dirty state.
    *
+   * @param deviceId the requester id recorded in faults
+   * @param domain the domain the device is attached to
+   * @param iova the first IOVA read
+   * @param length the bytes read (positive)
+   * @return the bytes read and the number of 4 KiB pages that faulted
    * @throws IllegalArgumentException if {@code length} is 0 or the range wraps
    */
   public DmaResult read(int deviceId, IommuDomain domain, long iova, long length) {
@@ -151,6 +163,11 @@ public final class DmaEngine {
   /**
    * Records the faults of a DMA by a device attached to no domain (blocked): every page faults.
    *
+   * @param deviceId the requester id recorded in faults
+   * @param iova the first IOVA accessed
+   * @param length the bytes accessed (positive)
+   * @param write true for a write, false for a read
+   * @return 0 bytes and one fault per 4 KiB page of the range
    * @throws IllegalArgumentException if {@code length} is 0 or the range wraps
    */
   public DmaResult blocked(int deviceId, long iova, long length, boolean write) {
@@ -165,14 +182,22 @@ public final class DmaEngine {
     return new DmaResult(0, faults);
   }
 
-  /** Returns the most recent faults, oldest first (at most the capacity given at creation). */
+  /**
+   * Returns the most recent faults, oldest first (at most the capacity given at creation).
+   *
+   * @return up to the capacity's most recent faults, oldest first
+   */
   public List<IoPageFault> recentFaults() {
     synchronized (faultLog) {
       return ImmutableList.copyOf(faultLog);
     }
   }
 
-  /** Returns how many faults were ever recorded. */
+  /**
+   * Returns how many faults were ever recorded.
+   *
+   * @return the total number of faults recorded, including those dropped from the log
+   */
   public long faultCount() {
     return faultCount.get();
   }

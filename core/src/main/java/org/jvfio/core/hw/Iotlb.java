@@ -64,6 +64,7 @@ public final class Iotlb {
   /**
    * Creates an empty IOTLB with {@code sets} slots per leaf size.
    *
+   * @param sets the slots per leaf size, a power of two
    * @throws IllegalArgumentException unless {@code sets} is a positive power of two
    */
   public Iotlb(int sets) {
@@ -197,6 +198,9 @@ public final class Iotlb {
    * way (see the class comment). Cost is bounded by the cache size, not by the length: per leaf
    * size, only the slots the range's leaves map to are examined (all of them once the range has as
    * many leaves of that size as there are slots).
+   *
+   * @param iova the first IOVA to invalidate
+   * @param length the bytes to invalidate
    */
   public void invalidateRange(long iova, long length) {
     if (length == 0) {
@@ -258,24 +262,40 @@ public final class Iotlb {
     }
   }
 
-  /** Returns the number of translations currently cached. */
+  /**
+   * Returns the number of translations currently cached.
+   *
+   * @return the number of cached translations
+   */
   public int size() {
     int[] n = {0};
     forEachSlot((slots, i, e) -> n[0]++);
     return n[0];
   }
 
-  /** Returns how many range invalidations were issued (a cost-model input). */
+  /**
+   * Returns how many range invalidations were issued (a cost-model input).
+   *
+   * @return the number of range invalidations since creation
+   */
   public long rangeInvalidations() {
     return rangeInvalidations.get();
   }
 
-  /** Returns how many whole-domain invalidations were issued. */
+  /**
+   * Returns how many whole-domain invalidations were issued.
+   *
+   * @return the number of whole-domain invalidations since creation
+   */
   public long fullInvalidations() {
     return fullInvalidations.get();
   }
 
-  /** Returns how many lookups missed (each miss costs a page walk). */
+  /**
+   * Returns how many lookups missed (each miss costs a page walk).
+   *
+   * @return the number of lookup misses since creation
+   */
   public long misses() {
     return misses.sum();
   }

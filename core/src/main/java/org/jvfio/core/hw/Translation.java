@@ -29,12 +29,22 @@ public record Translation(
     long slot,
     long entry) {
 
-  /** Returns the output address of {@code address}, which must lie inside this leaf. */
+  /**
+   * Returns the output address of {@code address}, which must lie inside this leaf.
+   *
+   * @param address an IOVA inside this leaf
+   * @return the physical address it translates to
+   */
   public long physicalOf(long address) {
     return physical + (address - iova);
   }
 
-  /** Returns whether {@code address} lies inside this leaf. */
+  /**
+   * Returns whether {@code address} lies inside this leaf.
+   *
+   * @param address an IOVA
+   * @return true if this leaf maps {@code address}
+   */
   public boolean covers(long address) {
     return Long.compareUnsigned(address - iova, size) < 0;
   }

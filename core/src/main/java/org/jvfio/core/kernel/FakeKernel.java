@@ -110,12 +110,21 @@ public final class FakeKernel {
     }
   }
 
-  /** Returns a builder of a kernel with no IOMMU, no device and no guest memory. */
+  /**
+   * Returns a builder of a kernel with no IOMMU, no device and no guest memory.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the path of VFIO device cdev {@code index}: {@code /dev/vfio/devices/vfio<index>}. */
+  /**
+   * Returns the path of VFIO device cdev {@code index}: {@code /dev/vfio/devices/vfio<index>}.
+   *
+   * @param index the device's index, from 0
+   * @return the cdev path, e.g. {@code /dev/vfio/devices/vfio0}
+   */
   public static String devicePath(int index) {
     return VFIO_DEVICE_PATH_PREFIX + index;
   }
@@ -125,6 +134,9 @@ public final class FakeKernel {
   /**
    * {@code open(path, O_RDWR)}: opens {@value #IOMMU_PATH} (a new iommufd context) or a VFIO device
    * cdev and returns the new fd, or {@code -ENOENT} for any other path.
+   *
+   * @param path the path to open
+   * @return a new file descriptor (3 or more), or {@code -ENOENT}
    */
   public int open(String path) {
     OpenFile file;
@@ -145,6 +157,9 @@ public final class FakeKernel {
   /**
    * {@code close(fd)}: removes the fd and releases its file (see the class comment); returns 0, or
    * {@code -EBADF}.
+   *
+   * @param fd a file descriptor from {@link #open} or a data fd
+   * @return 0, or {@code -EBADF}
    */
   public int close(int fd) {
     OpenFile file;
@@ -162,6 +177,11 @@ public final class FakeKernel {
    * {@code ioctl(fd, request, arg)}: {@code arg} is the user address of the request's struct.
    * Returns 0 (or the request's non-negative result) or {@code -errno}: {@code EBADF} for a bad fd,
    * {@code ENOTTY} for a request the file does not know, the request's errnos otherwise.
+   *
+   * @param fd a file descriptor
+   * @param request the ioctl number, e.g. {@code IOMMU_IOAS_ALLOC}
+   * @param arg the user address of the request's struct in {@link #userMemory()}
+   * @return 0 or the request's non-negative result, or {@code -errno}
    */
   public int ioctl(int fd, int request, long arg) {
     OpenFile file = lookup(fd);
@@ -181,6 +201,11 @@ public final class FakeKernel {
    * bad fd or a resuming data fd, {@code EFAULT} for a bad buffer, {@code EINVAL} for a file that
    * cannot be read, {@code ENOMSG} at the pre-copy temporary end of a saving stream, {@code ENODEV}
    * once its session has ended.
+   *
+   * @param fd a file descriptor
+   * @param addr the user address of the buffer to fill
+   * @param count the bytes to read (unsigned)
+   * @return the bytes read (0 at the end of a stream), or {@code -errno}
    */
   public long read(int fd, long addr, long count) {
     OpenFile file = lookup(fd);
@@ -199,6 +224,11 @@ public final class FakeKernel {
    * unsigned. Returns the bytes written or {@code -errno}: {@code EBADF} for a bad fd or a saving
    * data fd, {@code EFAULT} for a bad buffer, {@code EINVAL} for a file that cannot be written,
    * {@code ENODEV} once the session has ended, the driver's errno.
+   *
+   * @param fd a file descriptor
+   * @param addr the user address of the bytes to write
+   * @param count the bytes to write (unsigned)
+   * @return the bytes written, or {@code -errno}
    */
   public long write(int fd, long addr, long count) {
     OpenFile file = lookup(fd);
@@ -214,12 +244,20 @@ public final class FakeKernel {
 
   // --- memory and devices -----------------------------------------------------------------------
 
-  /** Returns the calling process's memory, where ioctl arguments and buffers live. */
+  /**
+   * Returns the calling process's memory, where ioctl arguments and buffers live.
+   *
+   * @return the user memory shared by every fd of this kernel
+   */
   public UserMemory userMemory() {
     return memory;
   }
 
-  /** Returns the guest memories, in the order the builder created them. */
+  /**
+   * Returns the guest memories, in the order the builder created them.
+   *
+   * @return the guest memories, in creation order
+   */
   public List<GuestMemory> guestMemories() {
     return guestMemories;
   }
@@ -227,13 +265,19 @@ public final class FakeKernel {
   /**
    * Returns guest memory {@code index}.
    *
+   * @param index the memory's index, from 0
+   * @return the guest memory
    * @throws IndexOutOfBoundsException if there is no such memory
    */
   public GuestMemory guestMemory(int index) {
     return guestMemories.get(index);
   }
 
-  /** Returns the number of VFIO devices; their cdevs are {@code vfio0} to {@code vfio<n-1>}. */
+  /**
+   * Returns the number of VFIO devices; their cdevs are {@code vfio0} to {@code vfio<n-1>}.
+   *
+   * @return the number of devices installed by the builder
+   */
   public int deviceCount() {
     return cdevs.size();
   }
@@ -241,6 +285,8 @@ public final class FakeKernel {
   /**
    * Returns the model of device {@code index}, for inspection (state, tracker) by tests and tools.
    *
+   * @param index the device's index, from 0
+   * @return the device model
    * @throws IndexOutOfBoundsException if there is no such device
    */
   public VfioDevice device(int index) {
@@ -255,6 +301,10 @@ public final class FakeKernel {
    * tracking and the device's DMA-logging tracker record them, the rest fault. A device not bound
    * to an iommufd, or bound and not attached, faults on every page. Safe from any thread.
    *
+   * @param index the device's index, from 0
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
+   * @return the bytes written and the number of 4 KiB pages that faulted
    * @throws IndexOutOfBoundsException if there is no such device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -267,6 +317,10 @@ public final class FakeKernel {
    * Makes device {@code index} read {@code [iova, iova + length)} by DMA (permission checks only),
    * as {@link #dmaWrite}. Safe from any thread.
    *
+   * @param index the device's index, from 0
+   * @param iova the first IOVA read
+   * @param length the bytes read (positive)
+   * @return the bytes read and the number of 4 KiB pages that faulted
    * @throws IndexOutOfBoundsException if there is no such device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -279,6 +333,8 @@ public final class FakeKernel {
    * Returns the most recent IO page faults of device {@code index} in the iommufd it is bound to
    * (empty if it is not bound), oldest first.
    *
+   * @param index the device's index, from 0
+   * @return the device's recent faults, oldest first
    * @throws IndexOutOfBoundsException if there is no such device
    */
   public List<IoPageFault> ioPageFaults(int index) {
@@ -364,6 +420,8 @@ public final class FakeKernel {
      * the IO page size an IOAS accepts ({@link IommufdContext#create(long, GuestMemory...)}) and
      * sets VFIO's {@code LOG_MAX_RANGES} ({@link VfioDevice#create(VfioDeviceDriver, long)}).
      *
+     * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+     * @return this builder
      * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
      * @throws IllegalStateException once guest memory or a device was added
      */
@@ -382,6 +440,9 @@ public final class FakeKernel {
      * Creates guest RAM of {@code size} bytes at the next guest address, with {@code tokenSeed}
      * distinguishing its page tokens from another memory's (see {@link GuestMemory#create}).
      *
+     * @param size the RAM size in bytes, a positive multiple of the kernel's {@code PAGE_SIZE}
+     * @param tokenSeed distinguishes this memory's page tokens from other memories'
+     * @return this builder
      * @throws IllegalArgumentException if {@code size} is not a positive multiple of the kernel's
      *     {@code PAGE_SIZE} or the guest region is exhausted
      */
@@ -397,7 +458,12 @@ public final class FakeKernel {
       return this;
     }
 
-    /** Creates guest RAM of {@code size} bytes with its index as token seed. */
+    /**
+     * Creates guest RAM of {@code size} bytes with its index as token seed.
+     *
+     * @param size the RAM size in bytes, a positive multiple of the kernel's {@code PAGE_SIZE}
+     * @return this builder
+     */
     public Builder guestMemory(long size) {
       return guestMemory(size, memories.size());
     }
@@ -406,6 +472,8 @@ public final class FakeKernel {
      * Installs a new instance of the IOMMU driver registered as {@code name} (e.g. {@code "mock"},
      * {@code "amd-v1"}) and makes it the one {@link #device(VfioDeviceDriver)} puts devices behind.
      *
+     * @param name a registered driver name, e.g. {@code "amd-v1"}
+     * @return this builder
      * @throws UapiException {@code ENODEV} if no driver has that name
      */
     public Builder iommu(String name) {
@@ -415,6 +483,9 @@ public final class FakeKernel {
     /**
      * Installs {@code iommu} (one IOMMU unit) and makes it the one {@link
      * #device(VfioDeviceDriver)} puts devices behind.
+     *
+     * @param iommu the IOMMU unit to install
+     * @return this builder
      */
     public Builder iommu(IommuDriver iommu) {
       current = Objects.requireNonNull(iommu);
@@ -424,6 +495,8 @@ public final class FakeKernel {
     /**
      * Installs a VFIO device driven by {@code driver} behind the IOMMU installed last.
      *
+     * @param driver the variant driver of the new device
+     * @return this builder
      * @throws IllegalStateException if no IOMMU was installed
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
@@ -435,6 +508,10 @@ public final class FakeKernel {
     /**
      * Installs a VFIO device driven by {@code driver} behind {@code behind}.
      *
+     * @param driver the variant driver of the new device
+     * @param behind the IOMMU unit the device sits behind, installed with {@link
+     *     #iommu(IommuDriver)}
+     * @return this builder
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
     public Builder device(VfioDeviceDriver driver, IommuDriver behind) {
@@ -444,7 +521,11 @@ public final class FakeKernel {
       return this;
     }
 
-    /** Returns the kernel. */
+    /**
+     * Returns the kernel.
+     *
+     * @return a new kernel with the configured memories, IOMMUs and devices
+     */
     public FakeKernel build() {
       return new FakeKernel(pageSize, memories, cdevs);
     }

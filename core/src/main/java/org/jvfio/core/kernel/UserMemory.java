@@ -42,8 +42,10 @@ public final class UserMemory implements UserAccess {
    * Allocates {@code size} zeroed bytes at an address that is {@code alignment}-aligned plus {@code
    * offset}, and returns the address.
    *
+   * @param size the bytes to allocate, positive
    * @param alignment a power of two
    * @param offset added to the aligned address, {@code 0 <= offset < alignment}
+   * @return the user address of the first byte
    * @throws IllegalArgumentException if the arguments are out of range or {@code size} exceeds 2
    *     GiB
    */
@@ -58,12 +60,22 @@ public final class UserMemory implements UserAccess {
     return addr;
   }
 
-  /** Allocates {@code size} zeroed bytes at a 4 KiB-aligned address. */
+  /**
+   * Allocates {@code size} zeroed bytes at a 4 KiB-aligned address.
+   *
+   * @param size the bytes to allocate, positive
+   * @return the user address of the first byte
+   */
   public long allocate(long size) {
     return allocate(size, 4096, 0);
   }
 
-  /** Allocates a buffer holding {@code bytes} and returns its address. */
+  /**
+   * Allocates a buffer holding {@code bytes} and returns its address.
+   *
+   * @param bytes the initial contents
+   * @return the user address of the first byte
+   */
   public long allocate(byte[] bytes) {
     long addr = allocate(bytes.length, 8, 0);
     write(addr, ByteBuffer.wrap(bytes));
@@ -73,6 +85,7 @@ public final class UserMemory implements UserAccess {
   /**
    * Frees the allocation starting at {@code addr}; later accesses to it fault.
    *
+   * @param addr an address {@link #allocate} returned
    * @throws IllegalArgumentException if no allocation starts there
    */
   public synchronized void free(long addr) {
@@ -84,6 +97,8 @@ public final class UserMemory implements UserAccess {
    * Copies {@code dst.remaining()} bytes from user address {@code addr} into {@code dst}, as {@code
    * copy_from_user}.
    *
+   * @param addr the user address to read from
+   * @param dst the buffer to fill, from its position to its limit
    * @throws UapiException {@code EFAULT} if any byte is outside a live allocation (nothing copied)
    */
   public synchronized void read(long addr, ByteBuffer dst) {
@@ -115,12 +130,22 @@ public final class UserMemory implements UserAccess {
     src.get(a.getValue(), (int) (addr - a.getKey()), n);
   }
 
-  /** Reads a little-endian u64 at {@code addr} ({@code EFAULT}). */
+  /**
+   * Reads a little-endian u64 at {@code addr} ({@code EFAULT}).
+   *
+   * @param addr the user address of the value
+   * @return the value
+   */
   public long readLong(long addr) {
     return read(addr, 8).getLong();
   }
 
-  /** Writes a little-endian u64 at {@code addr} ({@code EFAULT}). */
+  /**
+   * Writes a little-endian u64 at {@code addr} ({@code EFAULT}).
+   *
+   * @param addr the user address of the value
+   * @param value the value to store
+   */
   public void writeLong(long addr, long value) {
     write(addr, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value));
   }
@@ -129,6 +154,8 @@ public final class UserMemory implements UserAccess {
    * ORs the bytes of {@code bits} into user memory at {@code addr}, as the kernel's bitmap writes
    * do (bits are set, never cleared).
    *
+   * @param addr the user address of the first byte
+   * @param bits the bytes to OR in
    * @throws UapiException {@code EFAULT} if any byte is outside a live allocation (nothing written)
    */
   public synchronized void orBytes(long addr, byte[] bits) {
@@ -140,7 +167,13 @@ public final class UserMemory implements UserAccess {
     }
   }
 
-  /** Returns whether {@code [addr, addr + length)} lies inside one live allocation. */
+  /**
+   * Returns whether {@code [addr, addr + length)} lies inside one live allocation.
+   *
+   * @param addr the first user address
+   * @param length the bytes
+   * @return true if the range is inside one live allocation
+   */
   public synchronized boolean isAccessible(long addr, long length) {
     Map.Entry<Long, byte[]> a = allocations.floorEntry(addr);
     return a != null

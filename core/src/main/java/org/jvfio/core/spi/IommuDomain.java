@@ -31,13 +31,25 @@ public interface IommuDomain {
   /** {@code IOMMU_WRITE}: DMA may write through the mapping. */
   int IOMMU_WRITE = 2;
 
-  /** Returns the driver (IOMMU instance) that allocated this domain. */
+  /**
+   * Returns the driver (IOMMU instance) that allocated this domain.
+   *
+   * @return the allocating driver
+   */
   IommuDriver driver();
 
-  /** Returns the configuration the domain was allocated with. */
+  /**
+   * Returns the configuration the domain was allocated with.
+   *
+   * @return the configuration given to {@link IommuDriver#allocateDomain}
+   */
   DomainConfig config();
 
-  /** Returns the leaf sizes this domain can map, as {@link IommuDriver#pageSizeBitmap()}. */
+  /**
+   * Returns the leaf sizes this domain can map, as {@link IommuDriver#pageSizeBitmap()}.
+   *
+   * @return bit {@code n} set when leaves of {@code 2^n} bytes can be mapped
+   */
   long pageSizeBitmap();
 
   /**
@@ -47,6 +59,9 @@ public interface IommuDomain {
    * except where the format says otherwise (Arm with HTTU maps writable leaves dirty;
    * docs/fidelity.md, "Arm SMMUv3").
    *
+   * @param iova the first IOVA, aligned to the smallest page size
+   * @param physical the first physical address, aligned like {@code iova}
+   * @param size the bytes to map, a multiple of the smallest page size
    * @param prot {@link #IOMMU_READ} and/or {@link #IOMMU_WRITE}
    * @throws IllegalArgumentException if the range is not aligned to the smallest page size, is
    *     empty, or overlaps an existing mapping
@@ -60,6 +75,10 @@ public interface IommuDomain {
    * implementation may stop at the first hole (AMD, VT-d and Arm do; the mock domain skips holes):
    * callers unmap whole mapped areas, as iommufd does, never across a hole. Does not flush the
    * IOTLB: the caller syncs afterwards.
+   *
+   * @param iova the first IOVA to unmap
+   * @param size the bytes to unmap
+   * @return the bytes unmapped (whole leaves; 0 if nothing was mapped at {@code iova})
    */
   long unmap(long iova, long size);
 
@@ -71,6 +90,11 @@ public interface IommuDomain {
    *
    * <p>The default reads without clearing and then unmaps, which loses a write that dirties a leaf
    * between the two steps; formats override it with an atomic exchange per leaf.
+   *
+   * @param iova the first IOVA to unmap
+   * @param size the bytes to unmap
+   * @param dirty receives every write-dirty leaf removed, at its whole size
+   * @return the bytes unmapped, as {@link #unmap}
    */
   default long unmapReadingDirty(long iova, long size, IommuDirtyBitmap dirty) {
     readAndClearDirty(iova, size, org.jvfio.api.iommufd.Iommufd.IOMMU_DIRTY_NO_CLEAR, dirty);
@@ -81,17 +105,26 @@ public interface IommuDomain {
    * Returns the last IOVA the domain can translate, inclusive ({@code
    * iommu_domain.geometry.aperture_end}); iommufd reserves everything above it in the IOAS. The
    * default is {@code ULONG_MAX} (-1L): no limit.
+   *
+   * @return the last translatable IOVA, inclusive
    */
   default long apertureEnd() {
     return -1L;
   }
 
-  /** Returns the physical address {@code iova} translates to, if mapped ({@code iova_to_phys}). */
+  /**
+   * Returns the physical address {@code iova} translates to, if mapped ({@code iova_to_phys}).
+   *
+   * @param iova any IOVA
+   * @return the physical address, or empty if {@code iova} is not mapped
+   */
   OptionalLong iovaToPhys(long iova);
 
   /**
    * Returns whether the domain has dirty ops: it was allocated with {@link
    * DomainConfig#dirtyTracking()} on a capable IOMMU.
+   *
+   * @return true if {@link #setDirtyTracking} and {@link #readAndClearDirty} are usable
    */
   default boolean hasDirtyOps() {
     return config().dirtyTracking();
@@ -102,11 +135,16 @@ public interface IommuDomain {
    * driver issues (AMD: DTE flush and whole-domain flush; VT-d: PASID cache, IOTLB and device TLB;
    * SMMUv3: nothing). Turning it to the state it is in succeeds and does nothing.
    *
+   * @param enable true to start hardware dirty updates, false to stop them
    * @throws UapiException {@code EOPNOTSUPP} if the domain has no dirty ops
    */
   void setDirtyTracking(boolean enable);
 
-  /** Returns whether hardware dirty updates are on. */
+  /**
+   * Returns whether hardware dirty updates are on.
+   *
+   * @return true while hardware dirty updates are on
+   */
   boolean isDirtyTracking();
 
   /**
@@ -119,7 +157,10 @@ public interface IommuDomain {
    * once afterwards (docs/fidelity.md, "One flush per harvest"). The cost grows with the entries
    * present in the range, not with its span.
    *
+   * @param iova the first IOVA to harvest
+   * @param size the bytes to harvest
    * @param flags 0 or {@code Iommufd.IOMMU_DIRTY_NO_CLEAR}
+   * @param dirty receives the dirty leaves and the ranges to invalidate
    * @throws UapiException {@code EOPNOTSUPP} if the domain has no dirty ops; {@code EINVAL} if a
    *     hole is met and the format aborts on holes ({@link IommuCapability#HOLE_ABORTS_HARVEST})
    */
@@ -130,6 +171,9 @@ public interface IommuDomain {
    * leaves of {@code pageSize}, each inheriting the dirty state of the leaf it came from
    * (docs/fidelity.md, "Split and collapse"), and invalidates the old leaves' translations.
    *
+   * @param iova the first IOVA, aligned to {@code pageSize}
+   * @param length the bytes to split, a multiple of {@code pageSize}
+   * @param pageSize the leaf size to split to, one of {@link #pageSizeBitmap()}
    * @throws UnsupportedOperationException if the driver lacks {@link
    *     IommuCapability#SPLIT_COLLAPSE}
    * @throws IllegalArgumentException if {@code pageSize} is not a size the format can map
@@ -141,6 +185,8 @@ public interface IommuDomain {
    * identical permissions by the largest single leaf the format allows, dirty if any child was
    * dirty when re-read after the invalidation (docs/fidelity.md, "Split and collapse").
    *
+   * @param iova the first IOVA, aligned to the smallest page size
+   * @param length the bytes to collapse
    * @throws UnsupportedOperationException if the driver lacks {@link
    *     IommuCapability#SPLIT_COLLAPSE}
    */
@@ -149,6 +195,9 @@ public interface IommuDomain {
   /**
    * Returns the raw entry words a hardware walk of {@code iova} reads, from the top level down to
    * the leaf or to the first non-present entry.
+   *
+   * @param iova the IOVA to walk
+   * @return the entry words read, top level first
    */
   long[] walk(long iova);
 
@@ -157,19 +206,33 @@ public interface IommuDomain {
    * level is in the vendor's own numbering, as its specification counts: AMD from the DTE mode down
    * to 1, VT-d from the table's level count down to 1, Arm LPAE from the start level up to 3, the
    * mock domain from 3 down to 0.
+   *
+   * @param entry an entry word read from this domain's tables
+   * @param level its level (0 is the smallest leaf)
+   * @return a one-line decoding of the entry's fields
    */
   String describeEntry(long entry, int level);
 
-  /** Returns the IOTLB of this domain. */
+  /**
+   * Returns the IOTLB of this domain.
+   *
+   * @return the domain's IOTLB
+   */
   Iotlb iotlb();
 
   /**
    * Issues the IOTLB invalidation for a gathered range and waits for it ({@code iotlb_sync}). An
    * empty gather does nothing.
+   *
+   * @param gather the range and page size to invalidate
    */
   void iotlbSync(IotlbGather gather);
 
-  /** Returns the memory holding this domain's tables. */
+  /**
+   * Returns the memory holding this domain's tables.
+   *
+   * @return the page-table memory shared with the driver
+   */
   PageTableMemory memory();
 
   // --- the hardware path ----------------------------------------------------------------------
@@ -178,6 +241,9 @@ public interface IommuDomain {
    * Walks the table for a DMA access to {@code iova}, as the IOMMU's page walker does on an IOTLB
    * miss: returns the leaf translation (see {@link Translation#dirty()} for what its dirty flag
    * means), or empty if {@code iova} is not mapped (an IO page fault). May set the accessed bit.
+   *
+   * @param iova the IOVA accessed
+   * @return the leaf translation, or empty if {@code iova} is not mapped
    */
   Optional<Translation> translate(long iova);
 
@@ -188,6 +254,9 @@ public interface IommuDomain {
    * longer holds the leaf {@code t} was walked from (unmapped, replaced by a table in a split, or
    * collapsed), in which case the caller drops {@code t} from the IOTLB and walks again
    * (docs/fidelity.md, "Split and collapse"). Never sets a dirty bit in a table descriptor.
+   *
+   * @param t the translation the IOTLB holds for the write
+   * @return true if the entry is dirty now; false if the caller must drop {@code t} and walk again
    */
   boolean setDirtyByHardware(Translation t);
 }

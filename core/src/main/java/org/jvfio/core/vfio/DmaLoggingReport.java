@@ -14,7 +14,12 @@ import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingReport;
  * @param pageSize the bytes of IOVA one bitmap bit stands for
  */
 public record DmaLoggingReport(long iova, long length, long pageSize) {
-  /** Returns the report that {@code s} asks for; its {@code bitmap} pointer is dropped. */
+  /**
+   * Returns the report that {@code s} asks for; its {@code bitmap} pointer is dropped.
+   *
+   * @param s the decoded struct
+   * @return the typed report
+   */
   public static DmaLoggingReport fromStruct(VfioDeviceFeatureDmaLoggingReport s) {
     return new DmaLoggingReport(s.iova(), s.length(), s.pageSize());
   }
@@ -22,6 +27,9 @@ public record DmaLoggingReport(long iova, long length, long pageSize) {
   /**
    * Returns this report as {@code struct vfio_device_feature_dma_logging_report} with its {@code
    * bitmap} at user address {@code bitmapAddress}.
+   *
+   * @param bitmapAddress the user address of the bitmap buffer ({@code bitmap})
+   * @return the struct to encode
    */
   public VfioDeviceFeatureDmaLoggingReport toStruct(long bitmapAddress) {
     return new VfioDeviceFeatureDmaLoggingReport(iova, length, pageSize, bitmapAddress);

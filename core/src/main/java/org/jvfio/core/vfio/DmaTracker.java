@@ -46,21 +46,34 @@ public interface DmaTracker extends DmaWriteListener {
    * Reports the dirty granules of {@code [iova, iova + length)} into {@code dirty} with {@link
    * IovaBitmap#set} and clears them from the log ({@code log_read_and_clear}).
    *
+   * @param iova the first IOVA of the report
+   * @param length the bytes of IOVA reported
+   * @param dirty the user bitmap to OR into
    * @throws org.jvfio.core.UapiException {@code EINVAL} if not logging (or, for some profiles, if
    *     the range is not one the tracker can report), {@code EIO} if the tracker has failed: the
    *     log must then be treated as corrupted
    */
   void readAndClear(long iova, long length, IovaBitmap dirty);
 
-  /** Returns whether the tracker is logging (between a successful start and a stop). */
+  /**
+   * Returns whether the tracker is logging (between a successful start and a stop).
+   *
+   * @return true between a successful start and a stop
+   */
   boolean isLogging();
 
-  /** Returns the page size chosen by the last successful start; 0 when not logging. */
+  /**
+   * Returns the page size chosen by the last successful start; 0 when not logging.
+   *
+   * @return the tracking granule in bytes, or 0
+   */
   long pageSize();
 
   /**
    * Returns the IOVA ranges the tracker really tracks, sorted; empty when not logging. A write to
    * an IOVA inside them is recorded even if the user did not ask for it (over-reporting).
+   *
+   * @return the tracked ranges after any merging
    */
   List<DmaLoggingRange> effectiveRanges();
 
@@ -71,7 +84,11 @@ public interface DmaTracker extends DmaWriteListener {
    */
   void fail();
 
-  /** Returns whether the tracker is in its error state. */
+  /**
+   * Returns whether the tracker is in its error state.
+   *
+   * @return true if the tracker failed and reports {@code EIO}
+   */
   boolean isFailed();
 
   /**
@@ -84,6 +101,8 @@ public interface DmaTracker extends DmaWriteListener {
   /**
    * Returns an exact tracker: a bitmap at its own granule over exactly the requested ranges, any
    * number of them, with any power-of-two page size from 4 KiB up.
+   *
+   * @return a new exact tracker
    */
   static DmaTracker exact() {
     return exact(-1L << 12);
@@ -94,6 +113,8 @@ public interface DmaTracker extends DmaWriteListener {
    * supportedPageSizes}; it picks the one nearest the hint (in log2 distance; the smaller on a
    * tie).
    *
+   * @param supportedPageSizes bit {@code n} set: granules of {@code 2^n} bytes are supported
+   * @return a new exact tracker
    * @throws IllegalArgumentException if {@code supportedPageSizes} is 0
    */
   static DmaTracker exact(long supportedPageSizes) {
@@ -108,6 +129,12 @@ public interface DmaTracker extends DmaWriteListener {
    * tracked length, rounded up, within {@code [logMinAddrSpace, logMaxAddrSpace]}, else {@code
    * EOPNOTSUPP}.
    *
+   * @param maxRanges the most ranges the device tracks; more are merged
+   * @param logMinPageSize log2 of the smallest granule
+   * @param logMaxPageSize log2 of the largest granule
+   * @param logMinAddrSpace log2 of the smallest trackable address space
+   * @param logMaxAddrSpace log2 of the largest trackable address space
+   * @return a new mlx5-like tracker
    * @throws IllegalArgumentException if {@code maxRanges < 1} or a minimum exceeds its maximum or a
    *     log2 is outside {@code [0, 63]}
    */
@@ -129,6 +156,8 @@ public interface DmaTracker extends DmaWriteListener {
    * ranges combined into one region from the lowest to the highest IOVA, the hinted page size taken
    * as is (at least 4 KiB), and reports checked against the region and its 64-bit bitmap words
    * ({@code EINVAL}).
+   *
+   * @return a new pds-like tracker
    */
   static DmaTracker pdsLike() {
     return new PdsLikeTracker();

@@ -10,12 +10,21 @@ import org.jvfio.api.vfio.VfioDeviceFeatureMigDataSize;
  * @param stopCopyLength the estimated data length in bytes (unsigned)
  */
 public record MigDataSize(long stopCopyLength) {
-  /** Returns the size that {@code struct vfio_device_feature_mig_data_size} {@code s} holds. */
+  /**
+   * Returns the size that {@code struct vfio_device_feature_mig_data_size} {@code s} holds.
+   *
+   * @param s the decoded struct
+   * @return the typed size
+   */
   public static MigDataSize fromStruct(VfioDeviceFeatureMigDataSize s) {
     return new MigDataSize(s.stopCopyLength());
   }
 
-  /** Returns this size as {@code struct vfio_device_feature_mig_data_size}. */
+  /**
+   * Returns this size as {@code struct vfio_device_feature_mig_data_size}.
+   *
+   * @return the struct to encode
+   */
   public VfioDeviceFeatureMigDataSize toStruct() {
     return new VfioDeviceFeatureMigDataSize(stopCopyLength);
   }

@@ -44,6 +44,9 @@ public final class MigrationFsm {
    * cur} itself when they are equal.
    *
    * @param flags the device's {@code migration_flags}
+   * @param cur the device's current state
+   * @param target the requested state
+   * @return the state of the next arc, or {@code cur} when {@code cur == target}
    * @throws UapiException {@code EINVAL} if {@code cur} or {@code target} is not supported by
    *     {@code flags} (ERROR never is), or if the way is blocked (STOP_COPY→PRE_COPY[_P2P]; the
    *     unfixed kernel loops forever there)
@@ -70,6 +73,10 @@ public final class MigrationFsm {
    * Returns the arcs a driver executes to move from {@code from} to {@code to}, in order; empty
    * when they are equal. The list is unmodifiable.
    *
+   * @param flags the device's migration flags
+   * @param from the current state
+   * @param to the requested state
+   * @return the arcs in execution order
    * @throws UapiException {@code EINVAL} where {@link #nextState} refuses the first step
    */
   public static List<MigrationArc> path(

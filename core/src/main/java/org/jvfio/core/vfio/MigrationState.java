@@ -36,7 +36,11 @@ public enum MigrationState {
     this.value = value;
   }
 
-  /** Returns the uAPI number ({@code vfio_feature_mig_state.device_state}). */
+  /**
+   * Returns the uAPI number ({@code vfio_feature_mig_state.device_state}).
+   *
+   * @return the {@code enum vfio_device_mig_state} value
+   */
   public int value() {
     return value;
   }
@@ -44,6 +48,8 @@ public enum MigrationState {
   /**
    * Returns the state with the given uAPI number.
    *
+   * @param value an {@code enum vfio_device_mig_state} value
+   * @return the state with that number
    * @throws IllegalArgumentException if {@code value} is not in {@code [0, VFIO_DEVICE_STATE_NR)}
    */
   public static MigrationState of(int value) {
@@ -53,7 +59,11 @@ public enum MigrationState {
     return BY_VALUE[value];
   }
 
-  /** Returns whether this state is in the saving group (PRE_COPY, PRE_COPY_P2P, STOP_COPY). */
+  /**
+   * Returns whether this state is in the saving group (PRE_COPY, PRE_COPY_P2P, STOP_COPY).
+   *
+   * @return true for PRE_COPY, PRE_COPY_P2P and STOP_COPY
+   */
   public boolean isSaving() {
     return this == PRE_COPY || this == PRE_COPY_P2P || this == STOP_COPY;
   }
@@ -65,6 +75,9 @@ public enum MigrationState {
    * STOP_COPY|PRE_COPY; PRE_COPY_P2P needs all three; ERROR is never supported (its required mask
    * is {@code ~0U}). Note that even RUNNING is unsupported without STOP_COPY: such a device cannot
    * change state at all.
+   *
+   * @param flags the device's migration flags
+   * @return true if a device with {@code flags} can be in this state
    */
   public boolean isSupportedBy(Set<MigrationFlag> flags) {
     return switch (this) {

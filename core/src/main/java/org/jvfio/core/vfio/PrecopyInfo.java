@@ -18,6 +18,9 @@ public record PrecopyInfo(long initialBytes, long dirtyBytes) {
   /**
    * Returns the progress that {@code struct vfio_precopy_info} {@code s} reports; {@code argsz} and
    * {@code flags} are dropped.
+   *
+   * @param s the decoded struct
+   * @return the typed progress
    */
   public static PrecopyInfo fromStruct(VfioPrecopyInfo s) {
     return new PrecopyInfo(s.initialBytes(), s.dirtyBytes());
@@ -26,6 +29,8 @@ public record PrecopyInfo(long initialBytes, long dirtyBytes) {
   /**
    * Returns this progress as {@code struct vfio_precopy_info} with {@code argsz} {@value
    * VfioPrecopyInfo#SIZE} and {@code flags} 0.
+   *
+   * @return the struct to encode
    */
   public VfioPrecopyInfo toStruct() {
     return new VfioPrecopyInfo(VfioPrecopyInfo.SIZE, 0, initialBytes, dirtyBytes);

@@ -99,6 +99,8 @@ public final class VfioDevice {
   /**
    * Returns a device driven by {@code driver}, in RUNNING, not logging.
    *
+   * @param driver the variant driver (migration and logging ops)
+   * @return a new device on a 4 KiB kernel
    * @throws IllegalArgumentException if the driver's migration flags are non-empty but lack {@link
    *     MigrationFlag#STOP_COPY} (the kernel refuses to register such a driver)
    */
@@ -111,6 +113,9 @@ public final class VfioDevice {
    * pageSize} (4, 16 or 64 KiB), in RUNNING, not logging: DMA_LOGGING_START then takes up to {@code
    * PAGE_SIZE / 16} ranges (256, 1024 or 4096).
    *
+   * @param driver the variant driver (migration and logging ops)
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @return a new device
    * @throws IllegalArgumentException as {@link #create(VfioDeviceDriver)}, or unless {@code
    *     pageSize} is 4, 16 or 64 KiB
    */
@@ -134,6 +139,10 @@ public final class VfioDevice {
    * {@code VFIO_DEVICE_FEATURE} without user memory: as {@link #feature(int, ByteBuffer,
    * UserAccess)} with {@link UserAccess#NONE}, so DMA_LOGGING_START and REPORT fail with {@code
    * EFAULT} on their user pointers.
+   *
+   * @param flags {@code vfio_device_feature.flags}: the feature index and GET/SET/PROBE
+   * @param payload the bytes after the feature header ({@code data})
+   * @return the new migration data stream if a state change returned a {@code data_fd}, else empty
    */
   public Optional<MigrationDataStream> feature(int flags, ByteBuffer payload) {
     return feature(flags, payload, UserAccess.NONE);
@@ -160,6 +169,10 @@ public final class VfioDevice {
    * DMA_LOGGING_START reads its ranges and REPORT reads and writes its bitmap through {@code user};
    * START writes the chosen page size back into the payload.
    *
+   * @param flags {@code vfio_device_feature.flags}: the feature index and GET/SET/PROBE
+   * @param payload the bytes after the feature header ({@code data}); GET results are written back
+   *     into it
+   * @param user the process's memory, for features that carry user pointers
    * @return the new data stream of a MIG_DEVICE_STATE SET whose last arc starts a data transfer;
    *     empty otherwise
    * @throws UapiException with the errno of the first failed check, as listed above and in the
@@ -279,6 +292,8 @@ public final class VfioDevice {
   /**
    * Returns whether the device has migration ops (its driver's flags are non-empty); without them
    * the migration features fail with {@code ENOTTY}.
+   *
+   * @return true if the device has migration ops
    */
   public boolean supportsMigration() {
     return !migrationFlags.isEmpty();
@@ -287,6 +302,7 @@ public final class VfioDevice {
   /**
    * Returns the device's migration flags: {@code VFIO_DEVICE_FEATURE_MIGRATION} GET.
    *
+   * @return the flags of {@code VFIO_DEVICE_FEATURE_MIGRATION}
    * @throws UapiException {@code ENOTTY} if the device has no migration support
    */
   public Set<MigrationFlag> migrationFlags() {
@@ -297,6 +313,7 @@ public final class VfioDevice {
   /**
    * Returns the device's migration state: {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} GET.
    *
+   * @return the current migration state
    * @throws UapiException {@code ENOTTY} if the device has no migration support
    */
   public MigrationState state() {
@@ -318,6 +335,7 @@ public final class VfioDevice {
    * starts a data transfer, returns the new stream. A request for the current state does nothing
    * and succeeds (even ERROR→ERROR: the driver's loop never runs).
    *
+   * @param target the requested state ({@code device_state})
    * @return the new data stream, if the last arc starts a data transfer
    * @throws UapiException {@code ENOTTY} without migration support; {@code EINVAL} if the FSM
    *     refuses (ERROR as target or current state, a state the flags do not support,
@@ -370,6 +388,7 @@ public final class VfioDevice {
    * Returns the estimated bytes still needed to complete STOP_COPY: {@code
    * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} GET; valid in every state.
    *
+   * @return the estimated STOP_COPY length in bytes
    * @throws UapiException {@code ENOTTY} if the device has no migration support
    */
   public MigDataSize migDataSize() {
@@ -400,7 +419,11 @@ public final class VfioDevice {
   // ---------------------------------------------------------------------------------------------
   // DMA logging
 
-  /** Returns the device's DMA-logging tracker, or empty if the device cannot log its DMA. */
+  /**
+   * Returns the device's DMA-logging tracker, or empty if the device cannot log its DMA.
+   *
+   * @return the tracker, or empty
+   */
   public Optional<DmaTracker> dmaTracker() {
     return tracker;
   }
@@ -409,6 +432,8 @@ public final class VfioDevice {
    * Returns what the DMA engine tells of every write this device makes: the tracker, which records
    * the write only while logging and inside its ranges, or {@link DmaWriteListener#NONE}. Lock-free
    * and thread-safe.
+   *
+   * @return the listener to hand to the DMA engine for this device
    */
   public DmaWriteListener dmaListener() {
     return tracker.isPresent() ? tracker.get() : DmaWriteListener.NONE;
@@ -425,6 +450,7 @@ public final class VfioDevice {
    * the tracker picks its page size nearest the hint and the ranges it really tracks; a second
    * start while logging fails there with {@code EINVAL}.
    *
+   * @param control the ranges and requested page size
    * @return the chosen page size (what the uAPI writes back) and the effective ranges
    * @throws UapiException {@code ENOTTY} without a tracker, the errnos above, or the tracker's
    *     ({@code EOPNOTSUPP}, {@code ENOMEM}); nothing changes
@@ -496,6 +522,7 @@ public final class VfioDevice {
    * refused"). Then the tracker: {@code EINVAL} if not logging (or, pds-like, outside its region),
    * {@code EIO} if it has failed, in which case the log must be treated as corrupted.
    *
+   * @param report the range and page size of the report
    * @param bitmap the output; its iova, length and page size must be the report's
    * @throws IllegalArgumentException if {@code bitmap} does not match {@code report}
    * @throws UapiException {@code ENOTTY} if the device has no tracker, or the errnos above

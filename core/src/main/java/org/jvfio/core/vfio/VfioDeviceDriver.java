@@ -27,6 +27,8 @@ public interface VfioDeviceDriver {
    * Returns the device's {@code migration_flags}: empty for a device without migration support,
    * otherwise a set containing {@link MigrationFlag#STOP_COPY}. Must not change over the driver's
    * life.
+   *
+   * @return the device's migration flags, or empty
    */
   Set<MigrationFlag> migrationFlags();
 
@@ -36,6 +38,7 @@ public interface VfioDeviceDriver {
    * MigrationArc#endsDataTransfer()}) ends the session, and RESUMING→STOP must validate and load
    * what was written.
    *
+   * @param arc the arc to execute
    * @throws UapiException with the driver's errno if the arc fails; the device then asks {@link
    *     #stateAfterFailedArc} where the device is
    */
@@ -45,6 +48,10 @@ public interface VfioDeviceDriver {
    * Returns the state the device is in after {@code arc} failed with {@code failure}: {@code
    * arc.from()} (the arc did nothing, the default) or {@link MigrationState#ERROR}, which the uAPI
    * allows any failed transition to enter and only a reset leaves.
+   *
+   * @param arc the arc that failed
+   * @param failure the error it failed with
+   * @return the state the device is in now
    */
   default MigrationState stateAfterFailedArc(MigrationArc arc, UapiException failure) {
     return arc.from();
@@ -55,6 +62,8 @@ public interface VfioDeviceDriver {
    * advancing its position, and returns how many were copied; 0 when no data is available now: the
    * temporary end of stream in a PRE_COPY state, the end of stream in STOP_COPY.
    *
+   * @param dst the buffer to fill from its position
+   * @return the bytes copied; 0 when the stream has no more data for now
    * @throws UapiException with the driver's errno if the device fails to produce data
    */
   int save(ByteBuffer dst);
@@ -62,6 +71,8 @@ public interface VfioDeviceDriver {
   /**
    * Returns the pre-copy progress of the saving session; called only in PRE_COPY and PRE_COPY_P2P.
    * A driver that claims {@link MigrationFlag#PRE_COPY} must support it.
+   *
+   * @return the {@code initial_bytes} and {@code dirty_bytes} of the session
    */
   PrecopyInfo precopyInfo();
 
@@ -69,6 +80,7 @@ public interface VfioDeviceDriver {
    * Consumes all remaining bytes of {@code src} into the resuming session; the user need not
    * preserve the segmentation of the saved stream. Validation may wait for RESUMING→STOP.
    *
+   * @param src the bytes to consume, from its position to its limit
    * @throws UapiException with the driver's errno if the data cannot be accepted
    */
   void resume(ByteBuffer src);
@@ -76,6 +88,8 @@ public interface VfioDeviceDriver {
   /**
    * Returns the estimated number of bytes still needed to complete STOP_COPY ({@code
    * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE}); may be called in any state.
+   *
+   * @return the estimated STOP_COPY length in bytes
    */
   long stopCopyLength();
 
@@ -88,12 +102,17 @@ public interface VfioDeviceDriver {
   /**
    * Returns the device's DMA-logging tracker ({@code vfio_log_ops}), or empty if the device cannot
    * log its DMA; must return the same tracker every time.
+   *
+   * @return the tracker, or empty
    */
   Optional<DmaTracker> dmaTracker();
 
   /**
    * Returns a driver without migration support whose device logs its DMA with {@code tracker}, or
    * without DMA logging if {@code tracker} is empty.
+   *
+   * @param tracker the device's tracker, or empty for a device that cannot log its DMA
+   * @return a driver whose migration flags are empty
    */
   static VfioDeviceDriver withoutMigration(Optional<DmaTracker> tracker) {
     return new VfioDeviceDriver() {
