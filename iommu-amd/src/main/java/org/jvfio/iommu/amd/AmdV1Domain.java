@@ -15,12 +15,16 @@ public interface AmdV1Domain extends IommuDomain {
   /**
    * Returns the current DTE dword 0: root pointer and Mode follow table growth, HAD follows {@link
    * #setDirtyTracking}.
+   *
+   * @return the device table entry as the driver last wrote it
    */
   Dte dte();
 
   /**
    * Returns how many {@code INVALIDATE_DEVTAB_ENTRY} commands the domain issued (one per DTE
    * rewrite: dirty-tracking toggles and table growth).
+   *
+   * @return the number of DTE invalidations since creation
    */
   long dteInvalidations();
 

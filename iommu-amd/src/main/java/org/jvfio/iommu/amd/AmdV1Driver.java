@@ -52,12 +52,19 @@ public final class AmdV1Driver implements IommuDriver {
   /**
    * Returns a unit whose Extended Feature Register reads {@code efr}; only {@link #FEATURE_HDSUP}
    * and {@link #FEATURE_HASUP} are interpreted.
+   *
+   * @param efr the Extended Feature Register value (MMIO offset 0x30)
+   * @return a new unit
    */
   public static AmdV1Driver withFeatures(long efr) {
     return new AmdV1Driver(efr);
   }
 
-  /** Returns the Extended Feature Register value this unit was created with. */
+  /**
+   * Returns the Extended Feature Register value this unit was created with.
+   *
+   * @return the EFR value
+   */
   public long extendedFeatures() {
     return efr;
   }

@@ -44,12 +44,20 @@ public record Dte(long dword0) {
         V | TV | IR | IW | ((long) mode << MODE_SHIFT) | (root & ROOT_MASK) | (had ? HAD : 0));
   }
 
-  /** Returns V. */
+  /**
+   * Returns V.
+   *
+   * @return true if V (bit 0) is set
+   */
   public boolean valid() {
     return (dword0 & V) != 0;
   }
 
-  /** Returns TV. */
+  /**
+   * Returns TV.
+   *
+   * @return true if TV (bit 1) is set
+   */
   public boolean translationValid() {
     return (dword0 & TV) != 0;
   }
@@ -58,32 +66,54 @@ public record Dte(long dword0) {
    * Returns the two HAD bits (bits 8:7) as a number: Linux writes 3 (11b) to enable access and
    * dirty updates and 0 to disable them; 1 and 2 are not used by Linux (their exact meaning is not
    * verified against the AMD IOMMU specification).
+   *
+   * @return the HAD field, 0 to 3
    */
   public int hostAccessDirty() {
     return (int) ((dword0 >>> 7) & 3);
   }
 
-  /** Returns the Mode field (bits 11:9): the number of table levels, 0 = no translation. */
+  /**
+   * Returns the Mode field (bits 11:9): the number of table levels, 0 = no translation.
+   *
+   * @return the Mode field, 0 to 7
+   */
   public int mode() {
     return (int) ((dword0 >>> MODE_SHIFT) & 7);
   }
 
-  /** Returns the host page-table root pointer (bits 51:12). */
+  /**
+   * Returns the host page-table root pointer (bits 51:12).
+   *
+   * @return the root table's physical address
+   */
   public long hostPageTableRoot() {
     return dword0 & ROOT_MASK;
   }
 
-  /** Returns GV. */
+  /**
+   * Returns GV.
+   *
+   * @return true if GV (bit 55) is set
+   */
   public boolean guestTranslationValid() {
     return (dword0 & GV) != 0;
   }
 
-  /** Returns the DTE-level IR bit. */
+  /**
+   * Returns the DTE-level IR bit.
+   *
+   * @return true if IR (bit 61) is set
+   */
   public boolean readPermission() {
     return (dword0 & IR) != 0;
   }
 
-  /** Returns the DTE-level IW bit. */
+  /**
+   * Returns the DTE-level IW bit.
+   *
+   * @return true if IW (bit 62) is set
+   */
   public boolean writePermission() {
     return (dword0 & IW) != 0;
   }

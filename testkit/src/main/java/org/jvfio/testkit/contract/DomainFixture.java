@@ -85,7 +85,10 @@ final class DomainFixture {
     return !reference.leaves(r.iova(), r.length()).isEmpty();
   }
 
-  /** Turns tracking on as iommufd does: clear every mapped leaf, flush, then enable (T13). */
+  /**
+   * Turns tracking on as iommufd does: clear every mapped leaf, flush, then enable
+   * (docs/fidelity.md, "Enabling clears first").
+   */
   void enableTracking() {
     IotlbGather gather = new IotlbGather();
     IommuDirtyBitmap clean = IommuDirtyBitmap.gatherOnly(gather);

@@ -359,8 +359,8 @@ public abstract class IommuDomainContract {
 
   /**
    * A page written, harvested (cleared and flushed) and written again is reported again, round
-   * after round: the flush after a clearing harvest must drop the translation cached dirty (trap
-   * T10; catches a domain that forgets the invalidation).
+   * after round: the flush after a clearing harvest must drop the translation cached dirty
+   * (docs/fidelity.md, "Stale IOTLB"; catches a domain that forgets the invalidation).
    */
   @Test
   public void rewriteAfterClearingHarvest_isReportedAgain() {
@@ -807,13 +807,13 @@ public abstract class IommuDomainContract {
   /**
    * The iommufd dirty-tracking scenario end to end, through core's {@link IommufdContext} model and
    * its DMA engine: map guest memory (offset by one page, so leaves of several sizes appear), a
-   * write before enabling is not reported (T13; not checked where tracking is always on), then
-   * rounds of device writes each harvested with NO_CLEAR, then clearing, then once more (nothing
-   * left), every harvest compared with the reference dirty model at whole-leaf granularity; finally
-   * the unmap that returns the dirty state, after which the range faults. The host's {@code
-   * PAGE_SIZE} is the format's smallest IO page when that is larger than 4 KiB (an arm64 kernel
-   * with 16 KiB or 64 KiB pages), since {@code iopt_table_add_domain} refuses a domain whose pages
-   * exceed {@code PAGE_SIZE}.
+   * write before enabling is not reported (docs/fidelity.md, "Enabling clears first"; not checked
+   * where tracking is always on), then rounds of device writes each harvested with NO_CLEAR, then
+   * clearing, then once more (nothing left), every harvest compared with the reference dirty model
+   * at whole-leaf granularity; finally the unmap that returns the dirty state, after which the
+   * range faults. The host's {@code PAGE_SIZE} is the format's smallest IO page when that is larger
+   * than 4 KiB (an arm64 kernel with 16 KiB or 64 KiB pages), since {@code iopt_table_add_domain}
+   * refuses a domain whose pages exceed {@code PAGE_SIZE}.
    */
   @Test
   public void iommufdEndToEnd_harvestsExactlyTheLeavesWritten() {
@@ -837,7 +837,7 @@ public abstract class IommuDomainContract {
     fd.dmaWrite(dev, start, PAGE); // before enabling
     fd.hwptSetDirtyTracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
     if (alwaysOn()) {
-      model.recordPossiblyDirty(start, length); // writable leaves may be mapped dirty (T8)
+      model.recordPossiblyDirty(start, length); // writable leaves may be mapped dirty
     }
     long seed = Property.named("e2e").seed();
     SplittableRandom rnd = new SplittableRandom(seed);
