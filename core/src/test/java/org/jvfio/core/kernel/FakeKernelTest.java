@@ -454,7 +454,10 @@ class FakeKernelTest {
     assertErrno(Errno.ENOENT, sys.ioctl(s.fd, IOMMU_GET_HW_INFO, wrongDevice));
   }
 
-  /** Spec §7 trap 14, modelled: an unpinnable bitmap is a success that harvests nothing. */
+  /**
+   * docs/fidelity.md, "Silent successes of GET_DIRTY_BITMAP": an unpinnable bitmap is a success
+   * that harvests nothing.
+   */
   @Test
   void getDirtyBitmap_unpinnableBitmap_succeedsAndClearsNothing() {
     Setup s = new Setup();
