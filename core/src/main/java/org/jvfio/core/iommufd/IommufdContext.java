@@ -453,7 +453,7 @@ public final class IommufdContext {
    * whole call instead, so a refused call changes nothing (jvfio's rule).
    *
    * @param ioasId {@code iommu_ioas_unmap.ioas_id}
-   * @param iova the first IOVA to unmap; 0 with {@code length} {@code ULONG_MAX} unmaps everything
+   * @param iova the first IOVA to unmap; 0 with {@code length} {@code U64_MAX} unmaps everything
    * @param length the bytes to unmap
    * @return the bytes unmapped ({@code length} as written back)
    * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EOVERFLOW} if {@code iova} or
