@@ -522,7 +522,11 @@ public final class Errno implements Comparable<Errno>, Serializable {
     return e;
   }
 
-  /** Returns the positive errno number, as found in {@code errno} after a failed call. */
+  /**
+   * Returns the positive errno number, as found in {@code errno} after a failed call.
+   *
+   * @return the errno number, e.g. 22 for {@code EINVAL}
+   */
   public int code() {
     return code;
   }

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.TestFactory;
 
 /**
  * The contract every uAPI struct record satisfies, checked against a layout table taken from the
- * spec ({@code uapi.md}): a subclass lists one {@link Layout} per struct and inherits the tests.
+ * {@code include/uapi/linux/vfio.h} and {@code iommufd.h}: a subclass lists one {@link Layout} per
+ * struct and inherits the tests.
  *
  * <p>The table is the oracle. Each row pins one C field (a path through nested records, its byte
  * offset and width), holes are listed explicitly, and the rows plus holes must tile {@code [0,

@@ -53,7 +53,7 @@ final class Fixture {
               + domain.describeEntry(walked[walked.length - 1], walked.length));
     }
     domain.setDirtyTracking(true);
-    clean(domain, length); // Arm maps writable leaves dirty (trap T8): start clean everywhere
+    clean(domain, length); // Arm maps writable leaves dirty: start clean everywhere
     return domain;
   }
 

@@ -24,9 +24,10 @@ import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * Read-and-clear of a range mapped at 2 MiB or 1 GiB leaves into a 4 KiB report bitmap, where the
- * cost is the expansion of each dirty leaf into 512 or 262 144 bits (users.md §2.5, lesson 3),
- * against the bitmap-marking floor: a read-and-clear of a flat {@code long[]} of as many entries as
- * there are leaves, filling each dirty leaf's bitmap words with {@code -1L} word by word.
+ * cost is the expansion of each dirty leaf into 512 or 262 144 bits (at 2 MiB and 1 GiB the entry
+ * walk is negligible; the bitmap expansion is the cost), against the bitmap-marking floor: a
+ * read-and-clear of a flat {@code long[]} of as many entries as there are leaves, filling each
+ * dirty leaf's bitmap words with {@code -1L} word by word.
  *
  * <p>256 GiB are mapped (131 072 leaves of 2 MiB, 256 of 1 GiB); the bitmap has 64 Mi bits.
  */

@@ -24,7 +24,7 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * Read-and-clear of a fully mapped range at 4 KiB leaves ({@code read_and_clear_dirty} into a 4 KiB
  * iova bitmap, then the one IOTLB sync iommufd issues) against its floor: a branch-free
  * read-and-clear of a flat {@code long[]} holding as many entries as the table has leaves, ORing
- * each entry's dirty bit into a bitmap of the same size (users.md §2.5).
+ * each entry's dirty bit into a bitmap of the same size.
  *
  * <p>One operation harvests the whole range once; before each, the same leaves are dirtied again
  * (through the hardware's interlocked update for the model, by setting the bit for the floor), in a

@@ -20,10 +20,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Split of 1 GiB of 2 MiB leaves into 4 KiB leaves, and the collapse back (vendor-pagetables §5.2,
- * with the IOTLB invalidation of each replaced leaf), against floors over flat arrays: writing the
- * 262 144 child entries and 512 table pointers (split), and reading the 262 144 entries, checking
- * their contiguity and ORing their dirty bits, then writing 512 leaves (collapse).
+ * Split of 1 GiB of 2 MiB leaves into 4 KiB leaves, and the collapse back (docs/fidelity.md, "Split
+ * and collapse"; with the IOTLB invalidation of each replaced leaf), against floors over flat
+ * arrays: writing the 262 144 child entries and 512 table pointers (split), and reading the 262 144
+ * entries, checking their contiguity and ORing their dirty bits, then writing 512 leaves
+ * (collapse).
  *
  * <p>Single shots, so that the mock, which never frees a collapsed table (a walk in flight may
  * still read it), holds a bounded number of them.

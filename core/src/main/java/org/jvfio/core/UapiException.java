@@ -14,6 +14,7 @@ import org.jvfio.api.Errno;
 public final class UapiException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The errno the refused call returns; part of the serialized form. */
   private final Errno errno;
 
   /**
@@ -28,7 +29,11 @@ public final class UapiException extends RuntimeException {
     this.errno = errno;
   }
 
-  /** Returns the errno the kernel returns for this refusal. */
+  /**
+   * Returns the errno the kernel returns for this refusal.
+   *
+   * @return the errno, e.g. {@link Errno#EINVAL}
+   */
   public Errno errno() {
     return errno;
   }
@@ -36,6 +41,9 @@ public final class UapiException extends RuntimeException {
   /**
    * Throws {@code UapiException(errno, message)} unless {@code condition} holds.
    *
+   * @param condition the check that must hold
+   * @param errno the errno to refuse with
+   * @param message the detail message
    * @throws UapiException with {@code errno} if {@code condition} is false
    */
   public static void check(boolean condition, Errno errno, String message) {

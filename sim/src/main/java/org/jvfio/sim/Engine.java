@@ -253,7 +253,7 @@ final class Engine {
     return Optional.of(
         switch (s.tracker().profile()) {
           // Assumed firmware caps: 4 ranges, 4 KiB to 2 MiB pages, 2^12 to 2^42 bytes (QEMU's
-          // figure for current hardware, users.md §1.7).
+          // figure for current hardware).
           case "mlx5" -> DmaTracker.mlx5Like(4, 12, 21, 12, 42);
           case "pds" -> DmaTracker.pdsLike();
           default -> DmaTracker.exact();
@@ -427,7 +427,10 @@ final class Engine {
     }
   }
 
-  /** Splits every leaf to 4 KiB (vendor-pagetables §5.2), charging each entry written. */
+  /**
+   * Splits every leaf to 4 KiB (docs/fidelity.md, "Split and collapse"), charging each entry
+   * written.
+   */
   private void split() {
     if (!iommu.capabilities().contains(IommuCapability.SPLIT_COLLAPSE)) {
       throw new IllegalArgumentException("IOMMU " + iommu.name() + " cannot split IOPTEs");

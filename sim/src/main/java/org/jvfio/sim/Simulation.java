@@ -7,7 +7,7 @@ import org.jvfio.core.UapiException;
  * Runs simulated pre-copy live migrations on the jvfio models: guest memory mapped through an
  * iommufd IOAS, devices that DMA through the IOMMU model, a dirty tracker (IOMMU HWPT, device DMA
  * logging, or none), device state saved and resumed through VFIO migration streams, and an
- * end-to-end comparison of destination and source (users.md, "what VMM engineers ask").
+ * end-to-end comparison of destination and source (docs/architecture.md, "Guest memory tokens").
  *
  * <p>The clock is simulated: harvests cost what {@code CostModel} charges for the entries, bitmap
  * bytes and invalidations they really touched, transfers take their bytes over the bandwidth. The

@@ -1,9 +1,9 @@
 package org.jvfio.sim;
 
 /**
- * What the simulator does with large IOPTEs while the IOMMU tracks dirty pages (vendor-pagetables
- * §5). Upstream Linux has no split or collapse (§5.1): a write anywhere in a 2 MiB or 1 GiB leaf
- * reports the whole leaf dirty. The model's split is what §5.2 describes; it only applies to an
+ * What the simulator does with large IOPTEs while the IOMMU tracks dirty pages (docs/fidelity.md,
+ * "Split and collapse"). Upstream Linux has no split or collapse: a write anywhere in a 2 MiB or 1
+ * GiB leaf reports the whole leaf dirty. The model's split loses no write; it only applies to an
  * IOMMU tracker.
  */
 public enum SplitPolicy {

@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * How the simulated migration learns which guest pages devices wrote (users.md §1.10 item 1).
+ * How the simulated migration learns which guest pages devices wrote.
  *
  * <p>Written as on the command line: {@code iommu} (the default IOMMU model) or {@code
  * iommu:<vendor>} for IOMMU HWPT dirty tracking ({@code IOMMU_HWPT_GET_DIRTY_BITMAP}, spec {@code

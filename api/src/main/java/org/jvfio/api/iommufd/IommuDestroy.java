@@ -8,9 +8,8 @@ import java.nio.ReadOnlyBufferException;
 /**
  * The argument of {@code IOMMU_DESTROY}: destroy any destroyable iommufd object by id.
  *
- * <p>Models {@code struct iommu_destroy} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.3): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0 and {@code id}
- * at 4.
+ * <p>Models {@code struct iommu_destroy} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code size} at 0 and {@code id} at 4.
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

@@ -9,11 +9,10 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code IOMMU_GET_HW_INFO}: query the IOMMU behind a device, including whether it
  * can track dirty pages.
  *
- * <p>Models {@code struct iommu_hw_info} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.6): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code flags}
- * at 4, {@code dev_id} at 8, {@code data_len} at 12, {@code data_uptr} at 16, {@code
- * in_data_type/out_data_type} at 24, {@code out_max_pasid_log2} at 28, {@code __reserved[3]} at 29
- * and {@code out_capabilities} at 32.
+ * <p>Models {@code struct iommu_hw_info} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code size} at 0, {@code flags} at 4, {@code dev_id} at 8,
+ * {@code data_len} at 12, {@code data_uptr} at 16, {@code in_data_type/out_data_type} at 24, {@code
+ * out_max_pasid_log2} at 28, {@code __reserved[3]} at 29 and {@code out_capabilities} at 32.
  *
  * <p>This is the current layout. Offset 24 is an anonymous union of {@code __u32 in_data_type} and
  * {@code __u32 out_data_type}, modelled as the single component {@code dataType}: an input when

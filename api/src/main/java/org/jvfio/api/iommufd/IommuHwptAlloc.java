@@ -9,11 +9,11 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code IOMMU_HWPT_ALLOC}: allocate a hardware page table for a device, backed by
  * an IOAS, a parent HWPT or a vIOMMU.
  *
- * <p>Models {@code struct iommu_hwpt_alloc} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.5): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code flags}
- * at 4, {@code dev_id} at 8, {@code pt_id} at 12, {@code out_hwpt_id} at 16, {@code __reserved} at
- * 20, {@code data_type} at 24, {@code data_len} at 28, {@code data_uptr} at 32, {@code fault_id} at
- * 40 and {@code __reserved2} at 44.
+ * <p>Models {@code struct iommu_hwpt_alloc} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code size} at 0, {@code flags} at 4, {@code dev_id} at 8,
+ * {@code pt_id} at 12, {@code out_hwpt_id} at 16, {@code __reserved} at 20, {@code data_type} at
+ * 24, {@code data_len} at 28, {@code data_uptr} at 32, {@code fault_id} at 40 and {@code
+ * __reserved2} at 44.
  *
  * <p>This is the current 48-byte layout. The kernel needs only the first 24 bytes (up to {@code
  * __reserved}); everything from {@code data_type} on is an optional tail that reads as zero when

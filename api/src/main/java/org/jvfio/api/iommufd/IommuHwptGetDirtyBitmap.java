@@ -9,15 +9,15 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code IOMMU_HWPT_GET_DIRTY_BITMAP}: read (and by default clear) the dirty bits
  * of a paging HWPT over an IOVA range into a user bitmap.
  *
- * <p>Models {@code struct iommu_hwpt_get_dirty_bitmap} of {@code include/uapi/linux/iommufd.h}
- * (spec {@code uapi.md} §5.8): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0,
- * {@code hwpt_id} at 4, {@code flags} at 8, {@code __reserved} at 12, {@code iova} at 16, {@code
- * length} at 24, {@code page_size} at 32 and {@code data} at 40.
+ * <p>Models {@code struct iommu_hwpt_get_dirty_bitmap} of {@code include/uapi/linux/iommufd.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code hwpt_id} at 4, {@code
+ * flags} at 8, {@code __reserved} at 12, {@code iova} at 16, {@code length} at 24, {@code
+ * page_size} at 32 and {@code data} at 40.
  *
  * <p>Note the field order differs from {@link IommuHwptSetDirtyTracking}: here {@code hwpt_id} is
  * at offset 4 and {@code flags} at offset 8. {@code data} is a user address: bit {@code i}
  * (little-endian {@code u64} words, {@code i = (addr - iova) / page_size}) reports one {@code
- * page_size} unit of IOVA (spec §6.4).
+ * page_size} unit of IOVA.
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

@@ -9,9 +9,9 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code IOMMU_HWPT_SET_DIRTY_TRACKING}: switch dirty tracking of a paging HWPT on
  * or off.
  *
- * <p>Models {@code struct iommu_hwpt_set_dirty_tracking} of {@code include/uapi/linux/iommufd.h}
- * (spec {@code uapi.md} §5.7): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0,
- * {@code flags} at 4, {@code hwpt_id} at 8 and {@code __reserved} at 12.
+ * <p>Models {@code struct iommu_hwpt_set_dirty_tracking} of {@code include/uapi/linux/iommufd.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code flags} at 4, {@code
+ * hwpt_id} at 8 and {@code __reserved} at 12.
  *
  * <p>Note the field order differs from {@link IommuHwptGetDirtyBitmap}: here {@code flags} is at
  * offset 4.

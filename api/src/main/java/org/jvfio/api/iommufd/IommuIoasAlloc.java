@@ -8,9 +8,9 @@ import java.nio.ReadOnlyBufferException;
 /**
  * The argument of {@code IOMMU_IOAS_ALLOC}: create an IO address space.
  *
- * <p>Models {@code struct iommu_ioas_alloc} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.4): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code flags}
- * at 4 and {@code out_ioas_id} at 8.
+ * <p>Models {@code struct iommu_ioas_alloc} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code size} at 0, {@code flags} at 4 and {@code out_ioas_id}
+ * at 8.
  *
  * <p>The struct is 12 bytes: three {@code __u32}, no tail padding.
  *

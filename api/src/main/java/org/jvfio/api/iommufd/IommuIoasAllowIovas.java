@@ -9,9 +9,9 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code IOMMU_IOAS_ALLOW_IOVAS}: replace the list of IOVA ranges an IOAS may
  * allocate from.
  *
- * <p>Models {@code struct iommu_ioas_allow_iovas} of {@code include/uapi/linux/iommufd.h} (spec
- * {@code uapi.md} §5.4): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code
- * ioas_id} at 4, {@code num_iovas} at 8, {@code __reserved} at 12 and {@code allowed_iovas} at 16.
+ * <p>Models {@code struct iommu_ioas_allow_iovas} of {@code include/uapi/linux/iommufd.h}: {@value
+ * #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code ioas_id} at 4, {@code
+ * num_iovas} at 8, {@code __reserved} at 12 and {@code allowed_iovas} at 16.
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

@@ -9,10 +9,10 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code IOMMU_IOAS_COPY}: map pages already mapped in one IOAS into another,
  * sharing the pins.
  *
- * <p>Models {@code struct iommu_ioas_copy} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.4): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code flags}
- * at 4, {@code dst_ioas_id} at 8, {@code src_ioas_id} at 12, {@code length} at 16, {@code dst_iova}
- * at 24 and {@code src_iova} at 32.
+ * <p>Models {@code struct iommu_ioas_copy} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code size} at 0, {@code flags} at 4, {@code dst_ioas_id} at
+ * 8, {@code src_ioas_id} at 12, {@code length} at 16, {@code dst_iova} at 24 and {@code src_iova}
+ * at 32.
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

@@ -9,10 +9,10 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code IOMMU_IOAS_IOVA_RANGES}: list the IOVA ranges usable for mapping in an
  * IOAS.
  *
- * <p>Models {@code struct iommu_ioas_iova_ranges} of {@code include/uapi/linux/iommufd.h} (spec
- * {@code uapi.md} §5.4): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code
- * ioas_id} at 4, {@code num_iovas} at 8, {@code __reserved} at 12, {@code allowed_iovas} at 16 and
- * {@code out_iova_alignment} at 24.
+ * <p>Models {@code struct iommu_ioas_iova_ranges} of {@code include/uapi/linux/iommufd.h}: {@value
+ * #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code ioas_id} at 4, {@code
+ * num_iovas} at 8, {@code __reserved} at 12, {@code allowed_iovas} at 16 and {@code
+ * out_iova_alignment} at 24.
  *
  * <p>The kernel always writes the total count and the alignment back; when the total exceeds the
  * capacity it copies the struct back and then fails with {@code EMSGSIZE}.

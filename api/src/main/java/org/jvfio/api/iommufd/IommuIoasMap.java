@@ -8,10 +8,9 @@ import java.nio.ReadOnlyBufferException;
 /**
  * The argument of {@code IOMMU_IOAS_MAP}: map a range of user memory into an IOAS.
  *
- * <p>Models {@code struct iommu_ioas_map} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.4): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code flags}
- * at 4, {@code ioas_id} at 8, {@code __reserved} at 12, {@code user_va} at 16, {@code length} at 24
- * and {@code iova} at 32.
+ * <p>Models {@code struct iommu_ioas_map} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code size} at 0, {@code flags} at 4, {@code ioas_id} at 8,
+ * {@code __reserved} at 12, {@code user_va} at 16, {@code length} at 24 and {@code iova} at 32.
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

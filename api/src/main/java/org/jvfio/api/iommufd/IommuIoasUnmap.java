@@ -8,9 +8,9 @@ import java.nio.ReadOnlyBufferException;
 /**
  * The argument of {@code IOMMU_IOAS_UNMAP}: unmap every mapping inside an IOVA range of an IOAS.
  *
- * <p>Models {@code struct iommu_ioas_unmap} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.4): {@value #SIZE} bytes on LP64 little-endian, with {@code size} at 0, {@code
- * ioas_id} at 4, {@code iova} at 8 and {@code length} at 16.
+ * <p>Models {@code struct iommu_ioas_unmap} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code size} at 0, {@code ioas_id} at 4, {@code iova} at 8 and
+ * {@code length} at 16.
  *
  * <p>{@code iova == 0} with {@code length == -1L} (all ones, {@code U64_MAX}) unmaps everything.
  *

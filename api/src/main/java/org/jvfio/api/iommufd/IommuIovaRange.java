@@ -9,9 +9,8 @@ import java.nio.ReadOnlyBufferException;
  * One IOVA range with an inclusive end: an element of the user arrays of {@code
  * IOMMU_IOAS_IOVA_RANGES} and {@code IOMMU_IOAS_ALLOW_IOVAS}.
  *
- * <p>Models {@code struct iommu_iova_range} of {@code include/uapi/linux/iommufd.h} (spec {@code
- * uapi.md} §5.4): {@value #SIZE} bytes on LP64 little-endian, with {@code start} at 0 and {@code
- * last} at 8.
+ * <p>Models {@code struct iommu_iova_range} of {@code include/uapi/linux/iommufd.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code start} at 0 and {@code last} at 8.
  *
  * <p>{@code last} is inclusive, so a range can end at the top of the 64-bit space.
  *

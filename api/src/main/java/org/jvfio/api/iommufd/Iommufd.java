@@ -1,7 +1,7 @@
 package org.jvfio.api.iommufd;
 
 /**
- * Constants of {@code include/uapi/linux/iommufd.h} under their C names (spec {@code uapi.md} §5).
+ * Constants of {@code include/uapi/linux/iommufd.h} under their C names.
  *
  * <p>Each {@code IOMMU_xxx} request is {@code _IO(IOMMUFD_TYPE, IOMMUFD_CMD_xxx)} = {@code 0x3B00 |
  * nr} on x86-64 and arm64.

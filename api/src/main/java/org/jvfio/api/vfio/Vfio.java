@@ -2,7 +2,7 @@ package org.jvfio.api.vfio;
 
 /**
  * Constants of {@code include/uapi/linux/vfio.h} that the VFIO live-migration and dirty-tracking
- * surface uses, under their C names (spec {@code uapi.md} §1–§4).
+ * surface uses, under their C names.
  *
  * <p>Ioctl numbers are {@code _IO(VFIO_TYPE, VFIO_BASE + n)} as encoded on x86-64 and arm64: {@code
  * (';' << 8) | (100 + n)}, with no size or direction bits. Feature indices go in the low 16 bits
@@ -221,8 +221,8 @@ public final class Vfio {
 
   /**
    * {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} = 12: opt-in to {@link
-   * #VFIO_PRECOPY_INFO_REINIT}. From a 2026 patch series (spec §2.6.1); its merged form is
-   * unverified.
+   * #VFIO_PRECOPY_INFO_REINIT}. From a February 2026 patch series by Yishai Hadas; its merged form
+   * is unverified.
    */
   public static final int VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2 = 12;
 
@@ -268,7 +268,7 @@ public final class Vfio {
 
   // --- struct vfio_precopy_info.flags (2026 extension) ----------------------------------------
 
-  /** {@code VFIO_PRECOPY_INFO_REINIT}: output, new initial data is present (spec §2.6.1). */
+  /** {@code VFIO_PRECOPY_INFO_REINIT}: output, new initial data is present. */
   public static final int VFIO_PRECOPY_INFO_REINIT = 1 << 0;
 
   // --- DMA logging ----------------------------------------------------------------------------

@@ -9,9 +9,8 @@ import java.nio.ReadOnlyBufferException;
  * A user dirty-bitmap descriptor of the legacy type1 container API: page size, bitmap size and
  * bitmap address.
  *
- * <p>Models {@code struct vfio_bitmap} of {@code include/uapi/linux/vfio.h} (spec {@code uapi.md}
- * §4.1): {@value #SIZE} bytes on LP64 little-endian, with {@code pgsize} at 0, {@code size} at 8
- * and {@code data} at 16.
+ * <p>Models {@code struct vfio_bitmap} of {@code include/uapi/linux/vfio.h}: {@value #SIZE} bytes
+ * on LP64 little-endian, with {@code pgsize} at 0, {@code size} at 8 and {@code data} at 16.
  *
  * <p>The fields are plain {@code __u64} and {@code data} is a native {@code __u64 __user *}, so the
  * struct is 24 bytes only on 64-bit user space; this record models LP64. The user must hand in

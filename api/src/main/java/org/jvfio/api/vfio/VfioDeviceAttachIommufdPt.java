@@ -9,9 +9,9 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code VFIO_DEVICE_ATTACH_IOMMUFD_PT} on a bound VFIO device cdev: attach the
  * device (or one PASID) to an IOAS or HWPT.
  *
- * <p>Models {@code struct vfio_device_attach_iommufd_pt} of {@code include/uapi/linux/vfio.h} (spec
- * {@code uapi.md} §5.3 and vfio.h @ 02256acf): {@value #SIZE} bytes on LP64 little-endian, with
- * {@code argsz} at 0, {@code flags} at 4, {@code pt_id} at 8 and {@code pasid} at 12.
+ * <p>Models {@code struct vfio_device_attach_iommufd_pt} of {@code include/uapi/linux/vfio.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0, {@code flags} at 4, {@code
+ * pt_id} at 8 and {@code pasid} at 12.
  *
  * <p>This is the current 16-byte layout; older kernels define only the first 12 bytes (no {@code
  * pasid}). Attaching again without a detach replaces the attached HWPT. The call fails with {@code

@@ -9,10 +9,9 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code VFIO_DEVICE_BIND_IOMMUFD} on a VFIO device cdev: bind the device to an
  * iommufd.
  *
- * <p>Models {@code struct vfio_device_bind_iommufd} of {@code include/uapi/linux/vfio.h} (spec
- * {@code uapi.md} §5.3 and vfio.h @ 02256acf): {@value #SIZE} bytes on LP64 little-endian, with
- * {@code argsz} at 0, {@code flags} at 4, {@code iommufd} at 8, {@code out_devid} at 12 and {@code
- * token_uuid_ptr} at 16.
+ * <p>Models {@code struct vfio_device_bind_iommufd} of {@code include/uapi/linux/vfio.h}: {@value
+ * #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0, {@code flags} at 4, {@code iommufd}
+ * at 8, {@code out_devid} at 12 and {@code token_uuid_ptr} at 16.
  *
  * <p>This is the current 24-byte layout. Kernels before the 2025 VF-token addition define only the
  * first 16 bytes (no {@code token_uuid_ptr}); the kernel reads at least up to {@code out_devid}, so

@@ -9,9 +9,9 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code VFIO_DEVICE_DETACH_IOMMUFD_PT} on a VFIO device cdev: detach the device
  * (or one PASID) from its address space.
  *
- * <p>Models {@code struct vfio_device_detach_iommufd_pt} of {@code include/uapi/linux/vfio.h} (spec
- * {@code uapi.md} §5.3 and vfio.h @ 02256acf): {@value #SIZE} bytes on LP64 little-endian, with
- * {@code argsz} at 0, {@code flags} at 4 and {@code pasid} at 8.
+ * <p>Models {@code struct vfio_device_detach_iommufd_pt} of {@code include/uapi/linux/vfio.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0, {@code flags} at 4 and
+ * {@code pasid} at 8.
  *
  * <p>This is the current 12-byte layout (three {@code __u32}, no tail padding); older kernels
  * define only the first 8 bytes (no {@code pasid}). After the detach the device or PASID blocks

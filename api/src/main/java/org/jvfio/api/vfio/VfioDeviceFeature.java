@@ -9,9 +9,8 @@ import java.nio.ReadOnlyBufferException;
  * The 8-byte header of every {@code VFIO_DEVICE_FEATURE} ioctl argument: the total size and the
  * feature selector.
  *
- * <p>Models {@code struct vfio_device_feature} of {@code include/uapi/linux/vfio.h} (spec {@code
- * uapi.md} §1.1): {@value #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0 and {@code
- * flags} at 4.
+ * <p>Models {@code struct vfio_device_feature} of {@code include/uapi/linux/vfio.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code argsz} at 0 and {@code flags} at 4.
  *
  * <p>The flexible {@code __u8 data[]} member at offset 8 is not part of this record: the feature
  * payload (for instance a {@link VfioDeviceFeatureDmaLoggingControl}) is encoded right after the

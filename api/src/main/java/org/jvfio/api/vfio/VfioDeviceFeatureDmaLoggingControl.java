@@ -10,9 +10,8 @@ import java.nio.ReadOnlyBufferException;
  * array of IOVA ranges to log.
  *
  * <p>Models {@code struct vfio_device_feature_dma_logging_control} of {@code
- * include/uapi/linux/vfio.h} (spec {@code uapi.md} §3.1): {@value #SIZE} bytes on LP64
- * little-endian, with {@code page_size} at 0, {@code num_ranges} at 8, {@code __reserved} at 12 and
- * {@code ranges} at 16.
+ * include/uapi/linux/vfio.h}: {@value #SIZE} bytes on LP64 little-endian, with {@code page_size} at
+ * 0, {@code num_ranges} at 8, {@code __reserved} at 12 and {@code ranges} at 16.
  *
  * <p>The kernel copies the whole struct back after a successful start, so {@code page_size} is
  * in/out. {@code ranges} is a user address, not inline data: the {@code num_ranges} {@link

@@ -10,8 +10,8 @@ import java.nio.ReadOnlyBufferException;
  * VfioDeviceFeatureDmaLoggingControl#ranges()} points to.
  *
  * <p>Models {@code struct vfio_device_feature_dma_logging_range} of {@code
- * include/uapi/linux/vfio.h} (spec {@code uapi.md} §3.1): {@value #SIZE} bytes on LP64
- * little-endian, with {@code iova} at 0 and {@code length} at 8.
+ * include/uapi/linux/vfio.h}: {@value #SIZE} bytes on LP64 little-endian, with {@code iova} at 0
+ * and {@code length} at 8.
  *
  * <p>START requires both fields to be multiples of the control's {@code page_size} ({@code
  * EINVAL}), {@code iova + length} to fit in 64 bits ({@code EOVERFLOW}) and the ranges not to

@@ -10,14 +10,13 @@ import java.nio.ReadOnlyBufferException;
  * log for an IOVA range into a user bitmap.
  *
  * <p>Models {@code struct vfio_device_feature_dma_logging_report} of {@code
- * include/uapi/linux/vfio.h} (spec {@code uapi.md} §3.1, §3.5): {@value #SIZE} bytes on LP64
- * little-endian, with {@code iova} at 0, {@code length} at 8, {@code page_size} at 16 and {@code
- * bitmap} at 24.
+ * include/uapi/linux/vfio.h}: {@value #SIZE} bytes on LP64 little-endian, with {@code iova} at 0,
+ * {@code length} at 8, {@code page_size} at 16 and {@code bitmap} at 24.
  *
  * <p>REPORT is a GET although every field is an input. {@code bitmap} is a user address: bit {@code
  * i} (little-endian {@code u64} words, {@code i = (addr - iova) / page_size}) reports one {@code
- * page_size} unit of IOVA; the formula printed in vfio.h is wrong (spec §6.4). The driver only sets
- * bits and never clears or initialises the buffer, so the user zeroes it.
+ * page_size} unit of IOVA; the formula printed in vfio.h is wrong. The driver only sets bits and
+ * never clears or initialises the buffer, so the user zeroes it.
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

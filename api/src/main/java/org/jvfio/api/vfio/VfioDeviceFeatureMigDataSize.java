@@ -9,9 +9,8 @@ import java.nio.ReadOnlyBufferException;
  * The payload of a {@code VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} GET: the estimated length of the
  * stop-copy data.
  *
- * <p>Models {@code struct vfio_device_feature_mig_data_size} of {@code include/uapi/linux/vfio.h}
- * (spec {@code uapi.md} §2.7): {@value #SIZE} bytes on LP64 little-endian, with {@code
- * stop_copy_length} at 0.
+ * <p>Models {@code struct vfio_device_feature_mig_data_size} of {@code include/uapi/linux/vfio.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code stop_copy_length} at 0.
  *
  * <p>It can be read in any migration state.
  *

@@ -9,9 +9,9 @@ import java.nio.ReadOnlyBufferException;
  * The payload of {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE}: a migration state and the data fd of
  * the transfer session it opened.
  *
- * <p>Models {@code struct vfio_device_feature_mig_state} of {@code include/uapi/linux/vfio.h} (spec
- * {@code uapi.md} §2.2): {@value #SIZE} bytes on LP64 little-endian, with {@code device_state} at 0
- * and {@code data_fd} at 4.
+ * <p>Models {@code struct vfio_device_feature_mig_state} of {@code include/uapi/linux/vfio.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code device_state} at 0 and {@code data_fd} at
+ * 4.
  *
  * <p>On a failed SET the kernel writes back the <em>requested</em> state with {@code data_fd = -1},
  * not the state the device ended in; a GET tells the real one.

@@ -9,8 +9,8 @@ import java.nio.ReadOnlyBufferException;
  * The payload of a {@code VFIO_DEVICE_FEATURE_MIGRATION} GET: which optional migration states a
  * device supports.
  *
- * <p>Models {@code struct vfio_device_feature_migration} of {@code include/uapi/linux/vfio.h} (spec
- * {@code uapi.md} §2.1): {@value #SIZE} bytes on LP64 little-endian, with {@code flags} at 0.
+ * <p>Models {@code struct vfio_device_feature_migration} of {@code include/uapi/linux/vfio.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code flags} at 0.
  *
  * <p>RUNNING and ERROR are always supported when the GET succeeds; at least {@link
  * Vfio#VFIO_MIGRATION_STOP_COPY} is set. The field is an {@code __aligned_u64}.

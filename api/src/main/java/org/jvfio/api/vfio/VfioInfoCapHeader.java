@@ -9,9 +9,9 @@ import java.nio.ReadOnlyBufferException;
  * The header of one capability in a VFIO info capability chain: its id, version and the offset of
  * the next one.
  *
- * <p>Models {@code struct vfio_info_cap_header} of {@code include/uapi/linux/vfio.h} (spec {@code
- * uapi.md} §4.1): {@value #SIZE} bytes on LP64 little-endian, with {@code id} at 0, {@code version}
- * at 2 and {@code next} at 4.
+ * <p>Models {@code struct vfio_info_cap_header} of {@code include/uapi/linux/vfio.h}: {@value
+ * #SIZE} bytes on LP64 little-endian, with {@code id} at 0, {@code version} at 2 and {@code next}
+ * at 4.
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

@@ -8,9 +8,8 @@ import java.nio.ReadOnlyBufferException;
 /**
  * The 8-byte header of the {@code VFIO_IOMMU_DIRTY_PAGES} argument of a type1 container.
  *
- * <p>Models {@code struct vfio_iommu_type1_dirty_bitmap} of {@code include/uapi/linux/vfio.h} (spec
- * {@code uapi.md} §4.1): {@value #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0 and
- * {@code flags} at 4.
+ * <p>Models {@code struct vfio_iommu_type1_dirty_bitmap} of {@code include/uapi/linux/vfio.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0 and {@code flags} at 4.
  *
  * <p>The flexible {@code __u8 data[]} member at offset 8 is not part of this record. With {@link
  * Vfio#VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP} a {@link VfioIommuType1DirtyBitmapGet} follows at

@@ -10,9 +10,9 @@ import java.util.Objects;
  * The payload of a {@code VFIO_IOMMU_DIRTY_PAGES} GET_BITMAP: the IOVA range and the bitmap to
  * fill.
  *
- * <p>Models {@code struct vfio_iommu_type1_dirty_bitmap_get} of {@code include/uapi/linux/vfio.h}
- * (spec {@code uapi.md} §4.1): {@value #SIZE} bytes on LP64 little-endian, with {@code iova} at 0,
- * {@code size} at 8 and {@code bitmap} at 16.
+ * <p>Models {@code struct vfio_iommu_type1_dirty_bitmap_get} of {@code include/uapi/linux/vfio.h}:
+ * {@value #SIZE} bytes on LP64 little-endian, with {@code iova} at 0, {@code size} at 8 and {@code
+ * bitmap} at 16.
  *
  * <p>The embedded {@code struct vfio_bitmap} occupies offsets 16 to 39; its {@code pgsize} must be
  * the container's smallest IOMMU page size.

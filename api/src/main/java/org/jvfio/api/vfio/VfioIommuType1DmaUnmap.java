@@ -8,9 +8,9 @@ import java.nio.ReadOnlyBufferException;
 /**
  * The fixed 24-byte part of the {@code VFIO_IOMMU_UNMAP_DMA} argument of a type1 container.
  *
- * <p>Models {@code struct vfio_iommu_type1_dma_unmap} of {@code include/uapi/linux/vfio.h} (spec
- * {@code uapi.md} §4.1): {@value #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0,
- * {@code flags} at 4, {@code iova} at 8 and {@code size} at 16.
+ * <p>Models {@code struct vfio_iommu_type1_dma_unmap} of {@code include/uapi/linux/vfio.h}: {@value
+ * #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0, {@code flags} at 4, {@code iova} at
+ * 8 and {@code size} at 16.
  *
  * <p>The flexible {@code __u8 data[]} member at offset 24 is not part of this record. With {@link
  * Vfio#VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP} a {@link VfioBitmap} follows at offset 24 and {@code

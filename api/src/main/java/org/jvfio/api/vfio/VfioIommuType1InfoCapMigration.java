@@ -10,9 +10,9 @@ import java.util.Objects;
  * The migration capability of a type1 container's {@code VFIO_IOMMU_GET_INFO}: the container can
  * log dirty pages.
  *
- * <p>Models {@code struct vfio_iommu_type1_info_cap_migration} of {@code include/uapi/linux/vfio.h}
- * (spec {@code uapi.md} §4.1, §4.3): {@value #SIZE} bytes on LP64 little-endian, with {@code
- * header} at 0, {@code flags} at 8, a 4-byte hole at 12, {@code pgsize_bitmap} at 16 and {@code
+ * <p>Models {@code struct vfio_iommu_type1_info_cap_migration} of {@code
+ * include/uapi/linux/vfio.h}: {@value #SIZE} bytes on LP64 little-endian, with {@code header} at 0,
+ * {@code flags} at 8, a 4-byte hole at 12, {@code pgsize_bitmap} at 16 and {@code
  * max_dirty_bitmap_size} at 24.
  *
  * <p>On LP64 a 4-byte hole follows {@code flags} (offsets 12 to 15); it is written as zeros and

@@ -9,14 +9,15 @@ import java.nio.ReadOnlyBufferException;
  * The argument of {@code VFIO_MIG_GET_PRECOPY_INFO} on a migration data fd: how much pre-copy data
  * the device still has.
  *
- * <p>Models {@code struct vfio_precopy_info} of {@code include/uapi/linux/vfio.h} (spec {@code
- * uapi.md} §2.6): {@value #SIZE} bytes on LP64 little-endian, with {@code argsz} at 0, {@code
- * flags} at 4, {@code initial_bytes} at 8 and {@code dirty_bytes} at 16.
+ * <p>Models {@code struct vfio_precopy_info} of {@code include/uapi/linux/vfio.h}: {@value #SIZE}
+ * bytes on LP64 little-endian, with {@code argsz} at 0, {@code flags} at 4, {@code initial_bytes}
+ * at 8 and {@code dirty_bytes} at 16.
  *
  * <p>This is a standalone ioctl argument on the data fd (not a feature payload), valid only in the
  * PRE_COPY states. {@code flags} was reserved and drivers echoed the user's value back; after the
  * 2026 opt-in {@link Vfio#VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} it may carry {@link
- * Vfio#VFIO_PRECOPY_INFO_REINIT} as an output (spec §2.6.1, merge unverified).
+ * Vfio#VFIO_PRECOPY_INFO_REINIT} as an output (from a February 2026 patch series by Yishai Hadas;
+ * whether it merged in this form is unverified).
  *
  * <p>Components are the C fields in C order and carry their raw bits: unsigned values with the top
  * bit set are negative here, so compare them with {@link Integer#compareUnsigned} or {@link

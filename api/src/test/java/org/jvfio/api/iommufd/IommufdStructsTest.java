@@ -3,7 +3,10 @@ package org.jvfio.api.iommufd;
 import java.util.List;
 import org.jvfio.api.StructRecordContract;
 
-/** Layouts of the iommufd.h struct records, offsets and sizes from spec {@code uapi.md} §5. */
+/**
+ * Layouts of the iommufd.h struct records, offsets and sizes from {@code
+ * include/uapi/linux/iommufd.h} (LP64).
+ */
 class IommufdStructsTest extends StructRecordContract {
 
   static final List<Layout> LAYOUTS =

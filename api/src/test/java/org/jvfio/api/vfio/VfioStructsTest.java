@@ -3,7 +3,10 @@ package org.jvfio.api.vfio;
 import java.util.List;
 import org.jvfio.api.StructRecordContract;
 
-/** Layouts of the vfio.h struct records, offsets and sizes from spec {@code uapi.md} §1–§5. */
+/**
+ * Layouts of the vfio.h struct records, offsets and sizes from {@code include/uapi/linux/vfio.h}
+ * (LP64).
+ */
 class VfioStructsTest extends StructRecordContract {
 
   static final List<Layout> LAYOUTS =

@@ -9,19 +9,19 @@ import org.jvfio.core.UapiException;
 /**
  * A dirty bitmap over an IOVA range: the user buffer that {@code
  * VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT} and {@code IOMMU_HWPT_GET_DIRTY_BITMAP} fill, with the
- * semantics of {@code drivers/iommu/iommufd/iova_bitmap.c} (spec {@code uapi.md} §6.3–§6.5).
+ * semantics of {@code drivers/iommu/iommufd/iova_bitmap.c}.
  *
  * <p>Bit {@code i} stands for the IOVA page {@code [iova() + i * pageSize(), + pageSize())},
  * counted from this bitmap's own base IOVA (not from IOVA 0), stored in little-endian 64-bit words:
  * bit {@code i} is bit {@code i % 64} of {@code words()[i / 64]}. This is the mapping the kernel
- * implements; the formula in vfio.h's comment is wrong (spec §6.4).
+ * implements; the formula in vfio.h's comment is wrong.
  *
  * <p>{@link #set} only ever sets bits (OR semantics); nothing here clears a bit. A recorded range
  * larger than the page size sets every bit it touches (replication, e.g. a 2 MiB IOPTE at 4 KiB
  * sets 512 bits); a smaller one sets the one bit that contains it (coalescing). A record that
  * starts before the base or past the end is dropped silently, as {@code iova_bitmap_set()} does;
  * one that runs past the end is clipped to the range (the kernel may set bits past the logical end
- * inside its last pinned page; jvfio clips, as spec §6.5 recommends).
+ * inside its last pinned page; jvfio clips; docs/fidelity.md, "Bitmap clipping").
  *
  * <p>Not thread-safe: like the kernel's non-atomic {@code bitmap_set()}, one harvest or report
  * fills a bitmap at a time. The windowing of the kernel's pinned pages (64 GiB of IOVA at 4 KiB per
@@ -47,6 +47,10 @@ public final class IovaBitmap {
    * {@code iova_bitmap_alloc()}: a page size that is not a power of two is reduced to its lowest
    * set bit ({@code __ffs}), as the kernel does.
    *
+   * @param iova the IOVA bit 0 stands for
+   * @param length the bytes of IOVA covered (unsigned, non-zero)
+   * @param pageSize the bytes of IOVA per bit (a power of two)
+   * @return a bitmap with every bit clear
    * @throws UapiException {@code EINVAL} if {@code length} or {@code pageSize} is zero, {@code
    *     EOVERFLOW} if {@code iova + length - 1} wraps, {@code ENOMEM} if the bitmap would exceed
    *     what a Java array can hold
@@ -62,6 +66,11 @@ public final class IovaBitmap {
    * Wraps an existing word array (for example a VMM's reusable buffer) without clearing it: the
    * bitmap ORs into what is there, as the uAPI requires.
    *
+   * @param iova the IOVA bit 0 stands for
+   * @param length the bytes of IOVA covered (unsigned, non-zero)
+   * @param pageSize the bytes of IOVA per bit (a power of two)
+   * @param words the backing array, at least {@link #wordCount} long; used, not copied
+   * @return a bitmap over {@code words}
    * @throws UapiException as {@link #allocate}, and {@code EINVAL} if {@code words} is shorter than
    *     {@link #wordCount(long, long)} words
    */
@@ -75,6 +84,10 @@ public final class IovaBitmap {
   /**
    * Returns the number of 64-bit words a bitmap of {@code length} bytes of IOVA at {@code pageSize}
    * needs: {@code ceil(ceil(length / pageSize) / 64)}.
+   *
+   * @param length the bytes of IOVA covered (unsigned)
+   * @param pageSize the bytes of IOVA per bit (a power of two)
+   * @return the number of {@code long} words needed
    */
   public static long wordCount(long length, long pageSize) {
     return wordCount(length, Long.numberOfTrailingZeros(pageSize));
@@ -97,27 +110,47 @@ public final class IovaBitmap {
     return Long.numberOfTrailingZeros(pageSize);
   }
 
-  /** Returns the base IOVA: bit 0 stands for the page at this address. */
+  /**
+   * Returns the base IOVA: bit 0 stands for the page at this address.
+   *
+   * @return the IOVA of bit 0
+   */
   public long iova() {
     return iova;
   }
 
-  /** Returns the length of the covered IOVA range in bytes (unsigned). */
+  /**
+   * Returns the length of the covered IOVA range in bytes (unsigned).
+   *
+   * @return the covered length in bytes, unsigned
+   */
   public long length() {
     return length;
   }
 
-  /** Returns the bytes of IOVA one bit stands for (a power of two). */
+  /**
+   * Returns the bytes of IOVA one bit stands for (a power of two).
+   *
+   * @return the bytes of IOVA per bit
+   */
   public long pageSize() {
     return 1L << pageShift;
   }
 
-  /** Returns {@code log2(pageSize())}. */
+  /**
+   * Returns {@code log2(pageSize())}.
+   *
+   * @return the base-2 logarithm of the page size
+   */
   public int pageShift() {
     return pageShift;
   }
 
-  /** Returns the number of meaningful bits, {@code ceil(length / pageSize)}. */
+  /**
+   * Returns the number of meaningful bits, {@code ceil(length / pageSize)}.
+   *
+   * @return the number of bits that stand for IOVA in the range
+   */
   public long bitCount() {
     return bits;
   }
@@ -128,6 +161,9 @@ public final class IovaBitmap {
    *
    * <p>A record with {@code length == 0}, or starting below {@link #iova()} or past the end, is
    * dropped; one running past the end is clipped.
+   *
+   * @param iova the first dirty IOVA
+   * @param length the dirty bytes (unsigned)
    */
   public void set(long iova, long length) {
     long rel = iova - this.iova;
@@ -161,7 +197,9 @@ public final class IovaBitmap {
    * returns: when the leaves are as large as the bitmap's pages and lie inside the range it is one
    * shifted OR into at most two words, and leaves of 64 or more pages fill whole words.
    *
+   * @param iova the IOVA of the leaf that bit 0 of {@code mask} stands for
    * @param leafSize a power of two
+   * @param mask bit {@code k} set: the leaf at {@code iova + k * leafSize} is dirty
    */
   public void setLeaves(long iova, long leafSize, long mask) {
     if (mask == 0) {
@@ -237,6 +275,9 @@ public final class IovaBitmap {
 
   /**
    * Returns whether the bit of the page containing {@code iova} is set; false outside the range.
+   *
+   * @param iova any IOVA
+   * @return true if the page containing {@code iova} is marked dirty
    */
   public boolean isDirty(long iova) {
     long rel = iova - this.iova;
@@ -247,7 +288,11 @@ public final class IovaBitmap {
     return (words[(int) (i >>> 6)] & (1L << i)) != 0;
   }
 
-  /** Returns the number of set bits. */
+  /**
+   * Returns the number of set bits.
+   *
+   * @return the number of dirty pages recorded
+   */
   public long cardinality() {
     long n = 0;
     for (long w : words) {
@@ -256,7 +301,11 @@ public final class IovaBitmap {
     return n;
   }
 
-  /** Calls {@code action} with the base IOVA of every dirty page, in increasing order. */
+  /**
+   * Calls {@code action} with the base IOVA of every dirty page, in increasing order.
+   *
+   * @param action called with each dirty page's base IOVA
+   */
   public void forEachDirty(LongConsumer action) {
     for (int w = 0; w < words.length; w++) {
       long word = words[w];
@@ -271,6 +320,8 @@ public final class IovaBitmap {
   /**
    * Returns the backing words (little-endian bit order), not a copy: writing to the array changes
    * the bitmap. Its length is at least {@link #wordCount(long, long)}.
+   *
+   * @return the live backing array
    */
   public long[] words() {
     return words;

@@ -6,8 +6,9 @@ import java.lang.invoke.VarHandle;
 /**
  * The read-and-clear kernel of a harvest walk: reads up to 64 consecutive leaf entries of one table
  * in {@link PageTableMemory}, returns which are write-dirty as one 64-bit mask, and makes them
- * write-clean (vendor-pagetables §6, {@code read_and_clear_dirty}; users.md §2.5 for why the loop
- * must be branch-free).
+ * write-clean (the vendors' {@code read_and_clear_dirty}, e.g. in {@code
+ * drivers/iommu/generic_pt/iommu_pt.h}). The loop is branch-free because a harvest's cost is
+ * dominated by this per-entry work; bench/ReadAndClearBench measures it.
  *
  * <p>A vendor describes its leaf format once with a {@link Format} and, per harvest call, gets a
  * scanner with {@link Format#scanner}; its walk then hands whole runs of a table to {@link
@@ -69,6 +70,14 @@ public final class DirtyLeafScanner {
     /**
      * Checks the format.
      *
+     * @param leafMask the bits that identify a plain leaf at the level scanned
+     * @param leafValue their value in a plain leaf
+     * @param holeMask bits of which one is set in every present entry; 0 when holes stop the scan
+     * @param dirtyMask the bits that make up the write-dirty state
+     * @param dirtyValue their value in a write-dirty leaf
+     * @param cleanAndMask ANDed into a dirty leaf to clean it
+     * @param cleanOrMask ORed into a dirty leaf to clean it
+     * @param settledMask the other hardware-set bits whose presence allows a plain-store clean
      * @throws IllegalArgumentException if the leaf and dirty bits overlap, or a leaf value has bits
      *     outside its mask
      */
@@ -80,7 +89,12 @@ public final class DirtyLeafScanner {
       }
     }
 
-    /** Returns a scanner of {@code memory} in this format, for one harvest call. */
+    /**
+     * Returns a scanner of {@code memory} in this format, for one harvest call.
+     *
+     * @param memory the page-table memory holding the tables to scan
+     * @return a new scanner; not thread-safe, one per harvest call
+     */
     public DirtyLeafScanner scanner(PageTableMemory memory) {
       return new DirtyLeafScanner(memory, this);
     }
@@ -122,6 +136,10 @@ public final class DirtyLeafScanner {
    * @param pa the address of the first entry; the {@code count} entries must lie in one table (one
    *     frame, or one run from {@link PageTableMemory#allocateFrames})
    * @param count 1 to 64
+   * @param clear true to make the write-dirty leaves write-clean; false to only read them ({@code
+   *     IOMMU_DIRTY_NO_CLEAR})
+   * @return the write-dirty mask: bit {@code k} set if the entry at {@code pa + 8k} was a
+   *     write-dirty leaf
    * @throws IllegalArgumentException if {@code count} is out of range
    */
   public long readAndClear(long pa, int count, boolean clear) {
@@ -180,7 +198,11 @@ public final class DirtyLeafScanner {
     }
   }
 
-  /** Returns how many entries the last {@link #readAndClear} handled. */
+  /**
+   * Returns how many entries the last {@link #readAndClear} handled.
+   *
+   * @return the number of entries the last {@link #readAndClear} handled, 0 to {@code count}
+   */
   public int consumed() {
     return consumed;
   }

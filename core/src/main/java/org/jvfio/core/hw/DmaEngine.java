@@ -10,7 +10,7 @@ import org.jvfio.core.spi.IommuDomain;
 
 /**
  * The device side of the IOMMU: performs a device's DMA read or write of {@code (iova, length)}
- * through a domain, as the hardware does (design.md, "Hardware access"; vendor-pagetables §6.3).
+ * through a domain, as the hardware does (docs/architecture.md, "How the hardware is modelled").
  *
  * <p>Per leaf-sized chunk of a write: IOTLB lookup; on a miss, a page walk ({@link
  * IommuDomain#translate}) cached under the IOTLB generation read before the walk; no translation or
@@ -18,8 +18,8 @@ import org.jvfio.core.spi.IommuDomain;
  * written); if the cached translation is not dirty, the IOMMU's interlocked A/D update ({@link
  * IommuDomain#setDirtyByHardware}), and on a stale slot the entry is dropped and the walk repeated;
  * then the guest memory write; then the device's DMA-logging tracker. A translation cached dirty
- * writes without touching the page table until the IOTLB entry is invalidated (trap T10). A read
- * checks the read permission and changes nothing.
+ * writes without touching the page table until the IOTLB entry is invalidated (docs/fidelity.md,
+ * "Stale IOTLB"). A read checks the read permission and changes nothing.
  *
  * <p><b>Thread-safety.</b> {@link #write} and {@link #read} may run from many threads at once and
  * concurrently with the control plane reading-and-clearing, splitting or collapsing; the hot path
@@ -43,6 +43,7 @@ public final class DmaEngine {
    * Creates an engine whose DMA lands in {@code memories} (translations' output addresses are
    * addresses in these memories).
    *
+   * @param memories the guest memories a translation's output address may fall into
    * @param faultCapacity how many recent faults {@link #recentFaults()} keeps (at least 1)
    */
   public DmaEngine(List<GuestMemory> memories, int faultCapacity) {
@@ -55,6 +56,12 @@ public final class DmaEngine {
    * Writes {@code [iova, iova + length)} from device {@code deviceId} through {@code domain} and
    * tells {@code tracker} of every chunk written.
    *
+   * @param deviceId the requester id recorded in faults
+   * @param domain the domain the device is attached to
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
+   * @param tracker told of every page written (the device's DMA-logging tracker, or a no-op)
+   * @return the bytes written and the number of 4 KiB pages that faulted
    * @throws IllegalArgumentException if {@code length} is 0 or the range wraps
    */
   public DmaResult write(
@@ -113,6 +120,11 @@ public final class DmaEngine {
    * Reads {@code [iova, iova + length)} by device {@code deviceId} through {@code domain}: checks
    * translations and read permission, recording faults; changes no memory and no dirty state.
    *
+   * @param deviceId the requester id recorded in faults
+   * @param domain the domain the device is attached to
+   * @param iova the first IOVA read
+   * @param length the bytes read (positive)
+   * @return the bytes read and the number of 4 KiB pages that faulted
    * @throws IllegalArgumentException if {@code length} is 0 or the range wraps
    */
   public DmaResult read(int deviceId, IommuDomain domain, long iova, long length) {
@@ -151,6 +163,11 @@ public final class DmaEngine {
   /**
    * Records the faults of a DMA by a device attached to no domain (blocked): every page faults.
    *
+   * @param deviceId the requester id recorded in faults
+   * @param iova the first IOVA accessed
+   * @param length the bytes accessed (positive)
+   * @param write true for a write, false for a read
+   * @return 0 bytes and one fault per 4 KiB page of the range
    * @throws IllegalArgumentException if {@code length} is 0 or the range wraps
    */
   public DmaResult blocked(int deviceId, long iova, long length, boolean write) {
@@ -165,14 +182,22 @@ public final class DmaEngine {
     return new DmaResult(0, faults);
   }
 
-  /** Returns the most recent faults, oldest first (at most the capacity given at creation). */
+  /**
+   * Returns the most recent faults, oldest first (at most the capacity given at creation).
+   *
+   * @return up to the capacity's most recent faults, oldest first
+   */
   public List<IoPageFault> recentFaults() {
     synchronized (faultLog) {
       return ImmutableList.copyOf(faultLog);
     }
   }
 
-  /** Returns how many faults were ever recorded. */
+  /**
+   * Returns how many faults were ever recorded.
+   *
+   * @return the total number of faults recorded, including those dropped from the log
+   */
   public long faultCount() {
     return faultCount.get();
   }

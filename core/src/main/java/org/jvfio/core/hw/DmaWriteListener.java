@@ -15,6 +15,11 @@ public interface DmaWriteListener {
   /** A listener that ignores writes (a device that is not logging). */
   DmaWriteListener NONE = (iova, length) -> {};
 
-  /** Records that the device wrote {@code [iova, iova + length)} ({@code length > 0}). */
+  /**
+   * Records that the device wrote {@code [iova, iova + length)} ({@code length > 0}).
+   *
+   * @param iova the first IOVA written
+   * @param length the bytes written, positive
+   */
   void recordWrite(long iova, long length);
 }

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * A guest's RAM as the migration oracle sees it: one 64-bit content token per 4 KiB page
- * (design.md, "Guest memory").
+ * (docs/architecture.md, "Guest memory tokens").
  *
  * <p>The memory covers {@code [base, base + size)} of simulated physical address space; jvfio uses
  * the VMM's user virtual address of the RAM as its physical address (pinning is the identity), so
@@ -53,6 +53,7 @@ public final class GuestMemory {
    * @param size the size in bytes, a non-zero multiple of 4 KiB
    * @param tokenSeed distinguishes the tokens this memory writes from another memory's (a
    *     simulation passes its seed)
+   * @return a new guest memory whose pages all hold token 0
    * @throws IllegalArgumentException if base or size is misaligned, size is zero, or the range
    *     wraps
    */
@@ -63,23 +64,42 @@ public final class GuestMemory {
     return new GuestMemory(base, size, tokenSeed << 32);
   }
 
-  /** Returns the first address. */
+  /**
+   * Returns the first address.
+   *
+   * @return the guest physical address of the first byte
+   */
   public long base() {
     return base;
   }
 
-  /** Returns the size in bytes. */
+  /**
+   * Returns the size in bytes.
+   *
+   * @return the size in bytes
+   */
   public long size() {
     return size;
   }
 
-  /** Returns whether {@code [addr, addr + length)} lies inside this memory ({@code length > 0}). */
+  /**
+   * Returns whether {@code [addr, addr + length)} lies inside this memory ({@code length > 0}).
+   *
+   * @param addr the first guest physical address
+   * @param length the bytes (positive)
+   * @return true if the whole range is inside this memory
+   */
   public boolean contains(long addr, long length) {
     long off = addr - base;
     return length > 0 && off >= 0 && off < size && length <= size - off;
   }
 
-  /** Returns the token of the page containing {@code addr}; 0 for a page never written. */
+  /**
+   * Returns the token of the page containing {@code addr}; 0 for a page never written.
+   *
+   * @param addr a guest physical address inside this memory
+   * @return the page's 64-bit content token
+   */
   public long token(long addr) {
     long page = page(addr);
     long[] chunk = chunks.get((int) (page >>> CHUNK_PAGES_SHIFT));
@@ -89,6 +109,8 @@ public final class GuestMemory {
   /**
    * Writes {@code [addr, addr + length)}: every page it touches gets a fresh token.
    *
+   * @param addr the first guest physical address written
+   * @param length the bytes written (positive)
    * @throws IllegalArgumentException if the range is empty or not inside this memory
    */
   public void write(long addr, long length) {
@@ -105,6 +127,9 @@ public final class GuestMemory {
    * Copies the tokens of {@code [addr, addr + length)} from {@code source} (a migration sending
    * those pages). The two memories must cover the same range.
    *
+   * @param source the memory to copy from (same base and size)
+   * @param addr the first guest physical address copied
+   * @param length the bytes copied (positive)
    * @throws IllegalArgumentException if the memories differ in range or the range is outside them
    */
   public void copyFrom(GuestMemory source, long addr, long length) {
@@ -126,6 +151,8 @@ public final class GuestMemory {
    * Returns the number of pages whose token differs from {@code other}'s: 0 means the two memories
    * are equal. Chunks absent on both sides are skipped, so the cost follows what was written.
    *
+   * @param other a memory with the same base and size
+   * @return the number of 4 KiB pages whose tokens differ
    * @throws IllegalArgumentException if the memories differ in range
    */
   public long diffCount(GuestMemory other) {
@@ -142,6 +169,8 @@ public final class GuestMemory {
   /**
    * Returns the address of the first page whose token differs from {@code other}'s, or -1 if equal.
    *
+   * @param other a memory with the same base and size
+   * @return the guest physical address of the first differing page, or -1
    * @throws IllegalArgumentException if the memories differ in range
    */
   public long firstDifference(GuestMemory other) {

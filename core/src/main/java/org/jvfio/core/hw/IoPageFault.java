@@ -1,7 +1,7 @@
 package org.jvfio.core.hw;
 
 /**
- * An IO page fault the IOMMU recorded for a device's DMA (design.md, "Hardware access"): the access
+ * An IO page fault the IOMMU recorded for a device's DMA (docs/architecture.md, "DMA"): the access
  * was refused and nothing was read or written for that page.
  *
  * @param deviceId the iommufd device id of the device that made the access

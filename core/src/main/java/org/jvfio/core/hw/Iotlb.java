@@ -7,7 +7,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * An IOTLB: a bounded cache of leaf {@link Translation}s with their cached dirty state
- * (vendor-pagetables §6). One per domain.
+ * (docs/architecture.md, "IOTLB with an invalidation drain"). One per domain.
  *
  * <p>Organisation: per leaf size a direct-mapped array of {@value #DEFAULT_SETS} slots indexed by
  * the leaf number, like the separate per-size arrays of real IOTLBs; a new entry evicts the slot's
@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>The cached dirty state is the point of the model: a write through an entry already cached
  * dirty leaves no trace in the page table until the entry is invalidated, so software that clears
- * dirty bits without invalidating loses writes, as on hardware (trap T10).
+ * dirty bits without invalidating loses writes, as on hardware (docs/fidelity.md, "Stale IOTLB").
  *
  * <p><b>Thread-safety.</b> Lookups and inserts come from many DMA threads, invalidations from the
  * control plane. An invalidation bumps a generation counter before it clears slots; an insert made
@@ -26,13 +26,14 @@ import java.util.concurrent.atomic.LongAdder;
  * <p><b>Drain.</b> An invalidation also waits, before it returns, for every DMA read or write that
  * was already under way when it started: the completion wait of an invalidation with draining
  * (VT-d's IOTLB invalidation with DR/DW and its invalidation-wait descriptor, SMMUv3's CMD_SYNC
- * after a TLBI, AMD's COMPLETION_WAIT after INVALIDATE_IOMMU_PAGES; vendor-pagetables §6.3). So
- * when a harvest's flush returns, every write whose dirty state that harvest reported has reached
- * guest memory: a VMM that copies the reported pages after the flush copies the data that made them
- * dirty; and no DMA walk still reads a table that the invalidation's caller frees afterwards. The
- * {@link DmaEngine} brackets each read and write with {@code enter}/{@code exit}; a DMA holds a
- * ticket of the current epoch, and an invalidation moves to the next epoch and waits until no
- * ticket of the previous one is held. Entering costs two atomic operations on a striped counter.
+ * after a TLBI, AMD's COMPLETION_WAIT after INVALIDATE_IOMMU_PAGES, in the AMD IOMMU
+ * specification's command-buffer chapter). So when a harvest's flush returns, every write whose
+ * dirty state that harvest reported has reached guest memory: a VMM that copies the reported pages
+ * after the flush copies the data that made them dirty; and no DMA walk still reads a table that
+ * the invalidation's caller frees afterwards. The {@link DmaEngine} brackets each read and write
+ * with {@code enter}/{@code exit}; a DMA holds a ticket of the current epoch, and an invalidation
+ * moves to the next epoch and waits until no ticket of the previous one is held. Entering costs two
+ * atomic operations on a striped counter.
  */
 public final class Iotlb {
   /** Slots per leaf size. */
@@ -63,6 +64,7 @@ public final class Iotlb {
   /**
    * Creates an empty IOTLB with {@code sets} slots per leaf size.
    *
+   * @param sets the slots per leaf size, a power of two
    * @throws IllegalArgumentException unless {@code sets} is a positive power of two
    */
   public Iotlb(int sets) {
@@ -196,6 +198,9 @@ public final class Iotlb {
    * way (see the class comment). Cost is bounded by the cache size, not by the length: per leaf
    * size, only the slots the range's leaves map to are examined (all of them once the range has as
    * many leaves of that size as there are slots).
+   *
+   * @param iova the first IOVA to invalidate
+   * @param length the bytes to invalidate
    */
   public void invalidateRange(long iova, long length) {
     if (length == 0) {
@@ -257,24 +262,40 @@ public final class Iotlb {
     }
   }
 
-  /** Returns the number of translations currently cached. */
+  /**
+   * Returns the number of translations currently cached.
+   *
+   * @return the number of cached translations
+   */
   public int size() {
     int[] n = {0};
     forEachSlot((slots, i, e) -> n[0]++);
     return n[0];
   }
 
-  /** Returns how many range invalidations were issued (a cost-model input). */
+  /**
+   * Returns how many range invalidations were issued (a cost-model input).
+   *
+   * @return the number of range invalidations since creation
+   */
   public long rangeInvalidations() {
     return rangeInvalidations.get();
   }
 
-  /** Returns how many whole-domain invalidations were issued. */
+  /**
+   * Returns how many whole-domain invalidations were issued.
+   *
+   * @return the number of whole-domain invalidations since creation
+   */
   public long fullInvalidations() {
     return fullInvalidations.get();
   }
 
-  /** Returns how many lookups missed (each miss costs a page walk). */
+  /**
+   * Returns how many lookups missed (each miss costs a page walk).
+   *
+   * @return the number of lookup misses since creation
+   */
   public long misses() {
     return misses.sum();
   }

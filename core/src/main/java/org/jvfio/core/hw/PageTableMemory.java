@@ -7,7 +7,7 @@ import java.util.Arrays;
 /**
  * Simulated physical memory that holds IO page tables: 4 KiB frames of 512 little-endian 64-bit
  * entries, addressed by simulated physical addresses, so a table entry holds the real address bits
- * of its child table (design.md, "Page-table memory").
+ * of its child table (docs/architecture.md, "Page-table memory").
  *
  * <p>Frames live in chunks of {@value #FRAMES_PER_CHUNK} frames ({@code long[]} of 32 Ki entries,
  * 256 KiB), allocated on demand; freed frames are zeroed and reused first. The chunk size keeps
@@ -56,6 +56,7 @@ public final class PageTableMemory {
   /**
    * Allocates a zeroed frame and returns its physical address (4 KiB-aligned).
    *
+   * @return the simulated physical address of the new frame
    * @throws IllegalStateException if the simulated table memory (32 GiB) is exhausted
    */
   public synchronized long allocateFrame() {
@@ -81,6 +82,8 @@ public final class PageTableMemory {
    * {@link #freeFrames} are reused for runs of the same size only; frames skipped to align a new
    * run join the single-frame free list.
    *
+   * @param count the number of 4 KiB frames, a power of two
+   * @return the simulated physical address of the first frame
    * @throws IllegalArgumentException unless {@code count} is a power of two from 1 to {@value
    *     #FRAMES_PER_CHUNK}
    * @throws IllegalStateException if the simulated table memory (32 GiB) is exhausted
@@ -109,6 +112,8 @@ public final class PageTableMemory {
    * zeroing it. The caller guarantees that no table entry and no cached translation refers to it
    * any more.
    *
+   * @param pa the physical address {@link #allocateFrames} returned
+   * @param count the number of frames it was given
    * @throws IllegalArgumentException if {@code count} is not a valid run size or {@code pa} is not
    *     the address of such a run in this memory
    */
@@ -170,6 +175,7 @@ public final class PageTableMemory {
    * Returns a frame to the allocator after zeroing it. The caller guarantees that no table entry
    * and no cached translation refers to it any more.
    *
+   * @param pa the physical address of a frame from {@link #allocateFrame}
    * @throws IllegalArgumentException if {@code pa} is not a frame address of this memory
    */
   public synchronized void freeFrame(long pa) {
@@ -181,7 +187,11 @@ public final class PageTableMemory {
     framesInUse--;
   }
 
-  /** Returns the number of frames currently allocated. */
+  /**
+   * Returns the number of frames currently allocated.
+   *
+   * @return the number of 4 KiB frames allocated and not yet freed
+   */
   public synchronized long framesInUse() {
     return framesInUse;
   }
@@ -189,6 +199,8 @@ public final class PageTableMemory {
   /**
    * Returns the bytes of Java heap this memory holds for table frames (allocated chunks), to
    * compare with {@code framesInUse() * FRAME_SIZE}, what the hardware tables occupy.
+   *
+   * @return the heap bytes held for frames
    */
   public synchronized long bytesHeld() {
     long held = 0;
@@ -200,7 +212,12 @@ public final class PageTableMemory {
     return held;
   }
 
-  /** Returns whether {@code pa} lies inside a frame this memory has handed out. */
+  /**
+   * Returns whether {@code pa} lies inside a frame this memory has handed out.
+   *
+   * @param pa a simulated physical address
+   * @return true if {@code pa} is inside an allocated frame
+   */
   public boolean contains(long pa) {
     long off = pa - BASE;
     return off >= 0 && (off >>> 12) < nextFrame;
@@ -224,37 +241,76 @@ public final class PageTableMemory {
     return (int) (((pa - BASE) & ((1L << CHUNK_SHIFT) - 1)) >>> 3);
   }
 
-  /** Reads the entry at {@code pa} (plain mode). */
+  /**
+   * Reads the entry at {@code pa} (plain mode).
+   *
+   * @param pa the 8-byte-aligned physical address of an entry
+   * @return the entry word
+   */
   public long get(long pa) {
     return chunk(pa)[index(pa)];
   }
 
-  /** Writes the entry at {@code pa} (plain mode). */
+  /**
+   * Writes the entry at {@code pa} (plain mode).
+   *
+   * @param pa the 8-byte-aligned physical address of an entry
+   * @param value the new entry word
+   */
   public void set(long pa, long value) {
     chunk(pa)[index(pa)] = value;
   }
 
-  /** Reads the entry at {@code pa} with volatile semantics. */
+  /**
+   * Reads the entry at {@code pa} with volatile semantics.
+   *
+   * @param pa the 8-byte-aligned physical address of an entry
+   * @return the entry word
+   */
   public long getVolatile(long pa) {
     return (long) LONGS.getVolatile(chunk(pa), index(pa));
   }
 
-  /** Writes the entry at {@code pa} with volatile semantics (publishes a new table or leaf). */
+  /**
+   * Writes the entry at {@code pa} with volatile semantics (publishes a new table or leaf).
+   *
+   * @param pa the 8-byte-aligned physical address of an entry
+   * @param value the new entry word
+   */
   public void setVolatile(long pa, long value) {
     LONGS.setVolatile(chunk(pa), index(pa), value);
   }
 
-  /** Atomically replaces the entry at {@code pa} if it equals {@code expected} (volatile). */
+  /**
+   * Atomically replaces the entry at {@code pa} if it equals {@code expected} (volatile).
+   *
+   * @param pa the 8-byte-aligned physical address of an entry
+   * @param expected the entry word the caller last read
+   * @param value the new entry word
+   * @return true if the entry held {@code expected} and now holds {@code value}
+   */
   public boolean compareAndSet(long pa, long expected, long value) {
     return LONGS.compareAndSet(chunk(pa), index(pa), expected, value);
   }
 
-  /** Atomically ANDs {@code mask} into the entry at {@code pa}; returns the previous value. */
+  /**
+   * Atomically ANDs {@code mask} into the entry at {@code pa}; returns the previous value.
+   *
+   * @param pa the 8-byte-aligned physical address of an entry
+   * @param mask the bits to keep
+   * @return the entry word before the AND
+   */
   public long getAndBitwiseAnd(long pa, long mask) {
     return (long) LONGS.getAndBitwiseAnd(chunk(pa), index(pa), mask);
   }
 
-  /** Atomically ORs {@code mask} into the entry at {@code pa}; returns the previous value. */
+  /**
+   * Atomically ORs {@code mask} into the entry at {@code pa}; returns the previous value.
+   *
+   * @param pa the 8-byte-aligned physical address of an entry
+   * @param mask the bits to set
+   * @return the entry word before the OR
+   */
   public long getAndBitwiseOr(long pa, long mask) {
     return (long) LONGS.getAndBitwiseOr(chunk(pa), index(pa), mask);
   }

@@ -4,8 +4,7 @@ import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
 
 /**
  * The inputs of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} ({@code struct iommu_hwpt_get_dirty_bitmap}
- * without {@code size} and {@code data}; spec {@code uapi.md} §5.8). The bitmap buffer is passed
- * separately.
+ * without {@code size} and {@code data}). The bitmap buffer is passed separately.
  *
  * @param hwptId {@code hwpt_id}
  * @param flags 0 or {@code IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR}
@@ -16,12 +15,26 @@ import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
  */
 public record GetDirtyBitmap(
     int hwptId, int flags, int reserved, long iova, long length, long pageSize) {
-  /** Returns a request with {@code __reserved} 0. */
+  /**
+   * Returns a request with {@code __reserved} 0.
+   *
+   * @param hwptId {@code hwpt_id}
+   * @param flags {@code flags}: 0 or {@code IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR}
+   * @param iova {@code iova}, the IOVA of bit 0
+   * @param length {@code length} in bytes
+   * @param pageSize {@code page_size}, the bytes of IOVA per bit
+   * @return the request
+   */
   public static GetDirtyBitmap of(int hwptId, int flags, long iova, long length, long pageSize) {
     return new GetDirtyBitmap(hwptId, flags, 0, iova, length, pageSize);
   }
 
-  /** Returns the inputs of {@code s}; its {@code size} and {@code data} pointer are dropped. */
+  /**
+   * Returns the inputs of {@code s}; its {@code size} and {@code data} pointer are dropped.
+   *
+   * @param s the decoded struct
+   * @return the typed request
+   */
   public static GetDirtyBitmap fromStruct(IommuHwptGetDirtyBitmap s) {
     return new GetDirtyBitmap(
         s.hwptId(), s.flags(), s.reserved(), s.iova(), s.length(), s.pageSize());
@@ -30,6 +43,9 @@ public record GetDirtyBitmap(
   /**
    * Returns this request as {@code struct iommu_hwpt_get_dirty_bitmap} with {@code size} {@value
    * IommuHwptGetDirtyBitmap#SIZE} and the bitmap at user address {@code data}.
+   *
+   * @param data the user address of the bitmap ({@code data})
+   * @return the struct to encode
    */
   public IommuHwptGetDirtyBitmap toStruct(long data) {
     return new IommuHwptGetDirtyBitmap(

@@ -3,9 +3,9 @@ package org.jvfio.core.iommufd;
 import org.jvfio.api.iommufd.IommuIoasCopy;
 
 /**
- * The inputs of {@code IOMMU_IOAS_COPY} ({@code struct iommu_ioas_copy} without {@code size}; spec
- * {@code uapi.md} §5.4): maps into {@code dstIoasId} the pages already mapped in {@code srcIoasId}
- * at {@code [srcIova, srcIova + length)}.
+ * The inputs of {@code IOMMU_IOAS_COPY} ({@code struct iommu_ioas_copy} without {@code size}): maps
+ * into {@code dstIoasId} the pages already mapped in {@code srcIoasId} at {@code [srcIova, srcIova
+ * + length)}.
  *
  * @param flags as {@link IoasMap#flags()}: {@code FIXED_IOVA}, {@code WRITEABLE}, {@code READABLE}
  * @param dstIoasId {@code dst_ioas_id}
@@ -16,7 +16,12 @@ import org.jvfio.api.iommufd.IommuIoasCopy;
  */
 public record IoasCopy(
     int flags, int dstIoasId, int srcIoasId, long length, long dstIova, long srcIova) {
-  /** Returns the inputs of {@code s}; its {@code size} is dropped. */
+  /**
+   * Returns the inputs of {@code s}; its {@code size} is dropped.
+   *
+   * @param s the decoded struct
+   * @return the typed request
+   */
   public static IoasCopy fromStruct(IommuIoasCopy s) {
     return new IoasCopy(
         s.flags(), s.dstIoasId(), s.srcIoasId(), s.length(), s.dstIova(), s.srcIova());
@@ -25,6 +30,8 @@ public record IoasCopy(
   /**
    * Returns this copy as {@code struct iommu_ioas_copy} with {@code size} {@value
    * IommuIoasCopy#SIZE}.
+   *
+   * @return the struct to encode
    */
   public IommuIoasCopy toStruct() {
     return new IommuIoasCopy(

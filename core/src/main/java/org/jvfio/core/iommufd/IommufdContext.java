@@ -55,7 +55,7 @@ import org.jvfio.core.spi.IotlbGather;
 /**
  * One iommufd context (one open of {@code /dev/iommu}) with its object table: IOAS, hardware page
  * tables (HWPTs, each an {@link IommuDomain}) and bound devices, addressed by u32 ids allocated as
- * the kernel's xarray does (the lowest free id from 1). Spec {@code uapi.md} §5.
+ * the kernel's xarray does (the lowest free id from 1), as in {@code drivers/iommu/iommufd/main.c}.
  *
  * <p>Each method models one ioctl on typed inputs and checks in the kernel's order with its errnos;
  * a refused call throws {@link UapiException} and leaves every object as it was. Struct sizes and
@@ -187,6 +187,9 @@ public final class IommufdContext {
   /**
    * Opens a new context on a host with 4 KiB pages whose process owns {@code memories}: the guest
    * RAM that {@code user_va}s point into and that device DMA writes.
+   *
+   * @param memories the guest RAM the process has mapped, which {@code user_va} addresses
+   * @return a new, empty context
    */
   public static IommufdContext create(GuestMemory... memories) {
     return new IommufdContext(4096, new GuestTables(), List.of(memories));
@@ -200,6 +203,9 @@ public final class IommufdContext {
    * iopt_table_add_domain}), the {@code user_va} alignment rule, and the alignment of allocated
    * IOVAs (capped at {@code PMD_SIZE} = {@code PAGE_SIZE * PAGE_SIZE / 8}).
    *
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @param memories the guest RAM the process has mapped, which {@code user_va} addresses
+   * @return a new, empty context
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static IommufdContext create(long pageSize, GuestMemory... memories) {
@@ -259,6 +265,7 @@ public final class IommufdContext {
    * alignment may relax). Devices are not destroyable here: they go away when their VFIO device is
    * unbound ({@link #unbindDevice}).
    *
+   * @param id {@code iommu_destroy.id}: an IOAS or HWPT id
    * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
    *     device, an IOAS with HWPTs, or a HWPT with attached devices
    */
@@ -328,6 +335,8 @@ public final class IommufdContext {
    * {@code IOMMU_IOAS_ALLOC}: creates an empty IOAS (alignment 1, no reserved ranges) and returns
    * its id.
    *
+   * @param flags {@code iommu_ioas_alloc.flags}; must be 0
+   * @return the new IOAS id ({@code out_ioas_id})
    * @throws UapiException {@code EOPNOTSUPP} if {@code flags != 0}
    */
   public int ioasAlloc(int flags) {
@@ -344,6 +353,9 @@ public final class IommufdContext {
    * roundup_pow_of_two(length)} and the user VA's alignment, capped at 2 MiB (THP), keeping the
    * user VA's offset in its page.
    *
+   * @param ioasId {@code iommu_ioas_map.ioas_id}
+   * @param map the other inputs of {@code struct iommu_ioas_map}
+   * @return the IOVA mapped at ({@code iova} as written back)
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags or non-zero
    *     {@code __reserved}; {@code EOVERFLOW} if {@code iova} or {@code length} is {@code
    *     ULONG_MAX}; {@code EINVAL} without READABLE and WRITEABLE; {@code ENOENT} for a bad IOAS;
@@ -538,6 +550,10 @@ public final class IommufdContext {
    * inside, leaving the ones before it unmapped although the call fails; the model refuses the
    * whole call instead, so a refused call changes nothing (jvfio's rule).
    *
+   * @param ioasId {@code iommu_ioas_unmap.ioas_id}
+   * @param iova the first IOVA to unmap; 0 with {@code length} {@code U64_MAX} unmaps everything
+   * @param length the bytes to unmap
+   * @return the bytes unmapped ({@code length} as written back)
    * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EOVERFLOW} if {@code iova} or
    *     {@code length} is {@code ULONG_MAX}; {@code EINVAL} if {@code length} is 0; {@code
    *     EOVERFLOW} if the range wraps; {@code ENOENT} if an area is only partly inside the range or
@@ -567,7 +583,8 @@ public final class IommufdContext {
                 : domain.unmap(a.iova(), a.length());
         // As the kernel's unmap_pages() does, gather what was removed (a large leaf may exceed the
         // area) with its page size, so every driver's sync invalidates after an unmap (even the
-        // SMMUv3 iotlb_sync, which skips a gather without a page size, spec §6.4).
+        // SMMUv3 iotlb_sync, which skips a gather without a page size: docs/fidelity.md, "Arm
+        // SMMUv3").
         gather.addRange(a.iova(), Math.max(unmapped, a.length()));
         gather.addPage(a.iova(), Long.lowestOneBit(domain.pageSizeBitmap()));
       }
@@ -603,9 +620,9 @@ public final class IommufdContext {
   /**
    * Unmaps as {@link #ioasUnmap} and returns, in {@code bitmap}, the dirty state of what it
    * unmapped: the type1 {@code VFIO_IOMMU_UNMAP_DMA} with {@code
-   * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP} (spec {@code uapi.md} §4) built on iommufd pieces, so
-   * that a vIOMMU unmap during dirty logging loses nothing. iommufd itself has no such ioctl (it
-   * was dropped from the 2022 RFC, trap T15).
+   * VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP} built on iommufd pieces, so that a vIOMMU unmap during
+   * dirty logging loses nothing. iommufd itself has no such ioctl (it was dropped after the 2022
+   * RFC; docs/fidelity.md, "Partial unmap").
    *
    * <p>For every HWPT of the IOAS that is tracking dirty, each leaf is removed and its dirty bit
    * read in one atomic step ({@link IommuDomain#unmapReadingDirty}), then the IOTLB is flushed. A
@@ -613,7 +630,11 @@ public final class IommufdContext {
    * cached dirty is covered by the dirty bit set when it was cached; a write after the removal
    * faults. Reading with NO_CLEAR and then unmapping would lose a write landing in between.
    *
+   * @param ioasId the IOAS to unmap from
+   * @param iova the first IOVA to unmap
+   * @param length the bytes to unmap
    * @param bitmap receives the dirty pages; must cover exactly {@code [iova, iova + length)}
+   * @return the bytes unmapped
    * @throws UapiException as {@link #ioasUnmap}; {@code EINVAL} for unmap-all, if {@code bitmap}
    *     covers another range, or if no HWPT of the IOAS is tracking dirty (type1: logging not
    *     started)
@@ -642,6 +663,8 @@ public final class IommufdContext {
    * {@code [srcIova, srcIova + length)} (one destination area per source area piece, sharing the
    * pages) and returns the destination IOVA.
    *
+   * @param copy the inputs of {@code struct iommu_ioas_copy}
+   * @return the destination IOVA ({@code dst_iova} as written back)
    * @throws UapiException {@code EOPNOTSUPP} for unknown flags; {@code EOVERFLOW} if {@code
    *     length}, {@code srcIova} or {@code dstIova} is {@code ULONG_MAX}; {@code EINVAL} without
    *     READABLE and WRITEABLE; {@code ENOENT} for a bad source IOAS; {@code EINVAL} if {@code
@@ -697,6 +720,9 @@ public final class IommufdContext {
    * {@code IOMMU_IOAS_IOVA_RANGES}: the usable IOVA ranges (the holes between reserved ranges) and
    * the IOAS alignment.
    *
+   * @param ioasId {@code iommu_ioas_iova_ranges.ioas_id}
+   * @param reserved {@code __reserved}; must be 0
+   * @return the usable ranges and {@code out_iova_alignment}
    * @throws UapiException {@code EOPNOTSUPP} if {@code reserved != 0}; {@code ENOENT} for a bad
    *     IOAS
    */
@@ -735,6 +761,9 @@ public final class IommufdContext {
    * everything). Automatic IOVA allocation only uses allowed ranges; a domain whose reserved range
    * would intersect one cannot be added later ({@code EADDRINUSE}).
    *
+   * @param ioasId {@code iommu_ioas_allow_iovas.ioas_id}
+   * @param reserved {@code __reserved}; must be 0
+   * @param ranges the allowed ranges; empty allows everything
    * @throws UapiException {@code EOPNOTSUPP} if {@code reserved != 0}; {@code ENOENT} for a bad
    *     IOAS; {@code EINVAL} if a range has {@code start >= last} or overlaps an earlier one;
    *     {@code EADDRINUSE} if a range intersects a reserved range
@@ -767,6 +796,8 @@ public final class IommufdContext {
    * {@code IOMMU_HWPT_ALLOC} on an IOAS: allocates a paging domain from the device's IOMMU, adds it
    * to the IOAS (filled with every area) and returns the new HWPT id. The device is not attached.
    *
+   * @param alloc the inputs of {@code struct iommu_hwpt_alloc}
+   * @return the new HWPT id ({@code out_hwpt_id})
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} if {@code __reserved != 0};
    *     {@code EINVAL} if {@code data_type} and {@code data_len} disagree; {@code ENOENT} for a bad
    *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
@@ -891,9 +922,12 @@ public final class IommufdContext {
   /**
    * {@code IOMMU_GET_HW_INFO}: what the device's IOMMU can do.
    *
+   * @param flags {@code iommu_hw_info.flags}
+   * @param devId {@code iommu_hw_info.dev_id}: a bound device
    * @param inDataType {@code in_data_type}, read only with {@code IOMMU_HW_INFO_FLAG_INPUT_TYPE};
    *     ignored, as by drivers without vendor data
    * @param reserved the {@code __reserved[3]} bytes as one value: must be 0
+   * @return the outputs of {@code struct iommu_hw_info}
    * @throws UapiException {@code EOPNOTSUPP} for flags other than {@code INPUT_TYPE} or non-zero
    *     {@code __reserved}; {@code ENOENT} for a bad device
    */
@@ -911,7 +945,9 @@ public final class IommufdContext {
    * VFIO_DEVICE_BIND_IOMMUFD} does on the iommufd side. The device starts unattached (its DMA
    * faults).
    *
+   * @param iommu the IOMMU unit the device sits behind
    * @param tracker the device's own DMA-logging tracker, told of every DMA write
+   * @return the new device id ({@code out_devid})
    */
   public int bindDevice(IommuDriver iommu, DmaWriteListener tracker) {
     synchronized (lock) {
@@ -925,6 +961,7 @@ public final class IommufdContext {
    * Detaches and unbinds a device (its VFIO file was closed); an auto domain left without devices
    * is destroyed.
    *
+   * @param devId a bound device id
    * @throws UapiException {@code ENOENT} for a bad device
    */
   public void unbindDevice(int devId) {
@@ -944,10 +981,13 @@ public final class IommufdContext {
    * never track dirty). Re-attaching replaces the old attachment; an auto domain left without
    * devices is destroyed.
    *
+   * @param devId a bound device id
+   * @param ptId an IOAS id (attach to an automatic domain) or a HWPT id
+   * @return the attached HWPT id ({@code pt_id} as written back)
    * @throws UapiException {@code ENOENT} for a bad device or {@code ptId}; {@code EINVAL} if {@code
    *     ptId} is neither IOAS nor HWPT, if the HWPT has dirty tracking and the device's IOMMU
-   *     cannot track (spec §5.9), or if the HWPT's domain belongs to another IOMMU instance; as
-   *     {@link #hwptAlloc} when an auto domain cannot be added
+   *     cannot track, or if the HWPT's domain belongs to another IOMMU instance; as {@link
+   *     #hwptAlloc} when an auto domain cannot be added
    */
   public int attach(int devId, int ptId) {
     synchronized (lock) {
@@ -1005,6 +1045,7 @@ public final class IommufdContext {
    * {@code VFIO_DEVICE_DETACH_IOMMUFD_PT}: detaches a device (its DMA then faults); detaching an
    * unattached device does nothing.
    *
+   * @param devId a bound device id
    * @throws UapiException {@code ENOENT} for a bad device
    */
   public void detach(int devId) {
@@ -1042,10 +1083,12 @@ public final class IommufdContext {
 
   /**
    * {@code IOMMU_HWPT_SET_DIRTY_TRACKING}: turns dirty tracking on or off. Enabling first clears
-   * every dirty bit of every area with one flush (trap T13), so the first harvest shows only writes
-   * after enabling; disabling keeps the mappings and their dirty bits. Setting the state it is in
+   * every dirty bit of every area with one flush, as {@code iopt_set_dirty_tracking()} does
+   * (docs/fidelity.md, "Enabling clears first"), so the first harvest shows only writes after
+   * enabling; disabling keeps the mappings and their dirty bits. Setting the state it is in
    * succeeds.
    *
+   * @param hwptId {@code iommu_hwpt_set_dirty_tracking.hwpt_id}
    * @param flags {@code IOMMU_HWPT_DIRTY_TRACKING_ENABLE} or 0 (the unchecked {@code __reserved}
    *     field has no parameter)
    * @throws UapiException {@code EOPNOTSUPP} for unknown flags; {@code ENOENT} for a bad HWPT;
@@ -1075,15 +1118,17 @@ public final class IommufdContext {
    * {@code IOMMU_HWPT_GET_DIRTY_BITMAP}: ORs into {@code data} a bit per {@code pageSize} of IOVA
    * for every leaf dirty in {@code [iova, iova + length)}; unless {@code NO_CLEAR}, clears those
    * dirty bits and then flushes the IOTLB once over the harvested span (with {@code NO_CLEAR}
-   * nothing is cleared or flushed, trap 12). Bit {@code i} is bit {@code i % 64} of {@code data[i /
-   * 64]} for the page at {@code iova + i * pageSize}; a dirty leaf sets every bit it covers.
+   * nothing is cleared or flushed; docs/fidelity.md, "One flush per harvest"). Bit {@code i} is bit
+   * {@code i % 64} of {@code data[i / 64]} for the page at {@code iova + i * pageSize}; a dirty
+   * leaf sets every bit it covers.
    *
    * <p><b>Upstream quirk, modelled.</b> The kernel discards the result of the walk: a hole in the
    * range stops the harvest at the hole, and a driver error (e.g. a format that aborts on holes)
    * stops it too, yet the call returns success with the bits gathered so far (and still flushes).
-   * Harvesting a HWPT whose tracking is off also succeeds (trap 14). {@code pageSize} is not
-   * checked to be a power of two: the alignment masks use {@code pageSize - 1} and the bitmap uses
-   * its lowest set bit, as the kernel does (trap 21).
+   * Harvesting a HWPT whose tracking is off also succeeds (docs/fidelity.md, "Silent successes of
+   * GET_DIRTY_BITMAP"). {@code pageSize} is not checked to be a power of two: the alignment masks
+   * use {@code pageSize - 1} and the bitmap uses its lowest set bit, as {@code iova_bitmap_alloc()}
+   * does.
    *
    * <p><b>Model choices.</b> {@code length == 0} makes {@code iova + length - 1} wrap, so the
    * kernel's {@code iommufd_check_iova_range} answers {@code EOVERFLOW} at any non-zero {@code
@@ -1092,6 +1137,9 @@ public final class IommufdContext {
    * short for the bitmap is refused with {@code EFAULT} before anything is read or cleared; the
    * kernel would write into whatever user memory follows, or silently stop where it cannot pin.
    *
+   * @param cmd the inputs of {@code struct iommu_hwpt_get_dirty_bitmap}
+   * @param data the bitmap words to OR into ({@code data}), at least {@code ceil(length / pageSize
+   *     / 64)} long
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags or non-zero
    *     {@code __reserved}; {@code ENOENT} for a bad HWPT; {@code EOVERFLOW} if {@code iova +
    *     length - 1} wraps (also for {@code length} 0 at a non-zero {@code iova}); {@code EINVAL} if
@@ -1163,6 +1211,10 @@ public final class IommufdContext {
    * Makes the device write {@code [iova, iova + length)} by DMA through its attached domain (see
    * {@link DmaEngine}); a device attached to nothing faults on every page. Safe from any thread.
    *
+   * @param devId a bound device id
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
+   * @return the bytes written and the number of 4 KiB pages that faulted
    * @throws UapiException {@code ENOENT} for a bad device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -1182,6 +1234,10 @@ public final class IommufdContext {
    * Makes the device read {@code [iova, iova + length)} by DMA (permission checks only). Safe from
    * any thread.
    *
+   * @param devId a bound device id
+   * @param iova the first IOVA read
+   * @param length the bytes read (positive)
+   * @return the bytes read and the number of 4 KiB pages that faulted
    * @throws UapiException {@code ENOENT} for a bad device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -1197,7 +1253,11 @@ public final class IommufdContext {
         : engine.read(devId, h.domain, iova, length);
   }
 
-  /** Returns the most recent IO page faults of all devices (at most 1024), oldest first. */
+  /**
+   * Returns the most recent IO page faults of all devices (at most 1024), oldest first.
+   *
+   * @return the recent faults, oldest first
+   */
   public List<IoPageFault> ioPageFaults() {
     return engine.recentFaults();
   }
@@ -1243,6 +1303,8 @@ public final class IommufdContext {
   /**
    * Returns the domain of a HWPT, for inspection by tests and tools (entries, IOTLB counters).
    *
+   * @param hwptId a HWPT id
+   * @return the HWPT's domain
    * @throws UapiException {@code ENOENT} for a bad HWPT
    */
   public IommuDomain domain(int hwptId) {

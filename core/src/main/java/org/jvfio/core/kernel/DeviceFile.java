@@ -261,8 +261,9 @@ final class DeviceFile extends OpenFile {
    * device is asked the same question as a PROBE (same flag, ENOTTY and op checks, nothing
    * executes): its refusal wins, else the copy's EFAULT. A MIG_DEVICE_STATE SET that starts a data
    * transfer gets a new fd in {@code data_fd}; if the reply cannot be copied back the fd is
-   * released and the call fails with EFAULT (the device stays in its new state, spec §2.2); a
-   * DMA_LOGGING_START whose reply cannot be copied back stops logging again.
+   * released and the call fails with EFAULT (the device stays in its new state, as in {@code
+   * vfio_ioctl_device_feature_mig_device_state()}); a DMA_LOGGING_START whose reply cannot be
+   * copied back stops logging again.
    */
   private int feature(long arg) {
     VfioDeviceFeature header = VfioDeviceFeature.decode(memory.read(arg, VfioDeviceFeature.SIZE));

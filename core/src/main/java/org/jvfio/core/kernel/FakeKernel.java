@@ -34,7 +34,7 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  * {@link #ioctl}, {@link #read} and {@link #write} returning what the system call returns (a value
  * {@code >= 0}, or {@code -errno}), over byte-exact structs in the calling process's {@link
  * UserMemory}. A VMM prototype programs against it as against the kernel, and the kernel's own
- * selftests port to it almost line for line (design.md, "front doors").
+ * selftests port to it almost line for line (docs/architecture.md, "The front doors").
  *
  * <p><b>Files.</b>
  *
@@ -75,8 +75,8 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *   <li>A migration {@code data_fd}, installed as a new fd by a {@code MIG_DEVICE_STATE} SET whose
  *       last arc starts a data transfer: {@code read} (saving) or {@code write} (resuming), at most
  *       1 MiB per call, {@code ENOMSG} at the pre-copy temporary end, 0 at the end of STOP_COPY,
- *       and {@code VFIO_MIG_GET_PRECOPY_INFO} on a saving stream (spec §2.5, §2.6). Closing it does
- *       not affect the device.
+ *       and {@code VFIO_MIG_GET_PRECOPY_INFO} on a saving stream. Closing it does not affect the
+ *       device.
  * </ul>
  *
  * <p>File descriptors are the lowest free numbers from 3 (0–2 stand for the standard streams and
@@ -161,12 +161,21 @@ public final class FakeKernel {
     }
   }
 
-  /** Returns a builder of a kernel with no IOMMU, no device and no guest memory. */
+  /**
+   * Returns a builder of a kernel with no IOMMU, no device and no guest memory.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the path of VFIO device cdev {@code index}: {@code /dev/vfio/devices/vfio<index>}. */
+  /**
+   * Returns the path of VFIO device cdev {@code index}: {@code /dev/vfio/devices/vfio<index>}.
+   *
+   * @param index the device's index, from 0
+   * @return the cdev path, e.g. {@code /dev/vfio/devices/vfio0}
+   */
   public static String devicePath(int index) {
     return VFIO_DEVICE_PATH_PREFIX + index;
   }
@@ -181,6 +190,9 @@ public final class FakeKernel {
   /**
    * {@code open(path, O_RDWR)}: opens {@value #IOMMU_PATH} (a new iommufd context) or a VFIO device
    * cdev and returns the new fd, or {@code -ENOENT} for any other path.
+   *
+   * @param path the path to open
+   * @return a new file descriptor (3 or more), or {@code -ENOENT}
    */
   public int open(String path) {
     OpenFile file;
@@ -231,6 +243,9 @@ public final class FakeKernel {
   /**
    * {@code close(fd)}: removes the fd and releases its file (see the class comment); returns 0, or
    * {@code -EBADF}.
+   *
+   * @param fd a file descriptor from {@link #open} or a data fd
+   * @return 0, or {@code -EBADF}
    */
   public int close(int fd) {
     OpenFile file;
@@ -248,6 +263,11 @@ public final class FakeKernel {
    * {@code ioctl(fd, request, arg)}: {@code arg} is the user address of the request's struct.
    * Returns 0 (or the request's non-negative result) or {@code -errno}: {@code EBADF} for a bad fd,
    * {@code ENOTTY} for a request the file does not know, the request's errnos otherwise.
+   *
+   * @param fd a file descriptor
+   * @param request the ioctl number, e.g. {@code IOMMU_IOAS_ALLOC}
+   * @param arg the user address of the request's struct in {@link #userMemory()}
+   * @return 0 or the request's non-negative result, or {@code -errno}
    */
   public int ioctl(int fd, int request, long arg) {
     OpenFile file = lookup(fd);
@@ -285,6 +305,11 @@ public final class FakeKernel {
    * unsigned. Returns the bytes written or {@code -errno}: {@code EBADF} for a bad fd or a saving
    * data fd, {@code EFAULT} for a bad buffer, {@code EINVAL} for a file that cannot be written,
    * {@code ENODEV} once the session has ended, the driver's errno.
+   *
+   * @param fd a file descriptor
+   * @param addr the user address of the bytes to write
+   * @param count the bytes to write (unsigned)
+   * @return the bytes written, or {@code -errno}
    */
   public long write(int fd, long addr, long count) {
     OpenFile file = lookup(fd);
@@ -347,7 +372,11 @@ public final class FakeKernel {
     return (UserMemory) memory;
   }
 
-  /** Returns the guest memories, in the order the builder created them. */
+  /**
+   * Returns the guest memories, in the order the builder created them.
+   *
+   * @return the guest memories, in creation order
+   */
   public List<GuestMemory> guestMemories() {
     return guestMemories;
   }
@@ -363,13 +392,19 @@ public final class FakeKernel {
   /**
    * Returns guest memory {@code index}.
    *
+   * @param index the memory's index, from 0
+   * @return the guest memory
    * @throws IndexOutOfBoundsException if there is no such memory
    */
   public GuestMemory guestMemory(int index) {
     return guestMemories.get(index);
   }
 
-  /** Returns the number of VFIO devices; their cdevs are {@code vfio0} to {@code vfio<n-1>}. */
+  /**
+   * Returns the number of VFIO devices; their cdevs are {@code vfio0} to {@code vfio<n-1>}.
+   *
+   * @return the number of devices installed by the builder
+   */
   public int deviceCount() {
     return cdevs.size();
   }
@@ -377,6 +412,8 @@ public final class FakeKernel {
   /**
    * Returns the model of device {@code index}, for inspection (state, tracker) by tests and tools.
    *
+   * @param index the device's index, from 0
+   * @return the device model
    * @throws IndexOutOfBoundsException if there is no such device
    */
   public VfioDevice device(int index) {
@@ -436,6 +473,10 @@ public final class FakeKernel {
    * bound to an iommufd nor open through its group, or bound and not attached, faults on every
    * page. Safe from any thread.
    *
+   * @param index the device's index, from 0
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
+   * @return the bytes written and the number of 4 KiB pages that faulted
    * @throws IndexOutOfBoundsException if there is no such device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -452,6 +493,10 @@ public final class FakeKernel {
    * Makes device {@code index} read {@code [iova, iova + length)} by DMA (permission checks only),
    * as {@link #dmaWrite}. Safe from any thread.
    *
+   * @param index the device's index, from 0
+   * @param iova the first IOVA read
+   * @param length the bytes read (positive)
+   * @return the bytes read and the number of 4 KiB pages that faulted
    * @throws IndexOutOfBoundsException if there is no such device
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -468,6 +513,8 @@ public final class FakeKernel {
    * Returns the most recent IO page faults of device {@code index} in the iommufd it is bound to,
    * or through its group's container while it is open there (empty otherwise), oldest first.
    *
+   * @param index the device's index, from 0
+   * @return the device's recent faults, oldest first
    * @throws IndexOutOfBoundsException if there is no such device
    */
   public List<IoPageFault> ioPageFaults(int index) {
@@ -604,6 +651,8 @@ public final class FakeKernel {
      * the IO page size an IOAS accepts ({@link IommufdContext#create(long, GuestMemory...)}) and
      * sets VFIO's {@code LOG_MAX_RANGES} ({@link VfioDevice#create(VfioDeviceDriver, long)}).
      *
+     * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+     * @return this builder
      * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
      * @throws IllegalStateException once guest memory or a device was added
      */
@@ -622,6 +671,9 @@ public final class FakeKernel {
      * Creates guest RAM of {@code size} bytes at the next guest address, with {@code tokenSeed}
      * distinguishing its page tokens from another memory's (see {@link GuestMemory#create}).
      *
+     * @param size the RAM size in bytes, a positive multiple of the kernel's {@code PAGE_SIZE}
+     * @param tokenSeed distinguishes this memory's page tokens from other memories'
+     * @return this builder
      * @throws IllegalArgumentException if {@code size} is not a positive multiple of the kernel's
      *     {@code PAGE_SIZE} or the guest region is exhausted
      */
@@ -637,7 +689,12 @@ public final class FakeKernel {
       return this;
     }
 
-    /** Creates guest RAM of {@code size} bytes with its index as token seed. */
+    /**
+     * Creates guest RAM of {@code size} bytes with its index as token seed.
+     *
+     * @param size the RAM size in bytes, a positive multiple of the kernel's {@code PAGE_SIZE}
+     * @return this builder
+     */
     public Builder guestMemory(long size) {
       return guestMemory(size, memories.size());
     }
@@ -646,6 +703,8 @@ public final class FakeKernel {
      * Installs a new instance of the IOMMU driver registered as {@code name} (e.g. {@code "mock"},
      * {@code "amd-v1"}) and makes it the one {@link #device(VfioDeviceDriver)} puts devices behind.
      *
+     * @param name a registered driver name, e.g. {@code "amd-v1"}
+     * @return this builder
      * @throws UapiException {@code ENODEV} if no driver has that name
      */
     public Builder iommu(String name) {
@@ -655,6 +714,9 @@ public final class FakeKernel {
     /**
      * Installs {@code iommu} (one IOMMU unit) and makes it the one {@link
      * #device(VfioDeviceDriver)} puts devices behind.
+     *
+     * @param iommu the IOMMU unit to install
+     * @return this builder
      */
     public Builder iommu(IommuDriver iommu) {
       current = Objects.requireNonNull(iommu);
@@ -665,6 +727,8 @@ public final class FakeKernel {
      * Installs a VFIO device driven by {@code driver} behind the IOMMU installed last, with its own
      * IOMMU group (the next group number).
      *
+     * @param driver the variant driver of the new device
+     * @return this builder
      * @throws IllegalStateException if no IOMMU was installed
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
@@ -676,6 +740,10 @@ public final class FakeKernel {
     /**
      * Installs a VFIO device driven by {@code driver} behind {@code behind}.
      *
+     * @param driver the variant driver of the new device
+     * @param behind the IOMMU unit the device sits behind, installed with {@link
+     *     #iommu(IommuDriver)}
+     * @return this builder
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
     public Builder device(VfioDeviceDriver driver, IommuDriver behind) {
@@ -760,7 +828,11 @@ public final class FakeKernel {
       return this;
     }
 
-    /** Returns the kernel. */
+    /**
+     * Returns the kernel.
+     *
+     * @return a new kernel with the configured memories, IOMMUs and devices
+     */
     public FakeKernel build() {
       return new FakeKernel(this);
     }

@@ -60,7 +60,7 @@ import org.jvfio.core.iommufd.IovaRange;
 import org.jvfio.core.iommufd.IovaRanges;
 
 /*
- * An open /dev/iommu: the byte layer of iommufd (spec uapi.md §5.1) over one IommufdContext context.
+ * An open /dev/iommu: the byte layer of iommufd over one IommufdContext context.
  *
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
@@ -344,7 +344,7 @@ final class IommuFile extends OpenFile {
   /**
    * Harvests into a word array of the bitmap's size and ORs its {@code ceil(nbits / 8)} bytes into
    * user memory at {@code data}, which need not be 8-byte aligned (since Feb 2024 the kernel
-   * touches bytes, spec §6.4).
+   * touches bytes, {@code iova_bitmap_set()} in {@code drivers/iommu/iommufd/iova_bitmap.c}).
    *
    * <p>Upstream quirk, modelled (spec §7 trap 14): a bitmap the kernel cannot pin does not fail the
    * call. The kernel makes its checks, then pins the user bitmap before walking; if that fails the

@@ -65,8 +65,10 @@ public final class UserMemory implements UserAddressSpace {
    * Allocates {@code size} zeroed, writable bytes at an address that is {@code alignment}-aligned
    * plus {@code offset}, and returns the address.
    *
+   * @param size the bytes to allocate, positive
    * @param alignment a power of two
    * @param offset added to the aligned address, {@code 0 <= offset < alignment}
+   * @return the user address of the first byte
    * @throws IllegalArgumentException if the arguments are out of range or {@code size} exceeds 2
    *     GiB
    */
@@ -83,12 +85,22 @@ public final class UserMemory implements UserAddressSpace {
     return addr;
   }
 
-  /** Allocates {@code size} zeroed bytes at a 4 KiB-aligned address. */
+  /**
+   * Allocates {@code size} zeroed bytes at a 4 KiB-aligned address.
+   *
+   * @param size the bytes to allocate, positive
+   * @return the user address of the first byte
+   */
   public long allocate(long size) {
     return allocate(size, 4096, 0);
   }
 
-  /** Allocates a buffer holding {@code bytes} and returns its address. */
+  /**
+   * Allocates a buffer holding {@code bytes} and returns its address.
+   *
+   * @param bytes the initial contents
+   * @return the user address of the first byte
+   */
   public long allocate(byte[] bytes) {
     long addr = allocate(bytes.length, 8, 0);
     write(addr, ByteBuffer.wrap(bytes));
@@ -99,6 +111,7 @@ public final class UserMemory implements UserAddressSpace {
    * Frees the allocation starting at {@code addr}, whatever of it is still mapped; later accesses
    * to it fault.
    *
+   * @param addr an address {@link #allocate} returned
    * @throws IllegalArgumentException if no allocation starts there
    */
   public synchronized void free(long addr) {
@@ -194,12 +207,22 @@ public final class UserMemory implements UserAddressSpace {
     }
   }
 
-  /** Reads a little-endian u64 at {@code addr} ({@code EFAULT}). */
+  /**
+   * Reads a little-endian u64 at {@code addr} ({@code EFAULT}).
+   *
+   * @param addr the user address of the value
+   * @return the value
+   */
   public long readLong(long addr) {
     return read(addr, 8).getLong();
   }
 
-  /** Writes a little-endian u64 at {@code addr} ({@code EFAULT}). */
+  /**
+   * Writes a little-endian u64 at {@code addr} ({@code EFAULT}).
+   *
+   * @param addr the user address of the value
+   * @param value the value to store
+   */
   public void writeLong(long addr, long value) {
     write(addr, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value));
   }

@@ -2,7 +2,7 @@ package org.jvfio.core.spi;
 
 /**
  * How a domain is allocated: the flags of {@code IOMMU_HWPT_ALLOC} that reach the driver's {@code
- * domain_alloc_paging_flags} (spec {@code uapi.md} §5.5).
+ * domain_alloc_paging_flags}.
  *
  * @param dirtyTracking {@code IOMMU_HWPT_ALLOC_DIRTY_TRACKING}: install dirty ops
  * @param nestParent {@code IOMMU_HWPT_ALLOC_NEST_PARENT}: the domain may parent nested domains

@@ -9,8 +9,8 @@ import org.jvfio.core.UapiException;
 
 /**
  * An IOMMU vendor model: its name, what it can do, the page sizes its tables support, and domain
- * allocation (design.md, "front doors"). One instance stands for one IOMMU unit; the devices behind
- * it share its capabilities.
+ * allocation (docs/architecture.md, "The front doors"). One instance stands for one IOMMU unit; the
+ * devices behind it share its capabilities.
  *
  * <p>Vendors register an implementation with {@link ServiceLoader} ({@code provides
  * org.jvfio.core.spi.IommuDriver with ...} in their {@code module-info}, and {@code
@@ -19,27 +19,43 @@ import org.jvfio.core.UapiException;
  * vendors offer factories for other configurations (capabilities off, other granules).
  */
 public interface IommuDriver {
-  /** Returns the registered name, e.g. {@code "amd-v1"}, {@code "intel-ss"}, {@code "smmuv3"}. */
+  /**
+   * Returns the registered name, e.g. {@code "amd-v1"}, {@code "intel-ss"}, {@code "smmuv3"}.
+   *
+   * @return the name {@link #named} finds this driver by, e.g. {@code "amd-v1"}
+   */
   String name();
 
-  /** Returns what this IOMMU instance can do. */
+  /**
+   * Returns what this IOMMU instance can do.
+   *
+   * @return this instance's capabilities
+   */
   Set<IommuCapability> capabilities();
 
   /**
    * Returns the supported leaf sizes as a bitmap (bit {@code n} set: leaves of {@code 2^n} bytes),
    * as {@code iommu_domain.pgsize_bitmap}.
+   *
+   * @return bit {@code n} set when leaves of {@code 2^n} bytes can be mapped
    */
   long pageSizeBitmap();
 
   /**
    * Allocates an empty paging domain, as the driver's {@code domain_alloc_paging_flags}.
    *
+   * @param config dirty tracking and nest-parent flags of the allocation
+   * @return a new domain with no mappings
    * @throws UapiException {@code EOPNOTSUPP} if {@code config} asks for dirty tracking and this
    *     IOMMU lacks {@link IommuCapability#DIRTY_TRACKING}, or for another flag it cannot honour
    */
   IommuDomain allocateDomain(DomainConfig config);
 
-  /** Returns whether this IOMMU can track dirty IOVA ({@code IOMMU_CAP_DIRTY_TRACKING}). */
+  /**
+   * Returns whether this IOMMU can track dirty IOVA ({@code IOMMU_CAP_DIRTY_TRACKING}).
+   *
+   * @return true if {@link #capabilities()} contains {@link IommuCapability#DIRTY_TRACKING}
+   */
   default boolean canTrackDirty() {
     return capabilities().contains(IommuCapability.DIRTY_TRACKING);
   }
@@ -47,6 +63,8 @@ public interface IommuDriver {
   /**
    * Returns the registered driver called {@code name}, in its default configuration.
    *
+   * @param name the registered name, e.g. {@code "amd-v1"}
+   * @return a new instance of that driver
    * @throws UapiException {@code ENODEV} if no registered driver has that name
    */
   static IommuDriver named(String name) {
@@ -63,7 +81,11 @@ public interface IommuDriver {
             + available().stream().map(IommuDriver::name).collect(Collectors.joining(", ")));
   }
 
-  /** Returns every driver registered with {@link ServiceLoader}, in their default configuration. */
+  /**
+   * Returns every driver registered with {@link ServiceLoader}, in their default configuration.
+   *
+   * @return one new instance of every registered driver
+   */
   static List<IommuDriver> available() {
     return ServiceLoader.load(IommuDriver.class).stream()
         .map(ServiceLoader.Provider::get)

@@ -74,6 +74,8 @@ public final class MockIommuDriver implements IommuDriver {
 
   /**
    * Returns a new mock IOMMU instance that can track dirty IOVA and maps 4 KiB and 2 MiB leaves.
+   *
+   * @return a new mock IOMMU
    */
   public static MockIommuDriver create() {
     return new MockIommuDriver(true, true);
@@ -85,6 +87,7 @@ public final class MockIommuDriver implements IommuDriver {
    *
    * @param dirtyTracking whether it has {@link IommuCapability#DIRTY_TRACKING}
    * @param hugePages whether it maps 2 MiB leaves (else only 4 KiB)
+   * @return a new mock IOMMU
    */
   public static MockIommuDriver create(boolean dirtyTracking, boolean hugePages) {
     return new MockIommuDriver(dirtyTracking, hugePages);

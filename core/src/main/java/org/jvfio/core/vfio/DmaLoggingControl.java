@@ -7,8 +7,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingControl;
 
 /**
  * The input and output of {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START}: {@code struct
- * vfio_device_feature_dma_logging_control} with its {@code ranges} array inlined (spec {@code
- * uapi.md} §3.1–§3.3).
+ * vfio_device_feature_dma_logging_control} with its {@code ranges} array inlined.
  *
  * <p>As input, {@code pageSize} is the tracking granularity the user hints and {@code ranges} the
  * IOVA ranges to log. As output of {@link VfioDevice#startDmaLogging}, {@code pageSize} is the page
@@ -25,6 +24,8 @@ public record DmaLoggingControl(long pageSize, List<DmaLoggingRange> ranges) {
   /**
    * Copies {@code ranges} into an immutable list.
    *
+   * @param pageSize the requested tracking granule in bytes ({@code page_size}; a hint)
+   * @param ranges the ranges to track ({@code ranges}, {@code num_ranges} of them)
    * @throws NullPointerException if {@code ranges} or one of its elements is null
    */
   public DmaLoggingControl {
@@ -36,6 +37,9 @@ public record DmaLoggingControl(long pageSize, List<DmaLoggingRange> ranges) {
    * entries of the array its {@code ranges} pointer addresses (the caller has read them from user
    * memory). {@code __reserved} is not represented.
    *
+   * @param s the struct as decoded from the feature payload
+   * @param ranges the {@code num_ranges} ranges read from {@code s.ranges()}
+   * @return the typed control
    * @throws IllegalArgumentException if {@code ranges} does not have {@code s.numRanges()}
    *     (unsigned) entries
    */
@@ -54,6 +58,9 @@ public record DmaLoggingControl(long pageSize, List<DmaLoggingRange> ranges) {
    * num_ranges} the number of ranges, {@code __reserved} 0 and {@code ranges} the user address
    * {@code rangesAddress}, where the caller puts {@code ranges()} as an array of {@code struct
    * vfio_device_feature_dma_logging_range}.
+   *
+   * @param rangesAddress the user address where the caller put the range array
+   * @return the struct to encode
    */
   public VfioDeviceFeatureDmaLoggingControl toStruct(long rangesAddress) {
     return new VfioDeviceFeatureDmaLoggingControl(pageSize, ranges.size(), 0, rangesAddress);

@@ -3,8 +3,8 @@ package org.jvfio.core.vfio;
 import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingRange;
 
 /**
- * One IOVA range to log: {@code struct vfio_device_feature_dma_logging_range} (spec {@code uapi.md}
- * §3.1), the exclusive range {@code [iova, iova + length)}.
+ * One IOVA range to log: {@code struct vfio_device_feature_dma_logging_range}, the exclusive range
+ * {@code [iova, iova + length)}.
  *
  * <p>Both components are unsigned 64-bit values as in C. The record accepts any value; the uAPI
  * checks (alignment, overflow, overlap) are made by {@link VfioDevice#startDmaLogging}.
@@ -16,6 +16,8 @@ public record DmaLoggingRange(long iova, long length) {
   /**
    * Returns the last IOVA of the range, {@code iova + length - 1} (unsigned; meaningful only for a
    * range that passed the uAPI checks).
+   *
+   * @return the inclusive end IOVA
    */
   public long last() {
     return iova + length - 1;
@@ -23,12 +25,19 @@ public record DmaLoggingRange(long iova, long length) {
 
   /**
    * Returns the range that {@code struct vfio_device_feature_dma_logging_range} {@code s} holds.
+   *
+   * @param s the decoded struct
+   * @return the typed range
    */
   public static DmaLoggingRange fromStruct(VfioDeviceFeatureDmaLoggingRange s) {
     return new DmaLoggingRange(s.iova(), s.length());
   }
 
-  /** Returns this range as {@code struct vfio_device_feature_dma_logging_range}. */
+  /**
+   * Returns this range as {@code struct vfio_device_feature_dma_logging_range}.
+   *
+   * @return the struct to encode
+   */
   public VfioDeviceFeatureDmaLoggingRange toStruct() {
     return new VfioDeviceFeatureDmaLoggingRange(iova, length);
   }

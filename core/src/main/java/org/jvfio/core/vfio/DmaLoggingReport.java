@@ -5,7 +5,7 @@ import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingReport;
 /**
  * The input of {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT}: {@code struct
  * vfio_device_feature_dma_logging_report} without its {@code bitmap} user pointer, which the typed
- * door passes as an {@link org.jvfio.core.bitmap.IovaBitmap} (spec {@code uapi.md} §3.1, §3.5).
+ * door passes as an {@link org.jvfio.core.bitmap.IovaBitmap}.
  *
  * <p>The record accepts any value; the uAPI checks are made by {@link VfioDevice#reportDmaLogging}.
  *
@@ -14,7 +14,12 @@ import org.jvfio.api.vfio.VfioDeviceFeatureDmaLoggingReport;
  * @param pageSize the bytes of IOVA one bitmap bit stands for
  */
 public record DmaLoggingReport(long iova, long length, long pageSize) {
-  /** Returns the report that {@code s} asks for; its {@code bitmap} pointer is dropped. */
+  /**
+   * Returns the report that {@code s} asks for; its {@code bitmap} pointer is dropped.
+   *
+   * @param s the decoded struct
+   * @return the typed report
+   */
   public static DmaLoggingReport fromStruct(VfioDeviceFeatureDmaLoggingReport s) {
     return new DmaLoggingReport(s.iova(), s.length(), s.pageSize());
   }
@@ -22,6 +27,9 @@ public record DmaLoggingReport(long iova, long length, long pageSize) {
   /**
    * Returns this report as {@code struct vfio_device_feature_dma_logging_report} with its {@code
    * bitmap} at user address {@code bitmapAddress}.
+   *
+   * @param bitmapAddress the user address of the bitmap buffer ({@code bitmap})
+   * @return the struct to encode
    */
   public VfioDeviceFeatureDmaLoggingReport toStruct(long bitmapAddress) {
     return new VfioDeviceFeatureDmaLoggingReport(iova, length, pageSize, bitmapAddress);

@@ -6,8 +6,8 @@ import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
 
 /**
- * A device's own DMA-logging tracker: the {@code vfio_log_ops} of a variant driver (spec {@code
- * uapi.md} §3.6) together with the hardware that records the device's DMA writes.
+ * A device's own DMA-logging tracker: the {@code vfio_log_ops} of a variant driver together with
+ * the hardware that records the device's DMA writes.
  *
  * <p>{@link VfioDevice} makes the core's checks (range count, alignment, overflow, overlap, report
  * page size) and then calls {@link #start}, {@link #stop} and {@link #readAndClear}; a tracker
@@ -15,11 +15,11 @@ import org.jvfio.core.hw.DmaWriteListener;
  * EINVAL}), its own limits. The DMA engine calls {@link #recordWrite} for every write the device
  * makes; writes outside the tracked ranges, or while not logging, are not recorded.
  *
- * <p>The factories model the trackers of users.md §1.7: {@link #exact} (a bitmap over exactly the
- * requested ranges), {@link #mlx5Like} (limited ranges merged by smallest gap, an address-space
- * window, a clamped page size) and {@link #pdsLike} (one region over all ranges, reports checked
- * against it). The effective ranges and page size are observable, so a user sees how much a tracker
- * over-reports.
+ * <p>The factories model device-side trackers (docs/fidelity.md, "VFIO device features and DMA
+ * logging"): {@link #exact} (a bitmap over exactly the requested ranges), {@link #mlx5Like}
+ * (limited ranges merged by smallest gap, an address-space window, a clamped page size) and {@link
+ * #pdsLike} (one region over all ranges, reports checked against it). The effective ranges and page
+ * size are observable, so a user sees how much a tracker over-reports.
  *
  * <p>Thread-safety: every method is thread-safe. {@link #recordWrite} is lock-free and may run on
  * many threads at once, concurrently with {@link #readAndClear}: a write recorded before a report
@@ -50,6 +50,9 @@ public interface DmaTracker extends DmaWriteListener {
    * Reports the dirty granules of {@code [iova, iova + length)} into {@code dirty} with {@link
    * IovaBitmap#set} and clears them from the log ({@code log_read_and_clear}).
    *
+   * @param iova the first IOVA of the report
+   * @param length the bytes of IOVA reported
+   * @param dirty the user bitmap to OR into
    * @throws org.jvfio.core.UapiException {@code EINVAL} if not logging (or, for some profiles, if
    *     the range is not one the tracker can report), {@code EIO} if the tracker has failed: the
    *     log must then be treated as corrupted
@@ -69,12 +72,18 @@ public interface DmaTracker extends DmaWriteListener {
   /** Returns whether the tracker is logging (between a successful start and a stop). */
   boolean isLogging();
 
-  /** Returns the page size chosen by the last successful start; 0 when not logging. */
+  /**
+   * Returns the page size chosen by the last successful start; 0 when not logging.
+   *
+   * @return the tracking granule in bytes, or 0
+   */
   long pageSize();
 
   /**
    * Returns the IOVA ranges the tracker really tracks, sorted; empty when not logging. A write to
    * an IOVA inside them is recorded even if the user did not ask for it (over-reporting).
+   *
+   * @return the tracked ranges after any merging
    */
   List<DmaLoggingRange> effectiveRanges();
 
@@ -85,7 +94,11 @@ public interface DmaTracker extends DmaWriteListener {
    */
   void fail();
 
-  /** Returns whether the tracker is in its error state. */
+  /**
+   * Returns whether the tracker is in its error state.
+   *
+   * @return true if the tracker failed and reports {@code EIO}
+   */
   boolean isFailed();
 
   /**
@@ -98,6 +111,8 @@ public interface DmaTracker extends DmaWriteListener {
   /**
    * Returns an exact tracker: a bitmap at its own granule over exactly the requested ranges, any
    * number of them, with any power-of-two page size from 4 KiB up.
+   *
+   * @return a new exact tracker
    */
   static DmaTracker exact() {
     return exact(-1L << 12);
@@ -108,6 +123,8 @@ public interface DmaTracker extends DmaWriteListener {
    * supportedPageSizes}; it picks the one nearest the hint (in log2 distance; the smaller on a
    * tie).
    *
+   * @param supportedPageSizes bit {@code n} set: granules of {@code 2^n} bytes are supported
+   * @return a new exact tracker
    * @throws IllegalArgumentException if {@code supportedPageSizes} is 0
    */
   static DmaTracker exact(long supportedPageSizes) {
@@ -115,12 +132,19 @@ public interface DmaTracker extends DmaWriteListener {
   }
 
   /**
-   * Returns a tracker with the limits of mlx5_vfio_pci's page tracker (users.md §1.7): at most
-   * {@code maxRanges} ranges (more are merged, the neighbours with the smallest gap first, as
-   * {@code vfio_combine_iova_ranges()}); the page size clamped into {@code [2^logMinPageSize,
-   * 2^logMaxPageSize]}; and {@code log2} of the total tracked length, rounded up, within {@code
-   * [logMinAddrSpace, logMaxAddrSpace]}, else {@code EOPNOTSUPP}.
+   * Returns a tracker with the limits of mlx5_vfio_pci's page tracker ({@code
+   * drivers/vfio/pci/mlx5/cmd.c}): at most {@code maxRanges} ranges (more are merged, the
+   * neighbours with the smallest gap first, as {@code vfio_combine_iova_ranges()}); the page size
+   * clamped into {@code [2^logMinPageSize, 2^logMaxPageSize]}; and {@code log2} of the total
+   * tracked length, rounded up, within {@code [logMinAddrSpace, logMaxAddrSpace]}, else {@code
+   * EOPNOTSUPP}.
    *
+   * @param maxRanges the most ranges the device tracks; more are merged
+   * @param logMinPageSize log2 of the smallest granule
+   * @param logMaxPageSize log2 of the largest granule
+   * @param logMinAddrSpace log2 of the smallest trackable address space
+   * @param logMaxAddrSpace log2 of the largest trackable address space
+   * @return a new mlx5-like tracker
    * @throws IllegalArgumentException if {@code maxRanges < 1} or a minimum exceeds its maximum or a
    *     log2 is outside {@code [0, 63]}
    */
@@ -138,9 +162,12 @@ public interface DmaTracker extends DmaWriteListener {
   }
 
   /**
-   * Returns a tracker that behaves as pds_vfio_pci's (users.md §1.7): all ranges combined into one
-   * region from the lowest to the highest IOVA, the hinted page size taken as is (at least 4 KiB),
-   * and reports checked against the region and its 64-bit bitmap words ({@code EINVAL}).
+   * Returns a tracker that behaves as pds_vfio_pci's ({@code drivers/vfio/pci/pds/dirty.c}): all
+   * ranges combined into one region from the lowest to the highest IOVA, the hinted page size taken
+   * as is (at least 4 KiB), and reports checked against the region and its 64-bit bitmap words
+   * ({@code EINVAL}).
+   *
+   * @return a new pds-like tracker
    */
   static DmaTracker pdsLike() {
     return new PdsLikeTracker();

@@ -9,8 +9,7 @@ import org.jvfio.core.UapiException;
 
 /**
  * The kernel side of a migration {@code data_fd}: the stream a {@code
- * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET returns when its last arc starts a data transfer (spec
- * {@code uapi.md} §2.4–§2.6).
+ * VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET returns when its last arc starts a data transfer.
  *
  * <p>A saving stream (from RUNNING→PRE_COPY, RUNNING_P2P→PRE_COPY_P2P or STOP→STOP_COPY) is {@link
  * #read}; it lives on through the saving group (PRE_COPY, PRE_COPY_P2P, STOP_COPY). A resuming
@@ -39,12 +38,20 @@ public final class MigrationDataStream {
     this.saving = saving;
   }
 
-  /** Returns whether this is a saving stream (read) rather than a resuming one (written). */
+  /**
+   * Returns whether this is a saving stream (read) rather than a resuming one (written).
+   *
+   * @return true for a saving stream, false for a resuming one
+   */
   public boolean isSaving() {
     return saving;
   }
 
-  /** Returns whether the session of this stream has ended (see the class comment). */
+  /**
+   * Returns whether the session of this stream has ended (see the class comment).
+   *
+   * @return true once the session has ended
+   */
   public boolean isEnded() {
     synchronized (device.lock) {
       return ended;
@@ -57,6 +64,8 @@ public final class MigrationDataStream {
    * Returns 0 at the end of the stream in STOP_COPY, and on every read after it ("read() always
    * returning 0"), and when {@code dst} has no room.
    *
+   * @param dst the buffer to fill from its position
+   * @return the bytes copied; 0 at the end of the stream
    * @throws UapiException {@code ENOMSG} at the temporary end of stream in PRE_COPY and
    *     PRE_COPY_P2P (initial and dirty bytes both 0; more data may come later), {@code ENODEV} if
    *     the session has ended, {@code EBADF} on a resuming or closed stream, or the driver's errno
@@ -82,6 +91,8 @@ public final class MigrationDataStream {
    * data fd, and returns how many were consumed (all of them). The stream need not keep the
    * segmentation it was read with. Validation of the whole stream happens at RESUMING→STOP.
    *
+   * @param src the bytes to write, from its position to its limit
+   * @return the bytes consumed, {@code src.remaining()} on entry
    * @throws UapiException {@code ENODEV} if the session has ended, {@code EBADF} on a saving or
    *     closed stream, or the driver's errno
    */
@@ -98,8 +109,9 @@ public final class MigrationDataStream {
   }
 
   /**
-   * Returns the pre-copy progress: {@code VFIO_MIG_GET_PRECOPY_INFO} (spec §2.6).
+   * Returns the pre-copy progress: {@code VFIO_MIG_GET_PRECOPY_INFO}.
    *
+   * @return the {@code initial_bytes} and {@code dirty_bytes} the driver reports
    * @throws UapiException {@code EINVAL} if the device is not in PRE_COPY or PRE_COPY_P2P, {@code
    *     ENODEV} if this stream's session has ended (a newer session is in pre-copy), {@code ENOTTY}
    *     on a resuming stream (its file has no ioctl), {@code EBADF} if closed
@@ -121,6 +133,7 @@ public final class MigrationDataStream {
    * VFIO_PRECOPY_INFO_REINIT} or 0 ({@code vfio_check_precopy_ioctl} in {@code
    * include/linux/vfio.h}).
    *
+   * @param arg the {@code struct vfio_precopy_info} buffer; its outputs are written back into it
    * @throws UapiException {@code EINVAL} if fewer than 24 bytes remain or {@code argsz < 24}, else
    *     as {@link #precopyInfo()}
    */

@@ -6,7 +6,7 @@ import org.jvfio.api.vfio.Vfio;
 
 /**
  * A bit of {@code vfio_device_feature_migration.flags}: which optional migration states a device
- * supports (spec {@code uapi.md} §2.1).
+ * supports.
  */
 public enum MigrationFlag {
   /** {@code VFIO_MIGRATION_STOP_COPY}: STOP, STOP_COPY and RESUMING; required for migration. */
@@ -22,12 +22,21 @@ public enum MigrationFlag {
     this.bit = bit;
   }
 
-  /** Returns this flag's bit in {@code vfio_device_feature_migration.flags}. */
+  /**
+   * Returns this flag's bit in {@code vfio_device_feature_migration.flags}.
+   *
+   * @return the flag's bit, e.g. {@code VFIO_MIGRATION_STOP_COPY}
+   */
   public long bit() {
     return bit;
   }
 
-  /** Returns the uAPI bit mask of {@code flags}. */
+  /**
+   * Returns the uAPI bit mask of {@code flags}.
+   *
+   * @param flags the flags to encode
+   * @return the OR of their bits
+   */
   public static long toBits(Set<MigrationFlag> flags) {
     long bits = 0;
     for (MigrationFlag f : flags) {
@@ -39,6 +48,9 @@ public enum MigrationFlag {
   /**
    * Returns the flags set in {@code bits}; bits this enum does not name are ignored (the uAPI says
    * other combinations "have behavior to be defined in the future").
+   *
+   * @param bits a {@code flags} value
+   * @return the named flags whose bits are set
    */
   public static Set<MigrationFlag> fromBits(long bits) {
     EnumSet<MigrationFlag> flags = EnumSet.noneOf(MigrationFlag.class);

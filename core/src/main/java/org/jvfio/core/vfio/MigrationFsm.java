@@ -8,7 +8,7 @@ import org.jvfio.core.UapiException;
 
 /**
  * The VFIO migration state machine: {@code vfio_mig_get_next_state()} of drivers/vfio/vfio_main.c
- * with the 2026 fix for the ERROR sentinel (spec {@code uapi.md} §2.8).
+ * with the 2026 fix for the ERROR sentinel.
  *
  * <p>Given the device's flags, its current state and the requested one, {@link #nextState} returns
  * the next state along the shortest path that never passes through the saving group; optional
@@ -27,7 +27,7 @@ public final class MigrationFsm {
   private static final MigrationState PC = MigrationState.PRE_COPY;
   private static final MigrationState PP = MigrationState.PRE_COPY_P2P;
 
-  /** {@code vfio_from_fsm_table[cur][new]}, indexed by the uAPI numbers (spec §2.8.2). */
+  /** {@code vfio_from_fsm_table[cur][new]}, indexed by the uAPI numbers. */
   private static final MigrationState[][] TABLE = {
     /* ERROR        */ {E, E, E, E, E, E, E, E},
     /* STOP         */ {E, S, RP, SC, RS, RP, RP, RP},
@@ -44,6 +44,9 @@ public final class MigrationFsm {
    * cur} itself when they are equal.
    *
    * @param flags the device's {@code migration_flags}
+   * @param cur the device's current state
+   * @param target the requested state
+   * @return the state of the next arc, or {@code cur} when {@code cur == target}
    * @throws UapiException {@code EINVAL} if {@code cur} or {@code target} is not supported by
    *     {@code flags} (ERROR never is), or if the way is blocked (STOP_COPY→PRE_COPY[_P2P]; the
    *     unfixed kernel loops forever there)
@@ -70,6 +73,10 @@ public final class MigrationFsm {
    * Returns the arcs a driver executes to move from {@code from} to {@code to}, in order; empty
    * when they are equal. The list is unmodifiable.
    *
+   * @param flags the device's migration flags
+   * @param from the current state
+   * @param to the requested state
+   * @return the arcs in execution order
    * @throws UapiException {@code EINVAL} where {@link #nextState} refuses the first step
    */
   public static List<MigrationArc> path(

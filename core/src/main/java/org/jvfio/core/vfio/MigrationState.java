@@ -5,8 +5,8 @@ import java.util.Set;
 import org.jvfio.api.vfio.Vfio;
 
 /**
- * A VFIO migration device state: {@code enum vfio_device_mig_state} of vfio.h (spec {@code uapi.md}
- * §2.3–§2.4), with its uAPI number.
+ * A VFIO migration device state: {@code enum vfio_device_mig_state} of vfio.h, with its uAPI
+ * number.
  *
  * <p>Which states a device supports depends on its {@link MigrationFlag}s ({@link #isSupportedBy}).
  */
@@ -36,7 +36,11 @@ public enum MigrationState {
     this.value = value;
   }
 
-  /** Returns the uAPI number ({@code vfio_feature_mig_state.device_state}). */
+  /**
+   * Returns the uAPI number ({@code vfio_feature_mig_state.device_state}).
+   *
+   * @return the {@code enum vfio_device_mig_state} value
+   */
   public int value() {
     return value;
   }
@@ -44,6 +48,8 @@ public enum MigrationState {
   /**
    * Returns the state with the given uAPI number.
    *
+   * @param value an {@code enum vfio_device_mig_state} value
+   * @return the state with that number
    * @throws IllegalArgumentException if {@code value} is not in {@code [0, VFIO_DEVICE_STATE_NR)}
    */
   public static MigrationState of(int value) {
@@ -53,18 +59,25 @@ public enum MigrationState {
     return BY_VALUE[value];
   }
 
-  /** Returns whether this state is in the saving group (PRE_COPY, PRE_COPY_P2P, STOP_COPY). */
+  /**
+   * Returns whether this state is in the saving group (PRE_COPY, PRE_COPY_P2P, STOP_COPY).
+   *
+   * @return true for PRE_COPY, PRE_COPY_P2P and STOP_COPY
+   */
   public boolean isSaving() {
     return this == PRE_COPY || this == PRE_COPY_P2P || this == STOP_COPY;
   }
 
   /**
    * Returns whether a device with {@code flags} supports this state as an FSM endpoint, exactly as
-   * {@code state_flags_table} of {@code vfio_mig_get_next_state()} says (spec §2.8.1): STOP,
-   * RUNNING, STOP_COPY and RESUMING need STOP_COPY; RUNNING_P2P needs STOP_COPY|P2P; PRE_COPY needs
+   * {@code state_flags_table} of {@code vfio_mig_get_next_state()} says: STOP, RUNNING, STOP_COPY
+   * and RESUMING need STOP_COPY; RUNNING_P2P needs STOP_COPY|P2P; PRE_COPY needs
    * STOP_COPY|PRE_COPY; PRE_COPY_P2P needs all three; ERROR is never supported (its required mask
    * is {@code ~0U}). Note that even RUNNING is unsupported without STOP_COPY: such a device cannot
    * change state at all.
+   *
+   * @param flags the device's migration flags
+   * @return true if a device with {@code flags} can be in this state
    */
   public boolean isSupportedBy(Set<MigrationFlag> flags) {
     return switch (this) {

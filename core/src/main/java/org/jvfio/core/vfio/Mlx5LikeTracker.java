@@ -7,8 +7,8 @@ import org.jvfio.core.UapiException;
 
 /**
  * {@link DmaTracker#mlx5Like}: the admission rules of mlx5vf_start_page_tracker() and
- * mlx5vf_create_tracker() (users.md §1.7, uapi.md §3.3). The ranges are merged down to {@code
- * maxRanges}; the page size is clamped (the supported-size mask is the contiguous window, so
+ * mlx5vf_create_tracker() in {@code drivers/vfio/pci/mlx5/cmd.c}. The ranges are merged down to
+ * {@code maxRanges}; the page size is clamped (the supported-size mask is the contiguous window, so
  * "nearest" is the clamp); the sum of the merged lengths, rounded up to a power of two, must have a
  * log2 within the address-space window, else EOPNOTSUPP (the Feb-2023 fixed computation).
  */

@@ -5,10 +5,10 @@ import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 
 /**
- * {@link DmaTracker#pdsLike}: the behaviour of pds_vfio_dirty_enable() and pds_vfio_dirty_sync()
- * (users.md §1.7). One region covers every requested range (vfio_combine_iova_ranges to 1); the
- * hinted page size is used as is; the region has {@code page_count = ceil(size / page_size)} bits
- * but the host bitmap holds {@code page_count / 8} bytes.
+ * {@link DmaTracker#pdsLike}: the behaviour of pds_vfio_dirty_enable() and pds_vfio_dirty_sync() in
+ * {@code drivers/vfio/pci/pds/dirty.c}. One region covers every requested range
+ * (vfio_combine_iova_ranges to 1); the hinted page size is used as is; the region has {@code
+ * page_count = ceil(size / page_size)} bits but the host bitmap holds {@code page_count / 8} bytes.
  *
  * <p>A report must lie inside the region; its length, in region pages, must fill whole 64-bit
  * bitmap words the way the driver computes them ({@code ALIGN(DIV_ROUND_UP(length / page_size, 8),

@@ -6,8 +6,7 @@ import org.jvfio.api.vfio.VfioPrecopyInfo;
 
 /**
  * The answer of {@code VFIO_MIG_GET_PRECOPY_INFO} on a saving data stream: the {@code
- * initial_bytes} and {@code dirty_bytes} of {@code struct vfio_precopy_info} (spec {@code uapi.md}
- * §2.6).
+ * initial_bytes} and {@code dirty_bytes} of {@code struct vfio_precopy_info}.
  *
  * <p>{@code initialBytes} is the initial pre-copy data still to be read; it starts non-zero and
  * decreases as the stream is read. {@code dirtyBytes} is the data of device state changed since it

@@ -16,7 +16,7 @@ import org.jvfio.core.UapiException;
 
 /**
  * A reference migratable variant driver: a device whose internal state is an opaque byte array that
- * a migration saves and resumes byte for byte (spec {@code uapi.md} §2.4–§2.7).
+ * a migration saves and resumes byte for byte.
  *
  * <p>The state is divided into chunks ({@code chunkSize} bytes, the last may be shorter). A saving
  * session streams a header, then every chunk once as initial data, then the chunks changed (with
@@ -77,6 +77,9 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
   /**
    * Returns a driver with the given flags and initial state, 4 KiB chunks and no tracker.
    *
+   * @param flags the migration flags the driver offers
+   * @param state the initial device state (copied)
+   * @return a new driver
    * @throws IllegalArgumentException if {@code flags} lacks {@link MigrationFlag#STOP_COPY}
    */
   public static ReferenceMigrationDriver create(Set<MigrationFlag> flags, byte[] state) {
@@ -86,6 +89,11 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
   /**
    * Returns a driver with the given flags, initial state (copied), chunk size and optional tracker.
    *
+   * @param flags the migration flags the driver offers
+   * @param state the initial device state (copied)
+   * @param chunkSize the most bytes one read of the saving stream returns
+   * @param tracker the device's DMA-logging tracker, or empty
+   * @return a new driver
    * @throws IllegalArgumentException if {@code flags} lacks {@link MigrationFlag#STOP_COPY} or
    *     {@code chunkSize <= 0}
    */
@@ -97,6 +105,11 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
   /**
    * Returns a driver whose initial state is {@code size} bytes drawn from {@code seed}, with 4 KiB
    * chunks and no tracker.
+   *
+   * @param flags the migration flags the driver offers
+   * @param seed the seed of the state's bytes
+   * @param size the state's size in bytes
+   * @return a new driver
    */
   public static ReferenceMigrationDriver seeded(Set<MigrationFlag> flags, long seed, int size) {
     byte[] bytes = new byte[size];
@@ -107,7 +120,11 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
     return create(flags, bytes);
   }
 
-  /** Returns a copy of the device's internal state. */
+  /**
+   * Returns a copy of the device's internal state.
+   *
+   * @return a copy of the current device state
+   */
   public synchronized byte[] deviceState() {
     return state.clone();
   }
@@ -116,6 +133,8 @@ public final class ReferenceMigrationDriver implements VfioDeviceDriver {
    * Changes the device's internal state, as the running device would: copies {@code data} to {@code
    * offset}. In a saving session, the chunks it touches that were already streamed become dirty.
    *
+   * @param offset the first byte to change
+   * @param data the new bytes
    * @throws IllegalStateException if the device is not running (STOP, STOP_COPY, RESUMING, ERROR)
    * @throws IndexOutOfBoundsException if the range is outside the state
    */

@@ -40,6 +40,8 @@ public interface UserAccess {
   /**
    * Copies {@code length} bytes of user memory starting at {@code address}: {@code copy_from_user}.
    *
+   * @param address the user address to read from
+   * @param length the bytes to read
    * @return a buffer with exactly {@code length} bytes remaining; its byte order is irrelevant
    * @throws UapiException {@code EFAULT} if any byte of the range is not readable user memory
    */
@@ -49,6 +51,8 @@ public interface UserAccess {
    * Copies the remaining bytes of {@code source} to user memory at {@code address}: {@code
    * copy_to_user}. Writes nothing if any byte of the range is not writable.
    *
+   * @param address the user address to write to
+   * @param source the bytes to write, from its position to its limit
    * @throws UapiException {@code EFAULT} if any byte of the range is not writable user memory
    */
   void write(long address, ByteBuffer source);

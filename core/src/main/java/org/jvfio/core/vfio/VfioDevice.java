@@ -36,8 +36,8 @@ import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.vfio.pci.VfioPciDevice;
 
 /**
- * The kernel side of one VFIO device file: {@code VFIO_DEVICE_FEATURE} with the core's checks (spec
- * {@code uapi.md} §1), migration protocol v2 (§2) and device DMA logging (§3), over a pluggable
+ * The kernel side of one VFIO device file: {@code VFIO_DEVICE_FEATURE} with the core's checks,
+ * migration protocol v2 and device DMA logging ({@code drivers/vfio/vfio_main.c}), over a pluggable
  * {@link VfioDeviceDriver}.
  *
  * <p>Two doors, one code path: {@link #feature(int, ByteBuffer, UserAccess)} takes the bytes of the
@@ -54,7 +54,8 @@ import org.jvfio.core.vfio.pci.VfioPciDevice;
  *
  * <p>Every refusal leaves the device as it was, with one documented exception: a combined migration
  * transition executes arc by arc and a driver failure part way leaves the device in the state the
- * driver reports (§2.2), possibly ERROR, which only {@link #reset} leaves.
+ * driver reports (as {@code vfio_ioctl_device_feature_mig_device_state()} leaves it), possibly
+ * ERROR, which only {@link #reset} leaves.
  *
  * <p>Thread-safety: the control plane is serialised by one lock (the driver's state mutex), shared
  * with the device's {@link MigrationDataStream}s. {@link #dmaListener()} is lock-free.
@@ -62,7 +63,7 @@ import org.jvfio.core.vfio.pci.VfioPciDevice;
 public final class VfioDevice {
   /**
    * {@code LOG_MAX_RANGES}: the most ranges one DMA_LOGGING_START takes on a 4 KiB-page kernel,
-   * {@code PAGE_SIZE / sizeof(struct vfio_device_feature_dma_logging_range)} = 256 (spec §3.3).
+   * {@code PAGE_SIZE / sizeof(struct vfio_device_feature_dma_logging_range)} = 256.
    */
   public static final int LOG_MAX_RANGES = 256;
 
@@ -103,6 +104,8 @@ public final class VfioDevice {
   /**
    * Returns a device driven by {@code driver}, in RUNNING, not logging.
    *
+   * @param driver the variant driver (migration and logging ops)
+   * @return a new device on a 4 KiB kernel
    * @throws IllegalArgumentException if the driver's migration flags are non-empty but lack {@link
    *     MigrationFlag#STOP_COPY} (the kernel refuses to register such a driver)
    */
@@ -115,6 +118,9 @@ public final class VfioDevice {
    * pageSize} (4, 16 or 64 KiB), in RUNNING, not logging: DMA_LOGGING_START then takes up to {@code
    * PAGE_SIZE / 16} ranges (256, 1024 or 4096).
    *
+   * @param driver the variant driver (migration and logging ops)
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @return a new device
    * @throws IllegalArgumentException as {@link #create(VfioDeviceDriver)}, or unless {@code
    *     pageSize} is 4, 16 or 64 KiB
    */
@@ -138,6 +144,10 @@ public final class VfioDevice {
    * {@code VFIO_DEVICE_FEATURE} without user memory: as {@link #feature(int, ByteBuffer,
    * UserAccess)} with {@link UserAccess#NONE}, so DMA_LOGGING_START and REPORT fail with {@code
    * EFAULT} on their user pointers.
+   *
+   * @param flags {@code vfio_device_feature.flags}: the feature index and GET/SET/PROBE
+   * @param payload the bytes after the feature header ({@code data})
+   * @return the new migration data stream if a state change returned a {@code data_fd}, else empty
    */
   public Optional<MigrationDataStream> feature(int flags, ByteBuffer payload) {
     return feature(flags, payload, UserAccess.NONE);
@@ -147,7 +157,7 @@ public final class VfioDevice {
    * {@code VFIO_DEVICE_FEATURE}: {@code flags} is {@code vfio_device_feature.flags} and {@code
    * payload} the {@code data[]} after the 8-byte header, from its position to its limit ({@code
    * argsz - 8} bytes, little-endian). GET results are written into the payload. The checks and
-   * their errnos are exactly the core's (spec §1.3):
+   * their errnos are exactly the core's:
    *
    * <ol>
    *   <li>{@code EINVAL} for a flag bit other than the index, GET, SET and PROBE, and for GET with
@@ -160,10 +170,14 @@ public final class VfioDevice {
    * </ol>
    *
    * <p>MIG_DEVICE_STATE SET writes back {@code {device_state = requested, data_fd = -1}} whether it
-   * succeeds or fails (spec §2.2); when it returns a stream, the caller puts its fd number in
-   * {@code data_fd}. DMA_LOGGING_START reads its ranges and REPORT reads and writes its bitmap
-   * through {@code user}; START writes the chosen page size back into the payload.
+   * succeeds or fails; when it returns a stream, the caller puts its fd number in {@code data_fd}.
+   * DMA_LOGGING_START reads its ranges and REPORT reads and writes its bitmap through {@code user};
+   * START writes the chosen page size back into the payload.
    *
+   * @param flags {@code vfio_device_feature.flags}: the feature index and GET/SET/PROBE
+   * @param payload the bytes after the feature header ({@code data}); GET results are written back
+   *     into it
+   * @param user the process's memory, for features that carry user pointers
    * @return the new data stream of a MIG_DEVICE_STATE SET whose last arc starts a data transfer;
    *     empty otherwise
    * @throws UapiException with the errno of the first failed check, as listed above and in the
@@ -263,7 +277,8 @@ public final class VfioDevice {
   /**
    * {@code vfio_check_feature()}: returns true to execute, false for a successful PROBE.
    *
-   * @throws UapiException {@code EINVAL} as spec §1.3's decision table
+   * @throws UapiException {@code EINVAL} where {@code vfio_check_feature()} in {@code
+   *     drivers/vfio/vfio_main.c} refuses the flags or {@code argsz}
    */
   private static boolean checkFeature(int flags, int argsz, int supportedOps, int minsz) {
     int ops = flags & (VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET);
@@ -288,14 +303,17 @@ public final class VfioDevice {
   /**
    * Returns whether the device has migration ops (its driver's flags are non-empty); without them
    * the migration features fail with {@code ENOTTY}.
+   *
+   * @return true if the device has migration ops
    */
   public boolean supportsMigration() {
     return !migrationFlags.isEmpty();
   }
 
   /**
-   * Returns the device's migration flags: {@code VFIO_DEVICE_FEATURE_MIGRATION} GET (spec §2.1).
+   * Returns the device's migration flags: {@code VFIO_DEVICE_FEATURE_MIGRATION} GET.
    *
+   * @return the flags of {@code VFIO_DEVICE_FEATURE_MIGRATION}
    * @throws UapiException {@code ENOTTY} if the device has no migration support
    */
   public Set<MigrationFlag> migrationFlags() {
@@ -306,6 +324,7 @@ public final class VfioDevice {
   /**
    * Returns the device's migration state: {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} GET.
    *
+   * @return the current migration state
    * @throws UapiException {@code ENOTTY} if the device has no migration support
    */
   public MigrationState state() {
@@ -321,12 +340,13 @@ public final class VfioDevice {
   }
 
   /**
-   * Moves the device to {@code target}: {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET (spec
-   * §2.2). Walks {@link MigrationFsm} arc by arc, calling the driver for each and updating the
-   * state after each successful arc. An arc that leaves a session's states ends its stream; the
-   * last arc, if it starts a data transfer, returns the new stream. A request for the current state
-   * does nothing and succeeds (even ERROR→ERROR: the driver's loop never runs).
+   * Moves the device to {@code target}: {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET. Walks
+   * {@link MigrationFsm} arc by arc, calling the driver for each and updating the state after each
+   * successful arc. An arc that leaves a session's states ends its stream; the last arc, if it
+   * starts a data transfer, returns the new stream. A request for the current state does nothing
+   * and succeeds (even ERROR→ERROR: the driver's loop never runs).
    *
+   * @param target the requested state ({@code device_state})
    * @return the new data stream, if the last arc starts a data transfer
    * @throws UapiException {@code ENOTTY} without migration support; {@code EINVAL} if the FSM
    *     refuses (ERROR as target or current state, a state the flags do not support,
@@ -454,8 +474,9 @@ public final class VfioDevice {
 
   /**
    * Returns the estimated bytes still needed to complete STOP_COPY: {@code
-   * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} GET (spec §2.7); valid in every state.
+   * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE} GET; valid in every state.
    *
+   * @return the estimated STOP_COPY length in bytes
    * @throws UapiException {@code ENOTTY} if the device has no migration support
    */
   public MigDataSize migDataSize() {
@@ -493,7 +514,11 @@ public final class VfioDevice {
   // ---------------------------------------------------------------------------------------------
   // DMA logging
 
-  /** Returns the device's DMA-logging tracker, or empty if the device cannot log its DMA. */
+  /**
+   * Returns the device's DMA-logging tracker, or empty if the device cannot log its DMA.
+   *
+   * @return the tracker, or empty
+   */
   public Optional<DmaTracker> dmaTracker() {
     return tracker;
   }
@@ -502,22 +527,25 @@ public final class VfioDevice {
    * Returns what the DMA engine tells of every write this device makes: the tracker, which records
    * the write only while logging and inside its ranges, or {@link DmaWriteListener#NONE}. Lock-free
    * and thread-safe.
+   *
+   * @return the listener to hand to the DMA engine for this device
    */
   public DmaWriteListener dmaListener() {
     return tracker.isPresent() ? tracker.get() : DmaWriteListener.NONE;
   }
 
   /**
-   * Starts device DMA logging: {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START} (spec §3.3). The core
-   * checks, in order: at least one range ({@code EINVAL}); at most {@code LOG_MAX_RANGES} = {@code
-   * PAGE_SIZE / 16} ({@link #LOG_MAX_RANGES} on a 4 KiB kernel; {@code E2BIG}); a power-of-two page
-   * size ({@code EINVAL}; the kernel does not check, spec §3.3 asks the model to); then for each
-   * range in the given order: iova and length aligned to the page size ({@code EINVAL}), a non-zero
-   * length ({@code EINVAL}; trap 19), {@code iova + length} within 64 bits ({@code EOVERFLOW}), no
-   * overlap with an earlier range ({@code EINVAL}; adjacent is fine). Then the tracker picks its
-   * page size nearest the hint and the ranges it really tracks; a second start while logging fails
-   * there with {@code EINVAL}.
+   * Starts device DMA logging: {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START}. The core checks, in
+   * order: at least one range ({@code EINVAL}); at most {@code LOG_MAX_RANGES} = {@code PAGE_SIZE /
+   * 16} ({@link #LOG_MAX_RANGES} on a 4 KiB kernel; {@code E2BIG}); a power-of-two page size
+   * ({@code EINVAL}; the kernel does not check; a model choice); then for each range in the given
+   * order: iova and length aligned to the page size ({@code EINVAL}), a non-zero length ({@code
+   * EINVAL}; docs/fidelity.md, "Zero lengths refused"), {@code iova + length} within 64 bits
+   * ({@code EOVERFLOW}), no overlap with an earlier range ({@code EINVAL}; adjacent is fine). Then
+   * the tracker picks its page size nearest the hint and the ranges it really tracks; a second
+   * start while logging fails there with {@code EINVAL}.
    *
+   * @param control the ranges and requested page size
    * @return the chosen page size (what the uAPI writes back) and the effective ranges
    * @throws UapiException {@code ENOTTY} without a tracker, the errnos above, or the tracker's
    *     ({@code EOPNOTSUPP}, {@code ENOMEM}); nothing changes
@@ -567,8 +595,8 @@ public final class VfioDevice {
   }
 
   /**
-   * Stops device DMA logging: {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP} (spec §3.4); succeeds
-   * also when not logging.
+   * Stops device DMA logging: {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP}; succeeds also when not
+   * logging.
    *
    * @throws UapiException {@code ENOTTY} if the device has no tracker
    */
@@ -580,14 +608,16 @@ public final class VfioDevice {
 
   /**
    * Reads and clears the device's DMA log for {@code report}'s range into {@code bitmap}: {@code
-   * VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT} (spec §3.5). Bits are only ever set in {@code bitmap},
-   * never cleared (OR semantics; spec §7 trap 2); a tracker granule larger than the report page
-   * sets every bit it covers, a smaller one the bit that contains it. The core checks, in order: a
-   * page size that is a power of two of at least 4 KiB ({@code EINVAL}); {@code iova + length}
-   * within 64 bits ({@code EOVERFLOW}); a non-zero length ({@code EINVAL}; trap 19). Then the
-   * tracker: {@code EINVAL} if not logging (or, pds-like, outside its region), {@code EIO} if it
-   * has failed, in which case the log must be treated as corrupted.
+   * VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT}. Bits are only ever set in {@code bitmap}, never
+   * cleared (OR semantics, as {@code iova_bitmap_set()} in {@code
+   * drivers/iommu/iommufd/iova_bitmap.c}); a tracker granule larger than the report page sets every
+   * bit it covers, a smaller one the bit that contains it. The core checks, in order: a page size
+   * that is a power of two of at least 4 KiB ({@code EINVAL}); {@code iova + length} within 64 bits
+   * ({@code EOVERFLOW}); a non-zero length ({@code EINVAL}; docs/fidelity.md, "Zero lengths
+   * refused"). Then the tracker: {@code EINVAL} if not logging (or, pds-like, outside its region),
+   * {@code EIO} if it has failed, in which case the log must be treated as corrupted.
    *
+   * @param report the range and page size of the report
    * @param bitmap the output; its iova, length and page size must be the report's
    * @throws IllegalArgumentException if {@code bitmap} does not match {@code report}
    * @throws UapiException {@code ENOTTY} if the device has no tracker, or the errnos above

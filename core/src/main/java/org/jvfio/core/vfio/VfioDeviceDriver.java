@@ -10,7 +10,7 @@ import org.jvfio.core.vfio.pci.VfioPciDevice;
 /**
  * The variant driver behind a {@link VfioDevice}: its {@code vfio_migration_ops} (the migration
  * arcs, the data stream, the STOP_COPY size) and optionally its {@code vfio_log_ops} (a {@link
- * DmaTracker}); spec {@code uapi.md} §2, §3.6.
+ * DmaTracker}), both declared in {@code include/linux/vfio.h}.
  *
  * <p>A driver with an empty {@link #migrationFlags()} has no migration ops: the device answers the
  * migration features with {@code ENOTTY}, as the kernel does when {@code device->mig_ops} is NULL,
@@ -18,26 +18,28 @@ import org.jvfio.core.vfio.pci.VfioPciDevice;
  * MigrationFlag#STOP_COPY}, which the kernel requires of every migration driver.
  *
  * <p>The device owns the FSM: it walks {@link MigrationFsm} and calls {@link #executeArc} once per
- * arc, in order, under its lock; a driver only implements single arcs (spec §2.4). The device also
- * owns the data stream objects: it calls {@link #save}, {@link #precopyInfo} and {@link #resume}
- * only while the session that the driver's last starting arc began is open and in the right state.
- * All methods are called with the device's lock held, so implementations need no locking of their
- * own.
+ * arc, in order, under its lock; a driver only implements single arcs. The device also owns the
+ * data stream objects: it calls {@link #save}, {@link #precopyInfo} and {@link #resume} only while
+ * the session that the driver's last starting arc began is open and in the right state. All methods
+ * are called with the device's lock held, so implementations need no locking of their own.
  */
 public interface VfioDeviceDriver {
   /**
    * Returns the device's {@code migration_flags}: empty for a device without migration support,
    * otherwise a set containing {@link MigrationFlag#STOP_COPY}. Must not change over the driver's
    * life.
+   *
+   * @return the device's migration flags, or empty
    */
   Set<MigrationFlag> migrationFlags();
 
   /**
-   * Executes one FSM arc (spec §2.4). An arc that starts a data transfer ({@link
+   * Executes one FSM arc. An arc that starts a data transfer ({@link
    * MigrationArc#startsDataTransfer()}) begins a new session; one that ends it ({@link
    * MigrationArc#endsDataTransfer()}) ends the session, and RESUMING→STOP must validate and load
    * what was written.
    *
+   * @param arc the arc to execute
    * @throws UapiException with the driver's errno if the arc fails; the device then asks {@link
    *     #stateAfterFailedArc} where the device is
    */
@@ -46,7 +48,11 @@ public interface VfioDeviceDriver {
   /**
    * Returns the state the device is in after {@code arc} failed with {@code failure}: {@code
    * arc.from()} (the arc did nothing, the default) or {@link MigrationState#ERROR}, which the uAPI
-   * allows any failed transition to enter and only a reset leaves (spec §2.4).
+   * allows any failed transition to enter and only a reset leaves.
+   *
+   * @param arc the arc that failed
+   * @param failure the error it failed with
+   * @return the state the device is in now
    */
   default MigrationState stateAfterFailedArc(MigrationArc arc, UapiException failure) {
     return arc.from();
@@ -57,13 +63,17 @@ public interface VfioDeviceDriver {
    * advancing its position, and returns how many were copied; 0 when no data is available now: the
    * temporary end of stream in a PRE_COPY state, the end of stream in STOP_COPY.
    *
+   * @param dst the buffer to fill from its position
+   * @return the bytes copied; 0 when the stream has no more data for now
    * @throws UapiException with the driver's errno if the device fails to produce data
    */
   int save(ByteBuffer dst);
 
   /**
    * Returns the pre-copy progress of the saving session; called only in PRE_COPY and PRE_COPY_P2P.
-   * A driver that claims {@link MigrationFlag#PRE_COPY} must support it (spec §2.6).
+   * A driver that claims {@link MigrationFlag#PRE_COPY} must support it.
+   *
+   * @return the {@code initial_bytes} and {@code dirty_bytes} of the session
    */
   PrecopyInfo precopyInfo();
 
@@ -114,6 +124,7 @@ public interface VfioDeviceDriver {
    * Consumes all remaining bytes of {@code src} into the resuming session; the user need not
    * preserve the segmentation of the saved stream. Validation may wait for RESUMING→STOP.
    *
+   * @param src the bytes to consume, from its position to its limit
    * @throws UapiException with the driver's errno if the data cannot be accepted
    */
   void resume(ByteBuffer src);
@@ -121,6 +132,8 @@ public interface VfioDeviceDriver {
   /**
    * Returns the estimated number of bytes still needed to complete STOP_COPY ({@code
    * VFIO_DEVICE_FEATURE_MIG_DATA_SIZE}); may be called in any state.
+   *
+   * @return the estimated STOP_COPY length in bytes
    */
   long stopCopyLength();
 
@@ -133,12 +146,17 @@ public interface VfioDeviceDriver {
   /**
    * Returns the device's DMA-logging tracker ({@code vfio_log_ops}), or empty if the device cannot
    * log its DMA; must return the same tracker every time.
+   *
+   * @return the tracker, or empty
    */
   Optional<DmaTracker> dmaTracker();
 
   /**
    * Returns a driver without migration support whose device logs its DMA with {@code tracker}, or
    * without DMA logging if {@code tracker} is empty.
+   *
+   * @param tracker the device's tracker, or empty for a device that cannot log its DMA
+   * @return a driver whose migration flags are empty
    */
   static VfioDeviceDriver withoutMigration(Optional<DmaTracker> tracker) {
     return new VfioDeviceDriver() {

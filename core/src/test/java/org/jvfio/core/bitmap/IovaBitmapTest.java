@@ -17,7 +17,7 @@ class IovaBitmapTest {
 
   @Test
   void set_workedExampleOfSpec64_setsWord1Bit6() {
-    // spec uapi.md §6.4: base 0x10000, 4 KiB pages, dirty page 70 -> data[1] bit 6.
+    // iova_bitmap.c's mapping: base 0x10000, 4 KiB pages, dirty page 70 -> data[1] bit 6.
     IovaBitmap b = IovaBitmap.allocate(0x10000, 128 * 4096L, 4096);
     b.set(0x10000 + 70 * 4096L, 4096);
     assertArrayEquals(new long[] {0, 1L << 6}, b.words());
@@ -105,7 +105,7 @@ class IovaBitmapTest {
             .errno());
   }
 
-  /** Property: set() agrees with a bit-by-bit oracle (spec §6.5) for random records. */
+  /** Property: set() agrees with a bit-by-bit oracle for random records. */
   @Test
   void set_randomRecords_matchBitOracle() {
     SplittableRandom rnd = new SplittableRandom(SEED);

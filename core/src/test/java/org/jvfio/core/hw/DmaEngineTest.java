@@ -97,7 +97,7 @@ class DmaEngineTest {
     domain.setDirtyTracking(true);
     engine.write(1, domain, IOVA, 8, DmaWriteListener.NONE);
     assertTrue(harvest(false).isDirty(IOVA));
-    // The translation is still cached dirty: the second write leaves no trace (trap T10).
+    // The translation is still cached dirty: the second write leaves no trace.
     engine.write(1, domain, IOVA, 8, DmaWriteListener.NONE);
     assertFalse(harvest(true).isDirty(IOVA), "a stale IOTLB entry must hide the write");
   }

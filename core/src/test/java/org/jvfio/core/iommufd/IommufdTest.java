@@ -406,7 +406,7 @@ class IommufdTest {
     assertRefused(Errno.ENOENT, () -> fd.attach(99, s.ioas));
     assertRefused(Errno.ENOENT, () -> fd.attach(s.dev, 99));
     assertRefused(Errno.EINVAL, () -> fd.attach(s.dev, noDirty));
-    assertRefused(Errno.EINVAL, () -> fd.attach(noDirty, s.hwpt)); // spec §5.9
+    assertRefused(Errno.EINVAL, () -> fd.attach(noDirty, s.hwpt)); // the driver's attach check
     assertRefused(Errno.EINVAL, () -> fd.attach(other, s.hwpt)); // another IOMMU instance
     // Two devices of one IOMMU share an auto domain; it goes away with its last device.
     int dev2 = fd.bindDevice(iommu, DmaWriteListener.NONE);
@@ -518,7 +518,7 @@ class IommufdTest {
     fd.hwptSetDirtyTracking(s.hwpt, 0);
     assertEquals(0, fd.dmaWrite(s.dev, IOVA + PAGE, PAGE).faults()); // still mapped
     assertEquals(Long.valueOf(IOVA), pages(s.harvest(IOVA, 8 * PAGE, 1), IOVA).first());
-    fd.hwptSetDirtyTracking(s.hwpt, 1); // T13: the stale bit of the first cycle is cleared
+    fd.hwptSetDirtyTracking(s.hwpt, 1); // enabling clears the first cycle's stale bit
     assertEquals(new TreeSet<Long>(), pages(s.harvest(IOVA, 8 * PAGE, 0), IOVA));
     fd.dmaWrite(s.dev, IOVA, PAGE); // the IOTLB was flushed on enable: the write is recorded
     assertEquals(Long.valueOf(IOVA), pages(s.harvest(IOVA, 8 * PAGE, 0), IOVA).first());

@@ -83,9 +83,9 @@ import org.jvfio.core.vfio.ReferenceMigrationDriver;
 import org.jvfio.core.vfio.VfioDeviceDriver;
 
 /**
- * The byte layer of the fake kernel: the fd table, iommufd's size rules and replies (spec {@code
- * uapi.md} §5.1), the cdev's bind-before-use rule, the VFIO_DEVICE_FEATURE copies, data fds, what
- * closing releases, and the DMA hooks.
+ * The byte layer of the fake kernel: the fd table, iommufd's size rules and replies, the cdev's
+ * bind-before-use rule, the VFIO_DEVICE_FEATURE copies, data fds, what closing releases, and the
+ * DMA hooks.
  */
 class FakeKernelTest {
   private static final long GUEST = 16L << 20;
@@ -458,7 +458,10 @@ class FakeKernelTest {
     assertErrno(Errno.ENOENT, sys.ioctl(s.fd, IOMMU_GET_HW_INFO, wrongDevice));
   }
 
-  /** Spec §7 trap 14, modelled: an unpinnable bitmap is a success that harvests nothing. */
+  /**
+   * docs/fidelity.md, "Silent successes of GET_DIRTY_BITMAP": an unpinnable bitmap is a success
+   * that harvests nothing.
+   */
   @Test
   void getDirtyBitmap_unpinnableBitmap_succeedsAndClearsNothing() {
     Setup s = new Setup();

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
 import org.jvfio.core.bitmap.IovaBitmap;
 
-/** The tracker profiles of users.md §1.7 and the lock-free log. */
+/** The mlx5-like and pds-like tracker profiles and the lock-free log. */
 class DmaTrackerTest {
   private static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
   private static final int TRIES = Integer.getInteger("jvfio.tries", 200);

@@ -15,9 +15,15 @@ import org.junit.jupiter.api.TestFactory;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 
-/** {@link MigrationFsm} against the next-step tables of spec uapi.md §2.8.5, cell by cell. */
+/**
+ * {@link MigrationFsm} against next-step tables derived from vfio_mig_get_next_state() in
+ * drivers/vfio/vfio_main.c, cell by cell.
+ */
 class MigrationFsmTest {
-  /** The four tables of spec §2.8.5, transcribed from the spec (row = cur, column = new). */
+  /**
+   * The four tables, one per flag set, derived from the kernel's table by hand (row = cur, column =
+   * new).
+   */
   private static final Map<Integer, String> SPEC_TABLES =
       Map.ofEntries(
           Map.entry(
@@ -133,9 +139,10 @@ class MigrationFsmTest {
 
   /**
    * Properties over every flag set and every pair (exhaustive, the space is small): a path ends at
-   * its target, visits only supported states, uses only arcs the driver must implement (spec §2.4
-   * and the table comment of §2.8.1), never enters the saving group in its interior (it may only
-   * move on inside it), and only its last arc may start a data transfer.
+   * its target, visits only supported states, uses only arcs the driver must implement (the arcs
+   * documented in include/uapi/linux/vfio.h and the table comment of vfio_mig_get_next_state()),
+   * never enters the saving group in its interior (it may only move on inside it), and only its
+   * last arc may start a data transfer.
    */
   @Test
   void path_everyFlagSetAndPair_satisfiesTheArcRules() {

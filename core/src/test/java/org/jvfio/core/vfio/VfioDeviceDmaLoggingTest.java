@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
 import org.jvfio.core.bitmap.IovaBitmap;
 
-/** Device DMA logging through {@link VfioDevice}: START, STOP, REPORT (spec uapi.md §3, §6). */
+/** Device DMA logging through {@link VfioDevice}: START, STOP, REPORT. */
 class VfioDeviceDmaLoggingTest {
   private static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
   private static final long K4 = 4096;
@@ -222,7 +222,7 @@ class VfioDeviceDmaLoggingTest {
     }
   }
 
-  /** Bits the report must set: every report page intersecting a dirty granule (spec §6.3). */
+  /** Bits the report must set: every report page intersecting a dirty granule. */
   private static long[] oracle(List<long[]> granules, long iova0, long length, long ps) {
     long bits = (length - 1) / ps + 1;
     long[] words = new long[(int) ((bits + 63) / 64)];

@@ -28,13 +28,13 @@ import org.jvfio.api.Errno;
 import org.jvfio.api.vfio.Vfio;
 import org.jvfio.core.UapiException;
 
-/** {@code VFIO_DEVICE_FEATURE}'s core checks (spec uapi.md §1.3, traps 9 and 10). */
+/** {@code VFIO_DEVICE_FEATURE}'s core checks. */
 class VfioDeviceFeatureTest {
   private static final int G = VFIO_DEVICE_FEATURE_GET;
   private static final int S = VFIO_DEVICE_FEATURE_SET;
   private static final int P = VFIO_DEVICE_FEATURE_PROBE;
 
-  /** Spec §1.3, "Per-feature (S, minsz) used by the core". */
+  /** The (SET/GET support, minsz) each feature passes to vfio_check_feature(). */
   private record FeatureRow(int index, int ops, int minsz) {}
 
   private static final List<FeatureRow> FEATURES =
@@ -47,8 +47,8 @@ class VfioDeviceFeatureTest {
           new FeatureRow(VFIO_DEVICE_FEATURE_MIG_DATA_SIZE, G, 8));
 
   /**
-   * Spec §1.3's decision table for a feature that exists: returns null for "execute", "0" for a
-   * successful probe, or the errno.
+   * vfio_check_feature()'s decisions for a feature that exists: returns null for "execute", "0" for
+   * a successful probe, or the errno.
    */
   private static Object decision(boolean probe, boolean get, boolean set, FeatureRow f, int size) {
     boolean getOk = (f.ops() & G) != 0;

@@ -9,7 +9,8 @@ import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDriver;
 
 /**
- * An AMD IOMMU unit with v1 host page tables, registered as {@value #NAME} (vendor-pagetables §2).
+ * An AMD IOMMU unit with v1 host page tables, registered as {@value #NAME} (AMD IOMMU
+ * specification; {@code drivers/iommu/amd/iommu.c}).
  *
  * <p>The unit's Extended Feature Register decides what it can do: {@link #FEATURE_HDSUP} (bit 52)
  * gives {@link IommuCapability#DIRTY_TRACKING}, as {@code amd_iommu_hd_support()}; {@link
@@ -31,8 +32,9 @@ public final class AmdV1Driver implements IommuDriver {
 
   /**
    * The leaf sizes of the v1 table: every power of two from 4 KiB to 2^51 except 512 GiB, the union
-   * of iommupt's {@code amdv1pt_possible_sizes} over the levels that can hold leaves (spec §2.3;
-   * "512GB Pages are not supported due to a hardware bug", trap T3).
+   * of iommupt's {@code amdv1pt_possible_sizes} over the levels that can hold leaves ({@code
+   * drivers/iommu/generic_pt/fmt/amdv1.h}: "512GB Pages are not supported due to a hardware bug";
+   * docs/fidelity.md, "AMD-Vi v1").
    */
   public static final long PAGE_SIZES = (-1L << 12) & ((1L << 52) - 1) & ~(1L << 39);
 
@@ -50,12 +52,19 @@ public final class AmdV1Driver implements IommuDriver {
   /**
    * Returns a unit whose Extended Feature Register reads {@code efr}; only {@link #FEATURE_HDSUP}
    * and {@link #FEATURE_HASUP} are interpreted.
+   *
+   * @param efr the Extended Feature Register value (MMIO offset 0x30)
+   * @return a new unit
    */
   public static AmdV1Driver withFeatures(long efr) {
     return new AmdV1Driver(efr);
   }
 
-  /** Returns the Extended Feature Register value this unit was created with. */
+  /**
+   * Returns the Extended Feature Register value this unit was created with.
+   *
+   * @return the EFR value
+   */
   public long extendedFeatures() {
     return efr;
   }

@@ -2,7 +2,8 @@ package org.jvfio.iommu.amd;
 
 /**
  * Dword 0 of an AMD-Vi Device Table Entry ({@code dev_table_entry.data[0]}), the part that points a
- * device at a v1 host page table and enables hardware A/D updates (vendor-pagetables §2.4).
+ * device at a v1 host page table and enables hardware A/D updates (AMD IOMMU specification, "Device
+ * Table Entry Format"; {@code set_dte_entry()} in {@code drivers/iommu/amd/iommu.c}).
  *
  * <p>jvfio keeps one DTE per domain, standing for the identical DTEs of every device attached to
  * it: the driver writes the same root, mode and HAD into each of them ({@code set_dte_entry}).
@@ -43,46 +44,76 @@ public record Dte(long dword0) {
         V | TV | IR | IW | ((long) mode << MODE_SHIFT) | (root & ROOT_MASK) | (had ? HAD : 0));
   }
 
-  /** Returns V. */
+  /**
+   * Returns V.
+   *
+   * @return true if V (bit 0) is set
+   */
   public boolean valid() {
     return (dword0 & V) != 0;
   }
 
-  /** Returns TV. */
+  /**
+   * Returns TV.
+   *
+   * @return true if TV (bit 1) is set
+   */
   public boolean translationValid() {
     return (dword0 & TV) != 0;
   }
 
   /**
    * Returns the two HAD bits (bits 8:7) as a number: Linux writes 3 (11b) to enable access and
-   * dirty updates and 0 to disable them; 1 and 2 are not used by Linux (their exact meaning is
-   * unverified, spec §9).
+   * dirty updates and 0 to disable them; 1 and 2 are not used by Linux (their exact meaning is not
+   * verified against the AMD IOMMU specification).
+   *
+   * @return the HAD field, 0 to 3
    */
   public int hostAccessDirty() {
     return (int) ((dword0 >>> 7) & 3);
   }
 
-  /** Returns the Mode field (bits 11:9): the number of table levels, 0 = no translation. */
+  /**
+   * Returns the Mode field (bits 11:9): the number of table levels, 0 = no translation.
+   *
+   * @return the Mode field, 0 to 7
+   */
   public int mode() {
     return (int) ((dword0 >>> MODE_SHIFT) & 7);
   }
 
-  /** Returns the host page-table root pointer (bits 51:12). */
+  /**
+   * Returns the host page-table root pointer (bits 51:12).
+   *
+   * @return the root table's physical address
+   */
   public long hostPageTableRoot() {
     return dword0 & ROOT_MASK;
   }
 
-  /** Returns GV. */
+  /**
+   * Returns GV.
+   *
+   * @return true if GV (bit 55) is set
+   */
   public boolean guestTranslationValid() {
     return (dword0 & GV) != 0;
   }
 
-  /** Returns the DTE-level IR bit. */
+  /**
+   * Returns the DTE-level IR bit.
+   *
+   * @return true if IR (bit 61) is set
+   */
   public boolean readPermission() {
     return (dword0 & IR) != 0;
   }
 
-  /** Returns the DTE-level IW bit. */
+  /**
+   * Returns the DTE-level IW bit.
+   *
+   * @return true if IW (bit 62) is set
+   */
   public boolean writePermission() {
     return (dword0 & IW) != 0;
   }

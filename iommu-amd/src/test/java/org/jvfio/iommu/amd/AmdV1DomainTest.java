@@ -502,7 +502,7 @@ class AmdV1DomainTest {
     assertEquals(0, g.start());
     assertEquals(K4 - 1, g.end());
 
-    assertTrue(dma.write(0)); // through the cached dirty translation: trap T10
+    assertTrue(dma.write(0)); // through the cached dirty translation: no trace
     assertEquals(0L, leafWord(d, 0) & AmdV1Entry.D);
     d.iotlbSync(g);
     assertTrue(dma.write(0));

@@ -13,8 +13,9 @@ class AmdV1EntryTest {
   private static final long RW = AmdV1Entry.FC | AmdV1Entry.IR | AmdV1Entry.IW;
 
   /**
-   * Spec §2.3 worked examples, pinned as whole 64-bit words (read + write, FC set, as Linux maps).
-   * Columns: page size, spec level holding the copies, count, NL, output address, expected word.
+   * Worked examples of the NL = 7 page-size encoding, pinned as whole 64-bit words (read + write,
+   * FC set, as Linux maps). Columns: page size, spec level holding the copies, count, NL, output
+   * address, expected word.
    */
   @ParameterizedTest(name = "{0}")
   @CsvSource({

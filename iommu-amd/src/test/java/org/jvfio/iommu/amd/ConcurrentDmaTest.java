@@ -17,10 +17,9 @@ import org.jvfio.core.spi.DomainConfig;
 
 /**
  * DMA writers on several threads race harvests, splits and collapses; no write may be lost
- * (design.md "Concurrency", spec §5.2 invariants). Bounded by iteration counts, not time: each
- * phase's writers do a fixed number of writes while the control thread does a fixed number of
- * operations; after the phase, every page written in it must be in the union of the phase's
- * harvests.
+ * (docs/architecture.md, "Concurrency"). Bounded by iteration counts, not time: each phase's
+ * writers do a fixed number of writes while the control thread does a fixed number of operations;
+ * after the phase, every page written in it must be in the union of the phase's harvests.
  */
 class ConcurrentDmaTest {
   private static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));

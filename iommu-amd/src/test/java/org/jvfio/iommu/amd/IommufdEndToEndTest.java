@@ -108,7 +108,7 @@ class IommufdEndToEndTest {
       assertPages(new TreeSet<>(), harvest(m.iova(), m.length(), 0), c);
     }
 
-    // disable keeps the mapping and hardware stops updating; re-enable starts clean (T13)
+    // disable keeps the mapping and hardware stops updating; re-enable starts clean
     fd.hwptSetDirtyTracking(hwpt, 0);
     assertEquals(0, domain.dte().hostAccessDirty());
     assertEquals(0, fd.dmaWrite(dev, m.iova(), PAGE).faults());

@@ -24,7 +24,7 @@ import org.jvfio.core.spi.IommuDomain;
 class SplitCollapseTest {
   private static final long FC_IR_IW = AmdV1Entry.FC | AmdV1Entry.IR | AmdV1Entry.IW;
 
-  /** Runs {@code action} in the §5.2 publish window of the next split/collapse step only. */
+  /** Runs {@code action} in the publish window of the next split/collapse step only. */
   private static void onceInPublishWindow(AmdV1Domain d, Runnable action) {
     AtomicBoolean done = new AtomicBoolean();
     ((V1Domain) d).publishWindow =
@@ -198,7 +198,7 @@ class SplitCollapseTest {
       for (long w : dirty) {
         or |= w;
       }
-      Arrays.fill(dirty, or); // a run's replicas all carry the OR of their A/D bits (trap T1)
+      Arrays.fill(dirty, or); // a run's replicas all carry the OR of their A/D bits
       assertArrayEquals(dirty, leafWords(d, 4 * size, Math.min(size, 4 * M2)), what);
       assertEquals(frames, d.memory().framesInUse(), what);
     }

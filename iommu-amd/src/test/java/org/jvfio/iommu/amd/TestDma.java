@@ -7,9 +7,9 @@ import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
- * One device's DMA for tests: core's {@link DmaEngine} (the §6.3 write algorithm over the domain's
- * real IOTLB) writing one byte at a time through {@code domain}. By default the DMA lands in a
- * sparse guest memory covering the output addresses below 2 TiB that the tests map.
+ * One device's DMA for tests: core's {@link DmaEngine} (the write algorithm over the domain's real
+ * IOTLB) writing one byte at a time through {@code domain}. By default the DMA lands in a sparse
+ * guest memory covering the output addresses below 2 TiB that the tests map.
  */
 final class TestDma {
   private static final long DEFAULT_MEMORY = 1L << 41;

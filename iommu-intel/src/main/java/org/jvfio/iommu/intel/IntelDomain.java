@@ -27,6 +27,8 @@ public interface IntelDomain extends IommuDomain {
    * #IOMMU_NO_PASID}, {@code set_dev_pasid} otherwise; programs the PASID entry (second stage: PGTT
    * = 2, SSADE = whether tracking is on now; first stage: PGTT = 1).
    *
+   * @param device the requester id of the device
+   * @param pasid the PASID, or {@link #IOMMU_NO_PASID}
    * @throws UapiException {@code EOPNOTSUPP} for a non-zero PASID when the unit has no PASID
    *     support (legacy mode or no ECAP.PASID); {@code EINVAL} for a non-zero PASID when the domain
    *     has dirty ops ("dirty tracking domains cannot be attached to a non-zero PASID")
@@ -41,6 +43,9 @@ public interface IntelDomain extends IommuDomain {
    * domain's dirty tracking, so dirty tracking of nested translations goes through the parent
    * ({@code intel_iommu_set_dirty_tracking}).
    *
+   * @param device the requester id of the device
+   * @param pasid the PASID
+   * @param firstStageRoot the physical address of the guest's first-stage table (FSPTPTR)
    * @throws UapiException {@code EINVAL} if this domain was not allocated as a nest parent; {@code
    *     EOPNOTSUPP} for a non-zero PASID without PASID support
    * @throws IllegalArgumentException if {@code device} is not 16-bit or {@code pasid} not 20-bit
@@ -51,13 +56,26 @@ public interface IntelDomain extends IommuDomain {
    * Detaches the domain from {@code device}'s {@code pasid} ({@code intel_pasid_tear_down_entry}:
    * the entry is cleared and the PASID cache, the IOTLB and the device TLB are flushed). Does
    * nothing if this domain is not attached there.
+   *
+   * @param device the requester id of the device
+   * @param pasid the PASID, or {@link #IOMMU_NO_PASID}
    */
   void detach(int device, int pasid);
 
-  /** Returns the PASID entry programmed for {@code device}'s {@code pasid} by this domain. */
+  /**
+   * Returns the PASID entry programmed for {@code device}'s {@code pasid} by this domain.
+   *
+   * @param device the requester id of the device
+   * @param pasid the PASID
+   * @return the entry, or empty if this domain programmed none there
+   */
   Optional<PasidEntry> pasidEntry(int device, int pasid);
 
-  /** Returns the domain id ({@code DID}) tagging this domain's IOTLB entries. */
+  /**
+   * Returns the domain id ({@code DID}) tagging this domain's IOTLB entries.
+   *
+   * @return the DID, 16 bits
+   */
   int domainId();
 
   /**
@@ -67,9 +85,17 @@ public interface IntelDomain extends IommuDomain {
   @Override
   long apertureEnd();
 
-  /** Returns how many PASID-cache invalidations (PASID-selective within domain) were issued. */
+  /**
+   * Returns how many PASID-cache invalidations (PASID-selective within domain) were issued.
+   *
+   * @return the number of PASID-cache invalidations since creation
+   */
   long pasidCacheInvalidations();
 
-  /** Returns how many device-TLB invalidations were issued (none when CAP.CM is set). */
+  /**
+   * Returns how many device-TLB invalidations were issued (none when CAP.CM is set).
+   *
+   * @return the number of device-TLB invalidations since creation
+   */
   long deviceTlbInvalidations();
 }

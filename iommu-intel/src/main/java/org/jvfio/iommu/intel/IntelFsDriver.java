@@ -46,22 +46,39 @@ public final class IntelFsDriver implements IommuDriver {
     this.format = VtdFormat.firstStage(levels, sizes, apertureBits);
   }
 
-  /** Returns a driver for a unit with these registers. */
+  /**
+   * Returns a driver for a unit with these registers.
+   *
+   * @param registers the unit's CAP and ECAP and the scalable-mode choice
+   * @return a new driver
+   */
   public static IntelFsDriver of(VtdRegisters registers) {
     return new IntelFsDriver(registers);
   }
 
-  /** Returns the default unit with 5-level first-stage paging (CAP.FS5LP, MGAW 57). */
+  /**
+   * Returns the default unit with 5-level first-stage paging (CAP.FS5LP, MGAW 57).
+   *
+   * @return a new driver
+   */
   public static IntelFsDriver fiveLevel() {
     return of(VtdRegisters.DEFAULT.withSecondStageLevels(5).withCap(VtdRegisters.CAP_FS5LP));
   }
 
-  /** Returns the unit's registers. */
+  /**
+   * Returns the unit's registers.
+   *
+   * @return the registers this driver was created with
+   */
   public VtdRegisters registers() {
     return unit.registers;
   }
 
-  /** Returns the number of first-stage levels the domains get (4 or 5). */
+  /**
+   * Returns the number of first-stage levels the domains get (4 or 5).
+   *
+   * @return 4 or 5
+   */
   public int levels() {
     return levels;
   }

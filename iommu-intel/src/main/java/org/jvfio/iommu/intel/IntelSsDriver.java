@@ -65,23 +65,38 @@ public final class IntelSsDriver implements IommuDriver {
   /**
    * Returns a driver for a unit with these registers.
    *
+   * @param registers the unit's CAP and ECAP and the scalable-mode choice
+   * @return a new driver
    * @throws IllegalArgumentException if CAP.SAGAW offers no 3-, 4- or 5-level table
    */
   public static IntelSsDriver of(VtdRegisters registers) {
     return new IntelSsDriver(registers);
   }
 
-  /** Returns the default unit with a {@code levels}-level (3, 4 or 5) second-stage table. */
+  /**
+   * Returns the default unit with a {@code levels}-level (3, 4 or 5) second-stage table.
+   *
+   * @param levels 3, 4 or 5
+   * @return a new driver
+   */
   public static IntelSsDriver withLevels(int levels) {
     return of(VtdRegisters.DEFAULT.withSecondStageLevels(levels));
   }
 
-  /** Returns the default unit without ECAP.SLADS: no dirty tracking. */
+  /**
+   * Returns the default unit without ECAP.SLADS: no dirty tracking.
+   *
+   * @return a new driver that cannot track dirty IOVA
+   */
   public static IntelSsDriver withoutSlads() {
     return of(VtdRegisters.DEFAULT.withoutEcap(VtdRegisters.ECAP_SLADS));
   }
 
-  /** Returns the default unit with SLLPS = 0: 4 KiB leaves only. */
+  /**
+   * Returns the default unit with SLLPS = 0: 4 KiB leaves only.
+   *
+   * @return a new driver that maps 4 KiB leaves only
+   */
   public static IntelSsDriver withoutLargePages() {
     return of(VtdRegisters.DEFAULT.withSllps(0));
   }
@@ -89,17 +104,27 @@ public final class IntelSsDriver implements IommuDriver {
   /**
    * Returns the default unit in legacy (non-scalable) mode: no PASID table, hence no dirty tracking
    * and no nesting.
+   *
+   * @return a new driver in legacy mode
    */
   public static IntelSsDriver legacyMode() {
     return of(VtdRegisters.DEFAULT.legacyMode());
   }
 
-  /** Returns the unit's registers. */
+  /**
+   * Returns the unit's registers.
+   *
+   * @return the registers this driver was created with
+   */
   public VtdRegisters registers() {
     return unit.registers;
   }
 
-  /** Returns the number of second-stage levels the domains get ({@code agaw + 2}). */
+  /**
+   * Returns the number of second-stage levels the domains get ({@code agaw + 2}).
+   *
+   * @return 3, 4 or 5
+   */
   public int levels() {
     return levels;
   }

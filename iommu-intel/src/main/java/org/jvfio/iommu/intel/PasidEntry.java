@@ -73,47 +73,83 @@ public record PasidEntry(long val0, long val1, long val2) {
     return new PasidEntry(enable ? val0 | SSADE : val0 & ~SSADE, val1, val2);
   }
 
-  /** Returns P, val[0] bit 0. */
+  /**
+   * Returns P, val[0] bit 0.
+   *
+   * @return true if the entry is present
+   */
   public boolean present() {
     return (val0 & P) != 0;
   }
 
-  /** Returns AW, val[0] bits 4:2: the second-stage AGAW (levels − 2). */
+  /**
+   * Returns AW, val[0] bits 4:2: the second-stage AGAW (levels − 2).
+   *
+   * @return the AW field, 0 to 7
+   */
   public int aw() {
     return (int) ((val0 >>> 2) & 7);
   }
 
-  /** Returns PGTT, val[0] bits 8:6 ({@link #PGTT_SL_ONLY} etc.). */
+  /**
+   * Returns PGTT, val[0] bits 8:6 ({@link #PGTT_SL_ONLY} etc.).
+   *
+   * @return the PGTT field, 0 to 7
+   */
   public int pgtt() {
     return (int) ((val0 >>> 6) & 7);
   }
 
-  /** Returns SSADE, val[0] bit 9. */
+  /**
+   * Returns SSADE, val[0] bit 9.
+   *
+   * @return true if second-stage A/D updates are on
+   */
   public boolean ssade() {
     return (val0 & SSADE) != 0;
   }
 
-  /** Returns SSPTPTR, val[0] bits 63:12: the second-stage table root. */
+  /**
+   * Returns SSPTPTR, val[0] bits 63:12: the second-stage table root.
+   *
+   * @return the physical address of the second-stage root table
+   */
   public long ssptptr() {
     return val0 & PTR_MASK;
   }
 
-  /** Returns DID, val[1] bits 15:0. */
+  /**
+   * Returns DID, val[1] bits 15:0.
+   *
+   * @return the domain id, 16 bits
+   */
   public int did() {
     return (int) (val1 & 0xffff);
   }
 
-  /** Returns FLPM, val[2] bits 3:2: 0 = 4-level, 1 = 5-level first-stage paging. */
+  /**
+   * Returns FLPM, val[2] bits 3:2: 0 = 4-level, 1 = 5-level first-stage paging.
+   *
+   * @return the FLPM field, 0 to 3
+   */
   public int flpm() {
     return (int) ((val2 >>> 2) & 3);
   }
 
-  /** Returns FSPTPTR, val[2] bits 63:12: the first-stage table root. */
+  /**
+   * Returns FSPTPTR, val[2] bits 63:12: the first-stage table root.
+   *
+   * @return the physical address of the first-stage root table
+   */
   public long fsptptr() {
     return val2 & PTR_MASK;
   }
 
-  /** Returns the 512-bit entry as its eight qwords, {@code val[0..7]}. */
+  /**
+   * Returns the 512-bit entry as its eight qwords, {@code val[0..7]}.
+   *
+   * @return a copy of the eight qwords
+   */
   public long[] words() {
     return new long[] {val0, val1, val2, 0, 0, 0, 0, 0};
   }

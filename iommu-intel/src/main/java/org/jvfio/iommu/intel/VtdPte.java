@@ -57,6 +57,10 @@ public final class VtdPte {
   /**
    * Decodes a second-stage entry at {@code level} (0 = PTE … 4 = PML5E), e.g. {@code "SS-PDE
    * 0x...283 leaf 2M -> 0x40000000 R W PS A D"}; an entry with R = W = 0 is not present.
+   *
+   * @param entry an entry word
+   * @param level 1 (PTE) to 5 (PML5E)
+   * @return a one-line decoding of its fields
    */
   public static String describeSecondStage(long entry, int level) {
     return VtdFormat.describeSecondStage(entry, level);

@@ -79,22 +79,42 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
               | ECAP_SMPWC,
           true);
 
-  /** Returns a copy with {@code bits} set in ECAP. */
+  /**
+   * Returns a copy with {@code bits} set in ECAP.
+   *
+   * @param bits ECAP bits to set
+   * @return the modified copy
+   */
   public VtdRegisters withEcap(long bits) {
     return new VtdRegisters(cap, ecap | bits, scalableModeEnabled);
   }
 
-  /** Returns a copy with {@code bits} cleared in ECAP. */
+  /**
+   * Returns a copy with {@code bits} cleared in ECAP.
+   *
+   * @param bits ECAP bits to clear
+   * @return the modified copy
+   */
   public VtdRegisters withoutEcap(long bits) {
     return new VtdRegisters(cap, ecap & ~bits, scalableModeEnabled);
   }
 
-  /** Returns a copy with {@code bits} set in CAP. */
+  /**
+   * Returns a copy with {@code bits} set in CAP.
+   *
+   * @param bits CAP bits to set
+   * @return the modified copy
+   */
   public VtdRegisters withCap(long bits) {
     return new VtdRegisters(cap | bits, ecap, scalableModeEnabled);
   }
 
-  /** Returns a copy with {@code bits} cleared in CAP. */
+  /**
+   * Returns a copy with {@code bits} cleared in CAP.
+   *
+   * @param bits CAP bits to clear
+   * @return the modified copy
+   */
   public VtdRegisters withoutCap(long bits) {
     return new VtdRegisters(cap & ~bits, ecap, scalableModeEnabled);
   }
@@ -103,6 +123,8 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
    * Returns a copy whose SAGAW offers exactly {@code levels} (3, 4 or 5) and whose MGAW is that
    * table's width, so the driver picks that many second-stage levels.
    *
+   * @param levels 3, 4 or 5
+   * @return the modified copy
    * @throws IllegalArgumentException unless {@code levels} is 3, 4 or 5
    */
   public VtdRegisters withSecondStageLevels(int levels) {
@@ -116,28 +138,49 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
     return new VtdRegisters(c, ecap, scalableModeEnabled);
   }
 
-  /** Returns a copy with SLLPS set to {@code sllps} (bit 0 = 2 MiB, bit 1 = 1 GiB). */
+  /**
+   * Returns a copy with SLLPS set to {@code sllps} (bit 0 = 2 MiB, bit 1 = 1 GiB).
+   *
+   * @param sllps the SLLPS field, 0 to 3
+   * @return the modified copy
+   */
   public VtdRegisters withSllps(int sllps) {
     long c = (cap & ~(0xfL << CAP_SLLPS_SHIFT)) | ((long) (sllps & 0xf) << CAP_SLLPS_SHIFT);
     return new VtdRegisters(c, ecap, scalableModeEnabled);
   }
 
-  /** Returns a copy in legacy (non-scalable) mode, as with {@code intel_iommu=sm_off}. */
+  /**
+   * Returns a copy in legacy (non-scalable) mode, as with {@code intel_iommu=sm_off}.
+   *
+   * @return the modified copy
+   */
   public VtdRegisters legacyMode() {
     return new VtdRegisters(cap, ecap, false);
   }
 
-  /** Returns {@code cap_sagaw}: the supported adjusted guest address widths as a bit set. */
+  /**
+   * Returns {@code cap_sagaw}: the supported adjusted guest address widths as a bit set.
+   *
+   * @return the SAGAW bit set (bit 1: 3 levels, bit 2: 4 levels, bit 3: 5 levels)
+   */
   public int sagaw() {
     return (int) ((cap >>> CAP_SAGAW_SHIFT) & 0x1f);
   }
 
-  /** Returns {@code cap_mgaw}: the maximum guest address width in bits. */
+  /**
+   * Returns {@code cap_mgaw}: the maximum guest address width in bits.
+   *
+   * @return the MGAW in bits
+   */
   public int mgaw() {
     return (int) ((cap >>> CAP_MGAW_SHIFT) & 0x3f) + 1;
   }
 
-  /** Returns {@code cap_super_page_val}: SLLPS, bit 0 = 2 MiB, bit 1 = 1 GiB. */
+  /**
+   * Returns {@code cap_super_page_val}: SLLPS, bit 0 = 2 MiB, bit 1 = 1 GiB.
+   *
+   * @return the SLLPS field, 0 to 3
+   */
   public int sllps() {
     return (int) ((cap >>> CAP_SLLPS_SHIFT) & 0xf);
   }
@@ -145,6 +188,8 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
   /**
    * Returns the unit's AGAW as the kernel computes it ({@code iommu_calculate_agaw}): the largest
    * AGAW in SAGAW no wider than 57 bits, or -1 if SAGAW offers none of 3, 4 or 5 levels.
+   *
+   * @return the AGAW, 1 to 3 (levels minus 2)
    */
   public int agaw() {
     for (int agaw = 3; agaw >= 1; agaw--) {
@@ -155,7 +200,11 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
     return -1;
   }
 
-  /** Returns {@code sm_supported}: scalable mode is enabled and ECAP.SMTS is set. */
+  /**
+   * Returns {@code sm_supported}: scalable mode is enabled and ECAP.SMTS is set.
+   *
+   * @return true in scalable mode with ECAP.SMTS
+   */
   public boolean smSupported() {
     return scalableModeEnabled && (ecap & ECAP_SMTS) != 0;
   }
@@ -165,17 +214,29 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
     return smSupported() && (ecap & ECAP_SLADS) != 0;
   }
 
-  /** Returns {@code nested_supported}: scalable mode and ECAP.NEST. */
+  /**
+   * Returns {@code nested_supported}: scalable mode and ECAP.NEST.
+   *
+   * @return true if nesting is usable
+   */
   public boolean nestedSupported() {
     return smSupported() && (ecap & ECAP_NEST) != 0;
   }
 
-  /** Returns {@code pasid_supported}: scalable mode and ECAP.PASID. */
+  /**
+   * Returns {@code pasid_supported}: scalable mode and ECAP.PASID.
+   *
+   * @return true if PASIDs are usable
+   */
   public boolean pasidSupported() {
     return smSupported() && (ecap & ECAP_PASID) != 0;
   }
 
-  /** Returns whether CAP.CM (caching mode) is set: no device-TLB flush is issued then. */
+  /**
+   * Returns whether CAP.CM (caching mode) is set: no device-TLB flush is issued then.
+   *
+   * @return true if CAP.CM is set
+   */
   public boolean cachingMode() {
     return (cap & CAP_CM) != 0;
   }

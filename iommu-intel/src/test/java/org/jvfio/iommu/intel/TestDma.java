@@ -10,9 +10,9 @@ import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IotlbGather;
 
 /**
- * One device's DMA for tests: core's {@link DmaEngine} (the §6.3 write algorithm over the domain's
- * real IOTLB) writing one byte at a time through {@code domain} into a sparse guest memory covering
- * the output addresses below 2 TiB that the tests map; plus the harvest and enable sequences.
+ * One device's DMA for tests: core's {@link DmaEngine} (the write algorithm over the domain's real
+ * IOTLB) writing one byte at a time through {@code domain} into a sparse guest memory covering the
+ * output addresses below 2 TiB that the tests map; plus the harvest and enable sequences.
  */
 final class TestDma {
   private static final long MEMORY_SIZE = 1L << 41;
@@ -41,7 +41,7 @@ final class TestDma {
     return bitmap;
   }
 
-  /** Enables tracking as iommufd does: a clearing pass with no bitmap and a sync first (T13). */
+  /** Enables tracking as iommufd does: a clearing pass with no bitmap and a sync first. */
   static void enableTracking(IommuDomain domain, long iova, long length) {
     IotlbGather gather = new IotlbGather();
     domain.readAndClearDirty(iova, length, 0, IommuDirtyBitmap.gatherOnly(gather));

@@ -17,8 +17,8 @@ import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
- * DMA from several threads while the control plane splits, harvests and collapses (spec §5.2, traps
- * T16, T17): no write may be lost. Bounded by epochs, not time.
+ * DMA from several threads while the control plane splits, harvests and collapses
+ * (docs/fidelity.md, "Split and collapse"): no write may be lost. Bounded by epochs, not time.
  *
  * <p>Oracle: a logical clock. A writer reads the clock before each write; a harvest ticks it after
  * its sync and stamps the pages it reported. In each epoch the writers write a few hundred random
@@ -96,10 +96,10 @@ class VtdConcurrentDmaTest {
   }
 
   /**
-   * The collapse race of trap T17 aimed at directly: after a harvest cleaned a split 2 MiB region,
-   * one write to a random child races with its collapse (both released by a spin on a shared epoch
-   * counter). Whenever the new leaf was built clean, only the re-read after the invalidation can
-   * carry that write's D into it.
+   * The collapse race aimed at directly: after a harvest cleaned a split 2 MiB region, one write to
+   * a random child races with its collapse (both released by a spin on a shared epoch counter).
+   * Whenever the new leaf was built clean, only the re-read after the invalidation can carry that
+   * write's D into it.
    */
   @Test
   void writeRacingCollapse_isCarriedIntoTheNewLeaf() throws Exception {

@@ -21,7 +21,7 @@ import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IotlbGather;
 
-/** Enabling (§3.4), harvest (§3.5), refusals with the kernel's errno, nesting rules (T18). */
+/** Enabling, harvest, refusals with the kernel's errno, nesting rules. */
 class VtdDirtyTrackingTest {
   private static final int RW = IOMMU_READ | IOMMU_WRITE;
   private static final long M2 = 2L << 20;
@@ -142,7 +142,7 @@ class VtdDirtyTrackingTest {
     assertTrue(dma.write(0)); // cached with SSADE = 0: never updates D
     d.setDirtyTracking(true);
     assertTrue(dma.write(0));
-    assertEquals(1, TestDma.harvest(d, 0, 0x1000, 0).cardinality(), "T10: flushed on toggle");
+    assertEquals(1, TestDma.harvest(d, 0, 0x1000, 0).cardinality(), "flushed on toggle");
   }
 
   @Test
@@ -199,7 +199,7 @@ class VtdDirtyTrackingTest {
     assertTrue(dma.write(M2 + 0x5000));
     assertTrue(dma.write(G1 + 0x1234_5000L));
     IovaBitmap bm = TestDma.harvest(d, 0, 2 * G1, 0);
-    assertEquals(1 + 512 + 512 * 512, bm.cardinality(), "4K + whole 2M + whole 1G (T12)");
+    assertEquals(1 + 512 + 512 * 512, bm.cardinality(), "4K + whole 2M + whole 1G");
     assertTrue(bm.isDirty(M2 + M2 - 1));
     assertTrue(bm.isDirty(2 * G1 - 1));
     assertEquals(0, TestDma.harvest(d, 0, 2 * G1, 0).cardinality(), "cleared");
@@ -220,8 +220,8 @@ class VtdDirtyTrackingTest {
 
   /**
    * iommupt's record_dirty records the leaf holding the range start from the start with the leaf's
-   * whole size (§1.3): started 1 MiB into a dirty 2 MiB leaf, the record runs 1 MiB into the clean
-   * 4 KiB leaves after it, which are reported although no write touched them.
+   * whole size (iommupt): started 1 MiB into a dirty 2 MiB leaf, the record runs 1 MiB into the
+   * clean 4 KiB leaves after it, which are reported although no write touched them.
    */
   @Test
   void harvest_startingInsideALeaf_recordsItsWholeSizeFromTheStart() {
@@ -272,7 +272,7 @@ class VtdDirtyTrackingTest {
 
   @Test
   void harvest_withoutTheSync_loseWritesThroughCachedDirtyTranslations() {
-    // The model of trap T10/T11: clearing without the flush leaves a cached dirty translation.
+    // Stale IOTLB: clearing without the flush leaves a cached dirty translation.
     IntelDomain d = dirtyDomain();
     d.map(0, 0, 0x1000, RW);
     TestDma.enableTracking(d, 0, 0x1000);
@@ -290,7 +290,7 @@ class VtdDirtyTrackingTest {
     d.map(M2, M2, M2, RW);
     assertEquals(0, d.unmap(M2 + 0x1000, 0x1000), "cutting a leaf that starts before: nothing");
     assertTrue(d.iovaToPhys(M2).isPresent());
-    assertEquals(M2, d.unmap(M2, 0x1000), "the whole leaf, more than asked (T15)");
+    assertEquals(M2, d.unmap(M2, 0x1000), "the whole leaf, more than asked");
     assertTrue(d.iovaToPhys(M2 + M2 - 1).isEmpty());
   }
 

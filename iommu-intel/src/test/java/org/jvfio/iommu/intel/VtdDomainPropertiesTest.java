@@ -203,7 +203,7 @@ class VtdDomainPropertiesTest {
 
   /**
    * Expected harvest of [iova, iova + length): every dirty leaf overlapping it, clipped; the leaf
-   * holding {@code iova} is recorded from {@code iova} for its whole size (iommupt, spec §1.3).
+   * holding {@code iova} is recorded from {@code iova} for its whole size (iommupt).
    */
   private static IovaBitmap expected(Set<Leaf> dirty, long iova, long length) {
     IovaBitmap b = IovaBitmap.allocate(iova, length, K4);
@@ -354,8 +354,9 @@ class VtdDomainPropertiesTest {
 
   /**
    * A DMA write in flight across a split or collapse: its translation is walked before the
-   * operation and its hardware D update lands after it, through the stale translation (§5.2 step
-   * 5); if the slot no longer holds the leaf, the update fails and the write walks again.
+   * operation and its hardware D update lands after it, through the stale translation (split and
+   * collapse step 5); if the slot no longer holds the leaf, the update fails and the write walks
+   * again.
    */
   private record InFlight(long page, Translation t) {
     static InFlight start(

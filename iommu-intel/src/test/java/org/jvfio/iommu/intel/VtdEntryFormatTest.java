@@ -16,7 +16,10 @@ import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
 
-/** Entry words pinned bit for bit against vendor-pagetables §3.2 (SS), §3.3 (FS), §3.4 (PASID). */
+/**
+ * Entry words pinned bit for bit against the Intel VT-d specification's second-stage, first-stage
+ * and scalable-mode PASID entry formats.
+ */
 class VtdEntryFormatTest {
   private static final long T0 = PageTableMemory.BASE; // the root: the first frame of a domain
   private static final long T1 = T0 + 0x1000;
@@ -91,7 +94,7 @@ class VtdEntryFormatTest {
     IntelDomain d = ss(DomainConfig.DIRTY_TRACKING);
     d.map(0x1000, 0x5000, 0x1000, RW);
     Translation t = d.translate(0x1000).orElseThrow();
-    assertTrue(t.dirty(), "a translation walked with SSADE = 0 never updates the entry (T10)");
+    assertTrue(t.dirty(), "a translation walked with SSADE = 0 never updates the entry");
     assertEquals(0x5003L, d.walk(0x1000)[3]);
   }
 

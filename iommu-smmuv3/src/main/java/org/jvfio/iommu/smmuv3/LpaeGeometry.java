@@ -2,12 +2,12 @@ package org.jvfio.iommu.smmuv3;
 
 /**
  * The level structure of one LPAE table as io-pgtable-arm sets it up ({@code
- * arm_lpae_alloc_pgtable}, vendor-pagetables §4.1): {@code levels = ceil((ias − pg_shift) /
- * bits_per_level)}, {@code start_level = 4 − levels}, the top table ("pgd") holding {@code
- * 2^pgd_bits} entries, level {@code l} resolving IOVA bits from {@code (4 − l) * bits_per_level +
- * 3}. A stage-2 table whose top level would be L0 with at most 16 entries is concatenated instead
- * (start one level lower, {@code pgd_bits += bits_per_level}), which at a 48-bit input size
- * concerns the 16 KiB granule only. Immutable.
+ * arm_lpae_alloc_pgtable} in {@code drivers/iommu/io-pgtable-arm.c}): {@code levels = ceil((ias −
+ * pg_shift) / bits_per_level)}, {@code start_level = 4 − levels}, the top table ("pgd") holding
+ * {@code 2^pgd_bits} entries, level {@code l} resolving IOVA bits from {@code (4 − l) *
+ * bits_per_level + 3}. A stage-2 table whose top level would be L0 with at most 16 entries is
+ * concatenated instead (start one level lower, {@code pgd_bits += bits_per_level}), which at a
+ * 48-bit input size concerns the 16 KiB granule only. Immutable.
  */
 final class LpaeGeometry {
   static final int MAX_LEVELS = 4;

@@ -11,7 +11,10 @@ import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuDomain;
 
-/** Entry words pinned bit for bit (vendor-pagetables §4.2), read back through {@code walk}. */
+/**
+ * Entry words pinned bit for bit (Arm ARM, VMSAv8-64 descriptor formats), read back through {@code
+ * walk}.
+ */
 class LpaeDescriptorTest {
   private static final int RW = IOMMU_READ | IOMMU_WRITE;
 

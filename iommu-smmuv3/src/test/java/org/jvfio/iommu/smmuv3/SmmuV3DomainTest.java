@@ -56,7 +56,7 @@ class SmmuV3DomainTest {
         assertEquals(PA + s, t.physical());
         assertEquals(PA + s + off, t.physicalOf(iova + off));
         assertTrue(t.readable() && t.writable());
-        assertTrue(t.dirty(), "DBM=1, AP[2]=0 at map: already dirty (T8)");
+        assertTrue(t.dirty(), "DBM=1, AP[2]=0 at map: already dirty");
         assertEquals(OptionalLong.of(PA + s + off), d.iovaToPhys(iova + off));
       }
       assertTrue(d.translate(iova + s).isEmpty());
@@ -194,17 +194,17 @@ class SmmuV3DomainTest {
   }
 
   /**
-   * The consequence upstream lives with (§4.4, HARVEST_CARRIES_START_OFFSET): a harvest that starts
-   * 1 MiB into a clean block reports the next, dirty block from 1 MiB into it, cleans it, and steps
-   * over the first 256 pages of the table after it. The block's first dirty megabyte is reported by
-   * no harvest; the skipped page stays dirty for the next one.
+   * The consequence upstream lives with (HARVEST_CARRIES_START_OFFSET): a harvest that starts 1 MiB
+   * into a clean block reports the next, dirty block from 1 MiB into it, cleans it, and steps over
+   * the first 256 pages of the table after it. The block's first dirty megabyte is reported by no
+   * harvest; the skipped page stays dirty for the next one.
    */
   @Test
   void harvest_startingInsideABlock_shiftsLaterRecordsAndStepsOverPages() {
     IommuDomain d = dirtyDomain(Granule.G4K);
     d.map(0, PA, 4 * MB, RW); // blocks at 0 and 2M
     d.map(4 * MB, PA + 4 * MB + 0x1000, 2 * MB, RW); // misaligned output: a table of pages
-    TestDma.harvest(d, 0, 6 * MB, 4096, 0); // clean everything (T8)
+    TestDma.harvest(d, 0, 6 * MB, 4096, 0); // clean everything (writable leaves are mapped dirty)
     TestDma dma = new TestDma(d);
     assertTrue(dma.write(2 * MB)); // first page of block 1
     assertTrue(dma.write(4 * MB)); // first page of the table
@@ -220,7 +220,7 @@ class SmmuV3DomainTest {
   @Test
   void postHarvestSync_upstreamSkipsTheFlushAndASecondWriteIsInvisible() {
     assertEquals(1, secondWriteVisibility(PostHarvestSync.ARCHITECTURAL));
-    assertEquals(0, secondWriteVisibility(PostHarvestSync.UPSTREAM), "§6.4: write lost");
+    assertEquals(0, secondWriteVisibility(PostHarvestSync.UPSTREAM), "upstream sync: write lost");
   }
 
   /** Write, harvest, write the same page again through the cached translation, harvest. */
@@ -303,7 +303,7 @@ class SmmuV3DomainTest {
     IotlbGather harvestGather = new IotlbGather(); // as iommu_dirty_bitmap_record gathers
     harvestGather.addRange(0, 4096);
     d.iotlbSync(harvestGather);
-    assertEquals(1, d.iotlb().rangeInvalidations(), "a harvest-style gather: skipped (§6.4)");
+    assertEquals(1, d.iotlb().rangeInvalidations(), "a harvest-style gather: skipped");
   }
 
   @Test

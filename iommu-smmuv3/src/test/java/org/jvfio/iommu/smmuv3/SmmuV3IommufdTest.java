@@ -59,9 +59,9 @@ class SmmuV3IommufdTest {
   }
 
   /**
-   * Map two blocks plus pages, enable (which clears the map-time dirty state, T8 + T13), then
-   * pre-copy rounds of device writes and harvests copying what is reported, a NO_CLEAR check, and a
-   * final stop-and-copy: the destination equals the source.
+   * Map two blocks plus pages, enable (which clears the map-time dirty state), then pre-copy rounds
+   * of device writes and harvests copying what is reported, a NO_CLEAR check, and a final
+   * stop-and-copy: the destination equals the source.
    */
   @ParameterizedTest
   @EnumSource(Granule.class)
@@ -80,7 +80,7 @@ class SmmuV3IommufdTest {
 
     assertEquals(0, s.fd.dmaWrite(s.dev, IOVA + b + 3 * page + 5, 1).faults());
     IovaBitmap one = s.harvest(len, IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
-    assertEquals(b / page, one.cardinality(), "one byte reports the whole block (T12)");
+    assertEquals(b / page, one.cardinality(), "one byte reports the whole block");
     assertEquals(b / page, s.harvest(len, 0).cardinality(), "NO_CLEAR kept it");
     assertEquals(0, s.harvest(len, 0).cardinality());
 
@@ -141,9 +141,9 @@ class SmmuV3IommufdTest {
   }
 
   /**
-   * With the upstream post-harvest sync (§6.4), an IOAS unmap still invalidates: iommufd gathers
-   * the unmapped pages with their size, as the kernel's unmap path does, so a DMA through the
-   * cached translation of an unmapped page faults instead of reaching memory.
+   * With the upstream post-harvest sync, an IOAS unmap still invalidates: iommufd gathers the
+   * unmapped pages with their size, as the kernel's unmap path does, so a DMA through the cached
+   * translation of an unmapped page faults instead of reaching memory.
    */
   @org.junit.jupiter.api.Test
   void ioasUnmap_upstreamSync_stillInvalidatesSoDmaFaults() {

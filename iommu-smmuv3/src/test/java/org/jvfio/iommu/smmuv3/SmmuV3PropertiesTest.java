@@ -171,9 +171,9 @@ class SmmuV3PropertiesTest {
   }
 
   /**
-   * The iommufd live-migration scenario end to end: map, enable (clear first, T13), pre-copy rounds
-   * of DMA writes and harvests copying the reported pages, a final stop-and-copy; the destination
-   * must equal the source page for page.
+   * The iommufd live-migration scenario end to end: map, enable (clear first), pre-copy rounds of
+   * DMA writes and harvests copying the reported pages, a final stop-and-copy; the destination must
+   * equal the source page for page.
    */
   @ParameterizedTest
   @EnumSource(Granule.class)

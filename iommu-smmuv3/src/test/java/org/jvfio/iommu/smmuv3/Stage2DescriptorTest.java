@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** The stage-2 dirty polarity is the inverse of stage 1 (trap T7); architecture-only. */
+/** The stage-2 dirty polarity is the inverse of stage 1; architecture-only. */
 class Stage2DescriptorTest {
   private static final long CLEAN =
       0x4000_1000L | LpaeDescriptor.DBM | Stage2Descriptor.HAP_READ | LpaeDescriptor.AF | 3;

@@ -11,9 +11,9 @@ import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IotlbGather;
 
 /**
- * One device's DMA for tests: core's {@link DmaEngine} (the §6.3 write algorithm over the domain's
- * real IOTLB) writing one byte at a time through {@code domain} into a sparse guest memory covering
- * the output addresses below 2 TiB that the tests map; plus the harvest and enable sequences.
+ * One device's DMA for tests: core's {@link DmaEngine} (the write algorithm over the domain's real
+ * IOTLB) writing one byte at a time through {@code domain} into a sparse guest memory covering the
+ * output addresses below 2 TiB that the tests map; plus the harvest and enable sequences.
  */
 final class TestDma {
   private static final long MEMORY_SIZE = 1L << 41;
@@ -47,7 +47,7 @@ final class TestDma {
     return b;
   }
 
-  /** The iommufd enable sequence: clear everything with no bitmap, sync, then enable (T13). */
+  /** The iommufd enable sequence: clear everything with no bitmap, sync, then enable. */
   static void enableTracking(IommuDomain d, long iova, long length) {
     IotlbGather g = new IotlbGather();
     d.readAndClearDirty(iova, length, 0, IommuDirtyBitmap.gatherOnly(g));

@@ -32,7 +32,7 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
  * One domain under test with its oracles: the reference page table (what map, unmap, split and
  * collapse must leave), the reference dirty model over it (what a harvest must report), and the
  * guest memory and DMA engine through which the hardware path is driven, exactly as the iommufd
- * model drives it (vendor-pagetables §6.3). Every mutation goes to the domain and to the oracles;
+ * model drives it (docs/architecture.md, "DMA"). Every mutation goes to the domain and to the oracles;
  * every observation is compared with them and followed by the subclass's invariant hook.
  */
 final class DomainFixture {
@@ -85,7 +85,10 @@ final class DomainFixture {
     return !reference.leaves(r.iova(), r.length()).isEmpty();
   }
 
-  /** Turns tracking on as iommufd does: clear every mapped leaf, flush, then enable (T13). */
+  /**
+   * Turns tracking on as iommufd does: clear every mapped leaf, flush, then enable
+   * (docs/fidelity.md, "Enabling clears first").
+   */
   void enableTracking() {
     IotlbGather gather = new IotlbGather();
     IommuDirtyBitmap clean = IommuDirtyBitmap.gatherOnly(gather);

@@ -51,7 +51,7 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
 /**
  * The properties every {@link IommuDomain} must satisfy, as an abstract JUnit 5 class in the style
  * of guava-testlib: a vendor module's test extends it, supplies its {@link IommuDriver}, and
- * inherits every test (design.md, "front doors"; vendor-pagetables §1, §5.2, §6.3).
+ * inherits every test (docs/architecture.md, "The front doors").
  *
  * <pre>{@code
  * class AmdV1DomainContractTest extends IommuDomainContract {
@@ -267,8 +267,8 @@ public abstract class IommuDomainContract {
    * of the smallest page size, as {@code iommufd_check_iova_range} demands through the IOAS's
    * {@code iova_alignment}) into bitmaps of 4 KiB or a larger page size, and unmaps that read the
    * dirty bits: each reports every leaf written since the leaf was last harvested, whole, and
-   * nothing else (vendor-pagetables §6.3, traps T9, T11, T12). For a format with {@link
-   * IommuCapability#HARVEST_RECORDS_FROM_START} or {@link
+   * nothing else (docs/fidelity.md, "Whole-leaf dirty reporting", "One flush per harvest", "Atomic
+   * dirty clears"). For a format with {@link IommuCapability#HARVEST_RECORDS_FROM_START} or {@link
    * IommuCapability#HARVEST_CARRIES_START_OFFSET} a harvest that starts inside a leaf is held to
    * the records the reference dirty model predicts for that walk instead.
    */
@@ -338,7 +338,7 @@ public abstract class IommuDomainContract {
 
   /**
    * {@code NO_CLEAR} reads give the same bits twice and clear nothing: a clearing harvest then
-   * gives them again, and the next one nothing (spec {@code uapi.md} §5.8, trap T11).
+   * gives them again, and the next one nothing.
    */
   @Test
   public void noClear_readsTwiceThenClearingHarvestGivesSameBitsThenNothing() {
@@ -368,8 +368,8 @@ public abstract class IommuDomainContract {
 
   /**
    * A page written, harvested (cleared and flushed) and written again is reported again, round
-   * after round: the flush after a clearing harvest must drop the translation cached dirty (trap
-   * T10; catches a domain that forgets the invalidation).
+   * after round: the flush after a clearing harvest must drop the translation cached dirty
+   * (docs/fidelity.md, "Stale IOTLB"; catches a domain that forgets the invalidation).
    */
   @Test
   public void rewriteAfterClearingHarvest_isReportedAgain() {
@@ -390,9 +390,9 @@ public abstract class IommuDomainContract {
 
   /**
    * Enabling tracking as iommufd does (clear, flush, enable) starts from a clean state even after
-   * writes while tracking was on and then off (trap T13), and a write after enabling is reported
-   * even to a page whose translation was cached while tracking was off (the toggle must invalidate,
-   * trap T10). Skipped for formats that cannot turn tracking off.
+   * writes while tracking was on and then off, and a write after enabling is reported even to a
+   * page whose translation was cached while tracking was off (the toggle must invalidate,
+   * docs/fidelity.md, "Stale IOTLB"). Skipped for formats that cannot turn tracking off.
    */
   @Test
   public void enable_clearsStaleStateAndRearmsCachedTranslations() {
@@ -432,7 +432,7 @@ public abstract class IommuDomainContract {
    * reference page table, with each merge a collapse makes checked for legality) and every dirty
    * page: split leaves inherit the dirty state, a collapsed leaf is dirty if a child was, and a
    * translation walked before a split or collapse either fails its hardware dirty update or lands
-   * in the next harvest (vendor-pagetables §5.2, traps T16, T17). Leaves up to 2 MiB, so that a
+   * in the next harvest (docs/fidelity.md, "Split and collapse"). Leaves up to 2 MiB, so that a
    * split stays small.
    */
   @Test
@@ -493,10 +493,11 @@ public abstract class IommuDomainContract {
   }
 
   /**
-   * Example of vendor-pagetables §5.2: one byte written into one child of a split leaf, then a
-   * collapse and a split again. The collapse ORs the child's dirty bit into the merged leaf and the
-   * split replicates it into every child, so the harvest reports the whole merged leaf, not only
-   * the child written (the dirty oracle once forgot the merge and called this a spurious report).
+   * Example for docs/fidelity.md, "Split and collapse": one byte written into one child of a split
+   * leaf, then a collapse and a split again. The collapse ORs the child's dirty bit into the merged
+   * leaf and the split replicates it into every child, so the harvest reports the whole merged
+   * leaf, not only the child written (the dirty oracle once forgot the merge and called this a
+   * spurious report).
    */
   @Test
   public void collapseThenSplit_reportsEveryChildOfTheMergedDirtyLeaf() {
@@ -559,7 +560,7 @@ public abstract class IommuDomainContract {
   /**
    * A harvest over regions with unmapped holes between them skips the holes and reports the
    * regions' writes, or, for a format with {@link IommuCapability#HOLE_ABORTS_HARVEST}, fails with
-   * {@code EINVAL} (trap T8).
+   * {@code EINVAL}.
    */
   @Test
   public void harvestOverHoles_skipsThemOrAbortsAsDeclared() {
@@ -919,13 +920,13 @@ public abstract class IommuDomainContract {
   /**
    * The iommufd dirty-tracking scenario end to end, through core's {@link IommufdContext} model and
    * its DMA engine: map guest memory (offset by one page, so leaves of several sizes appear), a
-   * write before enabling is not reported (T13; not checked where tracking is always on), then
-   * rounds of device writes each harvested with NO_CLEAR, then clearing, then once more (nothing
-   * left), every harvest compared with the reference dirty model at whole-leaf granularity; finally
-   * the unmap that returns the dirty state, after which the range faults. The host's {@code
-   * PAGE_SIZE} is the format's smallest IO page when that is larger than 4 KiB (an arm64 kernel
-   * with 16 KiB or 64 KiB pages), since {@code iopt_table_add_domain} refuses a domain whose pages
-   * exceed {@code PAGE_SIZE}.
+   * write before enabling is not reported (docs/fidelity.md, "Enabling clears first"; not checked
+   * where tracking is always on), then rounds of device writes each harvested with NO_CLEAR, then
+   * clearing, then once more (nothing left), every harvest compared with the reference dirty model
+   * at whole-leaf granularity; finally the unmap that returns the dirty state, after which the
+   * range faults. The host's {@code PAGE_SIZE} is the format's smallest IO page when that is larger
+   * than 4 KiB (an arm64 kernel with 16 KiB or 64 KiB pages), since {@code iopt_table_add_domain}
+   * refuses a domain whose pages exceed {@code PAGE_SIZE}.
    */
   @Test
   public void iommufdEndToEnd_harvestsExactlyTheLeavesWritten() {
@@ -949,7 +950,7 @@ public abstract class IommuDomainContract {
     fd.dmaWrite(dev, start, PAGE); // before enabling
     fd.hwptSetDirtyTracking(hwpt, IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
     if (alwaysOn()) {
-      model.recordPossiblyDirty(start, length); // writable leaves may be mapped dirty (T8)
+      model.recordPossiblyDirty(start, length); // writable leaves may be mapped dirty
     }
     long seed = Property.named("e2e").seed();
     SplittableRandom rnd = new SplittableRandom(seed);

@@ -40,7 +40,7 @@ import org.jvfio.testkit.oracle.ReferenceDirtyModel;
 /**
  * The properties every {@link VfioDeviceDriver} (a variant driver's migration and DMA-logging ops)
  * must satisfy behind a {@link VfioDevice}, as an abstract JUnit 5 class in the style of
- * guava-testlib (spec {@code uapi.md} §2, §3).
+ * guava-testlib.
  *
  * <pre>{@code
  * class MyDriverContractTest extends VfioDeviceContract {
@@ -236,7 +236,7 @@ public abstract class VfioDeviceContract {
    * A save (through pre-copy with state changes between reads, when the flags have PRE_COPY, and
    * STOP_COPY) resumed into a device with another state gives the destination the source's state
    * byte for byte and leaves the source's state unchanged; in pre-copy, {@code
-   * VFIO_MIG_GET_PRECOPY_INFO} reports bytes exactly when a read returns some (spec §2.5, §2.6).
+   * VFIO_MIG_GET_PRECOPY_INFO} reports bytes exactly when a read returns some.
    */
   @Test
   public void saveResume_roundTripYieldsEqualState() {
@@ -379,7 +379,7 @@ public abstract class VfioDeviceContract {
    * (at the page size the tracker chose) written since they were last reported, at report page
    * sizes below, at and above the tracking granule; a second report of the same range is empty;
    * after a stop, reports fail with {@code EINVAL}. Starts the tracker refuses for its own limits
-   * ({@code EOPNOTSUPP}, {@code ENOMEM}) end the try (spec §3.3–§3.5).
+   * ({@code EOPNOTSUPP}, {@code ENOMEM}) end the try.
    */
   @Test
   public void dmaLogging_reportsExactlyTheGranulesWrittenSinceTheLastReport() {

@@ -16,8 +16,8 @@ import org.jvfio.testkit.oracle.ReferenceDirtyModel;
 /**
  * A guest that makes one device DMA: it drives {@link DmaWorkload}s through the IOMMU, either
  * through {@link IommufdContext#dmaWrite} or directly through a {@link DmaEngine} and a domain
- * (design.md, "Hardware access"), and records every write into {@link ReferenceDirtyModel}s, so
- * that a test can compare what trackers report with what was written.
+ * (docs/architecture.md, "DMA"), and records every write into {@link ReferenceDirtyModel}s, so that
+ * a test can compare what trackers report with what was written.
  *
  * <p>A write that completed without a fault is recorded with {@link
  * ReferenceDirtyModel#recordWrite}; one with faults, of which only some pages were written, with

@@ -27,7 +27,7 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
 /**
  * A configurable fake VFIO variant driver for tests of VMMs and of jvfio itself: the migration ops
  * and DMA-logging tracker of a device whose state is a seeded byte array, with a chosen pre-copy
- * behaviour and injected failures (spec {@code uapi.md} §2, §3).
+ * behaviour and injected failures.
  *
  * <pre>{@code
  * FakeVfioDeviceDriver driver = FakeVfioDeviceDriver.builder()

@@ -7,16 +7,15 @@ import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Source;
 
 /**
- * Generators of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} requests (spec §5.8), valid and invalid, for an
- * IOAS with a given {@code iova_alignment} (the {@code iommu_pgsize} of {@code
- * iommufd_check_iova_range()}).
+ * Generators of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} requests, valid and invalid, for an IOAS with a
+ * given {@code iova_alignment} (the {@code iommu_pgsize} of {@code iommufd_check_iova_range()}).
  *
  * <p>Valid requests use a power-of-two page size from 4 KiB and a range of up to 1024 pages aligned
  * to both the page size and the IOVA alignment whose last IOVA fits in 64 bits, including ranges
  * ending exactly at {@code 2^64 - 1} (valid here, unlike for DMA-logging REPORT). Not generated,
  * because the kernel does not check them and a model should refuse them: {@code length == 0}, a
  * page size that is not a power of two. Whether the range is mapped is not the generator's concern:
- * the kernel reports success even for unmapped ranges (spec §5.8).
+ * the kernel reports success even for unmapped ranges.
  */
 public final class DirtyBitmapGens {
   private DirtyBitmapGens() {}

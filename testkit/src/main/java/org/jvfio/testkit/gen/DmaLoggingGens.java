@@ -9,7 +9,7 @@ import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Source;
 
 /**
- * Generators of DMA-logging START and REPORT requests (spec §3.3, §3.5), valid and invalid.
+ * Generators of DMA-logging START and REPORT requests, valid and invalid.
  *
  * <p>Page sizes of valid requests are powers of two from 4 KiB ({@link PageSizeGens#powersOfTwo}),
  * lengths are positive multiples of the page size. Not generated, because the core does not check

@@ -6,8 +6,8 @@ import org.jvfio.core.vfio.DmaLoggingReport;
 
 /**
  * A {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT} request, {@code struct
- * vfio_device_feature_dma_logging_report} without its bitmap pointer (spec §3.1, §3.5), and its
- * outcome in the VFIO core.
+ * vfio_device_feature_dma_logging_report} without its bitmap pointer, and its outcome in the VFIO
+ * core.
  *
  * @param iova the first IOVA to report
  * @param length the length of the range to report

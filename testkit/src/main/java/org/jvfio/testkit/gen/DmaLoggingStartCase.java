@@ -8,8 +8,8 @@ import org.jvfio.core.vfio.DmaLoggingRange;
 
 /**
  * A {@code VFIO_DEVICE_FEATURE_DMA_LOGGING_START} request, {@code struct
- * vfio_device_feature_dma_logging_control} with its array of ranges (spec §3.1, §3.3), and its
- * outcome in the VFIO core.
+ * vfio_device_feature_dma_logging_control} with its array of ranges, and its outcome in the VFIO
+ * core.
  *
  * @param pageSize the requested tracking page size ({@code page_size})
  * @param ranges the ranges, in user order; {@code num_ranges} is their number

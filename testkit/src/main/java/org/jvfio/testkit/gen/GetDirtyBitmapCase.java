@@ -6,8 +6,8 @@ import org.jvfio.core.iommufd.GetDirtyBitmap;
 
 /**
  * An {@code IOMMU_HWPT_GET_DIRTY_BITMAP} request, {@code struct iommu_hwpt_get_dirty_bitmap}
- * without {@code size}, {@code hwpt_id} and the {@code data} pointer (spec §5.8), and its outcome
- * for an existing dirty-tracking HWPT whose IOAS has the given {@code iova_alignment}.
+ * without {@code size}, {@code hwpt_id} and the {@code data} pointer, and its outcome for an
+ * existing dirty-tracking HWPT whose IOAS has the given {@code iova_alignment}.
  *
  * @param flags {@code flags}: 0 or {@link
  *     org.jvfio.api.iommufd.Iommufd#IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR} when valid

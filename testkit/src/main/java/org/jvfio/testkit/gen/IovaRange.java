@@ -21,11 +21,10 @@ public record IovaRange(long iova, long length) {
 
   /**
    * Returns whether {@code iova + length} carries out of 64 bits: the {@code EOVERFLOW} condition
-   * of DMA-logging START and REPORT (spec §3.3, §3.5). True for a range ending exactly at {@code
-   * 2^64-1}.
+   * of DMA-logging START and REPORT. True for a range ending exactly at {@code 2^64-1}.
    *
    * @return whether {@code iova + length} carries out of 64 bits: the {@code EOVERFLOW} condition
-   *     of DMA-logging START and REPORT (spec §3.3, §3.5)
+   *     of DMA-logging START and REPORT
    */
   public boolean endOverflows() {
     return Long.compareUnsigned(iova + length, iova) < 0;
@@ -33,11 +32,11 @@ public record IovaRange(long iova, long length) {
 
   /**
    * Returns whether {@code iova + (length - 1)} carries out of 64 bits: the {@code EOVERFLOW}
-   * condition of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} (spec §5.8). False for a range ending exactly
-   * at {@code 2^64-1}; true for {@code length == 0} unless {@code iova == 0}.
+   * condition of {@code IOMMU_HWPT_GET_DIRTY_BITMAP}. False for a range ending exactly at {@code
+   * 2^64-1}; true for {@code length == 0} unless {@code iova == 0}.
    *
    * @return whether {@code iova + (length - 1)} carries out of 64 bits: the {@code EOVERFLOW}
-   *     condition of {@code IOMMU_HWPT_GET_DIRTY_BITMAP} (spec §5.8)
+   *     condition of {@code IOMMU_HWPT_GET_DIRTY_BITMAP}
    */
   public boolean lastOverflows() {
     return Long.compareUnsigned(iova + (length - 1), iova) < 0;

@@ -12,9 +12,9 @@ import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Source;
 
 /**
- * Generators of migration flag sets ({@code vfio_device_feature_migration.flags}, spec §2.1) and of
- * state change requests with the outcome {@code vfio_mig_get_next_state()} (fixed, spec §2.8.3–4)
- * gives them.
+ * Generators of migration flag sets ({@code vfio_device_feature_migration.flags}) and of state
+ * change requests with the outcome {@code vfio_mig_get_next_state()} (fixed; docs/fidelity.md,
+ * "VFIO migration state machine") gives them.
  *
  * <p>Requests are made for the four documented flag combinations (STOP_COPY alone or with P2P
  * and/or PRE_COPY) from a supported current state. A device in ERROR is not generated: the FSM

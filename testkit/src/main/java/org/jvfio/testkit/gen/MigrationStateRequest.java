@@ -7,8 +7,8 @@ import org.jvfio.core.vfio.MigrationFlag;
 import org.jvfio.core.vfio.MigrationState;
 
 /**
- * A {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET request (spec §2.2, §2.8): a device with
- * {@code migrationFlags} in state {@code current} is asked to move to {@code deviceState}.
+ * A {@code VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE} SET request: a device with {@code migrationFlags}
+ * in state {@code current} is asked to move to {@code deviceState}.
  *
  * @param migrationFlags the device's {@code migration_flags}
  * @param current the device's current state

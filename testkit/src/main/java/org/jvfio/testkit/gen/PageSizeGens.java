@@ -5,7 +5,8 @@ import org.jvfio.testkit.Gen;
 
 /**
  * Generators of page sizes: the x86-64 / AMD-Vi / VT-d leaf sizes, any power of two from 4 KiB, and
- * sizes DMA-logging REPORT refuses ({@code page_size < 4096} or not a power of two, spec §3.5).
+ * sizes DMA-logging REPORT refuses ({@code page_size < 4096} or not a power of two, {@code
+ * vfio_ioctl_device_feature_logging_report()}).
  */
 public final class PageSizeGens {
   private PageSizeGens() {}

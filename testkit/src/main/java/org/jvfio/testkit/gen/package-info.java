@@ -4,8 +4,7 @@
  * IOMMU_HWPT_GET_DIRTY_BITMAP} requests.
  *
  * <p>Request generators come in a valid and an invalid flavour. A valid case passes every check the
- * kernel makes (spec {@code uapi.md} §2.8, §3.3, §3.5, §5.8); an invalid case breaks exactly one of
- * them and carries the errno the kernel returns for it in {@code expected()}. All generators are
- * {@link org.jvfio.testkit.Gen}s and shrink.
+ * kernel makes; an invalid case breaks exactly one of them and carries the errno the kernel returns
+ * for it in {@code expected()}. All generators are {@link org.jvfio.testkit.Gen}s and shrink.
  */
 package org.jvfio.testkit.gen;

@@ -11,44 +11,43 @@ import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
 
 /**
  * What one dirty tracker (an IO page table's dirty bits, or a device's DMA-logging tracker) must
- * report: the IOVA written since its last clearing harvest, in the tracker's units (spec {@code
- * uapi.md} §3.5, §5.8; vendor-pagetables §1.3, §5.2, §6.3).
+ * report: the IOVA written since its last clearing harvest, in the tracker's units.
  *
  * <p>A model counts in <em>units</em>: the granules of a device tracker ({@link #atGranule}), or
  * the leaves of an IO page table ({@link #ofLeaves}), since a write anywhere in a leaf makes the
- * whole leaf dirty (trap T12). A write makes the units it touches dirty ({@link #recordWrite}); a
- * clearing harvest cleans every unit it overlaps, whole ({@link #onHarvest}); a harvest that does
- * not clear changes nothing. For a page table the model keeps dirty state per leaf, as the hardware
- * does (vendor-pagetables §5.2): writes are expanded to the leaves as they are when the write
- * happens (a leaf split later stays dirty in all its children, which inherit its dirty state), a
- * merge ({@link ReferencePageTable#merge}, which the model follows) makes the merged leaf dirty
- * whole when any part of it was (a collapse ORs the children into the new leaf, so a later split
- * makes every child of it dirty, not only the ones written), and ranges are expanded again to the
- * leaves as they are when a bitmap is asked for; read-only leaves and holes are never dirtied.
+ * whole leaf dirty. A write makes the units it touches dirty ({@link #recordWrite}); a clearing
+ * harvest cleans every unit it overlaps, whole ({@link #onHarvest}); a harvest that does not clear
+ * changes nothing. For a page table the model keeps dirty state per leaf, as the hardware does
+ * (docs/fidelity.md, "Split and collapse"): writes are expanded to the leaves as they are when the
+ * write happens (a leaf split later stays dirty in all its children, which inherit its dirty
+ * state), a merge ({@link ReferencePageTable#merge}, which the model follows) makes the merged leaf
+ * dirty whole when any part of it was (a collapse ORs the children into the new leaf, so a later
+ * split makes every child of it dirty, not only the ones written), and ranges are expanded again to
+ * the leaves as they are when a bitmap is asked for; read-only leaves and holes are never dirtied.
  *
  * <p>Besides what must be reported the model keeps what may be: {@link #recordPossiblyDirty}, for
- * units a format may report without a write (Arm maps writable leaves dirty, trap T8). A correct
- * report lies between {@link #expectedBitmap} and {@link #allowedBitmap}.
+ * units a format may report without a write (Arm maps writable leaves dirty; docs/fidelity.md, "Arm
+ * SMMUv3"). A correct report lies between {@link #expectedBitmap} and {@link #allowedBitmap}.
  *
  * <p>A harvest of a page table visits every leaf overlapping its range and reports each dirty one
  * whole, from the leaf's first IOVA, unless the format says otherwise; {@link
  * #ofLeaves(ReferencePageTable, Set)} predicts the walk the format's capabilities declare:
  *
  * <ul>
- *   <li>{@link IommuCapability#HARVEST_RECORDS_FROM_START} (iommupt, vendor-pagetables §1.3): the
- *       leaf holding the harvest's first IOVA is recorded from that IOVA, for {@code leaf end -
- *       start + (start - leaf start) mod item size} bytes, where the item size is the largest
- *       table-level size (4 KiB × 512<sup>k</sup>) not above the leaf size; later leaves from their
- *       first IOVA.
- *   <li>{@link IommuCapability#HARVEST_CARRIES_START_OFFSET} (io-pgtable-arm, §4.4): the walk keeps
- *       a position, starting at the harvest's first IOVA; it visits the leaf that holds the
- *       position, records {@code [position, position + leaf size)} if the leaf is dirty (and cleans
- *       it), and advances the position by the leaf size, until the position reaches the range's
- *       end. A harvest that starts inside a large leaf therefore shifts every record after it by
- *       its offset into that leaf, and can step over the first small leaves of a later table
- *       without visiting them: they are neither reported nor cleaned by that harvest. A hole under
- *       the position aborts such a walk ({@link IommuCapability#HOLE_ABORTS_HARVEST}); the model
- *       refuses to predict it.
+ *   <li>{@link IommuCapability#HARVEST_RECORDS_FROM_START} (iommupt, {@code
+ *       drivers/iommu/generic_pt/iommu_pt.h}): the leaf holding the harvest's first IOVA is
+ *       recorded from that IOVA, for {@code leaf end - start + (start - leaf start) mod item size}
+ *       bytes, where the item size is the largest table-level size (4 KiB × 512<sup>k</sup>) not
+ *       above the leaf size; later leaves from their first IOVA.
+ *   <li>{@link IommuCapability#HARVEST_CARRIES_START_OFFSET} ({@code
+ *       drivers/iommu/io-pgtable-arm.c}): the walk keeps a position, starting at the harvest's
+ *       first IOVA; it visits the leaf that holds the position, records {@code [position, position
+ *       + leaf size)} if the leaf is dirty (and cleans it), and advances the position by the leaf
+ *       size, until the position reaches the range's end. A harvest that starts inside a large leaf
+ *       therefore shifts every record after it by its offset into that leaf, and can step over the
+ *       first small leaves of a later table without visiting them: they are neither reported nor
+ *       cleaned by that harvest. A hole under the position aborts such a walk ({@link
+ *       IommuCapability#HOLE_ABORTS_HARVEST}); the model refuses to predict it.
  * </ul>
  *
  * <p>Not thread-safe; record writes after they complete (a concurrent oracle is the test's job).
@@ -79,7 +78,8 @@ public final class ReferenceDirtyModel {
 
   /**
    * Makes a merged leaf dirty (or possibly dirty) whole if any part of it was, at the time of the
-   * merge: the collapsed leaf's dirty bit is the OR of its children's (§5.2 collapse steps 1, 5).
+   * merge: the collapsed leaf's dirty bit is the OR of its children's (docs/fidelity.md, "Split and
+   * collapse").
    */
   private void onMerge(Leaf merged) {
     for (Intervals set : List.of(must, maybe)) {
@@ -243,8 +243,8 @@ public final class ReferenceDirtyModel {
 
   /**
    * Forgets exactly {@code [iova, iova + length)}, without expanding to units: its dirty state was
-   * dropped (the leaves were unmapped, trap T15) or handed over (an unmap that read the dirty
-   * bits).
+   * dropped (the leaves were unmapped; docs/fidelity.md, "Partial unmap") or handed over (an unmap
+   * that read the dirty bits).
    *
    * @param iova the first IO virtual address of the range
    * @param length the length of the range in bytes

@@ -13,7 +13,7 @@ import org.jvfio.core.spi.IommuDomain;
  * What an IO page table should hold after a sequence of map, unmap, split and merge operations: the
  * leaves, each with its IOVA, size, output address and permissions. The oracle of {@link
  * IommuDomain#map}, {@link IommuDomain#unmap}, {@link IommuDomain#iovaToPhys} and {@link
- * IommuDomain#translate} (design.md, "front doors"; vendor-pagetables §1, §5).
+ * IommuDomain#translate} (docs/architecture.md, "The front doors").
  *
  * <p>{@link #map} splits a request into leaves as {@code iommu_map()} does: at each step the
  * largest size of the page-size bitmap that is no larger than what remains and to which both the

@@ -234,7 +234,7 @@ final class BrokenTwins {
     }
   }
 
-  /** Forgets the IOTLB invalidation after clearing: iotlbSync does nothing (trap T10). */
+  /** Forgets the IOTLB invalidation after clearing: iotlbSync does nothing. */
   static final class ForgetsInvalidation extends DelegatingDomain {
     ForgetsInvalidation(IommuDomain delegate, IommuDriver driver) {
       super(delegate, driver);

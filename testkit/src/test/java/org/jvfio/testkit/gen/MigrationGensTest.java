@@ -18,7 +18,7 @@ import org.jvfio.core.vfio.MigrationState;
 import org.jvfio.testkit.Property;
 
 class MigrationGensTest {
-  /** The uAPI numbers of the states each flag set supports, from vfio.h's text (spec §2.1). */
+  /** The uAPI numbers of the states each flag set supports, from vfio.h's text. */
   private static Set<Integer> supportedValues(Set<MigrationFlag> f) {
     Set<Integer> s = new HashSet<>();
     if (!f.contains(MigrationFlag.STOP_COPY)) {

@@ -12,10 +12,11 @@ import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.api.vfio.Vfio;
 
 /**
- * The kernel's checks, written independently of the generators from spec uapi.md §3.3, §3.5 and
- * §5.8, with BigInteger arithmetic instead of the generators' unsigned long tricks. Each method
- * returns every violated condition (by name) with its errno, whatever the kernel's order, so that a
- * test can demand that an invalid case violates exactly one.
+ * The kernel's checks, written independently of the generators from the kernel's DMA-logging START
+ * and REPORT checks (vfio_main.c) and iommufd_check_iova_range() (io_pagetable.c), with BigInteger
+ * arithmetic instead of the generators' unsigned long tricks. Each method returns every violated
+ * condition (by name) with its errno, whatever the kernel's order, so that a test can demand that
+ * an invalid case violates exactly one.
  */
 final class SpecChecks {
   private SpecChecks() {}
@@ -35,7 +36,7 @@ final class SpecChecks {
     return x != 0 && u(x).bitCount() == 1;
   }
 
-  /** §3.3 steps 4-6. */
+  /** START's per-range checks. */
   static Map<String, Errno> start(DmaLoggingStartCase c) {
     Map<String, Errno> v = new LinkedHashMap<>();
     if (c.numRanges() == 0) {
@@ -75,7 +76,7 @@ final class SpecChecks {
         || (above != null && above.getKey().compareTo(end) < 0);
   }
 
-  /** The errno of §3.3 in the kernel's order (user order of ranges), or empty. */
+  /** The errno of START in the kernel's order (user order of ranges), or empty. */
   static Optional<Errno> startInKernelOrder(DmaLoggingStartCase c) {
     if (c.numRanges() == 0) {
       return Optional.of(Errno.EINVAL);
@@ -99,7 +100,7 @@ final class SpecChecks {
     return Optional.empty();
   }
 
-  /** §3.5 steps 3-4. */
+  /** REPORT's range checks. */
   static Map<String, Errno> report(DmaLoggingReportCase c) {
     Map<String, Errno> v = new LinkedHashMap<>();
     if (u(c.pageSize()).compareTo(BigInteger.valueOf(4096)) < 0 || !powerOfTwo(c.pageSize())) {
@@ -111,7 +112,7 @@ final class SpecChecks {
     return v;
   }
 
-  /** §5.8 steps 1 and 3 (iommufd_check_iova_range). */
+  /** IOMMU_HWPT_GET_DIRTY_BITMAP's flag and range checks (iommufd_check_iova_range). */
   static Map<String, Errno> getDirtyBitmap(GetDirtyBitmapCase c) {
     Map<String, Errno> v = new LinkedHashMap<>();
     if ((c.flags() & ~Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) != 0 || c.reserved() != 0) {

@@ -63,8 +63,9 @@ class ReferenceDirtyModelTest {
 
   /**
    * A collapse ORs the children's dirty bits into the new leaf, and a split replicates the leaf's
-   * dirty bit into every child (vendor-pagetables §5.2): after write, merge, split every child is
-   * dirty, not only the one written (the contract's seed 0x2 counterexample on VT-d).
+   * dirty bit into every child (docs/fidelity.md, "Split and collapse"): after write, merge, split
+   * every child is dirty, not only the one written (the contract's seed 0x2 counterexample on
+   * VT-d).
    */
   @Test
   void leaves_mergeThenSplit_everyChildOfTheMergedLeafStaysDirty() {
@@ -104,7 +105,7 @@ class ReferenceDirtyModelTest {
     assertEquals(0, m.expectedBitmap(2 * M2, M2, K4).cardinality());
   }
 
-  /** The example of vendor-pagetables §4.4's walker: a start 1 MiB into a clean 2 MiB leaf. */
+  /** An example of io-pgtable-arm's harvest walker: a start 1 MiB into a clean 2 MiB leaf. */
   @Test
   void carriedStartOffset_shiftsLaterRecordsAndStepsOverSmallLeaves() {
     ReferencePageTable t = ReferencePageTable.create(K4 | M2);
@@ -127,8 +128,8 @@ class ReferenceDirtyModelTest {
   }
 
   /**
-   * iommupt (§1.3): the leaf holding the start is recorded from the start for its item's length; a
-   * 4 MiB leaf of two 2 MiB items (AMD replicas) overruns by the offset into its item only.
+   * iommupt: the leaf holding the start is recorded from the start for its item's length; a 4 MiB
+   * leaf of two 2 MiB items (AMD replicas) overruns by the offset into its item only.
    */
   @Test
   void recordsFromStart_firstLeafOverrunsByTheOffsetIntoItsItem() {
