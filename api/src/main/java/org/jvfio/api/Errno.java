@@ -506,7 +506,10 @@ public final class Errno implements Comparable<Errno>, Serializable {
   /** Resource deadlock would occur: the same number and object as {@link #EDEADLK} (35). */
   public static final Errno EDEADLOCK = EDEADLK;
 
+  /** The positive errno number. */
   private final int code;
+
+  /** The C name, or {@code "errno <n>"} for a number without one. */
   private final String name;
 
   private Errno(int code, String name) {
@@ -534,12 +537,18 @@ public final class Errno implements Comparable<Errno>, Serializable {
   /**
    * Returns the C name ({@code "EINVAL"}), or {@code "errno <n>"} for a number without one (41, 58,
    * 134–511, 520, 532–4095).
+   *
+   * @return the C name or {@code "errno <n>"}
    */
   public String name() {
     return name;
   }
 
-  /** Returns whether this number has a C name (a constant of this class). */
+  /**
+   * Returns whether this number has a C name (a constant of this class).
+   *
+   * @return true for a named constant
+   */
   public boolean isNamed() {
     return BY_NAME.get(name) == this;
   }
@@ -548,6 +557,8 @@ public final class Errno implements Comparable<Errno>, Serializable {
    * Returns the errno with the given positive number, named or not; always the same object for the
    * same number.
    *
+   * @param code the errno number, 1 to {@link #MAX_ERRNO}
+   * @return the errno of that number
    * @throws IllegalArgumentException unless {@code 1 <= code <= MAX_ERRNO}
    */
   public static Errno of(int code) {
@@ -567,6 +578,8 @@ public final class Errno implements Comparable<Errno>, Serializable {
    * Returns the named errno called {@code name} ({@code "EINVAL"}; the aliases {@code
    * "EWOULDBLOCK"} and {@code "EDEADLOCK"} too), as an enum's {@code valueOf}.
    *
+   * @param name the C name
+   * @return the errno of that name
    * @throws IllegalArgumentException if no constant has that name
    */
   public static Errno valueOf(String name) {
@@ -582,12 +595,20 @@ public final class Errno implements Comparable<Errno>, Serializable {
     return e;
   }
 
-  /** Returns the named errnos in increasing number order (aliases once), as an enum's values. */
+  /**
+   * Returns the named errnos in increasing number order (aliases once), as an enum's values.
+   *
+   * @return a new array of the named errnos
+   */
   public static Errno[] values() {
     return NAMED.toArray(new Errno[0]);
   }
 
-  /** Keeps one instance per number across serialization. */
+  /**
+   * Keeps one instance per number across serialization.
+   *
+   * @return the one instance of this number
+   */
   private Object readResolve() {
     return of(code);
   }

@@ -24,6 +24,11 @@ final class SpiDefaults implements IommuDomain {
   }
 
   @Override
+  public void free() {
+    d.free();
+  }
+
+  @Override
   public IommuDriver driver() {
     return d.driver();
   }

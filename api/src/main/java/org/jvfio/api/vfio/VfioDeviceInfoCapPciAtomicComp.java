@@ -32,6 +32,9 @@ public record VfioDeviceInfoCapPciAtomicComp(VfioInfoCapHeader header, int flags
   /**
    * Creates the struct.
    *
+   * @param header the capability header
+   * @param flags the {@code VFIO_PCI_ATOMIC_COMP*} bits
+   * @param reserved reserved, 0
    * @throws NullPointerException if {@code header} is null
    */
   public VfioDeviceInfoCapPciAtomicComp {

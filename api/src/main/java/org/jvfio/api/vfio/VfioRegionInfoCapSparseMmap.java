@@ -34,6 +34,9 @@ public record VfioRegionInfoCapSparseMmap(VfioInfoCapHeader header, int nrAreas,
   /**
    * Creates the struct.
    *
+   * @param header the capability header
+   * @param nrAreas the number of areas that follow
+   * @param reserved reserved, 0
    * @throws NullPointerException if {@code header} is null
    */
   public VfioRegionInfoCapSparseMmap {

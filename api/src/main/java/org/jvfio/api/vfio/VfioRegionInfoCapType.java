@@ -32,6 +32,9 @@ public record VfioRegionInfoCapType(VfioInfoCapHeader header, int type, int subt
   /**
    * Creates the struct.
    *
+   * @param header the capability header
+   * @param type the region type
+   * @param subtype the type-specific subtype
    * @throws NullPointerException if {@code header} is null
    */
   public VfioRegionInfoCapType {

@@ -43,6 +43,7 @@ public interface UserAddressSpace extends UserAccess {
    * access_ok} followed by a fault-in would find. A length of 0 is accessible wherever {@code addr}
    * is.
    */
+  @Override
   boolean isAccessible(long addr, long length);
 
   /**

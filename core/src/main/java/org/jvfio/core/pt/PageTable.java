@@ -565,7 +565,7 @@ public final class PageTable {
 
   /**
    * Splits every leaf larger than {@code pageSize} overlapping {@code [iova, iova + length)}: see
-   * {@link Reshape#split}.
+   * {@code Reshape.split}.
    *
    * @throws IllegalArgumentException if the format has no leaf of {@code pageSize}, or the range is
    *     empty or wraps
