@@ -2,12 +2,12 @@ package org.jvfio.iommu.smmuv3;
 
 /**
  * The first four dwords of a stage-1 SMMUv3 context descriptor as {@code arm_smmu_make_s1_cd}
- * writes them for a paging domain (vendor-pagetables §4.3): the TCR fields, validity, the ASID, the
- * table base ({@code TTB0}) and the MAIR. Obtain one with {@link SmmuV3Driver#contextDescriptorOf}.
+ * writes them for a paging domain: the TCR fields, validity, the ASID, the table base ({@code
+ * TTB0}) and the MAIR. Obtain one with {@link SmmuV3Driver#contextDescriptorOf}.
  *
  * <p>HTTU is switched on here and only here: a domain allocated with dirty tracking has {@link
  * #hd()} (dword 0 bit 42) and {@link #ha()} (bit 43) set from creation on, and nothing ever clears
- * them — {@code set_dirty_tracking} is a no-op on SMMUv3 (trap T8).
+ * them — {@code set_dirty_tracking} is a no-op on SMMUv3.
  *
  * @param dword0 TCR fields, V, AA64, R, A, ASET, ASID and HA/HD
  * @param dword1 {@code TTB0} (bits 51:4): the physical address of the top-level table

@@ -1,8 +1,8 @@
 package org.jvfio.iommu.smmuv3;
 
 /**
- * The translation granule of an LPAE table: the page size and the size of every non-top table
- * (vendor-pagetables §4.1). Each level resolves {@code shift() - 3} IOVA bits.
+ * The translation granule of an LPAE table: the page size and the size of every non-top table. Each
+ * level resolves {@code shift() - 3} IOVA bits.
  */
 public enum Granule {
   /** 4 KiB pages and tables of 512 entries; leaves of 4 KiB (L3), 2 MiB (L2) and 1 GiB (L1). */

@@ -14,8 +14,7 @@ import org.jvfio.core.spi.IommuDriver;
 
 /**
  * One Arm SMMUv3 instance as the Linux {@code arm-smmu-v3} driver and io-pgtable-arm drive it,
- * registered with {@link IommuDriver#named} as {@value #NAME} (vendor-pagetables §4, §7 Arm
- * columns).
+ * registered with {@link IommuDriver#named} as {@value #NAME} (Arm columns).
  *
  * <p>The no-argument constructor (what {@link java.util.ServiceLoader} uses) gives the default
  * instance: 4 KiB granule, 48-bit input and output sizes, {@code IDR0.HTTU = 2} (access and dirty
@@ -24,13 +23,13 @@ import org.jvfio.core.spi.IommuDriver;
  * size, HTTU 0/1/2, non-coherent walks, the BBM level and {@link PostHarvestSync}.
  *
  * <p>Dirty tracking ({@link IommuCapability#DIRTY_TRACKING}) is offered only with {@code IDR0.HTTU
- * = 2} <em>and</em> coherent walks ({@code arm_smmu_dbm_capable}, trap T19). When offered, it comes
- * with {@link IommuCapability#DIRTY_TRACKING_ALWAYS_ON} (hardware updates run from domain creation
- * on; {@code set_dirty_tracking} does nothing; writable pages are dirty from the moment they are
- * mapped, trap T8), {@link IommuCapability#HOLE_ABORTS_HARVEST} and {@link
+ * = 2} <em>and</em> coherent walks ({@code arm_smmu_dbm_capable}). When offered, it comes with
+ * {@link IommuCapability#DIRTY_TRACKING_ALWAYS_ON} (hardware updates run from domain creation on;
+ * {@code set_dirty_tracking} does nothing; writable pages are dirty from the moment they are
+ * mapped), {@link IommuCapability#HOLE_ABORTS_HARVEST} and {@link
  * IommuCapability#HARVEST_CARRIES_START_OFFSET} (the walker's position keeps the offset of a start
- * inside a block, §4.4). Split/collapse ({@link IommuCapability#SPLIT_COLLAPSE}), a model feature
- * without upstream equivalent, follows the BBM level (§4.5, §5.2).
+ * inside a block). Split/collapse ({@link IommuCapability#SPLIT_COLLAPSE}), a model feature without
+ * upstream equivalent, follows the BBM level ({@code SMMU_IDR3.BBML}).
  *
  * <p>Domains: {@link DomainConfig#PLAIN} and {@link DomainConfig#DIRTY_TRACKING} get stage-1 tables
  * ({@code ARM_64_LPAE_S1}); {@code nestParent} gets a stage-2 table ({@code ARM_64_LPAE_S2}, no
@@ -124,7 +123,7 @@ public final class SmmuV3Driver implements IommuDriver {
 
     /**
      * Sets whether table walks are cache-coherent ({@code IDR0.COHACC}); a non-coherent SMMU cannot
-     * track dirty state (trap T19).
+     * track dirty state.
      */
     public Builder coherentWalk(boolean coherentWalk) {
       this.coherentWalk = coherentWalk;

@@ -3,11 +3,11 @@ package org.jvfio.iommu.smmuv3;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
- * Stage-2 LPAE descriptor bits and the architectural stage-2 dirty state (vendor-pagetables §4.2,
- * §4.4, trap T7). <b>Architecture-only:</b> the Linux SMMUv3 driver refuses dirty tracking on
- * stage-2 domains, never sets DBM in a stage-2 leaf and never sets the STE's S2HD/S2HA bits; these
- * helpers exist so that models and tests can state the architecture's rules, and the stage-2
- * domains of {@link SmmuV3Driver} do not use them for dirty tracking.
+ * Stage-2 LPAE descriptor bits and the architectural stage-2 dirty state. <b>Architecture-only:</b>
+ * the Linux SMMUv3 driver refuses dirty tracking on stage-2 domains, never sets DBM in a stage-2
+ * leaf and never sets the STE's S2HD/S2HA bits; these helpers exist so that models and tests can
+ * state the architecture's rules, and the stage-2 domains of {@link SmmuV3Driver} do not use them
+ * for dirty tracking.
  *
  * <p>The sense of the write bit is the opposite of stage 1: S2AP[1] (bit 7) <em>grants</em> write,
  * so with DBM = 1 a leaf is writable-clean while S2AP[1] = 0, the SMMU sets S2AP[1] on the first
@@ -61,7 +61,7 @@ public final class Stage2Descriptor {
     return d | LpaeDescriptor.addressField(pa);
   }
 
-  /** Returns whether a stage-2 leaf is writable-dirty: DBM set and S2AP[1] set (inverted, T7). */
+  /** Returns whether a stage-2 leaf is writable-dirty: DBM set and S2AP[1] set (inverted). */
   public static boolean isWritableDirty(long d) {
     return (d & LpaeDescriptor.DBM) != 0 && (d & HAP_WRITE) != 0;
   }
