@@ -21,8 +21,8 @@ import org.jvfio.core.spi.IotlbGather;
  * spec 2.2.3.2); an entry is recorded from the walk's current IOVA (the range start for the entry
  * the range starts inside) for the rest of its run clipped to the range end, one item for a plain
  * leaf, as record_dirty does. Unless NO_CLEAR, each dirty replica is cleaned by compare-and-swap
- * (never overwriting a concurrent hardware update, trap T9) and the recorded range is added to the
- * gather; with NO_CLEAR neither. The caller syncs the gather once afterwards (trap T11).
+ * (never overwriting a concurrent hardware update) and the recorded range is added to the
+ * gather; with NO_CLEAR neither. The caller syncs the gather once afterwards.
  */
 final class Harvest {
   private final PageTable pt;
@@ -105,12 +105,25 @@ final class Harvest {
       if (dirty) {
         if (clear) {
           for (int j = base; j < base + n; j++) {
-            pt.cleanIfDirty(slot(table, j));
+            cleanIfDirty(slot(table, j));
           }
         }
         record(va, (long) (Math.min(base + n, end + 1) - i) << sh);
       }
       i = base + n;
+    }
+  }
+
+  /** Makes the leaf at {@code sl} write-clean by compare-and-swap if it is dirty. */
+  private boolean cleanIfDirty(long sl) {
+    for (; ; ) {
+      long cur = pt.memory.getVolatile(sl);
+      if (!f.isDirty(cur)) {
+        return false;
+      }
+      if (pt.memory.compareAndSet(sl, cur, f.clean(cur))) {
+        return true;
+      }
     }
   }
 }

@@ -33,8 +33,7 @@ import org.jvfio.core.spi.IotlbGather;
  *   <li>The hardware's dirty update is a compare-and-swap against the exact leaf value the walk
  *       read (ignoring the bits hardware itself changes). If the slot no longer holds that leaf
  *       (unmapped, split into a table, rewritten as another size) it fails, and the DMA engine
- *       drops its IOTLB entry and walks again, so the write dirties the new leaf (§5.2 step 5 of
- *       the model; trap T16).
+ *       drops its IOTLB entry and walks again, so the write dirties the new leaf.
  *   <li>A table taken out of the tree is freed only after an IOTLB invalidation of its range has
  *       returned. {@link Iotlb}'s invalidation drains every DMA that entered before it, and a DMA
  *       brackets its walks too, so no walk and no cached translation still refers to the table.
@@ -43,8 +42,8 @@ import org.jvfio.core.spi.IotlbGather;
  * <p>What the drain does not cover is left to the operation: a leaf orphaned by a collapse keeps
  * its value, so a DMA holding its translation can still set its dirty bit until the drain; the
  * collapse therefore re-reads the orphaned children after its invalidation and folds their dirty
- * state into the new leaf (trap T17). Callers that walk outside a DMA (iova-to-phys, {@link #walk})
- * run on the control plane, serialised with every free.
+ * state into the new leaf. Callers that walk outside a DMA (iova-to-phys, {@link #walk}) run on the
+ * control plane, serialised with every free.
  *
  * <p><b>Thread-safety.</b> The control plane (every method but {@link #translate} and {@link
  * #setDirtyByHardware}) is called by one thread at a time; the hardware path from any number of
@@ -78,8 +77,6 @@ public final class PageTable {
   Runnable raceWindow = () -> {};
   private long[] deferred = new long[8];
   private int deferredCount;
-  private long unmapped;
-  private boolean skipHoles;
 
   /**
    * Allocates an empty table of {@code format} at its start level.
@@ -126,8 +123,8 @@ public final class PageTable {
 
   /**
    * Sets what the hardware updates on a walk and a write: dirty bits (dirty tracking on) and
-   * accessed bits. Translations cached earlier keep the old behaviour until invalidated (trap T10):
-   * the caller invalidates.
+   * accessed bits. Translations cached earlier keep the old behaviour until invalidated: the caller
+   * invalidates.
    */
   public void setHardwareUpdates(boolean dirty, boolean access) {
     this.dirtyUpdates = dirty;
@@ -229,10 +226,6 @@ public final class PageTable {
       freeTable(deferred[i]);
     }
     deferredCount = from;
-  }
-
-  int deferredCount() {
-    return deferredCount;
   }
 
   /** Defers {@code table} at {@code level} (not the top) and every table below it. */
@@ -384,13 +377,13 @@ public final class PageTable {
   /**
    * Unmaps as iommupt's {@code __unmap_range}: if {@code iova} falls inside a leaf but not at its
    * start, nothing is unmapped and 0 is returned; a leaf (or run) that starts in the range is
-   * removed whole, all replicas, and counted at its full size even past the range end (trap T15);
-   * the walk stops at the first non-present entry and returns what it removed up to there, so a
-   * range with nothing mapped at its start returns 0. Each entry is removed with an atomic exchange
-   * to 0; with {@code dirty} non-null, a removed leaf whose old value was dirty in any replica is
-   * recorded whole, so a hardware update either lands before the exchange (and is recorded) or
-   * finds the slot empty (and the DMA faults). Tables the range covers entirely are cleared and
-   * freed at the next {@link #iotlbSync}. A range beyond the top's reach unmaps nothing.
+   * removed whole, all replicas, and counted at its full size even past the range end; the walk
+   * stops at the first non-present entry and returns what it removed up to there, so a range with
+   * nothing mapped at its start returns 0. Each entry is removed with an atomic exchange to 0; with
+   * {@code dirty} non-null, a removed leaf whose old value was dirty in any replica is recorded
+   * whole, so a hardware update either lands before the exchange (and is recorded) or finds the
+   * slot empty (and the DMA faults). Tables the range covers entirely are cleared and freed at the
+   * next {@link #iotlbSync}. A range beyond the top's reach unmaps nothing.
    *
    * @param dirty where to record dirty leaves, or null
    * @return the bytes unmapped
@@ -415,60 +408,7 @@ public final class PageTable {
     if (size == 0 || !ule(iova, last) || !ule(last, f.reach(top))) {
       return 0;
     }
-    unmapped = 0;
-    skipHoles = !stopAtHole;
-    unmapRange(root(), top, iova, last, dirty);
-    return unmapped;
-  }
-
-  private boolean unmapRange(long table, int level, long first, long last, IommuDirtyBitmap d) {
-    int i = index(first, level);
-    int end = index(last, level) + 1;
-    long e = memory.get(slot(table, i));
-    if (f.isLeaf(e, level) && (first & (f.leafSize(e, level) - 1)) != 0) {
-      return false;
-    }
-    long items = 0;
-    boolean ok = true;
-    do {
-      long sl = slot(table, i);
-      e = memory.get(sl);
-      if (f.isEmpty(e)) {
-        if (skipHoles) {
-          i++;
-          continue;
-        }
-        ok = false;
-        break;
-      }
-      if (f.isLeaf(e, level)) {
-        int n = runLength(e, level);
-        boolean wasDirty = false;
-        for (int j = 0; j < n; j++) {
-          wasDirty |= f.isDirty(memory.getAndBitwiseAnd(slot(table, i + j), 0));
-        }
-        if (d != null && wasDirty) {
-          d.record(itemVa(first, level, i), (long) n << f.shift(level));
-        }
-        items += n;
-        i += n;
-      } else {
-        long iv = itemVa(first, level, i);
-        long il = itemLast(iv, level);
-        long child = f.tableAddress(e);
-        if (!unmapRange(child, level - 1, umax(iv, first), umin(il, last), d)) {
-          ok = false;
-          break;
-        }
-        if (ule(first, iv) && ule(il, last)) {
-          memory.setVolatile(sl, 0);
-          defer(child);
-        }
-        i++;
-      }
-    } while (i < end);
-    unmapped += items << f.shift(level);
-    return ok;
+    return new Unmap(this, dirty, stopAtHole).run(root(), top, iova, last);
   }
 
   /**
@@ -681,40 +621,6 @@ public final class PageTable {
     int top = topLevel();
     if (ule(iova, f.reach(top))) {
       new Reshape(this).collapseRange(root(), top, iova, umin(last, f.reach(top)), false);
-    }
-  }
-
-  /** Returns the value of {@code e} with its dirty state set to {@code dirty}. */
-  long withDirty(long e, boolean dirty) {
-    if (dirty && !f.isDirty(e)) {
-      return f.dirty(e);
-    }
-    if (!dirty && f.isDirty(e)) {
-      return f.clean(e);
-    }
-    return e;
-  }
-
-  /** Makes the leaf at {@code sl} write-clean by compare-and-swap if it is dirty. */
-  boolean cleanIfDirty(long sl) {
-    for (; ; ) {
-      long cur = memory.getVolatile(sl);
-      if (!f.isDirty(cur)) {
-        return false;
-      }
-      if (memory.compareAndSet(sl, cur, f.clean(cur))) {
-        return true;
-      }
-    }
-  }
-
-  /** Makes the leaf at {@code sl} write-dirty by compare-and-swap (still the leaf it was). */
-  void makeDirty(long sl) {
-    for (; ; ) {
-      long cur = memory.getVolatile(sl);
-      if (f.isEmpty(cur) || f.isDirty(cur) || memory.compareAndSet(sl, cur, f.dirty(cur))) {
-        return;
-      }
     }
   }
 }

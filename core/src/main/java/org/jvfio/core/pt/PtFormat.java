@@ -16,11 +16,16 @@ import org.jvfio.core.hw.DirtyLeafScanner;
  * them, whatever the vendor manual calls them. An item of level {@code L} spans {@code 2^(granule +
  * L * bitsPerLevel)} bytes.
  *
- * <p>Every per-entry question ({@link #isTable}, {@link #isLeaf}, {@link #isDirty}, {@link
- * #leafSize}, ...) is a final method of this final class computed from masks, so the engine's hot
- * loops call one implementation whatever formats a JVM has loaded, and the JIT inlines it. Only
- * {@link #describe}, for humans, calls vendor code. Instances are immutable and thread-safe; build
- * them with {@link #builder}.
+ * <p><b>Why a format is data, not a subclass.</b> The engine's loops ask per-entry questions
+ * ({@link #isTable}, {@link #isLeaf}, {@link #isDirty}, {@link #leafSize}, ...) millions of times
+ * per harvest. Were each format a subclass overriding them, a JVM that runs several formats (the
+ * simulator, the contract suites, a VMM with two IOMMUs) would make those call sites megamorphic
+ * and the JIT would stop inlining them. Here every format is an instance of this one final class
+ * whose per-entry methods are mask arithmetic over its final fields: each call site has one
+ * receiver type whatever formats are loaded, the loop bodies inline, and formats differ only in the
+ * constants they load. Only {@link #describe}, for humans, calls vendor code. (An engine
+ * specialised per format class would also stay monomorphic, but at the price of one compiled engine
+ * per format.) Instances are immutable and thread-safe; build them with {@link #builder}.
  */
 public final class PtFormat {
   /** How a leaf larger than its level's item is written (generic_pt's contiguous entries). */
@@ -368,11 +373,6 @@ public final class PtFormat {
   /** Returns {@code e} made write-dirty ({@code pt_entry_make_write_dirty}). */
   public long dirty(long e) {
     return (e & dirtyAnd) | dirtyOr;
-  }
-
-  /** Returns the accessed bit hardware sets on a walk (0 if the format has none). */
-  public long accessBit() {
-    return accessBit;
   }
 
   /** Returns {@code e} without the bits hardware may change (dirty and accessed). */

@@ -32,7 +32,7 @@ import org.jvfio.core.hw.PageTableMemory;
  * parent if that level holds leaves of the span's size: (1) OR the children's state; (2) build the
  * leaf with it; (3) publish by compare-and-swap; (4) invalidate the span, which drains every DMA
  * that could still update a child; (5) re-read the now unreachable children and make the leaf
- * dirty if one became dirty since step 1 (trap T17); only then free the table. In a format with
+ * dirty if one became dirty since step 1; only then free the table. In a format with
  * replicated runs, aligned groups of 2 or more such leaves inside one table become one run in
  * place, largest first, by the compare-and-swap of split step 3.
  */
@@ -99,7 +99,7 @@ final class Reshape {
       d |= f.isDirty(r);
       accessed |= r & f.accessBit;
     }
-    long attrs = pt.withDirty(childAttributes(e) | accessed, d); // step 2
+    long attrs = withDirty(childAttributes(e) | accessed, d); // step 2
     long oa = f.leafAddress(e, level);
     long[] values = new long[n];
     int psLevel = f.levelOfSize(1L << ps);
@@ -171,7 +171,7 @@ final class Reshape {
   private void markDirty(long sl, int level) {
     long e = memory.getVolatile(sl);
     if (f.isLeaf(e, level)) {
-      pt.makeDirty(sl);
+      makeDirty(sl);
     } else if (f.isTable(e, level)) {
       for (int i = 0; i < pt.entries; i++) {
         markDirty(slot(f.tableAddress(e), i), level - 1);
@@ -246,7 +246,7 @@ final class Reshape {
     long st = state(child, pt.entries); // step 1
     long e0 = memory.getVolatile(child);
     long span = 1L << f.shift(plevel);
-    long attrs = pt.withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
+    long attrs = withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
     long leaf = f.encodeLeaf(pt.oaAt(e0, clevel, 0), span, plevel, attrs); // step 2
     pt.raceWindow.run();
     boolean bbm = f.breakBeforeMake;
@@ -258,7 +258,7 @@ final class Reshape {
     if (bbm) {
       memory.setVolatile(parentSlot, late ? f.dirty(leaf) : leaf);
     } else if (late) {
-      pt.makeDirty(parentSlot);
+      makeDirty(parentSlot);
     }
     pt.freeTable(child);
   }
@@ -305,9 +305,30 @@ final class Reshape {
     long first = slot(table, i);
     long st = state(first, g);
     long e0 = memory.getVolatile(first);
-    long attrs = pt.withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
+    long attrs = withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
     long[] values = new long[g];
     Arrays.fill(values, f.encodeLeaf(pt.oaAt(e0, level, i), 1L << sizeLog2, level, attrs));
     replaceSlots(first, level, values, (st & 1) != 0, va, 1L << sizeLog2);
+  }
+
+  /** Returns the value of {@code e} with its dirty state set to {@code dirty}. */
+  private long withDirty(long e, boolean dirty) {
+    if (dirty && !f.isDirty(e)) {
+      return f.dirty(e);
+    }
+    if (!dirty && f.isDirty(e)) {
+      return f.clean(e);
+    }
+    return e;
+  }
+
+  /** Makes the leaf at {@code sl} write-dirty by compare-and-swap (still the leaf it was). */
+  private void makeDirty(long sl) {
+    for (; ; ) {
+      long cur = memory.getVolatile(sl);
+      if (f.isEmpty(cur) || f.isDirty(cur) || memory.compareAndSet(sl, cur, f.dirty(cur))) {
+        return;
+      }
+    }
   }
 }

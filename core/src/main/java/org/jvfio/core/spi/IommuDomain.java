@@ -153,10 +153,10 @@ public interface IommuDomain {
   /**
    * Returns a human-readable decoding of one entry word at the given level, for test failures. The
    * level counts from 0, the level of the smallest leaf, upwards, as Linux's generic page table
-   * ({@code drivers/iommu/generic_pt/}) numbers them: {@code walk(iova)[k]} was read at level
-   * {@code walk(iova).length - 1 - k} when the walk reached level 0. Domains not yet on the engine
-   * of {@code org.jvfio.core.pt} still use their manual's numbering: VT-d from the table's level
-   * count down to 1, Arm LPAE from the start level up to 3.
+   * ({@code drivers/iommu/generic_pt/}) numbers them; word {@code k} of {@link #walk} was read at
+   * level {@code top - k}, {@code top} being the table's current top level. Domains not yet on the
+   * engine of {@code org.jvfio.core.pt} still use their manual's numbering: VT-d from the table's
+   * level count down to 1, Arm LPAE from the start level up to 3.
    */
   String describeEntry(long entry, int level);
 

@@ -1,7 +1,6 @@
 package org.jvfio.core.spi;
 
 import org.jvfio.core.hw.PageTableMemory;
-import org.jvfio.core.pt.PageTable;
 import org.jvfio.core.pt.PtDomain;
 import org.jvfio.core.pt.PtFormat;
 
@@ -91,10 +90,5 @@ final class MockDomain extends PtDomain {
   @Override
   public boolean hasDirtyOps() {
     return config().dirtyTracking() && driver.canTrackDirty();
-  }
-
-  /** Returns the engine's table, for the package's tests. */
-  PageTable pageTable() {
-    return table();
   }
 }

@@ -121,10 +121,7 @@ public final class MockIommuDriver implements IommuDriver {
    */
   @Override
   public IommuDomain allocateDomain(DomainConfig config) {
-    UapiException.check(
-        !config.dirtyTracking() || canTrackDirty(),
-        Errno.EOPNOTSUPP,
-        "mock IOMMU without dirty tracking");
+    checkConfig(config);
     return new MockDomain(this, config, memory, format);
   }
 
@@ -139,11 +136,15 @@ public final class MockIommuDriver implements IommuDriver {
    * @throws UapiException {@code EOPNOTSUPP} as {@link #allocateDomain}
    */
   public IommuDomain allocateSelftestDomain(DomainConfig config, boolean hugePages) {
+    checkConfig(config);
+    return new MockDomain(this, config, memory, hugePages ? SELFTEST_HUGE : SELFTEST_SMALL);
+  }
+
+  private void checkConfig(DomainConfig config) {
     UapiException.check(
         !config.dirtyTracking() || canTrackDirty(),
         Errno.EOPNOTSUPP,
         "mock IOMMU without dirty tracking");
-    return new MockDomain(this, config, memory, hugePages ? SELFTEST_HUGE : SELFTEST_SMALL);
   }
 
   /** Returns the memory holding the tables of every domain this instance allocated. */

@@ -26,9 +26,10 @@ public interface AmdV1Domain extends IommuDomain {
   /**
    * {@inheritDoc}
    *
-   * <p>{@code level} counts as the AMD specification does: 1 for a table of 4 KiB items up to the
-   * DTE's Mode for the top table; {@link #walk} returns the top-level word first, so word {@code i}
-   * is at level {@code dte().mode() - i}. See {@link AmdV1Entry#describe}.
+   * <p>{@code level} counts from 0, the level of 4 KiB items (the AMD specification's level 1), up
+   * to the DTE's Mode minus 1 for the top table; {@link #walk} returns the top-level word first, so
+   * word {@code i} is at level {@code dte().mode() - 1 - i}. The text names the specification's
+   * level ({@link AmdV1Entry#describe} with {@code level + 1}).
    */
   @Override
   String describeEntry(long entry, int level);

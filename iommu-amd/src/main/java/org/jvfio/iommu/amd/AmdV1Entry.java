@@ -46,9 +46,6 @@ public final class AmdV1Entry {
   /** IW (bit 62): write permission (ANDed along the walk). */
   public static final long IW = 1L << 62;
 
-  /** The bits hardware updates on its own: A and D. */
-  static final long AD = A | D;
-
   /** The attribute bits a leaf's children inherit and collapse compares: FC, IR, IW, U. */
   static final long ATTRS = U | FC | IR | IW;
 

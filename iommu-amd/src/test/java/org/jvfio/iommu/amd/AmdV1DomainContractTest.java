@@ -14,6 +14,6 @@ class AmdV1DomainContractTest extends IommuDomainContract {
   /** A walk starts at the DTE's mode; 4 KiB leaves are level 1. */
   @Override
   protected int walkLevel(IommuDomain domain, int index) {
-    return ((AmdV1Domain) domain).dte().mode() - index;
+    return ((AmdV1Domain) domain).dte().mode() - 1 - index;
   }
 }

@@ -59,7 +59,7 @@ class AmdV1DomainTest {
     int mode = ((AmdV1Domain) d).dte().mode();
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < w.length; i++) {
-      sb.append("\n  ").append(d.describeEntry(w[i], mode - i));
+      sb.append("\n  ").append(d.describeEntry(w[i], mode - 1 - i));
     }
     return sb.toString();
   }
@@ -219,7 +219,7 @@ class AmdV1DomainTest {
     assertEquals(1L << 48, d.translate(5).orElseThrow().size());
     assertEquals(
         "L5 PTE 0x7000000000000001 256 TiB (NL=0) OA=0x0 IR IW FC",
-        d.describeEntry(leafWord(d, 0), 5));
+        d.describeEntry(leafWord(d, 0), 4));
   }
 
   @Test

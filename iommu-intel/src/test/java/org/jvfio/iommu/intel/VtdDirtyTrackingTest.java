@@ -405,8 +405,9 @@ class VtdDirtyTrackingTest {
     }
     IovaBitmap bitmap = IovaBitmap.allocate(0, 2 * M2, 4096);
     IotlbGather gather = new IotlbGather();
-    assertEquals(
-        4 * 4096 + M2, d.unmapReadingDirty(0, 2 * M2, IommuDirtyBitmap.of(bitmap, gather)));
+    // One call per mapped area, as iommufd unmaps: iommupt's unmap stops at the hole between.
+    assertEquals(4 * 4096, d.unmapReadingDirty(0, M2, IommuDirtyBitmap.of(bitmap, gather)));
+    assertEquals(M2, d.unmapReadingDirty(M2, M2, IommuDirtyBitmap.of(bitmap, gather)));
     assertEquals(1 + 512, bitmap.cardinality(), "the dirty 4 KiB page and the whole 2 MiB leaf");
     assertTrue(bitmap.isDirty(4096));
     assertFalse(bitmap.isDirty(0));
