@@ -93,11 +93,8 @@ public final class PageTable {
     this.topListener = topListener;
     this.entries = format.entriesPerTable();
     this.tableFrames = Math.max(1, entries * Long.BYTES / PageTableMemory.FRAME_SIZE);
-    int topEntries = 1 << format.indexBits(format.maxTop());
-    this.topFrames =
-        format.startTop() == format.maxTop()
-            ? Math.max(1, topEntries * Long.BYTES / PageTableMemory.FRAME_SIZE)
-            : tableFrames;
+    this.topFrames = // indexBits(maxTop) is bitsPerLevel in a table that grows
+        Math.max(1, (Long.BYTES << format.indexBits(format.maxTop())) / PageTableMemory.FRAME_SIZE);
     this.rootTop = memory.allocateFrames(topFrames) | format.startTop();
   }
 

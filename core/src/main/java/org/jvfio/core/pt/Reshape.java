@@ -21,8 +21,9 @@ import org.jvfio.core.hw.PageTableMemory;
  * from the value read, folding in any dirty bit the hardware set meanwhile, and if the state grew
  * dirty mark every new leaf dirty; (4) invalidate the old leaf's range. A DMA holding the old
  * translation fails its hardware update against the changed slot and re-walks (PageTable rule 2).
- * A leaf the range covers only in part is split one size down (the largest smaller page size),
- * and the walk goes on into what replaced it, so only the pieces inside the range reach the target.
+ * A leaf the range covers only in part is split whole, but only one level down (to the largest
+ * page size of the next level, or the target if larger), and the walk goes on into what replaced
+ * it, so only the pieces inside the range go further down.
  * A break-before-make format (PtFormat#breakBeforeMake) swaps each slot to 0 in step 3,
  * invalidates, and only then writes the new entries (a DMA in between faults); its collapse writes
  * the leaf only after step 5.
@@ -75,12 +76,14 @@ final class Reshape {
       int base = i & -n;
       if (s > ps) {
         long leafVa = pt.itemVa(first, level, base);
-        if (ule(first, leafVa) && ule(leafVa + ((1L << s) - 1), last)) {
-          splitLeaf(table, level, base, leafVa, e, s, ps);
-        } else { // one step down, then again inside the range only
-          int next = 63 - Long.numberOfLeadingZeros(f.pageSizes & ((1L << s) - 1));
-          splitLeaf(table, level, base, leafVa, e, s, next);
-          i = base;
+        int to = ps;
+        if (level > 0 && !(ule(first, leafVa) && ule(leafVa + ((1L << s) - 1), last))) {
+          long down = 2L << f.shift(level - 1); // covered in part: one level down at most
+          to = Math.max(ps, 63 - Long.numberOfLeadingZeros(f.pageSizes & (down - 1)));
+        }
+        splitLeaf(table, level, base, leafVa, e, s, to);
+        if (to > ps) {
+          i = base; // again, now inside the range only
           continue;
         }
       }
