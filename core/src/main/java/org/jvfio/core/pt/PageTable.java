@@ -68,6 +68,7 @@ public final class PageTable {
   private final TopListener topListener;
   final int entries;
   private final int tableFrames;
+  private final int topFrames;
 
   private volatile long rootTop; // the top table's address | top level; 0 once freed
   private volatile boolean dirtyUpdates;
@@ -92,7 +93,9 @@ public final class PageTable {
     this.topListener = topListener;
     this.entries = format.entriesPerTable();
     this.tableFrames = Math.max(1, entries * Long.BYTES / PageTableMemory.FRAME_SIZE);
-    this.rootTop = allocateTable() | format.startTop();
+    this.topFrames = // indexBits(maxTop) is bitsPerLevel in a table that grows
+        Math.max(1, (Long.BYTES << format.indexBits(format.maxTop())) / PageTableMemory.FRAME_SIZE);
+    this.rootTop = memory.allocateFrames(topFrames) | format.startTop();
   }
 
   /** Returns the format. */
@@ -145,7 +148,7 @@ public final class PageTable {
   // --- level arithmetic (level 0 = the smallest leaf) -----------------------------------------
 
   int index(long va, int level) {
-    return (int) ((va >>> f.shift(level)) & (entries - 1));
+    return (int) ((va >>> f.shift(level)) & f.indexMask[level]);
   }
 
   static long slot(long table, int i) {
@@ -154,7 +157,7 @@ public final class PageTable {
 
   /** Returns the first IOVA of item {@code i} of the level-{@code level} table covering va. */
   long itemVa(long va, int level, int i) {
-    int tableShift = f.shift(level) + f.bitsPerLevel;
+    int tableShift = f.shift(level) + f.indexBits[level];
     long tableBase = tableShift >= 64 ? 0 : va & -(1L << tableShift);
     return tableBase + ((long) i << f.shift(level));
   }
@@ -222,17 +225,21 @@ public final class PageTable {
     deferredCount = from;
   }
 
-  /** Defers {@code table} at {@code level} and every table below it. */
+  /** Defers {@code table} at {@code level} (not the top) and every table below it. */
   void deferTree(long table, int level) {
+    deferChildren(table, level, entries);
+    defer(table);
+  }
+
+  private void deferChildren(long table, int level, int n) {
     if (level > 0) {
-      for (int i = 0; i < entries; i++) {
+      for (int i = 0; i < n; i++) {
         long e = memory.get(slot(table, i));
         if (f.isTable(e, level)) {
           deferTree(f.tableAddress(e), level - 1);
         }
       }
     }
-    defer(table);
   }
 
   // --- map ------------------------------------------------------------------------------------
@@ -379,12 +386,26 @@ public final class PageTable {
    * @return the bytes unmapped
    */
   public long unmap(long iova, long size, IommuDirtyBitmap dirty) {
+    return unmap(iova, size, dirty, true);
+  }
+
+  /**
+   * Unmaps as {@link #unmap(long, long, IommuDirtyBitmap)}, except that with {@code stopAtHole}
+   * false a non-present entry is skipped instead of ending the walk: every leaf in the range goes,
+   * and every table the range covers entirely is freed whatever holes it has (io-pgtable-arm's
+   * {@code __arm_lpae_unmap} of a piece that meets a table entry of its own size).
+   *
+   * @param dirty where to record dirty leaves, or null
+   * @param stopAtHole whether the first non-present entry ends the walk
+   * @return the bytes of the leaves unmapped
+   */
+  public long unmap(long iova, long size, IommuDirtyBitmap dirty, boolean stopAtHole) {
     long last = iova + size - 1;
     int top = topLevel();
     if (size == 0 || !ule(iova, last) || !ule(last, f.reach(top))) {
       return 0;
     }
-    return new Unmap(this, dirty).run(root(), top, iova, last);
+    return new Unmap(this, dirty, stopAtHole).run(root(), top, iova, last);
   }
 
   /**
@@ -414,9 +435,11 @@ public final class PageTable {
     long rt = live();
     iotlb.invalidateAll();
     freeDeferred(0);
-    deferTree(rt & ~0xFFFL, (int) (rt & 0xFFF));
+    int top = (int) (rt & 0xFFF);
+    deferChildren(rt & ~0xFFFL, top, 1 << f.indexBits[top]);
     rootTop = 0;
     freeDeferred(0);
+    memory.freeFrames(rt & ~0xFFFL, topFrames);
   }
 
   // --- lookups --------------------------------------------------------------------------------
@@ -526,14 +549,15 @@ public final class PageTable {
    * the walked slot is updated, even inside a run (AMD IOMMU spec 2.2.3.2).
    *
    * @return true if the entry is now dirty; false if the slot holds something else (the caller
-   *     re-walks)
+   *     re-walks) or a leaf that does not permit the write (it faults; the update never grants a
+   *     write, as an Arm read-only leaf whose AP[2] is also the clean state)
    */
   public boolean setDirtyByHardware(Translation t) {
     long sl = t.slot();
     long walked = f.withoutHardwareBits(t.entry());
     for (; ; ) {
       long cur = memory.getVolatile(sl);
-      if (f.withoutHardwareBits(cur) != walked || f.isEmpty(cur)) {
+      if (f.withoutHardwareBits(cur) != walked || f.isEmpty(cur) || !f.isWritable(cur)) {
         return false;
       }
       if (f.isDirty(cur)) {

@@ -91,6 +91,9 @@ public final class PtFormat {
   final long attrMask;
   final long settledMask;
   final Contiguous contiguous;
+  final boolean breakBeforeMake;
+  final int[] indexBits;
+  final long[] indexMask;
   final long pageSizes;
   final Describer describer;
   private final byte[] levelOfSize = new byte[64];
@@ -132,6 +135,13 @@ public final class PtFormat {
     attrMask = b.attrMask;
     settledMask = b.accessBit;
     contiguous = b.runMask != 0 ? Contiguous.REPLICAS : Contiguous.NONE;
+    breakBeforeMake = b.breakBeforeMake;
+    indexBits = new int[maxTop + 1];
+    indexMask = new long[maxTop + 1];
+    for (int l = 0; l <= maxTop; l++) {
+      indexBits[l] = l == maxTop && startTop == maxTop ? vaBits - shift(l) : bitsPerLevel;
+      indexMask[l] = (1L << indexBits[l]) - 1;
+    }
     describer = Objects.requireNonNull(b.describer, "describer");
     long sizes = 0;
     Arrays.fill(levelOfSize, (byte) -1);
@@ -172,6 +182,9 @@ public final class PtFormat {
     if (startTop < 0 || startTop > maxTop || vaBits > 64 || pageSizes == 0) {
       throw new IllegalArgumentException("bad levels or sizes");
     }
+    if (indexBits[maxTop] < 1 || indexBits[maxTop] > bitsPerLevel + 4) {
+      throw new IllegalArgumentException("top table of 2^" + indexBits[maxTop] + " entries");
+    }
     for (int l = 0; l <= maxTop; l++) {
       long item = 1L << shift(l);
       long max = contiguous == Contiguous.REPLICAS ? item << (bitsPerLevel - 1) : item;
@@ -206,6 +219,16 @@ public final class PtFormat {
     return 1 << bitsPerLevel;
   }
 
+  /**
+   * Returns log2 of the entries of a table at {@code level}: {@code bitsPerLevel}, except for the
+   * top of a table that cannot grow, which resolves exactly the IOVA bits left above it ({@code
+   * vaBits - shift(top)}): fewer entries (an LPAE top level with 2 entries at a 16 KiB granule) or
+   * up to 16 times more (an Arm stage-2 concatenated top level).
+   */
+  public int indexBits(int level) {
+    return indexBits[level];
+  }
+
   /** Returns the top level of a newly allocated table. */
   public int startTop() {
     return startTop;
@@ -225,7 +248,7 @@ public final class PtFormat {
    * Returns the last IOVA a table whose top is {@code top} translates ({@code -1L}: all of 2^64).
    */
   public long reach(int top) {
-    int bits = Math.min(shift(top) + bitsPerLevel, vaBits);
+    int bits = Math.min(shift(top) + indexBits[top], vaBits);
     return bits >= 64 ? -1L : (1L << bits) - 1;
   }
 
@@ -242,6 +265,15 @@ public final class PtFormat {
   /** Returns every leaf size the format can map ({@code pgsize_bitmap}). */
   public long pageSizeBitmap() {
     return pageSizes;
+  }
+
+  /**
+   * Returns whether a live entry is replaced break-before-make: split and collapse first swap it to
+   * 0 and invalidate its range, then write the new entry (an Arm SMMU without {@code IDR3.BBML},
+   * Arm ARM D8.16.1); otherwise the new entry replaces the old by one compare-and-swap.
+   */
+  public boolean breakBeforeMake() {
+    return breakBeforeMake;
   }
 
   /** Returns the contiguous-entry style. */
@@ -440,6 +472,7 @@ public final class PtFormat {
     private long dirtyOr;
     private long accessBit;
     private long attrMask;
+    private boolean breakBeforeMake;
     private Describer describer;
 
     private Builder(String name) {
@@ -564,6 +597,12 @@ public final class PtFormat {
     /** Sets the bits (besides the address) two leaves must share to be merged by a collapse. */
     public Builder attributes(long mask) {
       this.attrMask = mask;
+      return this;
+    }
+
+    /** Sets whether split and collapse replace live entries break-before-make. */
+    public Builder breakBeforeMake(boolean bbm) {
+      this.breakBeforeMake = bbm;
       return this;
     }
 

@@ -14,7 +14,7 @@ import org.jvfio.core.hw.PageTableMemory;
  * allowed). Upstream has no such operation; the steps are those of the model's split and collapse
  * rules, numbered below.
  *
- * Split of a leaf (or a run): (1) read every replica and OR their dirty and accessed state; (2)
+ * Split of a leaf (or a run) the range covers: (1) read every replica and OR their dirty and accessed state; (2)
  * build the replacement privately, every child inheriting that state (a run is split in place
  * into smaller runs or single leaves at its own level, otherwise each slot becomes a table, or a
  * subtree when the target is several levels down: only the items overlapping the range go down
@@ -23,6 +23,12 @@ import org.jvfio.core.hw.PageTableMemory;
  * from the value read, folding in any dirty bit the hardware set meanwhile, and if the state grew
  * dirty mark every new leaf dirty; (4) invalidate the old leaf's range. A DMA holding the old
  * translation fails its hardware update against the changed slot and re-walks (PageTable rule 2).
+ * A leaf the range covers only in part is split whole, but only one level down (to the largest
+ * page size of the next level, or the target if larger), and the walk goes on into what replaced
+ * it, so only the pieces inside the range go further down.
+ * A break-before-make format (PtFormat#breakBeforeMake) swaps each slot to 0 in step 3,
+ * invalidates, and only then writes the new entries (a DMA in between faults); its collapse writes
+ * the leaf only after step 5.
  *
  * Collapse, bottom-up: a table whose span lies in the range and whose entries are present leaves
  * with contiguous output addresses, equal attributes and an aligned base becomes one leaf in its
@@ -103,8 +109,7 @@ final class Reshape {
             f.encodeTable(buildTable(oa + off, leafVa + off, level - 1, ps, attrs, lo, hi), level);
       }
     }
-    replaceSlots(first, level, values, d); // step 3
-    pt.iotlb.invalidateRange(leafVa, 1L << s); // step 4
+    replaceSlots(first, level, values, d, leafVa, 1L << s); // steps 3 and 4
   }
 
   /** Returns the bits of leaf {@code e} its children keep: attributes and hardware state. */
@@ -141,23 +146,30 @@ final class Reshape {
 
   /**
    * Replaces the {@code values.length} consecutive slots from {@code first} (which hardware may be
-   * updating) by {@code values}, built with dirty state {@code d0}: each slot by a CAS from its
-   * current value, folding any dirty bit the hardware set since; if that happened, every leaf
-   * reachable from the new slots is made dirty (step 3).
+   * updating) by {@code values}, built with dirty state {@code d0}, and invalidates {@code [va, va
+   * + size)}: each slot by a CAS from its current value, folding any dirty bit the hardware set
+   * since; if that happened, every leaf reachable from the new slots is made dirty (step 3); then
+   * the invalidation (step 4). Break-before-make formats CAS every slot to 0 and invalidate first,
+   * then write the values; a DMA in between faults.
    */
-  private void replaceSlots(long first, int level, long[] values, boolean d0) {
+  private void replaceSlots(long first, int level, long[] values, boolean d0, long va, long size) {
     pt.raceWindow.run();
+    boolean bbm = f.breakBeforeMake;
     boolean d = d0;
     for (int j = 0; j < values.length; j++) {
       long sl = first + 8L * j;
       for (; ; ) {
         long cur = memory.getVolatile(sl);
         boolean curDirty = f.isLeaf(cur, level) && f.isDirty(cur);
-        if (memory.compareAndSet(sl, cur, values[j])) {
+        if (memory.compareAndSet(sl, cur, bbm ? 0 : values[j])) {
           d |= curDirty;
           break;
         }
       }
+    }
+    pt.iotlb.invalidateRange(va, size);
+    for (int j = 0; bbm && j < values.length; j++) {
+      memory.setVolatile(first + 8L * j, values[j]);
     }
     if (d != d0) {
       for (int j = 0; j < values.length; j++) {
@@ -247,11 +259,15 @@ final class Reshape {
     long attrs = withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
     long leaf = f.encodeLeaf(pt.oaAt(e0, clevel, 0), span, plevel, attrs); // step 2
     pt.raceWindow.run();
-    if (!memory.compareAndSet(parentSlot, memory.get(parentSlot), leaf)) { // step 3
+    boolean bbm = f.breakBeforeMake;
+    if (!memory.compareAndSet(parentSlot, memory.get(parentSlot), bbm ? 0 : leaf)) { // step 3
       throw new IllegalStateException("table pointer changed under the serialised control plane");
     }
     pt.iotlb.invalidateRange(spanVa, span); // step 4
-    if ((state(child, pt.entries) & 1) != 0 && !f.isDirty(leaf)) { // step 5
+    boolean late = (state(child, pt.entries) & 1) != 0 && !f.isDirty(leaf); // step 5
+    if (bbm) {
+      memory.setVolatile(parentSlot, late ? f.dirty(leaf) : leaf);
+    } else if (late) {
       makeDirty(parentSlot);
     }
     pt.freeTable(child);
@@ -302,8 +318,7 @@ final class Reshape {
     long attrs = withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
     long[] values = new long[g];
     Arrays.fill(values, f.encodeLeaf(pt.oaAt(e0, level, i), 1L << sizeLog2, level, attrs));
-    replaceSlots(first, level, values, (st & 1) != 0);
-    pt.iotlb.invalidateRange(va, 1L << sizeLog2);
+    replaceSlots(first, level, values, (st & 1) != 0, va, 1L << sizeLog2);
   }
 
   /** Returns the value of {@code e} with its dirty state set to {@code dirty}. */

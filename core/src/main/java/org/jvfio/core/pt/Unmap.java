@@ -13,17 +13,20 @@ import org.jvfio.core.spi.IommuDirtyBitmap;
  * is removed with an atomic exchange to 0 and, with a dirty record, recorded whole if any old
  * replica was dirty; a non-present entry fails the walk, keeping what was removed before it; a
  * table the range covers entirely is cleared after its children and deferred to the next sync.
+ * Without stopAtHole a non-present entry is skipped instead (io-pgtable-arm's piece over a table).
  */
 final class Unmap {
   private final PageTable pt;
   private final PtFormat f;
   private final IommuDirtyBitmap dirty;
+  private final boolean stopAtHole;
   private long unmapped;
 
-  Unmap(PageTable pt, IommuDirtyBitmap dirty) {
+  Unmap(PageTable pt, IommuDirtyBitmap dirty, boolean stopAtHole) {
     this.pt = pt;
     this.f = pt.f;
     this.dirty = dirty;
+    this.stopAtHole = stopAtHole;
   }
 
   /** Unmaps {@code [first, last]} below the top table; returns the bytes removed. */
@@ -46,6 +49,10 @@ final class Unmap {
       long sl = slot(table, i);
       e = pt.memory.get(sl);
       if (f.isEmpty(e)) {
+        if (!stopAtHole) {
+          i++;
+          continue;
+        }
         ok = false;
         break;
       }

@@ -2,13 +2,12 @@ package org.jvfio.iommu.smmuv3;
 
 /**
  * The first four dwords of a stage-1 SMMUv3 context descriptor as {@code arm_smmu_make_s1_cd}
- * writes them for a paging domain (Arm SMMUv3 specification, "CD, Context Descriptor"; {@code
- * arm_smmu_make_s1_cd()} in {@code arm-smmu-v3.c}): the TCR fields, validity, the ASID, the table
- * base ({@code TTB0}) and the MAIR. Obtain one with {@link SmmuV3Driver#contextDescriptorOf}.
+ * writes them for a paging domain: the TCR fields, validity, the ASID, the table base ({@code
+ * TTB0}) and the MAIR. Obtain one with {@link SmmuV3Driver#contextDescriptorOf}.
  *
  * <p>HTTU is switched on here and only here: a domain allocated with dirty tracking has {@link
  * #hd()} (dword 0 bit 42) and {@link #ha()} (bit 43) set from creation on, and nothing ever clears
- * them — {@code set_dirty_tracking} is a no-op on SMMUv3 (docs/fidelity.md, "Arm SMMUv3").
+ * them — {@code set_dirty_tracking} is a no-op on SMMUv3.
  *
  * @param dword0 TCR fields, V, AA64, R, A, ASET, ASID and HA/HD
  * @param dword1 {@code TTB0} (bits 51:4): the physical address of the top-level table
@@ -64,74 +63,42 @@ public record ContextDescriptor(long dword0, long dword1, long dword2, long dwor
   /** CD dword 1 bits 51:4, {@code TTB0}. */
   public static final long TTB0_MASK = 0x000F_FFFF_FFFF_FFF0L;
 
-  /**
-   * Returns whether {@code V} is set.
-   *
-   * @return true if the CD is valid
-   */
+  /** Returns whether {@code V} is set. */
   public boolean valid() {
     return (dword0 & V) != 0;
   }
 
-  /**
-   * Returns whether hardware dirty-state updates are on ({@code HD}, bit 42).
-   *
-   * @return true if HD is set
-   */
+  /** Returns whether hardware dirty-state updates are on ({@code HD}, bit 42). */
   public boolean hd() {
     return (dword0 & TCR_HD) != 0;
   }
 
-  /**
-   * Returns whether hardware access-flag updates are on ({@code HA}, bit 43).
-   *
-   * @return true if HA is set
-   */
+  /** Returns whether hardware access-flag updates are on ({@code HA}, bit 43). */
   public boolean ha() {
     return (dword0 & TCR_HA) != 0;
   }
 
-  /**
-   * Returns {@code T0SZ}.
-   *
-   * @return the T0SZ field: 64 minus the input size in bits
-   */
+  /** Returns {@code T0SZ}. */
   public int t0sz() {
     return (int) (dword0 & T0SZ_MASK);
   }
 
-  /**
-   * Returns {@code TG0}.
-   *
-   * @return the TG0 field
-   */
+  /** Returns {@code TG0}. */
   public int tg0() {
     return (int) ((dword0 >>> TG0_SHIFT) & 3);
   }
 
-  /**
-   * Returns {@code IPS}.
-   *
-   * @return the IPS field
-   */
+  /** Returns {@code IPS}. */
   public int ips() {
     return (int) ((dword0 >>> IPS_SHIFT) & 7);
   }
 
-  /**
-   * Returns the ASID.
-   *
-   * @return the 16-bit ASID
-   */
+  /** Returns the ASID. */
   public int asid() {
     return (int) (dword0 >>> ASID_SHIFT);
   }
 
-  /**
-   * Returns {@code TTB0}, the physical address of the top-level table.
-   *
-   * @return the top-level table's physical address
-   */
+  /** Returns {@code TTB0}, the physical address of the top-level table. */
   public long ttb0() {
     return dword1 & TTB0_MASK;
   }

@@ -2,8 +2,8 @@ package org.jvfio.iommu.smmuv3;
 
 /**
  * Bit layout and decoders of VMSAv8-64 LPAE descriptors as io-pgtable-arm writes them for the
- * SMMUv3 (vendor-pagetables §4.2, §4.4): type field, stage-1 leaf attributes, the output address at
- * each granule, and the HTTU dirty state (DBM bit 51 with AP[2] bit 7).
+ * SMMUv3: type field, stage-1 leaf attributes, the output address at each granule, and the HTTU
+ * dirty state (DBM bit 51 with AP[2] bit 7).
  *
  * <p>Type field, bits 1:0: at levels 0–2, {@code 0b01} is a block (leaf) and {@code 0b11} a table;
  * at level 3, {@code 0b11} is a page (leaf) and {@code 0b01} is reserved (invalid). Bit 0 clear is
@@ -11,9 +11,9 @@ package org.jvfio.iommu.smmuv3;
  * at a level also depends on the granule (see {@link Granule}), which the decoders here do not
  * judge.
  *
- * <p>Stage-1 dirty state of a leaf by (DBM, AP[2]) (trap T7): (0, 1) read-only; (0, 0) writable,
- * not tracked; (1, 1) writable-clean (a write makes the SMMU clear AP[2]); (1, 0) writable-dirty.
- * Stage-2 encodings, whose write bit has the opposite sense, are in {@link Stage2Descriptor}.
+ * <p>Stage-1 dirty state of a leaf by (DBM, AP[2]): (0, 1) read-only; (0, 0) writable, not tracked;
+ * (1, 1) writable-clean (a write makes the SMMU clear AP[2]); (1, 0) writable-dirty. Stage-2
+ * encodings, whose write bit has the opposite sense, are in {@link Stage2Descriptor}.
  *
  * <p>The contiguous hint (bit 52) is decoded but never set: io-pgtable-arm does not use it, and
  * neither does this model's {@code map}.

@@ -1,9 +1,7 @@
 package org.jvfio.iommu.smmuv3;
 
 /**
- * What {@code iotlb_sync} does with the gather a read-and-clear filled ({@code
- * arm_smmu_iotlb_sync()} in {@code drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c}; docs/fidelity.md,
- * "Arm SMMUv3").
+ * What {@code iotlb_sync} does with the gather a read-and-clear filled.
  *
  * <p>A harvest records its ranges with {@code iommu_iotlb_gather_add_range()}, which never sets the
  * gather's page size, and {@code arm_smmu_iotlb_sync()} returns at once when the page size is 0.

@@ -14,7 +14,7 @@ import org.jvfio.core.spi.IommuDriver;
 
 /**
  * One Arm SMMUv3 instance as the Linux {@code arm-smmu-v3} driver and io-pgtable-arm drive it,
- * registered with {@link IommuDriver#named} as {@value #NAME} (docs/fidelity.md, "Arm SMMUv3").
+ * registered with {@link IommuDriver#named} as {@value #NAME} (Arm columns).
  *
  * <p>The no-argument constructor (what {@link java.util.ServiceLoader} uses) gives the default
  * instance: 4 KiB granule, 48-bit input and output sizes, {@code IDR0.HTTU = 2} (access and dirty
@@ -28,9 +28,8 @@ import org.jvfio.core.spi.IommuDriver;
  * {@code set_dirty_tracking} does nothing; writable pages are dirty from the moment they are
  * mapped), {@link IommuCapability#HOLE_ABORTS_HARVEST} and {@link
  * IommuCapability#HARVEST_CARRIES_START_OFFSET} (the walker's position keeps the offset of a start
- * inside a block; docs/fidelity.md, "Partial-leaf harvests"). Split/collapse ({@link
- * IommuCapability#SPLIT_COLLAPSE}), a model feature without upstream equivalent, follows the BBM
- * level ({@code IDR3.BBML}; docs/fidelity.md, "Split and collapse").
+ * inside a block). Split/collapse ({@link IommuCapability#SPLIT_COLLAPSE}), a model feature without
+ * upstream equivalent, follows the BBM level ({@code SMMU_IDR3.BBML}).
  *
  * <p>Domains: {@link DomainConfig#PLAIN} and {@link DomainConfig#DIRTY_TRACKING} get stage-1 tables
  * ({@code ARM_64_LPAE_S1}); {@code nestParent} gets a stage-2 table ({@code ARM_64_LPAE_S2}, no
@@ -75,21 +74,12 @@ public final class SmmuV3Driver implements IommuDriver {
     this.capabilities = Set.copyOf(caps);
   }
 
-  /**
-   * Returns a builder starting from the default configuration.
-   *
-   * @return a new builder
-   */
+  /** Returns a builder starting from the default configuration. */
   public static Builder builder() {
     return new Builder();
   }
 
-  /**
-   * Returns an otherwise default instance with {@code granule}.
-   *
-   * @param granule the translation granule
-   * @return a new instance
-   */
+  /** Returns an otherwise default instance with {@code granule}. */
   public static SmmuV3Driver withGranule(Granule granule) {
     return builder().granule(granule).build();
   }
@@ -105,12 +95,7 @@ public final class SmmuV3Driver implements IommuDriver {
 
     private Builder() {}
 
-    /**
-     * Sets the translation granule of every domain (default 4 KiB).
-     *
-     * @param granule the translation granule
-     * @return this builder
-     */
+    /** Sets the translation granule of every domain (default 4 KiB). */
     public Builder granule(Granule granule) {
       this.granule = granule;
       return this;
@@ -118,9 +103,6 @@ public final class SmmuV3Driver implements IommuDriver {
 
     /**
      * Sets the input (IOVA) size in bits, 32 to 48 (default 48); it decides the number of levels.
-     *
-     * @param ias the input size in bits, 32 to 48
-     * @return this builder
      */
     public Builder inputBits(int ias) {
       if (ias < 32 || ias > 48) {
@@ -130,12 +112,7 @@ public final class SmmuV3Driver implements IommuDriver {
       return this;
     }
 
-    /**
-     * Sets {@code SMMU_IDR0.HTTU} (bits 7:6): 0 none, 1 access flag, 2 access and dirty state.
-     *
-     * @param httu 0, 1 or 2
-     * @return this builder
-     */
+    /** Sets {@code SMMU_IDR0.HTTU} (bits 7:6): 0 none, 1 access flag, 2 access and dirty state. */
     public Builder httu(int httu) {
       if (httu < 0 || httu > 2) {
         throw new IllegalArgumentException("IDR0.HTTU must be 0, 1 or 2: " + httu);
@@ -147,9 +124,6 @@ public final class SmmuV3Driver implements IommuDriver {
     /**
      * Sets whether table walks are cache-coherent ({@code IDR0.COHACC}); a non-coherent SMMU cannot
      * track dirty state.
-     *
-     * @param coherentWalk true for coherent walks
-     * @return this builder
      */
     public Builder coherentWalk(boolean coherentWalk) {
       this.coherentWalk = coherentWalk;
@@ -159,9 +133,6 @@ public final class SmmuV3Driver implements IommuDriver {
     /**
      * Sets {@code SMMU_IDR3.BBML} (bits 12:11): 0 requires break-before-make to replace a live
      * block by a table or back; 1 and 2 allow the direct replacement.
-     *
-     * @param bbml 0, 1 or 2
-     * @return this builder
      */
     public Builder bbml(int bbml) {
       if (bbml < 0 || bbml > 2) {
@@ -171,22 +142,13 @@ public final class SmmuV3Driver implements IommuDriver {
       return this;
     }
 
-    /**
-     * Sets what {@code iotlbSync} does after a harvest (default {@code ARCHITECTURAL}).
-     *
-     * @param postHarvestSync the behaviour of {@code iotlbSync} after a harvest
-     * @return this builder
-     */
+    /** Sets what {@code iotlbSync} does after a harvest (default {@code ARCHITECTURAL}). */
     public Builder postHarvestSync(PostHarvestSync postHarvestSync) {
       this.postHarvestSync = postHarvestSync;
       return this;
     }
 
-    /**
-     * Returns the configured instance.
-     *
-     * @return a new instance
-     */
+    /** Returns the configured instance. */
     public SmmuV3Driver build() {
       if (granule == null || postHarvestSync == null) {
         throw new IllegalArgumentException("granule and postHarvestSync must be set");
@@ -237,8 +199,6 @@ public final class SmmuV3Driver implements IommuDriver {
    * Returns the context descriptor of a stage-1 domain this instance allocated, or empty for a
    * stage-2 domain (which has a stream table entry instead).
    *
-   * @param domain a domain this instance allocated
-   * @return the CD, or empty for a stage-2 domain
    * @throws IllegalArgumentException if {@code domain} was not allocated by this instance
    */
   public Optional<ContextDescriptor> contextDescriptorOf(IommuDomain domain) {
@@ -248,65 +208,37 @@ public final class SmmuV3Driver implements IommuDriver {
     return ((SmmuV3Domain) domain).contextDescriptor();
   }
 
-  /**
-   * Returns the translation granule.
-   *
-   * @return the granule of every domain
-   */
+  /** Returns the translation granule. */
   public Granule granule() {
     return granule;
   }
 
-  /**
-   * Returns the input (IOVA) size in bits.
-   *
-   * @return the IAS, 32 to 48
-   */
+  /** Returns the input (IOVA) size in bits. */
   public int inputBits() {
     return ias;
   }
 
-  /**
-   * Returns the output (physical) size in bits: always 48 in this model.
-   *
-   * @return 48
-   */
+  /** Returns the output (physical) size in bits: always 48 in this model. */
   public int outputBits() {
     return 48;
   }
 
-  /**
-   * Returns {@code SMMU_IDR0.HTTU}.
-   *
-   * @return the HTTU field, 0 to 2
-   */
+  /** Returns {@code SMMU_IDR0.HTTU}. */
   public int idr0Httu() {
     return httu;
   }
 
-  /**
-   * Returns {@code SMMU_IDR3.BBML}.
-   *
-   * @return the BBML field, 0 to 2
-   */
+  /** Returns {@code SMMU_IDR3.BBML}. */
   public int idr3Bbml() {
     return bbml;
   }
 
-  /**
-   * Returns whether table walks are coherent.
-   *
-   * @return true if table walks are coherent
-   */
+  /** Returns whether table walks are coherent. */
   public boolean coherentWalk() {
     return coherentWalk;
   }
 
-  /**
-   * Returns the post-harvest sync behaviour.
-   *
-   * @return the post-harvest sync behaviour
-   */
+  /** Returns the post-harvest sync behaviour. */
   public PostHarvestSync postHarvestSync() {
     return postHarvestSync;
   }
@@ -314,8 +246,6 @@ public final class SmmuV3Driver implements IommuDriver {
   /**
    * Returns {@code arm_smmu_dbm_capable()}: HTTU includes dirty-state updates and walks are
    * coherent.
-   *
-   * @return true if dirty tracking can be offered
    */
   public boolean dbmCapable() {
     return httu == 2 && coherentWalk;

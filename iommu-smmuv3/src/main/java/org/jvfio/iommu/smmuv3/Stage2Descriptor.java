@@ -3,12 +3,11 @@ package org.jvfio.iommu.smmuv3;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
- * Stage-2 LPAE descriptor bits and the architectural stage-2 dirty state (Arm ARM, VMSAv8-64
- * "Hardware management of the dirty state"; docs/fidelity.md, "Arm SMMUv3").
- * <b>Architecture-only:</b> the Linux SMMUv3 driver refuses dirty tracking on stage-2 domains,
- * never sets DBM in a stage-2 leaf and never sets the STE's S2HD/S2HA bits; these helpers exist so
- * that models and tests can state the architecture's rules, and the stage-2 domains of {@link
- * SmmuV3Driver} do not use them for dirty tracking.
+ * Stage-2 LPAE descriptor bits and the architectural stage-2 dirty state. <b>Architecture-only:</b>
+ * the Linux SMMUv3 driver refuses dirty tracking on stage-2 domains, never sets DBM in a stage-2
+ * leaf and never sets the STE's S2HD/S2HA bits; these helpers exist so that models and tests can
+ * state the architecture's rules, and the stage-2 domains of {@link SmmuV3Driver} do not use them
+ * for dirty tracking.
  *
  * <p>The sense of the write bit is the opposite of stage 1: S2AP[1] (bit 7) <em>grants</em> write,
  * so with DBM = 1 a leaf is writable-clean while S2AP[1] = 0, the SMMU sets S2AP[1] on the first
@@ -48,10 +47,7 @@ public final class Stage2Descriptor {
    * {@code IOMMU_READ}/{@code IOMMU_WRITE}, MemAttr write-back, inner-shareable, AF, the type for
    * {@code level}, and the address field. Never DBM.
    *
-   * @param pa the output address, aligned to the leaf size
-   * @param level the leaf's level (0 is the smallest leaf)
    * @param prot {@link IommuDomain#IOMMU_READ} and/or {@link IommuDomain#IOMMU_WRITE}
-   * @return the descriptor word
    */
   public static long leaf(long pa, int level, int prot) {
     long d = MEMATTR_OIWB | LpaeDescriptor.SH_IS | LpaeDescriptor.AF;
@@ -65,43 +61,22 @@ public final class Stage2Descriptor {
     return d | LpaeDescriptor.addressField(pa);
   }
 
-  /**
-   * Returns whether a stage-2 leaf is writable-dirty: DBM set and S2AP[1] set (the inverse of stage
-   * 1).
-   *
-   * @param d a stage-2 descriptor
-   * @return true if DBM and S2AP[1] are both set
-   */
+  /** Returns whether a stage-2 leaf is writable-dirty: DBM set and S2AP[1] set (inverted). */
   public static boolean isWritableDirty(long d) {
     return (d & LpaeDescriptor.DBM) != 0 && (d & HAP_WRITE) != 0;
   }
 
-  /**
-   * Returns whether a stage-2 leaf is writable-clean: DBM set and S2AP[1] clear.
-   *
-   * @param d a stage-2 descriptor
-   * @return true if DBM is set and S2AP[1] clear
-   */
+  /** Returns whether a stage-2 leaf is writable-clean: DBM set and S2AP[1] clear. */
   public static boolean isWritableClean(long d) {
     return (d & LpaeDescriptor.DBM) != 0 && (d & HAP_WRITE) == 0;
   }
 
-  /**
-   * Returns {@code d} made writable-clean: S2AP[1] cleared (the harvest's clean step).
-   *
-   * @param d a writable stage-2 leaf
-   * @return {@code d} with S2AP[1] clear
-   */
+  /** Returns {@code d} made writable-clean: S2AP[1] cleared (the harvest's clean step). */
   public static long makeWritableClean(long d) {
     return d & ~HAP_WRITE;
   }
 
-  /**
-   * Returns {@code d} as the SMMU's dirty update leaves it: S2AP[1] set.
-   *
-   * @param d a writable stage-2 leaf
-   * @return {@code d} with S2AP[1] set
-   */
+  /** Returns {@code d} as the SMMU's dirty update leaves it: S2AP[1] set. */
   public static long markDirty(long d) {
     return d | HAP_WRITE;
   }
@@ -109,23 +84,12 @@ public final class Stage2Descriptor {
   /**
    * Returns whether a device write through stage-2 leaf {@code d} is permitted: S2AP[1] set, or DBM
    * set while the STE has S2HD (the SMMU then sets S2AP[1] first).
-   *
-   * @param d a stage-2 leaf
-   * @param s2hd whether the STE enables hardware dirty-state updates (S2HD)
-   * @return true if the write is permitted
    */
   public static boolean permitsWrite(long d, boolean s2hd) {
     return (d & HAP_WRITE) != 0 || (s2hd && (d & LpaeDescriptor.DBM) != 0);
   }
 
-  /**
-   * Returns a one-line decoding of a stage-2 descriptor at {@code level}.
-   *
-   * @param d a stage-2 descriptor
-   * @param level its level (0 is the smallest leaf)
-   * @param granule the translation granule
-   * @return a one-line decoding of its fields
-   */
+  /** Returns a one-line decoding of a stage-2 descriptor at {@code level}. */
   public static String describe(long d, int level, Granule granule) {
     if (!LpaeDescriptor.isValid(d) || !LpaeDescriptor.isLeaf(d, level)) {
       return LpaeDescriptor.describe(d, level, granule); // tables and invalid entries are alike
