@@ -608,8 +608,8 @@ public final class PageTable {
   }
 
   /**
-   * Collapses tables and runs inside {@code [iova, iova + length)} into larger leaves: see {@link
-   * Reshape#collapse}.
+   * Collapses tables and runs inside {@code [iova, iova + length)} into larger leaves: see {@code
+   * Reshape.collapse}.
    *
    * @throws IllegalArgumentException if the range is empty or wraps
    */
