@@ -7,14 +7,14 @@ import java.util.Locale;
  * How the simulated migration learns which guest pages devices wrote.
  *
  * <p>Written as on the command line: {@code iommu} (the default IOMMU model) or {@code
- * iommu:<vendor>} for IOMMU HWPT dirty tracking ({@code IOMMU_HWPT_GET_DIRTY_BITMAP}, spec {@code
- * uapi.md} §5.7–§5.8) with a vendor registered with {@link org.jvfio.core.spi.IommuDriver}; {@code
- * device:exact}, {@code device:mlx5} or {@code device:pds} for device DMA logging with that profile
- * (§3, users.md §1.7); {@code type1} for the legacy VFIO container's dirty tracking with physical
- * devices ({@code VFIO_IOMMU_DIRTY_PAGES}: a group that never pins makes every mapped page dirty in
- * every round), {@code type1-pinned} for the same with emulated devices that pin the pages they
- * write (reported exactly); {@code none} when nothing tracks DMA, so every mapped page is dirty in
- * every round.
+ * iommu:<vendor>} for IOMMU HWPT dirty tracking ({@code IOMMU_HWPT_GET_DIRTY_BITMAP}, {@code
+ * drivers/iommu/iommufd/hw_pagetable.c}) with a vendor registered with {@link
+ * org.jvfio.core.spi.IommuDriver}; {@code device:exact}, {@code device:mlx5} or {@code device:pds}
+ * for device DMA logging with that profile ({@code VFIO_DEVICE_FEATURE_DMA_LOGGING_*}); {@code
+ * type1} for the legacy VFIO container's dirty tracking with physical devices ({@code
+ * VFIO_IOMMU_DIRTY_PAGES}: a group that never pins makes every mapped page dirty in every round),
+ * {@code type1-pinned} for the same with emulated devices that pin the pages they write (reported
+ * exactly); {@code none} when nothing tracks DMA, so every mapped page is dirty in every round.
  *
  * @param kind which mechanism
  * @param profile the IOMMU vendor name ({@value #AUTO} for the default one), the device profile

@@ -107,7 +107,11 @@ public final class ViommuMigration {
    */
   public record Result(
       Config config, boolean passed, List<Long> lostPages, long pagesCopied, long remaps) {
-    /** Returns a one-line summary naming up to eight lost pages. */
+    /**
+     * Returns a one-line summary naming up to eight lost pages.
+     *
+     * @return the summary
+     */
     public String summary() {
       String lost =
           lostPages.isEmpty()
@@ -160,6 +164,8 @@ public final class ViommuMigration {
   /**
    * Runs a migration and checks it.
    *
+   * @param c the guest, its vIOMMU and the VMM's sync policy
+   * @return whether the destination equals the source, and the pages lost if not
    * @throws org.jvfio.core.UapiException as the kernel refuses the setup (e.g. {@code EOPNOTSUPP}
    *     for dirty tracking on an SMMUv3 nest parent)
    * @throws IllegalArgumentException if the RAM cannot hold the guest's tables and buffers

@@ -9,7 +9,7 @@ import org.jvfio.core.UapiException;
 import org.jvfio.core.vfio.MigrationDataStream;
 
 /*
- * A migration data_fd (spec uapi.md §2.5, §2.6) over a MigrationDataStream, which makes every check
+ * A migration data_fd (include/uapi/linux/vfio.h, VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE and VFIO_MIG_GET_PRECOPY_INFO) over a MigrationDataStream, which makes every check
  * (access mode EBADF, ENOMSG (or 0) at the pre-copy temporary end, ENODEV once the session ended, the
  * precopy-info argsz and state checks). This class only moves bytes between the stream and user
  * memory: a read or write moves at most MAX_TRANSFER bytes per call (a short count, as drivers

@@ -40,25 +40,26 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *
  * <ul>
  *   <li>{@value #IOMMU_PATH}: each open is a new iommufd context ({@link IommufdContext}) over the
- *       kernel's guest memories, with every iommufd operation of spec {@code uapi.md} §5.4–§5.8.
- *       The size rules are the kernel's (§5.1): a {@code size} below the command's minimum is
- *       {@code EINVAL}, a larger struct with a non-zero tail {@code E2BIG}, a shorter one is
- *       zero-extended, and the reply is copied back in {@code min(user size, kernel size)} bytes;
- *       the VFIO type1 ioctls go to iommufd's VFIO compatibility ({@link
- *       org.jvfio.core.container.IommufdVfioCompat}); an unknown or unmodelled request (OPTION,
- *       VFIO_IOAS, vIOMMU objects, {@code VFIO_IOMMU_DIRTY_PAGES}, ...) is {@code ENOTTY}. Dirty
- *       bitmaps are ORed into user memory at {@code data} byte by byte (no alignment needed); a
- *       bitmap the kernel could not pin makes the call succeed with nothing harvested (spec §7 trap
- *       14; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP} below).
+ *       kernel's guest memories, with the iommufd operations of {@code
+ *       drivers/iommu/iommufd/main.c}'s ioctl table. The size rules are {@code
+ *       iommufd_fops_ioctl}'s: a {@code size} below the command's minimum is {@code EINVAL}, a
+ *       larger struct with a non-zero tail {@code E2BIG}, a shorter one is zero-extended, and the
+ *       reply is copied back in {@code min(user size, kernel size)} bytes; the VFIO type1 ioctls go
+ *       to iommufd's VFIO compatibility ({@link org.jvfio.core.container.IommufdVfioCompat}); an
+ *       unknown or unmodelled request (OPTION, VFIO_IOAS, FAULT_QUEUE_ALLOC, {@code
+ *       VFIO_IOMMU_DIRTY_PAGES}, ...) is {@code ENOTTY}. Dirty bitmaps are ORed into user memory at
+ *       {@code data} byte by byte (no alignment needed); a bitmap the kernel could not pin makes
+ *       the call succeed with nothing harvested (docs/fidelity.md, "Silent successes of
+ *       GET_DIRTY_BITMAP"; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP} below).
  *   <li>{@value #VFIO_DEVICE_PATH_PREFIX}{@code N}: the cdev of the N-th device installed by the
  *       builder. {@code VFIO_DEVICE_BIND_IOMMUFD} (its {@code iommufd} is an fd number of this
  *       kernel) must come first: every other ioctl, read and write before it is {@code EINVAL}.
  *       Then {@code VFIO_DEVICE_ATTACH_IOMMUFD_PT} and {@code DETACH} (PASID: {@code EOPNOTSUPP}),
- *       {@code VFIO_DEVICE_FEATURE} with every feature of spec §1–§3 ({@code argsz} checks, PROBE,
- *       payload at {@code data}, user pointers followed into user memory), {@code
- *       VFIO_DEVICE_GET_INFO}, {@code GET_REGION_INFO} and {@code GET_IRQ_INFO} with their {@code
- *       argsz} and capability-chain rules, {@code read}/{@code write} (at the file position) and
- *       {@link #pread}/{@link #pwrite} of the device's regions, and {@code VFIO_DEVICE_RESET}.
+ *       {@code VFIO_DEVICE_FEATURE} with the features of {@code vfio_ioctl_device_feature} ({@code
+ *       argsz} checks, PROBE, payload at {@code data}, user pointers followed into user memory),
+ *       {@code VFIO_DEVICE_GET_INFO}, {@code GET_REGION_INFO} and {@code GET_IRQ_INFO} with their
+ *       {@code argsz} and capability-chain rules, {@code read}/{@code write} (at the file position)
+ *       and {@link #pread}/{@link #pwrite} of the device's regions, and {@code VFIO_DEVICE_RESET}.
  *       Several files may be open on one cdev but only one can bind it. Closing the bound file
  *       resets the device (its migration session ends, its DMA logging stops) and unbinds it from
  *       the iommufd.

@@ -346,14 +346,15 @@ final class IommuFile extends OpenFile {
    * user memory at {@code data}, which need not be 8-byte aligned (since Feb 2024 the kernel
    * touches bytes, {@code iova_bitmap_set()} in {@code drivers/iommu/iommufd/iova_bitmap.c}).
    *
-   * <p>Upstream quirk, modelled (spec §7 trap 14): a bitmap the kernel cannot pin does not fail the
-   * call. The kernel makes its checks, then pins the user bitmap before walking; if that fails the
-   * walk never runs and the ioctl still returns 0. The model treats a bitmap that is not entirely
-   * mapped and writable as unpinnable: after the checks (whose errnos still surface) it returns 0
-   * with nothing harvested and no dirty bit cleared. A read-only bitmap cannot be pinned for
-   * writing either ({@code pin_user_pages} with {@code FOLL_WRITE}), so it is the same case. (A
-   * kernel that pins the first pages and fails later drops the later records silently, and those
-   * dirty bits are lost; the model does not reproduce that partial case.)
+   * <p>Upstream quirk, modelled (docs/fidelity.md, "Silent successes of GET_DIRTY_BITMAP"): a
+   * bitmap the kernel cannot pin does not fail the call. The kernel makes its checks, then pins the
+   * user bitmap before walking; if that fails the walk never runs and the ioctl still returns 0.
+   * The model treats a bitmap that is not entirely mapped and writable as unpinnable: after the
+   * checks (whose errnos still surface) it returns 0 with nothing harvested and no dirty bit
+   * cleared. A read-only bitmap cannot be pinned for writing either ({@code pin_user_pages} with
+   * {@code FOLL_WRITE}), so it is the same case. (A kernel that pins the first pages and fails
+   * later drops the later records silently, and those dirty bits are lost; the model does not
+   * reproduce that partial case.)
    */
   private void getDirtyBitmap(Ucmd u) {
     IommuHwptGetDirtyBitmap s = IommuHwptGetDirtyBitmap.decode(u.cmd());

@@ -7,16 +7,20 @@ package org.jvfio.iommu.amd;
  * <p>Levels are counted as the AMD specification and the DTE {@code Mode} field count them: level 1
  * holds 4 KiB items, level 2 2 MiB items, level 3 1 GiB items, … level 6 is the top table of a
  * mode-6 domain (128 entries, no leaves). A PDE's Next Level field names the level of the table it
- * points to (its own level minus one, trap T2). A leaf has NL = 0 (the default size of its level)
- * or NL = 7 (a non-default size, stored as a naturally aligned run of identical replicas whose size
- * is encoded in the low address bits: bits {@code [log2(size) − 2 : 12]} are 1 and bit {@code
- * log2(size) − 1} is 0). Every method here is a pure function of its arguments.
+ * points to (its own level minus one; AMD IOMMU specification 48882, "I/O Page Tables for Host
+ * Translations"). A leaf has NL = 0 (the default size of its level) or NL = 7 (a non-default size,
+ * stored as a naturally aligned run of identical replicas whose size is encoded in the low address
+ * bits: bits {@code [log2(size) − 2 : 12]} are 1 and bit {@code log2(size) − 1} is 0). Every method
+ * here is a pure function of its arguments.
  */
 public final class AmdV1Entry {
   /** PR (bit 0): present. */
   public static final long PR = 1L;
 
-  /** A (bit 5): host accessed, set by hardware when access updates are on (trap T4). */
+  /**
+   * A (bit 5): host accessed, set by hardware when access updates are on (DTE HA, AMD IOMMU spec
+   * 48882, 2.2.2.1).
+   */
   public static final long A = 1L << 5;
 
   /** D (bit 6): host dirty ({@code IOMMU_PTE_HD}), set by hardware on a write. */

@@ -150,6 +150,8 @@ public abstract class IommuDomainContract {
    * Returns whether the domain unmaps as io-pgtable-arm does (in page-size pieces, a piece over a
    * table freeing the table whole, holes included) rather than as iommupt (stopping at the first
    * hole); false by default. See {@link #unmap_holesMidLeafStartsAndEmptyRanges_answerAsTheKernel}.
+   *
+   * @return true for io-pgtable-arm's unmap
    */
   protected boolean unmapsInPageSizePieces() {
     return false;

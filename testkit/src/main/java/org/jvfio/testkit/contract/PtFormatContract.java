@@ -44,18 +44,34 @@ public abstract class PtFormatContract {
   /** Creates the suite; a subclass supplies the format. */
   protected PtFormatContract() {}
 
-  /** Returns the format under test. */
+  /**
+   * Returns the format under test.
+   *
+   * @return the format
+   */
   protected abstract PtFormat format();
 
-  /** Returns the page-size bitmap the format must offer. */
+  /**
+   * Returns the page-size bitmap the format must offer.
+   *
+   * @return the sizes, one bit per supported leaf size in bytes
+   */
   protected abstract long expectedPageSizes();
 
-  /** Returns whether a new writable leaf is already dirty (Arm with HTTU); false by default. */
+  /**
+   * Returns whether a new writable leaf is already dirty (Arm with HTTU); false by default.
+   *
+   * @return true if writable leaves are mapped dirty
+   */
   protected boolean mapsWritableDirty() {
     return false;
   }
 
-  /** Returns whether a leaf mapped {@code IOMMU_WRITE} alone is readable too; false by default. */
+  /**
+   * Returns whether a leaf mapped {@code IOMMU_WRITE} alone is readable too; false by default.
+   *
+   * @return true if write permission implies read
+   */
   protected boolean writeImpliesRead() {
     return false;
   }
