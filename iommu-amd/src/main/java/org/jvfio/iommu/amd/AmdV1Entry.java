@@ -18,8 +18,8 @@ public final class AmdV1Entry {
   public static final long PR = 1L;
 
   /**
-   * A (bit 5): host accessed, set by hardware when access updates are on (DTE HA, AMD IOMMU spec
-   * 48882, 2.2.2.1).
+   * A (bit 5): host accessed, set by hardware when access updates are on (DTE HA; AMD IOMMU
+   * specification 48882, "Device Table Entry Format").
    */
   public static final long A = 1L << 5;
 
