@@ -59,7 +59,7 @@ public final class IommufdVfioCompat {
    *
    * @param ctx the iommufd context opened as {@code /dev/vfio/vfio}
    * @param pageSize the kernel's {@code PAGE_SIZE} in bytes
-   * @return a new layer; the compatibility IOAS is created by {@code VFIO_GROUP_SET_CONTAINER}
+   * @return a new layer over {@code ctx}
    */
   public static IommufdVfioCompat of(IommufdContext ctx, long pageSize) {
     return new IommufdVfioCompat(ctx, pageSize);

@@ -63,7 +63,7 @@ public final class GuestIoPageTable {
   /**
    * Returns an empty x86-64 first-stage table (VT-d).
    *
-   * @param tables the guest memory the table's words are written to
+   * @param tables the guest's table words, where the table is written
    * @param allocatePage returns the guest-physical address of a free 4 KiB page for a table
    * @param cpuWrite told of the guest-physical address of every word the guest writes
    * @param presetAccessed whether leaves and tables are written with A and D already set
@@ -80,7 +80,7 @@ public final class GuestIoPageTable {
   /**
    * Returns an empty Arm stage-1 table with its context descriptor (SMMUv3).
    *
-   * @param tables the guest memory the table's words and descriptor are written to
+   * @param tables the guest's table words, where the table and descriptor are written
    * @param allocatePage returns the guest-physical address of a free 4 KiB page
    * @param cpuWrite told of the guest-physical address of every word the guest writes
    * @return a table whose context descriptor and root are pages taken from {@code allocatePage}

@@ -54,7 +54,7 @@ public final class SmmuV3NestedDomain extends NestedDomain {
    *
    * @param vsmmu the vIOMMU the domain is allocated on; its nest parent is stage 2
    * @param user the driver data: {@code struct iommu_hwpt_arm_smmuv3}
-   * @param tables the guest memory the stage-1 walks read
+   * @param tables the guest's table words the stage-1 walks read
    * @param memories the guest memories stage 2 translates into
    * @param faults told of every nested-translation fault
    * @param flags the allocation flags without {@code IOMMU_HWPT_FAULT_ID_VALID}

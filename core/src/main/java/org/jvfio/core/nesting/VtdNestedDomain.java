@@ -43,7 +43,7 @@ public final class VtdNestedDomain extends NestedDomain {
    *
    * @param parent the nest-parent domain, stage 2
    * @param user the driver data: {@code struct iommu_hwpt_vtd_s1}
-   * @param tables the guest memory the stage-1 walks read
+   * @param tables the guest's table words the stage-1 walks read
    * @param memories the guest memories stage 2 translates into
    * @param faults told of every nested-translation fault
    * @return the domain, walking the first-stage table at {@code pgtbl_addr}

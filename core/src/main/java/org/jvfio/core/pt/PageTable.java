@@ -441,7 +441,7 @@ public final class PageTable {
    * earlier unmaps took out (iommupt frees them through the gather's free list after the sync). An
    * empty gather does nothing.
    *
-   * @param gather the IOVA range the unmaps gathered and the tables they freed
+   * @param gather the IOVA range the unmaps gathered; an empty one does nothing
    */
   public void iotlbSync(IotlbGather gather) {
     if (gather.isEmpty()) {

@@ -117,8 +117,8 @@ public interface VfioDeviceDriver {
    * exactly STOP_COPY, so with PRE_COPY a reset leaves both as they were. Closing the device always
    * resets them.
    *
-   * @return true if a reset returns the device to RUNNING and ends the session, false if it may
-   *     leave them
+   * @return true if a reset returns the device to RUNNING and ends the session, false if, as
+   *     hisi_acc, it may leave both as they were
    */
   default boolean resetEndsMigration() {
     return true;

@@ -138,7 +138,7 @@ public final class VfioPciDevice {
    *
    * @param vendorId the PCI vendor ID (config offset 0x00), low 16 bits kept
    * @param deviceId the PCI device ID (config offset 0x02), low 16 bits kept
-   * @return a builder of a PCIe function with no BARs, INTx and reset
+   * @return a builder of a PCIe function with INTx and reset but no BAR
    */
   public static PciDeviceBuilder builder(int vendorId, int deviceId) {
     return new PciDeviceBuilder(vendorId, deviceId);
