@@ -54,17 +54,29 @@ public final class GroupDevice {
     this.tracker = tracker;
   }
 
-  /** Returns the device's name in its group. */
+  /**
+   * Returns the device's name in its group.
+   *
+   * @return the name passed to {@code VFIO_GROUP_GET_DEVICE_FD}
+   */
   public String name() {
     return name;
   }
 
-  /** Returns the group the device was opened through. */
+  /**
+   * Returns the group the device was opened through.
+   *
+   * @return the group whose fd opened this device
+   */
   public VfioGroup group() {
     return group;
   }
 
-  /** Returns whether the device is emulated (pins pages instead of using an IOMMU). */
+  /**
+   * Returns whether the device is emulated (pins pages instead of using an IOMMU).
+   *
+   * @return true if the group is emulated (mdev-like), false for a physical device
+   */
   public boolean isEmulated() {
     return group.isEmulated();
   }
@@ -74,6 +86,9 @@ public final class GroupDevice {
    * (translation, permission checks, the device's DMA-logging tracker): pages that are not mapped
    * fault. Safe from any thread.
    *
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
+   * @return the bytes written and the number of 4 KiB pages that faulted
    * @throws IllegalStateException for an emulated device (it has no IOMMU)
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -93,6 +108,9 @@ public final class GroupDevice {
    * Makes the physical device read {@code [iova, iova + length)} by DMA (permission checks only),
    * as {@link #dmaWrite}. Safe from any thread.
    *
+   * @param iova the first IOVA read
+   * @param length the bytes read (positive)
+   * @return the bytes read and the number of 4 KiB pages that faulted
    * @throws IllegalStateException for an emulated device (it has no IOMMU)
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
@@ -108,7 +126,11 @@ public final class GroupDevice {
     return container.engine.read(group.id(), domain, iova, length);
   }
 
-  /** Returns the most recent IO page faults of this device, oldest first. */
+  /**
+   * Returns the most recent IO page faults of this device, oldest first.
+   *
+   * @return the faults of this device among the container's or compat context's recent faults
+   */
   public List<IoPageFault> ioPageFaults() {
     List<IoPageFault> out = new ArrayList<>();
     int id = compat != null ? devId : group.id();
@@ -126,7 +148,10 @@ public final class GroupDevice {
    * and returns their physical addresses. While dirty tracking is on, each newly pinned page is
    * marked dirty; a pinned page is reported dirty by every report until unpinned.
    *
+   * @param iova the first IOVA to pin
+   * @param npage the number of pages, 1 to 512
    * @param prot {@code IOMMU_READ} and/or {@code IOMMU_WRITE}: what the mapping must allow
+   * @return the host physical address of each pinned page, in IOVA order
    * @throws UapiException {@code EINVAL} for a physical device or {@code npage} below 1; {@code
    *     E2BIG} above 512; {@code EACCES} for a TYPE1 (v1) container; {@code EBUSY} while a dma's
    *     vaddr is invalid; {@code EINVAL} for a page that is not mapped; {@code EPERM} if its
@@ -149,6 +174,8 @@ public final class GroupDevice {
    * {@code vfio_unpin_pages}: drops one pin of each of {@code npage} pages from {@code iova}; pages
    * this device has not pinned are skipped (the kernel only warns).
    *
+   * @param iova the first IOVA to unpin
+   * @param npage the number of pages
    * @throws IllegalStateException if the device was opened with an iommufd or closed
    */
   public void unpinPages(long iova, int npage) {
@@ -173,6 +200,8 @@ public final class GroupDevice {
    * Writes guest memory through this device's pins: every page of {@code [iova, iova + length)}
    * must be pinned by it. Type1 sees nothing of such a write; the pin keeps the page dirty.
    *
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
    * @throws IllegalStateException if a page is not pinned by this device
    */
   public void writePinned(long iova, long length) {
@@ -198,6 +227,8 @@ public final class GroupDevice {
    * {@code vfio_dma_rw} writing {@code [iova, iova + length)}: copies through the mappings' user
    * addresses and, while tracking, marks every page written.
    *
+   * @param iova the first IOVA written
+   * @param length the bytes written (positive)
    * @throws UapiException {@code EINVAL} if {@code length} is not positive or a page is not mapped;
    *     {@code EPERM} if a mapping is not readable and writable; {@code EFAULT} if its memory
    *     cannot be reached (pages before it are written)

@@ -56,12 +56,20 @@ public final class IommufdVfioCompat {
 
   /**
    * Returns the compatibility layer of {@code ctx}, on a host whose PAGE_SIZE is {@code pageSize}.
+   *
+   * @param ctx the iommufd context opened as {@code /dev/vfio/vfio}
+   * @param pageSize the kernel's {@code PAGE_SIZE} in bytes
+   * @return a new layer over {@code ctx}
    */
   public static IommufdVfioCompat of(IommufdContext ctx, long pageSize) {
     return new IommufdVfioCompat(ctx, pageSize);
   }
 
-  /** Returns the iommufd context. */
+  /**
+   * Returns the iommufd context.
+   *
+   * @return the context the layer serves
+   */
   public IommufdContext context() {
     return ctx;
   }
@@ -120,6 +128,8 @@ public final class IommufdVfioCompat {
    * the IOAS (1: jvfio's domains enforce coherency); everything else, including UPDATE_VADDR and
    * nesting, is 0.
    *
+   * @param type the {@code VFIO_CHECK_EXTENSION} argument, e.g. {@code VFIO_TYPE1v2_IOMMU}
+   * @return 1 if supported, 0 if not
    * @throws UapiException {@code ENODEV} for DMA_CC_IOMMU before the IOAS exists
    */
   public int checkExtension(long type) {
@@ -137,6 +147,7 @@ public final class IommufdVfioCompat {
    * {@code iommufd_vfio_set_iommu}: accepts TYPE1 and TYPE1v2 once the IOAS exists, any number of
    * times.
    *
+   * @param type the {@code VFIO_SET_IOMMU} argument
    * @throws UapiException {@code EINVAL} for any other type; {@code ENODEV} without the IOAS
    */
   public void setIommu(long type) {
@@ -150,6 +161,8 @@ public final class IommufdVfioCompat {
    * does, then at least the IOAS alignment), DMA_AVAIL {@code U32_MAX} and the IOAS's usable
    * ranges; no migration capability.
    *
+   * @param argsz the user's {@code argsz}, unsigned
+   * @return the page sizes, DMA_AVAIL and IOVA ranges, with no migration capability
    * @throws UapiException {@code EINVAL} if {@code argsz} is below 16; {@code ENODEV} without the
    *     IOAS
    */
@@ -173,6 +186,7 @@ public final class IommufdVfioCompat {
   /**
    * {@code iommufd_vfio_map_dma}: a fixed-IOVA map of the IOAS with the IOAS's rules.
    *
+   * @param map the {@code struct vfio_iommu_type1_dma_map} read from the user
    * @throws UapiException {@code EINVAL} for {@code argsz} below 32 or a flag other than READ and
    *     WRITE (VADDR included); {@code ENODEV} without the IOAS; then as {@link
    *     IommufdContext#ioasMap} ({@code EINVAL} without READ and WRITE, {@code EEXIST}, ...)
@@ -195,6 +209,8 @@ public final class IommufdVfioCompat {
    * {@code iommufd_vfio_unmap_dma}: unmaps with the IOAS's rules and returns the bytes unmapped.
    * The ioctl copies {@code size} back even when this fails, as 0 (the unmapped count).
    *
+   * @param unmap the {@code struct vfio_iommu_type1_dma_unmap} read from the user
+   * @return the bytes unmapped, copied back to {@code size}
    * @throws UapiException {@code EINVAL} for {@code argsz} below 24 or a flag other than ALL
    *     (GET_DIRTY_BITMAP and VADDR included); {@code ENODEV} without the IOAS; {@code EINVAL} for
    *     ALL with a non-zero {@code iova} or {@code size}; then as {@link IommufdContext#ioasUnmap}

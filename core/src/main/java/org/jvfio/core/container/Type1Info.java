@@ -36,7 +36,14 @@ public record Type1Info(
   /** {@code DIRTY_BITMAP_SIZE_MAX}: the migration capability's {@code max_dirty_bitmap_size}. */
   public static final long MAX_DIRTY_BITMAP_SIZE = DirtyBitmaps.SIZE_MAX;
 
-  /** Copies {@code iovaRanges}. */
+  /**
+   * Copies {@code iovaRanges}.
+   *
+   * @param iovaPgsizes {@code iova_pgsizes}: the supported page sizes, one bit per size
+   * @param migrationPgsize the migration capability's {@code pgsize_bitmap}, empty without one
+   * @param dmaAvail the DMA-available capability's {@code avail} (unsigned)
+   * @param iovaRanges the usable IOVA ranges, copied
+   */
   public Type1Info {
     iovaRanges = List.copyOf(iovaRanges);
   }
@@ -45,6 +52,8 @@ public record Type1Info(
    * Returns type1's capability chain as the kernel appends it after the 24-byte info struct, each
    * capability padded to 8 bytes with zeros and {@code next} counted from the start of the info
    * struct (0 for the last): MIGRATION, DMA_AVAIL, then IOVA_RANGE if there are ranges.
+   *
+   * @return a little-endian buffer positioned at 0 whose limit is the chain's length
    */
   public ByteBuffer capabilityChain() {
     int migration = migrationPgsize.isPresent() ? VfioIommuType1InfoCapMigration.SIZE : 0;

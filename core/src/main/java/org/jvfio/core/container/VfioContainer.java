@@ -79,6 +79,9 @@ public final class VfioContainer {
    * Opens a container on a host whose kernel's {@code PAGE_SIZE} is {@code pageSize} and whose
    * process owns {@code memories} (the guest RAM that {@code vaddr}s point into).
    *
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @param memories the guest memories {@code vaddr}s may point into
+   * @return a new container with no group and no IOMMU set
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static VfioContainer create(long pageSize, GuestMemory... memories) {
@@ -91,6 +94,10 @@ public final class VfioContainer {
    * range that wraps past 2^64 is {@code EOVERFLOW} instead of {@code EINVAL}, and MAP_DMA and
    * GET_BITMAP refuse a zero size ({@code EINVAL}) before their other checks.
    *
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @param addressableLimit whether the addressable-limit checks apply
+   * @param memories the guest memories {@code vaddr}s may point into
+   * @return a new container with no group and no IOMMU set
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static VfioContainer create(
@@ -98,7 +105,12 @@ public final class VfioContainer {
     return new VfioContainer(pageSize, addressableLimit, List.of(memories));
   }
 
-  /** Opens a container on a 4 KiB-page host, as {@link #create(long, GuestMemory...)}. */
+  /**
+   * Opens a container on a 4 KiB-page host, as {@link #create(long, GuestMemory...)}.
+   *
+   * @param memories the guest memories {@code vaddr}s may point into
+   * @return a new container with no group and no IOMMU set
+   */
   public static VfioContainer create(GuestMemory... memories) {
     return create(4096, memories);
   }
@@ -165,7 +177,11 @@ public final class VfioContainer {
     }
   }
 
-  /** Returns whether {@link #setIommu} has succeeded (and the last group has not left since). */
+  /**
+   * Returns whether {@link #setIommu} has succeeded (and the last group has not left since).
+   *
+   * @return true while a type1 IOMMU is set
+   */
   public boolean isIommuSet() {
     synchronized (lock) {
       return iommu != null;
@@ -176,6 +192,7 @@ public final class VfioContainer {
    * {@code VFIO_IOMMU_GET_INFO} ({@code vfio_iommu_type1_get_info}).
    *
    * @param argsz the user's {@code argsz}, unsigned
+   * @return the page sizes and capabilities of {@code struct vfio_iommu_type1_info}
    * @throws UapiException {@code EINVAL} before {@link #setIommu} or if {@code argsz} is below 16
    */
   public Type1Info getInfo(int argsz) {
@@ -191,6 +208,7 @@ public final class VfioContainer {
    * memory) to {@code iova}, or with {@code VFIO_DMA_MAP_FLAG_VADDR} gives an invalidated dma its
    * new {@code vaddr}. Each map is its own dma (no merging); while tracking it starts clean.
    *
+   * @param map the {@code struct vfio_iommu_type1_dma_map} read from the user
    * @throws UapiException in this order: {@code EINVAL} before {@link #setIommu}; {@code EINVAL}
    *     for {@code argsz} below 32 or an unknown flag; {@code EINVAL} for VADDR with READ/WRITE or
    *     for neither; {@code EINVAL} for size 0 or {@code size}, {@code iova} or {@code vaddr} not a
@@ -340,6 +358,9 @@ public final class VfioContainer {
    * (the bitmap's {@code data} is taken to be a valid user address): the words the kernel would
    * read and write are those of {@code words}, which must hold {@code size} bytes of bitmap.
    *
+   * @param iova the first IOVA of the range, a multiple of {@code pgsize}
+   * @param size the bytes of the range, a multiple of {@code pgsize}
+   * @param words the bitmap, one bit per {@code pgsize} page, bit 0 of word 0 for {@code iova}
    * @param pgsize the bitmap's page size: the smallest IOMMU page
    * @throws UapiException as {@link #dirtyPages}; {@code EFAULT} if {@code words} is too short
    */
@@ -351,7 +372,12 @@ public final class VfioContainer {
     }
   }
 
-  /** Returns whether dirty tracking is started. */
+  /**
+   * Returns whether dirty tracking is started.
+   *
+   * @return true between {@code VFIO_IOMMU_DIRTY_PAGES_FLAG_START} and {@code _STOP} while the
+   *     IOMMU is set
+   */
   public boolean isDirtyTracking() {
     synchronized (lock) {
       return iommu != null && iommu.dirtyTracking;

@@ -50,27 +50,52 @@ public final class VfioGroup {
     this.deviceNames = List.copyOf(deviceNames);
   }
 
-  /** Returns a group of physical devices behind {@code iommu}, named as {@code dev_name}. */
+  /**
+   * Returns a group of physical devices behind {@code iommu}, named as {@code dev_name}.
+   *
+   * @param id the group number, the {@code $GROUP} of {@code /dev/vfio/$GROUP}
+   * @param iommu the IOMMU unit the devices sit behind
+   * @param deviceNames the devices' names, e.g. {@code 0000:01:00.0}
+   * @return a new group with no container
+   */
   public static VfioGroup physical(int id, IommuDriver iommu, String... deviceNames) {
     return new VfioGroup(id, Optional.of(Objects.requireNonNull(iommu)), List.of(deviceNames));
   }
 
-  /** Returns a group of emulated (mdev-like) devices with no IOMMU of their own. */
+  /**
+   * Returns a group of emulated (mdev-like) devices with no IOMMU of their own.
+   *
+   * @param id the group number, the {@code $GROUP} of {@code /dev/vfio/$GROUP}
+   * @param deviceNames the devices' names, e.g. mdev UUIDs
+   * @return a new group with no container
+   */
   public static VfioGroup emulated(int id, String... deviceNames) {
     return new VfioGroup(id, Optional.empty(), List.of(deviceNames));
   }
 
-  /** Returns the group number, the {@code $GROUP} of {@code /dev/vfio/$GROUP}. */
+  /**
+   * Returns the group number, the {@code $GROUP} of {@code /dev/vfio/$GROUP}.
+   *
+   * @return the group number, from 0
+   */
   public int id() {
     return id;
   }
 
-  /** Returns whether the group is emulated (no IOMMU; its devices pin pages). */
+  /**
+   * Returns whether the group is emulated (no IOMMU; its devices pin pages).
+   *
+   * @return true if the group has no IOMMU, false for physical devices
+   */
   public boolean isEmulated() {
     return iommu.isEmpty();
   }
 
-  /** Returns the names of the group's devices. */
+  /**
+   * Returns the names of the group's devices.
+   *
+   * @return the names given at creation, immutable
+   */
   public List<String> deviceNames() {
     return deviceNames;
   }
@@ -82,6 +107,8 @@ public final class VfioGroup {
   /**
    * Makes a host driver claim (or release) DMA ownership of the group's devices, as binding a
    * device to a driver other than vfio does: the group is then not viable.
+   *
+   * @param claimed true to claim ownership (the group becomes not viable), false to release it
    */
   public synchronized void claimDmaOwner(boolean claimed) {
     dmaOwnerClaimed = claimed;
@@ -104,6 +131,7 @@ public final class VfioGroup {
    * {@code VFIO_GROUP_SET_CONTAINER} with a VFIO container: attaches the group, and if the
    * container's IOMMU is set, to its type1 backend now.
    *
+   * @param c the container opened on {@code /dev/vfio/vfio}
    * @throws UapiException {@code EINVAL} if the group already has a container or an iommufd; {@code
    *     EPERM} if a host driver claims DMA ownership; type1's attach errnos ({@code EBUSY} while a
    *     dma's vaddr is invalid, {@code EINVAL} for an aperture conflict or mappings the new domain
@@ -124,6 +152,7 @@ public final class VfioGroup {
    * <p>DMA ownership is claimed only when a device binds ({@code iommufd_device_bind}); a group a
    * host driver claims is not refused here, and the model does not refuse its devices either.
    *
+   * @param compat the iommufd serving {@code /dev/vfio/vfio}
    * @throws UapiException {@code EINVAL} if the group already has a container or an iommufd
    */
   public synchronized void setContainer(IommufdVfioCompat compat) {
@@ -176,7 +205,9 @@ public final class VfioGroup {
    * dma_unmap} callback; a device opened with an iommufd binds to it and attaches to the
    * compatibility IOAS.
    *
+   * @param name the device's name, one of {@link #deviceNames}
    * @param tracker the device's own DMA-logging tracker, told of every DMA write it makes
+   * @return the open device
    * @throws UapiException {@code ENODEV} if no device of the group has that name; {@code EINVAL}
    *     without a container or iommufd, or with a container whose IOMMU is not set
    */
@@ -220,7 +251,11 @@ public final class VfioGroup {
     }
   }
 
-  /** Returns the number of devices open through the group. */
+  /**
+   * Returns the number of devices open through the group.
+   *
+   * @return the count of devices opened and not yet closed
+   */
   public synchronized int openDevices() {
     return open.size();
   }

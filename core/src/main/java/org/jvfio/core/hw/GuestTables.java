@@ -29,6 +29,8 @@ public final class GuestTables {
   /**
    * Returns the word at guest-physical address {@code gpa} (0 if its page was never written).
    *
+   * @param gpa the word's guest-physical address, 8-byte aligned
+   * @return the 64-bit word
    * @throws IllegalArgumentException if {@code gpa} is not 8-byte aligned
    */
   public long read(long gpa) {
@@ -40,6 +42,8 @@ public final class GuestTables {
    * Stores {@code value} at {@code gpa}: a guest CPU writing its tables. Does not touch {@link
    * GuestMemory}; the caller models the CPU write there (KVM tracks it, not the IOMMU).
    *
+   * @param gpa the word's guest-physical address, 8-byte aligned
+   * @param value the 64-bit word to store
    * @throws IllegalArgumentException if {@code gpa} is not 8-byte aligned
    */
   public void write(long gpa, long value) {
@@ -50,6 +54,9 @@ public final class GuestTables {
    * Atomically replaces the word at {@code gpa} with {@code update} if it is {@code expected}: the
    * IOMMU's locked update of an accessed or dirty bit.
    *
+   * @param gpa the word's guest-physical address, 8-byte aligned
+   * @param expected the word the caller read
+   * @param update the word to store
    * @return whether the word was replaced
    * @throws IllegalArgumentException if {@code gpa} is not 8-byte aligned
    */
@@ -57,7 +64,11 @@ public final class GuestTables {
     return pageFor(gpa).compareAndSet(index(gpa), expected, update);
   }
 
-  /** Returns the guest-physical addresses of the pages written so far. */
+  /**
+   * Returns the guest-physical addresses of the pages written so far.
+   *
+   * @return an immutable snapshot of the addresses of the 4 KiB pages written or compared-and-set
+   */
   public Set<Long> pages() {
     return Set.copyOf(pages.keySet());
   }

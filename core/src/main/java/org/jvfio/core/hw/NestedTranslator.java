@@ -125,12 +125,20 @@ public final class NestedTranslator {
     this.faults = faults;
   }
 
-  /** Returns the stage-1 configuration. */
+  /**
+   * Returns the stage-1 configuration.
+   *
+   * @return the stage-1 format and configuration the translator walks
+   */
   public Stage1Format format() {
     return format;
   }
 
-  /** Returns the nest parent (stage 2). */
+  /**
+   * Returns the nest parent (stage 2).
+   *
+   * @return the nest-parent domain that translates guest-physical addresses
+   */
   public IommuDomain parent() {
     return parent;
   }
@@ -139,6 +147,11 @@ public final class NestedTranslator {
    * Writes {@code [iova, iova + length)} from device {@code deviceId} through both stages and tells
    * {@code tracker} of every page written, by guest IOVA (what the device emitted).
    *
+   * @param deviceId the requester id the access enters the parent IOTLB with
+   * @param iova the first guest IOVA written
+   * @param length the bytes written (positive)
+   * @param tracker told of every page written, by guest IOVA; not null
+   * @return the bytes written and the number of 4 KiB pages that faulted
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
   public DmaResult write(int deviceId, long iova, long length, DmaWriteListener tracker) {
@@ -149,6 +162,10 @@ public final class NestedTranslator {
    * Reads {@code [iova, iova + length)} by device {@code deviceId} through both stages: walks,
    * checks and accessed/dirty updates of the stage-1 tables; no data page changes.
    *
+   * @param deviceId the requester id the access enters the parent IOTLB with
+   * @param iova the first guest IOVA read
+   * @param length the bytes read (positive)
+   * @return the bytes read and the number of 4 KiB pages that faulted
    * @throws IllegalArgumentException if {@code length} is not positive or the range wraps
    */
   public DmaResult read(int deviceId, long iova, long length) {
@@ -168,6 +185,9 @@ public final class NestedTranslator {
    * Drops the cached translations whose stage-1 leaf intersects {@code [iova, iova + length)} (a
    * large leaf goes whole, as an IOTLB entry of that size would); a range that wraps drops
    * everything, an empty one nothing.
+   *
+   * @param iova the first guest IOVA of the range
+   * @param length the bytes of the range
    */
   public void invalidateRange(long iova, long length) {
     if (length == 0) {
@@ -190,7 +210,11 @@ public final class NestedTranslator {
     }
   }
 
-  /** Returns how many guest invalidations this translator has seen. */
+  /**
+   * Returns how many guest invalidations this translator has seen.
+   *
+   * @return the count of {@link #invalidateAll} calls and non-empty {@link #invalidateRange} calls
+   */
   public long invalidations() {
     return invalidations.get();
   }

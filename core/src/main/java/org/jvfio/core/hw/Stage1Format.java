@@ -69,22 +69,40 @@ public record Stage1Format(Kind kind, long address, int levels) {
   /**
    * Returns the VT-d first-stage format for {@code iommu_hwpt_vtd_s1}: 5 levels when {@code
    * addrWidth} is 57, else 4 ({@code intel_pasid_setup_nested} sets FLPM only for 57).
+   *
+   * @param rootGpa the guest-physical address of the root table ({@code pgtbl_addr}), masked to the
+   *     address field
+   * @param addrWidth the {@code addr_width}: 57 for 5 levels, anything else for 4
+   * @return an {@link Kind#X86_64} format
    */
   public static Stage1Format x86(long rootGpa, int addrWidth) {
     return new Stage1Format(Kind.X86_64, rootGpa & X86_ADDR, addrWidth == 57 ? 5 : 4);
   }
 
-  /** Returns an SMMUv3 stage 1 whose context descriptor is at guest-physical {@code cdGpa}. */
+  /**
+   * Returns an SMMUv3 stage 1 whose context descriptor is at guest-physical {@code cdGpa}.
+   *
+   * @param cdGpa the guest-physical address of the context descriptor (the vSTE's S1ContextPtr)
+   * @return an {@link Kind#ARM_CONTEXT_DESCRIPTOR} format
+   */
   public static Stage1Format armContextDescriptor(long cdGpa) {
     return new Stage1Format(Kind.ARM_CONTEXT_DESCRIPTOR, cdGpa, 0);
   }
 
-  /** Returns the SMMUv3 bypass configuration (stage 1 is the identity). */
+  /**
+   * Returns the SMMUv3 bypass configuration (stage 1 is the identity).
+   *
+   * @return a {@link Kind#BYPASS} format
+   */
   public static Stage1Format bypass() {
     return new Stage1Format(Kind.BYPASS, 0, 0);
   }
 
-  /** Returns the SMMUv3 abort configuration (every access faults at stage 1). */
+  /**
+   * Returns the SMMUv3 abort configuration (every access faults at stage 1).
+   *
+   * @return an {@link Kind#ABORT} format
+   */
   public static Stage1Format abort() {
     return new Stage1Format(Kind.ABORT, 0, 0);
   }

@@ -217,6 +217,10 @@ public final class IommufdContext {
    * guest's stage-1 tables from {@code guestTables} (the machine's, shared by every context over
    * the same guest).
    *
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @param guestTables the guest's stage-1 tables and context descriptors
+   * @param memories the guest memories user addresses may point into
+   * @return a new context with no objects
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static IommufdContext create(
@@ -300,6 +304,9 @@ public final class IommufdContext {
    * {@code drivers/iommu/iommufd/selftest.c}, {@code iommufd_test_mock_domain}) and returns its id;
    * {@link #destroy} of that id removes it and then calls {@code teardown} with the id, under this
    * context's lock.
+   *
+   * @param teardown called with the object's id once {@link #destroy} has removed it
+   * @return the new object's id
    */
   public int selftestObjectAlloc(IntConsumer teardown) {
     synchronized (lock) {
@@ -312,6 +319,9 @@ public final class IommufdContext {
    * it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel pins an
    * {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY} made
    * from one another count once each here.
+   *
+   * @param userVa a user virtual address, any byte of the page
+   * @return the number of such areas, 0 if the page is not pinned
    */
   public int pinCount(long userVa) {
     synchronized (lock) {
@@ -744,6 +754,8 @@ public final class IommufdContext {
    * what {@code iommufd_get_pagesizes} starts from for the VFIO compatibility {@code
    * VFIO_IOMMU_GET_INFO} ({@code drivers/iommu/iommufd/vfio_compat.c}).
    *
+   * @param ioasId the IOAS id
+   * @return the page-size bitmap, bit {@code n} for {@code 2^n}-byte pages
    * @throws UapiException {@code ENOENT} for a bad IOAS
    */
   public long ioasPageSizes(int ioasId) {
@@ -816,8 +828,10 @@ public final class IommufdContext {
    * {@code IOMMU_HWPT_ALLOC} with its driver data: on an IOAS as {@link #hwptAlloc(HwptAlloc)}; on
    * a nest-parent HWPT or a vIOMMU a nested HWPT, as {@link IommufdNesting} describes.
    *
+   * @param alloc the {@code struct iommu_hwpt_alloc} read from the user
    * @param data {@code data_type}, {@code data_len} and the bytes at {@code data_uptr}; its type
    *     and length must be the ones in {@code alloc}
+   * @return the new HWPT id, the {@code out_hwpt_id}
    * @throws UapiException as {@link #hwptAlloc(HwptAlloc)} up to the {@code pt_id} lookup (a vIOMMU
    *     is a valid {@code pt_id}); then for a nest-parent HWPT: {@code EOPNOTSUPP} for a flag other
    *     than {@code FAULT_ID_VALID}, no data, or an IOMMU without nested domains from a parent;
@@ -1295,7 +1309,11 @@ public final class IommufdContext {
     }
   }
 
-  /** Returns this context's nested HWPTs, vIOMMUs and vDEVICEs and their ioctls. */
+  /**
+   * Returns this context's nested HWPTs, vIOMMUs and vDEVICEs and their ioctls.
+   *
+   * @return the context's nesting half, one per context
+   */
   public IommufdNesting nesting() {
     return nesting;
   }

@@ -115,12 +115,18 @@ public final class IommufdNesting {
   /**
    * Returns the guest's stage-1 tables and context descriptors, by guest-physical address, that the
    * nested walks of this context read.
+   *
+   * @return the kernel's guest tables, shared with the other contexts
    */
   public GuestTables guestTables() {
     return tables;
   }
 
-  /** Returns the most recent nested-translation faults (at most 1024), oldest first. */
+  /**
+   * Returns the most recent nested-translation faults (at most 1024), oldest first.
+   *
+   * @return a snapshot of up to 1024 faults, oldest first
+   */
   public List<NestedFault> faults() {
     synchronized (faults) {
       return ImmutableList.copyOf(faults);
@@ -140,6 +146,8 @@ public final class IommufdNesting {
    * Returns the two-stage translation of a nested HWPT, for tests and tools (its caches, its
    * stage-1 format).
    *
+   * @param hwptId the id of a nested HWPT of this context
+   * @return the translator of that HWPT's nested domain
    * @throws UapiException {@code ENOENT} unless {@code hwptId} is a nested HWPT
    */
   public NestedTranslator translator(int hwptId) {
@@ -298,6 +306,9 @@ public final class IommufdNesting {
    * before it. {@code entry_num == 0} still reaches the driver, so it tells whether the data type
    * is supported.
    *
+   * @param hwptId the {@code hwpt_id}: a nested HWPT or a vIOMMU
+   * @param data the request array: {@code data_type}, {@code entry_len}, {@code entry_num}, {@code
+   *     data_uptr}
    * @param reserved {@code __reserved}
    * @return the requests handled and, in this order, {@code EOPNOTSUPP} for a non-zero {@code
    *     __reserved}; {@code EINVAL} for entries without an array pointer or with {@code entry_len}
@@ -335,6 +346,11 @@ public final class IommufdNesting {
    * parent. Only Arm SMMUv3 implements one ({@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3}); its {@code data}
    * is not read.
    *
+   * @param flags the {@code flags}, which must be 0
+   * @param type the {@code type}, e.g. {@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3}
+   * @param devId the {@code dev_id} of a device bound to this context
+   * @param hwptId the {@code hwpt_id} of a nest-parent paging HWPT
+   * @param data the driver data, not read
    * @return the new vIOMMU id
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for non-zero {@code flags} or
    *     {@code IOMMU_VIOMMU_TYPE_DEFAULT}; {@code ENOENT} for a bad device; {@code EOPNOTSUPP} if
@@ -367,6 +383,9 @@ public final class IommufdNesting {
    * iommufd_vdevice_alloc_ioctl}). SMMUv3 invalidations name devices by it (the vSID), and a device
    * attaching to a stage-1 translating nested HWPT needs one.
    *
+   * @param viommuId the {@code viommu_id}
+   * @param devId the {@code dev_id} of a device bound to this context
+   * @param virtId the {@code virt_id}: the device's id in the guest, the vSID for SMMUv3
    * @return the new vDEVICE id
    * @throws UapiException in the kernel's order: {@code ENOENT} for a bad vIOMMU or device; {@code
    *     EINVAL} if the device is behind another IOMMU instance; {@code EEXIST} if the device

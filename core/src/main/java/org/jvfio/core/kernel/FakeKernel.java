@@ -181,7 +181,12 @@ public final class FakeKernel {
     return VFIO_DEVICE_PATH_PREFIX + index;
   }
 
-  /** Returns the path of IOMMU group {@code group}: {@code /dev/vfio/<group>}. */
+  /**
+   * Returns the path of IOMMU group {@code group}: {@code /dev/vfio/<group>}.
+   *
+   * @param group the IOMMU group number, from 0
+   * @return the group's path, e.g. {@code /dev/vfio/0}
+   */
   public static String groupPath(int group) {
     return VFIO_GROUP_PATH_PREFIX + group;
   }
@@ -288,6 +293,11 @@ public final class FakeKernel {
    * bad fd or a resuming data fd, {@code EFAULT} for a bad buffer, {@code EINVAL} for a file that
    * cannot be read, {@code ENOMSG} at the pre-copy temporary end of a saving stream (0 for a driver
    * that ends it so, as hisi_acc), {@code ENODEV} once its session has ended.
+   *
+   * @param fd a file descriptor
+   * @param addr the user address of the buffer read into
+   * @param count the bytes to read (unsigned)
+   * @return the bytes read, 0 at end of stream, or {@code -errno}
    */
   public long read(int fd, long addr, long count) {
     OpenFile file = lookup(fd);
@@ -330,6 +340,12 @@ public final class FakeKernel {
    * {@code VFIO_DEVICE_GET_REGION_INFO}). Returns the bytes read or {@code -errno}: {@code EINVAL}
    * for a negative offset (before the fd is looked up) or one whose end overflows, {@code EBADF},
    * {@code ESPIPE} on a migration data fd (a stream), the region's errnos on a device fd.
+   *
+   * @param fd a file descriptor
+   * @param addr the user address of the buffer read into
+   * @param count the bytes to read (unsigned)
+   * @param offset the file offset; on a device fd the region index is in bits 40 and up
+   * @return the bytes read, or {@code -errno}
    */
   public long pread(int fd, long addr, long count, long offset) {
     return positioned(fd, addr, count, offset, false);
@@ -338,6 +354,12 @@ public final class FakeKernel {
   /**
    * {@code pwrite(fd, addr, count, offset)}: writes at file offset {@code offset}, as {@link
    * #pread}.
+   *
+   * @param fd a file descriptor
+   * @param addr the user address of the bytes to write
+   * @param count the bytes to write (unsigned)
+   * @param offset the file offset; on a device fd the region index is in bits 40 and up
+   * @return the bytes written, or {@code -errno}
    */
   public long pwrite(int fd, long addr, long count, long offset) {
     return positioned(fd, addr, count, offset, true);
@@ -364,6 +386,7 @@ public final class FakeKernel {
   /**
    * Returns the calling process's memory, where ioctl arguments and buffers live.
    *
+   * @return the user memory the kernel was built over
    * @throws IllegalStateException if the kernel was built over another {@link UserAddressSpace}
    *     ({@link Builder#userAddressSpace})
    */
@@ -385,6 +408,8 @@ public final class FakeKernel {
   /**
    * Returns the guest's IO page tables (stage 1 of nested translation) by guest-physical address,
    * which every iommufd context of this kernel walks through its nest parents.
+   *
+   * @return the kernel's one {@link GuestTables}, shared by all its iommufd contexts
    */
   public GuestTables guestTables() {
     return guestTables;
@@ -421,7 +446,11 @@ public final class FakeKernel {
     return cdevs.get(index).device;
   }
 
-  /** Returns the number of IOMMU groups; their files are {@code /dev/vfio/0} to {@code n-1}. */
+  /**
+   * Returns the number of IOMMU groups; their files are {@code /dev/vfio/0} to {@code n-1}.
+   *
+   * @return the number of groups, one per device installed by the builder
+   */
   public int groupCount() {
     return groups.size();
   }
@@ -429,6 +458,8 @@ public final class FakeKernel {
   /**
    * Returns IOMMU group {@code group}, for inspection and to make a host driver claim it.
    *
+   * @param group the group number, from 0
+   * @return the group's model
    * @throws IndexOutOfBoundsException if there is no such group
    */
   public VfioGroup group(int group) {
@@ -439,6 +470,8 @@ public final class FakeKernel {
    * Returns the name of group {@code group}'s device, what {@code VFIO_GROUP_GET_DEVICE_FD} takes:
    * {@code 0000:NN:00.0} for a physical device, an mdev-style UUID for an emulated one.
    *
+   * @param group the group number, from 0
+   * @return the device name, {@code 0000:NN:00.0} or a UUID
    * @throws IndexOutOfBoundsException if there is no such group
    */
   public String groupDeviceName(int group) {
@@ -448,6 +481,8 @@ public final class FakeKernel {
   /**
    * Returns the model of group {@code group}'s device (an emulated one has no cdev).
    *
+   * @param group the group number, from 0
+   * @return the device model
    * @throws IndexOutOfBoundsException if there is no such group
    */
   public VfioDevice groupDeviceModel(int group) {
@@ -458,6 +493,8 @@ public final class FakeKernel {
    * Returns the device of group {@code group} while a device fd is open through the group: the
    * hooks of an emulated device's driver (pin, unpin, write through a pin, {@code vfio_dma_rw}).
    *
+   * @param group the group number, from 0
+   * @return the open device, or empty while no device fd is open through the group
    * @throws IndexOutOfBoundsException if there is no such group
    */
   public Optional<GroupDevice> groupDevice(int group) {
@@ -764,6 +801,8 @@ public final class FakeKernel {
      * it has no IOMMU and no cdev, and reaches guest memory only by pinning pages through a type1
      * container ({@link FakeKernel#groupDevice}).
      *
+     * @param driver the variant driver of the new device
+     * @return this builder
      * @throws IllegalArgumentException as {@link VfioDevice#create(VfioDeviceDriver)}
      */
     public Builder emulatedDevice(VfioDeviceDriver driver) {
@@ -779,6 +818,9 @@ public final class FakeKernel {
      * Chooses what serves {@value #VFIO_CONTAINER_PATH}: VFIO's own container with the type1
      * backend (the default), or iommufd, as a kernel built with {@code
      * CONFIG_IOMMUFD_VFIO_CONTAINER} does. iommufd's file is the same as {@value #IOMMU_PATH}'s.
+     *
+     * @param iommufd true to serve the container path with iommufd, false for VFIO type1
+     * @return this builder
      */
     public Builder iommufdVfioContainer(boolean iommufd) {
       this.iommufdContainer = iommufd;
@@ -789,6 +831,9 @@ public final class FakeKernel {
      * Gives type1 the checks of the 2025 series "vfio/type1: handle DMA map/unmap up to the
      * addressable limit" (see {@link VfioContainer#create(long, boolean, GuestMemory...)}): a wrap
      * is {@code EOVERFLOW}. Off by default.
+     *
+     * @param addressableLimit true for the addressable-limit checks, false for the older ones
+     * @return this builder
      */
     public Builder type1AddressableLimit(boolean addressableLimit) {
       this.addressableLimit = addressableLimit;
@@ -799,6 +844,9 @@ public final class FakeKernel {
      * Makes the kernel reach user pointers through {@code space} instead of a new {@link
      * UserMemory}: how a server plugs in the memory of a process that calls it over a socket. The
      * kernel's {@link FakeKernel#userMemory()} then throws.
+     *
+     * @param space the address space user pointers are read and written in
+     * @return this builder
      */
     public Builder userAddressSpace(UserAddressSpace space) {
       this.addressSpace = Objects.requireNonNull(space);
@@ -811,6 +859,9 @@ public final class FakeKernel {
      * its client's own fds). A negative number fails the call with {@code EMFILE}; a number already
      * open in this kernel is a bug of the supplier ({@link IllegalStateException}). By default the
      * lowest number from 3 that is free here.
+     *
+     * @param unusedFd the supplier of the next fd number, negative for {@code EMFILE}
+     * @return this builder
      */
     public Builder unusedFd(IntSupplier unusedFd) {
       this.unusedFd = Objects.requireNonNull(unusedFd);
@@ -823,6 +874,8 @@ public final class FakeKernel {
      * drivers/iommu/iommufd/selftest.c} does, with mock devices behind one dirty-tracking mock
      * IOMMU ({@code IommuDriver.named("mock")}) and, for {@code MOCK_FLAGS_DEVICE_NO_DIRTY}, one
      * that cannot track. See {@code docs/bridge.md} for the operations modelled.
+     *
+     * @return this builder
      */
     public Builder iommufdTest() {
       this.iommufdTest = true;

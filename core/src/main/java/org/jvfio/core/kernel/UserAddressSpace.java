@@ -22,6 +22,8 @@ public interface UserAddressSpace extends UserAccess {
    * Copies {@code dst.remaining()} bytes from user address {@code addr} into {@code dst}, as {@code
    * copy_from_user}.
    *
+   * @param addr the first user address read
+   * @param dst the buffer filled from its position to its limit
    * @throws UapiException {@code EFAULT} if any byte is not readable (nothing copied)
    */
   void read(long addr, ByteBuffer dst);
@@ -65,6 +67,8 @@ public interface UserAddressSpace extends UserAccess {
    * do (bits are set, never cleared). The default reads, ORs and writes back; it is not atomic
    * against the process's own writes to those bytes.
    *
+   * @param addr the first user address written
+   * @param bits the bytes ORed in, {@code bits[i]} into {@code addr + i}
    * @throws UapiException {@code EFAULT} if any byte is not accessible (nothing written)
    */
   default void orBytes(long addr, byte[] bits) {

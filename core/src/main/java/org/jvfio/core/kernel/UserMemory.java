@@ -124,6 +124,8 @@ public final class UserMemory implements UserAddressSpace {
    * Unmaps {@code [addr, addr + length)} rounded out to whole pages, as {@code munmap}: any part of
    * any allocation there faults from now on; pages with nothing mapped are ignored.
    *
+   * @param addr the first user address, page-aligned
+   * @param length the bytes to unmap (positive), rounded up to whole pages
    * @throws IllegalArgumentException if {@code addr} is not page-aligned or {@code length <= 0}
    */
   public synchronized void free(long addr, long length) {
@@ -135,6 +137,9 @@ public final class UserMemory implements UserAddressSpace {
    * whole pages, as {@code mprotect(PROT_READ)} ({@code writable} false) or {@code
    * mprotect(PROT_READ | PROT_WRITE)}; unmapped pages stay unmapped.
    *
+   * @param addr the first user address, page-aligned
+   * @param length the bytes to change (positive), rounded up to whole pages
+   * @param writable true for {@code PROT_READ | PROT_WRITE}, false for {@code PROT_READ}
    * @throws IllegalArgumentException if {@code addr} is not page-aligned or {@code length <= 0}
    */
   public synchronized void protect(long addr, long length, boolean writable) {
@@ -227,12 +232,22 @@ public final class UserMemory implements UserAddressSpace {
     write(addr, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, value));
   }
 
-  /** Reads a little-endian u32 at {@code addr} ({@code EFAULT}). */
+  /**
+   * Reads a little-endian u32 at {@code addr} ({@code EFAULT}).
+   *
+   * @param addr the user address of the u32
+   * @return the u32 read
+   */
   public int readInt(long addr) {
     return read(addr, 4).getInt();
   }
 
-  /** Writes a little-endian u32 at {@code addr} ({@code EFAULT}). */
+  /**
+   * Writes a little-endian u32 at {@code addr} ({@code EFAULT}).
+   *
+   * @param addr the user address of the u32
+   * @param value the u32 to write
+   */
   public void writeInt(long addr, int value) {
     write(addr, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, value));
   }

@@ -63,9 +63,11 @@ public final class GuestIoPageTable {
   /**
    * Returns an empty x86-64 first-stage table (VT-d).
    *
+   * @param tables the guest's table words, where the table is written
    * @param allocatePage returns the guest-physical address of a free 4 KiB page for a table
    * @param cpuWrite told of the guest-physical address of every word the guest writes
    * @param presetAccessed whether leaves and tables are written with A and D already set
+   * @return a table whose root is a page taken from {@code allocatePage}
    */
   public static GuestIoPageTable x86(
       GuestTables tables,
@@ -78,15 +80,21 @@ public final class GuestIoPageTable {
   /**
    * Returns an empty Arm stage-1 table with its context descriptor (SMMUv3).
    *
+   * @param tables the guest's table words, where the table and descriptor are written
    * @param allocatePage returns the guest-physical address of a free 4 KiB page
    * @param cpuWrite told of the guest-physical address of every word the guest writes
+   * @return a table whose context descriptor and root are pages taken from {@code allocatePage}
    */
   public static GuestIoPageTable arm(
       GuestTables tables, LongSupplier allocatePage, LongConsumer cpuWrite) {
     return new GuestIoPageTable(tables, false, allocatePage, cpuWrite, true);
   }
 
-  /** Returns the guest-physical address of the root table (VT-d {@code pgtbl_addr}). */
+  /**
+   * Returns the guest-physical address of the root table (VT-d {@code pgtbl_addr}).
+   *
+   * @return the root table's guest-physical address, 4 KiB aligned
+   */
   public long root() {
     return root;
   }
@@ -94,12 +102,19 @@ public final class GuestIoPageTable {
   /**
    * Returns the guest-physical address of the context descriptor (the vSTE's S1ContextPtr), or 0
    * for an x86-64 table.
+   *
+   * @return the context descriptor's guest-physical address, or 0
    */
   public long contextDescriptor() {
     return contextDescriptor;
   }
 
-  /** Returns the hardware's view of this table: the stage-1 format to walk. */
+  /**
+   * Returns the hardware's view of this table: the stage-1 format to walk.
+   *
+   * @return an x86 48-bit format at {@link #root}, or an Arm format read from {@link
+   *     #contextDescriptor}
+   */
   public Stage1Format format() {
     return x86 ? Stage1Format.x86(root, 48) : Stage1Format.armContextDescriptor(contextDescriptor);
   }
@@ -108,6 +123,9 @@ public final class GuestIoPageTable {
    * Maps the 4 KiB page at {@code iova} to {@code gpa}, replacing any mapping there (the guest then
    * invalidates).
    *
+   * @param iova the IOVA of the page, 4 KiB aligned, below 2^48
+   * @param gpa the guest-physical address of the page, 4 KiB aligned
+   * @param writable whether the leaf permits writes
    * @throws IllegalArgumentException if an address is not 4 KiB aligned or {@code iova} is beyond
    *     48 bits
    */
@@ -135,6 +153,9 @@ public final class GuestIoPageTable {
   /**
    * Clears the leaf of {@code iova} and returns the guest-physical page it mapped, if any; tables
    * are kept.
+   *
+   * @param iova an IOVA in the page to unmap
+   * @return the guest-physical page address the leaf held, or empty if none
    */
   public OptionalLong unmap(long iova) {
     long table = root;

@@ -14,12 +14,23 @@ import org.jvfio.core.UapiException;
  * @param error the errno of the call, empty on success
  */
 public record HwptInvalidateResult(int entryNum, Optional<Errno> error) {
-  /** Returns a success that handled {@code entryNum} requests. */
+  /**
+   * Returns a success that handled {@code entryNum} requests.
+   *
+   * @param entryNum the {@code entry_num} copied back: requests handled
+   * @return a result with no error
+   */
   public static HwptInvalidateResult ok(int entryNum) {
     return new HwptInvalidateResult(entryNum, Optional.empty());
   }
 
-  /** Returns a failure after {@code entryNum} handled requests. */
+  /**
+   * Returns a failure after {@code entryNum} handled requests.
+   *
+   * @param entryNum the {@code entry_num} copied back: requests handled before the failure
+   * @param errno the errno the ioctl returns
+   * @return a result with {@code errno}
+   */
   public static HwptInvalidateResult failed(int entryNum, Errno errno) {
     return new HwptInvalidateResult(entryNum, Optional.of(errno));
   }
@@ -27,6 +38,7 @@ public record HwptInvalidateResult(int entryNum, Optional<Errno> error) {
   /**
    * Returns {@link #entryNum()} on success.
    *
+   * @return the number of requests handled
    * @throws UapiException with {@link #error()} if the call failed
    */
   public int orThrow() {

@@ -16,12 +16,20 @@ public abstract sealed class NestedDomain permits VtdNestedDomain, SmmuV3NestedD
     this.translator = translator;
   }
 
-  /** Returns the two-stage translation of the devices attached to this domain. */
+  /**
+   * Returns the two-stage translation of the devices attached to this domain.
+   *
+   * @return the domain's translator, created with the domain
+   */
   public final NestedTranslator translator() {
     return translator;
   }
 
-  /** Returns the nest parent (stage 2). */
+  /**
+   * Returns the nest parent (stage 2).
+   *
+   * @return the nest-parent domain, {@link NestedTranslator#parent} of the translator
+   */
   public final IommuDomain parent() {
     return translator.parent();
   }
@@ -30,6 +38,7 @@ public abstract sealed class NestedDomain permits VtdNestedDomain, SmmuV3NestedD
    * The domain's {@code cache_invalidate_user} op for {@code IOMMU_HWPT_INVALIDATE} on a nested
    * HWPT id.
    *
+   * @param array the request array of {@code IOMMU_HWPT_INVALIDATE}
    * @return the requests handled and the error, if any ({@code EOPNOTSUPP} with 0 handled for a
    *     vendor whose nested domains have no such op)
    */
@@ -46,6 +55,9 @@ public abstract sealed class NestedDomain permits VtdNestedDomain, SmmuV3NestedD
    * Returns whether devices behind {@code driver} get nested domains from a nest-parent HWPT
    * ({@code domain_alloc_nested}): Intel VT-d. SMMUv3 builds them from a vIOMMU instead; AMD and
    * the mock IOMMU have neither (known by {@link IommuDriver#name()}).
+   *
+   * @param driver an IOMMU driver
+   * @return true if the driver's family is {@code "intel"}
    */
   public static boolean allocatesFromParent(IommuDriver driver) {
     return family(driver).equals("intel");
@@ -54,12 +66,21 @@ public abstract sealed class NestedDomain permits VtdNestedDomain, SmmuV3NestedD
   /**
    * Returns whether devices behind {@code driver} support {@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3}
    * ({@code get_viommu_size}, {@code viommu_init}): Arm SMMUv3.
+   *
+   * @param driver an IOMMU driver
+   * @return true if the driver's family is {@code "smmuv3"}
    */
   public static boolean supportsVsmmu(IommuDriver driver) {
     return family(driver).equals("smmuv3");
   }
 
-  /** Returns whether two drivers share the kernel's IOMMU ops (the same vendor family). */
+  /**
+   * Returns whether two drivers share the kernel's IOMMU ops (the same vendor family).
+   *
+   * @param a an IOMMU driver
+   * @param b another IOMMU driver
+   * @return true if their names agree up to the first {@code '-'}
+   */
   public static boolean sameOps(IommuDriver a, IommuDriver b) {
     return family(a).equals(family(b));
   }

@@ -52,7 +52,13 @@ public final class SmmuV3NestedDomain extends NestedDomain {
    * {@code arm_vsmmu_alloc_domain_nested}: builds the domain from {@code struct
    * iommu_hwpt_arm_smmuv3} ({@code arm_smmu_validate_vste}).
    *
+   * @param vsmmu the vIOMMU the domain is allocated on; its nest parent is stage 2
+   * @param user the driver data: {@code struct iommu_hwpt_arm_smmuv3}
+   * @param tables the guest's table words the stage-1 walks read
+   * @param memories the guest memories stage 2 translates into
+   * @param faults told of every nested-translation fault
    * @param flags the allocation flags without {@code IOMMU_HWPT_FAULT_ID_VALID}
+   * @return the domain, with the vSTE as kept
    * @throws UapiException in the driver's order: {@code EOPNOTSUPP} for any flag; {@code EINVAL}
    *     unless the type is {@code IOMMU_HWPT_DATA_ARM_SMMUV3} and {@code data_len} is 16; {@code
    *     EFAULT} if the data cannot be read; {@code EIO} for a valid vSTE with a bit outside the
@@ -115,12 +121,20 @@ public final class SmmuV3NestedDomain extends NestedDomain {
     return (int) ((ste0 >>> STE0_CFG_SHIFT) & 7);
   }
 
-  /** Returns the vSTE as kept (zeroed when not valid, EATS cleared). */
+  /**
+   * Returns the vSTE as kept (zeroed when not valid, EATS cleared).
+   *
+   * @return the two vSTE words kept: zeros for an invalid vSTE, EATS cleared otherwise
+   */
   public IommuHwptArmSmmuv3 ste() {
     return ste;
   }
 
-  /** Returns whether the vSTE asked for ATS (Cfg stage-1 translate with EATS = translate). */
+  /**
+   * Returns whether the vSTE asked for ATS (Cfg stage-1 translate with EATS = translate).
+   *
+   * @return true for Cfg stage-1 translate with EATS = translate
+   */
   public boolean enableAts() {
     return enableAts;
   }
@@ -128,6 +142,8 @@ public final class SmmuV3NestedDomain extends NestedDomain {
   /**
    * Returns whether the vSTE translates through stage 1: attaching a device then needs a vDEVICE of
    * it in the vIOMMU ({@code arm_smmu_attach_prepare_vmaster}).
+   *
+   * @return true if the stage-1 format reads an Arm context descriptor
    */
   public boolean translatesStage1() {
     return translator().format().kind() == Stage1Format.Kind.ARM_CONTEXT_DESCRIPTOR;

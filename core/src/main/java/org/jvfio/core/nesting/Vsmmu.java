@@ -43,6 +43,8 @@ public final class Vsmmu {
   /**
    * {@code arm_vsmmu_init}: a vIOMMU of {@code iommu} on the stage-2 {@code parent}.
    *
+   * @param iommu the physical SMMU instance
+   * @param parent the nest-parent domain, which must belong to {@code iommu}
    * @throws UapiException {@code EINVAL} if {@code parent} belongs to another SMMU instance
    */
   public Vsmmu(IommuDriver iommu, IommuDomain parent) {
@@ -51,12 +53,20 @@ public final class Vsmmu {
     this.parent = parent;
   }
 
-  /** Returns the physical SMMU instance. */
+  /**
+   * Returns the physical SMMU instance.
+   *
+   * @return the SMMU instance given at creation
+   */
   public IommuDriver iommu() {
     return iommu;
   }
 
-  /** Returns the stage-2 nest parent. */
+  /**
+   * Returns the stage-2 nest parent.
+   *
+   * @return the nest-parent domain given at creation
+   */
   public IommuDomain parent() {
     return parent;
   }
@@ -65,7 +75,11 @@ public final class Vsmmu {
     domains.add(d);
   }
 
-  /** Forgets a nested domain that was destroyed. */
+  /**
+   * Forgets a nested domain that was destroyed.
+   *
+   * @param d a nested domain allocated on this vIOMMU
+   */
   public void remove(SmmuV3NestedDomain d) {
     domains.remove(d);
   }
@@ -82,6 +96,7 @@ public final class Vsmmu {
    * {@code EIO} and {@code entry_num} set to its index, yet the commands of its unfinished batch
    * before it were converted but never issued: only whole batches of 63 before it took effect.
    *
+   * @param array the commands, of type {@code IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3}
    * @param vsidKnown whether a vSID (command word 0 bits 63:32) names a vDEVICE of this vIOMMU
    * @return the count the kernel reports and the error: {@code ENOMEM} with 0 if {@code entry_num *
    *     16} exceeds {@code KMALLOC_MAX_SIZE}; {@code EINVAL} with 0 for another data type or no

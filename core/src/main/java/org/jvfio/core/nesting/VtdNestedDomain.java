@@ -41,6 +41,12 @@ public final class VtdNestedDomain extends NestedDomain {
   /**
    * {@code intel_nested_domain_alloc}: builds the domain from {@code struct iommu_hwpt_vtd_s1}.
    *
+   * @param parent the nest-parent domain, stage 2
+   * @param user the driver data: {@code struct iommu_hwpt_vtd_s1}
+   * @param tables the guest's table words the stage-1 walks read
+   * @param memories the guest memories stage 2 translates into
+   * @param faults told of every nested-translation fault
+   * @return the domain, walking the first-stage table at {@code pgtbl_addr}
    * @throws UapiException in the driver's order: {@code EOPNOTSUPP} unless the type is {@code
    *     IOMMU_HWPT_DATA_VTD_S1}; {@code EINVAL} unless {@code parent} is a nest parent; {@code
    *     EINVAL} unless {@code data_len} is 24 ({@code iommu_copy_struct_from_user} up to {@code
@@ -63,7 +69,12 @@ public final class VtdNestedDomain extends NestedDomain {
     return new VtdNestedDomain(new NestedTranslator(parent, format, tables, memories, faults), s1);
   }
 
-  /** Returns the {@code struct iommu_hwpt_vtd_s1} the domain was built from. */
+  /**
+   * Returns the {@code struct iommu_hwpt_vtd_s1} the domain was built from.
+   *
+   * @return the decoded {@code flags}, {@code pgtbl_addr}, {@code addr_width} and {@code
+   *     __reserved}
+   */
   public IommuHwptVtdS1 data() {
     return data;
   }

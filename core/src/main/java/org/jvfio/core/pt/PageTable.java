@@ -98,22 +98,38 @@ public final class PageTable {
     this.rootTop = memory.allocateFrames(topFrames) | format.startTop();
   }
 
-  /** Returns the format. */
+  /**
+   * Returns the format.
+   *
+   * @return the format the table was created with
+   */
   public PtFormat format() {
     return f;
   }
 
-  /** Returns the physical address of the top table. */
+  /**
+   * Returns the physical address of the top table.
+   *
+   * @return the physical address of the top-level table, which changes when the table grows
+   */
   public long root() {
     return live() & ~0xFFFL;
   }
 
-  /** Returns the current top level. */
+  /**
+   * Returns the current top level.
+   *
+   * @return the top level, from {@link PtFormat#startTop} up to {@link PtFormat#maxTop}
+   */
   public int topLevel() {
     return (int) (live() & 0xFFF);
   }
 
-  /** Returns the last IOVA the table can ever translate (after any growth). */
+  /**
+   * Returns the last IOVA the table can ever translate (after any growth).
+   *
+   * @return {@link PtFormat#reach} of {@link PtFormat#maxTop}, {@code -1L} for all of 2^64
+   */
   public long apertureEnd() {
     return f.reach(f.maxTop());
   }
@@ -122,6 +138,9 @@ public final class PageTable {
    * Sets what the hardware updates on a walk and a write: dirty bits (dirty tracking on) and
    * accessed bits. Translations cached earlier keep the old behaviour until invalidated: the caller
    * invalidates.
+   *
+   * @param dirty whether a write sets the leaf's dirty state
+   * @param access whether a walk sets the leaf's accessed bit
    */
   public void setHardwareUpdates(boolean dirty, boolean access) {
     this.dirtyUpdates = dirty;
@@ -132,6 +151,8 @@ public final class PageTable {
    * Test seam: {@code window} runs after a split or collapse has read the state it will publish and
    * before it publishes (the window of steps 1 to 3 of {@link Reshape}), so a test can play the
    * hardware racing into it.
+   *
+   * @param window the code to run inside the window
    */
   public void setRaceWindow(Runnable window) {
     this.raceWindow = window;
@@ -252,6 +273,9 @@ public final class PageTable {
    * leaf goes are freed after a range invalidation (iommupt {@code clear_contig}). A missing table
    * is installed by compare-and-swap; a loser frees its unpublished frame.
    *
+   * @param iova the first IOVA, aligned to the smallest page size
+   * @param physical the first physical address, aligned as {@code iova}
+   * @param size the bytes to map, a multiple of the smallest page size
    * @param prot {@link IommuDomain#IOMMU_READ} and/or {@link IommuDomain#IOMMU_WRITE}
    * @throws IllegalArgumentException if {@code prot} is empty, the range is empty, wraps, is not
    *     aligned to the smallest page size, lies beyond the aperture, the output does not fit the
@@ -382,6 +406,8 @@ public final class PageTable {
    * slot empty (and the DMA faults). Tables the range covers entirely are cleared and freed at the
    * next {@link #iotlbSync}. A range beyond the top's reach unmaps nothing.
    *
+   * @param iova the first IOVA to unmap
+   * @param size the bytes to unmap
    * @param dirty where to record dirty leaves, or null
    * @return the bytes unmapped
    */
@@ -395,6 +421,8 @@ public final class PageTable {
    * and every table the range covers entirely is freed whatever holes it has (io-pgtable-arm's
    * {@code __arm_lpae_unmap} of a piece that meets a table entry of its own size).
    *
+   * @param iova the first IOVA to unmap
+   * @param size the bytes to unmap
    * @param dirty where to record dirty leaves, or null
    * @param stopAtHole whether the first non-present entry ends the walk
    * @return the bytes of the leaves unmapped
@@ -412,6 +440,8 @@ public final class PageTable {
    * Issues the IOTLB invalidation for {@code gather} and waits for it, then frees the tables
    * earlier unmaps took out (iommupt frees them through the gather's free list after the sync). An
    * empty gather does nothing.
+   *
+   * @param gather the IOVA range the unmaps gathered; an empty one does nothing
    */
   public void iotlbSync(IotlbGather gather) {
     if (gather.isEmpty()) {
@@ -448,6 +478,9 @@ public final class PageTable {
    * Returns the raw entry words a hardware walk of {@code iova} reads, from the top down to the
    * leaf or to the first entry that is neither a table pointer nor a leaf; empty beyond the top's
    * reach.
+   *
+   * @param iova the IOVA walked
+   * @return the entries read, top level first
    */
   public long[] walk(long iova) {
     int top = topLevel();
@@ -468,7 +501,13 @@ public final class PageTable {
     return Arrays.copyOf(words, n);
   }
 
-  /** Returns the physical address {@code iova} translates to, if mapped ({@code iova_to_phys}). */
+  /**
+   * Returns the physical address {@code iova} translates to, if mapped ({@code iova_to_phys}).
+   *
+   * @param iova the IOVA to translate
+   * @return the leaf's output address plus the offset of {@code iova} in the leaf, or empty if
+   *     unmapped
+   */
   public OptionalLong iovaToPhys(long iova) {
     long[] words = walk(iova);
     if (words.length == 0) {
@@ -492,6 +531,10 @@ public final class PageTable {
    * With access updates on, the walk sets the accessed bit in the leaf slot it read by
    * compare-and-swap (walking again if the slot changed meanwhile). The translation is dirty if the
    * entry is, or if dirty updates are off (nothing to update).
+   *
+   * @param iova the IOVA the device accesses
+   * @return the leaf's IOVA range, output address, permissions, dirty state, slot and entry, or
+   *     empty for a fault
    */
   public Optional<Translation> translate(long iova) {
     walk:
@@ -548,6 +591,7 @@ public final class PageTable {
    * accessed, with access updates on) by compare-and-swap, retried if only those bits changed. Only
    * the walked slot is updated, even inside a run (AMD IOMMU spec 2.2.3.2).
    *
+   * @param t a translation returned by {@link #translate}
    * @return true if the entry is now dirty; false if the slot holds something else (the caller
    *     re-walks) or a leaf that does not permit the write (it faults; the update never grants a
    *     write, as an Arm read-only leaf whose AP[2] is also the clean state)
@@ -576,6 +620,10 @@ public final class PageTable {
    * Records every write-dirty leaf of {@code [iova, iova + size)} and, if {@code clear}, makes it
    * write-clean: see {@link Harvest}.
    *
+   * @param iova the first IOVA of the range
+   * @param size the bytes of the range
+   * @param clear whether dirty leaves are made write-clean
+   * @param dirty where the dirty leaves are recorded
    * @throws IllegalArgumentException if the range is empty or wraps
    */
   public void readAndClearDirty(long iova, long size, boolean clear, IommuDirtyBitmap dirty) {
@@ -591,6 +639,9 @@ public final class PageTable {
    * Splits every leaf larger than {@code pageSize} overlapping {@code [iova, iova + length)}: see
    * {@code Reshape.split}.
    *
+   * @param iova the first IOVA of the range
+   * @param length the bytes of the range
+   * @param pageSize the largest leaf size left, a size the format has
    * @throws IllegalArgumentException if the format has no leaf of {@code pageSize}, or the range is
    *     empty or wraps
    */
@@ -611,6 +662,8 @@ public final class PageTable {
    * Collapses tables and runs inside {@code [iova, iova + length)} into larger leaves: see {@code
    * Reshape.collapse}.
    *
+   * @param iova the first IOVA of the range
+   * @param length the bytes of the range
    * @throws IllegalArgumentException if the range is empty or wraps
    */
   public void collapse(long iova, long length) {

@@ -52,12 +52,20 @@ public abstract class PtDomain implements IommuDomain {
    */
   protected void topChanged(long root, int topLevel) {}
 
-  /** Returns the format of this domain's table. */
+  /**
+   * Returns the format of this domain's table.
+   *
+   * @return the format of {@link #table}
+   */
   public final PtFormat format() {
     return table.format();
   }
 
-  /** Returns the engine's table. */
+  /**
+   * Returns the engine's table.
+   *
+   * @return the table the domain maps into
+   */
   protected final PageTable table() {
     return table;
   }
@@ -131,7 +139,11 @@ public abstract class PtDomain implements IommuDomain {
     }
   }
 
-  /** Records the tracking state a vendor's own {@link #setDirtyTracking} has set. */
+  /**
+   * Records the tracking state a vendor's own {@link #setDirtyTracking} has set.
+   *
+   * @param enable true once tracking is on, false once it is off
+   */
   protected final void setTracking(boolean enable) {
     tracking = enable;
   }

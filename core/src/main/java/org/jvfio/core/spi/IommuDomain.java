@@ -208,6 +208,10 @@ public interface IommuDomain {
    * level {@code top - k}, {@code top} being the table's current top level. Domains not yet on the
    * engine of {@code org.jvfio.core.pt} still use their manual's numbering: VT-d from the table's
    * level count down to 1, Arm LPAE from the start level up to 3.
+   *
+   * @param entry the raw entry word, e.g. from {@link #walk}
+   * @param level the level it was read at, numbered as above
+   * @return a one-line decoding of the entry
    */
   String describeEntry(long entry, int level);
 

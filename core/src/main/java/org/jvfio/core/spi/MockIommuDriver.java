@@ -96,6 +96,8 @@ public final class MockIommuDriver implements IommuDriver {
   /**
    * Returns a new mock IOMMU instance that tracks dirty IOVA and maps 4 KiB, 2 MiB and 1 GiB
    * leaves: three sizes, so that splitting to every smaller size is not splitting to the smallest.
+   *
+   * @return a new instance, with dirty tracking and the page sizes 4 KiB, 2 MiB and 1 GiB
    */
   public static MockIommuDriver createWithGiantPages() {
     return new MockIommuDriver(true, 3);
@@ -136,6 +138,9 @@ public final class MockIommuDriver implements IommuDriver {
    * drivers/iommu/iommufd/iommufd_test.h}). Its {@link IommuDomain#pageSizeBitmap()} is that of the
    * geometry, not this driver's.
    *
+   * @param config the domain's configuration, checked as for {@link #allocateDomain}
+   * @param hugePages whether the domain also maps 1 MiB huge pages
+   * @return a new domain whose tables live in {@link #memory}
    * @throws UapiException {@code EOPNOTSUPP} as {@link #allocateDomain}
    */
   public IommuDomain allocateSelftestDomain(DomainConfig config, boolean hugePages) {
@@ -150,7 +155,11 @@ public final class MockIommuDriver implements IommuDriver {
         "mock IOMMU without dirty tracking");
   }
 
-  /** Returns the memory holding the tables of every domain this instance allocated. */
+  /**
+   * Returns the memory holding the tables of every domain this instance allocated.
+   *
+   * @return the instance's table memory, shared by its domains
+   */
   public PageTableMemory memory() {
     return memory;
   }

@@ -65,11 +65,17 @@ public interface DmaTracker extends DmaWriteListener {
    * VfioDevice} calls it before it checks the user's bitmap, so a report while not logging fails
    * with the driver's errno whatever the bitmap pointer. The default checks nothing.
    *
+   * @param iova the first IOVA of the report
+   * @param length the bytes of the report
    * @throws org.jvfio.core.UapiException as {@link #readAndClear}
    */
   default void checkReport(long iova, long length) {}
 
-  /** Returns whether the tracker is logging (between a successful start and a stop). */
+  /**
+   * Returns whether the tracker is logging (between a successful start and a stop).
+   *
+   * @return true between a successful start and a stop
+   */
   boolean isLogging();
 
   /**

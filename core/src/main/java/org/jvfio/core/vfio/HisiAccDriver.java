@@ -133,7 +133,13 @@ public final class HisiAccDriver implements VfioDeviceDriver {
    * @param queIsoCfg the PF's isolation state
    */
   public record PfConfig(int qpNum, int qpBase, int queIsoCfg) {
-    /** Validates {@code qpNum}. */
+    /**
+     * Validates {@code qpNum}.
+     *
+     * @param qpNum the VF's number of queue pairs (positive)
+     * @param qpBase the VF's first queue pair
+     * @param queIsoCfg the PF's isolation state
+     */
     public PfConfig {
       Preconditions.checkArgument(qpNum > 0, "qp_num %s", qpNum);
     }
@@ -166,6 +172,11 @@ public final class HisiAccDriver implements VfioDeviceDriver {
    * Returns a driver for a VF with PCI device id {@code deviceId} (e.g. {@link
    * #HISI_SEC_VF_DEV_ID}) under a PF that gives it {@code pf}, with the given {@code match_done}
    * behaviour; its queue manager is not ready until {@link #programQueues}.
+   *
+   * @param deviceId the VF's PCI device id
+   * @param pf the PF's view of the VF, carried in the migration data and checked on resume
+   * @param revision whether {@code open_device} clears {@code match_done}
+   * @return a driver with its device in RUNNING
    */
   public static HisiAccDriver create(int deviceId, PfConfig pf, Revision revision) {
     return new HisiAccDriver(deviceId, pf, revision);
@@ -176,6 +187,7 @@ public final class HisiAccDriver implements VfioDeviceDriver {
    * asynchronous event queue contexts, interrupt masks, SQC and CQC base addresses (all non-zero),
    * drawn from {@code seed}, and {@code QM_VF_STATE} ready.
    *
+   * @param seed the seed the register values are drawn from
    * @throws IllegalStateException unless the device runs (RUNNING or PRE_COPY)
    */
   public synchronized void programQueues(long seed) {
@@ -200,6 +212,9 @@ public final class HisiAccDriver implements VfioDeviceDriver {
    * Returns the device's register state as {@code struct acc_vf_data} bytes 40 to 175 would carry
    * it (interrupt registers, EQC, AEQC, the queue DMA addresses), followed by the 4-byte {@code
    * QM_VF_STATE}: what a migration must carry to the destination.
+   *
+   * @return 136 bytes of {@code acc_vf_data} registers then the 4-byte little-endian {@code
+   *     QM_VF_STATE}
    */
   public synchronized byte[] registerState() {
     ByteBuffer b = ByteBuffer.allocate(ACC_VF_DATA_SIZE - OFF_RW_REGS + 4);
@@ -208,7 +223,11 @@ public final class HisiAccDriver implements VfioDeviceDriver {
     return b.array();
   }
 
-  /** Returns whether a match succeeded and will not be checked again ({@code match_done}). */
+  /**
+   * Returns whether a match succeeded and will not be checked again ({@code match_done}).
+   *
+   * @return the driver's {@code match_done} flag
+   */
   public synchronized boolean matchDone() {
     return matchDone;
   }

@@ -24,7 +24,12 @@ import org.jvfio.api.vfio.VfioPrecopyInfo;
  * @param reinit whether new initial data is present ({@code VFIO_PRECOPY_INFO_REINIT})
  */
 public record PrecopyInfo(long initialBytes, long dirtyBytes, boolean reinit) {
-  /** Returns progress without {@code VFIO_PRECOPY_INFO_REINIT}. */
+  /**
+   * Returns progress without {@code VFIO_PRECOPY_INFO_REINIT}.
+   *
+   * @param initialBytes bytes of initial data not yet read (unsigned)
+   * @param dirtyBytes bytes of changed state not yet read (unsigned)
+   */
   public PrecopyInfo(long initialBytes, long dirtyBytes) {
     this(initialBytes, dirtyBytes, false);
   }
@@ -32,6 +37,9 @@ public record PrecopyInfo(long initialBytes, long dirtyBytes, boolean reinit) {
   /**
    * Returns the progress that {@code struct vfio_precopy_info} {@code s} reports, reading {@code
    * flags} as a v2 output; {@code argsz} is dropped.
+   *
+   * @param s the struct the ioctl returned
+   * @return its {@code initial_bytes}, {@code dirty_bytes} and the REINIT flag
    */
   public static PrecopyInfo fromStruct(VfioPrecopyInfo s) {
     return new PrecopyInfo(
@@ -41,6 +49,8 @@ public record PrecopyInfo(long initialBytes, long dirtyBytes, boolean reinit) {
   /**
    * Returns this progress as {@code struct vfio_precopy_info} with {@code argsz} {@value
    * VfioPrecopyInfo#SIZE} and {@code flags} {@code VFIO_PRECOPY_INFO_REINIT} or 0.
+   *
+   * @return the struct the ioctl copies to the user
    */
   public VfioPrecopyInfo toStruct() {
     return new VfioPrecopyInfo(

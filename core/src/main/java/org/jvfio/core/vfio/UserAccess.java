@@ -63,7 +63,9 @@ public interface UserAccess {
    * in proportion to a length it has not validated. The default reads the range 4 KiB at a time (so
    * it stops at the first hole); an implementation that knows its mappings answers directly.
    *
+   * @param address the first user address
    * @param length unsigned
+   * @return true if the whole range is readable and writable
    */
   default boolean isAccessible(long address, long length) {
     int chunk = 4096;

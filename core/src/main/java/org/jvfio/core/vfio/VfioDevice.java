@@ -424,7 +424,12 @@ public final class VfioDevice {
     }
   }
 
-  /** Returns whether the user opted in to {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}. */
+  /**
+   * Returns whether the user opted in to {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}.
+   *
+   * @return true from the {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} opt-in until {@link
+   *     #closeDevice}
+   */
   public boolean precopyInfoV2() {
     synchronized (lock) {
       return precopyInfoV2;
@@ -445,6 +450,8 @@ public final class VfioDevice {
   /**
    * Returns the device's regions: the driver's {@link VfioDeviceDriver#pciDevice()}, for {@code
    * VFIO_DEVICE_GET_INFO}, {@code GET_REGION_INFO}, {@code GET_IRQ_INFO} and region I/O.
+   *
+   * @return the PCI function model, fixed at creation
    */
   public VfioPciDevice pciDevice() {
     return pci;

@@ -82,6 +82,9 @@ public interface VfioDeviceDriver {
    * whether the user opted in to {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2}: only then may the
    * driver report {@link PrecopyInfo#reinit()} (the device ignores it otherwise). The default
    * returns {@link #precopyInfo()}.
+   *
+   * @param reinitAllowed whether {@code VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2} was set
+   * @return the bytes of initial and dirty data not yet read, and REINIT only if allowed
    */
   default PrecopyInfo precopyInfo(boolean reinitAllowed) {
     return precopyInfo();
@@ -90,6 +93,8 @@ public interface VfioDeviceDriver {
   /**
    * Returns whether a read at the temporary end of a pre-copy stream fails with {@code ENOMSG}, as
    * {@code vfio.h} asks and mlx5 does (the default), or returns 0, as hisi_acc does.
+   *
+   * @return true for {@code ENOMSG} at the temporary end, false for a 0-byte read
    */
   default boolean precopyEndIsEnomsg() {
     return true;
@@ -98,6 +103,8 @@ public interface VfioDeviceDriver {
   /**
    * Returns the device's regions (BARs, ROM, config space, VGA, device-specific regions), asked
    * once when the device is created. The default is {@link VfioPciDevice#generic()}.
+   *
+   * @return the device's PCI function model
    */
   default VfioPciDevice pciDevice() {
     return VfioPciDevice.generic();
@@ -109,6 +116,9 @@ public interface VfioDeviceDriver {
    * hisi_acc's {@code hisi_acc_vf_pci_aer_reset_done} returns early unless the migration flags are
    * exactly STOP_COPY, so with PRE_COPY a reset leaves both as they were. Closing the device always
    * resets them.
+   *
+   * @return true if a reset returns the device to RUNNING and ends the session, false if, as
+   *     hisi_acc, it may leave both as they were
    */
   default boolean resetEndsMigration() {
     return true;

@@ -13,7 +13,14 @@ import java.util.List;
  * @param caps the capability chain, in order
  */
 public record DeviceInfo(int flags, int numRegions, int numIrqs, List<InfoCapability> caps) {
-  /** Copies the capabilities. */
+  /**
+   * Copies the capabilities.
+   *
+   * @param flags the {@code VFIO_DEVICE_FLAGS_*} flags, without {@code CAPS}
+   * @param numRegions the {@code num_regions}: 9 plus the device-specific regions
+   * @param numIrqs the {@code num_irqs}: 5, {@code VFIO_PCI_NUM_IRQS}
+   * @param caps the capability chain, in order, copied
+   */
   public DeviceInfo {
     caps = List.copyOf(caps);
   }

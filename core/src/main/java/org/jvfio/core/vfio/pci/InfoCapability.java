@@ -23,16 +23,33 @@ import org.jvfio.api.vfio.VfioRegionSparseMmapArea;
  * #encodeChain}).
  */
 public sealed interface InfoCapability {
-  /** Returns the capability id ({@code header.id}). */
+  /**
+   * Returns the capability id ({@code header.id}).
+   *
+   * @return the {@code vfio_info_cap_header.id}, e.g. {@code VFIO_REGION_INFO_CAP_SPARSE_MMAP}
+   */
   int id();
 
-  /** Returns the capability version ({@code header.version}). */
+  /**
+   * Returns the capability version ({@code header.version}).
+   *
+   * @return the {@code vfio_info_cap_header.version}
+   */
   int version();
 
-  /** Returns the size in bytes, header included. */
+  /**
+   * Returns the size in bytes, header included.
+   *
+   * @return the bytes {@link #encode} writes, the 8-byte header included, before padding
+   */
   int size();
 
-  /** Writes the capability with {@code next} in its header at {@code buf}'s position. */
+  /**
+   * Writes the capability with {@code next} in its header at {@code buf}'s position.
+   *
+   * @param buf the buffer written from its position on; {@link #size} bytes must remain
+   * @param next the header's {@code next}: the offset of the following capability, 0 for the last
+   */
   void encode(ByteBuffer buf, int next);
 
   /**
@@ -41,7 +58,11 @@ public sealed interface InfoCapability {
    * @param areas the mmappable areas, offsets within the region
    */
   record SparseMmap(List<MmapArea> areas) implements InfoCapability {
-    /** Copies the areas. */
+    /**
+     * Copies the areas.
+     *
+     * @param areas the mmappable areas, offsets within the region, copied
+     */
     public SparseMmap {
       areas = List.copyOf(areas);
     }
@@ -158,6 +179,9 @@ public sealed interface InfoCapability {
   /**
    * Returns the byte size of the chain of {@code caps}: each capability starts 8-byte aligned, as
    * {@code vfio_info_cap_add} allocates them.
+   *
+   * @param caps the capabilities, in chain order
+   * @return the sum of their sizes, each but the last padded to 8 bytes
    */
   static int chainSize(List<? extends InfoCapability> caps) {
     int size = 0;
@@ -171,6 +195,10 @@ public sealed interface InfoCapability {
    * Returns the chain of {@code caps} as the kernel copies it behind the info struct: {@code base}
    * is the offset of the chain from the start of the info struct ({@code vfio_info_cap_shift}), so
    * each {@code next} is an offset from the start of the info struct, 0 for the last.
+   *
+   * @param caps the capabilities, in chain order
+   * @param base the chain's offset from the start of the info struct
+   * @return a buffer of {@link #chainSize} bytes, positioned at 0
    */
   static ByteBuffer encodeChain(List<? extends InfoCapability> caps, int base) {
     ByteBuffer buf = ByteBuffer.allocate(chainSize(caps));

@@ -34,12 +34,24 @@ public final class PciDeviceBuilder {
     this.deviceId = deviceId & 0xffff;
   }
 
-  /** Makes BAR {@code bar} a memory BAR of {@code size} bytes (a power of two). */
+  /**
+   * Makes BAR {@code bar} a memory BAR of {@code size} bytes (a power of two).
+   *
+   * @param bar the BAR index, 0 to 5 (VFIO_PCI_BAR0_REGION_INDEX to BAR5)
+   * @param size the BAR size in bytes, a power of two
+   * @return this builder
+   */
   public PciDeviceBuilder memBar(int bar, long size) {
     return bar(bar, size, false);
   }
 
-  /** Makes BAR {@code bar} an I/O-port BAR of {@code size} bytes (never mmappable). */
+  /**
+   * Makes BAR {@code bar} an I/O-port BAR of {@code size} bytes (never mmappable).
+   *
+   * @param bar the BAR index, 0 to 5
+   * @param size the BAR size in bytes, a power of two
+   * @return this builder
+   */
   public PciDeviceBuilder ioBar(int bar, long size) {
     return bar(bar, size, true);
   }
@@ -56,6 +68,10 @@ public final class PciDeviceBuilder {
   /**
    * Has the variant driver report and serve only the first {@code length} bytes of memory BAR
    * {@code bar} (hisi_acc's half of BAR2); the driver still reaches all of it.
+   *
+   * @param bar the index of a memory BAR already set by {@link #memBar}
+   * @param length the bytes reported in {@code vfio_region_info.size}, 1 to the BAR size
+   * @return this builder
    */
   public PciDeviceBuilder userVisibleBarLength(int bar, long length) {
     Preconditions.checkArgument(
@@ -65,26 +81,45 @@ public final class PciDeviceBuilder {
     return this;
   }
 
-  /** Gives the function an expansion ROM of {@code size} bytes (a power of two). */
+  /**
+   * Gives the function an expansion ROM of {@code size} bytes (a power of two).
+   *
+   * @param size the ROM size in bytes, a power of two
+   * @return this builder
+   */
   public PciDeviceBuilder rom(long size) {
     Preconditions.checkArgument(size > 0 && Long.bitCount(size) == 1);
     romSize = size;
     return this;
   }
 
-  /** Gives the function the legacy VGA ranges (region 8). */
+  /**
+   * Gives the function the legacy VGA ranges (region 8).
+   *
+   * @return this builder
+   */
   public PciDeviceBuilder vga() {
     vga = true;
     return this;
   }
 
-  /** Makes the function conventional PCI: 256 bytes of config space and no ERR interrupt. */
+  /**
+   * Makes the function conventional PCI: 256 bytes of config space and no ERR interrupt.
+   *
+   * @return this builder
+   */
   public PciDeviceBuilder conventionalPci() {
     pcie = false;
     return this;
   }
 
-  /** Sets the 24-bit class code (class, subclass, programming interface) and the revision. */
+  /**
+   * Sets the 24-bit class code (class, subclass, programming interface) and the revision.
+   *
+   * @param classCode the class code, low 24 bits kept (config offset 0x09)
+   * @param revision the revision ID, low 8 bits kept (config offset 0x08)
+   * @return this builder
+   */
   public PciDeviceBuilder classCode(int classCode, int revision) {
     this.classCode = classCode & 0xffffff;
     this.revision = revision & 0xff;
@@ -93,6 +128,11 @@ public final class PciDeviceBuilder {
 
   /**
    * Places an MSI-X table of {@code vectors} 16-byte entries at {@code offset} of BAR {@code bar}.
+   *
+   * @param bar the index of the BAR holding the table, already sized
+   * @param offset the table's byte offset in that BAR; the table must fit in it
+   * @param vectors the number of vectors, at least 1
+   * @return this builder
    */
   public PciDeviceBuilder msix(int bar, long offset, int vectors) {
     Preconditions.checkArgument(
@@ -103,25 +143,44 @@ public final class PciDeviceBuilder {
     return this;
   }
 
-  /** Gives the function MSI with {@code vectors} vectors. */
+  /**
+   * Gives the function MSI with {@code vectors} vectors.
+   *
+   * @param vectors the number of MSI vectors (0 for none)
+   * @return this builder
+   */
   public PciDeviceBuilder msi(int vectors) {
     msiVectors = vectors;
     return this;
   }
 
-  /** Removes the INTx pin. */
+  /**
+   * Removes the INTx pin.
+   *
+   * @return this builder
+   */
   public PciDeviceBuilder noIntx() {
     intx = false;
     return this;
   }
 
-  /** Makes {@code VFIO_DEVICE_RESET} unsupported ({@code reset_works} false). */
+  /**
+   * Makes {@code VFIO_DEVICE_RESET} unsupported ({@code reset_works} false).
+   *
+   * @return this builder
+   */
   public PciDeviceBuilder noReset() {
     resetWorks = false;
     return this;
   }
 
-  /** Reports the AtomicOp completer capability with {@code VFIO_PCI_ATOMIC_COMP*} flags. */
+  /**
+   * Reports the AtomicOp completer capability with {@code VFIO_PCI_ATOMIC_COMP*} flags.
+   *
+   * @param flags {@code VFIO_PCI_ATOMIC_COMP32}, {@code COMP64} and/or {@code COMP128}; low 3 bits
+   *     kept
+   * @return this builder
+   */
   public PciDeviceBuilder atomicComp(int flags) {
     atomicComp = flags & 7;
     return this;
@@ -131,6 +190,14 @@ public final class PciDeviceBuilder {
    * Adds a device-specific region (index 9 onwards, in call order) of {@code size} bytes with
    * {@code VFIO_REGION_INFO_FLAG_*} {@code flags}, its type capability, and {@code sparse} mmap
    * areas (a sparse capability if non-empty).
+   *
+   * @param type the {@code vfio_region_info_cap_type.type}
+   * @param subtype the {@code vfio_region_info_cap_type.subtype}
+   * @param size the region size in bytes, positive
+   * @param flags the {@code VFIO_REGION_INFO_FLAG_*} flags reported
+   * @param sparse the areas of the {@code VFIO_REGION_INFO_CAP_SPARSE_MMAP} capability, possibly
+   *     empty
+   * @return this builder
    */
   public PciDeviceBuilder deviceRegion(
       int type, int subtype, long size, int flags, List<MmapArea> sparse) {
@@ -141,7 +208,11 @@ public final class PciDeviceBuilder {
     return this;
   }
 
-  /** Returns the device. */
+  /**
+   * Returns the device.
+   *
+   * @return a new device with the configured BARs, ROM, interrupts and regions
+   */
   public VfioPciDevice build() {
     return new VfioPciDevice(this);
   }

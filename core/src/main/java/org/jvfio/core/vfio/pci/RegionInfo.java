@@ -14,7 +14,15 @@ import java.util.List;
  * @param caps the capability chain, in order
  */
 public record RegionInfo(int index, int flags, long size, long offset, List<InfoCapability> caps) {
-  /** Copies the capabilities. */
+  /**
+   * Copies the capabilities.
+   *
+   * @param index the {@code vfio_region_info.index}
+   * @param flags the {@code VFIO_REGION_INFO_FLAG_*} flags, without {@code CAPS}
+   * @param size the region size in bytes (0 for an unimplemented BAR)
+   * @param offset the region's offset in the device fd, {@code index << 40}
+   * @param caps the capability chain, in order, copied
+   */
   public RegionInfo {
     caps = List.copyOf(caps);
   }

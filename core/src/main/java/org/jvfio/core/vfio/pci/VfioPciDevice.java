@@ -133,7 +133,13 @@ public final class VfioPciDevice {
     config[0x3d] = (byte) (intx ? 1 : 0);
   }
 
-  /** Returns a builder of a device with the given PCI vendor and device id and nothing else. */
+  /**
+   * Returns a builder of a device with the given PCI vendor and device id and nothing else.
+   *
+   * @param vendorId the PCI vendor ID (config offset 0x00), low 16 bits kept
+   * @param deviceId the PCI device ID (config offset 0x02), low 16 bits kept
+   * @return a builder of a PCIe function with INTx and reset but no BAR
+   */
   public static PciDeviceBuilder builder(int vendorId, int deviceId) {
     return new PciDeviceBuilder(vendorId, deviceId);
   }
@@ -142,6 +148,8 @@ public final class VfioPciDevice {
    * Returns the device a driver without a description of its own has: a PCIe function 1b36:0005 (4
    * KiB config space) with a 16 KiB memory BAR0 holding a 64-vector MSI-X table at 0x2000, one MSI
    * vector, INTx, and reset.
+   *
+   * @return a new device, 1b36:0005, as described above
    */
   public static VfioPciDevice generic() {
     return builder(0x1b36, 0x0005).memBar(0, 16 * 1024).msix(0, 0x2000, 64).msi(1).build();
@@ -149,7 +157,12 @@ public final class VfioPciDevice {
 
   // --- ioctls ------------------------------------------------------------------------------------
 
-  /** Returns what {@code VFIO_DEVICE_GET_INFO} reports ({@code vfio_pci_ioctl_get_info}). */
+  /**
+   * Returns what {@code VFIO_DEVICE_GET_INFO} reports ({@code vfio_pci_ioctl_get_info}).
+   *
+   * @return the flags ({@code VFIO_DEVICE_FLAGS_PCI}, {@code RESET} if supported), {@link
+   *     #numRegions}, 5 IRQ indexes and the atomic-completer capability if set
+   */
   public DeviceInfo deviceInfo() {
     List<InfoCapability> caps =
         atomicComp != 0 ? List.of(new InfoCapability.PciAtomicComp(atomicComp)) : List.of();
@@ -160,7 +173,12 @@ public final class VfioPciDevice {
         caps);
   }
 
-  /** Returns 9 plus the number of device-specific regions. */
+  /**
+   * Returns 9 plus the number of device-specific regions.
+   *
+   * @return {@code VFIO_PCI_NUM_REGIONS} (9) plus the device-specific regions, the {@code
+   *     vfio_device_info.num_regions}
+   */
   public int numRegions() {
     return VFIO_PCI_NUM_REGIONS + regions.size();
   }
@@ -171,6 +189,9 @@ public final class VfioPciDevice {
    * BAR carries {@code MSIX_MAPPABLE}, the ROM is read-only (size 0 without one), config space is
    * read-write, a device-specific region carries its type capability and sparse areas.
    *
+   * @param index the {@code vfio_region_info.index}, read as unsigned
+   * @return the region's flags, size, offset in the device fd ({@code index << 40}) and
+   *     capabilities
    * @throws UapiException {@code EINVAL} for VGA on a device without it, or an index beyond {@code
    *     9 + device-specific regions}
    */
@@ -224,6 +245,8 @@ public final class VfioPciDevice {
    * automasked; MSI and MSI-X have the function's vectors, ERR (PCIe only) and REQ one; all but
    * INTx cannot be resized.
    *
+   * @param index the {@code vfio_irq_info.index}, read as unsigned
+   * @return the index's flags and count of vectors
    * @throws UapiException {@code EINVAL} for an index of 5 or more, or ERR on conventional PCI
    */
   public IrqInfo irqInfo(long index) {
@@ -275,6 +298,8 @@ public final class VfioPciDevice {
    * whole region (of the visible length, for a variant that hides a BAR's tail) if it has {@code
    * VFIO_REGION_INFO_FLAG_MMAP}, else nothing.
    *
+   * @param index the region index, read as unsigned
+   * @return the mappable areas as offsets and sizes within the region, empty if none
    * @throws UapiException {@code EINVAL} as {@link #regionInfo}
    */
   public List<MmapArea> mmapAreas(long index) {
@@ -296,6 +321,10 @@ public final class VfioPciDevice {
    * whose mapping is supported (MEM) or a device-specific region with {@code FLAG_MMAP}, and {@code
    * offset + length} within the page-aligned BAR (a variant's visible length, unaligned).
    *
+   * @param offset the mmap offset in the device fd, region index in bits 40 and up
+   * @param length the mapping length in bytes
+   * @param shared whether {@code MAP_SHARED} was passed
+   * @param pageSize the kernel page size in bytes, a power of two
    * @throws UapiException {@code EINVAL} where the kernel refuses the mapping
    */
   public synchronized void checkMmap(long offset, long length, boolean shared, long pageSize) {
@@ -333,6 +362,10 @@ public final class VfioPciDevice {
    * bytes of the region at {@code offset} into user memory at {@code addr}, by the rules of the
    * class comment.
    *
+   * @param offset the device-fd offset, region index in bits 40 and up
+   * @param count the bytes to read, unsigned
+   * @param user the user address space written to
+   * @param addr the user address of the buffer
    * @return the bytes read (fewer than {@code count} where the access crosses the region's end)
    * @throws UapiException {@code EINVAL}, {@code EFAULT}, {@code EIO} as the class comment says
    */
@@ -344,6 +377,10 @@ public final class VfioPciDevice {
    * {@code pwrite(fd, buf, count, offset)} on the device fd: writes up to {@code count} (unsigned)
    * bytes from user memory at {@code addr} into the region at {@code offset}.
    *
+   * @param offset the device-fd offset, region index in bits 40 and up
+   * @param count the bytes to write, unsigned
+   * @param user the user address space read from
+   * @param addr the user address of the buffer
    * @return the bytes written
    * @throws UapiException as {@link #read}; {@code EINVAL} for the ROM
    */
@@ -351,14 +388,26 @@ public final class VfioPciDevice {
     return transfer(offset, count, true, user, addr);
   }
 
-  /** Reads {@code count} bytes at device-fd {@code offset} as {@link #read}, into a new array. */
+  /**
+   * Reads {@code count} bytes at device-fd {@code offset} as {@link #read}, into a new array.
+   *
+   * @param offset the device-fd offset, region index in bits 40 and up
+   * @param count the bytes to read, non-negative
+   * @return the bytes read, fewer than {@code count} where the access crosses the region's end
+   */
   public byte[] read(long offset, int count) {
     ArrayAccess a = new ArrayAccess(new byte[count]);
     long n = read(offset, count, a, 0);
     return Arrays.copyOf(a.bytes, (int) n);
   }
 
-  /** Writes {@code bytes} at device-fd {@code offset} as {@link #write}; returns the count. */
+  /**
+   * Writes {@code bytes} at device-fd {@code offset} as {@link #write}; returns the count.
+   *
+   * @param offset the device-fd offset, region index in bits 40 and up
+   * @param bytes the bytes to write, copied first
+   * @return the bytes written
+   */
   public long write(long offset, byte[] bytes) {
     return write(offset, bytes.length, new ArrayAccess(bytes.clone()), 0);
   }
@@ -473,6 +522,9 @@ public final class VfioPciDevice {
    * own mapping ({@code readl} on the {@code ioremap}ped BAR): the whole BAR, hidden part included,
    * no decode check.
    *
+   * @param bar the BAR index, 0 to 5
+   * @param offset the byte offset in the BAR
+   * @return the u32 read
    * @throws IndexOutOfBoundsException outside the BAR
    */
   public synchronized int ioread32(int bar, long offset) {
@@ -487,6 +539,10 @@ public final class VfioPciDevice {
   /**
    * Writes the little-endian u32 {@code value} at {@code offset} of BAR {@code bar} ({@code
    * writel}).
+   *
+   * @param bar the BAR index, 0 to 5
+   * @param offset the byte offset in the BAR; the 4 bytes must lie within it
+   * @param value the u32 to write
    */
   public synchronized void iowrite32(int bar, long offset, int value) {
     Objects.checkFromIndexSize(offset, 4, barSize[bar]);
@@ -495,18 +551,35 @@ public final class VfioPciDevice {
     }
   }
 
-  /** Reads a little-endian u64 at {@code offset} of BAR {@code bar}, as two {@link #ioread32}. */
+  /**
+   * Reads a little-endian u64 at {@code offset} of BAR {@code bar}, as two {@link #ioread32}.
+   *
+   * @param bar the BAR index, 0 to 5
+   * @param offset the byte offset in the BAR; the 8 bytes must lie within it
+   * @return the u64 read, low word from {@code offset}
+   */
   public synchronized long ioread64(int bar, long offset) {
     return (ioread32(bar, offset) & 0xffff_ffffL) | ((long) ioread32(bar, offset + 4) << 32);
   }
 
-  /** Writes a little-endian u64 at {@code offset} of BAR {@code bar}, as two {@link #iowrite32}. */
+  /**
+   * Writes a little-endian u64 at {@code offset} of BAR {@code bar}, as two {@link #iowrite32}.
+   *
+   * @param bar the BAR index, 0 to 5
+   * @param offset the byte offset in the BAR; the 8 bytes must lie within it
+   * @param value the u64 to write, low word at {@code offset}
+   */
   public synchronized void iowrite64(int bar, long offset, long value) {
     iowrite32(bar, offset, (int) value);
     iowrite32(bar, offset + 4, (int) (value >>> 32));
   }
 
-  /** Returns the physical length of BAR {@code bar} ({@code pci_resource_len}). */
+  /**
+   * Returns the physical length of BAR {@code bar} ({@code pci_resource_len}).
+   *
+   * @param bar the BAR index, 0 to 5
+   * @return the BAR size in bytes, 0 if the BAR is not implemented
+   */
   public long barLength(int bar) {
     return barSize[bar];
   }
