@@ -184,6 +184,9 @@
 #define IOMMU_GET_HW_INFO 0x3b8aU
 #define IOMMU_HWPT_SET_DIRTY_TRACKING 0x3b8bU
 #define IOMMU_HWPT_GET_DIRTY_BITMAP 0x3b8cU
+#define IOMMU_HWPT_INVALIDATE 0x3b8dU
+#define IOMMU_VIOMMU_ALLOC 0x3b90U
+#define IOMMU_VDEVICE_ALLOC 0x3b91U
 #define IOMMU_IOAS_MAP_FIXED_IOVA 0x1U
 #define IOMMU_IOAS_MAP_WRITEABLE 0x2U
 #define IOMMU_IOAS_MAP_READABLE 0x4U
@@ -194,6 +197,15 @@
 #define IOMMU_HWPT_DATA_NONE 0x0U
 #define IOMMU_HWPT_DATA_VTD_S1 0x1U
 #define IOMMU_HWPT_DATA_ARM_SMMUV3 0x2U
+#define IOMMU_VTD_S1_SRE 0x1ULL
+#define IOMMU_VTD_S1_EAFE 0x2ULL
+#define IOMMU_VTD_S1_WPE 0x4ULL
+#define IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 0x0U
+#define IOMMU_VIOMMU_INVALIDATE_DATA_ARM_SMMUV3 0x1U
+#define IOMMU_VTD_INV_FLAGS_LEAF 0x1U
+#define IOMMU_VIOMMU_TYPE_DEFAULT 0x0U
+#define IOMMU_VIOMMU_TYPE_ARM_SMMUV3 0x1U
+#define IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV 0x2U
 #define IOMMU_HW_CAP_DIRTY_TRACKING 0x1ULL
 #define IOMMU_HW_CAP_PCI_PASID_EXEC 0x2ULL
 #define IOMMU_HW_CAP_PCI_PASID_PRIV 0x4ULL
@@ -280,6 +292,14 @@ _Static_assert(offsetof(struct iommu_hwpt_alloc, data_uptr) == 32, "iommu_hwpt_a
 _Static_assert(offsetof(struct iommu_hwpt_alloc, fault_id) == 40, "iommu_hwpt_alloc");
 _Static_assert(offsetof(struct iommu_hwpt_alloc, __reserved2) == 44, "iommu_hwpt_alloc");
 
+struct iommu_hwpt_arm_smmuv3 {
+	__aligned_u64 ste0;
+	__aligned_u64 ste1;
+};
+_Static_assert(sizeof(struct iommu_hwpt_arm_smmuv3) == 16, "iommu_hwpt_arm_smmuv3");
+_Static_assert(offsetof(struct iommu_hwpt_arm_smmuv3, ste0) == 0, "iommu_hwpt_arm_smmuv3");
+_Static_assert(offsetof(struct iommu_hwpt_arm_smmuv3, ste1) == 8, "iommu_hwpt_arm_smmuv3");
+
 struct iommu_hwpt_get_dirty_bitmap {
 	__u32 size;
 	__u32 hwpt_id;
@@ -300,6 +320,24 @@ _Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, length) == 24, "iomm
 _Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, page_size) == 32, "iommu_hwpt_get_dirty_bitmap");
 _Static_assert(offsetof(struct iommu_hwpt_get_dirty_bitmap, data) == 40, "iommu_hwpt_get_dirty_bitmap");
 
+struct iommu_hwpt_invalidate {
+	__u32 size;
+	__u32 hwpt_id;
+	__aligned_u64 data_uptr;
+	__u32 data_type;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct iommu_hwpt_invalidate) == 32, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate, size) == 0, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate, hwpt_id) == 4, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate, data_uptr) == 8, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate, data_type) == 16, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate, entry_len) == 20, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate, entry_num) == 24, "iommu_hwpt_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate, __reserved) == 28, "iommu_hwpt_invalidate");
+
 struct iommu_hwpt_set_dirty_tracking {
 	__u32 size;
 	__u32 flags;
@@ -311,6 +349,30 @@ _Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, size) == 0, "iommu
 _Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, flags) == 4, "iommu_hwpt_set_dirty_tracking");
 _Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, hwpt_id) == 8, "iommu_hwpt_set_dirty_tracking");
 _Static_assert(offsetof(struct iommu_hwpt_set_dirty_tracking, __reserved) == 12, "iommu_hwpt_set_dirty_tracking");
+
+struct iommu_hwpt_vtd_s1 {
+	__aligned_u64 flags;
+	__aligned_u64 pgtbl_addr;
+	__u32 addr_width;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct iommu_hwpt_vtd_s1) == 24, "iommu_hwpt_vtd_s1");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1, flags) == 0, "iommu_hwpt_vtd_s1");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1, pgtbl_addr) == 8, "iommu_hwpt_vtd_s1");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1, addr_width) == 16, "iommu_hwpt_vtd_s1");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1, __reserved) == 20, "iommu_hwpt_vtd_s1");
+
+struct iommu_hwpt_vtd_s1_invalidate {
+	__aligned_u64 addr;
+	__aligned_u64 npages;
+	__u32 flags;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct iommu_hwpt_vtd_s1_invalidate) == 24, "iommu_hwpt_vtd_s1_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1_invalidate, addr) == 0, "iommu_hwpt_vtd_s1_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1_invalidate, npages) == 8, "iommu_hwpt_vtd_s1_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1_invalidate, flags) == 16, "iommu_hwpt_vtd_s1_invalidate");
+_Static_assert(offsetof(struct iommu_hwpt_vtd_s1_invalidate, __reserved) == 20, "iommu_hwpt_vtd_s1_invalidate");
 
 struct iommu_ioas_alloc {
 	__u32 size;
@@ -407,6 +469,50 @@ struct iommu_iova_range {
 _Static_assert(sizeof(struct iommu_iova_range) == 16, "iommu_iova_range");
 _Static_assert(offsetof(struct iommu_iova_range, start) == 0, "iommu_iova_range");
 _Static_assert(offsetof(struct iommu_iova_range, last) == 8, "iommu_iova_range");
+
+struct iommu_vdevice_alloc {
+	__u32 size;
+	__u32 viommu_id;
+	__u32 dev_id;
+	__u32 out_vdevice_id;
+	__aligned_u64 virt_id;
+};
+_Static_assert(sizeof(struct iommu_vdevice_alloc) == 24, "iommu_vdevice_alloc");
+_Static_assert(offsetof(struct iommu_vdevice_alloc, size) == 0, "iommu_vdevice_alloc");
+_Static_assert(offsetof(struct iommu_vdevice_alloc, viommu_id) == 4, "iommu_vdevice_alloc");
+_Static_assert(offsetof(struct iommu_vdevice_alloc, dev_id) == 8, "iommu_vdevice_alloc");
+_Static_assert(offsetof(struct iommu_vdevice_alloc, out_vdevice_id) == 12, "iommu_vdevice_alloc");
+_Static_assert(offsetof(struct iommu_vdevice_alloc, virt_id) == 16, "iommu_vdevice_alloc");
+
+struct iommu_viommu_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 type;
+	__u32 dev_id;
+	__u32 hwpt_id;
+	__u32 out_viommu_id;
+	__u32 data_len;
+	__u32 __reserved;
+	__aligned_u64 data_uptr;
+};
+_Static_assert(sizeof(struct iommu_viommu_alloc) == 40, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, size) == 0, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, flags) == 4, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, type) == 8, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, dev_id) == 12, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, hwpt_id) == 16, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, out_viommu_id) == 20, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, data_len) == 24, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, __reserved) == 28, "iommu_viommu_alloc");
+_Static_assert(offsetof(struct iommu_viommu_alloc, data_uptr) == 32, "iommu_viommu_alloc");
+
+struct iommu_viommu_arm_smmuv3_invalidate {
+	__aligned_u64 cmd0;
+	__aligned_u64 cmd1;
+};
+_Static_assert(sizeof(struct iommu_viommu_arm_smmuv3_invalidate) == 16, "iommu_viommu_arm_smmuv3_invalidate");
+_Static_assert(offsetof(struct iommu_viommu_arm_smmuv3_invalidate, cmd0) == 0, "iommu_viommu_arm_smmuv3_invalidate");
+_Static_assert(offsetof(struct iommu_viommu_arm_smmuv3_invalidate, cmd1) == 8, "iommu_viommu_arm_smmuv3_invalidate");
 
 struct vfio_bitmap {
 	__aligned_u64 pgsize;
