@@ -50,6 +50,10 @@ public final class BridgeServer implements Closeable {
    * listens on {@code socket} (an existing file there is replaced). The socket file appears once
    * the server accepts connections.
    *
+   * @param builder the kernel builder; its user address space and unused-fd source are replaced by
+   *     the remote client's
+   * @param socket the path of the Unix domain socket to listen on
+   * @return the started server, already accepting connections
    * @throws IOException if the socket cannot be bound
    */
   public static BridgeServer start(FakeKernel.Builder builder, Path socket) throws IOException {
@@ -68,12 +72,20 @@ public final class BridgeServer implements Closeable {
     return server;
   }
 
-  /** Returns the kernel, for its hardware hooks ({@link FakeKernel#dmaWrite}) and inspection. */
+  /**
+   * Returns the kernel, for its hardware hooks ({@link FakeKernel#dmaWrite}) and inspection.
+   *
+   * @return the kernel built in {@link #start}
+   */
   public FakeKernel kernel() {
     return kernel;
   }
 
-  /** Returns the path of the socket. */
+  /**
+   * Returns the path of the socket.
+   *
+   * @return the Unix domain socket path passed to {@link #start}
+   */
   public Path socket() {
     return socket;
   }

@@ -74,7 +74,11 @@ public final class UapiHeader {
     }
   }
 
-  /** Returns the text of {@code jvfio_uapi.h}. */
+  /**
+   * Returns the text of {@code jvfio_uapi.h}.
+   *
+   * @return the whole header, starting with its SPDX license line
+   */
   public static String render() {
     StringBuilder out = new StringBuilder();
     out.append("/* SPDX-License-Identifier: Apache-2.0 */\n")

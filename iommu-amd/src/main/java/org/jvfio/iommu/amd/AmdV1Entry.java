@@ -113,12 +113,22 @@ public final class AmdV1Entry {
 
   // --- public decoder, AMD (1-based) levels ------------------------------------------------------
 
-  /** Returns whether {@code entry} is present (PR = 1). */
+  /**
+   * Returns whether {@code entry} is present (PR = 1).
+   *
+   * @param entry a 64-bit PDE or PTE
+   * @return true if PR (bit 0) is set
+   */
   public static boolean isPresent(long entry) {
     return present(entry);
   }
 
-  /** Returns the Next Level field (bits 11:9). */
+  /**
+   * Returns the Next Level field (bits 11:9).
+   *
+   * @param entry a 64-bit PDE or PTE
+   * @return NL, 0..7: 0 or 7 for a leaf, the pointed-to table's level for a PDE
+   */
   public static int nextLevel(long entry) {
     return nl(entry);
   }
@@ -127,6 +137,9 @@ public final class AmdV1Entry {
    * Returns whether {@code entry}, read in a table of the given level, is a leaf: present and at
    * level 1 or with NL = 0 or NL = 7 ({@code amdv1pt_load_entry_raw}).
    *
+   * @param entry a 64-bit PDE or PTE
+   * @param level the AMD level (1..6) of the table the entry was read from
+   * @return true if PR = 1 and {@code level} is 1 or NL is 0 or 7
    * @throws IllegalArgumentException if {@code level} is not 1..6
    */
   public static boolean isLeaf(long entry, int level) {
@@ -137,6 +150,9 @@ public final class AmdV1Entry {
    * Returns the page size of the leaf {@code entry} read at {@code level}: the level's size for NL
    * = 0, or {@code 1 << (1 + ffz(entry | 0xfff))} for NL = 7 ({@code PTE_PAGE_SIZE}).
    *
+   * @param entry a 64-bit PDE or PTE
+   * @param level the AMD level (1..6) of the table the entry was read from
+   * @return the page size in bytes, a power of two from 4 KiB
    * @throws IllegalArgumentException if {@code entry} is not a leaf at {@code level}
    */
   public static long pageSize(long entry, int level) {
@@ -148,6 +164,9 @@ public final class AmdV1Entry {
    * Returns how many identical replicas represent the leaf: 1 for NL = 0, {@code
    * PAGE_SIZE_PTE_COUNT} for NL = 7.
    *
+   * @param entry a 64-bit PDE or PTE
+   * @param level the AMD level (1..6) of the table the entry was read from
+   * @return the page size divided by the level's item size, a power of two
    * @throws IllegalArgumentException if {@code entry} is not a leaf at {@code level}
    */
   public static int replicaCount(long entry, int level) {
@@ -158,6 +177,9 @@ public final class AmdV1Entry {
   /**
    * Returns the output address of the leaf (the size code in the low address bits cleared).
    *
+   * @param entry a 64-bit PDE or PTE
+   * @param level the AMD level (1..6) of the table the entry was read from
+   * @return the Address field (bits 51:12) aligned down to the page size
    * @throws IllegalArgumentException if {@code entry} is not a leaf at {@code level}
    */
   public static long outputAddress(long entry, int level) {
@@ -168,6 +190,9 @@ public final class AmdV1Entry {
   /**
    * Returns the physical address of the table a PDE points to.
    *
+   * @param entry a 64-bit PDE or PTE
+   * @param level the AMD level (1..6) of the table the entry was read from
+   * @return the Address field (bits 51:12), 4 KiB aligned
    * @throws IllegalArgumentException if {@code entry} is not a PDE at {@code level}
    */
   public static long tableAddress(long entry, int level) {
@@ -181,6 +206,10 @@ public final class AmdV1Entry {
    * Returns a one-line human-readable decoding of {@code entry} read in a table of the given level,
    * e.g. {@code "L1 PTE 0x7000000000005e01 16 KiB (NL=7, 4 replicas) OA=0x4000 IR IW FC"}.
    *
+   * @param entry a 64-bit PDE or PTE
+   * @param level the AMD level (1..6) of the table the entry was read from
+   * @return the level, PTE or PDE, raw value, size, NL, address and set IR, IW, FC, U, A, D bits;
+   *     the level, {@code "not present"} and the raw value when PR = 0
    * @throws IllegalArgumentException if {@code level} is not 1..6
    */
   public static String describe(long entry, int level) {

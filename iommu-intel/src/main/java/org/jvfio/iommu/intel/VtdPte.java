@@ -66,7 +66,13 @@ public final class VtdPte {
     return VtdFormat.describeSecondStage(entry, level);
   }
 
-  /** Decodes a first-stage (x86-64) entry at {@code level} (0 = PTE … 4 = PML5E). */
+  /**
+   * Decodes a first-stage (x86-64) entry at {@code level} (0 = PTE … 4 = PML5E).
+   *
+   * @param entry a first-stage entry word (P bit 0, R/W bit 1, A bit 5, D bit 6, PS bit 7)
+   * @param level 0 (PTE) to 4 (PML5E), the level of the table the entry was read from
+   * @return a one-line decoding of its fields, {@code "not present"} when P = 0
+   */
   public static String describeFirstStage(long entry, int level) {
     return VtdFormat.describeFirstStage(entry, level);
   }

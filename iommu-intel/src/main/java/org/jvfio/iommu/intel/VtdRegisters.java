@@ -209,7 +209,12 @@ public record VtdRegisters(long cap, long ecap, boolean scalableModeEnabled) {
     return scalableModeEnabled && (ecap & ECAP_SMTS) != 0;
   }
 
-  /** Returns {@code ssads_supported}: scalable mode and ECAP.SLADS. */
+  /**
+   * Returns {@code ssads_supported}: scalable mode and ECAP.SLADS.
+   *
+   * @return true if {@link #smSupported} and ECAP.SLADS (bit 45, second-stage accessed/dirty) is
+   *     set
+   */
   public boolean ssadsSupported() {
     return smSupported() && (ecap & ECAP_SLADS) != 0;
   }
