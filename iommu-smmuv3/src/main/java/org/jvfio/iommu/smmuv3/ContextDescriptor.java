@@ -63,42 +63,74 @@ public record ContextDescriptor(long dword0, long dword1, long dword2, long dwor
   /** CD dword 1 bits 51:4, {@code TTB0}. */
   public static final long TTB0_MASK = 0x000F_FFFF_FFFF_FFF0L;
 
-  /** Returns whether {@code V} is set. */
+  /**
+   * Returns whether {@code V} is set.
+   *
+   * @return true if CD dword 0 bit 31 (V) is 1
+   */
   public boolean valid() {
     return (dword0 & V) != 0;
   }
 
-  /** Returns whether hardware dirty-state updates are on ({@code HD}, bit 42). */
+  /**
+   * Returns whether hardware dirty-state updates are on ({@code HD}, bit 42).
+   *
+   * @return true if CD dword 0 bit 42 (HD) is 1
+   */
   public boolean hd() {
     return (dword0 & TCR_HD) != 0;
   }
 
-  /** Returns whether hardware access-flag updates are on ({@code HA}, bit 43). */
+  /**
+   * Returns whether hardware access-flag updates are on ({@code HA}, bit 43).
+   *
+   * @return true if CD dword 0 bit 43 (HA) is 1
+   */
   public boolean ha() {
     return (dword0 & TCR_HA) != 0;
   }
 
-  /** Returns {@code T0SZ}. */
+  /**
+   * Returns {@code T0SZ}.
+   *
+   * @return CD dword 0 bits 5:0, 64 minus the input size in bits
+   */
   public int t0sz() {
     return (int) (dword0 & T0SZ_MASK);
   }
 
-  /** Returns {@code TG0}. */
+  /**
+   * Returns {@code TG0}.
+   *
+   * @return CD dword 0 bits 7:6: 0 for 4 KiB, 2 for 16 KiB, 1 for 64 KiB
+   */
   public int tg0() {
     return (int) ((dword0 >>> TG0_SHIFT) & 3);
   }
 
-  /** Returns {@code IPS}. */
+  /**
+   * Returns {@code IPS}.
+   *
+   * @return CD dword 0 bits 34:32, the intermediate physical address size encoding
+   */
   public int ips() {
     return (int) ((dword0 >>> IPS_SHIFT) & 7);
   }
 
-  /** Returns the ASID. */
+  /**
+   * Returns the ASID.
+   *
+   * @return CD dword 0 bits 63:48, 0 to 65535
+   */
   public int asid() {
     return (int) (dword0 >>> ASID_SHIFT);
   }
 
-  /** Returns {@code TTB0}, the physical address of the top-level table. */
+  /**
+   * Returns {@code TTB0}, the physical address of the top-level table.
+   *
+   * @return CD dword 1 bits 51:4
+   */
   public long ttb0() {
     return dword1 & TTB0_MASK;
   }

@@ -28,22 +28,38 @@ public enum Granule {
     this.pageSizeBitmap = pageSizeBitmap;
   }
 
-  /** Returns log2 of the granule size (12, 14 or 16). */
+  /**
+   * Returns log2 of the granule size (12, 14 or 16).
+   *
+   * @return 12, 14 or 16
+   */
   public int shift() {
     return shift;
   }
 
-  /** Returns the granule size in bytes. */
+  /**
+   * Returns the granule size in bytes.
+   *
+   * @return 4096, 16384 or 65536
+   */
   public long size() {
     return 1L << shift;
   }
 
-  /** Returns the IOVA bits one level resolves: {@code shift() - 3} (9, 11 or 13). */
+  /**
+   * Returns the IOVA bits one level resolves: {@code shift() - 3} (9, 11 or 13).
+   *
+   * @return 9, 11 or 13
+   */
   public int bitsPerLevel() {
     return shift - 3;
   }
 
-  /** Returns the entries of one full table: {@code size() / 8} (512, 2048 or 8192). */
+  /**
+   * Returns the entries of one full table: {@code size() / 8} (512, 2048 or 8192).
+   *
+   * @return 512, 2048 or 8192
+   */
   public int entriesPerTable() {
     return 1 << bitsPerLevel();
   }
@@ -51,6 +67,8 @@ public enum Granule {
   /**
    * Returns the {@code TG0} encoding of the context descriptor (CD dword 0 bits 7:6, as {@code
    * TCR_EL1.TG0}): 0 for 4 KiB, 2 for 16 KiB, 1 for 64 KiB.
+   *
+   * @return the 2-bit TG0 value, 0 to 2
    */
   public int tg0() {
     return tg0;
@@ -59,6 +77,8 @@ public enum Granule {
   /**
    * Returns the leaf sizes io-pgtable-arm allows at this granule ({@code arm_lpae_restrict_pgsizes}
    * with a 48-bit output size), as a page-size bitmap.
+   *
+   * @return a bitmap with bit n set for each allowed leaf size of 2^n bytes
    */
   public long pageSizeBitmap() {
     return pageSizeBitmap;

@@ -105,17 +105,34 @@ public final class LpaeDescriptor {
 
   private LpaeDescriptor() {}
 
-  /** Returns whether bit 0 (valid) is set. */
+  /**
+   * Returns whether bit 0 (valid) is set.
+   *
+   * @param d a 64-bit descriptor
+   * @return true if bit 0 is 1
+   */
   public static boolean isValid(long d) {
     return (d & VALID) != 0;
   }
 
-  /** Returns whether {@code d} is a leaf at {@code level}: a block at 0–2, a page at 3. */
+  /**
+   * Returns whether {@code d} is a leaf at {@code level}: a block at 0–2, a page at 3.
+   *
+   * @param d a 64-bit descriptor
+   * @param level the lookup level, 0 to 3, the descriptor was read at
+   * @return true if bits 1:0 are {@code 0b01} at levels 0–2 or {@code 0b11} at level 3
+   */
   public static boolean isLeaf(long d, int level) {
     return (d & TYPE_MASK) == (level == 3 ? TYPE_PAGE : TYPE_BLOCK);
   }
 
-  /** Returns whether {@code d} is a table descriptor at {@code level} (only levels 0–2). */
+  /**
+   * Returns whether {@code d} is a table descriptor at {@code level} (only levels 0–2).
+   *
+   * @param d a 64-bit descriptor
+   * @param level the lookup level, 0 to 3, the descriptor was read at
+   * @return true if {@code level} is below 3 and bits 1:0 are {@code 0b11}
+   */
   public static boolean isTable(long d, int level) {
     return level < 3 && (d & TYPE_MASK) == TYPE_TABLE;
   }
@@ -123,6 +140,10 @@ public final class LpaeDescriptor {
   /**
    * Returns the output (or next-table) address of {@code d}: bits 47:12, and at the 64 KiB granule
    * bits 47:16 with PA bits 51:48 unfolded from descriptor bits 15:12 ({@code iopte_to_paddr}).
+   *
+   * @param d a valid table or leaf descriptor
+   * @param granule the translation granule, which decides the address field's layout
+   * @return the physical address, 4 KiB aligned (64 KiB aligned at the 64 KiB granule)
    */
   public static long outputAddress(long d, Granule granule) {
     long pa = d & ADDR_MASK;
@@ -135,22 +156,40 @@ public final class LpaeDescriptor {
   /**
    * Returns the address field for physical address {@code pa} ({@code paddr_to_iopte}): bits 47:12,
    * with PA bits 51:48 folded into bits 15:12 (always 0 below 2^48).
+   *
+   * @param pa a physical address below 2^52, aligned to at least 4 KiB
+   * @return the descriptor bits 47:12 for {@code pa}, every other bit 0
    */
   public static long addressField(long pa) {
     return (pa | (pa >>> (48 - 12))) & ADDR_MASK;
   }
 
-  /** Returns whether a stage-1 leaf is writable-dirty: DBM set and AP[2] clear. */
+  /**
+   * Returns whether a stage-1 leaf is writable-dirty: DBM set and AP[2] clear.
+   *
+   * @param d a 64-bit stage-1 leaf descriptor
+   * @return true if DBM (bit 51) is 1 and AP[2] (bit 7) is 0
+   */
   public static boolean isWritableDirty(long d) {
     return (d & DIRTY_STATE_MASK) == DBM;
   }
 
-  /** Returns whether a stage-1 leaf is writable-clean: DBM and AP[2] both set. */
+  /**
+   * Returns whether a stage-1 leaf is writable-clean: DBM and AP[2] both set.
+   *
+   * @param d a 64-bit stage-1 leaf descriptor
+   * @return true if DBM (bit 51) and AP[2] (bit 7) are both 1
+   */
   public static boolean isWritableClean(long d) {
     return (d & DIRTY_STATE_MASK) == DIRTY_STATE_MASK;
   }
 
-  /** Returns AttrIndx (bits 4:2) of a stage-1 leaf. */
+  /**
+   * Returns AttrIndx (bits 4:2) of a stage-1 leaf.
+   *
+   * @param d a 64-bit stage-1 leaf descriptor
+   * @return the MAIR index, 0 to 7
+   */
   public static int attrIndex(long d) {
     return (int) ((d >>> ATTRINDX_SHIFT) & 7);
   }
@@ -159,6 +198,11 @@ public final class LpaeDescriptor {
    * Returns a one-line decoding of a stage-1 descriptor at {@code level}, for test failures and
    * {@code walk} dumps, e.g. {@code "L3 page 0x0008000040000f47 OA=0x40000000 AttrIndx=1 SH=IS
    * AP[2:1]=01 AF nG DBM writable-dirty"}.
+   *
+   * @param d a 64-bit descriptor
+   * @param level the lookup level, 0 to 3, the descriptor was read at
+   * @param granule the translation granule, which decides the address field's layout
+   * @return the level, kind (invalid, table, reserved, block or page), raw value and decoded fields
    */
   public static String describe(long d, int level, Granule granule) {
     StringBuilder sb = new StringBuilder();

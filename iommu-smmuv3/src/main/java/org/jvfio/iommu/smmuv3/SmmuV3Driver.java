@@ -74,12 +74,21 @@ public final class SmmuV3Driver implements IommuDriver {
     this.capabilities = Set.copyOf(caps);
   }
 
-  /** Returns a builder starting from the default configuration. */
+  /**
+   * Returns a builder starting from the default configuration.
+   *
+   * @return a new builder: 4 KiB granule, 48-bit input, HTTU 2, coherent walks, BBML 2
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns an otherwise default instance with {@code granule}. */
+  /**
+   * Returns an otherwise default instance with {@code granule}.
+   *
+   * @param granule the translation granule of every domain
+   * @return a new driver, default in every other setting
+   */
   public static SmmuV3Driver withGranule(Granule granule) {
     return builder().granule(granule).build();
   }
@@ -95,7 +104,12 @@ public final class SmmuV3Driver implements IommuDriver {
 
     private Builder() {}
 
-    /** Sets the translation granule of every domain (default 4 KiB). */
+    /**
+     * Sets the translation granule of every domain (default 4 KiB).
+     *
+     * @param granule 4 KiB, 16 KiB or 64 KiB
+     * @return this builder
+     */
     public Builder granule(Granule granule) {
       this.granule = granule;
       return this;
@@ -103,6 +117,10 @@ public final class SmmuV3Driver implements IommuDriver {
 
     /**
      * Sets the input (IOVA) size in bits, 32 to 48 (default 48); it decides the number of levels.
+     *
+     * @param ias the input size in bits, 32 to 48
+     * @return this builder
+     * @throws IllegalArgumentException if {@code ias} is outside 32..48
      */
     public Builder inputBits(int ias) {
       if (ias < 32 || ias > 48) {
@@ -112,7 +130,13 @@ public final class SmmuV3Driver implements IommuDriver {
       return this;
     }
 
-    /** Sets {@code SMMU_IDR0.HTTU} (bits 7:6): 0 none, 1 access flag, 2 access and dirty state. */
+    /**
+     * Sets {@code SMMU_IDR0.HTTU} (bits 7:6): 0 none, 1 access flag, 2 access and dirty state.
+     *
+     * @param httu 0, 1 or 2 (default 2)
+     * @return this builder
+     * @throws IllegalArgumentException if {@code httu} is not 0, 1 or 2
+     */
     public Builder httu(int httu) {
       if (httu < 0 || httu > 2) {
         throw new IllegalArgumentException("IDR0.HTTU must be 0, 1 or 2: " + httu);
@@ -124,6 +148,9 @@ public final class SmmuV3Driver implements IommuDriver {
     /**
      * Sets whether table walks are cache-coherent ({@code IDR0.COHACC}); a non-coherent SMMU cannot
      * track dirty state.
+     *
+     * @param coherentWalk true for a coherent SMMU (default true)
+     * @return this builder
      */
     public Builder coherentWalk(boolean coherentWalk) {
       this.coherentWalk = coherentWalk;
@@ -133,6 +160,10 @@ public final class SmmuV3Driver implements IommuDriver {
     /**
      * Sets {@code SMMU_IDR3.BBML} (bits 12:11): 0 requires break-before-make to replace a live
      * block by a table or back; 1 and 2 allow the direct replacement.
+     *
+     * @param bbml 0, 1 or 2 (default 2)
+     * @return this builder
+     * @throws IllegalArgumentException if {@code bbml} is not 0, 1 or 2
      */
     public Builder bbml(int bbml) {
       if (bbml < 0 || bbml > 2) {
@@ -142,13 +173,23 @@ public final class SmmuV3Driver implements IommuDriver {
       return this;
     }
 
-    /** Sets what {@code iotlbSync} does after a harvest (default {@code ARCHITECTURAL}). */
+    /**
+     * Sets what {@code iotlbSync} does after a harvest (default {@code ARCHITECTURAL}).
+     *
+     * @param postHarvestSync the post-harvest sync behaviour, not null
+     * @return this builder
+     */
     public Builder postHarvestSync(PostHarvestSync postHarvestSync) {
       this.postHarvestSync = postHarvestSync;
       return this;
     }
 
-    /** Returns the configured instance. */
+    /**
+     * Returns the configured instance.
+     *
+     * @return a new driver with this builder's settings
+     * @throws IllegalArgumentException if the granule or the post-harvest sync is null
+     */
     public SmmuV3Driver build() {
       if (granule == null || postHarvestSync == null) {
         throw new IllegalArgumentException("granule and postHarvestSync must be set");
@@ -199,6 +240,8 @@ public final class SmmuV3Driver implements IommuDriver {
    * Returns the context descriptor of a stage-1 domain this instance allocated, or empty for a
    * stage-2 domain (which has a stream table entry instead).
    *
+   * @param domain a domain from {@link #allocateDomain}
+   * @return the domain's CD (V, TCR fields, ASID, TTB0), empty for a stage-2 domain
    * @throws IllegalArgumentException if {@code domain} was not allocated by this instance
    */
   public Optional<ContextDescriptor> contextDescriptorOf(IommuDomain domain) {
@@ -208,37 +251,65 @@ public final class SmmuV3Driver implements IommuDriver {
     return ((SmmuV3Domain) domain).contextDescriptor();
   }
 
-  /** Returns the translation granule. */
+  /**
+   * Returns the translation granule.
+   *
+   * @return the granule every domain's tables use
+   */
   public Granule granule() {
     return granule;
   }
 
-  /** Returns the input (IOVA) size in bits. */
+  /**
+   * Returns the input (IOVA) size in bits.
+   *
+   * @return 32 to 48
+   */
   public int inputBits() {
     return ias;
   }
 
-  /** Returns the output (physical) size in bits: always 48 in this model. */
+  /**
+   * Returns the output (physical) size in bits: always 48 in this model.
+   *
+   * @return 48
+   */
   public int outputBits() {
     return 48;
   }
 
-  /** Returns {@code SMMU_IDR0.HTTU}. */
+  /**
+   * Returns {@code SMMU_IDR0.HTTU}.
+   *
+   * @return 0 (none), 1 (access flag) or 2 (access flag and dirty state)
+   */
   public int idr0Httu() {
     return httu;
   }
 
-  /** Returns {@code SMMU_IDR3.BBML}. */
+  /**
+   * Returns {@code SMMU_IDR3.BBML}.
+   *
+   * @return 0, 1 or 2
+   */
   public int idr3Bbml() {
     return bbml;
   }
 
-  /** Returns whether table walks are coherent. */
+  /**
+   * Returns whether table walks are coherent.
+   *
+   * @return the {@code SMMU_IDR0.COHACC} setting
+   */
   public boolean coherentWalk() {
     return coherentWalk;
   }
 
-  /** Returns the post-harvest sync behaviour. */
+  /**
+   * Returns the post-harvest sync behaviour.
+   *
+   * @return what {@code iotlbSync} does after a harvest
+   */
   public PostHarvestSync postHarvestSync() {
     return postHarvestSync;
   }
@@ -246,6 +317,8 @@ public final class SmmuV3Driver implements IommuDriver {
   /**
    * Returns {@code arm_smmu_dbm_capable()}: HTTU includes dirty-state updates and walks are
    * coherent.
+   *
+   * @return true if {@code SMMU_IDR0.HTTU} is 2 and walks are coherent
    */
   public boolean dbmCapable() {
     return httu == 2 && coherentWalk;

@@ -47,7 +47,10 @@ public final class Stage2Descriptor {
    * {@code IOMMU_READ}/{@code IOMMU_WRITE}, MemAttr write-back, inner-shareable, AF, the type for
    * {@code level}, and the address field. Never DBM.
    *
+   * @param pa the output physical address, aligned to the leaf's size
+   * @param level the lookup level, 0 to 3: a page at 3, a block above
    * @param prot {@link IommuDomain#IOMMU_READ} and/or {@link IommuDomain#IOMMU_WRITE}
+   * @return the leaf descriptor: S2AP, MemAttr {@code 0xF}, SH inner-shareable, AF, type, address
    */
   public static long leaf(long pa, int level, int prot) {
     long d = MEMATTR_OIWB | LpaeDescriptor.SH_IS | LpaeDescriptor.AF;
@@ -61,22 +64,42 @@ public final class Stage2Descriptor {
     return d | LpaeDescriptor.addressField(pa);
   }
 
-  /** Returns whether a stage-2 leaf is writable-dirty: DBM set and S2AP[1] set (inverted). */
+  /**
+   * Returns whether a stage-2 leaf is writable-dirty: DBM set and S2AP[1] set (inverted).
+   *
+   * @param d a 64-bit stage-2 leaf descriptor
+   * @return true if DBM (bit 51) and S2AP[1] (bit 7) are both 1
+   */
   public static boolean isWritableDirty(long d) {
     return (d & LpaeDescriptor.DBM) != 0 && (d & HAP_WRITE) != 0;
   }
 
-  /** Returns whether a stage-2 leaf is writable-clean: DBM set and S2AP[1] clear. */
+  /**
+   * Returns whether a stage-2 leaf is writable-clean: DBM set and S2AP[1] clear.
+   *
+   * @param d a 64-bit stage-2 leaf descriptor
+   * @return true if DBM (bit 51) is 1 and S2AP[1] (bit 7) is 0
+   */
   public static boolean isWritableClean(long d) {
     return (d & LpaeDescriptor.DBM) != 0 && (d & HAP_WRITE) == 0;
   }
 
-  /** Returns {@code d} made writable-clean: S2AP[1] cleared (the harvest's clean step). */
+  /**
+   * Returns {@code d} made writable-clean: S2AP[1] cleared (the harvest's clean step).
+   *
+   * @param d a 64-bit stage-2 leaf descriptor
+   * @return {@code d} with bit 7 cleared, every other bit unchanged
+   */
   public static long makeWritableClean(long d) {
     return d & ~HAP_WRITE;
   }
 
-  /** Returns {@code d} as the SMMU's dirty update leaves it: S2AP[1] set. */
+  /**
+   * Returns {@code d} as the SMMU's dirty update leaves it: S2AP[1] set.
+   *
+   * @param d a 64-bit stage-2 leaf descriptor
+   * @return {@code d} with bit 7 set, every other bit unchanged
+   */
   public static long markDirty(long d) {
     return d | HAP_WRITE;
   }
@@ -84,12 +107,24 @@ public final class Stage2Descriptor {
   /**
    * Returns whether a device write through stage-2 leaf {@code d} is permitted: S2AP[1] set, or DBM
    * set while the STE has S2HD (the SMMU then sets S2AP[1] first).
+   *
+   * @param d a 64-bit stage-2 leaf descriptor
+   * @param s2hd whether the STE's S2HD bit (stage-2 hardware dirty update) is set
+   * @return true if S2AP[1] (bit 7) is 1, or {@code s2hd} and DBM (bit 51) is 1
    */
   public static boolean permitsWrite(long d, boolean s2hd) {
     return (d & HAP_WRITE) != 0 || (s2hd && (d & LpaeDescriptor.DBM) != 0);
   }
 
-  /** Returns a one-line decoding of a stage-2 descriptor at {@code level}. */
+  /**
+   * Returns a one-line decoding of a stage-2 descriptor at {@code level}.
+   *
+   * @param d a 64-bit stage-2 descriptor
+   * @param level the lookup level, 0 to 3, the descriptor was read at
+   * @param granule the translation granule, which decides the address field's layout
+   * @return for a leaf, the level, kind, raw value, OA, MemAttr, SH, S2AP and flags; otherwise the
+   *     stage-1 decoding of {@link LpaeDescriptor#describe}
+   */
   public static String describe(long d, int level, Granule granule) {
     if (!LpaeDescriptor.isValid(d) || !LpaeDescriptor.isLeaf(d, level)) {
       return LpaeDescriptor.describe(d, level, granule); // tables and invalid entries are alike
