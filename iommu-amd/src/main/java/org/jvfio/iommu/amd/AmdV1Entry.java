@@ -1,8 +1,8 @@
 package org.jvfio.iommu.amd;
 
 /**
- * The bits of an AMD-Vi v1 page-table entry (PDE or PTE, 64-bit) and a decoder for them
- * (vendor-pagetables §2.2, §2.3).
+ * The bits of an AMD-Vi v1 page-table entry (PDE or PTE, 64-bit) and a decoder for them (AMD IOMMU
+ * specification 48882, "I/O Page Tables for Host Translations").
  *
  * <p>Levels are counted as the AMD specification and the DTE {@code Mode} field count them: level 1
  * holds 4 KiB items, level 2 2 MiB items, level 3 1 GiB items, … level 6 is the top table of a
@@ -70,7 +70,7 @@ public final class AmdV1Entry {
     return (e & PR) != 0;
   }
 
-  /** Leaf determination of a present entry at 0-based level {@code lvl} (§2.2). */
+  /** Leaf determination of a present entry at 0-based level {@code lvl}. */
   static boolean leafAt(long e, int lvl) {
     int nl = nl(e);
     return lvl == 0 || nl == NL_DEFAULT || nl == NL_SIZE;
@@ -91,7 +91,7 @@ public final class AmdV1Entry {
 
   /**
    * Encodes a leaf: {@code PR | OA(+size code) | NL | bits}, NL = 0 when {@code sizeLog2} is the
-   * item size of {@code lvl}, else NL = 7 with the size code in the address field (§2.3).
+   * item size of {@code lvl}, else NL = 7 with the size code in the address field.
    */
   static long leaf(long oa, int sizeLog2, int lvl, long bits) {
     if (sizeLog2 == shift(lvl)) {

@@ -59,7 +59,7 @@ public final class VtdPte {
    * 0x...283 leaf 2M -> 0x40000000 R W PS A D"}; an entry with R = W = 0 is not present.
    *
    * @param entry an entry word
-   * @param level 1 (PTE) to 5 (PML5E)
+   * @param level 0 (PTE) to 4 (PML5E)
    * @return a one-line decoding of its fields
    */
   public static String describeSecondStage(long entry, int level) {
