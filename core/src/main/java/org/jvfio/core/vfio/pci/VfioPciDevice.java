@@ -452,7 +452,10 @@ public final class VfioPciDevice {
       boolean romRegion = index == VFIO_PCI_ROM_REGION_INDEX;
       UapiException.check(!(romRegion && write), Errno.EINVAL, "the ROM cannot be written");
       long end = romRegion ? romSize : barSize[index];
-      UapiException.check(end != 0, Errno.EINVAL, "region " + index + " not implemented");
+      UapiException.check(
+          end != 0,
+          Errno.EINVAL,
+          "region " + index + " has size 0 (a BAR the device does not have)");
       UapiException.check(pos < end, Errno.EINVAL, "offset past the end of region " + index);
       boolean mem = romRegion || !barIo[index];
       UapiException.check(
@@ -578,7 +581,8 @@ public final class VfioPciDevice {
    * Returns the physical length of BAR {@code bar} ({@code pci_resource_len}).
    *
    * @param bar the BAR index, 0 to 5
-   * @return the BAR size in bytes, 0 if the BAR is not implemented
+   * @return the BAR size in bytes, 0 for a BAR the device does not have (size 0, as PCI reports an
+   *     absent BAR)
    */
   public long barLength(int bar) {
     return barSize[bar];
