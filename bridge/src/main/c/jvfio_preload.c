@@ -9,6 +9,12 @@
  * - The fd numbers are the process's own: when the server installs a file it asks for an unused fd
  *   (FD_ALLOC) and the library opens /dev/null to reserve one, so a number never collides with a
  *   real fd and the fds that structs carry mean the same on both sides.
+ * - dup, dup2, dup3 and fcntl(F_DUPFD, F_DUPFD_CLOEXEC) of one of our fds duplicate its /dev/null
+ *   placeholder with libc (which picks the number, sets FD_CLOEXEC and answers EBADF/EINVAL/EMFILE
+ *   as the kernel does), then tell the server (DUP) to make the new number refer to the same
+ *   kernel file. dup2/dup3 of any fd onto one of ours drops the kernel file there first.
+ * - syscall(2) with the numbers of those calls, on our paths or fds, is served like the libc
+ *   wrappers; every other syscall goes to libc's syscall with its six arguments.
  * - While a call runs the server reads and writes this process's memory through callbacks
  *   (MEM_READ, MEM_WRITE, MEM_PROBE), served with process_vm_readv/process_vm_writev on our own
  *   pid: a bad pointer is EFAULT, never a crash. An ioctl sends up to PREFETCH_MAX readable bytes
@@ -32,13 +38,14 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 enum {
-  HELLO = 1, OPEN = 2, CLOSE = 3, IOCTL = 4, READ = 5, WRITE = 6, PREAD = 7, PWRITE = 8,
+  HELLO = 1, OPEN = 2, CLOSE = 3, IOCTL = 4, READ = 5, WRITE = 6, PREAD = 7, PWRITE = 8, DUP = 9,
   RESULT = 16, MEM_READ = 17, MEM_WRITE = 18, MEM_PROBE = 19, FD_ALLOC = 20,
   DATA = 32, STATUS = 33,
 };
@@ -54,6 +61,7 @@ _Static_assert(sizeof(struct msg) == 40, "the wire header is 40 bytes");
 #define MAX_DATA (16u << 20)
 #define PROBE_CHUNK 65536
 #define PREFETCH_MAX 512 /* bytes of an ioctl's struct sent along with the request */
+#define MAX_DUP_TRIES 64
 
 /* What each of our fds is: 0 not ours, 'i' /dev/iommu, 'd' a VFIO cdev, 'x' another kernel file. */
 static unsigned char kind[MAX_FD];
@@ -67,6 +75,12 @@ static ssize_t (*real_write)(int, const void *, size_t);
 static ssize_t (*real_pread)(int, void *, size_t, off_t);
 static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_dup)(int);
+static int (*real_dup2)(int, int);
+static int (*real_dup3)(int, int, int);
+static int (*real_fcntl)(int, int, ...);
+static int (*real_fcntl64)(int, int, ...);
+static long (*real_syscall)(long, ...);
 
 static __thread int conn = -1;
 static __thread pid_t conn_pid;
@@ -85,6 +99,13 @@ static void resolve(void) {
   real_pread = dlsym(RTLD_NEXT, "pread");
   real_pwrite = dlsym(RTLD_NEXT, "pwrite");
   real_mmap = dlsym(RTLD_NEXT, "mmap");
+  real_dup = dlsym(RTLD_NEXT, "dup");
+  real_dup2 = dlsym(RTLD_NEXT, "dup2");
+  real_dup3 = dlsym(RTLD_NEXT, "dup3");
+  real_fcntl = dlsym(RTLD_NEXT, "fcntl");
+  real_fcntl64 = dlsym(RTLD_NEXT, "fcntl64"); /* glibc 2.28+ */
+  if (!real_fcntl64) real_fcntl64 = real_fcntl;
+  real_syscall = dlsym(RTLD_NEXT, "syscall");
 }
 
 static void init(void) { pthread_once(&once, resolve); }
@@ -254,7 +275,7 @@ static int open_remote(const char *path, int flags) {
   int fd = (int)call(OPEN, 0, 0, 0, 0, path, (uint32_t)strlen(path));
   if (fd >= 0) {
     __atomic_store_n(&kind[fd], strcmp(path, "/dev/iommu") == 0 ? 'i' : 'd', __ATOMIC_RELEASE);
-    if (!(flags & O_CLOEXEC)) fcntl(fd, F_SETFD, 0);
+    if (!(flags & O_CLOEXEC)) real_fcntl(fd, F_SETFD, 0);
   }
   return fd;
 }
@@ -318,6 +339,96 @@ int close(int fd) {
   real_close(fd);
   errno = saved;
   return rc;
+}
+
+/* The server's file at our fd `fd` is no longer ours (the number now holds a real file). */
+static void forget(int fd) {
+  int saved = errno;
+  __atomic_store_n(&kind[fd], 0, __ATOMIC_RELEASE);
+  call(CLOSE, fd, 0, 0, 0, NULL, 0);
+  errno = saved;
+}
+
+/* newfd is a libc duplicate of our oldfd's placeholder: makes it refer to oldfd's kernel file,
+ * replacing what newfd referred to. Returns newfd, or -1 with errno (newfd is then closed). */
+static int install_dup(int oldfd, int newfd) {
+  if (newfd >= MAX_FD) {
+    real_close(newfd);
+    errno = EMFILE;
+    return -1;
+  }
+  if (call(DUP, oldfd, newfd, 0, 0, NULL, 0) < 0) {
+    int saved = errno;
+    if (ours(newfd)) forget(newfd); /* dup2 onto one of ours: the server still had it */
+    real_close(newfd);
+    errno = saved;
+    return -1;
+  }
+  __atomic_store_n(&kind[newfd], kind[oldfd], __ATOMIC_RELEASE);
+  return newfd;
+}
+
+/* dup (cmd -1), F_DUPFD or F_DUPFD_CLOEXEC of our fd. A number another process of the server
+ * holds for another file is refused (EBUSY: the server has one fd table); the next one above it
+ * is tried. */
+static int dup_ours(int fd, int cmd, int from) {
+  for (int tries = 0; tries < MAX_DUP_TRIES; tries++) {
+    int nfd = cmd < 0 ? real_dup(fd) : real_fcntl(fd, cmd, from);
+    if (nfd < 0) return -1;
+    int rc = install_dup(fd, nfd);
+    if (rc >= 0 || errno != EBUSY) return rc;
+    cmd = cmd < 0 ? F_DUPFD : cmd;
+    from = nfd + 1;
+  }
+  errno = EMFILE;
+  return -1;
+}
+
+/* dup2, or dup3 with flags, onto newfd; libc checks the arguments (for dup3: the flags, then
+ * oldfd == newfd, then the fds). */
+static int dup_onto(int oldfd, int newfd, int three, int flags) {
+  init();
+  int replaced = oldfd != newfd && ours(newfd);
+  if (ours(oldfd) && newfd >= MAX_FD && (!three || !(flags & ~O_CLOEXEC))) {
+    errno = EBADF; /* beyond the numbers the library tracks: as if past RLIMIT_NOFILE */
+    return -1;
+  }
+  int rc = three ? real_dup3(oldfd, newfd, flags) : real_dup2(oldfd, newfd);
+  if (rc < 0 || oldfd == newfd) return rc;
+  if (ours(oldfd)) return install_dup(oldfd, newfd);
+  if (replaced) forget(newfd);
+  return rc;
+}
+
+int dup(int fd) {
+  init();
+  return ours(fd) ? dup_ours(fd, -1, 0) : real_dup(fd);
+}
+
+int dup2(int oldfd, int newfd) { return dup_onto(oldfd, newfd, 0, 0); }
+
+int dup3(int oldfd, int newfd, int flags) { return dup_onto(oldfd, newfd, 1, flags); }
+
+static int is_dupfd(int cmd) { return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC; }
+
+/* The third argument is read as a long whatever the command (an int, a pointer or nothing), as
+ * glibc's own fcntl does on x86-64. */
+int fcntl(int fd, int cmd, ...) {
+  init();
+  va_list ap;
+  va_start(ap, cmd);
+  long arg = va_arg(ap, long);
+  va_end(ap);
+  return is_dupfd(cmd) && ours(fd) ? dup_ours(fd, cmd, (int)arg) : real_fcntl(fd, cmd, arg);
+}
+
+int fcntl64(int fd, int cmd, ...) {
+  init();
+  va_list ap;
+  va_start(ap, cmd);
+  long arg = va_arg(ap, long);
+  va_end(ap);
+  return is_dupfd(cmd) && ours(fd) ? dup_ours(fd, cmd, (int)arg) : real_fcntl64(fd, cmd, arg);
 }
 
 int ioctl(int fd, unsigned long request, ...) {
@@ -398,6 +509,64 @@ void *mmap(void *addr, size_t length, int prot, int flags, int fd, off_t off) {
 
 void *mmap64(void *addr, size_t length, int prot, int flags, int fd, off_t off) {
   return mmap(addr, length, prot, flags, fd, off);
+}
+
+/* syscall(2): the calls above, by number, on our paths and fds; x86-64 passes six longs. */
+long syscall(long number, ...) {
+  init();
+  va_list ap;
+  va_start(ap, number);
+  long a[6];
+  for (int i = 0; i < 6; i++) a[i] = va_arg(ap, long);
+  va_end(ap);
+  int fd = (int)a[0];
+  switch (number) {
+#ifdef SYS_open
+  case SYS_open:
+    if (intercepted((const char *)a[0])) return open_remote((const char *)a[0], (int)a[1]);
+    break;
+#endif
+  case SYS_openat:
+    if (intercepted((const char *)a[1])) return open_remote((const char *)a[1], (int)a[2]);
+    break;
+  case SYS_close:
+    if (ours(fd)) return close(fd);
+    break;
+  case SYS_ioctl:
+    if (ours(fd)) return ioctl(fd, (unsigned long)a[1], (void *)a[2]);
+    break;
+  case SYS_read:
+    if (ours(fd)) return read(fd, (void *)a[1], (size_t)a[2]);
+    break;
+  case SYS_write:
+    if (ours(fd)) return write(fd, (const void *)a[1], (size_t)a[2]);
+    break;
+  case SYS_pread64:
+    if (ours(fd)) return pread(fd, (void *)a[1], (size_t)a[2], (off_t)a[3]);
+    break;
+  case SYS_pwrite64:
+    if (ours(fd)) return pwrite(fd, (const void *)a[1], (size_t)a[2], (off_t)a[3]);
+    break;
+  case SYS_dup:
+    if (ours(fd)) return dup(fd);
+    break;
+#ifdef SYS_dup2
+  case SYS_dup2:
+    if (ours(fd) || ours((int)a[1])) return dup2(fd, (int)a[1]);
+    break;
+#endif
+  case SYS_dup3:
+    if (ours(fd) || ours((int)a[1])) return dup3(fd, (int)a[1], (int)a[2]);
+    break;
+  case SYS_fcntl:
+    if (ours(fd) && is_dupfd((int)a[1])) return dup_ours(fd, (int)a[1], (int)a[2]);
+    break;
+  case SYS_mmap:
+    if (ours((int)a[4]) && !(a[3] & MAP_ANONYMOUS))
+      return (long)mmap((void *)a[0], (size_t)a[1], (int)a[2], (int)a[3], (int)a[4], (off_t)a[5]);
+    break;
+  }
+  return real_syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* A forked child holds its parent's files: it says HELLO (with its parent's pid) at once, before

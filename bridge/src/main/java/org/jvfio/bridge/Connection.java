@@ -116,6 +116,8 @@ final class Connection implements Runnable {
           return kernel.pread((int) args[0], args[1], args[2], args[3]);
         case Protocol.PWRITE:
           return kernel.pwrite((int) args[0], args[1], args[2], args[3]);
+        case Protocol.DUP:
+          return processes.dup(pid, (int) args[0], (int) args[1]);
         default:
           throw new IOException("unknown request " + type);
       }

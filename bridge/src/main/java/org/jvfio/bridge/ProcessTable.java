@@ -21,6 +21,9 @@ import org.jvfio.core.kernel.FakeKernel;
  *    table cannot hold both) and the connection asks the client for another;
  *  - close() drops the caller's hold and closes the kernel's file only when no process holds it;
  *    a call on an fd the caller does not hold is EBADF;
+ *  - dup (the client has duplicated an fd's placeholder to newfd) makes newfd refer to oldfd's
+ *    file (the kernel's dup2), replacing the caller's file there; a number that another process
+ *    holds is refused with EBUSY, as the kernel's dup2 refuses a number that is not free to take;
  *  - when the last connection of a process ends (it exited), its holds are dropped as close()
  *    would, as the kernel closes the files of a process that exits.
  *
@@ -73,6 +76,33 @@ final class ProcessTable {
       }
     }
     return kernel.close(fd);
+  }
+
+  /**
+   * dup2(oldfd, newfd) by {@code pid}: {@code newfd}, or -EBADF if it does not hold {@code oldfd},
+   * -EBUSY if another process holds {@code newfd}.
+   */
+  int dup(long pid, int oldfd, int newfd) {
+    boolean held;
+    synchronized (this) {
+      Set<Integer> mine = fds.get(pid);
+      if (mine == null || !mine.contains(oldfd)) {
+        return -Errno.EBADF.code();
+      }
+      for (Map.Entry<Long, Set<Integer>> e : fds.entrySet()) {
+        if (e.getKey() != pid && e.getValue().contains(newfd)) {
+          return -Errno.EBUSY.code();
+        }
+      }
+      held = !mine.add(newfd);
+    }
+    int rc = kernel.dup2(oldfd, newfd); // outside the lock, as close: a release takes device locks
+    if (rc < 0 && !held) {
+      synchronized (this) {
+        fds.getOrDefault(pid, new HashSet<>()).remove(newfd);
+      }
+    }
+    return rc;
   }
 
   /** A connection of {@code pid} ended; the last one closes the files only it held. */

@@ -49,7 +49,8 @@ class CProgramsTest {
             "src/main/c/jvfio_preload.c",
             "-ldl",
             "-lpthread"));
-    for (String p : List.of("dirty_tracking", "efault", "migration", "ioctl_overhead", "fork")) {
+    for (String p :
+        List.of("dirty_tracking", "efault", "migration", "ioctl_overhead", "fork", "dup_syscall")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -158,6 +159,11 @@ class CProgramsTest {
   @Test
   void fork_childSharesTheParentsFilesAndClosesOnlyItsCopy() throws Exception {
     program("fork");
+  }
+
+  @Test
+  void dupAndSyscall_shareTheOpenFileAndAreServedLikeTheWrappers() throws Exception {
+    program("dup_syscall");
   }
 
   @Test

@@ -81,7 +81,9 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  * </ul>
  *
  * <p>File descriptors are the lowest free numbers from 3 (0–2 stand for the standard streams and
- * are never open here), unless the builder's {@link Builder#unusedFd} numbers them. A bad fd is
+ * are never open here), unless the builder's {@link Builder#unusedFd} numbers them. {@link #dup},
+ * {@link #dup2} and {@link #dup3} make another fd refer to the same open file; a file is released
+ * when its last fd is closed, as the kernel's {@code fput} of the last reference. A bad fd is
  * {@code EBADF}; an unknown path {@code ENOENT}. An iommufd context lives while its fd is open or a
  * device is bound to it, as the kernel's file reference does: closing {@value #IOMMU_PATH} with a
  * bound device leaves the device attached and working.
@@ -129,6 +131,7 @@ public final class FakeKernel {
 
   private static final long GUEST_ALIGN = 1L << 30;
   private static final int FIRST_FD = 3;
+  private static final int O_CLOEXEC = 0x80000; // 02000000 in <fcntl.h>
 
   private final long pageSize; // the kernel's PAGE_SIZE
   private final UserAddressSpace memory;
@@ -247,22 +250,101 @@ public final class FakeKernel {
   }
 
   /**
-   * {@code close(fd)}: removes the fd and releases its file (see the class comment); returns 0, or
-   * {@code -EBADF}.
+   * {@code close(fd)}: removes the fd and, if it was the file's last fd ({@link #dup}), releases
+   * the file (see the class comment); returns 0, or {@code -EBADF}.
    *
    * @param fd a file descriptor from {@link #open} or a data fd
    * @return 0, or {@code -EBADF}
    */
   public int close(int fd) {
     OpenFile file;
+    boolean last;
     synchronized (files) {
       file = files.remove(fd);
+      last = file != null && !referenced(file);
     }
     if (file == null) {
       return -Errno.EBADF.code();
     }
-    file.release();
+    if (last) {
+      file.release();
+    }
     return 0;
+  }
+
+  /**
+   * {@code dup(oldfd)}: installs the file open as {@code oldfd} at a new fd (the lowest free one,
+   * or the builder's {@link Builder#unusedFd}), as {@code fs/file.c}'s {@code dup} does. Both fds
+   * refer to the same open file: the same device state, data-stream position and iommufd objects.
+   * The file is released when its last fd is closed.
+   *
+   * @param oldfd an open file descriptor
+   * @return the new fd, or {@code -EBADF} ({@code oldfd} not open), {@code -EMFILE}
+   */
+  public int dup(int oldfd) {
+    OpenFile file = lookup(oldfd);
+    if (file == null) {
+      return -Errno.EBADF.code();
+    }
+    try {
+      return install(file);
+    } catch (UapiException e) {
+      return -e.errno().code();
+    }
+  }
+
+  /**
+   * {@code dup2(oldfd, newfd)}: makes {@code newfd} refer to the file open as {@code oldfd},
+   * closing the file {@code newfd} referred to first (released if that was its last fd), as {@code
+   * fs/file.c}'s {@code dup2} and {@code do_dup2} do. With {@code oldfd == newfd} it returns {@code
+   * newfd} if it is open and changes nothing. The kernel's {@code RLIMIT_NOFILE} is not modelled:
+   * any {@code newfd >= 0} is a valid number.
+   *
+   * @param oldfd an open file descriptor
+   * @param newfd the fd number to make refer to the same file
+   * @return {@code newfd}, or {@code -EBADF} ({@code oldfd} not open, {@code newfd} negative)
+   */
+  public int dup2(int oldfd, int newfd) {
+    if (oldfd == newfd) {
+      return lookup(oldfd) == null ? -Errno.EBADF.code() : newfd;
+    }
+    return dup3(oldfd, newfd, 0);
+  }
+
+  /**
+   * {@code dup3(oldfd, newfd, flags)}: {@link #dup2} with the checks of {@code fs/file.c}'s {@code
+   * ksys_dup3}, in its order: a flag other than {@code O_CLOEXEC} (02000000) is {@code EINVAL},
+   * {@code oldfd == newfd} is {@code EINVAL}, a negative {@code newfd} (a huge unsigned number in
+   * C) is {@code EBADF}, then {@code oldfd} not open is {@code EBADF}. {@code O_CLOEXEC} is
+   * accepted and has no effect (nothing here executes a program).
+   *
+   * @param oldfd an open file descriptor
+   * @param newfd the fd number to make refer to the same file
+   * @param flags 0 or {@code O_CLOEXEC}
+   * @return {@code newfd}, or {@code -EINVAL}, {@code -EBADF}
+   */
+  public int dup3(int oldfd, int newfd, int flags) {
+    if ((flags & ~O_CLOEXEC) != 0 || oldfd == newfd) {
+      return -Errno.EINVAL.code();
+    }
+    if (newfd < 0) {
+      return -Errno.EBADF.code();
+    }
+    OpenFile replaced;
+    synchronized (files) {
+      OpenFile file = files.get(oldfd);
+      if (file == null) {
+        return -Errno.EBADF.code();
+      }
+      replaced = files.put(newfd, file);
+      if (replaced == null || referenced(replaced)) {
+        replaced = null;
+      }
+    }
+    if (replaced != null) {
+      replaced.release();
+    }
+    return newfd;
   }
 
   /**
@@ -655,12 +737,29 @@ public final class FakeKernel {
     }
   }
 
-  /** Removes {@code fd} if it still holds {@code file} and releases the file. */
+  /** Removes {@code fd} if it still holds {@code file} and releases the file if no fd holds it. */
   void uninstall(int fd, OpenFile file) {
+    boolean last;
     synchronized (files) {
       files.remove(fd, file);
+      last = !referenced(file);
     }
-    file.release();
+    if (last) {
+      file.release();
+    }
+  }
+
+  /**
+   * Whether an fd still refers to {@code file} (a dup of it): the open file's reference count,
+   * which the last close drops to zero. Caller holds the {@code files} lock.
+   */
+  private boolean referenced(OpenFile file) {
+    for (OpenFile f : files.values()) {
+      if (f == file) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
