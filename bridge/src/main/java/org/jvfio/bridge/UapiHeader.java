@@ -51,7 +51,7 @@ public final class UapiHeader {
           "VfioDeviceBindIommufd.iommufd", "__s32 iommufd;");
 
   /** Flexible array members that end a struct (no bytes of their own in {@code SIZE}). */
-  private static final Map<String, String> FLEXIBLE =
+  static final Map<String, String> FLEXIBLE =
       Map.of(
           "VfioDeviceFeature", "__u8 data[];",
           "VfioIommuType1DirtyBitmap", "__u8 data[];",
@@ -186,7 +186,7 @@ public final class UapiHeader {
     }
   }
 
-  private static int sizeOf(Class<?> r) {
+  static int sizeOf(Class<?> r) {
     try {
       return r.getField("SIZE").getInt(null);
     } catch (NoSuchFieldException e) {
@@ -248,7 +248,7 @@ public final class UapiHeader {
   }
 
   /** {offset, width} of component {@code index}: the bytes that it alone makes non-zero. */
-  private static int[] measure(Class<?> r, int index) {
+  static int[] measure(Class<?> r, int index) {
     byte[] bytes = encode(r, index);
     int first = -1;
     int last = -1;
@@ -305,7 +305,7 @@ public final class UapiHeader {
   }
 
   /** {@code reserved} → {@code __reserved}, {@code pgsizeBitmap} → {@code pgsize_bitmap}. */
-  private static String cName(String component) {
+  static String cName(String component) {
     String s = snake(component);
     return s.startsWith("reserved") ? "__" + s : s;
   }

@@ -103,7 +103,8 @@ class CProgramsTest {
     return true;
   }
 
-  private static String compiler() {
+  /** The system C compiler ({@code cc}, else {@code gcc}), or null. */
+  static String compiler() {
     for (String c : List.of("cc", "gcc")) {
       try {
         Process p = new ProcessBuilder(c, "--version").redirectErrorStream(true).start();

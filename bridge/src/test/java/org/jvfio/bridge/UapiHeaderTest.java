@@ -22,6 +22,28 @@ class UapiHeaderTest {
   }
 
   @Test
+  void committedRustModule_isUpToDate() throws IOException {
+    assertEquals(
+        UapiRust.render(),
+        Files.readString(Path.of("src/test/rust/src/uapi.rs"), StandardCharsets.UTF_8),
+        "uapi.rs is stale: run bridge/src/test/c/regenerate-header.sh");
+  }
+
+  @Test
+  void rustModule_hasTheMeasuredLayoutAndItsChecks() {
+    String rs = UapiRust.render();
+    assertTrue(rs.contains("pub struct iommu_hwpt_get_dirty_bitmap {\n    pub size: u32,\n"));
+    assertTrue(
+        rs.contains("const _: () = assert!(size_of::<iommu_hwpt_get_dirty_bitmap>() == 48);"));
+    assertTrue(
+        rs.contains("const _: () = assert!(offset_of!(iommu_hwpt_get_dirty_bitmap, data) == 40);"));
+    assertTrue(rs.contains("    pub __reserved: [u8; 3],\n    pub out_capabilities: u64,"));
+    assertTrue(rs.contains("    pub bitmap: vfio_bitmap,"));
+    assertTrue(rs.contains("pub const IOMMU_HWPT_GET_DIRTY_BITMAP: u32 = 0x3b8c;"));
+    assertTrue(rs.contains("pub const IOMMU_TEST_CMD_SIZE: u32 = 0x48;"));
+  }
+
+  @Test
   void layout_isMeasuredFromTheEncoding() {
     String h = UapiHeader.render();
     assertTrue(h.contains("_Static_assert(sizeof(struct iommu_hwpt_get_dirty_bitmap) == 48"));
