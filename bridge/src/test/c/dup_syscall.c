@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "uapi.h"
 
@@ -93,6 +94,38 @@ static void dups(void)
 	CHECK(ioas_alloc(copy) == 8);
 	CHECK(close(copy) == 0);
 	CHECK_ERRNO(EBADF, ioctl(copy, IOMMU_IOAS_ALLOC, &(struct iommu_ioas_alloc){.size = 12}));
+}
+
+/* A forked child's dup whose lowest free number is one the parent took for a file after the fork:
+ * the server has one fd table, so that number is refused and the next one is used. */
+static void fork_collision(void)
+{
+	int fd = open("/dev/iommu", O_RDWR);
+	CHECK(fd >= 0 && ioas_alloc(fd) == 1);
+	int go[2];
+	CHECK(pipe(go) == 0);
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		int own = -1;
+		CHECK(read(go[0], &own, sizeof(own)) == sizeof(own)); /* the parent's new fd */
+		/* The child's table is its parent's at the fork (its new connection took the number
+		 * of the old one), so the lowest free number here is the one the parent just took. */
+		int probe = fcntl(0, F_DUPFD, 0);
+		close(probe);
+		CHECK(probe == own);
+		int copy = dup(fd);
+		CHECK(copy > own && ioas_alloc(copy) == 2);
+		_exit(failures ? 1 : 0);
+	}
+	int own = open("/dev/iommu", O_RDWR);
+	CHECK(own >= 0 && write(go[1], &own, sizeof(own)) == sizeof(own));
+	int status = 0;
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(ioas_alloc(own) == 1 && ioas_alloc(fd) == 3);
+	close(go[0]);
+	close(go[1]);
+	CHECK(close(own) == 0 && close(fd) == 0);
 }
 
 /* A device file is released (unbound) only when its last fd goes, by close or by dup2 onto it. */
@@ -198,6 +231,7 @@ static void raw_syscalls(void)
 
 int main(void)
 {
+	fork_collision(); /* first: the child's fd table is then predictable */
 	dups();
 	device_release();
 	iommufd_release();

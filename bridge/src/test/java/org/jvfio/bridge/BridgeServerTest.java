@@ -247,6 +247,51 @@ class BridgeServerTest {
     }
   }
 
+  /** IOMMU_IOAS_ALLOC on {@code fd}: the new IOAS id (ids count up in one iommufd). */
+  private long ioasAlloc(long fd) throws IOException {
+    byte[] arg = new byte[IommuIoasAlloc.SIZE];
+    ByteBuffer.wrap(arg).order(ByteOrder.LITTLE_ENDIAN).putInt(IommuIoasAlloc.SIZE);
+    client.memory.put(0x1000L, arg);
+    assertEquals(0, client.call(Protocol.IOCTL, fd, Iommufd.IOMMU_IOAS_ALLOC, 0x1000, null));
+    return ByteBuffer.wrap(arg).order(ByteOrder.LITTLE_ENDIAN).getInt(8);
+  }
+
+  @Test
+  void dup_theNewNumberRefersToTheSameFile_untilBothAreClosed() throws IOException {
+    long fd = open(FakeKernel.IOMMU_PATH);
+    assertEquals(50, client.call(Protocol.DUP, fd, 50, 0, null));
+    assertEquals(1, ioasAlloc(fd));
+    assertEquals(2, ioasAlloc(50));
+    assertEquals(0, client.call(Protocol.CLOSE, fd, 0, 0, null));
+    assertEquals(3, ioasAlloc(50));
+    assertEquals(0, client.call(Protocol.CLOSE, 50, 0, 0, null));
+    assertFalse(kernelHas(50));
+  }
+
+  @Test
+  void dup_ontoAHeldNumber_replacesItsFile() throws IOException {
+    long a = open(FakeKernel.IOMMU_PATH);
+    long b = open(FakeKernel.IOMMU_PATH);
+    assertEquals(1, ioasAlloc(a));
+    assertEquals(1, ioasAlloc(b));
+    assertEquals(b, client.call(Protocol.DUP, a, b, 0, null));
+    assertEquals(2, ioasAlloc(b), "b is a's iommufd now");
+    assertEquals(3, ioasAlloc(a));
+  }
+
+  @Test
+  void dup_ofAnFdNotHeld_ebadf_ontoAnotherProcesssNumber_ebusy() throws IOException {
+    long fd = open(FakeKernel.IOMMU_PATH);
+    try (Client child = new Client(server.socket(), 101, 100)) {
+      long own = child.call(Protocol.OPEN, 0, 0, 0, "/dev/iommu".getBytes(StandardCharsets.UTF_8));
+      assertEquals(-Errno.EBADF.code(), client.call(Protocol.DUP, own, 60, 0, null));
+      assertEquals(-Errno.EBUSY.code(), client.call(Protocol.DUP, fd, own, 0, null));
+      assertEquals(-Errno.EBUSY.code(), child.call(Protocol.DUP, own, fd, 0, null), "shared");
+      assertEquals(1, ioasAlloc(fd), "a refused dup changes nothing");
+      assertFalse(kernelHas(60));
+    }
+  }
+
   @Test
   void processExit_closesTheFilesOnlyItHeld() throws IOException {
     long shared = open(FakeKernel.IOMMU_PATH);
