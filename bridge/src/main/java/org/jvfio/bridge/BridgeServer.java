@@ -14,9 +14,9 @@ import org.jvfio.core.kernel.FakeKernel;
 /**
  * The bridge's server: a {@link FakeKernel} answering, over a UNIX domain socket, the system calls
  * that {@code libjvfio-preload.so} intercepts in a C or Rust program ({@code open}, {@code close},
- * {@code ioctl}, {@code read}, {@code write}, {@code pread}, {@code pwrite} on {@code /dev/iommu},
- * {@code /dev/vfio/*} and the fds they produce). The protocol is described in {@code
- * docs/bridge.md}.
+ * {@code ioctl}, {@code read}, {@code write}, {@code pread}, {@code pwrite} and the {@code dup}
+ * family on {@code /dev/iommu}, {@code /dev/vfio/*} and the fds they produce, through the libc
+ * wrappers or {@code syscall(2)}). The protocol is described in {@code docs/bridge.md}.
  *
  * <p>The kernel reaches the client's memory the way {@code copy_from_user}/{@code copy_to_user} do,
  * through callbacks that the library serves with {@code process_vm_readv}/{@code process_vm_writev}
