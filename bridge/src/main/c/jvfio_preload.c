@@ -411,25 +411,20 @@ int dup3(int oldfd, int newfd, int flags) { return dup_onto(oldfd, newfd, 1, fla
 
 static int is_dupfd(int cmd) { return cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC; }
 
-/* The third argument is read as a long whatever the command (an int, a pointer or nothing), as
- * glibc's own fcntl does on x86-64. */
-int fcntl(int fd, int cmd, ...) {
-  init();
-  va_list ap;
-  va_start(ap, cmd);
-  long arg = va_arg(ap, long);
-  va_end(ap);
-  return is_dupfd(cmd) && ours(fd) ? dup_ours(fd, cmd, (int)arg) : real_fcntl(fd, cmd, arg);
-}
-
-int fcntl64(int fd, int cmd, ...) {
-  init();
-  va_list ap;
-  va_start(ap, cmd);
-  long arg = va_arg(ap, long);
-  va_end(ap);
-  return is_dupfd(cmd) && ours(fd) ? dup_ours(fd, cmd, (int)arg) : real_fcntl64(fd, cmd, arg);
-}
+/* fcntl and fcntl64 (what <fcntl.h> names fcntl with _FILE_OFFSET_BITS=64). The third argument
+ * is taken as a long whatever the command (an int, a pointer or nothing), as glibc's own fcntl
+ * takes it on x86-64. */
+#define FCNTL(name, real)                                                                        \
+  int name(int fd, int cmd, ...) {                                                               \
+    init();                                                                                      \
+    va_list ap;                                                                                  \
+    va_start(ap, cmd);                                                                           \
+    long arg = va_arg(ap, long);                                                                 \
+    va_end(ap);                                                                                  \
+    return is_dupfd(cmd) && ours(fd) ? dup_ours(fd, cmd, (int)arg) : real(fd, cmd, arg);         \
+  }
+FCNTL(fcntl, real_fcntl)
+FCNTL(fcntl64, real_fcntl64)
 
 int ioctl(int fd, unsigned long request, ...) {
   init();

@@ -4,6 +4,5 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)"
 (cd "$root" && ./mvnw -q -B -o -DskipTests -pl bridge -am package)
-jar="$root/bridge/target/jvfio-bridge.jar"
-java -cp "$jar" org.jvfio.bridge.UapiHeader "$root/bridge/src/main/c/jvfio_uapi.h"
-java -cp "$jar" org.jvfio.bridge.UapiRust "$root/bridge/src/test/rust/src/uapi.rs"
+java -cp "$root/bridge/target/jvfio-bridge.jar" org.jvfio.bridge.UapiHeader \
+  "$root/bridge/src/main/c/jvfio_uapi.h" "$root/bridge/src/test/rust/src/uapi.rs"

@@ -28,8 +28,7 @@ final class Protocol {
   static final int WRITE = 6; // a0 = fd, a1 = buf, a2 = count
   static final int PREAD = 7; // a0 = fd, a1 = buf, a2 = count, a3 = offset
   static final int PWRITE = 8; // a0 = fd, a1 = buf, a2 = count, a3 = offset
-  static final int DUP =
-      9; // a0 = oldfd, a1 = newfd (the client's duplicate of oldfd's placeholder)
+  static final int DUP = 9; // a0 = oldfd, a1 = newfd (a copy of oldfd's placeholder)
 
   // server -> client
   static final int RESULT = 16; // a0 = the return value (>= 0 or -errno)

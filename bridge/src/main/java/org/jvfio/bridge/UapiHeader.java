@@ -15,6 +15,7 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,11 +60,16 @@ public final class UapiHeader {
 
   private UapiHeader() {}
 
+  /** The classes whose {@code int} and {@code long} constants the generated files define. */
+  static final List<Class<?>> CONSTANTS = List.of(Vfio.class, Iommufd.class, IommufdTest.class);
+
   /**
-   * Writes the header to the file named by the first argument, or to standard output.
+   * Writes the header to the file named by the first argument, or to standard output, and with a
+   * second argument the Rust module of the same uAPI ({@code uapi.rs} of the bridge's Rust client,
+   * with the same measured layouts) to that file.
    *
-   * @param args an optional output path
-   * @throws IOException if the file cannot be written
+   * @param args an optional output path for the header, then one for the Rust module
+   * @throws IOException if a file cannot be written
    */
   public static void main(String[] args) throws IOException {
     String text = render();
@@ -71,6 +77,9 @@ public final class UapiHeader {
       Files.writeString(Path.of(args[0]), text, StandardCharsets.UTF_8);
     } else {
       System.out.print(text);
+    }
+    if (args.length > 1) {
+      Files.writeString(Path.of(args[1]), UapiRust.render(), StandardCharsets.UTF_8);
     }
   }
 
@@ -93,9 +102,17 @@ public final class UapiHeader {
         .append(" */\n")
         .append("#ifndef JVFIO_UAPI_H\n#define JVFIO_UAPI_H\n\n")
         .append("#include <linux/types.h>\n#include <stddef.h>\n\n");
-    for (Class<?> c : List.of(Vfio.class, Iommufd.class, IommufdTest.class)) {
+    for (Class<?> c : CONSTANTS) {
       out.append("/* ").append(c.getName()).append(" */\n");
-      constants(c, out);
+      constants(c)
+          .forEach(
+              (name, v) ->
+                  out.append(
+                      String.format(
+                          Locale.ROOT,
+                          v instanceof Long ? "#define %s 0x%xULL%n" : "#define %s 0x%xU%n",
+                          name,
+                          v)));
       out.append('\n');
     }
     for (Class<?> r : records()) {
@@ -105,7 +122,9 @@ public final class UapiHeader {
     return out.toString();
   }
 
-  private static void constants(Class<?> c, StringBuilder out) {
+  /** The {@code static final int} (Integer) and {@code long} (Long) constants of {@code c}. */
+  static Map<String, Number> constants(Class<?> c) {
+    Map<String, Number> out = new LinkedHashMap<>();
     for (Field f : c.getFields()) {
       int m = f.getModifiers();
       if (!Modifier.isStatic(m) || !Modifier.isFinal(m)) {
@@ -113,16 +132,15 @@ public final class UapiHeader {
       }
       try {
         if (f.getType() == int.class) {
-          int v = f.getInt(null);
-          out.append(String.format(Locale.ROOT, "#define %s 0x%xU%n", f.getName(), v));
+          out.put(f.getName(), f.getInt(null));
         } else if (f.getType() == long.class) {
-          long v = f.getLong(null);
-          out.append(String.format(Locale.ROOT, "#define %s 0x%xULL%n", f.getName(), v));
+          out.put(f.getName(), f.getLong(null));
         }
       } catch (IllegalAccessException e) {
         throw new IllegalStateException(e);
       }
     }
+    return out;
   }
 
   /** The api's struct records (those with SIZE), nested ones before their users, by name. */

@@ -8,7 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -105,33 +105,19 @@ class CProgramsTest {
 
   /** The system C compiler ({@code cc}, else {@code gcc}), or null. */
   static String compiler() {
-    for (String c : List.of("cc", "gcc")) {
-      try {
-        Process p = new ProcessBuilder(c, "--version").redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
-          return c;
-        }
-      } catch (IOException e) {
-        // not installed
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    return null;
+    return Programs.find("cc", "gcc");
   }
 
   private static String run(List<String> command) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    if (server != null) {
-      pb.environment().put("JVFIO_SOCKET", server.socket().toString());
-      pb.environment().put("LD_PRELOAD", dir.resolve("libjvfio-preload.so").toString());
-    }
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + command);
-    assertEquals(0, p.exitValue(), command + " failed:\n" + out);
-    return out;
+    return Programs.run(
+        command,
+        server == null
+            ? Map.of()
+            : Map.of(
+                "JVFIO_SOCKET",
+                server.socket().toString(),
+                "LD_PRELOAD",
+                dir.resolve("libjvfio-preload.so").toString()));
   }
 
   private static String program(String name, String... args) throws Exception {

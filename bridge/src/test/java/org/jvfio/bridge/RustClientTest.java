@@ -1,15 +1,13 @@
 package org.jvfio.bridge;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,7 +32,10 @@ class RustClientTest {
 
   @BeforeAll
   static void build() throws Exception {
-    String cargo = cargo();
+    // cargo on the PATH, else in ~/.cargo/bin where rustup puts it
+    String cargo =
+        Programs.find(
+            "cargo", Path.of(System.getProperty("user.home"), ".cargo/bin/cargo").toString());
     String missing =
         cargo == null ? "no cargo" : CProgramsTest.compiler() == null ? "no C compiler" : null;
     if (missing != null) {
@@ -67,35 +68,9 @@ class RustClientTest {
     }
   }
 
-  /** cargo on the PATH, else in {@code ~/.cargo/bin} where rustup puts it; null if neither runs. */
-  private static String cargo() {
-    Path home = Path.of(System.getProperty("user.home"), ".cargo", "bin", "cargo");
-    for (String c : List.of("cargo", home.toString())) {
-      try {
-        Process p = new ProcessBuilder(c, "--version").redirectErrorStream(true).start();
-        p.getInputStream().readAllBytes();
-        if (p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0) {
-          return c;
-        }
-      } catch (IOException e) {
-        // not installed
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
-    return null;
-  }
-
   private static String run(List<String> command) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    if (server != null) {
-      pb.environment().put("JVFIO_SOCKET", server.socket().toString());
-    }
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertTrue(p.waitFor(120, TimeUnit.SECONDS), "timed out: " + command);
-    assertEquals(0, p.exitValue(), command + " failed:\n" + out);
-    return out;
+    return Programs.run(
+        command, server == null ? Map.of() : Map.of("JVFIO_SOCKET", server.socket().toString()));
   }
 
   @Test

@@ -282,12 +282,16 @@ public final class FakeKernel {
    * @return the new fd, or {@code -EBADF} ({@code oldfd} not open), {@code -EMFILE}
    */
   public int dup(int oldfd) {
-    OpenFile file = lookup(oldfd);
-    if (file == null) {
+    if (lookup(oldfd) == null) {
       return -Errno.EBADF.code();
     }
     try {
-      return install(file);
+      int fd = reserveFd();
+      synchronized (files) {
+        OpenFile file = files.get(oldfd); // again: another thread may have closed it meanwhile
+        UapiException.check(file != null, Errno.EBADF, "fd " + oldfd + " was closed");
+        return put(fd, file);
+      }
     } catch (UapiException e) {
       return -e.errno().code();
     }
@@ -716,25 +720,38 @@ public final class FakeKernel {
    * {@code unusedFd} supplies ({@code EMFILE} if it has none).
    */
   int install(OpenFile file) {
-    if (unusedFd != null) {
-      int fd = unusedFd.getAsInt();
-      UapiException.check(fd >= 0, Errno.EMFILE, "no unused fd");
-      synchronized (files) {
-        Preconditions.checkState(files.putIfAbsent(fd, file) == null, "fd %s is in use", fd);
-      }
-      return fd;
-    }
+    int fd = reserveFd();
     synchronized (files) {
-      int fd = FIRST_FD;
-      for (int used : files.keySet()) {
+      return put(fd, file);
+    }
+  }
+
+  /** The builder's {@code unusedFd} ({@code EMFILE} if it has none), or -1 without one. */
+  private int reserveFd() {
+    if (unusedFd == null) {
+      return -1;
+    }
+    int fd = unusedFd.getAsInt();
+    UapiException.check(fd >= 0, Errno.EMFILE, "no unused fd");
+    return fd;
+  }
+
+  /**
+   * Puts {@code file} at {@code fd}, or at the lowest free number from 3 if {@code fd} is -1, and
+   * returns the number. Caller holds the {@code files} lock.
+   */
+  private int put(int fd, OpenFile file) {
+    if (fd < 0) {
+      fd = FIRST_FD;
+      for (int used : files.tailMap(FIRST_FD).keySet()) {
         if (used != fd) {
           break;
         }
         fd++;
       }
-      files.put(fd, file);
-      return fd;
     }
+    Preconditions.checkState(files.putIfAbsent(fd, file) == null, "fd %s is in use", fd);
+    return fd;
   }
 
   /** Removes {@code fd} if it still holds {@code file} and releases the file if no fd holds it. */

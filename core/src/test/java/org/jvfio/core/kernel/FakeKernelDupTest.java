@@ -115,6 +115,15 @@ class FakeKernelDupTest {
   }
 
   @Test
+  void dup2_belowThree_leavesTheLowestFreeNumberFromThree() {
+    int fd = sys.open(FakeKernel.IOMMU_PATH);
+    assertEquals(1, kernel.dup2(fd, 1));
+    assertEquals(fd + 1, kernel.open(FakeKernel.IOMMU_PATH));
+    assertEquals(fd + 2, kernel.dup(1));
+    assertEquals(1, sys.ioasAlloc(fd + 2));
+  }
+
+  @Test
   void dup2_sameFd_returnsItIfOpen() {
     int fd = sys.open(FakeKernel.IOMMU_PATH);
     assertEquals(fd, kernel.dup2(fd, fd));
