@@ -9,7 +9,6 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
-import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_HUGE_IOVA;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
 
@@ -68,8 +67,8 @@ final class IommufdSelftest {
   private static final int UNION = 16;
   private static final int TEST_HW_INFO_SIZE = 8; // sizeof(struct iommu_test_hw_info)
   private static final int IOMMU_HW_INFO_SELFTEST_REGVAL = 0xdeadbeef;
-  private static final int DEV_FLAGS =
-      MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_PASID;
+  // mock_dev_create's valid flags; HUGE_IOVA went with the mock's generic page table
+  private static final int DEV_FLAGS = MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID;
 
   /** The kernel-wide mock IOMMUs: one that tracks dirty IOVA and the NO_DIRTY one. */
   record MockIommus(IommuDriver dirty, IommuDriver noDirty) {}

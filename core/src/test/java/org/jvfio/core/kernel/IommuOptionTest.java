@@ -1,6 +1,7 @@
 package org.jvfio.core.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_HUGE_PAGES;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_GET;
@@ -13,6 +14,7 @@ import static org.jvfio.core.kernel.Syscalls.assertErrno;
 import static org.jvfio.core.kernel.Syscalls.ok;
 
 import java.util.BitSet;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
@@ -28,6 +30,8 @@ import org.jvfio.core.iommufd.IoasMap;
 class IommuOptionTest {
   private static final long MIB = 1L << 20;
   private static final int GARBAGE = 0x5a5a;
+  private static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
+  private static final int TRIES = Integer.getInteger("jvfio.tries", 200) / 10;
 
   private Syscalls sys;
   private SelftestSyscalls st;
@@ -193,6 +197,55 @@ class IommuOptionTest {
   void hugePages_offMapsMockPages_onMapsHugeLeaves() {
     assertEquals(bitsOfOneMark(false), range(0, 1));
     assertEquals(bitsOfOneMark(true), range(0, 512));
+  }
+
+  /**
+   * Property against a reference bit set: with huge pages off, random adjacent mappings of random
+   * PAGE_SIZE multiples and random 2 KiB marks harvest exactly the marked bits, and {@code
+   * out_nr_dirty} counts them: no leaf is larger than a mock page's worth of PAGE_SIZE. The broken
+   * twin (a kernel that ignores the option: huge pages left on) must be caught: its 1 MiB leaves
+   * report the whole leaf.
+   */
+  @Test
+  void hugePagesOff_property_harvestIsExactlyTheMarks() {
+    assertEquals(-1, firstDisagreement(false), "seed=0x" + Long.toHexString(SEED));
+    assertTrue(firstDisagreement(true) >= 0, "the broken twin must be caught");
+  }
+
+  /** The first try whose harvest differs from the marks, or -1. */
+  private int firstDisagreement(boolean hugePagesOn) {
+    SplittableRandom rnd = new SplittableRandom(SEED);
+    int window = 4 * (int) MIB;
+    int bits = window / MOCK_PAGE_SIZE;
+    for (int t = 0; t < TRIES; t++) {
+      setUp();
+      int ioas = sys.ioasAlloc(fd);
+      int[] ids = st.mockDomain(ioas, 0);
+      ok(set(IOMMU_OPTION_HUGE_PAGES, ioas, hugePagesOn ? 1 : 0));
+      int hwpt =
+          st.hwptAllocSelftest(ids[2], ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING, MOCK_IOMMUPT_DEFAULT);
+      ok(sys.setDirtyTracking(fd, hwpt, true));
+      for (long at = 0; at < window; ) {
+        long len = Math.min(window - at, (1 + rnd.nextInt(512)) * 4096L);
+        sys.ioasMapFixed(fd, ioas, buffer + at, len, MOCK_APERTURE_START + at);
+        at += len;
+      }
+      long[] words = rnd.longs(bits / 64).map(w -> w & rnd.nextLong()).toArray();
+      long marks = sys.mem.allocate(bits / 8);
+      for (int i = 0; i < words.length; i++) {
+        sys.mem.writeLong(marks + 8L * i, words[i]);
+      }
+      BitSet want = BitSet.valueOf(words);
+      long[] count = new long[1];
+      ok(st.dirty(hwpt, MOCK_APERTURE_START, window, MOCK_PAGE_SIZE, marks, count));
+      assertEquals(want.cardinality(), count[0]);
+      long out = sys.mem.allocate(bits / 8);
+      ok(sys.getDirtyBitmap(fd, hwpt, MOCK_APERTURE_START, window, MOCK_PAGE_SIZE, out, 0));
+      if (!want.equals(BitSet.valueOf(sys.mem.read(out, bits / 8)))) {
+        return t;
+      }
+    }
+    return -1;
   }
 
   private static BitSet range(int from, int to) {

@@ -17,6 +17,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_HUGE_IOVA;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.core.kernel.Syscalls.assertErrno;
 import static org.jvfio.core.kernel.Syscalls.ok;
@@ -123,6 +124,14 @@ class IommufdSelftestTest {
         Errno.EOPNOTSUPP,
         sys.hwptAlloc(
             fd, HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, noDirty[2], ioas), new int[1]));
+  }
+
+  /** {@code MOCK_FLAGS_DEVICE_HUGE_IOVA} went with the mock's generic page table: EINVAL now. */
+  @Test
+  void hugeIovaDeviceFlag_einval() {
+    long arg =
+        cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, ioas, b -> b.putInt(28, MOCK_FLAGS_DEVICE_HUGE_IOVA));
+    assertErrno(Errno.EINVAL, sys.ioctl(fd, IOMMU_TEST_CMD, arg));
   }
 
   @Test
