@@ -93,8 +93,8 @@ public final class IommufdContext {
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
   private final IommufdNesting nesting;
-  private boolean
-      accountModeMm; // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
+  // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
+  private boolean accountModeMm;
 
   abstract static class Obj {
     final int id;
@@ -968,10 +968,9 @@ public final class IommufdContext {
       domain.map(a.iova(), a.userVa(), a.length(), a.prot());
       return;
     }
-    for (long off = 0;
-        off != a.length();
-        off += pageSize) { // the alignment makes length % PAGE_SIZE 0
-      domain.map(a.iova() + off, a.userVa() + off, pageSize, a.prot());
+    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every piece a whole page
+    for (long off = 0; off < a.length(); off += pageSize) {
+      domain.map(a.iova() + off, a.userVa() + off, Math.min(pageSize, a.length() - off), a.prot());
     }
   }
 

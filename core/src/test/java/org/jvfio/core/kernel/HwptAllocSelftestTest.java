@@ -39,11 +39,10 @@ class HwptAllocSelftestTest {
 
   @BeforeEach
   void setUp() {
-    FakeKernel kernel = FakeKernel.builder().iommufdTest().guestMemory(1L << 30).build();
-    sys = new Syscalls(kernel);
-    fd = sys.open(FakeKernel.IOMMU_PATH);
-    st = new SelftestSyscalls(sys, fd);
-    buffer = kernel.guestMemory(0).base();
+    st = new SelftestSyscalls();
+    sys = st.sys;
+    fd = st.fd;
+    buffer = st.buffer;
     ioas = sys.ioasAlloc(fd);
     idev = st.mockDomain(ioas, 0)[2];
   }

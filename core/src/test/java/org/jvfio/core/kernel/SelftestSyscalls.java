@@ -23,12 +23,16 @@ import org.jvfio.api.iommufd.IommuOption;
  * call's result.
  */
 final class SelftestSyscalls {
-  private final Syscalls sys;
-  private final int fd;
+  final Syscalls sys;
+  final int fd;
+  final long buffer; // the first byte of the kernel's 1 GiB of guest memory
 
-  SelftestSyscalls(Syscalls sys, int fd) {
-    this.sys = sys;
-    this.fd = fd;
+  /** A kernel built with {@code CONFIG_IOMMUFD_TEST} and 1 GiB of guest memory, and an iommufd. */
+  SelftestSyscalls() {
+    FakeKernel kernel = FakeKernel.builder().iommufdTest().guestMemory(1L << 30).build();
+    this.sys = new Syscalls(kernel);
+    this.fd = sys.open(FakeKernel.IOMMU_PATH);
+    this.buffer = kernel.guestMemory(0).base();
   }
 
   /** Writes an iommu_test_cmd of {@code op} on {@code id}; the caller fills the union (at 16). */
