@@ -1,6 +1,6 @@
 /*
  * A port of the kernel iommufd selftest's mock-domain fixtures (tools/testing/selftests/iommu/
- * iommufd.c and iommufd_utils.h, with the mock page table of Linux 6.19+): FIXTURE
+ * iommufd.c and iommufd_utils.h, as they stand since the mock uses the generic page table): FIXTURE
  * iommufd_dirty_tracking with its nine buffer sizes (8k to 128M, and the 64M/128M huge-page
  * variants) and the tests that need only the mock, plus iommufd_ioas and iommufd_mock_domain cases.
  * Same fixture sizes, steps and expected results; our own harness and code. What is left out, and
