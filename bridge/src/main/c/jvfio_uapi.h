@@ -180,6 +180,11 @@
 #define IOMMU_IOAS_IOVA_RANGES 0x3b84U
 #define IOMMU_IOAS_MAP 0x3b85U
 #define IOMMU_IOAS_UNMAP 0x3b86U
+#define IOMMU_OPTION 0x3b87U
+#define IOMMU_OPTION_RLIMIT_MODE 0x0U
+#define IOMMU_OPTION_HUGE_PAGES 0x1U
+#define IOMMU_OPTION_OP_SET 0x0U
+#define IOMMU_OPTION_OP_GET 0x1U
 #define IOMMU_HWPT_ALLOC 0x3b89U
 #define IOMMU_GET_HW_INFO 0x3b8aU
 #define IOMMU_HWPT_SET_DIRTY_TRACKING 0x3b8bU
@@ -222,6 +227,7 @@
 #define IOMMU_TEST_OP_MOCK_DOMAIN 0x2U
 #define IOMMU_TEST_OP_MD_CHECK_MAP 0x3U
 #define IOMMU_TEST_OP_MD_CHECK_REFS 0x4U
+#define IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT 0x9U
 #define IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE 0xaU
 #define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 0xcU
 #define IOMMU_TEST_OP_DIRTY 0xdU
@@ -231,6 +237,13 @@
 #define MOCK_FLAGS_DEVICE_HUGE_IOVA 0x2U
 #define MOCK_FLAGS_DEVICE_PASID 0x4U
 #define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeefU
+#define MOCK_IOMMUPT_DEFAULT 0x0U
+#define MOCK_IOMMUPT_HUGE 0x1U
+#define MOCK_IOMMUPT_AMDV1 0x2U
+#define MOCK_APERTURE_START 0x1000000ULL
+#define MOCK_APERTURE_LAST 0x7fffffffULL
+#define MOCK_PAGE_SIZE 0x800U
+#define MOCK_HUGE_PAGE_SIZE 0x100000U
 #define IOMMU_HWPT_DATA_SELFTEST 0xdeadU
 
 struct iommu_destroy {
@@ -337,6 +350,14 @@ _Static_assert(offsetof(struct iommu_hwpt_invalidate, data_type) == 16, "iommu_h
 _Static_assert(offsetof(struct iommu_hwpt_invalidate, entry_len) == 20, "iommu_hwpt_invalidate");
 _Static_assert(offsetof(struct iommu_hwpt_invalidate, entry_num) == 24, "iommu_hwpt_invalidate");
 _Static_assert(offsetof(struct iommu_hwpt_invalidate, __reserved) == 28, "iommu_hwpt_invalidate");
+
+struct iommu_hwpt_selftest {
+	__u32 iotlb;
+	__u32 pagetable_type;
+};
+_Static_assert(sizeof(struct iommu_hwpt_selftest) == 8, "iommu_hwpt_selftest");
+_Static_assert(offsetof(struct iommu_hwpt_selftest, iotlb) == 0, "iommu_hwpt_selftest");
+_Static_assert(offsetof(struct iommu_hwpt_selftest, pagetable_type) == 4, "iommu_hwpt_selftest");
 
 struct iommu_hwpt_set_dirty_tracking {
 	__u32 size;
@@ -469,6 +490,22 @@ struct iommu_iova_range {
 _Static_assert(sizeof(struct iommu_iova_range) == 16, "iommu_iova_range");
 _Static_assert(offsetof(struct iommu_iova_range, start) == 0, "iommu_iova_range");
 _Static_assert(offsetof(struct iommu_iova_range, last) == 8, "iommu_iova_range");
+
+struct iommu_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
+_Static_assert(sizeof(struct iommu_option) == 24, "iommu_option");
+_Static_assert(offsetof(struct iommu_option, size) == 0, "iommu_option");
+_Static_assert(offsetof(struct iommu_option, option_id) == 4, "iommu_option");
+_Static_assert(offsetof(struct iommu_option, op) == 8, "iommu_option");
+_Static_assert(offsetof(struct iommu_option, __reserved) == 10, "iommu_option");
+_Static_assert(offsetof(struct iommu_option, object_id) == 12, "iommu_option");
+_Static_assert(offsetof(struct iommu_option, val64) == 16, "iommu_option");
 
 struct iommu_vdevice_alloc {
 	__u32 size;

@@ -64,6 +64,9 @@ struct iommu_test_cmd {
 			__u32 refs;
 		} check_refs;
 		struct {
+			__u32 limit;
+		} memory_limit;
+		struct {
 			__u32 flags;
 			__aligned_u64 iova;
 			__aligned_u64 length;

@@ -21,9 +21,9 @@ import org.jvfio.core.vfio.ReferenceMigrationDriver;
 /**
  * Builds {@code libjvfio-preload.so} and the C test programs of {@code src/test/c} with the system
  * C compiler and runs each against a {@link BridgeServer} in this JVM, unmodified C code over the
- * socket: the dirty-tracking client (IOMMU_TEST_CMD), the migration client, the EFAULT client and
- * the fork client and the ioctl loop (multi-threaded). Skipped, with a message, where no C compiler
- * exists.
+ * socket: the dirty-tracking client (IOMMU_TEST_CMD), the port of the kernel selftest's mock-domain
+ * fixtures, the migration client, the EFAULT client and the fork client and the ioctl loop
+ * (multi-threaded). Skipped, with a message, where no C compiler exists.
  */
 class CProgramsTest {
   @TempDir static Path dir;
@@ -50,7 +50,14 @@ class CProgramsTest {
             "-ldl",
             "-lpthread"));
     for (String p :
-        List.of("dirty_tracking", "efault", "migration", "ioctl_overhead", "fork", "dup_syscall")) {
+        List.of(
+            "dirty_tracking",
+            "efault",
+            "migration",
+            "ioctl_overhead",
+            "fork",
+            "dup_syscall",
+            "selftest_dirty")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -131,6 +138,16 @@ class CProgramsTest {
   @Test
   void dirtyTracking_mockDeviceMarksAndBitmapsReadBack() throws Exception {
     program("dirty_tracking");
+  }
+
+  /**
+   * The kernel selftest's {@code iommufd_dirty_tracking} fixture (all nine buffer sizes) and its
+   * {@code iommufd_ioas} and {@code iommufd_mock_domain} cases that need only the mock, ported in
+   * C.
+   */
+  @Test
+  void selftestDirty_kernelSelftestFixturesPass() throws Exception {
+    program("selftest_dirty");
   }
 
   @Test

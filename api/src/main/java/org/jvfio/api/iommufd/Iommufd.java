@@ -107,6 +107,24 @@ public final class Iommufd {
   /** {@code IOMMU_IOAS_UNMAP} = 0x3B86. */
   public static final int IOMMU_IOAS_UNMAP = io(IOMMUFD_CMD_IOAS_UNMAP);
 
+  /** {@code IOMMU_OPTION} = 0x3B87. */
+  public static final int IOMMU_OPTION = io(IOMMUFD_CMD_OPTION);
+
+  /**
+   * {@code IOMMU_OPTION_RLIMIT_MODE} = 0: how pinned pages are charged (0 per user, 1 per process);
+   * an option of the iommufd itself ({@code object_id} 0).
+   */
+  public static final int IOMMU_OPTION_RLIMIT_MODE = 0;
+
+  /** {@code IOMMU_OPTION_HUGE_PAGES} = 1: whether an IOAS maps with IO pages above PAGE_SIZE. */
+  public static final int IOMMU_OPTION_HUGE_PAGES = 1;
+
+  /** {@code IOMMU_OPTION_OP_SET} = 0. */
+  public static final int IOMMU_OPTION_OP_SET = 0;
+
+  /** {@code IOMMU_OPTION_OP_GET} = 1. */
+  public static final int IOMMU_OPTION_OP_GET = 1;
+
   /** {@code IOMMU_HWPT_ALLOC} = 0x3B89. */
   public static final int IOMMU_HWPT_ALLOC = io(IOMMUFD_CMD_HWPT_ALLOC);
 

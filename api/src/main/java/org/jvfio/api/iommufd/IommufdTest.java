@@ -32,6 +32,12 @@ public final class IommufdTest {
   /** {@code IOMMU_TEST_OP_MD_CHECK_REFS} = 4: check the pin count of user pages. */
   public static final int IOMMU_TEST_OP_MD_CHECK_REFS = 4;
 
+  /**
+   * {@code IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT} = 9: cap the kernel's temporary page-batch memory
+   * (the selftest shrinks it to exercise the batch code's fallbacks).
+   */
+  public static final int IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT = 9;
+
   /** {@code IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE} = 10: re-attach a mock device. */
   public static final int IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10;
 
@@ -50,7 +56,10 @@ public final class IommufdTest {
   /** {@code MOCK_FLAGS_DEVICE_NO_DIRTY}: the mock device's IOMMU cannot track dirty IOVA. */
   public static final int MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;
 
-  /** {@code MOCK_FLAGS_DEVICE_HUGE_IOVA}. */
+  /**
+   * {@code MOCK_FLAGS_DEVICE_HUGE_IOVA}: in kernels before the mock's generic page table; since
+   * then a page-table type of {@link IommuHwptSelftest} chooses huge pages.
+   */
   public static final int MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1;
 
   /** {@code MOCK_FLAGS_DEVICE_PASID}. */
@@ -58,6 +67,30 @@ public final class IommufdTest {
 
   /** {@code IOMMU_HW_INFO_TYPE_SELFTEST} = 0xfeedbeef. */
   public static final int IOMMU_HW_INFO_TYPE_SELFTEST = 0xfeedbeef;
+
+  /** {@code MOCK_IOMMUPT_DEFAULT} = 0: the mock's page table with {@link #MOCK_PAGE_SIZE} pages. */
+  public static final int MOCK_IOMMUPT_DEFAULT = 0;
+
+  /** {@code MOCK_IOMMUPT_HUGE} = 1: the mock's page table mapping {@link #MOCK_HUGE_PAGE_SIZE}. */
+  public static final int MOCK_IOMMUPT_HUGE = 1;
+
+  /** {@code MOCK_IOMMUPT_AMDV1} = 2: the AMD v1 format with 4 KiB pages. */
+  public static final int MOCK_IOMMUPT_AMDV1 = 2;
+
+  /**
+   * {@code MOCK_APERTURE_START} = {@code 1 << 24}: the first IOVA of a {@code MOCK_IOMMUPT_DEFAULT}
+   * domain.
+   */
+  public static final long MOCK_APERTURE_START = 1L << 24;
+
+  /** {@code MOCK_APERTURE_LAST} = {@code (1 << 31) - 1}: its last IOVA. */
+  public static final long MOCK_APERTURE_LAST = (1L << 31) - 1;
+
+  /** {@code MOCK_PAGE_SIZE} = 2048: the mock's smallest IO page. */
+  public static final int MOCK_PAGE_SIZE = 2048;
+
+  /** {@code MOCK_HUGE_PAGE_SIZE} = 512 * {@code MOCK_PAGE_SIZE}: the mock's huge IO page, 1 MiB. */
+  public static final int MOCK_HUGE_PAGE_SIZE = 512 * MOCK_PAGE_SIZE;
 
   /** {@code IOMMU_HWPT_DATA_SELFTEST} = 0xdead. */
   public static final int IOMMU_HWPT_DATA_SELFTEST = 0xdead;

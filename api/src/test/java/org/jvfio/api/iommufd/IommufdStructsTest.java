@@ -36,6 +36,16 @@ class IommufdStructsTest extends StructRecordContract {
               field("iova", 8, 8),
               field("length", 16, 8)),
           struct(
+              IommuOption.class,
+              24,
+              field("size", 0, 4),
+              field("optionId", 4, 4),
+              field("op", 8, 2),
+              field("reserved", 10, 2),
+              field("objectId", 12, 4),
+              field("val64", 16, 8)),
+          struct(IommuHwptSelftest.class, 8, field("iotlb", 0, 4), field("pagetableType", 4, 4)),
+          struct(
               IommuIoasCopy.class,
               40,
               field("size", 0, 4),

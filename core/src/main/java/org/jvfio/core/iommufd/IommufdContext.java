@@ -12,6 +12,10 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_HUGE_PAGES;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_GET;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_SET;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_RLIMIT_MODE;
 import static org.jvfio.core.iommufd.Iovas.ULONG_MAX;
 import static org.jvfio.core.iommufd.Iovas.lastOf;
 import static org.jvfio.core.iommufd.Iovas.lastWraps;
@@ -89,6 +93,8 @@ public final class IommufdContext {
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
   private final IommufdNesting nesting;
+  // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
+  private boolean accountModeMm;
 
   abstract static class Obj {
     final int id;
@@ -113,6 +119,7 @@ public final class IommufdContext {
     RangeSet<UnsignedLong> allowed = TreeRangeSet.create(); // empty: no restriction
     final List<Hwpt> hwpts = new ArrayList<>();
     long iovaAlignment = 1;
+    boolean disableLargePages; // IOMMU_OPTION_HUGE_PAGES 0: domains get PAGE_SIZE map calls
 
     Ioas(int id) {
       super(id);
@@ -447,7 +454,7 @@ public final class IommufdContext {
       added.add(area);
       for (Hwpt h : ioas.hwpts) {
         try {
-          h.domain.map(area.iova(), area.userVa(), area.length(), prot);
+          mapArea(ioas, h.domain, area);
         } catch (UapiException refused) { // e.g. a VT-d nest parent and a read-only map
           undoInsert(ioas, added, h);
           throw refused;
@@ -814,11 +821,13 @@ public final class IommufdContext {
    *     {@code EINVAL} if {@code data_type} and {@code data_len} disagree; {@code ENOENT} for a bad
    *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
    *     for a HWPT {@code pt_id} as {@link #hwptAlloc(HwptAlloc, UserData)} with unreadable data;
-   *     {@code EOPNOTSUPP} for unknown flags, user data, or {@code DIRTY_TRACKING} on an IOMMU that
-   *     cannot track; {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT objects exist); then as
-   *     adding a domain: {@code EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an
-   *     area does not fit the new alignment or its reserved range hits an area or an allowed range,
-   *     {@code EFAULT} if a mapped user address has no memory
+   *     {@code EOPNOTSUPP} for unknown flags or {@code DIRTY_TRACKING} on an IOMMU that cannot
+   *     track; with driver data the driver's errnos ({@link
+   *     IommuDriver#allocateDomain(DomainConfig, UserData)}: {@code EOPNOTSUPP} unless it reads
+   *     data; here {@code EFAULT} if it does); {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT
+   *     objects exist); then as adding a domain: {@code EINVAL} if its page size exceeds 4 KiB,
+   *     {@code EADDRINUSE} if an area does not fit the new alignment or its reserved range hits an
+   *     area or an allowed range, {@code EFAULT} if a mapped user address has no memory
    */
   public int hwptAlloc(HwptAlloc alloc) {
     return hwptAlloc(alloc, UserData.unreadable(alloc.dataType(), alloc.dataLen()));
@@ -859,18 +868,19 @@ public final class IommufdContext {
         return nesting.allocNested(dev, pt, alloc, data);
       }
       int flags = alloc.flags();
-      UapiException.check(
-          (flags & ~PAGING_FLAGS) == 0 && alloc.dataLen() == 0,
-          Errno.EOPNOTSUPP,
-          "paging HWPT flags or data");
+      UapiException.check((flags & ~PAGING_FLAGS) == 0, Errno.EOPNOTSUPP, "paging HWPT flags");
       boolean dirty = (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
       UapiException.check(
           !dirty || dev.iommu.canTrackDirty(), Errno.EOPNOTSUPP, "IOMMU cannot track dirty");
-      UapiException.check(
-          (flags & IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.ENOENT, "no FAULT object");
+      DomainConfig config = new DomainConfig(dirty, (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) != 0);
       IommuDomain domain =
-          dev.iommu.allocateDomain(
-              new DomainConfig(dirty, (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) != 0));
+          alloc.dataLen() == 0
+              ? dev.iommu.allocateDomain(config)
+              : dev.iommu.allocateDomain(config, data);
+      if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) { // looked up after the domain, as the kernel
+        domain.free();
+        throw new UapiException(Errno.ENOENT, "no FAULT object");
+      }
       return addDomain((Ioas) pt, domain, false).id;
     }
   }
@@ -891,12 +901,7 @@ public final class IommufdContext {
   private Hwpt fillDomain(Ioas ioas, IommuDomain domain, boolean auto) {
     long align = Math.max(Long.lowestOneBit(domain.pageSizeBitmap()), ioas.iovaAlignment);
     UapiException.check(align <= pageSize, Errno.EINVAL, "IO page size above PAGE_SIZE");
-    for (Area a : ioas.areas.asMapOfRanges().values()) {
-      UapiException.check(
-          ((a.iova() | a.length() | (a.userVa() % pageSize)) & (align - 1)) == 0,
-          Errno.EADDRINUSE,
-          "area not aligned to the new IO page size");
-    }
+    checkAreasAligned(ioas, align);
     long end = domain.apertureEnd();
     if (end != ULONG_MAX) {
       Range<UnsignedLong> r = span(end + 1, ULONG_MAX);
@@ -911,7 +916,7 @@ public final class IommufdContext {
     }
     Hwpt h = put(new Hwpt(allocateId(), ioas, domain, auto));
     for (Area a : ioas.areas.asMapOfRanges().values()) {
-      domain.map(a.iova(), a.userVa(), a.length(), a.prot());
+      mapArea(ioas, domain, a);
     }
     ioas.hwpts.add(h);
     ioas.iovaAlignment = align;
@@ -926,11 +931,121 @@ public final class IommufdContext {
     }
     h.domain.free(); // invalidates the whole IOTLB, then returns every table frame
     ioas.hwpts.remove(h);
-    long align = 1;
+    ioas.iovaAlignment = alignmentOf(ioas);
+  }
+
+  /**
+   * {@code iopt_calculate_iova_alignment}: PAGE_SIZE with huge pages off, else 1, raised to the
+   * smallest IO page of every domain.
+   */
+  private long alignmentOf(Ioas ioas) {
+    long align = ioas.disableLargePages ? pageSize : 1;
     for (Hwpt o : ioas.hwpts) {
       align = Math.max(align, Long.lowestOneBit(o.domain.pageSizeBitmap()));
     }
-    ioas.iovaAlignment = align;
+    return align;
+  }
+
+  /**
+   * {@code iopt_check_iova_alignment}: every area's IOVA, length and page offset fit {@code align}.
+   */
+  private void checkAreasAligned(Ioas ioas, long align) {
+    for (Area a : ioas.areas.asMapOfRanges().values()) {
+      UapiException.check(
+          ((a.iova() | a.length() | (a.userVa() % pageSize)) & (align - 1)) == 0,
+          Errno.EADDRINUSE,
+          "area not aligned to the new IO page size");
+    }
+  }
+
+  /**
+   * Maps an area into a domain: in one call, or in PAGE_SIZE calls when the IOAS has huge pages
+   * off, as {@code batch_iommu_map_small} in {@code drivers/iommu/iommufd/pages.c} does, so that
+   * the domain holds no leaf larger than PAGE_SIZE.
+   */
+  private void mapArea(Ioas ioas, IommuDomain domain, Area a) {
+    if (!ioas.disableLargePages) {
+      domain.map(a.iova(), a.userVa(), a.length(), a.prot());
+      return;
+    }
+    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every piece a whole page
+    for (long off = 0; off < a.length(); off += pageSize) {
+      domain.map(a.iova() + off, a.userVa() + off, Math.min(pageSize, a.length() - off), a.prot());
+    }
+  }
+
+  // --- IOMMU_OPTION ---------------------------------------------------------------------------
+
+  /**
+   * {@code IOMMU_OPTION}: gets or sets an option and returns the {@code val64} to copy back, as
+   * {@code iommufd_option} ({@code drivers/iommu/iommufd/main.c}) with {@code
+   * iommufd_option_rlimit_mode} and {@code iommufd_ioas_option} ({@code ioas.c}) answer it.
+   *
+   * <p>{@code IOMMU_OPTION_RLIMIT_MODE} (object 0): GET gives 1 if pages are charged to the process
+   * ({@code IOPT_PAGES_ACCOUNT_MM}), else 0; SET takes 0 or 1 while the context has no object. SET
+   * needs {@code CAP_SYS_RESOURCE}: the model decides as the kernel does for a process that has it
+   * (the selftest runs as root), so it never answers {@code EPERM}; the mode is recorded and
+   * changes nothing else (pinned pages are not accounted).
+   *
+   * <p>{@code IOMMU_OPTION_HUGE_PAGES} (an IOAS): GET gives 1 unless huge pages are off; SET 1
+   * turns them on, SET 0 off ({@code iopt_disable_large_pages}): refused while the IOAS has both a
+   * domain and a mapping, and the IOAS alignment becomes at least PAGE_SIZE. With huge pages off
+   * the IOAS maps its domains in PAGE_SIZE calls, so their leaves are never larger than PAGE_SIZE;
+   * turning them back on changes only later maps.
+   *
+   * @param optionId {@code option_id}
+   * @param op {@code op}: {@code IOMMU_OPTION_OP_SET} or {@code _GET}
+   * @param reserved {@code __reserved}: must be 0
+   * @param objectId {@code object_id}
+   * @param val64 {@code val64}: the value to set
+   * @return the value read (GET) or {@code val64} unchanged (SET)
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for a non-zero {@code
+   *     __reserved} or an unknown option; RLIMIT_MODE: {@code EOPNOTSUPP} for an {@code object_id}
+   *     other than 0 or an unknown op, {@code EBUSY} for SET while the context holds an object,
+   *     {@code EINVAL} for a value other than 0 or 1; HUGE_PAGES: {@code ENOENT} unless {@code
+   *     object_id} is an IOAS, {@code EOPNOTSUPP} for an unknown op, {@code EINVAL} for a value
+   *     other than 0 or 1 or for SET 0 while the IOAS has a domain and a mapping, {@code
+   *     EADDRINUSE} if a mapping does not fit the PAGE_SIZE alignment
+   */
+  public long option(int optionId, int op, int reserved, int objectId, long val64) {
+    UapiException.check(reserved == 0, Errno.EOPNOTSUPP, "__reserved");
+    synchronized (lock) {
+      if (optionId == IOMMU_OPTION_RLIMIT_MODE) {
+        UapiException.check(objectId == 0, Errno.EOPNOTSUPP, "RLIMIT_MODE of an object");
+        if (op == IOMMU_OPTION_OP_GET) {
+          return accountModeMm ? 1 : 0;
+        }
+        UapiException.check(op == IOMMU_OPTION_OP_SET, Errno.EOPNOTSUPP, "option op " + op);
+        UapiException.check(objects.isEmpty(), Errno.EBUSY, "the context holds objects");
+        UapiException.check(val64 == 0 || val64 == 1, Errno.EINVAL, "RLIMIT_MODE " + val64);
+        accountModeMm = val64 == 1;
+        return val64;
+      }
+      UapiException.check(
+          optionId == IOMMU_OPTION_HUGE_PAGES, Errno.EOPNOTSUPP, "option_id " + optionId);
+      Ioas ioas = ioas(objectId);
+      if (op == IOMMU_OPTION_OP_GET) {
+        return ioas.disableLargePages ? 0 : 1;
+      }
+      UapiException.check(op == IOMMU_OPTION_OP_SET, Errno.EOPNOTSUPP, "option op " + op);
+      UapiException.check(val64 == 0 || val64 == 1, Errno.EINVAL, "HUGE_PAGES " + val64);
+      if (val64 == 1) {
+        ioas.disableLargePages = false;
+        ioas.iovaAlignment = alignmentOf(ioas);
+      } else if (!ioas.disableLargePages) {
+        UapiException.check(
+            ioas.hwpts.isEmpty() || ioas.areas.asMapOfRanges().isEmpty(),
+            Errno.EINVAL,
+            "domains already have pages mapped");
+        long align = Math.max(alignmentOf(ioas), pageSize);
+        if (align > ioas.iovaAlignment) {
+          checkAreasAligned(ioas, align);
+        }
+        ioas.disableLargePages = true;
+        ioas.iovaAlignment = align;
+      }
+      return val64;
+    }
   }
 
   /**

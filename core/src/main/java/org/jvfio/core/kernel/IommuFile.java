@@ -12,6 +12,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_COPY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_IOVA_RANGES;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VDEVICE_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_ALLOC;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
@@ -45,6 +46,7 @@ import org.jvfio.api.iommufd.IommuIoasIovaRanges;
 import org.jvfio.api.iommufd.IommuIoasMap;
 import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
+import org.jvfio.api.iommufd.IommuOption;
 import org.jvfio.api.iommufd.IommuVdeviceAlloc;
 import org.jvfio.api.iommufd.IommuViommuAlloc;
 import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
@@ -65,7 +67,7 @@ import org.jvfio.core.iommufd.IovaRanges;
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
  * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
- * commands jvfio does not model: OPTION, VFIO_IOAS, FAULT_QUEUE_ALLOC, MAP_FILE, ...). The nesting
+ * commands jvfio does not model: VFIO_IOAS, FAULT_QUEUE_ALLOC, MAP_FILE, ...). The nesting
  * commands (HWPT_INVALIDATE, VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls. The common size
  * logic runs once: read the u32 size (EFAULT),
  * size < min_size is EINVAL, copy_struct_from_user (E2BIG for a non-zero tail beyond the kernel's
@@ -105,6 +107,7 @@ final class IommuFile extends OpenFile {
               new Op(32, IommuIoasIovaRanges.SIZE, IommuFile::ioasIovaRanges)),
           Map.entry(IOMMU_IOAS_MAP, new Op(40, IommuIoasMap.SIZE, IommuFile::ioasMap)),
           Map.entry(IOMMU_IOAS_UNMAP, new Op(24, IommuIoasUnmap.SIZE, IommuFile::ioasUnmap)),
+          Map.entry(IOMMU_OPTION, new Op(24, IommuOption.SIZE, IommuFile::option)),
           Map.entry(IOMMU_HWPT_ALLOC, new Op(24, IommuHwptAlloc.SIZE, IommuFile::hwptAlloc)),
           Map.entry(IOMMU_GET_HW_INFO, new Op(32, IommuHwInfo.SIZE, IommuFile::getHwInfo)),
           Map.entry(
@@ -140,6 +143,8 @@ final class IommuFile extends OpenFile {
   /** {@code IOMMU_TEST_CMD}, on a kernel built with {@code CONFIG_IOMMUFD_TEST}. */
   private static final Op TEST_CMD =
       new Op(IOMMU_TEST_CMD_MIN_SIZE, IOMMU_TEST_CMD_SIZE, IommuFile::testCmd);
+
+  private static final int VAL64_OFFSET = 16; // offsetof(struct iommu_option, val64)
 
   final IommufdContext ctx;
   final IommufdVfioCompat compat;
@@ -221,6 +226,15 @@ final class IommuFile extends OpenFile {
       ctx.destroy(id);
       throw fault;
     }
+  }
+
+  /** {@code iommufd_option} copies back {@code val64} alone, and only on success. */
+  private void option(Ucmd u) {
+    IommuOption s = IommuOption.decode(u.cmd());
+    long val64 = ctx.option(s.optionId(), s.op(), s.reserved(), s.objectId(), s.val64());
+    memory.write(
+        u.arg() + VAL64_OFFSET,
+        ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, val64));
   }
 
   private void ioasMap(Ucmd u) {

@@ -8,7 +8,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
-import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_HUGE_IOVA;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
 
@@ -42,14 +42,19 @@ import org.jvfio.core.spi.IommuDriver;
  *    ids; each failure undoes the earlier steps. IOMMU_DESTROY of the selftest id detaches and
  *    unbinds the device.
  *  - MOCK_DOMAIN_REPLACE: re-attaches the device of a selftest object (ENOENT for another id).
- *  - MD_CHECK_MAP (iommufd_test_md_check_pa): each MOCK_IO_PAGE_SIZE step of IOVA must translate to
+ *  - MD_CHECK_MAP (iommufd_test_md_check_pa): after get_md_pagetable, iova, length and uptr must be
+ *    aligned to the domain's smallest IO page (EINVAL), and each such step of IOVA must translate to
  *    the user address (pinning is the identity in jvfio), EINVAL otherwise; EFAULT for a user page
  *    that does not exist.
  *  - MD_CHECK_REFS (iommufd_test_md_check_refs): each page's pin count summed over the kernel's live
  *    iommufd contexts must equal refs, EIO otherwise.
  *  - DIRTY (iommufd_test_dirty): marks dirty, through the domain's hardware dirty update, the leaf
- *    under each set bit that is mapped, and returns how many bits found a mapping. The bitmap is
- *    read as the kernel sizes it: length / page_size / 8 bytes, rounded down.
+ *    under each set bit that is mapped, and returns how many bits found a mapping. The bitmap has
+ *    length / page_size bits and is read as DIV_ROUND_UP(bits, 8) bytes, as the kernel reads it
+ *    since it handles bitmaps below a byte.
+ *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory
+ *    its page batches use (iommufd_test_memory_limit, read by pages.c), which changes how much work
+ *    each batch does but nothing a caller can observe; jvfio has no page batches.
  * Every other op is EOPNOTSUPP, as the kernel's default case. IOMMU_GET_HW_INFO of a mock device
  * answers as mock_domain_hw_info (hwInfo).
  *
@@ -62,8 +67,8 @@ final class IommufdSelftest {
   private static final int UNION = 16;
   private static final int TEST_HW_INFO_SIZE = 8; // sizeof(struct iommu_test_hw_info)
   private static final int IOMMU_HW_INFO_SELFTEST_REGVAL = 0xdeadbeef;
-  private static final int DEV_FLAGS =
-      MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA | MOCK_FLAGS_DEVICE_PASID;
+  // mock_dev_create's valid flags; HUGE_IOVA went with the mock's generic page table
+  private static final int DEV_FLAGS = MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_PASID;
 
   /** The kernel-wide mock IOMMUs: one that tracks dirty IOVA and the NO_DIRTY one. */
   record MockIommus(IommuDriver dirty, IommuDriver noDirty) {}
@@ -112,6 +117,8 @@ final class IommufdSelftest {
         return;
       case IOMMU_TEST_OP_DIRTY:
         dirty(cmd, id, respond);
+        return;
+      case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
         return;
       default:
         throw new UapiException(Errno.EOPNOTSUPP, "IOMMU_TEST_CMD op " + op + " not modelled");
@@ -190,10 +197,6 @@ final class IommufdSelftest {
     respond.accept(cmd.rewind());
   }
 
-  private long mockPageSize() {
-    return pageSize / 2; // MOCK_IO_PAGE_SIZE = PAGE_SIZE / 2
-  }
-
   /** {@code get_md_pagetable}. */
   private IommuDomain mockDomain(int hwptId) {
     IommuDomain domain = ctx.domain(hwptId);
@@ -205,15 +208,13 @@ final class IommufdSelftest {
   }
 
   private void checkMap(int hwptId, long iova, long length, long uptr) {
-    long step = mockPageSize();
+    IommuDomain domain = mockDomain(hwptId);
+    long step = Long.lowestOneBit(domain.pageSizeBitmap());
     UapiException.check(
-        iova % step == 0
-            && length % step == 0
-            && uptr % step == 0
+        ((iova | length | uptr) & (step - 1)) == 0
             && Long.compareUnsigned(uptr + length, uptr) >= 0,
         Errno.EINVAL,
         "misaligned or wrapping check_map");
-    IommuDomain domain = mockDomain(hwptId);
     for (long off = 0; off != length; off += step) {
       UapiException.check(pageExists.test(uptr + off), Errno.EFAULT, "no user page");
       Optional<Translation> t = domain.translate(iova + off);
@@ -254,13 +255,13 @@ final class IommufdSelftest {
     IommuDomain domain = mockDomain(hwptId);
     UapiException.check(domain.isDirtyTracking(), Errno.EINVAL, "dirty tracking is off");
     long max = Long.divideUnsigned(length, pageSize);
-    long bitmapSize = max >>> 3;
+    long bitmapSize = (max >>> 3) + ((max & 7) != 0 ? 1 : 0);
     UapiException.check(bitmapSize <= Integer.MAX_VALUE, Errno.ENOMEM, "bitmap too large");
     byte[] bits = new byte[(int) bitmapSize];
     UapiException.check(memory.isAccessible(uptr, bitmapSize), Errno.EFAULT, "bitmap unreadable");
     memory.read(uptr, ByteBuffer.wrap(bits));
     long count = 0;
-    for (long i = 0; i < bitmapSize * 8; i++) {
+    for (long i = 0; i < max; i++) {
       if ((bits[(int) (i >>> 3)] & (1 << (i & 7))) != 0 && markDirty(domain, iova + i * pageSize)) {
         count++;
       }

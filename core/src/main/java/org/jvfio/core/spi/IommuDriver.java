@@ -6,6 +6,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.nesting.UserData;
 
 /**
  * An IOMMU vendor model: its name, what it can do, the page sizes its tables support, and domain
@@ -50,6 +51,22 @@ public interface IommuDriver {
    *     IOMMU lacks {@link IommuCapability#DIRTY_TRACKING}, or for another flag it cannot honour
    */
   IommuDomain allocateDomain(DomainConfig config);
+
+  /**
+   * Allocates an empty paging domain described by driver data, as the driver's {@code
+   * domain_alloc_paging_flags} with a {@code user_data} ({@code IOMMU_HWPT_ALLOC} on an IOAS with a
+   * {@code data_type} other than {@code IOMMU_HWPT_DATA_NONE}). The default refuses any data, as
+   * the kernel's drivers other than the selftest's mock do.
+   *
+   * @param config dirty tracking and nest-parent flags of the allocation
+   * @param data the {@code data_type}, {@code data_len} and bytes of the driver data
+   * @return a new domain with no mappings
+   * @throws UapiException {@code EOPNOTSUPP} by default; a driver that reads data throws the errnos
+   *     of its checks
+   */
+  default IommuDomain allocateDomain(DomainConfig config, UserData data) {
+    throw new UapiException(Errno.EOPNOTSUPP, name() + " takes no HWPT data");
+  }
 
   /**
    * Returns whether this IOMMU can track dirty IOVA ({@code IOMMU_CAP_DIRTY_TRACKING}).

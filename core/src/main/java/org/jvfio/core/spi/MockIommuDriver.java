@@ -1,11 +1,18 @@
 package org.jvfio.core.spi;
 
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_IOMMUPT_DEFAULT;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_IOMMUPT_HUGE;
+
 import com.google.common.collect.Sets;
+import java.nio.ByteBuffer;
 import java.util.EnumSet;
 import java.util.Set;
 import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.IommuHwptSelftest;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.PageTableMemory;
+import org.jvfio.core.nesting.UserData;
 import org.jvfio.core.pt.PtFormat;
 
 /**
@@ -146,6 +153,47 @@ public final class MockIommuDriver implements IommuDriver {
   public IommuDomain allocateSelftestDomain(DomainConfig config, boolean hugePages) {
     checkConfig(config);
     return new MockDomain(this, config, memory, hugePages ? SELFTEST_HUGE : SELFTEST_SMALL);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The selftest's {@code mock_domain_alloc_paging_flags} ({@code
+   * drivers/iommu/iommufd/selftest.c}): the data must be {@code IOMMU_HWPT_DATA_SELFTEST}, {@code
+   * struct iommu_hwpt_selftest} copied by {@code iommu_copy_struct_from_user} up to {@code iotlb}
+   * (4 to 8 bytes); its {@code pagetable_type} chooses the page table. {@code MOCK_IOMMUPT_DEFAULT}
+   * and {@code MOCK_IOMMUPT_HUGE} both give the selftest geometry with huge pages ({@link
+   * #allocateSelftestDomain} with {@code hugePages}): 2 KiB pages, and 1 MiB leaves where a map
+   * call is large and aligned enough. The kernel's DEFAULT table is its AMD v1 mock format with the
+   * mock aperture {@code [MOCK_APERTURE_START, MOCK_APERTURE_LAST]}, its HUGE table reports only
+   * {@code MOCK_HUGE_PAGE_SIZE | PAGE_SIZE}; jvfio keeps the 47-bit aperture and the 2 KiB | 1 MiB
+   * page sizes for both (docs/bridge.md, "The selftest port"). {@code MOCK_IOMMUPT_AMDV1} (the real
+   * AMD v1 format, in the {@code iommu-amd} module) is not modelled here.
+   *
+   * @throws UapiException in the driver's order: {@code EOPNOTSUPP} for dirty tracking on an
+   *     instance that cannot track or for a {@code data_type} other than {@code
+   *     IOMMU_HWPT_DATA_SELFTEST}; {@code EINVAL} for a {@code data_len} outside [4, 8]; {@code
+   *     EFAULT} if the data cannot be read; {@code EOPNOTSUPP} for a {@code pagetable_type} other
+   *     than DEFAULT or HUGE
+   */
+  @Override
+  public IommuDomain allocateDomain(DomainConfig config, UserData data) {
+    checkConfig(config);
+    UapiException.check(
+        data.type() == IOMMU_HWPT_DATA_SELFTEST, Errno.EOPNOTSUPP, "not IOMMU_HWPT_DATA_SELFTEST");
+    long len = data.length();
+    UapiException.check(
+        Long.compareUnsigned(len, Integer.BYTES) >= 0
+            && Long.compareUnsigned(len, IommuHwptSelftest.SIZE) <= 0,
+        Errno.EINVAL,
+        "data_len " + len + " outside [4, 8]");
+    ByteBuffer raw = ByteBuffer.allocate(IommuHwptSelftest.SIZE).put(data.read((int) len)).flip();
+    int type = IommuHwptSelftest.decode(raw.limit(IommuHwptSelftest.SIZE)).pagetableType();
+    UapiException.check(
+        type == MOCK_IOMMUPT_DEFAULT || type == MOCK_IOMMUPT_HUGE,
+        Errno.EOPNOTSUPP,
+        "pagetable_type " + type);
+    return allocateSelftestDomain(config, true);
   }
 
   private void checkConfig(DomainConfig config) {

@@ -16,6 +16,8 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_HUGE_IOVA;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.core.kernel.Syscalls.assertErrno;
 import static org.jvfio.core.kernel.Syscalls.ok;
@@ -122,6 +124,14 @@ class IommufdSelftestTest {
         Errno.EOPNOTSUPP,
         sys.hwptAlloc(
             fd, HwptAlloc.paging(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, noDirty[2], ioas), new int[1]));
+  }
+
+  /** {@code MOCK_FLAGS_DEVICE_HUGE_IOVA} went with the mock's generic page table: EINVAL now. */
+  @Test
+  void hugeIovaDeviceFlag_einval() {
+    long arg =
+        cmd(IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, ioas, b -> b.putInt(28, MOCK_FLAGS_DEVICE_HUGE_IOVA));
+    assertErrno(Errno.EINVAL, sys.ioctl(fd, IOMMU_TEST_CMD, arg));
   }
 
   @Test
@@ -288,6 +298,21 @@ class IommufdSelftestTest {
         Errno.EINVAL,
         sys.ioctl(fd, IOMMU_TEST_CMD, cmd(67, IOMMU_TEST_OP_MOCK_DOMAIN, ioas, b -> {})));
     assertErrno(Errno.EOPNOTSUPP, sys.ioctl(fd, IOMMU_TEST_CMD, cmd(99, ioas, b -> {})));
+  }
+
+  /** The temporary batch-memory limit has no observable effect: a map under it checks the same. */
+  @Test
+  void setTempMemoryLimit_acceptedAndMappingsUnchanged() {
+    long arg = cmd(IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0, b -> b.putInt(16, 16));
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, arg));
+    int[] ids = mockDomain(ioas, 0);
+    sys.ioasMapFixed(fd, ioas, buffer, 64 * 4096, IOVA);
+    long check =
+        cmd(
+            IOMMU_TEST_OP_MD_CHECK_MAP,
+            ids[1],
+            b -> b.putLong(16, IOVA).putLong(24, 64 * 4096).putLong(32, buffer));
+    ok(sys.ioctl(fd, IOMMU_TEST_CMD, check));
   }
 
   @Test
