@@ -175,6 +175,11 @@ pub const IOMMU_IOAS_COPY: u32 = 0x3b83;
 pub const IOMMU_IOAS_IOVA_RANGES: u32 = 0x3b84;
 pub const IOMMU_IOAS_MAP: u32 = 0x3b85;
 pub const IOMMU_IOAS_UNMAP: u32 = 0x3b86;
+pub const IOMMU_OPTION: u32 = 0x3b87;
+pub const IOMMU_OPTION_RLIMIT_MODE: u32 = 0x0;
+pub const IOMMU_OPTION_HUGE_PAGES: u32 = 0x1;
+pub const IOMMU_OPTION_OP_SET: u32 = 0x0;
+pub const IOMMU_OPTION_OP_GET: u32 = 0x1;
 pub const IOMMU_HWPT_ALLOC: u32 = 0x3b89;
 pub const IOMMU_GET_HW_INFO: u32 = 0x3b8a;
 pub const IOMMU_HWPT_SET_DIRTY_TRACKING: u32 = 0x3b8b;
@@ -217,6 +222,7 @@ pub const IOMMU_TEST_OP_ADD_RESERVED: u32 = 0x1;
 pub const IOMMU_TEST_OP_MOCK_DOMAIN: u32 = 0x2;
 pub const IOMMU_TEST_OP_MD_CHECK_MAP: u32 = 0x3;
 pub const IOMMU_TEST_OP_MD_CHECK_REFS: u32 = 0x4;
+pub const IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT: u32 = 0x9;
 pub const IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: u32 = 0xa;
 pub const IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: u32 = 0xc;
 pub const IOMMU_TEST_OP_DIRTY: u32 = 0xd;
@@ -226,6 +232,13 @@ pub const MOCK_FLAGS_DEVICE_NO_DIRTY: u32 = 0x1;
 pub const MOCK_FLAGS_DEVICE_HUGE_IOVA: u32 = 0x2;
 pub const MOCK_FLAGS_DEVICE_PASID: u32 = 0x4;
 pub const IOMMU_HW_INFO_TYPE_SELFTEST: u32 = 0xfeedbeef;
+pub const MOCK_IOMMUPT_DEFAULT: u32 = 0x0;
+pub const MOCK_IOMMUPT_HUGE: u32 = 0x1;
+pub const MOCK_IOMMUPT_AMDV1: u32 = 0x2;
+pub const MOCK_APERTURE_START: u64 = 0x1000000;
+pub const MOCK_APERTURE_LAST: u64 = 0x7fffffff;
+pub const MOCK_PAGE_SIZE: u32 = 0x800;
+pub const MOCK_HUGE_PAGE_SIZE: u32 = 0x100000;
 pub const IOMMU_HWPT_DATA_SELFTEST: u32 = 0xdead;
 
 #[repr(C)]
@@ -341,6 +354,16 @@ const _: () = assert!(offset_of!(iommu_hwpt_invalidate, data_type) == 16);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate, entry_len) == 20);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate, entry_num) == 24);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate, __reserved) == 28);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_hwpt_selftest {
+    pub iotlb: u32,
+    pub pagetable_type: u32,
+}
+const _: () = assert!(size_of::<iommu_hwpt_selftest>() == 8);
+const _: () = assert!(offset_of!(iommu_hwpt_selftest, iotlb) == 0);
+const _: () = assert!(offset_of!(iommu_hwpt_selftest, pagetable_type) == 4);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
@@ -493,6 +516,24 @@ pub struct iommu_iova_range {
 const _: () = assert!(size_of::<iommu_iova_range>() == 16);
 const _: () = assert!(offset_of!(iommu_iova_range, start) == 0);
 const _: () = assert!(offset_of!(iommu_iova_range, last) == 8);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_option {
+    pub size: u32,
+    pub option_id: u32,
+    pub op: u16,
+    pub __reserved: u16,
+    pub object_id: u32,
+    pub val64: u64,
+}
+const _: () = assert!(size_of::<iommu_option>() == 24);
+const _: () = assert!(offset_of!(iommu_option, size) == 0);
+const _: () = assert!(offset_of!(iommu_option, option_id) == 4);
+const _: () = assert!(offset_of!(iommu_option, op) == 8);
+const _: () = assert!(offset_of!(iommu_option, __reserved) == 10);
+const _: () = assert!(offset_of!(iommu_option, object_id) == 12);
+const _: () = assert!(offset_of!(iommu_option, val64) == 16);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
