@@ -238,6 +238,10 @@ public final class PageTable {
     deferred[deferredCount++] = table;
   }
 
+  int deferredCount() {
+    return deferredCount;
+  }
+
   /** Frees the tables deferred since index {@code from}; an invalidation must have drained. */
   void freeDeferred(int from) {
     for (int i = from; i < deferredCount; i++) {
@@ -294,33 +298,13 @@ public final class PageTable {
     require(
         ule(physical, pLast) && ((pLast | low) & ~(f.oaMask | low)) == 0,
         "output address beyond the address field");
-    require(!anyLeaf(iova, last), "range overlaps a mapping");
-
-    int maxLevel = 0;
-    for (long va = iova, pa = physical, left = size; left != 0; ) {
-      long s = f.bestPageSize(va, pa, left);
-      maxLevel = Math.max(maxLevel, f.levelOfSize(s));
-      va += s;
-      pa += s;
-      left -= s;
-    }
-    grow(last, maxLevel);
-    long attrs = f.protBits(prot);
-    int freedFrom = deferredCount;
-    for (long va = iova, pa = physical, left = size; left != 0; ) {
-      long s = f.bestPageSize(va, pa, left);
-      installLeaf(va, pa, s, attrs);
-      va += s;
-      pa += s;
-      left -= s;
-    }
-    if (deferredCount > freedFrom) {
-      iotlb.invalidateRange(iova, size);
-      freeDeferred(freedFrom);
-    }
+    Install install = new Install(this);
+    require(!install.anyLeaf(iova, last), "range overlaps a mapping");
+    install.run(iova, physical, size, prot);
   }
 
-  private void grow(long last, int leafLevel) {
+  /** Grows the table until {@code last} and a leaf at {@code leafLevel} fit under its top. */
+  void grow(long last, int leafLevel) {
     long rt = live();
     int top = (int) (rt & 0xFFF);
     long root = rt & ~0xFFFL;
@@ -335,62 +319,6 @@ public final class PageTable {
       rootTop = root | top;
       topListener.topChanged(root, top);
     }
-  }
-
-  private void installLeaf(long va, long pa, long size, long attrs) {
-    int leafLevel = f.levelOfSize(size);
-    long table = root();
-    for (int level = topLevel(); level > leafLevel; level--) {
-      long sl = slot(table, index(va, level));
-      long e = memory.getVolatile(sl);
-      if (f.isEmpty(e)) {
-        long t = allocateTable();
-        if (!memory.compareAndSet(sl, e, f.encodeTable(t, level))) {
-          freeTable(t); // another mapper installed a table first: use it
-          level++;
-          continue;
-        }
-        table = t;
-      } else if (f.isLeaf(e, level)) {
-        throw new IllegalStateException(
-            "leaf met after the overlap check: " + f.describe(e, level));
-      } else {
-        table = f.tableAddress(e);
-      }
-    }
-    long value = f.encodeLeaf(pa, size, leafLevel, attrs);
-    int i0 = index(va, leafLevel);
-    for (int i = i0; i < i0 + f.entriesOf(size); i++) {
-      long sl = slot(table, i);
-      long e = memory.get(sl);
-      if (!f.isEmpty(e)) {
-        deferTree(f.tableAddress(e), leafLevel - 1); // empty: the overlap check passed
-      }
-      memory.setVolatile(sl, value);
-    }
-  }
-
-  private boolean anyLeaf(long first, long last) {
-    int top = topLevel();
-    long reach = f.reach(top);
-    return ule(first, reach) && anyLeaf(root(), top, first, umin(last, reach));
-  }
-
-  private boolean anyLeaf(long table, int level, long first, long last) {
-    for (int i = index(first, level), end = index(last, level); i <= end; i++) {
-      long e = memory.get(slot(table, i));
-      if (f.isEmpty(e)) {
-        continue;
-      }
-      if (f.isLeaf(e, level)) {
-        return true;
-      }
-      long iv = itemVa(first, level, i);
-      if (anyLeaf(f.tableAddress(e), level - 1, umax(iv, first), umin(itemLast(iv, level), last))) {
-        return true;
-      }
-    }
-    return false;
   }
 
   // --- unmap ----------------------------------------------------------------------------------
@@ -527,7 +455,7 @@ public final class PageTable {
    * Walks the table for a DMA access to {@code iova}, as the IOMMU's page walker does on an IOTLB
    * miss (see the class comment for why no lock is needed). A non-present entry, an entry that is
    * neither a table nor a leaf, or a leaf at a level that cannot hold leaves faults (empty). With
-   * {@link PtFormat.Builder#permissions} along the walk, permissions are ANDed over every entry.
+   * {@link PtFormatBuilder#permissions} along the walk, permissions are ANDed over every entry.
    * With access updates on, the walk sets the accessed bit in the leaf slot it read by
    * compare-and-swap (walking again if the slot changed meanwhile). The translation is dirty if the
    * entry is, or if dirty updates are off (nothing to update).

@@ -43,7 +43,8 @@ final class SmmuV3Domain extends PtDomain {
             driver.inputBits(),
             config.nestParent(),
             config.dirtyTracking(),
-            driver.idr3Bbml() == 0),
+            driver.idr3Bbml() == 0,
+            driver.contiguousHint()),
         config,
         driver.memory());
     this.driver = driver;
@@ -143,10 +144,13 @@ final class SmmuV3Domain extends PtDomain {
     while (done != size) {
       long cur = iova + done;
       long pgsize = format().bestPageSize(cur, cur, size - done);
-      int k = top - format().levelOfSize(pgsize); // the piece's entry is word k of the walk
+      int level = format().levelOfSize(pgsize);
+      int k = top - level; // the piece's entry is word k of the walk
       long[] words = walk(cur);
-      if (words.length <= k || format().isEmpty(words[k])) {
-        break; // an invalid entry, or a larger leaf: refused
+      if (words.length <= k
+          || format().isEmpty(words[k])
+          || (format().isLeaf(words[k], level) && format().leafSize(words[k], level) > pgsize)) {
+        break; // an invalid entry, or a larger leaf (a block, a contiguous run): refused
       }
       table().unmap(cur, pgsize, dirty, false);
       if (format().isTable(words[k], top - k)) {
