@@ -38,7 +38,7 @@ final class Install {
       pa += s;
       left -= s;
     }
-    pt.grow(iova + size - 1, maxLevel);
+    grow(iova + size - 1, maxLevel);
     long attrs = f.protBits(prot);
     int freedFrom = pt.deferredCount();
     for (long va = iova, pa = physical, left = size; left != 0; ) {
@@ -51,6 +51,22 @@ final class Install {
     if (pt.deferredCount() > freedFrom) {
       pt.iotlb.invalidateRange(iova, size);
       pt.freeDeferred(freedFrom);
+    }
+  }
+
+  /** Grows the table until {@code last} and a leaf at {@code leafLevel} fit under its top. */
+  private void grow(long last, int leafLevel) {
+    int top = pt.topLevel();
+    long root = pt.root();
+    int oldTop = top;
+    while (top < f.maxTop() && (!ule(last, f.reach(top)) || leafLevel > top)) {
+      long t = pt.allocateTable();
+      memory.set(slot(t, 0), f.encodeTable(root, top + 1));
+      root = t;
+      top++;
+    }
+    if (top != oldTop) {
+      pt.publishTop(root, top);
     }
   }
 

@@ -19,8 +19,9 @@ import org.jvfio.core.spi.IotlbGather;
  *
  * <p>Levels are numbered from 0 (the smallest leaf) up to {@link #topLevel()}. Range walks are
  * recursive descents over the tables that exist, resuming per level where they left off, so their
- * cost follows the entries present, not the span; see {@link Reshape} for split and collapse and
- * {@link Harvest} for read-and-clear.
+ * cost follows the entries present, not the span. Each operation's walk has its own package-private
+ * class: {@code Install} (map), {@code Unmap}, {@code Harvest} (read-and-clear) and {@code Reshape}
+ * (split and collapse).
  *
  * <p><b>Walks racing table changes: the one strategy.</b> The hardware path ({@link #translate},
  * {@link #setDirtyByHardware}) takes no lock and validates nothing after the fact. It relies on
@@ -149,7 +150,7 @@ public final class PageTable {
 
   /**
    * Test seam: {@code window} runs after a split or collapse has read the state it will publish and
-   * before it publishes (the window of steps 1 to 3 of {@link Reshape}), so a test can play the
+   * before it publishes (the window of steps 1 to 3 of {@code Reshape}), so a test can play the
    * hardware racing into it.
    *
    * @param window the code to run inside the window
@@ -303,22 +304,10 @@ public final class PageTable {
     install.run(iova, physical, size, prot);
   }
 
-  /** Grows the table until {@code last} and a leaf at {@code leafLevel} fit under its top. */
-  void grow(long last, int leafLevel) {
-    long rt = live();
-    int top = (int) (rt & 0xFFF);
-    long root = rt & ~0xFFFL;
-    int oldTop = top;
-    while (top < f.maxTop() && (!ule(last, f.reach(top)) || leafLevel > top)) {
-      long t = allocateTable();
-      memory.set(slot(t, 0), f.encodeTable(root, top + 1));
-      root = t;
-      top++;
-    }
-    if (top != oldTop) {
-      rootTop = root | top;
-      topListener.topChanged(root, top);
-    }
+  /** Publishes the top a map grew the table to, and tells the listener. */
+  void publishTop(long root, int top) {
+    rootTop = root | top;
+    topListener.topChanged(root, top);
   }
 
   // --- unmap ----------------------------------------------------------------------------------
@@ -326,13 +315,13 @@ public final class PageTable {
   /**
    * Unmaps as iommupt's {@code __unmap_range}: if {@code iova} falls inside a leaf but not at its
    * start, nothing is unmapped and 0 is returned; a leaf (or run) that starts in the range is
-   * removed whole, all replicas, and counted at its full size even past the range end; the walk
-   * stops at the first non-present entry and returns what it removed up to there, so a range with
-   * nothing mapped at its start returns 0. Each entry is removed with an atomic exchange to 0; with
-   * {@code dirty} non-null, a removed leaf whose old value was dirty in any replica is recorded
-   * whole, so a hardware update either lands before the exchange (and is recorded) or finds the
-   * slot empty (and the DMA faults). Tables the range covers entirely are cleared and freed at the
-   * next {@link #iotlbSync}. A range beyond the top's reach unmaps nothing.
+   * removed whole, every entry of a run, and counted at its full size even past the range end; the
+   * walk stops at the first non-present entry and returns what it removed up to there, so a range
+   * with nothing mapped at its start returns 0. Each entry is removed with an atomic exchange to 0;
+   * with {@code dirty} non-null, a removed leaf whose old value was dirty in any entry of its run
+   * is recorded whole, so a hardware update either lands before the exchange (and is recorded) or
+   * finds the slot empty (and the DMA faults). Tables the range covers entirely are cleared and
+   * freed at the next {@link #iotlbSync}. A range beyond the top's reach unmaps nothing.
    *
    * @param iova the first IOVA to unmap
    * @param size the bytes to unmap
@@ -340,28 +329,31 @@ public final class PageTable {
    * @return the bytes unmapped
    */
   public long unmap(long iova, long size, IommuDirtyBitmap dirty) {
-    return unmap(iova, size, dirty, true);
+    return Unmap.range(this, iova, size, dirty, true);
   }
 
   /**
-   * Unmaps as {@link #unmap(long, long, IommuDirtyBitmap)}, except that with {@code stopAtHole}
-   * false a non-present entry is skipped instead of ending the walk: every leaf in the range goes,
-   * and every table the range covers entirely is freed whatever holes it has (io-pgtable-arm's
-   * {@code __arm_lpae_unmap} of a piece that meets a table entry of its own size).
+   * Unmaps as io-pgtable-arm's {@code arm_lpae_unmap_pages} under {@code iommu_unmap}'s page-size
+   * loop: the range is cut into pieces of the largest page size alignment and length allow; a piece
+   * that meets an entry of exactly its size removes it (a leaf, every entry of a run, or a table
+   * with everything below it, holes included, then freed after the walk invalidation Linux issues
+   * for it); a piece that meets a larger leaf (a block or a run) is refused, as since v6.13 ("Unmap
+   * of a partial large IOPTE is not allowed"), and one that meets an empty entry ends the unmap.
+   * With {@code dirty}, removed leaves are recorded as {@link #unmap(long, long, IommuDirtyBitmap)}
+   * records them.
    *
-   * @param iova the first IOVA to unmap
-   * @param size the bytes to unmap
+   * @param iova the first IOVA to unmap, aligned to the smallest page size
+   * @param size the bytes to unmap, a multiple of the smallest page size
    * @param dirty where to record dirty leaves, or null
-   * @param stopAtHole whether the first non-present entry ends the walk
-   * @return the bytes of the leaves unmapped
+   * @return the bytes of the pieces removed before the first refused or empty one, possibly 0
+   * @throws IllegalArgumentException if the range is empty, wraps, is not aligned to the smallest
+   *     page size, or ends beyond the aperture
    */
-  public long unmap(long iova, long size, IommuDirtyBitmap dirty, boolean stopAtHole) {
-    long last = iova + size - 1;
-    int top = topLevel();
-    if (size == 0 || !ule(iova, last) || !ule(last, f.reach(top))) {
-      return 0;
-    }
-    return new Unmap(this, dirty, stopAtHole).run(root(), top, iova, last);
+  public long unmapPieces(long iova, long size, IommuDirtyBitmap dirty) {
+    long min = Long.lowestOneBit(f.pageSizes);
+    require(size != 0 && ((iova | size) & (min - 1)) == 0, "range not aligned");
+    require(ule(checkedLast(iova, size), apertureEnd()), "range beyond the aperture");
+    return Unmap.pieces(this, iova, size, dirty);
   }
 
   /**
@@ -546,7 +538,7 @@ public final class PageTable {
 
   /**
    * Records every write-dirty leaf of {@code [iova, iova + size)} and, if {@code clear}, makes it
-   * write-clean: see {@link Harvest}.
+   * write-clean: see {@code Harvest}.
    *
    * @param iova the first IOVA of the range
    * @param size the bytes of the range

@@ -163,16 +163,18 @@ public final class PtFormat {
       }
       hasRuns[l] = runMask != 0 && (leafSizes[l] & -(2L << shift(l))) != 0;
       runShift[l] = (byte) (63 - Long.numberOfLeadingZeros(leafSizes[l] | (1L << shift(l))));
-      scanFormats[l] = // a run stops the harvest's scanner, as a table does
-          new DirtyLeafScanner.Format(
-              presentBit | leafMask[l] | (hasRuns[l] ? runMask : 0),
-              presentBit | leafValue[l],
-              presentBit != 0 ? presentBit : -1L,
-              dirtyMask,
-              dirtyValue,
-              cleanAnd,
-              cleanOr,
-              accessBit);
+      scanFormats[l] = // none where no leaves are; a run stops the scanner, as a table does
+          leafSizes[l] == 0
+              ? null
+              : new DirtyLeafScanner.Format(
+                  presentBit | leafMask[l] | (hasRuns[l] ? runMask : 0),
+                  presentBit | leafValue[l],
+                  presentBit != 0 ? presentBit : -1L,
+                  dirtyMask,
+                  dirtyValue,
+                  cleanAnd,
+                  cleanOr,
+                  accessBit);
     }
     pageSizes = sizes;
   }
@@ -348,8 +350,6 @@ public final class PtFormat {
     }
     return Long.highestOneBit(pageSizes & (limit | (limit - 1)));
   }
-
-  // --- classification -------------------------------------------------------------------------
 
   /**
    * Returns whether {@code e} is empty (non-present).

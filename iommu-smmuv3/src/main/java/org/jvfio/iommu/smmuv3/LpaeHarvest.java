@@ -27,10 +27,10 @@ import org.jvfio.core.spi.IommuDirtyBitmap;
  * following entries, exactly as upstream does. From each leaf, the leaves that follow it in the
  * table (up to 64, no further than the range end) go to the DirtyLeafScanner at once, which records
  * them as one visit per leaf would; it stops at a table or an invalid entry. Cleaning is an atomic
- * OR of AP[2] on a leaf observed writable-dirty. An entry of a contiguous run (the contiguous-hint
- * option; io-pgtable-arm never sets bit 52) is visited with the rest of the run at once: the run
- * is dirty if any of its entries is, each entry left of it is recorded as a visit would record
- * it, and every dirty entry of the run is cleaned.
+ * OR of AP[2] on a leaf observed writable-dirty. A contiguous run (the contiguous-hint option;
+ * io-pgtable-arm never sets bit 52) is one leaf of the run's size to the walk, as a block is: it is
+ * dirty if any of its entries is, recorded at the position with its full size, every dirty entry
+ * cleaned, and the position advanced by its size.
  */
 final class LpaeHarvest {
   /**
@@ -82,13 +82,11 @@ final class LpaeHarvest {
       long pte = mem.getVolatile(slot);
       if (f.isRun(pte, level)) {
         int n = (int) (f.leafSize(pte, level) >>> sh);
-        int past = (idx | (n - 1)) + 1;
-        int items = (int) Math.min(past - idx, (end - addr + size - 1) >>> sh);
         if (readAndCleanRun(table + 8L * (idx & -n), n)) {
-          dirty.record(addr, items * size); // as one visit per entry records it
+          dirty.record(addr, n * size);
         }
-        addr += items * size;
-        idx += items;
+        addr += n * size;
+        idx += n;
       } else if (f.isLeaf(pte, level)) {
         long left = (end - addr + size - 1) >>> sh;
         int n = (int) Math.min(Math.min(64, max - idx), left);

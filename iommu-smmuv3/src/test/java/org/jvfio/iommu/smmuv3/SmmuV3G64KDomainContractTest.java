@@ -1,5 +1,6 @@
 package org.jvfio.iommu.smmuv3;
 
+import org.jvfio.core.pt.PtDomain;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.testkit.contract.IommuDomainContract;
@@ -11,7 +12,6 @@ class SmmuV3G64KDomainContractTest extends IommuDomainContract {
     return SmmuV3Driver.withGranule(Granule.G64K);
   }
 
-  /** With a 48-bit input the 64KB walk starts at level 1; pages are level 3. */
   /** io-pgtable-arm unmaps in page-size pieces; a piece over a table frees it whole. */
   @Override
   protected boolean unmapsInPageSizePieces() {
@@ -20,6 +20,6 @@ class SmmuV3G64KDomainContractTest extends IommuDomainContract {
 
   @Override
   protected int walkLevel(IommuDomain domain, int index) {
-    return 1 + index;
+    return ((PtDomain) domain).format().maxTop() - index;
   }
 }

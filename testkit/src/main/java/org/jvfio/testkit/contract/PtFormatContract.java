@@ -3,6 +3,7 @@ package org.jvfio.testkit.contract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -236,6 +237,67 @@ public abstract class PtFormatContract {
     h.readAndClearDirty(pt, iova, size, clear, IommuDirtyBitmap.of(bitmap, gather));
     pt.iotlbSync(gather);
     return bitmap.isDirty(iova);
+  }
+
+  /**
+   * The engine's one strategy for walks racing a table change (see {@link PageTable}), for this
+   * format, between its two smallest page sizes: a translation walked before a split is refused by
+   * the hardware dirty update afterwards (the slot changed, the DMA walks again); a hardware dirty
+   * update landing inside the split's race window (after the state is read, before it is published)
+   * is folded into the new leaves; one landing inside a collapse's window on a child is folded into
+   * the new leaf. The next harvest reports each of them.
+   */
+  @Test
+  public void raceWindow_hardwareDirtyUpdatesDuringSplitAndCollapse_areNeverLost() {
+    PtFormat f = format();
+    long sizes = f.pageSizeBitmap();
+    long small = Long.lowestOneBit(sizes);
+    long big = Long.lowestOneBit(sizes & ~small);
+    assumeTrue(big != 0, "one page size: nothing to split");
+    PageTableMemory memory = new PageTableMemory();
+    PageTable pt = new PageTable(f, memory, new Iotlb(), (root, top) -> {});
+    long iova = big * 2;
+    long written = iova + big - small; // the last item: not the first entry of a run
+    Harvester h = harvester();
+    pt.map(iova, big * 3, big, RW);
+    harvest(h, pt, iova, big, true);
+    pt.setHardwareUpdates(true, false);
+    Translation stale = pt.translate(iova).orElseThrow();
+    int[] windows = {0};
+    pt.setRaceWindow(
+        () -> {
+          if (windows[0]++ == 0) {
+            assertTrue(pt.setDirtyByHardware(pt.translate(written).orElseThrow()), "in split");
+          }
+        });
+    pt.split(iova, big, small);
+    assertTrue(windows[0] > 0, "the split opened no race window");
+    assertFalse(pt.setDirtyByHardware(stale), "a translation from before the split updated");
+    assertEquals(small, pt.translate(written).orElseThrow().size(), "split size");
+    assertTrue(harvestAt(h, pt, iova, big, written), "the update inside the split's window");
+    harvest(h, pt, iova, big, true);
+    Translation child = pt.translate(written).orElseThrow();
+    windows[0] = 0;
+    pt.setRaceWindow(
+        () -> {
+          if (windows[0]++ == 0) {
+            assertTrue(pt.setDirtyByHardware(child), "in collapse");
+          }
+        });
+    pt.collapse(iova, big);
+    assertTrue(windows[0] > 0, "the collapse opened no race window");
+    assertEquals(big, pt.translate(written).orElseThrow().size(), "collapsed size");
+    assertTrue(harvestAt(h, pt, iova, big, written), "the update inside the collapse's window");
+    pt.free();
+    assertEquals(0, memory.framesInUse(), "frames after free");
+  }
+
+  private static boolean harvestAt(Harvester h, PageTable pt, long iova, long size, long at) {
+    IovaBitmap bitmap =
+        IovaBitmap.allocate(iova, size, Long.lowestOneBit(pt.format().pageSizeBitmap()));
+    IotlbGather gather = new IotlbGather();
+    h.readAndClearDirty(pt, iova, size, false, IommuDirtyBitmap.of(bitmap, gather));
+    return bitmap.isDirty(at);
   }
 
   /**

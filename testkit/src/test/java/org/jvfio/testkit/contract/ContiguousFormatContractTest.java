@@ -1,5 +1,14 @@
 package org.jvfio.testkit.contract;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.jvfio.core.hw.Iotlb;
+import org.jvfio.core.hw.PageTableMemory;
+import org.jvfio.core.pt.PageTable;
 import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.pt.PtFormatBuilder;
 
@@ -8,7 +17,8 @@ import org.jvfio.core.pt.PtFormatBuilder;
  * a 4 KiB granule with pages (level 0) and 2 MiB blocks (level 1), each also as runs of 16 entries
  * (64 KiB, 32 MiB) marked by bit 52, every entry carrying its own output address, as Arm's
  * contiguous hint (Arm ARM, chapter D8, "The Contiguous bit"). Type bits 1:0 as LPAE (0b11 page or
- * table, 0b01 block); R, W and D are plain bits 2, 3 and 4.
+ * table, 0b01 block); R, W and D are plain bits 2, 3 and 4. Besides the contract, example tables
+ * for the engine's handling of such runs (iommupt's {@code __unmap_range} for unmaps).
  */
 class ContiguousFormatContractTest extends PtFormatContract {
   static final long CONTIGUOUS = 1L << 52;
@@ -46,5 +56,62 @@ class ContiguousFormatContractTest extends PtFormatContract {
   @Override
   protected long expectedPageSizes() {
     return PAGE_SIZES;
+  }
+
+  private static final long RUN = 0x1_0000L;
+  private static final long PAGE = 0x1000L;
+
+  private static PageTable tableWithOneRun() {
+    PageTable pt = new PageTable(format4k(), new PageTableMemory(), new Iotlb(), (r, top) -> {});
+    pt.map(RUN, 0x50_0000L, RUN, 3);
+    return pt;
+  }
+
+  private static long[] leafEntries(PageTable pt) {
+    long[] e = new long[16];
+    for (int j = 0; j < 16; j++) {
+      long[] w = pt.walk(RUN + j * PAGE);
+      e[j] = w[w.length - 1];
+    }
+    return e;
+  }
+
+  @Test
+  void map_alignedRange_writesOneRunWhoseEntriesCarryTheirOwnAddresses() {
+    PageTable pt = tableWithOneRun();
+    long[] e = leafEntries(pt);
+    for (int j = 0; j < 16; j++) {
+      assertTrue((e[j] & CONTIGUOUS) != 0, "entry " + j);
+      assertEquals(0x50_0000L + j * PAGE, e[j] & 0x0000_FFFF_FFFF_F000L, "entry " + j);
+      assertEquals(RUN, pt.format().leafSize(e[j], 0), "entry " + j);
+    }
+  }
+
+  @Test
+  void unmap_startingInsideARun_unmapsNothing() {
+    PageTable pt = tableWithOneRun();
+    assertEquals(0, pt.unmap(RUN + PAGE, PAGE, null));
+    assertTrue(pt.iovaToPhys(RUN + PAGE).isPresent());
+  }
+
+  @Test
+  void unmap_fromTheStartOfARunShorterThanIt_removesTheWholeRunAndCountsIt() {
+    PageTable pt = tableWithOneRun();
+    assertEquals(RUN, pt.unmap(RUN, PAGE, null));
+    for (int j = 0; j < 16; j++) {
+      assertFalse(pt.iovaToPhys(RUN + j * PAGE).isPresent(), "page " + j);
+    }
+  }
+
+  @Test
+  void splitThenCollapse_runBecomesPagesAndPagesBecomeTheRunAgain() {
+    PageTable pt = tableWithOneRun();
+    long[] before = leafEntries(pt);
+    pt.split(RUN, RUN, PAGE);
+    for (long e : leafEntries(pt)) {
+      assertEquals(0, e & CONTIGUOUS);
+    }
+    pt.collapse(RUN, RUN);
+    assertEquals(Arrays.toString(before), Arrays.toString(leafEntries(pt)));
   }
 }

@@ -1,0 +1,35 @@
+package org.jvfio.iommu.smmuv3;
+
+import java.util.Set;
+import org.jvfio.core.pt.PtDomain;
+import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.spi.IommuDriver;
+import org.jvfio.testkit.contract.IommuDomainContract;
+
+/**
+ * The SMMUv3 stage-1 LPAE table at the 16 KiB granule with the contiguous hint (runs of 128 pages,
+ * 2 MiB, and of 32 blocks, 1 GiB) against the testkit's domain contract, splitting to 16 KiB and 2
+ * MiB.
+ */
+class SmmuV3G16KContiguousDomainContractTest extends IommuDomainContract {
+  @Override
+  protected IommuDriver driver() {
+    return SmmuV3Driver.builder().granule(Granule.G16K).contiguousHint(true).build();
+  }
+
+  @Override
+  protected Set<Long> splitPageSizes() {
+    return Set.of(1L << 14, 1L << 21);
+  }
+
+  /** io-pgtable-arm unmaps in page-size pieces; a piece over a table frees it whole. */
+  @Override
+  protected boolean unmapsInPageSizePieces() {
+    return true;
+  }
+
+  @Override
+  protected int walkLevel(IommuDomain domain, int index) {
+    return ((PtDomain) domain).format().maxTop() - index;
+  }
+}
