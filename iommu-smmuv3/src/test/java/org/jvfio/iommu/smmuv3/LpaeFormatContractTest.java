@@ -88,13 +88,12 @@ class LpaeFormatContractTest {
    * blocks at 16 KiB; 32 at 64 KiB.
    */
   static long contiguousSizes(Granule granule) {
-    switch (granule) {
-      case G4K:
-        return granule.pageSizeBitmap() | 0x1_0000L | 0x200_0000L | 0x4_0000_0000L; // 64K 32M 16G
-      case G16K:
-        return granule.pageSizeBitmap() | 0x20_0000L | 0x4000_0000L; // 2M 1G
-      default:
-        return granule.pageSizeBitmap() | 0x20_0000L | 0x4_0000_0000L; // 2M 16G
-    }
+    long runs =
+        switch (granule) {
+          case G4K -> 0x1_0000L | 0x200_0000L | 0x4_0000_0000L; // 64K 32M 16G
+          case G16K -> 0x20_0000L | 0x4000_0000L; // 2M 1G
+          case G64K -> 0x20_0000L | 0x4_0000_0000L; // 2M 16G
+        };
+    return granule.pageSizeBitmap() | runs;
   }
 }

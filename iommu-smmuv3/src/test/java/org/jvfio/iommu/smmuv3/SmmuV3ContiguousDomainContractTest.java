@@ -1,34 +1,48 @@
 package org.jvfio.iommu.smmuv3;
 
 import java.util.Set;
-import org.jvfio.core.pt.PtDomain;
-import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IommuDriver;
-import org.jvfio.testkit.contract.IommuDomainContract;
+import org.junit.jupiter.api.Nested;
 
 /**
- * The SMMUv3 stage-1 LPAE table with the contiguous hint (runs of 16 pages or blocks: 64 KiB, 32
- * MiB) against the testkit's domain contract, splitting to every size up to 2 MiB.
+ * The SMMUv3 stage-1 LPAE table with the contiguous hint against the testkit's domain contract, at
+ * each granule: runs of 16 pages or blocks at 4 KiB (64 KiB, 32 MiB), of 128 pages (2 MiB) and 32
+ * blocks (1 GiB) at 16 KiB, of 32 pages (2 MiB) and 32 blocks (16 GiB) at 64 KiB. Splits go to the
+ * page, the smallest run and, at 4 KiB, the 2 MiB block.
  */
-class SmmuV3ContiguousDomainContractTest extends IommuDomainContract {
-  @Override
-  protected IommuDriver driver() {
-    return SmmuV3Driver.builder().contiguousHint(true).build();
+class SmmuV3ContiguousDomainContractTest {
+  /** The contract for one granule with the hint on. */
+  abstract static class WithHint extends LpaeDomainContract {
+    private final Set<Long> splitSizes;
+
+    WithHint(Granule granule, Set<Long> splitSizes) {
+      super(granule, true);
+      this.splitSizes = splitSizes;
+    }
+
+    @Override
+    protected Set<Long> splitPageSizes() {
+      return splitSizes;
+    }
   }
 
-  @Override
-  protected Set<Long> splitPageSizes() {
-    return Set.of(1L << 12, 1L << 16, 1L << 21);
+  @Nested
+  class G4K extends WithHint {
+    G4K() {
+      super(Granule.G4K, Set.of(1L << 12, 1L << 16, 1L << 21));
+    }
   }
 
-  /** io-pgtable-arm unmaps in page-size pieces; a piece over a table frees it whole. */
-  @Override
-  protected boolean unmapsInPageSizePieces() {
-    return true;
+  @Nested
+  class G16K extends WithHint {
+    G16K() {
+      super(Granule.G16K, Set.of(1L << 14, 1L << 21));
+    }
   }
 
-  @Override
-  protected int walkLevel(IommuDomain domain, int index) {
-    return ((PtDomain) domain).format().maxTop() - index;
+  @Nested
+  class G64K extends WithHint {
+    G64K() {
+      super(Granule.G64K, Set.of(1L << 16, 1L << 21));
+    }
   }
 }

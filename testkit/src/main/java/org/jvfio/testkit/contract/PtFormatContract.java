@@ -37,9 +37,11 @@ import org.jvfio.testkit.Property;
  * initial dirty state); through the engine, every item of a leaf of every size (each entry of a
  * contiguous run) translates to its own output address, the entry of a {@link
  * PtFormat.Contiguous#PER_ITEM_ADDRESS} run carrying it, and a hardware dirty update of any one
- * item makes the whole leaf dirty while a clearing harvest makes every item clean; the page sizes
- * are the union of the levels' sizes and the expected ones; and {@link PtFormat#bestPageSize}
- * equals a brute-force search. Seeded by {@code -Djvfio.seed}.
+ * item makes the whole leaf dirty while a clearing harvest makes every item clean; hardware dirty
+ * updates racing a split or a collapse are never lost (the engine's one race strategy, see {@link
+ * PageTable}, tested once per format); the page sizes are the union of the levels' sizes and the
+ * expected ones; and {@link PtFormat#bestPageSize} equals a brute-force search. Seeded by {@code
+ * -Djvfio.seed}.
  */
 public abstract class PtFormatContract {
   private static final int RW = IommuDomain.IOMMU_READ | IommuDomain.IOMMU_WRITE;
