@@ -574,30 +574,4 @@ class SmmuV3DomainTest {
     long ttb0 = drv.contextDescriptorOf(d).orElseThrow().ttb0();
     assertEquals(d.walk(0)[0], d.memory().getVolatile(ttb0));
   }
-
-  @Test
-  void unmap_pieceSmallerThanAContiguousRun_isRefusedAndAPieceOfItsSizeRemovesIt() {
-    IommuDomain d =
-        SmmuV3Driver.builder()
-            .contiguousHint(true)
-            .build()
-            .allocateDomain(DomainConfig.DIRTY_TRACKING);
-    d.map(0x10000, PA, 0x10000, RW);
-    long[] w = d.walk(0x13000);
-    assertTrue(d.describeEntry(w[w.length - 1], 0).contains("Contiguous"));
-    assertEquals(0, d.unmap(0x10000, 0x1000), "the first page of the run");
-    assertEquals(0, d.unmap(0x13000, 0x1000), "a page inside the run");
-    assertEquals(OptionalLong.of(PA + 0x3000), d.iovaToPhys(0x13000));
-    assertEquals(0x10000, d.unmap(0x10000, 0x10000));
-    assertEquals(OptionalLong.empty(), d.iovaToPhys(0x13000));
-  }
-
-  @Test
-  void driver_contiguousHintOffByDefault_mapsNoRun() {
-    assertEquals(Granule.G4K.pageSizeBitmap(), new SmmuV3Driver().pageSizeBitmap());
-    IommuDomain d = dirtyDomain(Granule.G4K);
-    d.map(0x10000, PA, 0x10000, RW);
-    long[] w = d.walk(0x13000);
-    assertEquals(0, w[w.length - 1] & LpaeDescriptor.CONTIGUOUS);
-  }
 }
