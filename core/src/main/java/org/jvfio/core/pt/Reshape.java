@@ -14,14 +14,13 @@ import org.jvfio.core.hw.PageTableMemory;
  * rules, numbered below.
  *
  * Split of a leaf (or a run) the range covers: (1) read every entry of the run and OR their dirty
- * and accessed state; (2)
- * build the replacement privately, every child inheriting that state (a run is split in place
- * into smaller runs or single leaves at its own level, otherwise each slot becomes a table, or a
- * subtree when the target is several levels down: only the items overlapping the range go down
- * to the target, the others stay leaves one level down, so splitting a 4 KiB range of a 1 GiB
- * leaf costs two tables, not 513); (3) publish each slot by compare-and-swap
- * from the value read, folding in any dirty bit the hardware set meanwhile, and if the state grew
- * dirty mark every new leaf dirty; (4) invalidate the old leaf's range. A DMA holding the old
+ * and accessed state; (2) build the replacement privately, every child inheriting that state (a
+ * run is split in place into smaller runs or single leaves at its own level, otherwise each slot
+ * becomes a table, or a subtree when the target is several levels down: only the items overlapping
+ * the range go down to the target, the others stay leaves one level down, so splitting a 4 KiB
+ * range of a 1 GiB leaf costs two tables, not 513); (3) publish each slot by compare-and-swap from
+ * the value read, folding in any dirty bit the hardware set meanwhile, and if the state grew dirty
+ * mark every new leaf dirty; (4) invalidate the old leaf's range. A DMA holding the old
  * translation fails its hardware update against the changed slot and re-walks (PageTable rule 2).
  * A leaf the range covers only in part is split whole, but only one level down (to the largest
  * page size of the next level, or the target if larger), and the walk goes on into what replaced
