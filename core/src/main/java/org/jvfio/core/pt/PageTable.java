@@ -19,8 +19,9 @@ import org.jvfio.core.spi.IotlbGather;
  *
  * <p>Levels are numbered from 0 (the smallest leaf) up to {@link #topLevel()}. Range walks are
  * recursive descents over the tables that exist, resuming per level where they left off, so their
- * cost follows the entries present, not the span; see {@link Reshape} for split and collapse and
- * {@link Harvest} for read-and-clear.
+ * cost follows the entries present, not the span. Each operation's walk has its own package-private
+ * class: {@code Install} (map), {@code Unmap}, {@code Harvest} (read-and-clear) and {@code Reshape}
+ * (split and collapse).
  *
  * <p><b>Walks racing table changes: the one strategy.</b> The hardware path ({@link #translate},
  * {@link #setDirtyByHardware}) takes no lock and validates nothing after the fact. It relies on
@@ -149,7 +150,7 @@ public final class PageTable {
 
   /**
    * Test seam: {@code window} runs after a split or collapse has read the state it will publish and
-   * before it publishes (the window of steps 1 to 3 of {@link Reshape}), so a test can play the
+   * before it publishes (the window of steps 1 to 3 of {@code Reshape}), so a test can play the
    * hardware racing into it.
    *
    * @param window the code to run inside the window
@@ -238,6 +239,10 @@ public final class PageTable {
     deferred[deferredCount++] = table;
   }
 
+  int deferredCount() {
+    return deferredCount;
+  }
+
   /** Frees the tables deferred since index {@code from}; an invalidation must have drained. */
   void freeDeferred(int from) {
     for (int i = from; i < deferredCount; i++) {
@@ -294,103 +299,15 @@ public final class PageTable {
     require(
         ule(physical, pLast) && ((pLast | low) & ~(f.oaMask | low)) == 0,
         "output address beyond the address field");
-    require(!anyLeaf(iova, last), "range overlaps a mapping");
-
-    int maxLevel = 0;
-    for (long va = iova, pa = physical, left = size; left != 0; ) {
-      long s = f.bestPageSize(va, pa, left);
-      maxLevel = Math.max(maxLevel, f.levelOfSize(s));
-      va += s;
-      pa += s;
-      left -= s;
-    }
-    grow(last, maxLevel);
-    long attrs = f.protBits(prot);
-    int freedFrom = deferredCount;
-    for (long va = iova, pa = physical, left = size; left != 0; ) {
-      long s = f.bestPageSize(va, pa, left);
-      installLeaf(va, pa, s, attrs);
-      va += s;
-      pa += s;
-      left -= s;
-    }
-    if (deferredCount > freedFrom) {
-      iotlb.invalidateRange(iova, size);
-      freeDeferred(freedFrom);
-    }
+    Install install = new Install(this);
+    require(!install.anyLeaf(iova, last), "range overlaps a mapping");
+    install.run(iova, physical, size, prot);
   }
 
-  private void grow(long last, int leafLevel) {
-    long rt = live();
-    int top = (int) (rt & 0xFFF);
-    long root = rt & ~0xFFFL;
-    int oldTop = top;
-    while (top < f.maxTop() && (!ule(last, f.reach(top)) || leafLevel > top)) {
-      long t = allocateTable();
-      memory.set(slot(t, 0), f.encodeTable(root, top + 1));
-      root = t;
-      top++;
-    }
-    if (top != oldTop) {
-      rootTop = root | top;
-      topListener.topChanged(root, top);
-    }
-  }
-
-  private void installLeaf(long va, long pa, long size, long attrs) {
-    int leafLevel = f.levelOfSize(size);
-    long table = root();
-    for (int level = topLevel(); level > leafLevel; level--) {
-      long sl = slot(table, index(va, level));
-      long e = memory.getVolatile(sl);
-      if (f.isEmpty(e)) {
-        long t = allocateTable();
-        if (!memory.compareAndSet(sl, e, f.encodeTable(t, level))) {
-          freeTable(t); // another mapper installed a table first: use it
-          level++;
-          continue;
-        }
-        table = t;
-      } else if (f.isLeaf(e, level)) {
-        throw new IllegalStateException(
-            "leaf met after the overlap check: " + f.describe(e, level));
-      } else {
-        table = f.tableAddress(e);
-      }
-    }
-    long value = f.encodeLeaf(pa, size, leafLevel, attrs);
-    int i0 = index(va, leafLevel);
-    for (int i = i0; i < i0 + f.entriesOf(size); i++) {
-      long sl = slot(table, i);
-      long e = memory.get(sl);
-      if (!f.isEmpty(e)) {
-        deferTree(f.tableAddress(e), leafLevel - 1); // empty: the overlap check passed
-      }
-      memory.setVolatile(sl, value);
-    }
-  }
-
-  private boolean anyLeaf(long first, long last) {
-    int top = topLevel();
-    long reach = f.reach(top);
-    return ule(first, reach) && anyLeaf(root(), top, first, umin(last, reach));
-  }
-
-  private boolean anyLeaf(long table, int level, long first, long last) {
-    for (int i = index(first, level), end = index(last, level); i <= end; i++) {
-      long e = memory.get(slot(table, i));
-      if (f.isEmpty(e)) {
-        continue;
-      }
-      if (f.isLeaf(e, level)) {
-        return true;
-      }
-      long iv = itemVa(first, level, i);
-      if (anyLeaf(f.tableAddress(e), level - 1, umax(iv, first), umin(itemLast(iv, level), last))) {
-        return true;
-      }
-    }
-    return false;
+  /** Publishes the top a map grew the table to, and tells the listener. */
+  void publishTop(long root, int top) {
+    rootTop = root | top;
+    topListener.topChanged(root, top);
   }
 
   // --- unmap ----------------------------------------------------------------------------------
@@ -398,13 +315,13 @@ public final class PageTable {
   /**
    * Unmaps as iommupt's {@code __unmap_range}: if {@code iova} falls inside a leaf but not at its
    * start, nothing is unmapped and 0 is returned; a leaf (or run) that starts in the range is
-   * removed whole, all replicas, and counted at its full size even past the range end; the walk
-   * stops at the first non-present entry and returns what it removed up to there, so a range with
-   * nothing mapped at its start returns 0. Each entry is removed with an atomic exchange to 0; with
-   * {@code dirty} non-null, a removed leaf whose old value was dirty in any replica is recorded
-   * whole, so a hardware update either lands before the exchange (and is recorded) or finds the
-   * slot empty (and the DMA faults). Tables the range covers entirely are cleared and freed at the
-   * next {@link #iotlbSync}. A range beyond the top's reach unmaps nothing.
+   * removed whole, every entry of a run, and counted at its full size even past the range end; the
+   * walk stops at the first non-present entry and returns what it removed up to there, so a range
+   * with nothing mapped at its start returns 0. Each entry is removed with an atomic exchange to 0;
+   * with {@code dirty} non-null, a removed leaf whose old value was dirty in any entry of its run
+   * is recorded whole, so a hardware update either lands before the exchange (and is recorded) or
+   * finds the slot empty (and the DMA faults). Tables the range covers entirely are cleared and
+   * freed at the next {@link #iotlbSync}. A range beyond the top's reach unmaps nothing.
    *
    * @param iova the first IOVA to unmap
    * @param size the bytes to unmap
@@ -412,28 +329,31 @@ public final class PageTable {
    * @return the bytes unmapped
    */
   public long unmap(long iova, long size, IommuDirtyBitmap dirty) {
-    return unmap(iova, size, dirty, true);
+    return Unmap.range(this, iova, size, dirty, true);
   }
 
   /**
-   * Unmaps as {@link #unmap(long, long, IommuDirtyBitmap)}, except that with {@code stopAtHole}
-   * false a non-present entry is skipped instead of ending the walk: every leaf in the range goes,
-   * and every table the range covers entirely is freed whatever holes it has (io-pgtable-arm's
-   * {@code __arm_lpae_unmap} of a piece that meets a table entry of its own size).
+   * Unmaps as io-pgtable-arm's {@code arm_lpae_unmap_pages} under {@code iommu_unmap}'s page-size
+   * loop: the range is cut into pieces of the largest page size alignment and length allow; a piece
+   * that meets an entry of exactly its size removes it (a leaf, every entry of a run, or a table
+   * with everything below it, holes included, then freed after the walk invalidation Linux issues
+   * for it); a piece that meets a larger leaf (a block or a run) is refused, as since v6.13 ("Unmap
+   * of a partial large IOPTE is not allowed"), and one that meets an empty entry ends the unmap.
+   * With {@code dirty}, removed leaves are recorded as {@link #unmap(long, long, IommuDirtyBitmap)}
+   * records them.
    *
-   * @param iova the first IOVA to unmap
-   * @param size the bytes to unmap
+   * @param iova the first IOVA to unmap, aligned to the smallest page size
+   * @param size the bytes to unmap, a multiple of the smallest page size
    * @param dirty where to record dirty leaves, or null
-   * @param stopAtHole whether the first non-present entry ends the walk
-   * @return the bytes of the leaves unmapped
+   * @return the bytes of the pieces removed before the first refused or empty one, possibly 0
+   * @throws IllegalArgumentException if the range is empty, wraps, is not aligned to the smallest
+   *     page size, or ends beyond the aperture
    */
-  public long unmap(long iova, long size, IommuDirtyBitmap dirty, boolean stopAtHole) {
-    long last = iova + size - 1;
-    int top = topLevel();
-    if (size == 0 || !ule(iova, last) || !ule(last, f.reach(top))) {
-      return 0;
-    }
-    return new Unmap(this, dirty, stopAtHole).run(root(), top, iova, last);
+  public long unmapPieces(long iova, long size, IommuDirtyBitmap dirty) {
+    long min = Long.lowestOneBit(f.pageSizes);
+    require(size != 0 && ((iova | size) & (min - 1)) == 0, "range not aligned");
+    require(ule(checkedLast(iova, size), apertureEnd()), "range beyond the aperture");
+    return Unmap.pieces(this, iova, size, dirty);
   }
 
   /**
@@ -527,7 +447,7 @@ public final class PageTable {
    * Walks the table for a DMA access to {@code iova}, as the IOMMU's page walker does on an IOTLB
    * miss (see the class comment for why no lock is needed). A non-present entry, an entry that is
    * neither a table nor a leaf, or a leaf at a level that cannot hold leaves faults (empty). With
-   * {@link PtFormat.Builder#permissions} along the walk, permissions are ANDed over every entry.
+   * {@link PtFormatBuilder#permissions} along the walk, permissions are ANDed over every entry.
    * With access updates on, the walk sets the accessed bit in the leaf slot it read by
    * compare-and-swap (walking again if the slot changed meanwhile). The translation is dirty if the
    * entry is, or if dirty updates are off (nothing to update).
@@ -618,7 +538,7 @@ public final class PageTable {
 
   /**
    * Records every write-dirty leaf of {@code [iova, iova + size)} and, if {@code clear}, makes it
-   * write-clean: see {@link Harvest}.
+   * write-clean: see {@code Harvest}.
    *
    * @param iova the first IOVA of the range
    * @param size the bytes of the range

@@ -23,9 +23,13 @@ import org.jvfio.core.hw.DirtyLeafScanner;
  * and the JIT would stop inlining them. Here every format is an instance of this one final class
  * whose per-entry methods are mask arithmetic over its final fields: each call site has one
  * receiver type whatever formats are loaded, the loop bodies inline, and formats differ only in the
- * constants they load. Only {@link #describe}, for humans, calls vendor code. (An engine
- * specialised per format class would also stay monomorphic, but at the price of one compiled engine
- * per format.) Instances are immutable and thread-safe; build them with {@link #builder}.
+ * constants they load. Only {@link #describe}, for humans, calls vendor code. Instances are
+ * immutable and thread-safe; build them with {@link #builder}.
+ *
+ * <p>A leaf larger than its level's item is a run of entries ({@link Contiguous}), one leaf to the
+ * engine as to generic_pt's iterator ({@code drivers/iommu/generic_pt/pt_iter.h}): {@link
+ * #leafSize} and {@link #leafAddress} of any entry give the whole run, whose dirty state is the OR
+ * over its entries.
  */
 public final class PtFormat {
   /** How a leaf larger than its level's item is written (generic_pt's contiguous entries). */
@@ -38,7 +42,17 @@ public final class PtFormat {
      * v1 "next level 7" pages, {@code fmt/amdv1.h}); hardware may set dirty in any one replica, so
      * the run is dirty if any replica is (AMD IOMMU spec 2.2.3.2).
      */
-    REPLICAS
+    REPLICAS,
+    /**
+     * A leaf of {@code n} items is {@code n} entries in a naturally aligned run, each with the
+     * contiguous bit and its own output address (entry {@code j} maps the run's base plus {@code j}
+     * items), {@code n} fixed per level and granule: Arm's contiguous hint (Arm ARM, chapter D8,
+     * "The Contiguous bit"; 16 entries at a 4 KiB granule, 128 and 32 at 16 KiB, 32 at 64 KiB). The
+     * run may be cached as one TLB entry, so a hardware dirty update for a write anywhere in it may
+     * land on any of its entries: the run is dirty if any entry is, and cleaning cleans every
+     * entry.
+     */
+    PER_ITEM_ADDRESS
   }
 
   /** Decodes an entry for humans (test failures, {@code describeEntry}); never on a hot path. */
@@ -53,9 +67,6 @@ public final class PtFormat {
      */
     String describe(long entry, int level);
   }
-
-  private static final long NEVER_MASK = 0;
-  private static final long NEVER_VALUE = 1; // (e & 0) == 1 never holds
 
   final String name;
   final int granule;
@@ -89,7 +100,6 @@ public final class PtFormat {
   final long accessBit;
   final long hwBits;
   final long attrMask;
-  final long settledMask;
   final Contiguous contiguous;
   final boolean breakBeforeMake;
   final int[] indexBits;
@@ -98,9 +108,10 @@ public final class PtFormat {
   final Describer describer;
   private final byte[] levelOfSize = new byte[64];
   private final boolean[] hasRuns;
+  private final byte[] runShift;
   private final DirtyLeafScanner.Format[] scanFormats;
 
-  private PtFormat(Builder b) {
+  PtFormat(PtFormatBuilder b) {
     name = Objects.requireNonNull(b.name, "name");
     granule = b.granule;
     bitsPerLevel = b.bitsPerLevel;
@@ -133,68 +144,39 @@ public final class PtFormat {
     accessBit = b.accessBit;
     hwBits = b.dirtyMask | b.accessBit;
     attrMask = b.attrMask;
-    settledMask = b.accessBit;
-    contiguous = b.runMask != 0 ? Contiguous.REPLICAS : Contiguous.NONE;
+    contiguous = b.contiguous;
     breakBeforeMake = b.breakBeforeMake;
+    describer = Objects.requireNonNull(b.describer, "describer");
     indexBits = new int[maxTop + 1];
     indexMask = new long[maxTop + 1];
-    for (int l = 0; l <= maxTop; l++) {
-      indexBits[l] = l == maxTop && startTop == maxTop ? vaBits - shift(l) : bitsPerLevel;
-      indexMask[l] = (1L << indexBits[l]) - 1;
-    }
-    describer = Objects.requireNonNull(b.describer, "describer");
+    hasRuns = new boolean[maxTop + 1];
+    runShift = new byte[maxTop + 1];
+    scanFormats = new DirtyLeafScanner.Format[maxTop + 1];
     long sizes = 0;
     Arrays.fill(levelOfSize, (byte) -1);
     for (int l = 0; l <= maxTop; l++) {
+      indexBits[l] = l == maxTop && startTop == maxTop ? vaBits - shift(l) : bitsPerLevel;
+      indexMask[l] = (1L << indexBits[l]) - 1;
       sizes |= leafSizes[l];
       for (long m = leafSizes[l]; m != 0; m &= m - 1) {
         levelOfSize[Long.numberOfTrailingZeros(m)] = (byte) l;
       }
+      hasRuns[l] = runMask != 0 && (leafSizes[l] & -(2L << shift(l))) != 0;
+      runShift[l] = (byte) (63 - Long.numberOfLeadingZeros(leafSizes[l] | (1L << shift(l))));
+      scanFormats[l] = // none where no leaves are; a run stops the scanner, as a table does
+          leafSizes[l] == 0
+              ? null
+              : new DirtyLeafScanner.Format(
+                  presentBit | leafMask[l] | (hasRuns[l] ? runMask : 0),
+                  presentBit | leafValue[l],
+                  presentBit != 0 ? presentBit : -1L,
+                  dirtyMask,
+                  dirtyValue,
+                  cleanAnd,
+                  cleanOr,
+                  accessBit);
     }
     pageSizes = sizes;
-    hasRuns = new boolean[maxTop + 1];
-    for (int l = 0; l <= maxTop; l++) {
-      hasRuns[l] = runMask != 0 && (leafSizes[l] & -(2L << shift(l))) != 0;
-    }
-    scanFormats = new DirtyLeafScanner.Format[maxTop + 1];
-    for (int l = 0; l <= maxTop; l++) {
-      if (leafSizes[l] == 0) {
-        continue; // no leaves: never scanned
-      }
-      scanFormats[l] =
-          new DirtyLeafScanner.Format(
-              presentBit | leafMask[l],
-              presentBit | leafValue[l],
-              presentBit != 0 ? presentBit : -1L,
-              dirtyMask,
-              dirtyValue,
-              cleanAnd,
-              cleanOr,
-              settledMask);
-    }
-    check();
-  }
-
-  private void check() {
-    if (granule < 10 || granule > 20 || bitsPerLevel < 1 || bitsPerLevel > 13) {
-      throw new IllegalArgumentException("bad geometry");
-    }
-    if (startTop < 0 || startTop > maxTop || vaBits > 64 || pageSizes == 0) {
-      throw new IllegalArgumentException("bad levels or sizes");
-    }
-    if (indexBits[maxTop] < 1 || indexBits[maxTop] > bitsPerLevel + 4) {
-      throw new IllegalArgumentException("top table of 2^" + indexBits[maxTop] + " entries");
-    }
-    for (int l = 0; l <= maxTop; l++) {
-      long item = 1L << shift(l);
-      long max = contiguous == Contiguous.REPLICAS ? item << (bitsPerLevel - 1) : item;
-      for (long m = leafSizes[l]; m != 0; m &= m - 1) {
-        long s = Long.lowestOneBit(m);
-        if (Long.compareUnsigned(s, item) < 0 || Long.compareUnsigned(s, max) > 0) {
-          throw new IllegalArgumentException("size 0x" + Long.toHexString(s) + " at level " + l);
-        }
-      }
-    }
   }
 
   /**
@@ -203,11 +185,9 @@ public final class PtFormat {
    * @param name the format's name, returned by {@link #name} and {@link #toString}
    * @return a builder with the defaults: 4 KiB granule, 9 bits per level, top level 3, 48-bit IOVA
    */
-  public static Builder builder(String name) {
-    return new Builder(name);
+  public static PtFormatBuilder builder(String name) {
+    return new PtFormatBuilder(name);
   }
-
-  // --- geometry -------------------------------------------------------------------------------
 
   /**
    * Returns the format's name, e.g. {@code "amdv1"}.
@@ -269,15 +249,6 @@ public final class PtFormat {
   }
 
   /**
-   * Returns the IOVA width in bits (64: the whole space).
-   *
-   * @return the IOVA width in bits, at most 64
-   */
-  public int vaBits() {
-    return vaBits;
-  }
-
-  /**
    * Returns the last IOVA a table whose top is {@code top} translates ({@code -1L}: all of 2^64).
    *
    * @param top the table's top level, 0 to {@link #maxTop}
@@ -319,12 +290,11 @@ public final class PtFormat {
   }
 
   /**
-   * Returns whether a live entry is replaced break-before-make: split and collapse first swap it to
-   * 0 and invalidate its range, then write the new entry (an Arm SMMU without {@code IDR3.BBML},
-   * Arm ARM D8.16.1); otherwise the new entry replaces the old by one compare-and-swap.
+   * Returns whether split and collapse replace a live entry break-before-make (an Arm SMMU without
+   * {@code IDR3.BBML}, Arm ARM D8.16.1).
    *
-   * @return true if a live entry is replaced via 0 and an invalidation, false if by one
-   *     compare-and-swap
+   * @return true if a live entry is swapped to 0 and its range invalidated before the new entry is
+   *     written, false if the new entry replaces the old by one compare-and-swap
    */
   public boolean breakBeforeMake() {
     return breakBeforeMake;
@@ -333,8 +303,9 @@ public final class PtFormat {
   /**
    * Returns the contiguous-entry style.
    *
-   * @return {@link Contiguous#REPLICAS} if the format declared {@link Builder#replicas}, else
-   *     {@link Contiguous#NONE}
+   * @return {@link Contiguous#REPLICAS} if the format declared {@link PtFormatBuilder#replicas},
+   *     {@link Contiguous#PER_ITEM_ADDRESS} if {@link PtFormatBuilder#contiguousHint}, else {@link
+   *     Contiguous#NONE}
    */
   public Contiguous contiguous() {
     return contiguous;
@@ -380,8 +351,6 @@ public final class PtFormat {
     return Long.highestOneBit(pageSizes & (limit | (limit - 1)));
   }
 
-  // --- classification -------------------------------------------------------------------------
-
   /**
    * Returns whether {@code e} is empty (non-present).
    *
@@ -416,7 +385,8 @@ public final class PtFormat {
   }
 
   /**
-   * Returns whether {@code e} is a replica of a {@link Contiguous#REPLICAS} run.
+   * Returns whether {@code e} is an entry of a run ({@link Contiguous#REPLICAS} or {@link
+   * Contiguous#PER_ITEM_ADDRESS}).
    *
    * @param e the raw entry
    * @param level the level it was read at; false if that level holds no leaf larger than its item
@@ -442,14 +412,16 @@ public final class PtFormat {
    *
    * @param e a leaf entry
    * @param level the level it was read at
-   * @return {@link #shift} of {@code level}, or for a run replica log2 of the size encoded in its
-   *     address field
+   * @return {@link #shift} of {@code level}, or for an entry of a run log2 of the run's size (for
+   *     {@link Contiguous#REPLICAS} encoded in its address field)
    */
   public int leafSizeLog2(long e, int level) {
-    if (isRun(e, level)) {
-      return 1 + Long.numberOfTrailingZeros(~(e | ((1L << granule) - 1)));
+    if (!isRun(e, level)) {
+      return shift(level);
     }
-    return shift(level);
+    return contiguous == Contiguous.PER_ITEM_ADDRESS
+        ? runShift[level]
+        : 1 + Long.numberOfTrailingZeros(~(e | ((1L << granule) - 1)));
   }
 
   /**
@@ -538,7 +510,7 @@ public final class PtFormat {
    * Returns the attribute bits two leaves must share to be merged into one by a collapse.
    *
    * @param e a leaf entry
-   * @return {@code e} masked with the mask set by {@link Builder#attributes}
+   * @return {@code e} masked with the mask set by {@link PtFormatBuilder#attributes}
    */
   public long attributes(long e) {
     return e & attrMask;
@@ -558,8 +530,9 @@ public final class PtFormat {
   }
 
   /**
-   * Returns the entry (for a run: each replica) of a leaf of {@code size} mapping {@code oa} with
-   * {@code prot}, write-clean unless the format maps writable leaves dirty (Arm with HTTU).
+   * Returns the entry (for a run: its first entry, each replica for {@link Contiguous#REPLICAS}) of
+   * a leaf of {@code size} mapping {@code oa} with {@code prot}, write-clean unless the format maps
+   * writable leaves dirty (Arm with HTTU).
    *
    * @param oa the output address of the leaf's first byte, aligned to {@code size}
    * @param size the leaf size in bytes, a bit of {@link #pageSizeBitmap}
@@ -575,13 +548,27 @@ public final class PtFormat {
     return encodeLeaf(oa, size, level, protBits[prot & 3]);
   }
 
-  /** Returns a leaf of {@code size} at {@code level} with attribute bits {@code attrs}. */
+  /**
+   * Returns the first entry of a leaf of {@code size} at {@code level} with attribute bits {@code
+   * attrs}; {@link #itemOf} gives the others of a run.
+   */
   long encodeLeaf(long oa, long size, int level, long attrs) {
     long base = leafBits[level] | (attrs & ~(runMask | oaMask));
-    if (size > (1L << shift(level))) {
-      return base | runValue | (((oa | (size - 1)) & ~(size >>> 1)) & oaMask);
+    if (size <= (1L << shift(level))) {
+      return base | (oa & oaMask);
     }
-    return base | (oa & oaMask);
+    if (contiguous == Contiguous.PER_ITEM_ADDRESS) {
+      return base | runValue | (oa & oaMask);
+    }
+    return base | runValue | (((oa | (size - 1)) & ~(size >>> 1)) & oaMask);
+  }
+
+  /**
+   * Returns entry {@code j} of the run (or leaf) whose first entry at {@code level} is {@code
+   * first}: {@code first} itself unless each entry carries its own output address.
+   */
+  long itemOf(long first, int j, int level) {
+    return contiguous == Contiguous.PER_ITEM_ADDRESS ? first + ((long) j << shift(level)) : first;
   }
 
   /** Returns the attribute bits (protections and the format's fixed leaf bits) of a new leaf. */
@@ -608,265 +595,5 @@ public final class PtFormat {
   @Override
   public String toString() {
     return name;
-  }
-
-  /**
-   * Builds a {@link PtFormat}. Per-level settings take the level (0 = smallest leaf); a level
-   * without {@link #leaf} holds no leaves, one without {@link #table} holds no table pointers.
-   */
-  public static final class Builder {
-    private final String name;
-    private int granule = 12;
-    private int bitsPerLevel = 9;
-    private int startTop = 3;
-    private int maxTop = 3;
-    private int vaBits = 48;
-    private long presentBit;
-    private long oaMask = 0x000F_FFFF_FFFF_F000L;
-    private final long[] leafMask = filled(NEVER_MASK);
-    private final long[] leafValue = filled(NEVER_VALUE);
-    private final long[] tableMask = filled(NEVER_MASK);
-    private final long[] tableValue = filled(NEVER_VALUE);
-    private final long[] tableBits = new long[8];
-    private final long[] leafBits = new long[8];
-    private final long[] leafSizes = new long[8];
-    private long runMask;
-    private long runValue;
-    private final long[] protBits = new long[4];
-    private long readMask;
-    private long readNot = 1;
-    private long writeMask;
-    private long writeNot = 1;
-    private boolean permsAlongWalk;
-    private long dirtyMask;
-    private long dirtyValue = 1;
-    private long cleanAnd = -1L;
-    private long cleanOr;
-    private long dirtyAnd = -1L;
-    private long dirtyOr;
-    private long accessBit;
-    private long attrMask;
-    private boolean breakBeforeMake;
-    private Describer describer;
-
-    private Builder(String name) {
-      this.name = name;
-    }
-
-    private static long[] filled(long v) {
-      long[] a = new long[8];
-      Arrays.fill(a, v);
-      return a;
-    }
-
-    /**
-     * Sets the geometry: level 0 items of {@code 2^granule} bytes, tables of {@code 2^bitsPerLevel}
-     * entries, a new table's top level, the top it may grow to and the IOVA width.
-     *
-     * @param granule log2 of a level-0 item in bytes, 10 to 20 (12 for 4 KiB)
-     * @param bitsPerLevel log2 of the entries per table, 1 to 13 (9 for 512 entries)
-     * @param startTop the top level of a newly allocated table
-     * @param maxTop the highest top level the table may grow to, at least {@code startTop}
-     * @param vaBits the IOVA width in bits, at most 64
-     * @return this builder
-     */
-    public Builder geometry(int granule, int bitsPerLevel, int startTop, int maxTop, int vaBits) {
-      this.granule = granule;
-      this.bitsPerLevel = bitsPerLevel;
-      this.startTop = startTop;
-      this.maxTop = maxTop;
-      this.vaBits = vaBits;
-      return this;
-    }
-
-    /**
-     * Sets the present bit; 0 (the default) means an entry is empty iff it is 0 (VT-d second
-     * stage).
-     *
-     * @param bit the present bit as a mask, e.g. {@code 1L << 0}, or 0 for none
-     * @return this builder
-     */
-    public Builder presentBit(long bit) {
-      this.presentBit = bit;
-      return this;
-    }
-
-    /**
-     * Sets the output-address field (table pointers and leaves).
-     *
-     * @param mask the mask of the output-address bits in an entry
-     * @return this builder
-     */
-    public Builder addressMask(long mask) {
-      this.oaMask = mask;
-      return this;
-    }
-
-    /**
-     * Declares that {@code level} holds table pointers: a present entry {@code e} that is not a
-     * leaf is one if {@code (e & mask) == value}; new ones are written {@code address | bits}.
-     *
-     * @param level the level, 0 = smallest leaf
-     * @param mask the bits tested to recognise a table pointer
-     * @param value the value those bits have in a table pointer
-     * @param bits the bits ORed into the address of a new table pointer
-     * @return this builder
-     */
-    public Builder table(int level, long mask, long value, long bits) {
-      tableMask[level] = mask;
-      tableValue[level] = value;
-      tableBits[level] = bits;
-      return this;
-    }
-
-    /**
-     * Declares that {@code level} holds leaves of the sizes in {@code sizes}: a present entry is
-     * one if {@code (e & mask) == value} (or it is a run replica); new ones are written {@code
-     * address | bits | protection bits}.
-     *
-     * @param level the level, 0 = smallest leaf
-     * @param mask the bits tested to recognise a leaf
-     * @param value the value those bits have in a leaf
-     * @param bits the bits ORed into the address of a new leaf
-     * @param sizes the leaf sizes the level holds, bit {@code n} for a {@code 2^n}-byte leaf
-     * @return this builder
-     */
-    public Builder leaf(int level, long mask, long value, long bits, long sizes) {
-      leafMask[level] = mask;
-      leafValue[level] = value;
-      leafBits[level] = bits;
-      leafSizes[level] = sizes;
-      return this;
-    }
-
-    /**
-     * Declares {@link Contiguous#REPLICAS} runs: a leaf entry with {@code (e & mask) == value} is a
-     * replica whose size is encoded in its address field.
-     *
-     * @param mask the bits tested to recognise a run replica
-     * @param value the value those bits have in a replica
-     * @return this builder
-     */
-    public Builder replicas(long mask, long value) {
-      this.runMask = mask;
-      this.runValue = value;
-      return this;
-    }
-
-    /**
-     * Sets the bits a new leaf carries for {@code IOMMU_READ} (1), {@code IOMMU_WRITE} (2) and both
-     * (3).
-     *
-     * @param read the bits of a leaf mapped with {@code IOMMU_READ} only
-     * @param write the bits of a leaf mapped with {@code IOMMU_WRITE} only
-     * @param readWrite the bits of a leaf mapped with both
-     * @return this builder
-     */
-    public Builder protections(long read, long write, long readWrite) {
-      protBits[1] = read;
-      protBits[2] = write;
-      protBits[3] = readWrite;
-      return this;
-    }
-
-    /**
-     * Sets the permission tests: readable iff {@code (e & readMask) != readNot}, writable iff
-     * {@code (e & writeMask) != writeNot}; with {@code alongWalk}, table pointers are tested too
-     * and the permissions ANDed down the walk (AMD IR/IW).
-     *
-     * @param readMask the bits tested for readability
-     * @param readNot the value of those bits in an entry that denies reads
-     * @param writeMask the bits tested for writability
-     * @param writeNot the value of those bits in an entry that denies writes
-     * @param alongWalk whether table pointers carry permissions too, ANDed down the walk
-     * @return this builder
-     */
-    public Builder permissions(
-        long readMask, long readNot, long writeMask, long writeNot, boolean alongWalk) {
-      this.readMask = readMask;
-      this.readNot = readNot;
-      this.writeMask = writeMask;
-      this.writeNot = writeNot;
-      this.permsAlongWalk = alongWalk;
-      return this;
-    }
-
-    /**
-     * Sets the dirty state: dirty iff {@code (e & mask) == value}; cleaning computes {@code (e &
-     * cleanAnd) | cleanOr}, dirtying {@code (e & dirtyAnd) | dirtyOr}.
-     *
-     * @param mask the bits tested for dirtiness
-     * @param value the value those bits have in a dirty leaf
-     * @param cleanAnd the mask ANDed into a leaf to make it write-clean
-     * @param cleanOr the bits then ORed in to make it write-clean
-     * @param dirtyAnd the mask ANDed into a leaf to make it write-dirty
-     * @param dirtyOr the bits then ORed in to make it write-dirty
-     * @return this builder
-     */
-    public Builder dirty(
-        long mask, long value, long cleanAnd, long cleanOr, long dirtyAnd, long dirtyOr) {
-      this.dirtyMask = mask;
-      this.dirtyValue = value;
-      this.cleanAnd = cleanAnd;
-      this.cleanOr = cleanOr;
-      this.dirtyAnd = dirtyAnd;
-      this.dirtyOr = dirtyOr;
-      return this;
-    }
-
-    /**
-     * Sets the accessed bit the hardware sets on a walk when access updates are on.
-     *
-     * @param bit the accessed bit as a mask, or 0 if the format has none
-     * @return this builder
-     */
-    public Builder accessBit(long bit) {
-      this.accessBit = bit;
-      return this;
-    }
-
-    /**
-     * Sets the bits (besides the address) two leaves must share to be merged by a collapse.
-     *
-     * @param mask the attribute bits compared by a collapse
-     * @return this builder
-     */
-    public Builder attributes(long mask) {
-      this.attrMask = mask;
-      return this;
-    }
-
-    /**
-     * Sets whether split and collapse replace live entries break-before-make.
-     *
-     * @param bbm true to replace live entries via 0 and an invalidation, false for one
-     *     compare-and-swap
-     * @return this builder
-     */
-    public Builder breakBeforeMake(boolean bbm) {
-      this.breakBeforeMake = bbm;
-      return this;
-    }
-
-    /**
-     * Sets the human decoder.
-     *
-     * @param d the decoder {@link PtFormat#describe} calls; required by {@link #build}
-     * @return this builder
-     */
-    public Builder describer(Describer d) {
-      this.describer = d;
-      return this;
-    }
-
-    /**
-     * Builds the format.
-     *
-     * @return the immutable format
-     * @throws IllegalArgumentException if the geometry or sizes are inconsistent
-     */
-    public PtFormat build() {
-      return new PtFormat(this);
-    }
   }
 }

@@ -5,7 +5,6 @@ import static org.jvfio.core.pt.PageTable.ule;
 import static org.jvfio.core.pt.PageTable.umax;
 import static org.jvfio.core.pt.PageTable.umin;
 
-import java.util.Arrays;
 import org.jvfio.core.hw.PageTableMemory;
 
 /*
@@ -14,14 +13,14 @@ import org.jvfio.core.hw.PageTableMemory;
  * allowed). Upstream has no such operation; the steps are those of the model's split and collapse
  * rules, numbered below.
  *
- * Split of a leaf (or a run) the range covers: (1) read every replica and OR their dirty and accessed state; (2)
- * build the replacement privately, every child inheriting that state (a run is split in place
- * into smaller runs or single leaves at its own level, otherwise each slot becomes a table, or a
- * subtree when the target is several levels down: only the items overlapping the range go down
- * to the target, the others stay leaves one level down, so splitting a 4 KiB range of a 1 GiB
- * leaf costs two tables, not 513); (3) publish each slot by compare-and-swap
- * from the value read, folding in any dirty bit the hardware set meanwhile, and if the state grew
- * dirty mark every new leaf dirty; (4) invalidate the old leaf's range. A DMA holding the old
+ * Split of a leaf (or a run) the range covers: (1) read every entry of the run and OR their dirty
+ * and accessed state; (2) build the replacement privately, every child inheriting that state (a
+ * run is split in place into smaller runs or single leaves at its own level, otherwise each slot
+ * becomes a table, or a subtree when the target is several levels down: only the items overlapping
+ * the range go down to the target, the others stay leaves one level down, so splitting a 4 KiB
+ * range of a 1 GiB leaf costs two tables, not 513); (3) publish each slot by compare-and-swap from
+ * the value read, folding in any dirty bit the hardware set meanwhile, and if the state grew dirty
+ * mark every new leaf dirty; (4) invalidate the old leaf's range. A DMA holding the old
  * translation fails its hardware update against the changed slot and re-walks (PageTable rule 2).
  * A leaf the range covers only in part is split whole, but only one level down (to the largest
  * page size of the next level, or the target if larger), and the walk goes on into what replaced
@@ -35,9 +34,10 @@ import org.jvfio.core.hw.PageTableMemory;
  * parent if that level holds leaves of the span's size: (1) OR the children's state; (2) build the
  * leaf with it; (3) publish by compare-and-swap; (4) invalidate the span, which drains every DMA
  * that could still update a child; (5) re-read the now unreachable children and make the leaf
- * dirty if one became dirty since step 1; only then free the table. In a format with
- * replicated runs, aligned groups of 2 or more such leaves inside one table become one run in
- * place, largest first, by the compare-and-swap of split step 3.
+ * dirty if one became dirty since step 1; only then free the table. In a format with runs
+ * (replicas or per-item addresses), aligned groups of such leaves inside one table that make a
+ * size the level holds become one run in place, largest first, by the compare-and-swap of split
+ * step 3.
  */
 final class Reshape {
   private final PageTable pt;
@@ -102,7 +102,8 @@ final class Reshape {
     for (int j = 0; j < n; j++) {
       if (psLevel == level) {
         int c = f.entriesOf(1L << ps);
-        values[j] = f.encodeLeaf(oa + ((long) (j & -c) << sh), 1L << ps, level, attrs);
+        long run = f.encodeLeaf(oa + ((long) (j & -c) << sh), 1L << ps, level, attrs);
+        values[j] = f.itemOf(run, j & (c - 1), level);
       } else {
         long off = (long) j << sh;
         values[j] =
@@ -133,7 +134,8 @@ final class Reshape {
       boolean outside = !ule(va + off, hi) || !ule(lo, va + off + item - 1);
       long v;
       if (c != 0) {
-        v = f.encodeLeaf(oa + ((long) (j & -c) << sh), 1L << ps, level, attrs);
+        long run = f.encodeLeaf(oa + ((long) (j & -c) << sh), 1L << ps, level, attrs);
+        v = f.itemOf(run, j & (c - 1), level);
       } else if (outside && itemLeaves) {
         v = f.encodeLeaf(oa + off, item, level, attrs);
       } else {
@@ -211,7 +213,7 @@ final class Reshape {
     if (whole && uniform(table, level, 0, pt.entries, f.shift(level) + f.bitsPerLevel)) {
       return true;
     }
-    if (f.contiguous() == PtFormat.Contiguous.REPLICAS && f.possibleSizes(level) != 0) {
+    if (f.contiguous() != PtFormat.Contiguous.NONE && f.possibleSizes(level) != 0) {
       formRuns(table, level, first, last);
     }
     return false;
@@ -317,7 +319,10 @@ final class Reshape {
     long e0 = memory.getVolatile(first);
     long attrs = withDirty(childAttributes(e0) | (st & f.accessBit), (st & 1) != 0);
     long[] values = new long[g];
-    Arrays.fill(values, f.encodeLeaf(pt.oaAt(e0, level, i), 1L << sizeLog2, level, attrs));
+    long run = f.encodeLeaf(pt.oaAt(e0, level, i), 1L << sizeLog2, level, attrs);
+    for (int j = 0; j < g; j++) {
+      values[j] = f.itemOf(run, j, level);
+    }
     replaceSlots(first, level, values, (st & 1) != 0, va, 1L << sizeLog2);
   }
 

@@ -14,6 +14,12 @@ import org.jvfio.core.spi.IommuDirtyBitmap;
  * replica was dirty; a non-present entry fails the walk, keeping what was removed before it; a
  * table the range covers entirely is cleared after its children and deferred to the next sync.
  * Without stopAtHole a non-present entry is skipped instead (io-pgtable-arm's piece over a table).
+ *
+ * pieces() is io-pgtable-arm's unmap under iommu_unmap's page-size loop (drivers/iommu/iommu.c,
+ * __iommu_unmap; drivers/iommu/io-pgtable-arm.c, __arm_lpae_unmap): each piece of the largest
+ * page size must meet an entry of exactly its size, a smaller piece over a larger leaf is refused
+ * and an empty entry ends the loop; a piece that removed a table invalidates its range and frees
+ * it at once, as io_pgtable_tlb_flush_walk before the free.
  */
 final class Unmap {
   private final PageTable pt;
@@ -27,6 +33,48 @@ final class Unmap {
     this.f = pt.f;
     this.dirty = dirty;
     this.stopAtHole = stopAtHole;
+  }
+
+  /**
+   * Unmaps as PageTable.unmap, except that without {@code stopAtHole} a non-present entry is
+   * skipped instead of ending the walk: every leaf in the range goes, and every table the range
+   * covers entirely is freed whatever holes it has (one piece of {@link #pieces}). An empty range,
+   * one that wraps or one beyond the top's reach unmaps nothing.
+   */
+  static long range(
+      PageTable pt, long iova, long size, IommuDirtyBitmap dirty, boolean stopAtHole) {
+    long last = iova + size - 1;
+    int top = pt.topLevel();
+    if (size == 0 || !ule(iova, last) || !ule(last, pt.f.reach(top))) {
+      return 0;
+    }
+    return new Unmap(pt, dirty, stopAtHole).run(pt.root(), top, iova, last);
+  }
+
+  /** Unmaps as PageTable.unmapPieces, whose arguments are checked; returns the bytes removed. */
+  static long pieces(PageTable pt, long iova, long size, IommuDirtyBitmap dirty) {
+    PtFormat f = pt.f;
+    int top = pt.topLevel();
+    long done = 0;
+    while (done != size) {
+      long cur = iova + done;
+      long pgsize = f.bestPageSize(cur, cur, size - done);
+      int level = f.levelOfSize(pgsize);
+      long[] words = pt.walk(cur);
+      int k = top - level; // the piece's entry is word k of the walk
+      if (words.length <= k
+          || f.isEmpty(words[k])
+          || (f.isLeaf(words[k], level) && f.leafSize(words[k], level) > pgsize)) {
+        break;
+      }
+      range(pt, cur, pgsize, dirty, false);
+      if (f.isTable(words[k], level)) {
+        pt.iotlb.invalidateRange(cur, pgsize); // io_pgtable_tlb_flush_walk, then the free
+        pt.freeDeferred(0);
+      }
+      done += pgsize;
+    }
+    return done;
   }
 
   /** Unmaps {@code [first, last]} below the top table; returns the bytes removed. */

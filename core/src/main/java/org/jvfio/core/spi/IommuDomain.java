@@ -205,9 +205,8 @@ public interface IommuDomain {
    * Returns a human-readable decoding of one entry word at the given level, for test failures. The
    * level counts from 0, the level of the smallest leaf, upwards, as Linux's generic page table
    * ({@code drivers/iommu/generic_pt/}) numbers them; word {@code k} of {@link #walk} was read at
-   * level {@code top - k}, {@code top} being the table's current top level. Domains not yet on the
-   * engine of {@code org.jvfio.core.pt} still use their manual's numbering: VT-d from the table's
-   * level count down to 1, Arm LPAE from the start level up to 3.
+   * level {@code top - k}, {@code top} being the table's current top level. Every domain of the
+   * vendor modules and the mock numbers them so (their descriptions name the manual's level).
    *
    * @param entry the raw entry word, e.g. from {@link #walk}
    * @param level the level it was read at, numbered as above

@@ -3,6 +3,7 @@ package org.jvfio.core.spi;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.pt.PtDomain;
 import org.jvfio.core.pt.PtFormat;
+import org.jvfio.core.pt.PtFormatBuilder;
 
 /*
  * The mock domain: a small format on the page-table engine. Four levels of 512 entries, level 0
@@ -38,7 +39,7 @@ final class MockDomain extends PtDomain {
    */
   static PtFormat format(int granule, int leafLevels) {
     long small = 1L << granule;
-    PtFormat.Builder b =
+    PtFormatBuilder b =
         PtFormat.builder("mock-" + small + "x" + leafLevels)
             .geometry(granule, 9, 3, 3, granule + 36)
             .presentBit(P)

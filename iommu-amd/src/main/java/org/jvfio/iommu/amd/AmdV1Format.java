@@ -11,6 +11,7 @@ import static org.jvfio.iommu.amd.AmdV1Entry.NEXT_LEVEL_MASK;
 import static org.jvfio.iommu.amd.AmdV1Entry.PR;
 
 import org.jvfio.core.pt.PtFormat;
+import org.jvfio.core.pt.PtFormatBuilder;
 
 /**
  * The AMD-Vi v1 host page table as a {@link PtFormat}, the counterpart of Linux's {@code
@@ -33,7 +34,7 @@ final class AmdV1Format {
   static final PtFormat FORMAT = build();
 
   private static PtFormat build() {
-    PtFormat.Builder b =
+    PtFormatBuilder b =
         PtFormat.builder("amdv1")
             .geometry(12, 9, 2, 5, 64)
             .presentBit(PR)

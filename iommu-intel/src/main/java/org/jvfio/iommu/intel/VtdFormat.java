@@ -3,6 +3,7 @@ package org.jvfio.iommu.intel;
 import static org.jvfio.iommu.intel.VtdPte.ADDRESS_MASK;
 
 import org.jvfio.core.pt.PtFormat;
+import org.jvfio.core.pt.PtFormatBuilder;
 
 /*
  * The two VT-d entry formats as data for the page-table engine (org.jvfio.core.pt), the
@@ -37,7 +38,7 @@ final class VtdFormat {
    * {@code pageSizes} and an IOVA width of {@code vaBits}.
    */
   static PtFormat secondStage(int levels, long pageSizes, int vaBits) {
-    PtFormat.Builder b =
+    PtFormatBuilder b =
         PtFormat.builder("vtd-ss-" + levels)
             .geometry(12, 9, levels - 1, levels - 1, vaBits)
             .addressMask(ADDRESS_MASK)
@@ -57,7 +58,7 @@ final class VtdFormat {
    */
   static PtFormat firstStage(int levels, long pageSizes, int vaBits) {
     long writable = VtdPte.FS_RW | VtdPte.FS_D;
-    PtFormat.Builder b =
+    PtFormatBuilder b =
         PtFormat.builder("vtd-fs-" + levels)
             .geometry(12, 9, levels - 1, levels - 1, vaBits)
             .presentBit(VtdPte.FS_P)
@@ -72,8 +73,8 @@ final class VtdFormat {
   }
 
   /** Declares the table and leaf levels above the PTE: PS marks a leaf at the PDE and PDPTE. */
-  private static PtFormat.Builder levels(
-      PtFormat.Builder b, int levels, long pageSizes, long tableBits, long leafBits) {
+  private static PtFormatBuilder levels(
+      PtFormatBuilder b, int levels, long pageSizes, long tableBits, long leafBits) {
     for (int level = 1; level < levels; level++) {
       b.table(level, level <= 2 ? PS : 0, 0, tableBits);
       long size = 1L << (12 + 9 * level);

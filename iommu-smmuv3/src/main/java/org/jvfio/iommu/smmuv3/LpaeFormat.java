@@ -16,6 +16,7 @@ import static org.jvfio.iommu.smmuv3.LpaeDescriptor.TYPE_TABLE;
 import static org.jvfio.iommu.smmuv3.LpaeDescriptor.VALID;
 
 import org.jvfio.core.pt.PtFormat;
+import org.jvfio.core.pt.PtFormatBuilder;
 import org.jvfio.core.spi.IommuDomain;
 
 /*
@@ -36,11 +37,44 @@ import org.jvfio.core.spi.IommuDomain;
  * by a collapse if they agree on ARM_LPAE_PTE_ATTR_MASK except AF, and, where DBM makes AP[2] the
  * dirty state, except AP[2]. Stage-2 leaves are Stage2Descriptor.leaf, S2AP as permissions, never
  * dirty. IDR3.BBML 0 makes split and collapse break-before-make.
+ *
+ * With the contiguous hint (an option, off by default: io-pgtable-arm never sets bit 52, and
+ * mainline's generic_pt has no Arm format; the out-of-tree generic_pt fmt/armv8.h of
+ * jgunthorpe/linux sets it, with the counts below) every level that holds leaves also holds runs
+ * of 16 entries at a 4 KiB granule, 128 (level 0) or 32 (level 1) at 16 KiB and 32 at 64 KiB,
+ * each entry with bit 52 and its own output address (Arm ARM, chapter D8, "The Contiguous bit").
+ * Such a run is one TLB entry, so a DBM update may land on any of its entries: the engine ORs
+ * dirty over the run and cleans every entry (PtFormat.Contiguous.PER_ITEM_ADDRESS).
  */
 final class LpaeFormat {
   private static final int MAX_CONCAT = 16;
 
   private LpaeFormat() {}
+
+  /**
+   * Returns the leaf sizes of engine level {@code level}: the granule's block or page size there,
+   * and with {@code contig} the run of contiguous entries of that size.
+   */
+  static long sizes(Granule granule, int level, boolean contig) {
+    int shift = granule.shift() + level * granule.bitsPerLevel();
+    long item = granule.pageSizeBitmap() & (1L << shift);
+    if (!contig || item == 0) {
+      return item;
+    }
+    int runLog2 = granule == Granule.G4K ? 4 : granule == Granule.G16K && level == 0 ? 7 : 5;
+    return item | item << runLog2;
+  }
+
+  /**
+   * Returns every leaf size of a granule ({@code pgsize_bitmap}), with {@code contig} the runs too.
+   */
+  static long pageSizes(Granule granule, boolean contig) {
+    long all = 0;
+    for (int level = 0; level < 4; level++) {
+      all |= sizes(granule, level, contig);
+    }
+    return all;
+  }
 
   /**
    * Returns the LPAE format of a domain.
@@ -50,20 +84,25 @@ final class LpaeFormat {
    * @param stage2 a stage-2 (nest parent) table rather than stage 1
    * @param hd stage 1 with HTTU dirty tracking (DBM in writable leaves, CD.HA/HD)
    * @param bbm break-before-make split and collapse ({@code IDR3.BBML} 0)
+   * @param contig leaves may be contiguous runs (bit 52)
    */
-  static PtFormat of(Granule granule, int ias, boolean stage2, boolean hd, boolean bbm) {
+  static PtFormat of(
+      Granule granule, int ias, boolean stage2, boolean hd, boolean bbm, boolean contig) {
     int bpl = granule.bitsPerLevel();
     int va = ias - granule.shift();
     int top = (va + bpl - 1) / bpl - 1;
     if (stage2 && top == 3 && 1 << (va - bpl * top) <= MAX_CONCAT) {
       top--; // the top table resolves bpl more bits: concatenated tables
     }
-    PtFormat.Builder b =
-        PtFormat.builder((stage2 ? "lpae-s2-" : hd ? "lpae-s1-hd-" : "lpae-s1-") + granule)
+    PtFormatBuilder b =
+        PtFormat.builder(
+                (stage2 ? "lpae-s2-" : hd ? "lpae-s1-hd-" : "lpae-s1-")
+                    + granule
+                    + (contig ? "-contig" : ""))
             .geometry(granule.shift(), bpl, top, top, ias)
             .presentBit(VALID)
             .addressMask(LpaeDescriptor.ADDR_MASK)
-            .leaf(0, TYPE_MASK, TYPE_PAGE, TYPE_PAGE, granule.size())
+            .leaf(0, TYPE_MASK, TYPE_PAGE, TYPE_PAGE, sizes(granule, 0, contig))
             .accessBit(AF)
             .breakBeforeMake(bbm)
             .describer(
@@ -73,10 +112,13 @@ final class LpaeFormat {
                         : LpaeDescriptor.describe(e, 3 - level, granule));
     for (int level = 1; level <= top; level++) {
       b.table(level, TYPE_MASK, TYPE_TABLE, TYPE_TABLE);
-      long size = granule.pageSizeBitmap() & (1L << (granule.shift() + level * bpl));
-      if (size != 0) {
-        b.leaf(level, TYPE_MASK, TYPE_BLOCK, TYPE_BLOCK, size);
+      long sizes = sizes(granule, level, contig);
+      if (sizes != 0) {
+        b.leaf(level, TYPE_MASK, TYPE_BLOCK, TYPE_BLOCK, sizes);
       }
+    }
+    if (contig) {
+      b.contiguousHint(LpaeDescriptor.CONTIGUOUS);
     }
     if (stage2) {
       long noType = ~TYPE_MASK & ~LpaeDescriptor.ADDR_MASK;

@@ -2,6 +2,7 @@ package org.jvfio.iommu.smmuv3;
 
 import static org.jvfio.iommu.smmuv3.LpaeDescriptor.AF;
 import static org.jvfio.iommu.smmuv3.LpaeDescriptor.AP_RDONLY;
+import static org.jvfio.iommu.smmuv3.LpaeDescriptor.CONTIGUOUS;
 import static org.jvfio.iommu.smmuv3.LpaeDescriptor.DBM;
 import static org.jvfio.iommu.smmuv3.LpaeDescriptor.TYPE_BLOCK;
 import static org.jvfio.iommu.smmuv3.LpaeDescriptor.TYPE_MASK;
@@ -26,7 +27,10 @@ import org.jvfio.core.spi.IommuDirtyBitmap;
  * following entries, exactly as upstream does. From each leaf, the leaves that follow it in the
  * table (up to 64, no further than the range end) go to the DirtyLeafScanner at once, which records
  * them as one visit per leaf would; it stops at a table or an invalid entry. Cleaning is an atomic
- * OR of AP[2] on a leaf observed writable-dirty.
+ * OR of AP[2] on a leaf observed writable-dirty. A contiguous run (the contiguous-hint option;
+ * io-pgtable-arm never sets bit 52) is one leaf of the run's size to the walk, as a block is: it is
+ * dirty if any of its entries is, recorded at the position with its full size, every dirty entry
+ * cleaned, and the position advanced by its size.
  */
 final class LpaeHarvest {
   /**
@@ -34,11 +38,11 @@ final class LpaeHarvest {
    */
   private static final DirtyLeafScanner.Format PAGES =
       new DirtyLeafScanner.Format(
-          TYPE_MASK, TYPE_PAGE, 0, AP_RDONLY | DBM, DBM, -1L, AP_RDONLY, AF);
+          TYPE_MASK | CONTIGUOUS, TYPE_PAGE, 0, AP_RDONLY | DBM, DBM, -1L, AP_RDONLY, AF);
 
   private static final DirtyLeafScanner.Format BLOCKS =
       new DirtyLeafScanner.Format(
-          TYPE_MASK, TYPE_BLOCK, 0, AP_RDONLY | DBM, DBM, -1L, AP_RDONLY, AF);
+          TYPE_MASK | CONTIGUOUS, TYPE_BLOCK, 0, AP_RDONLY | DBM, DBM, -1L, AP_RDONLY, AF);
 
   private final PtFormat f;
   private final PageTableMemory mem;
@@ -76,7 +80,14 @@ final class LpaeHarvest {
         idx < max && Long.compareUnsigned(addr, end) < 0; ) {
       long slot = table + 8L * idx;
       long pte = mem.getVolatile(slot);
-      if (f.isLeaf(pte, level)) {
+      if (f.isRun(pte, level)) {
+        int n = (int) (f.leafSize(pte, level) >>> sh);
+        if (readAndCleanRun(table + 8L * (idx & -n), n)) {
+          dirty.record(addr, n * size);
+        }
+        addr += n * size;
+        idx += n;
+      } else if (f.isLeaf(pte, level)) {
         long left = (end - addr + size - 1) >>> sh;
         int n = (int) Math.min(Math.min(64, max - idx), left);
         dirty.recordLeaves(addr, size, scan.readAndClear(slot, n, clear));
@@ -89,5 +100,23 @@ final class LpaeHarvest {
       }
     }
     return true;
+  }
+
+  /**
+   * Returns whether any entry of the contiguous run of {@code n} entries from {@code first} is
+   * writable-dirty and, if clearing, sets AP[2] in every dirty one.
+   */
+  private boolean readAndCleanRun(long first, int n) {
+    boolean any = false;
+    for (int j = 0; j < n; j++) {
+      long sl = first + 8L * j;
+      for (long cur = mem.getVolatile(sl); f.isDirty(cur); cur = mem.getVolatile(sl)) {
+        any = true;
+        if (!clear || mem.compareAndSet(sl, cur, f.clean(cur))) {
+          break;
+        }
+      }
+    }
+    return any;
   }
 }

@@ -19,10 +19,11 @@ import org.jvfio.core.spi.IotlbGather;
  *  - dirty updates run from domain creation on: arm_smmu_set_dirty_tracking does nothing;
  *  - the harvest is io-pgtable-arm's position-carrying walk, a hole ending it with EINVAL
  *    (LpaeHarvest);
- *  - unmap follows arm_lpae_unmap_pages under iommu_unmap's page-size loop: a piece that meets an
- *    entry of its own size removes it, a table with everything below it (holes included), freed
- *    after the synchronous walk invalidation Linux issues; a piece smaller than the leaf it meets
- *    is refused (0 bytes, as since v6.13) and a piece that meets an invalid entry ends the loop;
+ *  - unmap follows arm_lpae_unmap_pages under iommu_unmap's page-size loop (the engine's
+ *    PageTable.unmapPieces): a piece that meets an entry of its own size removes it, a table with
+ *    everything below it (holes included), freed after the synchronous walk invalidation Linux
+ *    issues; a piece smaller than the leaf it meets is refused (0 bytes, as since v6.13) and a
+ *    piece that meets an invalid entry ends the loop;
  *  - with PostHarvestSync.UPSTREAM, a gather without a page size is not invalidated.
  *
  * Threading: control-plane calls are serialised by the caller; translate/setDirtyByHardware run
@@ -43,7 +44,8 @@ final class SmmuV3Domain extends PtDomain {
             driver.inputBits(),
             config.nestParent(),
             config.dirtyTracking(),
-            driver.idr3Bbml() == 0),
+            driver.idr3Bbml() == 0,
+            driver.contiguousHint()),
         config,
         driver.memory());
     this.driver = driver;
@@ -109,7 +111,7 @@ final class SmmuV3Domain extends PtDomain {
    */
   @Override
   public long unmap(long iova, long size) {
-    return unmapPieces(iova, size, null);
+    return table().unmapPieces(iova, size, null);
   }
 
   /**
@@ -124,39 +126,7 @@ final class SmmuV3Domain extends PtDomain {
   @Override
   public long unmapReadingDirty(long iova, long size, IommuDirtyBitmap dirty) {
     requireDirtyOps();
-    return unmapPieces(iova, size, dirty);
-  }
-
-  private long unmapPieces(long iova, long size, IommuDirtyBitmap dirty) {
-    long min = driver.granule().size();
-    if (size == 0 || ((iova | size) & (min - 1)) != 0) {
-      throw new IllegalArgumentException(
-          String.format("unmap 0x%x+0x%x not aligned to 0x%x", iova, size, min));
-    }
-    long last = iova + size - 1;
-    if (Long.compareUnsigned(last, iova) < 0 || Long.compareUnsigned(last, apertureEnd()) > 0) {
-      throw new IllegalArgumentException(
-          String.format("unmap 0x%x+0x%x beyond the input size", iova, size));
-    }
-    int top = table().topLevel();
-    long done = 0;
-    while (done != size) {
-      long cur = iova + done;
-      long pgsize = format().bestPageSize(cur, cur, size - done);
-      int k = top - format().levelOfSize(pgsize); // the piece's entry is word k of the walk
-      long[] words = walk(cur);
-      if (words.length <= k || format().isEmpty(words[k])) {
-        break; // an invalid entry, or a larger leaf: refused
-      }
-      table().unmap(cur, pgsize, dirty, false);
-      if (format().isTable(words[k], top - k)) {
-        IotlbGather walkFlush = new IotlbGather(); // io_pgtable_tlb_flush_walk, then the free
-        walkFlush.addPage(cur, pgsize);
-        table().iotlbSync(walkFlush);
-      }
-      done += pgsize;
-    }
-    return done;
+    return table().unmapPieces(iova, size, dirty);
   }
 
   // --- dirty tracking ---------------------------------------------------------------------------

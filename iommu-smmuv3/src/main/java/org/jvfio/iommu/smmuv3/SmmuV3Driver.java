@@ -20,7 +20,8 @@ import org.jvfio.core.spi.IommuDriver;
  * instance: 4 KiB granule, 48-bit input and output sizes, {@code IDR0.HTTU = 2} (access and dirty
  * flag updates), coherent table walks, {@code IDR3.BBML = 2}, and the architectural post-harvest
  * invalidation. {@link #builder()} configures the others: the granule (4/16/64 KiB), the input
- * size, HTTU 0/1/2, non-coherent walks, the BBM level and {@link PostHarvestSync}.
+ * size, HTTU 0/1/2, non-coherent walks, the BBM level, {@link PostHarvestSync} and the contiguous
+ * hint (off by default, as in Linux).
  *
  * <p>Dirty tracking ({@link IommuCapability#DIRTY_TRACKING}) is offered only with {@code IDR0.HTTU
  * = 2} <em>and</em> coherent walks ({@code arm_smmu_dbm_capable}). When offered, it comes with
@@ -47,6 +48,7 @@ public final class SmmuV3Driver implements IommuDriver {
   private final int httu;
   private final boolean coherentWalk;
   private final int bbml;
+  private final boolean contiguousHint;
   private final PostHarvestSync postHarvestSync;
   private final Set<IommuCapability> capabilities;
   private final PageTableMemory memory = new PageTableMemory();
@@ -63,6 +65,7 @@ public final class SmmuV3Driver implements IommuDriver {
     this.httu = b.httu;
     this.coherentWalk = b.coherentWalk;
     this.bbml = b.bbml;
+    this.contiguousHint = b.contiguousHint;
     this.postHarvestSync = b.postHarvestSync;
     EnumSet<IommuCapability> caps = EnumSet.of(IommuCapability.SPLIT_COLLAPSE);
     if (dbmCapable()) {
@@ -100,6 +103,7 @@ public final class SmmuV3Driver implements IommuDriver {
     private int httu = 2;
     private boolean coherentWalk = true;
     private int bbml = 2;
+    private boolean contiguousHint;
     private PostHarvestSync postHarvestSync = PostHarvestSync.ARCHITECTURAL;
 
     private Builder() {}
@@ -174,6 +178,21 @@ public final class SmmuV3Driver implements IommuDriver {
     }
 
     /**
+     * Sets whether maps may write contiguous runs (the descriptors' Contiguous bit 52, Arm ARM
+     * chapter D8): 16 entries at a 4 KiB granule, 128 pages or 32 blocks at 16 KiB, 32 at 64 KiB,
+     * each with its own output address, added to the page sizes (default false: Linux's
+     * io-pgtable-arm never sets the bit). A hardware dirty update may land on any entry of a run;
+     * the harvest reports the whole run dirty if one entry is and cleans every entry.
+     *
+     * @param hint true to map with the contiguous hint
+     * @return this builder
+     */
+    public Builder contiguousHint(boolean hint) {
+      this.contiguousHint = hint;
+      return this;
+    }
+
+    /**
      * Sets what {@code iotlbSync} does after a harvest (default {@code ARCHITECTURAL}).
      *
      * @param postHarvestSync the post-harvest sync behaviour, not null
@@ -210,7 +229,7 @@ public final class SmmuV3Driver implements IommuDriver {
 
   @Override
   public long pageSizeBitmap() {
-    return granule.pageSizeBitmap();
+    return LpaeFormat.pageSizes(granule, contiguousHint);
   }
 
   /**
@@ -328,6 +347,10 @@ public final class SmmuV3Driver implements IommuDriver {
     return memory;
   }
 
+  boolean contiguousHint() {
+    return contiguousHint;
+  }
+
   @Override
   public String toString() {
     return NAME
@@ -341,6 +364,7 @@ public final class SmmuV3Driver implements IommuDriver {
         + coherentWalk
         + ", BBML"
         + bbml
+        + (contiguousHint ? ", contiguous hint" : "")
         + ", sync="
         + postHarvestSync
         + "]";

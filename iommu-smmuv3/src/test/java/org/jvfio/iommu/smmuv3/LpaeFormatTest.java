@@ -14,7 +14,7 @@ class LpaeFormatTest {
   private static final long MB = 1L << 20;
 
   private static PtFormat s1(Granule g, int ias) {
-    return LpaeFormat.of(g, ias, false, true, false);
+    return LpaeFormat.of(g, ias, false, true, false, false);
   }
 
   /** Returns the frames a fresh domain's top table occupies. */
@@ -83,11 +83,11 @@ class LpaeFormatTest {
 
   @Test
   void stage2_sixteenK_48bit_concatenatesTheTopLevel() {
-    PtFormat f = LpaeFormat.of(Granule.G16K, 48, true, false, false);
+    PtFormat f = LpaeFormat.of(Granule.G16K, 48, true, false, false, false);
     assertEquals(2, f.maxTop()); // LPAE L1
     assertEquals(12, f.indexBits(2)); // two concatenated 16 KiB tables
     assertEquals(8, topFrames(Granule.G16K, true));
-    PtFormat g4 = LpaeFormat.of(Granule.G4K, 48, true, false, false);
+    PtFormat g4 = LpaeFormat.of(Granule.G4K, 48, true, false, false, false);
     assertEquals(3, g4.maxTop()); // 512 entries at L0: more than 16, no concatenation
   }
 }

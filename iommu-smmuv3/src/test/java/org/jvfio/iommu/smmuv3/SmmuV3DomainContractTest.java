@@ -1,25 +1,8 @@
 package org.jvfio.iommu.smmuv3;
 
-import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IommuDriver;
-import org.jvfio.testkit.contract.IommuDomainContract;
-
 /** The SMMUv3 stage-1 LPAE table with HTTU against the testkit's domain contract. */
-class SmmuV3DomainContractTest extends IommuDomainContract {
-  @Override
-  protected IommuDriver driver() {
-    return new SmmuV3Driver();
-  }
-
-  /** 4 KiB granule with a 48-bit input: a walk starts at level 0 and pages are level 3. */
-  /** io-pgtable-arm unmaps in page-size pieces; a piece over a table frees it whole. */
-  @Override
-  protected boolean unmapsInPageSizePieces() {
-    return true;
-  }
-
-  @Override
-  protected int walkLevel(IommuDomain domain, int index) {
-    return index;
+class SmmuV3DomainContractTest extends LpaeDomainContract {
+  SmmuV3DomainContractTest() {
+    super(Granule.G4K, false);
   }
 }

@@ -1,25 +1,8 @@
 package org.jvfio.iommu.smmuv3;
 
-import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IommuDriver;
-import org.jvfio.testkit.contract.IommuDomainContract;
-
 /** The SMMUv3 stage-1 LPAE table at the 64KB granule against the testkit's domain contract. */
-class SmmuV3G64KDomainContractTest extends IommuDomainContract {
-  @Override
-  protected IommuDriver driver() {
-    return SmmuV3Driver.withGranule(Granule.G64K);
-  }
-
-  /** With a 48-bit input the 64KB walk starts at level 1; pages are level 3. */
-  /** io-pgtable-arm unmaps in page-size pieces; a piece over a table frees it whole. */
-  @Override
-  protected boolean unmapsInPageSizePieces() {
-    return true;
-  }
-
-  @Override
-  protected int walkLevel(IommuDomain domain, int index) {
-    return 1 + index;
+class SmmuV3G64KDomainContractTest extends LpaeDomainContract {
+  SmmuV3G64KDomainContractTest() {
+    super(Granule.G64K, false);
   }
 }

@@ -133,14 +133,15 @@ public abstract class IommuDomainContract {
   protected void checkInvariants(IommuDomain domain) {}
 
   /**
-   * Returns the level, in the format's own numbering, that {@link IommuDomain#describeEntry}
-   * expects for the entry {@code walk(iova)[index]} of {@code domain} (e.g. the mock: {@code 3 -
-   * index}; AMD v1: {@code mode - index}; VT-d: {@code levels - index}; LPAE: {@code startLevel +
+   * Returns the level {@link IommuDomain#describeEntry} expects for the entry {@code
+   * walk(iova)[index]} of {@code domain}: the engine's numbering, 0 for the smallest leaf, so
+   * {@code top - index} for the table's current top (the mock and a 4-level VT-d table: {@code 3 -
+   * index}; AMD v1: {@code dte().mode() - 1 - index}; LPAE: its format's top level minus {@code
    * index}), or -1 if unknown, the default: then walks are checked but entries not decoded.
    *
    * @param domain the domain under test
    * @param index the position in {@code walk(iova)}, 0 for the top level
-   * @return the level in the format's own numbering, or -1 if unknown
+   * @return the level, 0 for the smallest leaf, or -1 if unknown
    */
   protected int walkLevel(IommuDomain domain, int index) {
     return -1;

@@ -3,6 +3,7 @@ package org.jvfio.testkit.contract;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -33,16 +34,50 @@ import org.jvfio.testkit.Property;
  * <p>The properties: a table pointer round-trips at every level that holds tables; a leaf of every
  * size round-trips its output address at the lowest, highest and a random aligned address, and is
  * classified as a leaf of its level; each protection gives its permissions (and the format's
- * initial dirty state); a hardware dirty update of any one item of a leaf, replica runs included,
- * makes the whole leaf dirty, and a clearing harvest makes every item clean; the page sizes are the
- * union of the levels' sizes and the expected ones; and {@link PtFormat#bestPageSize} equals a
- * brute-force search. Seeded by {@code -Djvfio.seed}.
+ * initial dirty state); through the engine, every item of a leaf of every size (each entry of a
+ * contiguous run) translates to its own output address, the entry of a {@link
+ * PtFormat.Contiguous#PER_ITEM_ADDRESS} run carrying it, and a hardware dirty update of any one
+ * item makes the whole leaf dirty while a clearing harvest makes every item clean; hardware dirty
+ * updates racing a split or a collapse are never lost (the engine's one race strategy, see {@link
+ * PageTable}, tested once per format); the page sizes are the union of the levels' sizes and the
+ * expected ones; and {@link PtFormat#bestPageSize} equals a brute-force search. Seeded by {@code
+ * -Djvfio.seed}.
  */
 public abstract class PtFormatContract {
   private static final int RW = IommuDomain.IOMMU_READ | IommuDomain.IOMMU_WRITE;
 
   /** Creates the suite; a subclass supplies the format. */
   protected PtFormatContract() {}
+
+  /**
+   * A read-and-clear of a {@link PageTable}: the engine's own, or a deliberately broken one that
+   * proves the dirty property has teeth.
+   */
+  @FunctionalInterface
+  protected interface Harvester {
+    /**
+     * Records the dirty leaves of {@code [iova, iova + size)} of {@code table} and, if {@code
+     * clear}, makes them write-clean.
+     *
+     * @param table the table
+     * @param iova the first IOVA of the range
+     * @param size the bytes of the range
+     * @param clear whether dirty leaves are made write-clean
+     * @param dirty where dirty leaves are recorded
+     */
+    void readAndClearDirty(
+        PageTable table, long iova, long size, boolean clear, IommuDirtyBitmap dirty);
+  }
+
+  /**
+   * Returns the read-and-clear the dirty property goes through: {@link
+   * PageTable#readAndClearDirty}, unless a broken twin overrides it.
+   *
+   * @return the read-and-clear under test
+   */
+  protected Harvester harvester() {
+    return PageTable::readAndClearDirty;
+  }
 
   /**
    * Returns the format under test.
@@ -149,9 +184,10 @@ public abstract class PtFormatContract {
   }
 
   /**
-   * Through the engine: a hardware dirty update of any one item of a leaf (one replica of a run)
-   * makes the harvest report the whole leaf; a clearing harvest then leaves every item clean; and
-   * freeing the table returns every frame.
+   * Through the engine, for a leaf of every size: each item translates to its own output address,
+   * which a {@link PtFormat.Contiguous#PER_ITEM_ADDRESS} entry carries; a hardware dirty update of
+   * any one item (one entry of a run) makes the harvest report the whole leaf; a clearing harvest
+   * then leaves every item clean; and freeing the table returns every frame.
    */
   @Test
   public void dirty_anyItemOfALeafMakesItDirtyAndClearingCleansEveryItem() {
@@ -163,39 +199,107 @@ public abstract class PtFormatContract {
         if (Long.compareUnsigned(3 * size - 1, f.reach(f.maxTop())) > 0 || size > 1L << 40) {
           continue;
         }
-        checkEveryItemDirty(f, size, item);
+        checkEveryItemDirty(f, size, item, harvester());
       }
     }
   }
 
-  private static void checkEveryItemDirty(PtFormat f, long size, long item) {
+  private static void checkEveryItemDirty(PtFormat f, long size, long item, Harvester h) {
     PageTableMemory memory = new PageTableMemory();
     PageTable pt = new PageTable(f, memory, new Iotlb(), (root, top) -> {});
     long iova = size * 2;
-    pt.map(iova, size, size, RW);
-    harvest(pt, iova, size, true); // Arm maps writable leaves dirty
+    long pa = size * 3;
+    pt.map(iova, pa, size, RW);
+    harvest(h, pt, iova, size, true); // Arm maps writable leaves dirty
     pt.setHardwareUpdates(true, false);
     for (long address = iova; address != iova + size; address += item) {
       Translation t = pt.translate(address).orElseThrow();
+      long itemPa = pa + (address - iova);
       String what =
           "0x" + Long.toHexString(size) + " leaf, write at 0x" + Long.toHexString(address);
       assertEquals(size, t.size(), what);
+      assertEquals(itemPa, t.physicalOf(address), what);
+      assertEquals(itemPa + item - 1, pt.iovaToPhys(address + item - 1).orElseThrow(), what);
+      if (f.contiguous() == PtFormat.Contiguous.PER_ITEM_ADDRESS) {
+        assertEquals(itemPa, t.entry() & f.addressMask() & -item, what + ": the entry's address");
+      }
       assertFalse(t.dirty(), what);
       assertTrue(pt.setDirtyByHardware(t), what);
-      assertTrue(harvest(pt, iova, size, false), what + ": NO_CLEAR read");
-      assertTrue(harvest(pt, iova, size, true), what + ": clearing read");
-      assertFalse(harvest(pt, iova, size, false), what + ": after the clear");
+      assertTrue(harvest(h, pt, iova, size, false), what + ": NO_CLEAR read");
+      assertTrue(harvest(h, pt, iova, size, true), what + ": clearing read");
+      assertFalse(harvest(h, pt, iova, size, false), what + ": after the clear");
     }
     pt.free();
     assertEquals(0, memory.framesInUse(), "frames after free");
   }
 
-  private static boolean harvest(PageTable pt, long iova, long size, boolean clear) {
+  private static boolean harvest(Harvester h, PageTable pt, long iova, long size, boolean clear) {
     IovaBitmap bitmap = IovaBitmap.allocate(iova, size, size);
     IotlbGather gather = new IotlbGather();
-    pt.readAndClearDirty(iova, size, clear, IommuDirtyBitmap.of(bitmap, gather));
+    h.readAndClearDirty(pt, iova, size, clear, IommuDirtyBitmap.of(bitmap, gather));
     pt.iotlbSync(gather);
     return bitmap.isDirty(iova);
+  }
+
+  /**
+   * The engine's one strategy for walks racing a table change (see {@link PageTable}), for this
+   * format, between its two smallest page sizes: a translation walked before a split is refused by
+   * the hardware dirty update afterwards (the slot changed, the DMA walks again); a hardware dirty
+   * update landing inside the split's race window (after the state is read, before it is published)
+   * is folded into the new leaves; one landing inside a collapse's window on a child is folded into
+   * the new leaf. The next harvest reports each of them.
+   */
+  @Test
+  public void raceWindow_hardwareDirtyUpdatesDuringSplitAndCollapse_areNeverLost() {
+    PtFormat f = format();
+    long sizes = f.pageSizeBitmap();
+    long small = Long.lowestOneBit(sizes);
+    long big = Long.lowestOneBit(sizes & ~small);
+    assumeTrue(big != 0, "one page size: nothing to split");
+    PageTableMemory memory = new PageTableMemory();
+    PageTable pt = new PageTable(f, memory, new Iotlb(), (root, top) -> {});
+    long iova = big * 2;
+    long written = iova + big - small; // the last item: not the first entry of a run
+    Harvester h = harvester();
+    pt.map(iova, big * 3, big, RW);
+    harvest(h, pt, iova, big, true);
+    pt.setHardwareUpdates(true, false);
+    Translation stale = pt.translate(iova).orElseThrow();
+    int[] windows = {0};
+    pt.setRaceWindow(
+        () -> {
+          if (windows[0]++ == 0) {
+            assertTrue(pt.setDirtyByHardware(pt.translate(written).orElseThrow()), "in split");
+          }
+        });
+    pt.split(iova, big, small);
+    assertTrue(windows[0] > 0, "the split opened no race window");
+    assertFalse(pt.setDirtyByHardware(stale), "a translation from before the split updated");
+    assertEquals(small, pt.translate(written).orElseThrow().size(), "split size");
+    assertTrue(harvestAt(h, pt, iova, big, written), "the update inside the split's window");
+    harvest(h, pt, iova, big, true);
+    Translation child = pt.translate(written).orElseThrow();
+    windows[0] = 0;
+    pt.setRaceWindow(
+        () -> {
+          if (windows[0]++ == 0) {
+            assertTrue(pt.setDirtyByHardware(child), "in collapse");
+          }
+        });
+    pt.collapse(iova, big);
+    assertTrue(windows[0] > 0, "the collapse opened no race window");
+    assertEquals(big, pt.translate(written).orElseThrow().size(), "collapsed size");
+    assertTrue(harvestAt(h, pt, iova, big, written), "the update inside the collapse's window");
+    pt.free();
+    assertEquals(0, memory.framesInUse(), "frames after free");
+  }
+
+  private static boolean harvestAt(Harvester h, PageTable pt, long iova, long size, long at) {
+    IovaBitmap bitmap =
+        IovaBitmap.allocate(iova, size, Long.lowestOneBit(pt.format().pageSizeBitmap()));
+    IotlbGather gather = new IotlbGather();
+    h.readAndClearDirty(pt, iova, size, false, IommuDirtyBitmap.of(bitmap, gather));
+    return bitmap.isDirty(at);
   }
 
   /**

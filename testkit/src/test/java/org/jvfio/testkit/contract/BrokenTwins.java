@@ -14,6 +14,8 @@ import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.Iotlb;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.hw.Translation;
+import org.jvfio.core.pt.PageTable;
+import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.IommuDirtyBitmap;
@@ -474,5 +476,67 @@ final class BrokenTwins {
             .build();
       }
     };
+  }
+
+  /**
+   * The format contract over {@link ContiguousFormatContractTest#format4k} with the read-and-clear
+   * {@code harvester}.
+   */
+  static final class ContiguousFormatContract extends PtFormatContract {
+    private final Harvester harvester;
+
+    ContiguousFormatContract(Harvester harvester) {
+      this.harvester = harvester;
+    }
+
+    @Override
+    protected PtFormat format() {
+      return ContiguousFormatContractTest.format4k();
+    }
+
+    @Override
+    protected long expectedPageSizes() {
+      return ContiguousFormatContractTest.PAGE_SIZES;
+    }
+
+    @Override
+    protected Harvester harvester() {
+      return harvester;
+    }
+  }
+
+  /**
+   * A read-and-clear that takes each leaf's dirty state from the first entry of its run only, as a
+   * format whose {@code pt_entry_is_write_dirty} ignored the other entries of a contiguous entry
+   * would: a dirty update landing on another entry is never reported. A dirty leaf is recorded and,
+   * if clearing, cleaned through the engine.
+   */
+  static void readsFirstEntryOfRunOnly(
+      PageTable table, long iova, long size, boolean clear, IommuDirtyBitmap dirty) {
+    PtFormat f = table.format();
+    long end = iova + size;
+    for (long va = iova; Long.compareUnsigned(va, end) < 0; ) {
+      long[] words = table.walk(va);
+      if (words.length == 0) {
+        return;
+      }
+      int level = table.topLevel() + 1 - words.length;
+      long e = words[words.length - 1];
+      if (!f.isLeaf(e, level)) {
+        va = (va | ((1L << f.shift(level)) - 1)) + 1;
+        continue;
+      }
+      long start = va & -f.leafSize(e, level);
+      long next = start + f.leafSize(e, level);
+      long[] head = table.walk(start);
+      if (f.isDirty(head[head.length - 1])) {
+        dirty.record(va, Math.min(next, end) - va);
+        if (clear) {
+          table.readAndClearDirty(
+              start, next - start, true, IommuDirtyBitmap.gatherOnly(new IotlbGather()));
+        }
+      }
+      va = next;
+    }
   }
 }

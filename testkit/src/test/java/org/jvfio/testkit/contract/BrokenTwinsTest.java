@@ -11,6 +11,7 @@ import static org.jvfio.testkit.contract.ContractRunner.Outcome.PASSED;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.jvfio.core.pt.PageTable;
 import org.jvfio.core.spi.IommuCapability;
 import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.testkit.contract.ContractRunner.Outcome;
@@ -136,5 +137,31 @@ class BrokenTwinsTest {
     assertEquals(
         Map.of(LOGGING, FAILED, ROUND_TRIP, PASSED),
         ContractRunner.run(lossyLogContract(), LOGGING, ROUND_TRIP));
+  }
+
+  static final String RUN_DIRTY = "dirty_anyItemOfALeafMakesItDirtyAndClearingCleansEveryItem";
+  static final String LEAF = "leaf_addressAndSizeRoundTripForEverySizeAndBoundary";
+  static final String BEST = "bestPageSize_equalsBruteForce";
+
+  /**
+   * A harvest that reads a contiguous run's dirty state from its first entry only misses a dirty
+   * update landing on any other entry; with the engine's harvest the same contract passes.
+   */
+  @Test
+  void formatContract_failsForHarvestReadingOnlyTheFirstEntryOfARun() throws Exception {
+    assertEquals(
+        Map.of(RUN_DIRTY, PASSED, LEAF, PASSED, BEST, PASSED),
+        ContractRunner.run(
+            new BrokenTwins.ContiguousFormatContract(PageTable::readAndClearDirty),
+            RUN_DIRTY,
+            LEAF,
+            BEST));
+    assertEquals(
+        Map.of(RUN_DIRTY, FAILED, LEAF, PASSED, BEST, PASSED),
+        ContractRunner.run(
+            new BrokenTwins.ContiguousFormatContract(BrokenTwins::readsFirstEntryOfRunOnly),
+            RUN_DIRTY,
+            LEAF,
+            BEST));
   }
 }
