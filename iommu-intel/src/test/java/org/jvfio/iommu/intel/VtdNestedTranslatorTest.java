@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
@@ -24,10 +22,8 @@ import org.jvfio.core.pt.NestedWalk;
 import org.jvfio.core.pt.PtDomain;
 import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.spi.DomainConfig;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IotlbGather;
-import org.jvfio.core.spi.MockIommuDriver;
+import org.jvfio.testkit.fake.FakeNestedGuest;
 
 /**
  * The two-stage walk of a VT-d first stage (x86-64, the format a VT-d nest parent names) over a
@@ -49,26 +45,18 @@ class VtdNestedTranslatorTest {
   static final int DEV = 7;
   static final DmaWriteListener NO_TRACKER = (iova, length) -> {};
 
-  final GuestMemory memory = GuestMemory.create(HPA, RAM, 1);
-  final GuestTables tables = new GuestTables();
-  final IommuDomain parent =
-      MockIommuDriver.create(true, false).allocateDomain(new DomainConfig(true, true));
-  final List<NestedFault> faults = new ArrayList<>();
-  long nextTable = TABLES;
-
-  VtdNestedTranslatorTest() {
-    parent.map(0, HPA, RAM, IommuDomain.IOMMU_READ | IommuDomain.IOMMU_WRITE);
-    parent.setDirtyTracking(true);
-  }
+  final FakeNestedGuest guest = new FakeNestedGuest(HPA, RAM, TABLES);
+  final GuestMemory memory = guest.memory();
+  final GuestTables tables = guest.tables();
+  final IommuDomain parent = guest.parent();
+  final List<NestedFault> faults = guest.faults();
 
   long allocateTable() {
-    long p = nextTable;
-    nextTable += 4096;
-    return p;
+    return guest.allocateTable();
   }
 
   NestedTranslator translator(Stage1Format format) {
-    return new NestedTranslator(parent, format, tables, List.of(memory), faults::add);
+    return guest.translator(format);
   }
 
   static Stage1Format walk(GuestIoPageTable s1) {
@@ -79,15 +67,8 @@ class VtdNestedTranslatorTest {
     return GuestIoPageTable.x86(tables, this::allocateTable, gpa -> {}, presetAccessed);
   }
 
-  /** Harvests (and clears) the parent's dirty pages, as guest-physical page addresses. */
   Set<Long> harvest() {
-    IovaBitmap bitmap = IovaBitmap.allocate(0, RAM, 4096);
-    IotlbGather gather = new IotlbGather();
-    parent.readAndClearDirty(0, RAM, 0, IommuDirtyBitmap.of(bitmap, gather));
-    parent.iotlbSync(gather);
-    Set<Long> pages = new TreeSet<>();
-    bitmap.forEachDirty(pages::add);
-    return pages;
+    return guest.harvest();
   }
 
   NestedFault onlyFault() {

@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.GuestTables;
@@ -23,12 +22,11 @@ import org.jvfio.core.hw.Stage1Format;
 import org.jvfio.core.hw.Translation;
 import org.jvfio.core.nesting.GuestIoPageTable;
 import org.jvfio.core.spi.DomainConfig;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IotlbGather;
 import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Property;
+import org.jvfio.testkit.fake.FakeNestedGuest;
 import org.jvfio.testkit.oracle.ReferencePageTable;
 import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
 import org.opentest4j.AssertionFailedError;
@@ -172,13 +170,7 @@ public abstract class TwoStageWalkContract {
     }
 
     Set<Long> harvest() {
-      IovaBitmap bitmap = IovaBitmap.allocate(0, RAM, 4096);
-      IotlbGather gather = new IotlbGather();
-      parent.readAndClearDirty(0, RAM, 0, IommuDirtyBitmap.of(bitmap, gather));
-      parent.iotlbSync(gather);
-      Set<Long> pages = new TreeSet<>();
-      bitmap.forEachDirty(pages::add);
-      return pages;
+      return FakeNestedGuest.harvest(parent, RAM);
     }
 
     long[] tokens() {
