@@ -68,10 +68,9 @@ public final class VtdNestedDomain extends NestedDomain {
         UserCopies.structFromUser(
             user, IOMMU_HWPT_DATA_VTD_S1, IommuHwptVtdS1.SIZE, IommuHwptVtdS1.SIZE);
     IommuHwptVtdS1 s1 = IommuHwptVtdS1.decode(raw);
-    int inputBits = s1.addrWidth() == 57 ? 57 : 48;
     PtFormat format =
         (parent instanceof PtDomain p
-                ? p.nestedStage1Format(inputBits)
+                ? p.nestedStage1Format(s1.addrWidth())
                 : Optional.<PtFormat>empty())
             .orElseThrow(() -> new UapiException(Errno.EINVAL, "parent is not a VT-d nest parent"));
     NestedWalk walk = NestedWalk.x86(format, s1.pgtblAddr());
