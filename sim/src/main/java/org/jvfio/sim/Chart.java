@@ -60,6 +60,23 @@ final class Chart {
     save(panels(key, labels, results), file);
   }
 
+  /** Writes the chart of runs that have rounds but no scenario (the {@code viommu} subcommand). */
+  static void writeRounds(String title, List<String> labels, List<List<Round>> runs, Path file)
+      throws IOException {
+    save(roundPanels(title, labels, runs), file);
+  }
+
+  /** Returns the two panels of such runs: one line per label on each, the last point the stop. */
+  static List<XYChart> roundPanels(String title, List<String> labels, List<List<Round>> runs) {
+    XYChart pages = panel(title, "4 KiB pages sent", PAGES_HEIGHT);
+    XYChart bytes = panel("", "MiB sent", BYTES_HEIGHT);
+    for (int v = 0; v < runs.size(); v++) {
+      line(pages, labels.get(v), runs.get(v), Round::dirtyPages, null);
+      line(bytes, labels.get(v), runs.get(v), round -> round.bytesSent() / MIB, null);
+    }
+    return List.of(pages, bytes);
+  }
+
   /** Returns the two panels of one run: pages sent, then MiB sent. */
   static List<XYChart> panels(MigrationResult r) {
     String outcome =

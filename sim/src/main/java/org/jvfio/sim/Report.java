@@ -330,7 +330,7 @@ final class Report {
     return String.format(Locale.ROOT, "%.0f", value);
   }
 
-  private static String quote(String s) {
+  static String quote(String s) {
     StringBuilder b = new StringBuilder("\"");
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -484,23 +484,30 @@ public final class SimCommand implements Callable<Integer> {
    * its directory exists and is writable, and it is not itself a directory.
    */
   private void checkChartPath() {
-    if (chart == null) {
-      return;
-    }
-    String problem = null;
-    Path dir = chart.toAbsolutePath().getParent();
-    if (!Chart.supports(chart)) {
-      problem = "must name a .svg or .png file";
-    } else if (Files.isDirectory(chart)) {
-      problem = "is a directory";
-    } else if (dir == null || !Files.isDirectory(dir)) {
-      problem = "no such directory: " + dir;
-    } else if (!Files.isWritable(dir) || (Files.exists(chart) && !Files.isWritable(chart))) {
-      problem = "cannot write there";
-    }
+    String problem = chartPathProblem(chart);
     if (problem != null) {
       throw usageError("--chart " + chart + ": " + problem, null);
     }
+  }
+
+  /**
+   * Returns what is wrong with {@code --chart chart}, or null if it can be written (or is null).
+   */
+  static String chartPathProblem(Path chart) {
+    if (chart == null) {
+      return null;
+    }
+    Path dir = chart.toAbsolutePath().getParent();
+    if (!Chart.supports(chart)) {
+      return "must name a .svg or .png file";
+    } else if (Files.isDirectory(chart)) {
+      return "is a directory";
+    } else if (dir == null || !Files.isDirectory(dir)) {
+      return "no such directory: " + dir;
+    } else if (!Files.isWritable(dir) || (Files.exists(chart) && !Files.isWritable(chart))) {
+      return "cannot write there";
+    }
+    return null;
   }
 
   /**

@@ -14,6 +14,7 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.jvfio.api.iommufd.IommuHwptVtdS1;
 import org.jvfio.api.iommufd.IommuHwptVtdS1Invalidate;
+import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
@@ -46,9 +47,11 @@ import org.jvfio.core.spi.IommuDriver;
  * </ul>
  *
  * <p>The guest CPU's own writes (its page-table updates) are tracked perfectly (KVM's dirty log is
- * not the subject). Deterministic for a seed. Arm SMMUv3 nesting cannot be migrated with IOMMU
- * dirty tracking: its nest parent refuses {@code DIRTY_TRACKING} ({@code EOPNOTSUPP}), which {@link
- * #run} reports as the kernel does.
+ * not the subject). Deterministic for a seed. Arm SMMUv3 migrates in shadow mode (the IOAS's paging
+ * domain with {@code DIRTY_TRACKING} is a stage-1 table with hardware dirty bits); SMMUv3 nesting
+ * cannot be migrated with IOMMU dirty tracking: its nest parent refuses {@code DIRTY_TRACKING}
+ * ({@code EOPNOTSUPP}), which {@link #run} throws as the kernel answers and {@link #refusal}
+ * explains.
  */
 public final class ViommuMigration {
   private static final long HVA = 0x7F00_0000_0000L;
@@ -104,9 +107,32 @@ public final class ViommuMigration {
    * @param lostPages the guest-physical addresses of the differing pages, ascending
    * @param pagesCopied pages sent over all rounds
    * @param remaps guest remaps performed
+   * @param pagesSentPerRound the pages each round sent: the first sends all RAM, the last is the
+   *     stop-and-copy
    */
   public record Result(
-      Config config, boolean passed, List<Long> lostPages, long pagesCopied, long remaps) {
+      Config config,
+      boolean passed,
+      List<Long> lostPages,
+      long pagesCopied,
+      long remaps,
+      List<Long> pagesSentPerRound) {
+    /**
+     * Returns the rounds as the simulator's report and chart draw them: 4 KiB pages and their bytes
+     * per round, the last the stop-and-copy; no simulated time.
+     *
+     * @return one row per round
+     */
+    List<Round> rounds() {
+      List<Round> rounds = new ArrayList<>();
+      for (int i = 0; i < pagesSentPerRound.size(); i++) {
+        long pages = pagesSentPerRound.get(i);
+        rounds.add(
+            new Round(i + 1, i + 1 == pagesSentPerRound.size(), pages, pages * PAGE, 0, 0, 0));
+      }
+      return rounds;
+    }
+
     /**
      * Returns a one-line summary naming up to eight lost pages.
      *
@@ -145,6 +171,7 @@ public final class ViommuMigration {
   private final long[] bufferIova;
   private final long[] bufferGpa;
   private long nextIova = IOVA_BASE;
+  private final List<Long> sentPerRound = new ArrayList<>();
   private long copied;
   private long remaps;
 
@@ -159,6 +186,27 @@ public final class ViommuMigration {
     this.ioas = ctx.ioasAlloc(0);
     this.bufferIova = new long[c.buffers()];
     this.bufferGpa = new long[c.buffers()];
+  }
+
+  /**
+   * Returns one line saying why the kernel refused the setup of {@code c}: for SMMUv3 nesting, that
+   * Linux gives an SMMUv3 nest parent no dirty tracking ({@code arm_smmu_domain_alloc_paging_flags}
+   * in {@code drivers/iommu/arm/arm-smmu-v3/arm-smmu-v3.c} accepts {@code NEST_PARENT} alone and
+   * makes {@code DIRTY_TRACKING} a stage-1 domain), so nothing can harvest the guest's DMA.
+   *
+   * @param c the refused configuration
+   * @param e the refusal {@link #run} threw
+   * @return the line, naming the IOMMU, the regime, the errno and why
+   */
+  public static String refusal(Config c, UapiException e) {
+    String head = c.iommu() + " " + c.regime() + ": refused, " + e.getMessage();
+    if (c.regime() == Regime.NESTED && c.iommu().startsWith("smmuv3")) {
+      return head
+          + " (IOMMU_HWPT_ALLOC with NEST_PARENT | DIRTY_TRACKING: Linux has no dirty tracking on"
+          + " an SMMUv3 nest parent, and QEMU does not migrate a guest with an accelerated vSMMU;"
+          + " --regime shadow migrates an emulated one)";
+    }
+    return head;
   }
 
   /**
@@ -308,6 +356,7 @@ public final class ViommuMigration {
   private void sendAll() {
     dst.copyFrom(src, HVA, c.ramPages() * PAGE);
     copied += c.ramPages();
+    sentPerRound.add((long) c.ramPages());
   }
 
   private void send() {
@@ -315,6 +364,7 @@ public final class ViommuMigration {
       dst.copyFrom(src, HVA + gpa, PAGE);
     }
     copied += vmmDirty.size();
+    sentPerRound.add((long) vmmDirty.size());
     vmmDirty.clear();
   }
 
@@ -325,6 +375,6 @@ public final class ViommuMigration {
         lost.add(p * PAGE);
       }
     }
-    return new Result(c, lost.isEmpty(), lost, copied, remaps);
+    return new Result(c, lost.isEmpty(), lost, copied, remaps, List.copyOf(sentPerRound));
   }
 }

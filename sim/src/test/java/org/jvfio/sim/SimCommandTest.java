@@ -338,7 +338,7 @@ class SimCommandTest {
   }
 
   /** A minimal JSON reader (objects, arrays, strings, numbers, booleans) for the tests. */
-  private static final class Json {
+  static final class Json {
     private final String s;
     private int i;
 

@@ -1,26 +1,12 @@
 package org.jvfio.core.hw;
 
-import static org.jvfio.core.hw.Stage1Format.ARM_ADDR;
-import static org.jvfio.core.hw.Stage1Format.ARM_AF;
-import static org.jvfio.core.hw.Stage1Format.ARM_AP_RDONLY;
-import static org.jvfio.core.hw.Stage1Format.CD0_AA64;
-import static org.jvfio.core.hw.Stage1Format.CD0_EPD0;
-import static org.jvfio.core.hw.Stage1Format.CD0_T0SZ;
-import static org.jvfio.core.hw.Stage1Format.CD0_TG0_SHIFT;
-import static org.jvfio.core.hw.Stage1Format.CD0_V;
-import static org.jvfio.core.hw.Stage1Format.CD1_TTB0;
-import static org.jvfio.core.hw.Stage1Format.X86_A;
-import static org.jvfio.core.hw.Stage1Format.X86_ADDR;
-import static org.jvfio.core.hw.Stage1Format.X86_D;
-import static org.jvfio.core.hw.Stage1Format.X86_P;
-import static org.jvfio.core.hw.Stage1Format.X86_RW;
-
 import com.google.common.base.Preconditions;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Consumer;
+import org.jvfio.core.pt.NestedWalk;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
@@ -30,16 +16,19 @@ import org.jvfio.core.spi.IommuDomain;
  * "Stage 1 and stage 2 translation").
  *
  * <p>On a miss of its stage-1 IOTLB, a DMA walks stage 1 from the root (x86-64) or from the context
- * descriptor's TTB0 (Arm). Every stage-1 table word, and the context descriptor, is a
- * guest-physical address that is first translated by the parent ({@link IommuDomain#translate},
- * which sets stage-2 accessed bits where the vendor does): a hole or a missing read permission
- * there is a stage-2 fault of the table walk. Where the x86-64 format needs its accessed bit (every
- * level) or its dirty bit (a leaf written through) set, the hardware writes the guest's table: that
- * is a write through stage 2, so it needs stage-2 write permission and sets the stage-2 dirty bit
- * of the table page ({@link IommuDomain#setDirtyByHardware}) before the entry is updated and the
- * page's content token changes. The final access is translated and checked by stage 2 the same way,
- * and a write sets the stage-2 dirty bit of the data page: dirty tracking is on the nest parent and
- * indexed by guest-physical address. Faults name their stage ({@link NestedFault}).
+ * descriptor's TTB0 (Arm) with the page-table engine's nested walk, which classifies and decodes
+ * every entry with the vendor's own page-table format (the one its host tables use); this class is
+ * the stage-2 side of that walk and the DMA around it. Every stage-1 table word, and the context
+ * descriptor, is a guest-physical address that is first translated by the parent ({@link
+ * IommuDomain#translate}, which sets stage-2 accessed bits where the vendor does): a hole or a
+ * missing read permission there is a stage-2 fault of the table walk. Where the x86-64 format needs
+ * its accessed bit (every level) or its dirty bit (a leaf written through) set, the hardware writes
+ * the guest's table: that is a write through stage 2, so it needs stage-2 write permission and sets
+ * the stage-2 dirty bit of the table page ({@link IommuDomain#setDirtyByHardware}) before the entry
+ * is updated and the page's content token changes. The final access is translated and checked by
+ * stage 2 the same way, and a write sets the stage-2 dirty bit of the data page: dirty tracking is
+ * on the nest parent and indexed by guest-physical address. Faults name their stage ({@link
+ * NestedFault}).
  *
  * <p><b>Caches.</b> The stage-1 IOTLB caches, per 4 KiB guest IOVA page, the combined translation
  * and whether its stage-2 dirty update was done, as {@link Iotlb} does for one stage. It is cleared
@@ -82,7 +71,7 @@ public final class NestedTranslator {
     final long parentGeneration;
     volatile boolean s2Dirty; // the stage-2 dirty update was done (or is not needed)
 
-    Entry(long page, Stage1 s1, Translation s2, long pg) {
+    Entry(long page, NestedWalk.Leaf s1, Translation s2, long pg) {
       this.page = page;
       this.leafIova = s1.leafIova();
       this.leafSize = s1.leafSize();
@@ -92,14 +81,6 @@ public final class NestedTranslator {
       this.s2 = s2;
       this.parentGeneration = pg;
       this.s2Dirty = s2.dirty();
-    }
-  }
-
-  /** What stage 1 resolved for one page: the guest-physical page and the leaf's rights. */
-  private record Stage1(long gpa, boolean writable, boolean dirty, long leafIova, long leafSize) {
-    static Stage1 leaf(long iova, long size, long output, boolean writable, boolean dirty) {
-      long gpa = ((output & -size) | (iova & (size - 1))) & -PAGE;
-      return new Stage1(gpa, writable, dirty, iova & -size, size);
     }
   }
 
@@ -301,22 +282,20 @@ public final class NestedTranslator {
   private Entry walk(int deviceId, long iova, boolean write, Iotlb ptlb) {
     long parentGen = ptlb.generation();
     long gen = generation.get();
-    Stage1 s1;
-    switch (format.kind()) {
-      case ABORT:
-        fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, 0, false);
-        return null;
-      case BYPASS:
-        s1 = Stage1.leaf(iova, PAGE, iova, true, true);
-        break;
-      case X86_64:
-        s1 = walkX86(deviceId, iova, write);
-        break;
-      default:
-        s1 = walkArm(deviceId, iova, write);
-        break;
+    NestedWalk.Leaf s1;
+    if (format == Stage1Format.abort()) {
+      fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, 0, false);
+      return null;
+    } else if (format == Stage1Format.bypass()) {
+      s1 = new NestedWalk.Leaf(iova & -PAGE, true, true, iova & -PAGE, PAGE);
+    } else {
+      s1 = ((NestedWalk) format).walk(iova, write, new Port(deviceId, iova, write));
     }
     if (s1 == null) {
+      return null;
+    }
+    if (write && !s1.writable()) {
+      fault(deviceId, iova, true, 1, NestedFault.Cause.PERMISSION, 0, false); // before stage 2
       return null;
     }
     Optional<Translation> s2 = parent.translate(s1.gpa());
@@ -334,101 +313,37 @@ public final class NestedTranslator {
     return e;
   }
 
-  /** The x86-64 first-stage walk, setting A at every level and D in a leaf written through. */
-  private Stage1 walkX86(int deviceId, long iova, boolean write) {
-    int levels = format.levels();
-    long top = iova >> (levels == 5 ? 56 : 47);
-    if (top != 0 && top != -1) {
-      fault(deviceId, iova, write, 1, NestedFault.Cause.ADDRESS_SIZE, 0, false);
-      return null;
-    }
-    long table = format.address();
-    boolean writable = true;
-    for (int level = levels - 1; level >= 0; level--) {
-      long slot = table + (((iova >>> (12 + 9 * level)) & 511) << 3);
-      while (true) {
-        Translation ts = tableStage2(deviceId, iova, write, slot);
-        if (ts == null) {
-          return null;
-        }
-        long e = tables.read(slot);
-        if ((e & X86_P) == 0) {
-          fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, slot, false);
-          return null;
-        }
-        boolean rw = writable && (e & X86_RW) != 0;
-        boolean leaf = Stage1Format.x86Leaf(e, level);
-        long want = e | X86_A | (leaf && write && rw ? X86_D : 0);
-        if (want != e) {
-          int r = hardwareUpdate(deviceId, iova, write, slot, e, want, ts);
-          if (r < 0) {
-            return null;
-          }
-          if (r == 0) {
-            continue; // the guest changed the entry meanwhile: read it again
-          }
-        }
-        if (leaf) {
-          long size = 1L << (12 + 9 * level);
-          return Stage1.leaf(iova, size, want & X86_ADDR, rw, !rw || (want & X86_D) != 0);
-        }
-        writable = rw;
-        table = e & X86_ADDR;
-        break;
-      }
-    }
-    throw new AssertionError("x86-64 walk ended without a leaf");
-  }
+  /** The stage-2 side of one access's stage-1 walk. */
+  private final class Port implements NestedWalk.Stage2 {
+    private final int deviceId;
+    private final long iova;
+    private final boolean write;
 
-  /** The Arm stage-1 walk from the context descriptor; reads only. */
-  private Stage1 walkArm(int deviceId, long iova, boolean write) {
-    long cd = format.address();
-    if (tableStage2(deviceId, iova, write, cd) == null) {
-      return null;
+    Port(int deviceId, long iova, boolean write) {
+      this.deviceId = deviceId;
+      this.iova = iova;
+      this.write = write;
     }
-    long w0 = tables.read(cd);
-    long w1 = tables.read(cd + 8);
-    int t0sz = (int) (w0 & CD0_T0SZ);
-    if ((w0 & CD0_V) == 0
-        || (w0 & CD0_AA64) == 0
-        || ((w0 >>> CD0_TG0_SHIFT) & 3) != 0
-        || t0sz < 16
-        || t0sz > 39) {
-      fault(deviceId, iova, write, 1, NestedFault.Cause.BAD_CONTEXT, cd, false);
-      return null;
+
+    @Override
+    public Translation tableRead(long gpa) {
+      return tableStage2(deviceId, iova, write, gpa);
     }
-    if ((w0 & CD0_EPD0) != 0) {
-      fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, cd, false);
-      return null;
+
+    @Override
+    public long word(long gpa) {
+      return tables.read(gpa);
     }
-    int ias = 64 - t0sz;
-    if ((iova >>> ias) != 0) {
-      fault(deviceId, iova, write, 1, NestedFault.Cause.ADDRESS_SIZE, 0, false);
-      return null;
+
+    @Override
+    public int update(long gpa, long expected, long update, Translation t) {
+      return hardwareUpdate(deviceId, iova, write, gpa, expected, update, t);
     }
-    int levels = (ias - 12 + 8) / 9;
-    long table = w1 & CD1_TTB0 & ~7L;
-    for (int level = levels - 1; level >= 0; level--) {
-      long slot = table + (((iova >>> (12 + 9 * level)) & 511) << 3);
-      if (tableStage2(deviceId, iova, write, slot) == null) {
-        return null;
-      }
-      long e = tables.read(slot);
-      if (!Stage1Format.armValid(e, level)) {
-        fault(deviceId, iova, write, 1, NestedFault.Cause.NOT_PRESENT, slot, false);
-        return null;
-      }
-      if (Stage1Format.armLeaf(e, level)) {
-        if ((e & ARM_AF) == 0) {
-          fault(deviceId, iova, write, 1, NestedFault.Cause.ACCESS_FLAG, slot, false);
-          return null;
-        }
-        long size = 1L << (12 + 9 * level);
-        return Stage1.leaf(iova, size, e & ARM_ADDR, (e & ARM_AP_RDONLY) == 0, true);
-      }
-      table = e & ARM_ADDR;
+
+    @Override
+    public void fault(NestedFault.Cause cause, long gpa) {
+      NestedTranslator.this.fault(deviceId, iova, write, 1, cause, gpa, false);
     }
-    throw new AssertionError("Arm walk ended without a leaf");
   }
 
   /** Translates a stage-1 table word's address by stage 2 for reading; null after a fault. */

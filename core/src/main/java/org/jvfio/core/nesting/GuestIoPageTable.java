@@ -5,7 +5,6 @@ import java.util.OptionalLong;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
 import org.jvfio.core.hw.GuestTables;
-import org.jvfio.core.hw.Stage1Format;
 
 /**
  * A guest IOMMU driver's stage-1 page table with 4 KiB leaves, written into {@link GuestTables} as
@@ -107,16 +106,6 @@ public final class GuestIoPageTable {
    */
   public long contextDescriptor() {
     return contextDescriptor;
-  }
-
-  /**
-   * Returns the hardware's view of this table: the stage-1 format to walk.
-   *
-   * @return an x86 48-bit format at {@link #root}, or an Arm format read from {@link
-   *     #contextDescriptor}
-   */
-  public Stage1Format format() {
-    return x86 ? Stage1Format.x86(root, 48) : Stage1Format.armContextDescriptor(contextDescriptor);
   }
 
   /**

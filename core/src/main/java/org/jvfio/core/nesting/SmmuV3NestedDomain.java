@@ -3,6 +3,7 @@ package org.jvfio.core.nesting;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_ARM_SMMUV3;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuHwptArmSmmuv3;
@@ -12,6 +13,9 @@ import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.NestedFault;
 import org.jvfio.core.hw.NestedTranslator;
 import org.jvfio.core.hw.Stage1Format;
+import org.jvfio.core.pt.NestedWalk;
+import org.jvfio.core.pt.PtDomain;
+import org.jvfio.core.spi.IommuDomain;
 
 /**
  * An Arm SMMUv3 nested domain: the guest's stream table entry (vSTE) on a vIOMMU whose parent is
@@ -102,7 +106,14 @@ public final class SmmuV3NestedDomain extends NestedDomain {
     Stage1Format format;
     switch ((ste0 & STE0_V) == 0 ? CFG_ABORT : cfg(ste0)) {
       case CFG_S1_TRANS:
-        format = Stage1Format.armContextDescriptor(ste0 & STE0_S1CTXPTR);
+        IommuDomain parent = vsmmu.parent();
+        format =
+            NestedWalk.armContextDescriptor(
+                inputBits ->
+                    parent instanceof PtDomain p
+                        ? p.nestedStage1Format(inputBits)
+                        : Optional.empty(),
+                ste0 & STE0_S1CTXPTR);
         break;
       case CFG_BYPASS:
         format = Stage1Format.bypass();
@@ -146,7 +157,7 @@ public final class SmmuV3NestedDomain extends NestedDomain {
    * @return true if the stage-1 format reads an Arm context descriptor
    */
   public boolean translatesStage1() {
-    return translator().format().kind() == Stage1Format.Kind.ARM_CONTEXT_DESCRIPTOR;
+    return translator().format().walksTable();
   }
 
   /** SMMUv3 nested domains have no {@code cache_invalidate_user}: {@code EOPNOTSUPP}, 0. */

@@ -6,6 +6,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_VTD_INV_FLAGS_LEAF;
 
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuHwptVtdS1;
@@ -15,7 +16,9 @@ import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.NestedFault;
 import org.jvfio.core.hw.NestedTranslator;
-import org.jvfio.core.hw.Stage1Format;
+import org.jvfio.core.pt.NestedWalk;
+import org.jvfio.core.pt.PtDomain;
+import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.spi.IommuDomain;
 
 /**
@@ -65,8 +68,13 @@ public final class VtdNestedDomain extends NestedDomain {
         UserCopies.structFromUser(
             user, IOMMU_HWPT_DATA_VTD_S1, IommuHwptVtdS1.SIZE, IommuHwptVtdS1.SIZE);
     IommuHwptVtdS1 s1 = IommuHwptVtdS1.decode(raw);
-    Stage1Format format = Stage1Format.x86(s1.pgtblAddr(), s1.addrWidth());
-    return new VtdNestedDomain(new NestedTranslator(parent, format, tables, memories, faults), s1);
+    PtFormat format =
+        (parent instanceof PtDomain p
+                ? p.nestedStage1Format(s1.addrWidth())
+                : Optional.<PtFormat>empty())
+            .orElseThrow(() -> new UapiException(Errno.EINVAL, "parent is not a VT-d nest parent"));
+    NestedWalk walk = NestedWalk.x86(format, s1.pgtblAddr());
+    return new VtdNestedDomain(new NestedTranslator(parent, walk, tables, memories, faults), s1);
   }
 
   /**

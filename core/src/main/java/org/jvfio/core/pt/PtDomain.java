@@ -70,6 +70,19 @@ public abstract class PtDomain implements IommuDomain {
     return table;
   }
 
+  /**
+   * Returns the format of a guest's stage-1 table nested on this domain as a nest parent, which the
+   * IOMMU walks with {@link NestedWalk}: VT-d's first stage (x86-64), SMMUv3's LPAE stage 1. Empty
+   * by default: the vendor nests no stage 1 here (not a nest parent, or no nesting).
+   *
+   * @param inputBits the stage-1 input size in bits: VT-d the {@code addr_width} of {@code
+   *     iommu_hwpt_vtd_s1} (57 for 5 levels, else 4), Arm {@code 64 - T0SZ}
+   * @return the format, or empty
+   */
+  public Optional<PtFormat> nestedStage1Format(int inputBits) {
+    return Optional.empty();
+  }
+
   @Override
   public final DomainConfig config() {
     return config;

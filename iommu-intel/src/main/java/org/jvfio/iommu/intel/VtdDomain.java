@@ -86,6 +86,26 @@ final class VtdDomain extends PtDomain implements IntelDomain {
     super.map(iova, physical, size, prot);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>VT-d: on a second-stage nest parent, the first-stage (x86-64) format a nested domain's
+   * {@code pgtbl_addr} is walked in: 5 levels for an {@code addr_width} of 57, else 4 ({@code
+   * intel_pasid_setup_nested} sets FLPM only for 57), with 1 GiB leaves if the unit has CAP.FS1GP.
+   */
+  @Override
+  public Optional<PtFormat> nestedStage1Format(int inputBits) {
+    if (!secondStage || !config().nestParent()) {
+      return Optional.empty();
+    }
+    long sizes = (1L << 12) | (1L << 21);
+    if ((unit.registers.cap() & VtdRegisters.CAP_FS1GP) != 0) {
+      sizes |= 1L << 30;
+    }
+    return Optional.of(
+        inputBits == 57 ? VtdFormat.firstStage(5, sizes, 57) : VtdFormat.firstStage(4, sizes, 48));
+  }
+
   // --- dirty tracking ---------------------------------------------------------------------------
 
   @Override

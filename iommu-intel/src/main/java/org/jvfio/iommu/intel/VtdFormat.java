@@ -20,7 +20,9 @@ import org.jvfio.core.pt.PtFormatBuilder;
  * First stage (VT-d specification, "First-Stage Paging Entries"; x86-64 paging): P bit; table
  * entries P | RW | U | A | address; leaves P | U | A | (RW | D if writable) | PS. Linux pre-sets A
  * and D, so a writable leaf is mapped dirty and the hardware never updates an entry; the domains
- * have no dirty ops.
+ * have no dirty ops. A (set in every entry used) and R/W (needed at every level for a write) are
+ * declared for the walk of a guest's first stage in nested translation, where the IOMMU does set A
+ * and D in the guest's table (org.jvfio.core.pt.NestedWalk).
  */
 final class VtdFormat {
   private VtdFormat() {}
@@ -65,8 +67,9 @@ final class VtdFormat {
             .addressMask(ADDRESS_MASK)
             .leaf(0, 0, 0, FS_LEAF, 1L << 12)
             .protections(0, writable, writable)
-            .permissions(0, 1, VtdPte.FS_RW, 0, false) // no read bit: present means readable
+            .permissions(0, 1, VtdPte.FS_RW, 0, true) // present means readable; RW at every level
             .dirty(VtdPte.FS_D, VtdPte.FS_D, ~VtdPte.FS_D, 0, -1L, VtdPte.FS_D)
+            .accessBit(VtdPte.FS_A)
             .attributes(VtdPte.FS_RW | VtdPte.FS_XD)
             .describer(VtdFormat::describeFirstStage);
     return levels(b, levels, pageSizes, FS_TABLE, FS_LEAF).build();

@@ -112,7 +112,10 @@ class VtdNestingTest {
   void hwptAllocNested_onNestParent_returnsANestedHwpt() {
     int p = parent(IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
     int n = nested(p);
-    assertEquals(s1.format(), ctx.nesting().translator(n).format());
+    assertEquals(
+        "x86-64 vtd-fs-4 root 0x" + Long.toHexString(s1.root()),
+        ctx.nesting().translator(n).format().toString(),
+        "the nest parent's first-stage format at pgtbl_addr");
   }
 
   @Test

@@ -5,6 +5,7 @@ import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.pt.PtDomain;
+import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.spi.DomainConfig;
 import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IotlbGather;
@@ -83,6 +84,21 @@ final class SmmuV3Domain extends PtDomain {
 
   Optional<ContextDescriptor> contextDescriptor() {
     return cd;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>SMMUv3: on a stage-2 nest parent, the LPAE stage-1 format (4 KiB granule) a guest's context
+   * descriptor of T0SZ {@code 64 - inputBits} points to, without hardware access-flag or dirty
+   * updates (Linux offers no HTTU to a nested guest).
+   */
+  @Override
+  public Optional<PtFormat> nestedStage1Format(int inputBits) {
+    if (!stage2) {
+      return Optional.empty();
+    }
+    return Optional.of(LpaeFormat.of(Granule.G4K, inputBits, false, false, false));
   }
 
   /** Test seam: runs inside the split and collapse race windows, before publishing. */

@@ -1,16 +1,14 @@
-package org.jvfio.core.nesting;
+package org.jvfio.iommu.intel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
@@ -19,18 +17,27 @@ import org.jvfio.core.hw.NestedFault;
 import org.jvfio.core.hw.NestedFault.Cause;
 import org.jvfio.core.hw.NestedTranslator;
 import org.jvfio.core.hw.Stage1Format;
+import org.jvfio.core.nesting.GuestIoPageTable;
+import org.jvfio.core.pt.NestedWalk;
+import org.jvfio.core.pt.PtDomain;
+import org.jvfio.core.pt.PtFormat;
 import org.jvfio.core.spi.DomainConfig;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IotlbGather;
-import org.jvfio.core.spi.MockIommuDriver;
+import org.jvfio.testkit.fake.FakeNestedGuest;
 
 /**
- * The two-stage walk over a mock nest parent: stage-1 tables in guest memory read through stage 2,
- * stage-2 dirty bits for hardware updates of stage-1 entries and for the data, faults by stage, the
- * stage-1 IOTLB and its invalidations.
+ * The two-stage walk of a VT-d first stage (x86-64, the format a VT-d nest parent names) over a
+ * mock nest parent: stage-1 tables in guest memory read through stage 2, stage-2 dirty bits for
+ * hardware updates of stage-1 entries and for the data, faults by stage, the stage-1 IOTLB and its
+ * invalidations; and the SMMUv3 configurations without a table, bypass and abort.
  */
-class NestedTranslatorTest {
+class VtdNestedTranslatorTest {
+  /** The first-stage format a VT-d nest parent names for a 48-bit guest table. */
+  static final PtFormat FIRST_STAGE =
+      ((PtDomain) new IntelSsDriver().allocateDomain(new DomainConfig(true, true)))
+          .nestedStage1Format(48)
+          .orElseThrow();
+
   static final long HPA = 0x4000_0000L; // host address of guest RAM
   static final long RAM = 16L << 20; // 16 MiB of guest RAM at GPA 0
   static final long TABLES = 0x10_0000L; // guest page-table pages are allocated from 1 MiB
@@ -38,41 +45,30 @@ class NestedTranslatorTest {
   static final int DEV = 7;
   static final DmaWriteListener NO_TRACKER = (iova, length) -> {};
 
-  final GuestMemory memory = GuestMemory.create(HPA, RAM, 1);
-  final GuestTables tables = new GuestTables();
-  final IommuDomain parent =
-      MockIommuDriver.create(true, false).allocateDomain(new DomainConfig(true, true));
-  final List<NestedFault> faults = new ArrayList<>();
-  long nextTable = TABLES;
-
-  NestedTranslatorTest() {
-    parent.map(0, HPA, RAM, IommuDomain.IOMMU_READ | IommuDomain.IOMMU_WRITE);
-    parent.setDirtyTracking(true);
-  }
+  final FakeNestedGuest guest = new FakeNestedGuest(HPA, RAM, TABLES);
+  final GuestMemory memory = guest.memory();
+  final GuestTables tables = guest.tables();
+  final IommuDomain parent = guest.parent();
+  final List<NestedFault> faults = guest.faults();
 
   long allocateTable() {
-    long p = nextTable;
-    nextTable += 4096;
-    return p;
+    return guest.allocateTable();
   }
 
   NestedTranslator translator(Stage1Format format) {
-    return new NestedTranslator(parent, format, tables, List.of(memory), faults::add);
+    return guest.translator(format);
+  }
+
+  static Stage1Format walk(GuestIoPageTable s1) {
+    return NestedWalk.x86(FIRST_STAGE, s1.root());
   }
 
   GuestIoPageTable x86(boolean presetAccessed) {
     return GuestIoPageTable.x86(tables, this::allocateTable, gpa -> {}, presetAccessed);
   }
 
-  /** Harvests (and clears) the parent's dirty pages, as guest-physical page addresses. */
   Set<Long> harvest() {
-    IovaBitmap bitmap = IovaBitmap.allocate(0, RAM, 4096);
-    IotlbGather gather = new IotlbGather();
-    parent.readAndClearDirty(0, RAM, 0, IommuDirtyBitmap.of(bitmap, gather));
-    parent.iotlbSync(gather);
-    Set<Long> pages = new TreeSet<>();
-    bitmap.forEachDirty(pages::add);
-    return pages;
+    return guest.harvest();
   }
 
   NestedFault onlyFault() {
@@ -84,7 +80,7 @@ class NestedTranslatorTest {
   void write_landsAtTheCompositionOfBothStages() {
     GuestIoPageTable s1 = x86(true);
     s1.map(0x1234_5000L, DATA + 0x3000, true);
-    NestedTranslator t = translator(s1.format());
+    NestedTranslator t = translator(walk(s1));
     long before = memory.token(HPA + DATA + 0x3000);
     DmaResult r = t.write(DEV, 0x1234_5000L, 4096, NO_TRACKER);
     assertEquals(new DmaResult(4096, 0), r);
@@ -101,7 +97,7 @@ class NestedTranslatorTest {
     for (int i = 0; i < 4; i++) {
       tokens[i] = memory.token(HPA + TABLES + i * 4096L);
     }
-    translator(s1.format()).write(DEV, 0x40_0000L, 4096, NO_TRACKER);
+    translator(walk(s1)).write(DEV, 0x40_0000L, 4096, NO_TRACKER);
     Set<Long> expected = new TreeSet<>(Set.of(DATA));
     for (int i = 0; i < 4; i++) {
       expected.add(TABLES + i * 4096L);
@@ -117,7 +113,7 @@ class NestedTranslatorTest {
     GuestIoPageTable s1 = x86(false);
     s1.map(0x40_0000L, DATA, true);
     harvest();
-    assertEquals(new DmaResult(4096, 0), translator(s1.format()).read(DEV, 0x40_0000L, 4096));
+    assertEquals(new DmaResult(4096, 0), translator(walk(s1)).read(DEV, 0x40_0000L, 4096));
     long leaf = tables.read(TABLES + 3 * 4096L + ((0x40_0000L >>> 12) & 511) * 8);
     assertEquals(0x20, leaf & 0x60, "A set, D clear");
     Set<Long> dirty = harvest();
@@ -127,7 +123,7 @@ class NestedTranslatorTest {
 
   @Test
   void stage1Hole_isAStage1NotPresentFault() {
-    NestedTranslator t = translator(x86(true).format());
+    NestedTranslator t = translator(walk(x86(true)));
     assertEquals(new DmaResult(0, 1), t.write(DEV, 0x5000, 4096, NO_TRACKER));
     NestedFault f = onlyFault();
     assertEquals(1, f.stage());
@@ -138,7 +134,7 @@ class NestedTranslatorTest {
   void stage2HoleAtTheDataPage_isAStage2FaultOfTheFinalAccess() {
     GuestIoPageTable s1 = x86(true);
     s1.map(0x5000, RAM + 0x1000, true); // beyond what stage 2 maps
-    translator(s1.format()).write(DEV, 0x5000, 4096, NO_TRACKER);
+    translator(walk(s1)).write(DEV, 0x5000, 4096, NO_TRACKER);
     NestedFault f = onlyFault();
     assertEquals(2, f.stage());
     assertEquals(Cause.NOT_PRESENT, f.cause());
@@ -152,7 +148,7 @@ class NestedTranslatorTest {
     s1.map(0x5000, DATA, true);
     parent.unmap(TABLES + 2 * 4096L, 4096);
     parent.iotlb().invalidateAll();
-    translator(s1.format()).read(DEV, 0x5000, 4096);
+    translator(walk(s1)).read(DEV, 0x5000, 4096);
     NestedFault f = onlyFault();
     assertEquals(2, f.stage());
     assertTrue(f.tableWalk());
@@ -163,7 +159,7 @@ class NestedTranslatorTest {
   void writeThroughReadOnlyStage1Leaf_isAStage1PermissionFault() {
     GuestIoPageTable s1 = x86(true);
     s1.map(0x5000, DATA, false);
-    NestedTranslator t = translator(s1.format());
+    NestedTranslator t = translator(walk(s1));
     assertEquals(new DmaResult(4096, 0), t.read(DEV, 0x5000, 4096));
     assertEquals(new DmaResult(0, 1), t.write(DEV, 0x5000, 4096, NO_TRACKER));
     assertEquals(new NestedFault(DEV, 0x5000, true, 1, Cause.PERMISSION, 0, false), onlyFault());
@@ -175,7 +171,7 @@ class NestedTranslatorTest {
     s1.map(0x5000, DATA, true);
     parent.unmap(DATA, 4096);
     parent.map(DATA, HPA + DATA, 4096, IommuDomain.IOMMU_READ);
-    translator(s1.format()).write(DEV, 0x5000, 4096, NO_TRACKER);
+    translator(walk(s1)).write(DEV, 0x5000, 4096, NO_TRACKER);
     assertEquals(new NestedFault(DEV, 0x5000, true, 2, Cause.PERMISSION, DATA, false), onlyFault());
   }
 
@@ -185,7 +181,7 @@ class NestedTranslatorTest {
     s1.map(0x5000, DATA, true);
     parent.unmap(TABLES, 4096);
     parent.map(TABLES, HPA + TABLES, 4096, IommuDomain.IOMMU_READ);
-    translator(s1.format()).read(DEV, 0x5000, 4096);
+    translator(walk(s1)).read(DEV, 0x5000, 4096);
     NestedFault f = onlyFault();
     assertEquals(2, f.stage());
     assertEquals(Cause.PERMISSION, f.cause());
@@ -194,7 +190,7 @@ class NestedTranslatorTest {
 
   @Test
   void nonCanonicalIova_isAStage1AddressSizeFault() {
-    translator(x86(true).format()).read(DEV, 1L << 47, 4096);
+    translator(walk(x86(true))).read(DEV, 1L << 47, 4096);
     assertEquals(Cause.ADDRESS_SIZE, onlyFault().cause());
   }
 
@@ -202,7 +198,7 @@ class NestedTranslatorTest {
   void cachedTranslation_survivesAGuestRemapUntilInvalidated() {
     GuestIoPageTable s1 = x86(true);
     s1.map(0x5000, DATA, true);
-    NestedTranslator t = translator(s1.format());
+    NestedTranslator t = translator(walk(s1));
     t.write(DEV, 0x5000, 4096, NO_TRACKER);
     s1.map(0x5000, DATA + 0x1000, true); // the guest remaps without invalidating
     long old = memory.token(HPA + DATA);
@@ -219,43 +215,11 @@ class NestedTranslatorTest {
   void parentFlush_dropsNestedTranslationsSoTheNextWriteDirtiesAgain() {
     GuestIoPageTable s1 = x86(true);
     s1.map(0x5000, DATA, true);
-    NestedTranslator t = translator(s1.format());
+    NestedTranslator t = translator(walk(s1));
     t.write(DEV, 0x5000, 4096, NO_TRACKER);
     assertEquals(Set.of(DATA), harvest()); // clears stage-2 D and flushes the parent's IOTLB
     t.write(DEV, 0x5000, 4096, NO_TRACKER);
     assertEquals(Set.of(DATA), harvest(), "the write after the harvest is not lost");
-  }
-
-  @Test
-  void arm_walksTheContextDescriptorAndLpaeTables() {
-    GuestIoPageTable s1 = GuestIoPageTable.arm(tables, this::allocateTable, gpa -> {});
-    s1.map(0x7000, DATA + 0x2000, true);
-    s1.map(0x8000, DATA + 0x3000, false);
-    NestedTranslator t = translator(s1.format());
-    long before = memory.token(HPA + DATA + 0x2000);
-    assertEquals(new DmaResult(4096, 0), t.write(DEV, 0x7000, 4096, NO_TRACKER));
-    assertNotEquals(before, memory.token(HPA + DATA + 0x2000));
-    assertEquals(new DmaResult(0, 1), t.write(DEV, 0x8000, 4096, NO_TRACKER));
-    assertEquals(Cause.PERMISSION, onlyFault().cause());
-    assertEquals(Set.of(DATA + 0x2000), harvest(), "Arm stage 1 never writes the guest's tables");
-  }
-
-  @Test
-  void arm_leafWithoutAccessFlag_isAnAccessFlagFault() {
-    GuestIoPageTable s1 = GuestIoPageTable.arm(tables, this::allocateTable, gpa -> {});
-    s1.map(0x7000, DATA, true);
-    long slot = TABLES + 4 * 4096L + ((0x7000 >>> 12) & 511) * 8; // CD, L0, L1, L2, L3 pages
-    tables.write(slot, tables.read(slot) & ~(1L << 10));
-    translator(s1.format()).read(DEV, 0x7000, 4096);
-    assertEquals(Cause.ACCESS_FLAG, onlyFault().cause());
-  }
-
-  @Test
-  void arm_invalidContextDescriptor_isABadContextFault() {
-    GuestIoPageTable s1 = GuestIoPageTable.arm(tables, this::allocateTable, gpa -> {});
-    tables.write(s1.contextDescriptor(), 0);
-    translator(s1.format()).read(DEV, 0x7000, 4096);
-    assertEquals(Cause.BAD_CONTEXT, onlyFault().cause());
   }
 
   @Test

@@ -1,4 +1,4 @@
-package org.jvfio.testkit.oracle;
+package org.jvfio.testkit.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,34 +13,59 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.NestedFault;
 import org.jvfio.core.hw.NestedTranslator;
+import org.jvfio.core.hw.Stage1Format;
 import org.jvfio.core.hw.Translation;
 import org.jvfio.core.nesting.GuestIoPageTable;
 import org.jvfio.core.spi.DomainConfig;
-import org.jvfio.core.spi.IommuDirtyBitmap;
 import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IotlbGather;
 import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.testkit.Gen;
 import org.jvfio.testkit.Property;
+import org.jvfio.testkit.fake.FakeNestedGuest;
+import org.jvfio.testkit.oracle.ReferencePageTable;
 import org.jvfio.testkit.oracle.ReferencePageTable.Leaf;
 import org.opentest4j.AssertionFailedError;
 
 /**
- * Properties of the two-stage walk ({@link NestedTranslator}) against two {@link
- * ReferencePageTable}s: a guest stage 1 (guest IOVA to guest-physical, x86-64 and Arm formats) and
- * a mock nest parent (guest-physical to host). Every access either lands where the composition of
- * the two references says or faults at the stage the references say; and the parent's dirty record
- * after a round of writes is exactly the set of guest pages whose content changed, the stage-1
- * table pages the hardware updated included. A broken twin of the parent that drops the stage-2
- * dirty update for stage-1 table writes must be caught by the second property only.
+ * Properties of the two-stage walk ({@link NestedTranslator}) over a vendor's stage-1 format,
+ * against two {@link ReferencePageTable}s: a guest stage 1 (guest IOVA to guest-physical, written
+ * by {@link GuestIoPageTable} as a guest kernel writes it) and a mock nest parent with dirty
+ * tracking (guest-physical to host). Every access either lands where the composition of the two
+ * references says or faults at the stage the references say; and the parent's dirty record after a
+ * round of writes is exactly the set of guest pages whose content changed, the stage-1 table pages
+ * the hardware updated included. A broken twin of the parent that drops the stage-2 dirty update
+ * for stage-1 table writes must be caught by the second property only.
+ *
+ * <p>A vendor subclass says which guest table to write ({@link #x86}) and returns the stage-1
+ * configuration its nest parent walks that table in ({@link #stage1}).
  */
-class TwoStageWalkPropertyTest {
+public abstract class TwoStageWalkContract {
+  /** For subclasses. */
+  protected TwoStageWalkContract() {}
+
+  /**
+   * Returns whether the guest writes an x86-64 table (VT-d) rather than an Arm LPAE stage 1 behind
+   * a context descriptor (SMMUv3).
+   *
+   * @return true for x86-64
+   */
+  protected abstract boolean x86();
+
+  /**
+   * Returns the stage-1 configuration of the vendor's nested domain for {@code guest}: its root
+   * ({@link GuestIoPageTable#root}) or context descriptor ({@link
+   * GuestIoPageTable#contextDescriptor}) in the format the vendor's nest parent names.
+   *
+   * @param guest the guest's table
+   * @return the configuration the translator walks
+   */
+  protected abstract Stage1Format stage1(GuestIoPageTable guest);
+
   static final long HPA = 0x4000_0000L;
   static final long RAM = 4L << 20;
   static final long TABLE_POOL = 64 * 4096L; // GPA [0, 256 KiB): table pages, always RW at stage 2
@@ -58,11 +83,11 @@ class TwoStageWalkPropertyTest {
   /** One device access. */
   record Access(long iovaPage, boolean write) {}
 
-  record Case(boolean x86, boolean presetAd, List<S1Map> s1, List<S2Page> s2, List<Access> io) {}
+  record Case(boolean presetAd, List<S1Map> s1, List<S2Page> s2, List<Access> io) {}
 
   static final Gen<Case> CASES =
       Gen.zip(
-          Gen.zip(Gen.booleans(), Gen.booleans(), (x86, ad) -> new boolean[] {x86, ad}),
+          Gen.booleans(),
           Gen.zip(
               Gen.lists(
                   Gen.zip(
@@ -80,7 +105,7 @@ class TwoStageWalkPropertyTest {
                   Gen.lists(Gen.zip(Gen.longs(0, 63), Gen.booleans(), Access::new), 1, 40),
                   (s2, io) -> new Object[] {s2, io}),
               (s1, rest) -> new Object[] {s1, rest}),
-          (flags, rest) -> {
+          (presetAd, rest) -> {
             @SuppressWarnings("unchecked")
             List<S1Map> s1 = (List<S1Map>) rest[0];
             Object[] more = (Object[]) rest[1];
@@ -88,11 +113,11 @@ class TwoStageWalkPropertyTest {
             List<S2Page> s2 = (List<S2Page>) more[0];
             @SuppressWarnings("unchecked")
             List<Access> io = (List<Access>) more[1];
-            return new Case(flags[0], flags[1], s1, s2, io);
+            return new Case(presetAd, s1, s2, io);
           });
 
   /** One machine: guest RAM, a mock nest parent, the guest's tables and the two references. */
-  static final class Machine {
+  final class Machine {
     final GuestMemory memory = GuestMemory.create(HPA, RAM, 1);
     final GuestTables tables = new GuestTables();
     final IommuDomain parent;
@@ -119,7 +144,7 @@ class TwoStageWalkPropertyTest {
       }
       parent.setDirtyTracking(true);
       GuestIoPageTable s1 =
-          c.x86()
+          x86()
               ? GuestIoPageTable.x86(tables, this::tablePage, gpa -> {}, c.presetAd())
               : GuestIoPageTable.arm(tables, this::tablePage, gpa -> {});
       for (S1Map m : c.s1()) {
@@ -129,7 +154,7 @@ class TwoStageWalkPropertyTest {
         s1Ref.map(iova, gpa, 4096, m.writable() ? RW : R);
         s1.map(iova, gpa, m.writable());
       }
-      translator = new NestedTranslator(parent, s1.format(), tables, List.of(memory), faults::add);
+      translator = new NestedTranslator(parent, stage1(s1), tables, List.of(memory), faults::add);
       harvest(); // start from a clean record: the guest CPU wrote its tables
     }
 
@@ -145,13 +170,7 @@ class TwoStageWalkPropertyTest {
     }
 
     Set<Long> harvest() {
-      IovaBitmap bitmap = IovaBitmap.allocate(0, RAM, 4096);
-      IotlbGather gather = new IotlbGather();
-      parent.readAndClearDirty(0, RAM, 0, IommuDirtyBitmap.of(bitmap, gather));
-      parent.iotlbSync(gather);
-      Set<Long> pages = new TreeSet<>();
-      bitmap.forEachDirty(pages::add);
-      return pages;
+      return FakeNestedGuest.harvest(parent, RAM);
     }
 
     long[] tokens() {
@@ -183,7 +202,7 @@ class TwoStageWalkPropertyTest {
   }
 
   /** What the references say an access does: empty for success, else the fault. */
-  static Optional<String> expected(Machine m, Access a) {
+  Optional<String> expected(Machine m, Access a) {
     long iova = a.iovaPage() << 12;
     Optional<Leaf> s1 = m.s1Ref.leaf(iova);
     if (s1.isEmpty()) {
@@ -211,7 +230,7 @@ class TwoStageWalkPropertyTest {
         + (f.stage() == 2 ? " at 0x" + Long.toHexString(f.gpa()) : "");
   }
 
-  static void composition(Case c, boolean twin) {
+  void composition(Case c, boolean twin) {
     Machine m = new Machine(c, twin);
     for (Access a : c.io()) {
       long iova = a.iovaPage() << 12;
@@ -236,7 +255,7 @@ class TwoStageWalkPropertyTest {
     }
   }
 
-  static void dirtyExact(Case c, boolean twin) {
+  void dirtyExact(Case c, boolean twin) {
     Machine m = new Machine(c, twin);
     long[] before = m.tokens();
     for (Access a : c.io()) {
@@ -257,21 +276,33 @@ class TwoStageWalkPropertyTest {
     assertEquals(changed, m.harvest(), "stage-2 dirty pages vs pages whose content changed");
   }
 
+  /** Every access lands at the composition of the two references or faults at their stage. */
   @Test
-  void twoStageWalk_equalsTheCompositionOfTheReferenceTables() {
+  public void twoStageWalk_equalsTheCompositionOfTheReferenceTables() {
     Property.check("two-stage composition", CASES, c -> composition(c, false));
   }
 
+  /** The parent's dirty record is exactly the guest pages whose content changed. */
   @Test
-  void twoStageWrites_dirtyExactlyThePagesTheyChange() {
+  public void twoStageWrites_dirtyExactlyThePagesTheyChange() {
     Property.check("two-stage dirty", CASES, c -> dirtyExact(c, false));
   }
 
+  /**
+   * The broken twin: caught by the dirty property only, where stage 1 writes its tables (x86-64
+   * sets A and D through stage 2). An Arm stage 1 in nesting never writes its tables, so there the
+   * twin differs in nothing and both properties must hold for it too: that is what the dirty
+   * property's equality with the pages whose content changed then proves.
+   */
   @Test
-  void brokenTwinForgettingStage2DirtyOnTableWrites_isCaughtByTheDirtyPropertyOnly() {
+  public void brokenTwinForgettingStage2DirtyOnTableWrites_isCaughtByTheDirtyPropertyOnly() {
     Property.check("twin: composition", CASES, c -> composition(c, true));
-    assertThrows(
-        AssertionFailedError.class,
-        () -> Property.check("twin: dirty", CASES, c -> dirtyExact(c, true)));
+    if (x86()) {
+      assertThrows(
+          AssertionFailedError.class,
+          () -> Property.check("twin: dirty", CASES, c -> dirtyExact(c, true)));
+    } else {
+      Property.check("twin: dirty (Arm writes no table)", CASES, c -> dirtyExact(c, true));
+    }
   }
 }
