@@ -160,7 +160,7 @@ public final class NestedWalk extends Stage1Format {
    */
   public Leaf walk(long iova, boolean write, Stage2 s2) {
     if (x86 != null) {
-      long top = iova >> (x86.vaBits() - 1);
+      long top = iova >> (x86.vaBits - 1);
       if (top != 0 && top != -1) {
         s2.fault(NestedFault.Cause.ADDRESS_SIZE, 0);
         return null;
@@ -189,7 +189,7 @@ public final class NestedWalk extends Stage1Format {
       s2.fault(NestedFault.Cause.NOT_PRESENT, address);
       return null;
     }
-    if ((iova >>> f.vaBits()) != 0) {
+    if ((iova >>> f.vaBits) != 0) {
       s2.fault(NestedFault.Cause.ADDRESS_SIZE, 0);
       return null;
     }

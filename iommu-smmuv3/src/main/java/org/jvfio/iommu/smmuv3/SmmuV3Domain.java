@@ -98,7 +98,7 @@ final class SmmuV3Domain extends PtDomain {
     if (!stage2) {
       return Optional.empty();
     }
-    return Optional.of(LpaeFormat.of(Granule.G4K, inputBits, false, false, false));
+    return Optional.of(LpaeFormat.of(Granule.G4K, inputBits, false, false, false, false));
   }
 
   /** Test seam: runs inside the split and collapse race windows, before publishing. */
