@@ -39,6 +39,12 @@ import java.lang.invoke.VarHandle;
 public final class DirtyLeafScanner {
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
+  /** The most entries one {@link #readAndClear(long, int, boolean, long[])} call handles. */
+  public static final int MAX_SPAN = 512;
+
+  /** A block with at most this many dirty leaves is cleaned by finding them one by one. */
+  private static final int SPARSE = 8;
+
   /**
    * A vendor's leaf-entry format as the kernel sees it. An entry {@code e} is a <em>leaf</em> the
    * kernel handles if {@code (e & leafMask) == leafValue}; a <em>hole</em> if {@code holeMask != 0}
@@ -110,6 +116,13 @@ public final class DirtyLeafScanner {
   private final long cleanAnd;
   private final long cleanOr;
   private final long settledBits;
+  // The candidate test, a vectorisable form of the dirty test for an entry known to be a leaf:
+  // bit candShift set and (if zeroSel is 1) bit zeroShift clear; skips is false when the format's
+  // dirty test has no such form (then every block takes the full pass).
+  private final boolean skips;
+  private final int candShift;
+  private final int zeroShift;
+  private final long zeroSel;
   private final long[] cleaned = new long[64];
   private int consumed;
 
@@ -124,6 +137,12 @@ public final class DirtyLeafScanner {
     this.cleanAnd = f.cleanAndMask();
     this.cleanOr = f.cleanOrMask();
     this.settledBits = f.settledMask();
+    long ones = f.dirtyValue();
+    long zeros = f.dirtyMask() & ~f.dirtyValue();
+    this.skips = Long.bitCount(ones) == 1 && Long.bitCount(zeros) <= 1;
+    this.candShift = Long.numberOfTrailingZeros(ones) & 63;
+    this.zeroShift = Long.numberOfTrailingZeros(zeros) & 63;
+    this.zeroSel = zeros != 0 ? 1 : 0;
   }
 
   /**
@@ -146,8 +165,100 @@ public final class DirtyLeafScanner {
     if (count < 1 || count > 64) {
       throw new IllegalArgumentException("count must be 1..64: " + count);
     }
+    return block(memory.chunk(pa), PageTableMemory.index(pa), count, clear);
+  }
+
+  /**
+   * Reads and clears up to {@value #MAX_SPAN} entries as consecutive calls of {@link
+   * #readAndClear(long, int, boolean)} on blocks of 64 would, stopping where such a call stops:
+   * {@code masks[w]} receives the mask of entries {@code 64w} to {@code 64w + 63}, for every block
+   * the scan reached. One call per table keeps the walk's per-entry cost at the kernel's.
+   *
+   * @param pa the address of the first entry; the {@code count} entries must lie in one table
+   * @param count 1 to {@value #MAX_SPAN}
+   * @param clear true to make the write-dirty leaves write-clean; false to only read them
+   * @param masks receives the dirty masks, one per block of 64 entries the scan reached; at least
+   *     {@code ceil(count / 64)} long
+   * @return the number of entries handled, as {@link #consumed()} then returns
+   * @throws IllegalArgumentException if {@code count} is out of range or {@code masks} too short
+   */
+  public int readAndClear(long pa, int count, boolean clear, long[] masks) {
+    if (count < 1 || count > MAX_SPAN || masks.length < (count + 63) >>> 6) {
+      throw new IllegalArgumentException("count must be 1.." + MAX_SPAN + ": " + count);
+    }
     long[] a = memory.chunk(pa);
     int base = PageTableMemory.index(pa);
+    int done = 0;
+    for (int b = 0; b < count; b += 64) {
+      int n = Math.min(64, count - b);
+      masks[b >>> 6] = block(a, base + b, n, clear);
+      done += consumed;
+      if (consumed < n) {
+        break;
+      }
+    }
+    consumed = done;
+    return done;
+  }
+
+  /*
+   * One block of up to 64 entries. A first, read-only pass (vectorisable: two reductions of
+   * shifts and masks, no stores, no branches) learns whether every entry is a plain leaf and how
+   * many are write-dirty; a clean block of leaves then costs that pass alone, which runs at the
+   * memory-read limit. A block with a few dirty leaves is read again, stopping after the last one
+   * counted, and only those are written; a block with many dirty leaves, holes or other entries
+   * takes the full branch-free pass.
+   */
+  private long block(long[] a, int base, int n, boolean clear) {
+    if (skips) {
+      long lm = leafMask;
+      long lv = leafValue;
+      int p = candShift;
+      int q = zeroShift;
+      long zs = zeroSel;
+      long notLeaf = 0;
+      long dirtyCount = 0;
+      for (int k = 0; k < n; k++) {
+        long e = a[base + k];
+        notLeaf |= (e & lm) ^ lv;
+        dirtyCount += (e >>> p) & ~((e >>> q) & zs) & 1;
+      }
+      if (notLeaf == 0) {
+        consumed = n;
+        if (dirtyCount == 0) {
+          return 0;
+        }
+        if (dirtyCount <= SPARSE) {
+          return sparse(a, base, n, clear, (int) dirtyCount);
+        }
+      }
+    }
+    return full(a, base, n, clear);
+  }
+
+  /** Dirty leaves found one by one in a block of leaves the first pass counted. */
+  private long sparse(long[] a, int base, int n, boolean clear, int expected) {
+    int p = candShift;
+    int q = zeroShift;
+    long zs = zeroSel;
+    long dirty = 0;
+    int seen = 0;
+    for (int k = 0; k < n && seen < expected; k++) {
+      long e = a[base + k];
+      if (((e >>> p) & ~((e >>> q) & zs) & 1) != 0) {
+        // A leaf that was counted, or one the hardware dirtied since: either is dirty now.
+        seen++;
+        dirty |= 1L << k;
+        if (clear) {
+          clean(a, base + k);
+        }
+      }
+    }
+    return dirty;
+  }
+
+  /** The full branch-free pass: any mix of leaves, holes and other entries. */
+  private long full(long[] a, int base, int count, boolean clear) {
     // Fast pass, branch-free: the dirty mask, whether every entry is a plain leaf (notLeaf == 0)
     // and the AND of all entries (to see whether every entry is settled).
     long dirty = 0;
