@@ -42,9 +42,6 @@ public final class DirtyLeafScanner {
   /** The most entries one {@link #readAndClear(long, int, boolean, long[])} call handles. */
   public static final int MAX_SPAN = 512;
 
-  /** A block with at most this many dirty leaves is cleaned by finding them one by one. */
-  private static final int SPARSE = 8;
-
   /**
    * A vendor's leaf-entry format as the kernel sees it. An entry {@code e} is a <em>leaf</em> the
    * kernel handles if {@code (e & leafMask) == leafValue}; a <em>hole</em> if {@code holeMask != 0}
@@ -116,13 +113,11 @@ public final class DirtyLeafScanner {
   private final long cleanAnd;
   private final long cleanOr;
   private final long settledBits;
-  // The candidate test, a vectorisable form of the dirty test for an entry known to be a leaf:
-  // bit candShift set and (if zeroSel is 1) bit zeroShift clear; skips is false when the format's
-  // dirty test has no such form (then every block takes the full pass).
-  private final boolean skips;
-  private final int candShift;
-  private final int zeroShift;
-  private final long zeroSel;
+  // The skip test (see block): a block of leaves may hold a dirty one only if some entry has the
+  // bit candMask set in (e ^ candFlip); candMask is 0 when the format has no dirty bits (then
+  // every block takes the full pass).
+  private final long candMask;
+  private final long candFlip;
   private final long[] cleaned = new long[64];
   private int consumed;
 
@@ -139,10 +134,9 @@ public final class DirtyLeafScanner {
     this.settledBits = f.settledMask();
     long ones = f.dirtyValue();
     long zeros = f.dirtyMask() & ~f.dirtyValue();
-    this.skips = Long.bitCount(ones) == 1 && Long.bitCount(zeros) <= 1;
-    this.candShift = Long.numberOfTrailingZeros(ones) & 63;
-    this.zeroShift = Long.numberOfTrailingZeros(zeros) & 63;
-    this.zeroSel = zeros != 0 ? 1 : 0;
+    // A dirty leaf has every bit of ones set and every bit of zeros clear: one of them will do.
+    this.candMask = Long.lowestOneBit(zeros != 0 ? zeros : ones);
+    this.candFlip = zeros != 0 ? candMask : 0;
   }
 
   /**
@@ -202,55 +196,60 @@ public final class DirtyLeafScanner {
   }
 
   /*
-   * One block of up to 64 entries. A first, read-only pass (vectorisable: two reductions of
-   * shifts and masks, no stores, no branches) learns whether every entry is a plain leaf and how
-   * many are write-dirty; a clean block of leaves then costs that pass alone, which runs at the
-   * memory-read limit. A block with a few dirty leaves is read again, stopping after the last one
-   * counted, and only those are written; a block with many dirty leaves, holes or other entries
-   * takes the full branch-free pass.
+   * One block of up to 64 entries. A first, read-only pass learns whether every entry is a plain
+   * leaf and whether any may be write-dirty: two OR-reductions of an AND and an XOR with constants,
+   * which the JIT vectorises, so a clean block of leaves costs what a read-only scan of it costs
+   * (the memory-read limit). The test is necessary, not sufficient: a dirty leaf has its one
+   * dirty-value bit set (AMD, VT-d: D), or, when the dirty state also needs a bit clear (Arm: DBM
+   * set and AP[2] clear), that bit clear, and writable-clean entries have it set. A block of leaves
+   * that may be dirty is read again (from the cache) for the exact mask; only dirty entries are
+   * written, all at once by a vectorisable read-modify-write pass when every entry is dirty and
+   * settled. Blocks with holes or other entries take the full pass.
    */
   private long block(long[] a, int base, int n, boolean clear) {
-    if (skips) {
+    if (candMask != 0) {
       long lm = leafMask;
       long lv = leafValue;
-      int p = candShift;
-      int q = zeroShift;
-      long zs = zeroSel;
+      long fl = candFlip;
       long notLeaf = 0;
-      long dirtyCount = 0;
+      long cand = 0;
       for (int k = 0; k < n; k++) {
         long e = a[base + k];
         notLeaf |= (e & lm) ^ lv;
-        dirtyCount += (e >>> p) & ~((e >>> q) & zs) & 1;
+        cand |= e ^ fl;
       }
       if (notLeaf == 0) {
         consumed = n;
-        if (dirtyCount == 0) {
-          return 0;
-        }
-        if (dirtyCount <= SPARSE) {
-          return sparse(a, base, n, clear, (int) dirtyCount);
-        }
+        return (cand & candMask) == 0 ? 0 : leaves(a, base, n, clear);
       }
     }
     return full(a, base, n, clear);
   }
 
-  /** Dirty leaves found one by one in a block of leaves the first pass counted. */
-  private long sparse(long[] a, int base, int n, boolean clear, int expected) {
-    int p = candShift;
-    int q = zeroShift;
-    long zs = zeroSel;
+  /** A block of plain leaves: the exact dirty mask, then only the dirty entries cleaned. */
+  private long leaves(long[] a, int base, int n, boolean clear) {
+    long dm = dirtyMatchMask;
+    long dv = dirtyMatchValue;
     long dirty = 0;
-    int seen = 0;
-    for (int k = 0; k < n && seen < expected; k++) {
+    long and = -1L;
+    for (int k = 0; k < n; k++) {
       long e = a[base + k];
-      if (((e >>> p) & ~((e >>> q) & zs) & 1) != 0) {
-        // A leaf that was counted, or one the hardware dirtied since: either is dirty now.
-        seen++;
-        dirty |= 1L << k;
-        if (clear) {
-          clean(a, base + k);
+      long x = (e & dm) ^ dv; // 0 iff a dirty leaf
+      dirty |= (((x - 1) & ~x) >>> 63) << k;
+      and &= e;
+    }
+    if (clear && dirty != 0) {
+      if (dirty == -1L >>> (64 - n) && (and & settledBits) == settledBits) {
+        // Every entry is dirty and settled: none can change until it is cleaned (class comment),
+        // so a second read sees the same values and plain stores clean them.
+        long ca = cleanAnd;
+        long co = cleanOr;
+        for (int k = 0; k < n; k++) {
+          a[base + k] = (a[base + k] & ca) | co;
+        }
+      } else {
+        for (long m = dirty; m != 0; m &= m - 1) {
+          clean(a, base + Long.numberOfTrailingZeros(m));
         }
       }
     }
