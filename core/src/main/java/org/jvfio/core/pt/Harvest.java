@@ -15,17 +15,17 @@ import org.jvfio.core.spi.IotlbGather;
  * One read-and-clear call, as iommupt's read_and_clear_dirty (drivers/iommu/generic_pt/
  * iommu_pt.h, __read_and_clear_dirty and record_dirty), recursive over present tables.
  *
- * Non-present entries are skipped. From each entry that starts inside the range and is a plain
- * leaf (every entry of a level-0 table is tried), the rest of the table (up to 512 entries) goes
- * to the DirtyLeafScanner in one call, which skips clean blocks of 64 at the memory-read limit and
- * writes only dirty entries; each nonzero block mask is recorded with one bitmap OR, and the span
- * from the first to the last dirty leaf is added to the gather once. The scanner stops at a table pointer or a run,
- * which the per-entry code handles: a run counts once and is dirty if any replica is (AMD IOMMU
- * spec 2.2.3.2); an entry is recorded from the walk's current IOVA (the range start for the entry
- * the range starts inside) for the rest of its run clipped to the range end, one item for a plain
- * leaf, as record_dirty does. Unless NO_CLEAR, each dirty replica is cleaned by compare-and-swap
- * (never overwriting a concurrent hardware update) and the recorded range is added to the
- * gather; with NO_CLEAR neither. The caller syncs the gather once afterwards.
+ * Non-present entries are skipped. From each entry that starts inside the range and is a plain leaf
+ * (every entry of a level-0 table is tried), the rest of the table (up to 512 entries) goes to the
+ * DirtyLeafScanner in one call, which skips clean blocks of 64 at the memory-read limit and writes
+ * only dirty entries; each nonzero block mask is recorded with one bitmap OR, and the span from the
+ * first to the last dirty leaf is added to the gather once. The scanner stops at a table pointer or
+ * a run, which the per-entry code handles: a run counts once and is dirty if any replica is (AMD
+ * IOMMU spec 2.2.3.2); an entry is recorded from the walk's current IOVA (the range start for the
+ * entry the range starts inside) for the rest of its run clipped to the range end, one item for a
+ * plain leaf, as record_dirty does. Unless NO_CLEAR, each dirty replica is cleaned by
+ * compare-and-swap (never overwriting a concurrent hardware update) and the recorded range is added
+ * to the gather; with NO_CLEAR neither. The caller syncs the gather once afterwards.
  */
 final class Harvest {
   private final PageTable pt;

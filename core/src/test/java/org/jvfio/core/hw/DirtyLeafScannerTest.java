@@ -93,8 +93,8 @@ class DirtyLeafScannerTest {
   /**
    * Property: the kernel agrees with a one-entry-at-a-time oracle on random tables, through both
    * the 64-entry call and the span call, at every density of dirty leaves (so that clean blocks are
-   * skipped, sparse ones searched and dense ones taken by the full pass) with and without holes and
-   * entries that stop the scan.
+   * skipped, others read for the exact mask, all-dirty ones cleaned in one pass) with and without
+   * holes and entries that stop the scan.
    */
   @Test
   void readAndClear_randomEntries_matchPerEntryOracle() {
@@ -185,7 +185,7 @@ class DirtyLeafScannerTest {
     raceHardware(64);
   }
 
-  /** The same race over a whole table through the span call (sparse blocks, found one by one). */
+  /** The same race over a whole table through the span call (mostly clean and sparse blocks). */
   @Test
   void readAndClearSpan_concurrentHardwareUpdates_noDirtyBitLost() throws InterruptedException {
     raceHardware(512);

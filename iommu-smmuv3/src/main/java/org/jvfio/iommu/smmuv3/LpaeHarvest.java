@@ -21,13 +21,13 @@ import org.jvfio.core.spi.IommuDirtyBitmap;
  * A single position (walk.addr) is carried across levels: each leaf is recorded at that position
  * with its full size and the position advanced by the size; an invalid (or reserved) entry ends the
  * walk with false, and the caller raises EINVAL after whatever was already recorded and cleaned.
- * Because the position is carried rather than realigned, a walk starting in the middle
- * of a block records [start, start + blockSize) and then continues at the same offset inside the
- * following entries, exactly as upstream does. From each leaf, the leaves that follow it in the
- * table (up to 512, no further than the range end) go to the DirtyLeafScanner at once, which records
- * them as one visit per leaf would, skipping clean blocks of 64 with a read-only pass over them
- * (dirty: DBM set and AP[2] clear); it stops at a table or an invalid entry. Cleaning is an atomic
- * OR of AP[2] on a leaf observed writable-dirty.
+ * Because the position is carried rather than realigned, a walk starting in the middle of a block
+ * records [start, start + blockSize) and then continues at the same offset inside the following
+ * entries, exactly as upstream does. From each leaf, the leaves that follow it in the table (up to
+ * 512, no further than the range end) go to the DirtyLeafScanner at once, which records them as one
+ * visit per leaf would, skipping clean blocks of 64 with a read-only pass over them (dirty: DBM set
+ * and AP[2] clear); it stops at a table or an invalid entry. Cleaning is an atomic OR of AP[2] on a
+ * leaf observed writable-dirty.
  */
 final class LpaeHarvest {
   /**
