@@ -20,7 +20,8 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
  * same run.
  *
  * <p>Convention: in every benchmark class a method {@code x_model} has a twin {@code x_floor} that
- * does the least possible work over the same memory; both report time per operation for the same
+ * does the least possible work over the same memory, and may have further floors {@code
+ * x_floorName} (one report line each, marked "vs Name"); all report time per operation for the same
  * parameters. Two ratios are printed: of the CPU time per operation of the benchmark thread ({@link
  * CpuTime}, where the benchmark records it), which the waits for a core on a shared machine do not
  * inflate, and of the wall-clock medians of the measurement iterations. Arguments are JMH's own
@@ -77,28 +78,42 @@ public final class BenchReport {
             "wall ratio"));
     for (Map.Entry<String, Figure> e : figures.entrySet()) {
       String key = e.getKey();
-      Figure floor = figures.get(key.replace("_model", "_floor"));
-      if (!key.contains("_model") || floor == null) {
+      int at = key.indexOf("_model");
+      if (at < 0) {
         continue;
       }
-      Figure model = e.getValue();
-      int dot = key.lastIndexOf('.', key.indexOf('_'));
+      // Floors of x_model [params]: x_floor [params] and any x_floorName [params].
+      String floorPrefix = key.substring(0, at) + "_floor";
+      String params = key.substring(at + "_model".length());
+      int dot = key.lastIndexOf('.', at);
       String cls = key.substring(0, dot);
       String name =
           cls.substring(cls.lastIndexOf('.') + 1).replace("Bench", "")
               + "."
-              + key.substring(dot + 1).replace("_model", "");
-      lines.add(
-          String.format(
-              Locale.ROOT,
-              "%-66s %14s %14s %9s %9.2fx",
-              name,
-              nanos(model.cpuNs),
-              nanos(floor.cpuNs),
-              Double.isNaN(model.cpuNs)
-                  ? "-"
-                  : String.format(Locale.ROOT, "%.2fx", model.cpuNs / floor.cpuNs),
-              model.wall / floor.wall));
+              + key.substring(dot + 1, at);
+      Figure model = e.getValue();
+      for (Map.Entry<String, Figure> f : figures.entrySet()) {
+        String fk = f.getKey();
+        if (!fk.startsWith(floorPrefix) || !fk.endsWith(params)) {
+          continue;
+        }
+        String floorName = fk.substring(floorPrefix.length(), fk.length() - params.length());
+        if (floorName.contains(" ")) {
+          continue;
+        }
+        Figure floor = f.getValue();
+        lines.add(
+            String.format(
+                Locale.ROOT,
+                "%-66s %14s %14s %9s %9.2fx",
+                name + (floorName.isEmpty() ? "" : " vs " + floorName) + params,
+                nanos(model.cpuNs),
+                nanos(floor.cpuNs),
+                Double.isNaN(model.cpuNs)
+                    ? "-"
+                    : String.format(Locale.ROOT, "%.2fx", model.cpuNs / floor.cpuNs),
+                model.wall / floor.wall));
+      }
     }
     return String.join(System.lineSeparator(), lines);
   }

@@ -58,13 +58,6 @@ public class DmaWriteBench {
   @Param({"mock", "amd-v1", "intel-ss", "smmuv3"})
   public String driver;
 
-  /**
-   * Whether every registered format was exercised first, so the engine's shared call sites have
-   * seen them all (issue 15, item 8); false measures with only this driver loaded.
-   */
-  @Param({"false", "true"})
-  public boolean allFormatsLoaded;
-
   private IommuDomain domain;
   private DmaEngine engine;
   private final long[] hotFloor = new long[HOT];
@@ -72,9 +65,7 @@ public class DmaWriteBench {
 
   @Setup(Level.Trial)
   public void mapAndWarm() {
-    if (allFormatsLoaded) {
-      Fixture.loadEveryFormat();
-    }
+    Fixture.loadEveryFormat();
     domain = Fixture.mapped(driver, PAGE, LENGTH);
     engine = new DmaEngine(List.of(GuestMemory.create(BASE_PA + PAGE, LENGTH, 1)), 16);
     for (int p = 0; p < PAGES; p++) {

@@ -68,6 +68,7 @@ public class HugeLeafBench {
 
   @Setup(Level.Trial)
   public void mapRange(BenchmarkParams params) {
+    Fixture.loadEveryFormat();
     String[] parts = model.split("/", -1);
     long leaf = parts[1].equals("1G") ? 1L << 30 : 1L << 21;
     dirtyLeaves = Fixture.chooseDirty(LENGTH / leaf, dirtyPercent, false);

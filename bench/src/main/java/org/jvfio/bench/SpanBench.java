@@ -63,6 +63,7 @@ public class SpanBench {
 
   @Setup(Level.Trial)
   public void mapPieces(BenchmarkParams params) {
+    Fixture.loadEveryFormat();
     long pages = PIECES * GIB / PAGE;
     dirtyPages = Fixture.chooseDirty(pages, dirtyPercent, false);
     flatEntries = new long[(int) pages];
@@ -104,6 +105,15 @@ public class SpanBench {
     IovaBitmap bitmap = IovaBitmap.wrap(BASE_IOVA, SPAN, PAGE, bitmapWords);
     Fixture.harvest(domain, SPAN, bitmap);
     long result = bitmapWords[0];
+    cpu.stop(1);
+    return result;
+  }
+
+  /** Floor: the read-only scan of the 16 Mi mapped entries (the memory-read limit). */
+  @Benchmark
+  public long span_floorReadScan(CpuTime cpu) {
+    cpu.start();
+    long result = Fixture.readScanFloor(flatEntries);
     cpu.stop(1);
     return result;
   }

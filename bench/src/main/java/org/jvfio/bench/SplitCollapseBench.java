@@ -52,6 +52,7 @@ public class SplitCollapseBench {
 
   @Setup(Level.Trial)
   public void map() {
+    Fixture.loadEveryFormat();
     domain = Fixture.mapped(driver, HUGE, LENGTH);
     for (int i = 0; i < LEAVES; i++) {
       children[i] = (Fixture.BASE_PA + HUGE + i * PAGE) | 0x7 | (i % 3 == 0 ? FLOOR_DIRTY : 0);

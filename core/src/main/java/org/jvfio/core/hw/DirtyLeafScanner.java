@@ -39,6 +39,9 @@ import java.lang.invoke.VarHandle;
 public final class DirtyLeafScanner {
   private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
 
+  /** The most entries one {@link #readAndClear(long, int, boolean, long[])} call handles. */
+  public static final int MAX_SPAN = 512;
+
   /**
    * A vendor's leaf-entry format as the kernel sees it. An entry {@code e} is a <em>leaf</em> the
    * kernel handles if {@code (e & leafMask) == leafValue}; a <em>hole</em> if {@code holeMask != 0}
@@ -110,6 +113,11 @@ public final class DirtyLeafScanner {
   private final long cleanAnd;
   private final long cleanOr;
   private final long settledBits;
+  // The skip test (see block): a block of leaves may hold a dirty one only if some entry has the
+  // bit candMask set in (e ^ candFlip); candMask is 0 when the format has no dirty bits (then
+  // every block takes the full pass).
+  private final long candMask;
+  private final long candFlip;
   private final long[] cleaned = new long[64];
   private int consumed;
 
@@ -124,6 +132,11 @@ public final class DirtyLeafScanner {
     this.cleanAnd = f.cleanAndMask();
     this.cleanOr = f.cleanOrMask();
     this.settledBits = f.settledMask();
+    long ones = f.dirtyValue();
+    long zeros = f.dirtyMask() & ~f.dirtyValue();
+    // A dirty leaf has every bit of ones set and every bit of zeros clear: one of them will do.
+    this.candMask = Long.lowestOneBit(zeros != 0 ? zeros : ones);
+    this.candFlip = zeros != 0 ? candMask : 0;
   }
 
   /**
@@ -146,8 +159,105 @@ public final class DirtyLeafScanner {
     if (count < 1 || count > 64) {
       throw new IllegalArgumentException("count must be 1..64: " + count);
     }
+    return block(memory.chunk(pa), PageTableMemory.index(pa), count, clear);
+  }
+
+  /**
+   * Reads and clears up to {@value #MAX_SPAN} entries as consecutive calls of {@link
+   * #readAndClear(long, int, boolean)} on blocks of 64 would, stopping where such a call stops:
+   * {@code masks[w]} receives the mask of entries {@code 64w} to {@code 64w + 63}, for every block
+   * the scan reached. One call per table keeps the walk's per-entry cost at the kernel's.
+   *
+   * @param pa the address of the first entry; the {@code count} entries must lie in one table
+   * @param count 1 to {@value #MAX_SPAN}
+   * @param clear true to make the write-dirty leaves write-clean; false to only read them
+   * @param masks receives the dirty masks, one per block of 64 entries the scan reached; at least
+   *     {@code ceil(count / 64)} long
+   * @return the number of entries handled, as {@link #consumed()} then returns
+   * @throws IllegalArgumentException if {@code count} is out of range or {@code masks} too short
+   */
+  public int readAndClear(long pa, int count, boolean clear, long[] masks) {
+    if (count < 1 || count > MAX_SPAN || masks.length < (count + 63) >>> 6) {
+      throw new IllegalArgumentException("count must be 1.." + MAX_SPAN + ": " + count);
+    }
     long[] a = memory.chunk(pa);
     int base = PageTableMemory.index(pa);
+    int done = 0;
+    for (int b = 0; b < count; b += 64) {
+      int n = Math.min(64, count - b);
+      masks[b >>> 6] = block(a, base + b, n, clear);
+      done += consumed;
+      if (consumed < n) {
+        break;
+      }
+    }
+    consumed = done;
+    return done;
+  }
+
+  /*
+   * One block of up to 64 entries. A first, read-only pass learns whether every entry is a plain
+   * leaf and whether any may be write-dirty: two OR-reductions of an AND and an XOR with constants,
+   * which the JIT vectorises, so a clean block of leaves costs what a read-only scan of it costs
+   * (the memory-read limit). The test is necessary, not sufficient: a dirty leaf has its one
+   * dirty-value bit set (AMD, VT-d: D), or, when the dirty state also needs a bit clear (Arm: DBM
+   * set and AP[2] clear), that bit clear, and writable-clean entries have it set. A block of leaves
+   * that may be dirty is read again (from the cache) for the exact mask; only dirty entries are
+   * written, all at once by a vectorisable read-modify-write pass when every entry is dirty and
+   * settled. Blocks with holes or other entries take the full pass.
+   */
+  private long block(long[] a, int base, int n, boolean clear) {
+    if (candMask != 0) {
+      long lm = leafMask;
+      long lv = leafValue;
+      long fl = candFlip;
+      long notLeaf = 0;
+      long cand = 0;
+      for (int k = 0; k < n; k++) {
+        long e = a[base + k];
+        notLeaf |= (e & lm) ^ lv;
+        cand |= e ^ fl;
+      }
+      if (notLeaf == 0) {
+        consumed = n;
+        return (cand & candMask) == 0 ? 0 : leaves(a, base, n, clear);
+      }
+    }
+    return full(a, base, n, clear);
+  }
+
+  /** A block of plain leaves: the exact dirty mask, then only the dirty entries cleaned. */
+  private long leaves(long[] a, int base, int n, boolean clear) {
+    long dm = dirtyMatchMask;
+    long dv = dirtyMatchValue;
+    long dirty = 0;
+    long and = -1L;
+    for (int k = 0; k < n; k++) {
+      long e = a[base + k];
+      long x = (e & dm) ^ dv; // 0 iff a dirty leaf
+      dirty |= (((x - 1) & ~x) >>> 63) << k;
+      and &= e;
+    }
+    if (clear && dirty != 0) {
+      if (dirty == -1L >>> (64 - n) && (and & settledBits) == settledBits) {
+        // Every entry is dirty and settled: none can change until it is cleaned (class comment),
+        // so a second read sees the same values and plain stores clean them.
+        long ca = cleanAnd;
+        long co = cleanOr;
+        for (int k = 0; k < n; k++) {
+          a[base + k] = (a[base + k] & ca) | co;
+        }
+      } else {
+        for (long m = dirty; m != 0; m &= m - 1) {
+          clean(a, base + Long.numberOfTrailingZeros(m));
+        }
+      }
+    }
+    return dirty;
+  }
+
+  /** The full branch-free pass: any mix of leaves, holes and other entries. */
+  private long full(long[] a, int base, int count, boolean clear) {
     // Fast pass, branch-free: the dirty mask, whether every entry is a plain leaf (notLeaf == 0)
     // and the AND of all entries (to see whether every entry is settled).
     long dirty = 0;

@@ -18,7 +18,7 @@ import org.jvfio.core.hw.Translation;
  * <ul>
  *   <li><b>x86-64</b> (the VT-d first stage, {@link #x86}): the IOVA must be canonical (sign
  *       extended from the top bit the format translates); a write needs write permission at every
- *       level ({@link PtFormat.Builder#permissions} along the walk); the IOMMU sets the accessed
+ *       level ({@link PtFormatBuilder#permissions} along the walk); the IOMMU sets the accessed
  *       bit in every entry it uses and the dirty bit in a leaf written through (VT-d 3.6,
  *       "First-Stage Translation"), each a locked update of the guest's table, i.e. a write through
  *       stage 2.

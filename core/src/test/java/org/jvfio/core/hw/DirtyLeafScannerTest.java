@@ -86,9 +86,16 @@ class DirtyLeafScannerTest {
     DirtyLeafScanner s = SKIP_HOLES.scanner(m);
     assertThrows(IllegalArgumentException.class, () -> s.readAndClear(f, 0, true));
     assertThrows(IllegalArgumentException.class, () -> s.readAndClear(f, 65, true));
+    assertThrows(IllegalArgumentException.class, () -> s.readAndClear(f, 513, true, new long[8]));
+    assertThrows(IllegalArgumentException.class, () -> s.readAndClear(f, 65, true, new long[1]));
   }
 
-  /** Property: the kernel agrees with a one-entry-at-a-time oracle on random tables. */
+  /**
+   * Property: the kernel agrees with a one-entry-at-a-time oracle on random tables, through both
+   * the 64-entry call and the span call, at every density of dirty leaves (so that clean blocks are
+   * skipped, others read for the exact mask, all-dirty ones cleaned in one pass) with and without
+   * holes and entries that stop the scan.
+   */
   @Test
   void readAndClear_randomEntries_matchPerEntryOracle() {
     SplittableRandom rnd = new SplittableRandom(SEED);
@@ -98,9 +105,10 @@ class DirtyLeafScannerTest {
       boolean arm = rnd.nextBoolean();
       DirtyLeafScanner.Format fmt = arm ? STOP_AT_HOLES : SKIP_HOLES;
       long[] before = new long[512];
-      boolean allDirty = rnd.nextInt(3) == 0; // every leaf dirty and settled: the bulk clean
+      int density = rnd.nextInt(4); // 0 clean, 1 sparse, 2 random, 3 every leaf dirty and settled
+      boolean others = rnd.nextBoolean(); // holes and entries that stop the scan
       for (int i = 0; i < 512; i++) {
-        int kind = rnd.nextInt(arm ? 40 : 20);
+        int kind = others ? rnd.nextInt(arm ? 400 : 200) : 2;
         long e = rnd.nextLong() & ((1L << 52) - 1) & ~3L & (arm ? -1L : ~ODD);
         if (kind == 0) {
           e |= 0; // a hole: skipped (x86) or the end of the scan (Arm)
@@ -108,17 +116,27 @@ class DirtyLeafScannerTest {
           e |= arm ? 1 : 3 | ODD; // not a leaf of the format: the scan stops
         } else {
           e |= 3;
-          if (allDirty) {
-            e = arm ? (e | DBM | 1L << 10) & ~RDONLY : e | D | A;
+          boolean dirty =
+              density == 3
+                  || density == 2 && rnd.nextBoolean()
+                  || density == 1 && rnd.nextInt(40) == 0;
+          if (dirty) {
+            e =
+                arm
+                    ? (e | DBM | (density == 3 ? 1L << 10 : 0)) & ~RDONLY
+                    : e | D | (density == 3 ? A : 0);
+          } else {
+            e = arm ? e | RDONLY : e & ~D;
           }
         }
         before[i] = e;
         m.set(f + 8L * i, e);
       }
+      boolean span = rnd.nextBoolean();
       int from = rnd.nextInt(512);
-      int count = 1 + rnd.nextInt(Math.min(64, 512 - from));
+      int count = 1 + rnd.nextInt(Math.min(span ? 512 : 64, 512 - from));
       boolean clear = rnd.nextBoolean();
-      long expectedMask = 0;
+      long[] expectedMasks = new long[8];
       int expectedConsumed = count;
       long[] after = before.clone();
       for (int k = 0; k < count; k++) {
@@ -130,7 +148,7 @@ class DirtyLeafScannerTest {
           break;
         }
         if (leaf && (e & fmt.dirtyMask()) == fmt.dirtyValue()) {
-          expectedMask |= 1L << k;
+          expectedMasks[k >>> 6] |= 1L << k;
           if (clear) {
             after[from + k] = (e & fmt.cleanAndMask()) | fmt.cleanOrMask();
           }
@@ -139,9 +157,17 @@ class DirtyLeafScannerTest {
       DirtyLeafScanner s = fmt.scanner(m);
       String where =
           String.format(
-              "seed=0x%x trial=%d arm=%s from=%d count=%d clear=%s",
-              SEED, trial, arm, from, count, clear);
-      assertEquals(expectedMask, s.readAndClear(f + 8L * from, count, clear), where);
+              "seed=0x%x trial=%d arm=%s density=%d span=%s from=%d count=%d clear=%s",
+              SEED, trial, arm, density, span, from, count, clear);
+      if (span) {
+        long[] masks = new long[8];
+        assertEquals(expectedConsumed, s.readAndClear(f + 8L * from, count, clear, masks), where);
+        for (int w = 0; w < (expectedConsumed + 63) >>> 6; w++) {
+          assertEquals(expectedMasks[w], masks[w], where + " block " + w);
+        }
+      } else {
+        assertEquals(expectedMasks[0], s.readAndClear(f + 8L * from, count, clear), where);
+      }
       assertEquals(expectedConsumed, s.consumed(), where);
       for (int i = 0; i < 512; i++) {
         assertEquals(after[i], m.get(f + 8L * i), where + " entry " + i);
@@ -156,9 +182,19 @@ class DirtyLeafScannerTest {
    */
   @Test
   void readAndClear_concurrentHardwareUpdates_noDirtyBitLost() throws InterruptedException {
+    raceHardware(64);
+  }
+
+  /** The same race over a whole table through the span call (mostly clean and sparse blocks). */
+  @Test
+  void readAndClearSpan_concurrentHardwareUpdates_noDirtyBitLost() throws InterruptedException {
+    raceHardware(512);
+  }
+
+  private static void raceHardware(int entries) throws InterruptedException {
     PageTableMemory m = new PageTableMemory();
     long f = m.allocateFrame();
-    for (int i = 0; i < 64; i++) {
+    for (int i = 0; i < entries; i++) {
       m.set(f + 8L * i, P);
     }
     AtomicLong sets = new AtomicLong();
@@ -168,7 +204,7 @@ class DirtyLeafScannerTest {
             () -> {
               SplittableRandom rnd = new SplittableRandom(SEED);
               for (int n = 0; n < updates; n++) {
-                long slot = f + 8L * rnd.nextInt(64);
+                long slot = f + 8L * rnd.nextInt(entries);
                 long cur = m.getVolatile(slot);
                 if (rnd.nextBoolean()) {
                   if ((cur & A) == 0) {
@@ -183,11 +219,24 @@ class DirtyLeafScannerTest {
     DirtyLeafScanner s = SKIP_HOLES.scanner(m);
     long harvested = 0;
     hardware.start();
+    long[] masks = new long[8];
     while (hardware.isAlive()) {
-      harvested += Long.bitCount(s.readAndClear(f, 64, true));
+      harvested += harvestOnce(s, f, entries, masks);
     }
     hardware.join();
-    harvested += Long.bitCount(s.readAndClear(f, 64, true));
+    harvested += harvestOnce(s, f, entries, masks);
     assertEquals(sets.get(), harvested, "seed=0x" + Long.toHexString(SEED));
+  }
+
+  private static long harvestOnce(DirtyLeafScanner s, long f, int entries, long[] masks) {
+    if (entries <= 64) {
+      return Long.bitCount(s.readAndClear(f, entries, true));
+    }
+    long n = 0;
+    s.readAndClear(f, entries, true, masks);
+    for (long w : masks) {
+      n += Long.bitCount(w);
+    }
+    return n;
   }
 }

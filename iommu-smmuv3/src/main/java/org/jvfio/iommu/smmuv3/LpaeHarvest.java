@@ -22,15 +22,16 @@ import org.jvfio.core.spi.IommuDirtyBitmap;
  * A single position (walk.addr) is carried across levels: each leaf is recorded at that position
  * with its full size and the position advanced by the size; an invalid (or reserved) entry ends the
  * walk with false, and the caller raises EINVAL after whatever was already recorded and cleaned.
- * Because the position is carried rather than realigned, a walk starting in the middle
- * of a block records [start, start + blockSize) and then continues at the same offset inside the
- * following entries, exactly as upstream does. From each leaf, the leaves that follow it in the
- * table (up to 64, no further than the range end) go to the DirtyLeafScanner at once, which records
- * them as one visit per leaf would; it stops at a table or an invalid entry. Cleaning is an atomic
- * OR of AP[2] on a leaf observed writable-dirty. A contiguous run (the contiguous-hint option;
- * io-pgtable-arm never sets bit 52) is one leaf of the run's size to the walk, as a block is: it is
- * dirty if any of its entries is, recorded at the position with its full size, every dirty entry
- * cleaned, and the position advanced by its size.
+ * Because the position is carried rather than realigned, a walk starting in the middle of a block
+ * records [start, start + blockSize) and then continues at the same offset inside the following
+ * entries, exactly as upstream does. From each leaf, the leaves that follow it in the table (up to
+ * 512, no further than the range end) go to the DirtyLeafScanner at once, which records them as one
+ * visit per leaf would, skipping clean blocks of 64 with a read-only pass over them (dirty: DBM set
+ * and AP[2] clear); it stops at a table or an invalid entry. Cleaning is an atomic OR of AP[2] on a
+ * leaf observed writable-dirty. A contiguous run (the contiguous-hint option; io-pgtable-arm never
+ * sets bit 52) is one leaf of the run's size to the walk, as a block is: it is dirty if any of its
+ * entries is, recorded at the position with its full size, every dirty entry cleaned, and the
+ * position advanced by its size.
  */
 final class LpaeHarvest {
   /**
@@ -50,6 +51,7 @@ final class LpaeHarvest {
   private final DirtyLeafScanner pages;
   private final DirtyLeafScanner blocks;
   private final long end;
+  private final long[] masks = new long[DirtyLeafScanner.MAX_SPAN / 64];
   private final boolean clear;
   private long addr;
 
@@ -89,10 +91,13 @@ final class LpaeHarvest {
         idx += n;
       } else if (f.isLeaf(pte, level)) {
         long left = (end - addr + size - 1) >>> sh;
-        int n = (int) Math.min(Math.min(64, max - idx), left);
-        dirty.recordLeaves(addr, size, scan.readAndClear(slot, n, clear));
-        addr += scan.consumed() * size;
-        idx += scan.consumed();
+        int n = (int) Math.min(Math.min(DirtyLeafScanner.MAX_SPAN, max - idx), left);
+        int done = scan.readAndClear(slot, n, clear, masks);
+        for (int w = 0; w < (done + 63) >>> 6; w++) {
+          dirty.recordLeaves(addr + w * 64 * size, size, masks[w]);
+        }
+        addr += done * size;
+        idx += done;
       } else if (!f.isTable(pte, level) || !walk(f.tableAddress(pte), level - 1)) {
         return false;
       } else {
