@@ -1,6 +1,8 @@
 package org.jvfio.bench;
 
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaEngine;
 import org.jvfio.core.hw.DmaWriteListener;
@@ -50,7 +52,9 @@ final class Fixture {
               + " did not map "
               + leaf
               + "-byte leaves: "
-              + domain.describeEntry(walked[walked.length - 1], walked.length));
+              + Arrays.stream(walked)
+                  .mapToObj(Long::toHexString)
+                  .collect(Collectors.joining(" ", "walk [", "]")));
     }
     domain.setDirtyTracking(true);
     clean(domain, length); // Arm maps writable leaves dirty: start clean everywhere
