@@ -163,4 +163,20 @@ class IotlbTest {
       }
     }
   }
+
+  @Test
+  void drop_removesThatEntryAtEverySlotAndSize() {
+    Iotlb tlb = new Iotlb(64);
+    List<Iotlb.Entry> entries = new ArrayList<>();
+    for (long iova = 0x1000; iova <= 0x9000; iova += 0x1000) {
+      entries.add(tlb.insert(leaf(iova, 4096), tlb.generation()));
+    }
+    entries.add(tlb.insert(leaf(3L << 21, 2L << 20), tlb.generation()));
+    for (Iotlb.Entry e : entries) {
+      assertSame(e, tlb.lookup(e.translation.iova()));
+      tlb.drop(e);
+      assertNull(tlb.lookup(e.translation.iova()));
+    }
+    assertEquals(0, tlb.size());
+  }
 }

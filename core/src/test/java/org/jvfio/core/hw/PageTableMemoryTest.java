@@ -146,4 +146,31 @@ class PageTableMemoryTest {
     assertEquals(runs, again);
     assertEquals(held, m.bytesHeld());
   }
+
+  @Test
+  void allocateFrame_beyondSixteenChunks_growsTheChunkTable() {
+    PageTableMemory m = new PageTableMemory();
+    int frames = 17 * 64 + 1;
+    long first = m.allocateFrame();
+    for (int i = 1; i < frames; i++) {
+      assertEquals(first + i * 4096L, m.allocateFrame());
+    }
+    long last = first + (frames - 1) * 4096L;
+    m.set(last + 8, 42);
+    assertEquals(42, m.get(last + 8));
+    assertEquals(0, m.get(first + 8));
+    assertEquals(frames, m.framesInUse());
+  }
+
+  @Test
+  void freeFrame_firstFrame_isAccepted_aFrameNeverHandedOut_isRefused() {
+    PageTableMemory m = new PageTableMemory();
+    long first = m.allocateFrame();
+    assertTrue(m.contains(first));
+    assertFalse(m.contains(first + 4096));
+    assertFalse(m.contains(first - 4096));
+    assertThrows(IllegalArgumentException.class, () -> m.freeFrame(first + 4096));
+    m.freeFrame(first);
+    assertEquals(0, m.framesInUse());
+  }
 }
