@@ -20,11 +20,12 @@ import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.MockIommuDriver;
 
 /**
- * The nested translator's stage-1 IOTLB against guest invalidations (which cached translations a
- * range drops: a guest that remaps without invalidating keeps writing through the old one), its
- * range checks, and where an unaligned write lands, over an x86-64 stage 1 and a mock nest parent.
+ * Example tables for the nested translator over a mock nest parent: its stage-1 IOTLB against guest
+ * invalidations (which cached translations a range drops: a guest that remaps without invalidating
+ * keeps writing through the old one), its range checks, where an unaligned write lands, and the
+ * SMMUv3 context descriptor fields and block descriptors of an Arm stage 1.
  */
-class NestedTranslatorInvalidationTest {
+class NestedTranslatorExamplesTest {
   static final long HPA = 0x4000_0000L;
   static final long RAM = 16L << 20;
   static final long DATA = 0x80_0000L;
@@ -43,7 +44,7 @@ class NestedTranslatorInvalidationTest {
   final NestedTranslator t =
       new NestedTranslator(parent, s1.format(), tables, List.of(memory), faults::add);
 
-  NestedTranslatorInvalidationTest() {
+  NestedTranslatorExamplesTest() {
     parent.map(0, HPA, RAM, IommuDomain.IOMMU_READ | IommuDomain.IOMMU_WRITE);
     parent.setDirtyTracking(true);
   }
@@ -88,7 +89,7 @@ class NestedTranslatorInvalidationTest {
       {0x4000, 0x1000, 0}, {0x8000, 0x10_0000, 0}, {0x5000, 0x3000, 0b111}, {0, -1, 0b111},
     };
     for (long[] c : cases) {
-      NestedTranslatorInvalidationTest rig = new NestedTranslatorInvalidationTest();
+      NestedTranslatorExamplesTest rig = new NestedTranslatorExamplesTest();
       rig.cacheThenRemap();
       rig.t.invalidateRange(c[0], c[1]);
       Set<Long> expected = new TreeSet<>();
@@ -109,7 +110,7 @@ class NestedTranslatorInvalidationTest {
     t.invalidateRange(0x6000, 0);
     assertEquals(0, t.invalidations());
     assertEquals(Set.of(), dropped());
-    NestedTranslatorInvalidationTest rig = new NestedTranslatorInvalidationTest();
+    NestedTranslatorExamplesTest rig = new NestedTranslatorExamplesTest();
     rig.cacheThenRemap();
     rig.t.invalidateRange(-4096, 0x10_0000); // wraps past 2^64
     assertEquals(Set.of(5L, 6L, 7L), rig.dropped());
@@ -198,5 +199,49 @@ class NestedTranslatorInvalidationTest {
   /** The address of the entry for {@code iova} at {@code level} in {@code table} (level 0: PTE). */
   long slot(long table, long iova, int level) {
     return table + (((iova >>> (12 + 9 * level)) & 511) << 3);
+  }
+
+  @Test
+  void accessors_returnTheConfiguration() {
+    assertEquals(s1.format(), t.format());
+    assertEquals(parent, t.parent());
+  }
+
+  /**
+   * SMMUv3 (IHI 0070, 5.4 "Context Descriptor"): T0SZ from 16 to 39 with a 4 KiB granule (TG0 0) is
+   * a context the walk accepts; T0SZ 15 or 40, or another granule, is C_BAD_CD.
+   */
+  @Test
+  void arm_contextDescriptorT0szAndTg0_outsideWhatTheModelWalks_isABadContext() {
+    int[][] cases = {{16, 0, 0}, {39, 0, 0}, {15, 0, 1}, {40, 0, 1}, {16, 1, 1}, {16, 2, 1}};
+    for (int[] c : cases) {
+      NestedTranslatorExamplesTest rig = new NestedTranslatorExamplesTest();
+      GuestIoPageTable arm = GuestIoPageTable.arm(rig.tables, rig::allocateTable, gpa -> {});
+      arm.map(0x7000, DATA, true);
+      long cd = arm.contextDescriptor();
+      rig.tables.write(cd, (rig.tables.read(cd) & ~0xFFL) | c[0] | ((long) c[1] << 6));
+      NestedTranslator at =
+          new NestedTranslator(
+              rig.parent, arm.format(), rig.tables, List.of(rig.memory), rig.faults::add);
+      at.read(DEV, 0x7000, 4096);
+      boolean bad = rig.faults.stream().anyMatch(f -> f.cause() == Cause.BAD_CONTEXT);
+      assertEquals(c[2] == 1, bad, "T0SZ " + c[0] + " TG0 " + c[1] + ": " + rig.faults);
+    }
+  }
+
+  /** Arm ARM D8.3: a level-2 block descriptor (bit 1 clear) maps 2 MiB. */
+  @Test
+  void arm_blockDescriptor_mapsTwoMegabytes() {
+    GuestIoPageTable arm = GuestIoPageTable.arm(tables, this::allocateTable, gpa -> {});
+    arm.map(0x7000, DATA + 0x1000, true); // builds the L0, L1 and L2 tables for the first 1 GiB
+    long l0 = tables.read(arm.contextDescriptor() + 8) & ADDR;
+    long l2 = next(slot(next(slot(l0, 0, 3)), 0, 2));
+    tables.write(slot(l2, 0x20_0000, 1), DATA | 1 | (1L << 10)); // valid, block, AF
+    NestedTranslator at =
+        new NestedTranslator(parent, arm.format(), tables, List.of(memory), faults::add);
+    long before = memory.token(HPA + DATA + 0x5000);
+    assertEquals(new DmaResult(4096, 0), at.write(DEV, 0x20_5000, 4096, DmaWriteListener.NONE));
+    assertEquals(true, memory.token(HPA + DATA + 0x5000) != before);
+    assertEquals(List.of(), faults);
   }
 }
