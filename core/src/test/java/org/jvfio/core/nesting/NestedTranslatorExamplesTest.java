@@ -183,12 +183,15 @@ class NestedTranslatorExamplesTest {
 
   @Test
   void writeAndRead_emptyOrWrappingRange_isRefused() {
-    for (long[] bad : new long[][] {{0x5000, 0}, {0x5000, -4096}, {-4096, 8192}}) {
+    for (long[] bad : new long[][] {{0x5000, 0}, {0, 0}, {0x5000, -4096}, {-4096, 8192}}) {
       assertThrows(
           IllegalArgumentException.class,
           () -> t.write(DEV, bad[0], bad[1], DmaWriteListener.NONE));
       assertThrows(IllegalArgumentException.class, () -> t.read(DEV, bad[0], bad[1]));
     }
+    // the last page of the address space is a range: canonical, unmapped, a stage-1 hole
+    assertEquals(new DmaResult(0, 1), t.read(DEV, -4096, 4096));
+    assertEquals(Cause.NOT_PRESENT, faults.get(0).cause());
   }
 
   /** The table an entry at {@code slot} points to. */
