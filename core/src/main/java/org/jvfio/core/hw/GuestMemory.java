@@ -60,7 +60,7 @@ public final class GuestMemory {
   public static GuestMemory create(long base, long size, long tokenSeed) {
     Preconditions.checkArgument((base & (PAGE_SIZE - 1)) == 0, "base not 4 KiB-aligned");
     Preconditions.checkArgument(size > 0 && (size & (PAGE_SIZE - 1)) == 0, "bad size %s", size);
-    Preconditions.checkArgument(base + size - 1 >= base, "range wraps");
+    Preconditions.checkArgument(Long.compareUnsigned(base + size - 1, base) >= 0, "range wraps");
     return new GuestMemory(base, size, tokenSeed << 32);
   }
 

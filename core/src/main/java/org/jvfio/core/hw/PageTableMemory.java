@@ -123,8 +123,7 @@ public final class PageTableMemory {
       freeFrame(pa);
       return;
     }
-    long off = pa - BASE;
-    if (off < 0 || (off & ((long) count * FRAME_SIZE - 1)) != 0 || !contains(pa)) {
+    if ((pa & ((long) count * FRAME_SIZE - 1)) != 0 || !contains(pa)) { // BASE is aligned
       throw new IllegalArgumentException(
           "not a run of " + count + " frames: 0x" + Long.toHexString(pa));
     }

@@ -239,4 +239,63 @@ class DirtyLeafScannerTest {
     }
     return n;
   }
+
+  @Test
+  void format_leafAndDirtyBitsMustBeDisjointMasks() {
+    new DirtyLeafScanner.Format(1, 1, 1, 2, 2, ~2L, 0, 0); // leaf bit 0, dirty bit 1: fine
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new DirtyLeafScanner.Format(3, 1, 1, 2, 2, ~2L, 0, 0)); // bit 1 in both masks
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new DirtyLeafScanner.Format(1, 3, 1, 2, 2, ~2L, 0, 0)); // leaf value outside mask
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new DirtyLeafScanner.Format(1, 1, 1, 2, 6, ~2L, 0, 0)); // dirty value outside mask
+  }
+
+  @Test
+  void readAndClear_allLeaves_consumesExactlyCount_andNeverLooksPastIt() {
+    PageTableMemory m = new PageTableMemory();
+    long f = m.allocateFrame();
+    for (int i = 0; i < 64; i++) {
+      m.set(f + 8L * i, P | A | (i % 3 == 0 ? D : 0));
+    }
+    m.set(f + 8L * 64, P | ODD); // the entry after the range: not the scan's business
+    DirtyLeafScanner s = SKIP_HOLES.scanner(m);
+    long every3rd = 0;
+    for (int i = 0; i < 64; i += 3) {
+      every3rd |= 1L << i;
+    }
+    assertEquals(0b1001001001, s.readAndClear(f, 10, false));
+    assertEquals(10, s.consumed());
+    assertEquals(every3rd, s.readAndClear(f, 64, true));
+    assertEquals(64, s.consumed());
+    for (int i = 0; i < 64; i++) {
+      assertEquals(P | A, m.get(f + 8L * i), "entry " + i);
+    }
+  }
+
+  @Test
+  void readAndClear_settledRunWithCleanEntries_changesOnlyTheDirtyOnes() {
+    PageTableMemory m = new PageTableMemory();
+    long f = m.allocateFrame();
+    long settled = 1L << 10;
+    long[] entries = {
+      3 | DBM | settled, // dirty
+      3 | settled, // writable without DBM: never dirty, never made read-only
+      3 | DBM | RDONLY | settled, // clean
+      3 | DBM | settled // dirty
+    };
+    for (int i = 0; i < entries.length; i++) {
+      m.set(f + 8L * i, entries[i]);
+    }
+    DirtyLeafScanner s = STOP_AT_HOLES.scanner(m);
+    assertEquals(0b1001, s.readAndClear(f, 4, true));
+    assertEquals(4, s.consumed());
+    assertEquals(3 | DBM | RDONLY | settled, m.get(f));
+    assertEquals(3 | settled, m.get(f + 8));
+    assertEquals(3 | DBM | RDONLY | settled, m.get(f + 16));
+    assertEquals(3 | DBM | RDONLY | settled, m.get(f + 24));
+  }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HashSet;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class PageTableMemoryTest {
@@ -95,5 +97,80 @@ class PageTableMemoryTest {
     long run = m.allocateFrames(4);
     assertThrows(IllegalArgumentException.class, () -> m.freeFrames(run + 4096, 4));
     assertEquals(4, m.framesInUse());
+  }
+
+  @Test
+  void allocateFrames_alignedRunsWasteNoFrame_andCountInFramesInUse() {
+    PageTableMemory m = new PageTableMemory();
+    long f0 = m.allocateFrame();
+    m.allocateFrame();
+    m.allocateFrame();
+    long run = m.allocateFrames(4); // frames 4..7: frame 3, skipped to align, joins the free list
+    assertEquals(f0 + 4 * 4096, run);
+    assertEquals(f0 + 3 * 4096, m.allocateFrame());
+    assertEquals(f0 + 8 * 4096, m.allocateFrame());
+    assertEquals(9, m.framesInUse());
+    m.freeFrames(run, 4);
+    assertEquals(5, m.framesInUse());
+    assertEquals(run, m.allocateFrames(4)); // a freed run is reused, and counted again
+    assertEquals(9, m.framesInUse());
+  }
+
+  @Test
+  void freeFrames_aRunAtTheFirstFrame_isAccepted() {
+    PageTableMemory m = new PageTableMemory();
+    long run = m.allocateFrames(8);
+    assertEquals(PageTableMemory.BASE, run);
+    m.freeFrames(run, 8);
+    assertEquals(0, m.framesInUse());
+    assertThrows(
+        IllegalArgumentException.class, () -> m.freeFrames(PageTableMemory.BASE - 8 * 4096, 8));
+  }
+
+  @Test
+  void freeFrames_manyRunsOfOneSize_areAllReused() {
+    PageTableMemory m = new PageTableMemory();
+    Set<Long> runs = new HashSet<>();
+    for (int i = 0; i < 20; i++) {
+      runs.add(m.allocateFrames(2));
+    }
+    long held = m.bytesHeld();
+    for (long run : runs) {
+      m.freeFrames(run, 2);
+    }
+    assertEquals(0, m.framesInUse());
+    Set<Long> again = new HashSet<>();
+    for (int i = 0; i < 20; i++) {
+      again.add(m.allocateFrames(2));
+    }
+    assertEquals(runs, again);
+    assertEquals(held, m.bytesHeld());
+  }
+
+  @Test
+  void allocateFrame_beyondSixteenChunks_growsTheChunkTable() {
+    PageTableMemory m = new PageTableMemory();
+    int frames = 17 * 64 + 1;
+    long first = m.allocateFrame();
+    for (int i = 1; i < frames; i++) {
+      assertEquals(first + i * 4096L, m.allocateFrame());
+    }
+    long last = first + (frames - 1) * 4096L;
+    m.set(last + 8, 42);
+    assertEquals(42, m.get(last + 8));
+    assertEquals(0, m.get(first + 8));
+    assertEquals(frames, m.framesInUse());
+  }
+
+  @Test
+  void freeFrame_firstFrame_isAccepted_aFrameNeverHandedOut_isRefused() {
+    PageTableMemory m = new PageTableMemory();
+    long first = m.allocateFrame();
+    assertTrue(m.contains(first));
+    assertFalse(m.contains(first + 4096));
+    assertFalse(m.contains(first - 4096));
+    assertThrows(IllegalArgumentException.class, () -> m.freeFrame(first + 4096));
+    m.freeFrame(first);
+    assertEquals(0, m.framesInUse());
   }
 }

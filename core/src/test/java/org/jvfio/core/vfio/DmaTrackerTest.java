@@ -2,6 +2,7 @@ package org.jvfio.core.vfio;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.jvfio.core.vfio.VfioDeviceFeatureTest.assertErrno;
 
@@ -54,6 +55,26 @@ class DmaTrackerTest {
     // A tie goes to the smaller page (finer tracking, no over-report).
     assertEquals(
         K4, DmaTracker.exact(K4 | (1L << 14)).start(control(1L << 13, 0, 1L << 14)).pageSize());
+  }
+
+  @Test
+  void mlx5Like_badConfiguration_isRefused() {
+    int[][] bad = {
+      {0, 12, 21, 20, 30}, // no range
+      {4, 22, 21, 20, 30}, // smallest page above the largest
+      {4, -1, 21, 20, 30},
+      {4, 12, 64, 20, 30},
+      {4, 12, 21, 31, 30}, // smallest address space above the largest
+      {4, 12, 21, -1, 30},
+      {4, 12, 21, 20, 64}
+    };
+    for (int[] b : bad) {
+      assertThrows(
+          IllegalArgumentException.class,
+          () -> DmaTracker.mlx5Like(b[0], b[1], b[2], b[3], b[4]),
+          java.util.Arrays.toString(b));
+    }
+    assertEquals(K4, DmaTracker.mlx5Like(1, 12, 12, 0, 63).start(control(K4, 0, K4)).pageSize());
   }
 
   /** Oracle: merging keeps every other gap, so remove the n - k smallest gaps (lowest first). */
