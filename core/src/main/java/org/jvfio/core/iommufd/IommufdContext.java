@@ -812,6 +812,36 @@ public final class IommufdContext {
     }
   }
 
+  /**
+   * Reserves {@code [start, last]} in the IOAS with no owner, as {@code IOMMU_TEST_OP_ADD_RESERVED}
+   * does through {@code iopt_reserve_iova} ({@code drivers/iommu/iommufd/io_pagetable.c}): the
+   * range stays reserved until the IOAS is destroyed, so automatic IOVA allocation avoids it, a
+   * fixed map into it is {@code EINVAL} and {@code IOMMU_IOAS_ALLOW_IOVAS} over it {@code
+   * EADDRINUSE}. A {@code last} below {@code start} (the kernel's {@code start + length - 1} of a
+   * zero length) is accepted and reserves nothing here.
+   *
+   * @param ioasId the IOAS id
+   * @param start the first reserved IOVA
+   * @param last the last reserved IOVA, inclusive
+   * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EADDRINUSE} if the range holds a
+   *     mapped area or an allowed range
+   */
+  public void ioasAddReserved(int ioasId, long start, long last) {
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      if (Long.compareUnsigned(last, start) < 0) {
+        return;
+      }
+      Range<UnsignedLong> r = span(start, last);
+      UapiException.check(
+          ioas.areas.subRangeMap(r).asMapOfRanges().isEmpty()
+              && ioas.allowed.subRangeSet(r).isEmpty(),
+          Errno.EADDRINUSE,
+          "reserved range holds a mapping or an allowed range");
+      ioas.testReserved.add(r);
+    }
+  }
+
   // --- HWPT and devices -----------------------------------------------------------------------
 
   /**

@@ -2,6 +2,7 @@ package org.jvfio.core.kernel;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HW_INFO_TYPE_SELFTEST;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ADD_RESERVED;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
@@ -36,6 +37,9 @@ import org.jvfio.core.spi.IommuDriver;
  *
  * The command is struct iommu_test_cmd read by IommuFile's common size logic (min_size 68, the
  * kernel's 72 bytes); the union starts at offset 16. Modelled ops:
+ *  - ADD_RESERVED (iommufd_test_add_reserved): reserves [start, start + length - 1] (wrapping as the
+ *    kernel's unsigned sum does) in the IOAS cmd->id with no owner (iopt_reserve_iova): ENOENT for
+ *    a bad IOAS, EADDRINUSE over a mapped area or an allowed range.
  *  - MOCK_DOMAIN / MOCK_DOMAIN_FLAGS (iommufd_test_mock_domain): allocates the IOMMUFD_OBJ_SELFTEST
  *    object first, checks the device flags (EINVAL), binds a mock device (behind the kernel's
  *    dirty-capable mock IOMMU, or its NO_DIRTY twin), attaches it to cmd->id and returns the three
@@ -102,6 +106,10 @@ final class IommufdSelftest {
     int op = cmd.getInt(4);
     int id = cmd.getInt(8);
     switch (op) {
+      case IOMMU_TEST_OP_ADD_RESERVED:
+        long start = cmd.getLong(UNION);
+        ctx.ioasAddReserved(id, start, start + cmd.getLong(UNION + 8) - 1);
+        return;
       case IOMMU_TEST_OP_MOCK_DOMAIN:
       case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
         bindMockDevice(

@@ -3,6 +3,10 @@ package org.jvfio.core.kernel;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_ALLOW_IOVAS;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_IOVA_RANGES;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
@@ -19,8 +23,11 @@ import org.jvfio.api.iommufd.IommuHwptAlloc;
 import org.jvfio.api.iommufd.IommuHwptSelftest;
 import org.jvfio.api.iommufd.IommuIoasAllowIovas;
 import org.jvfio.api.iommufd.IommuIoasIovaRanges;
+import org.jvfio.api.iommufd.IommuIoasMap;
+import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
 import org.jvfio.api.iommufd.IommuOption;
+import org.jvfio.core.iommufd.IoasMap;
 
 /**
  * The selftest's helpers ({@code tools/testing/selftests/iommu/iommufd_utils.h}) over {@link
@@ -168,5 +175,23 @@ final class SelftestSyscalls {
             IommuIoasAllowIovas.SIZE,
             new IommuIoasAllowIovas(IommuIoasAllowIovas.SIZE, ioasId, n, 0, ranges)::encode);
     return sys.ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, arg);
+  }
+
+  /** {@code test_ioctl_ioas_map}: maps {@code length} bytes at a kernel-chosen IOVA; returns it. */
+  long mapAuto(int ioasId, long userVa, long length) {
+    int rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+    long arg =
+        sys.put(IommuIoasMap.SIZE, IoasMap.of(rw, userVa, length, 0).toStruct(ioasId)::encode);
+    ok(sys.ioctl(fd, IOMMU_IOAS_MAP, arg));
+    return sys.get(arg, IommuIoasMap.SIZE, IommuIoasMap::decode).iova();
+  }
+
+  /** {@code test_ioctl_ioas_unmap}. */
+  void unmap(int ioasId, long iova, long length) {
+    long arg =
+        sys.put(
+            IommuIoasUnmap.SIZE,
+            new IommuIoasUnmap(IommuIoasUnmap.SIZE, ioasId, iova, length)::encode);
+    ok(sys.ioctl(fd, IOMMU_IOAS_UNMAP, arg));
   }
 }
