@@ -58,6 +58,7 @@ public final class MockIommuDriver implements IommuDriver {
 
   private final Set<IommuCapability> capabilities;
   private final PtFormat format;
+  private final boolean selftest; // every domain is the selftest's, DEFAULT unless data says HUGE
   private final PageTableMemory memory = new PageTableMemory();
 
   /**
@@ -73,13 +74,18 @@ public final class MockIommuDriver implements IommuDriver {
   }
 
   private MockIommuDriver(boolean dirtyTracking, int leafLevels) {
+    this(dirtyTracking, leafLevels, false);
+  }
+
+  private MockIommuDriver(boolean dirtyTracking, int leafLevels, boolean selftest) {
     EnumSet<IommuCapability> caps =
         EnumSet.of(IommuCapability.SPLIT_COLLAPSE, IommuCapability.HARVEST_RECORDS_FROM_START);
     if (dirtyTracking) {
       caps.add(IommuCapability.DIRTY_TRACKING);
     }
     this.capabilities = Sets.immutableEnumSet(caps);
-    this.format = FORMATS[leafLevels - 1];
+    this.format = selftest ? SELFTEST_HUGE : FORMATS[leafLevels - 1];
+    this.selftest = selftest;
   }
 
   /**
@@ -101,6 +107,21 @@ public final class MockIommuDriver implements IommuDriver {
    */
   public static MockIommuDriver create(boolean dirtyTracking, boolean hugePages) {
     return new MockIommuDriver(dirtyTracking, hugePages);
+  }
+
+  /**
+   * Returns a new mock IOMMU instance as the iommufd selftest's mock driver is: every domain it
+   * allocates, automatic or through {@code IOMMU_HWPT_ALLOC} without driver data, is a {@code
+   * MOCK_IOMMUPT_DEFAULT} domain ({@code mock_domain_alloc_paging_flags} with a zeroed {@code
+   * struct iommu_hwpt_selftest}, {@code drivers/iommu/iommufd/selftest.c}): 2 KiB and 1 MiB leaves
+   * over the aperture {@code [MOCK_APERTURE_START, MOCK_APERTURE_LAST]}.
+   *
+   * @param dirtyTracking whether it has {@link IommuCapability#DIRTY_TRACKING} (false is the
+   *     selftest's {@code MOCK_FLAGS_DEVICE_NO_DIRTY})
+   * @return a new mock IOMMU in the selftest's geometry
+   */
+  public static MockIommuDriver createSelftest(boolean dirtyTracking) {
+    return new MockIommuDriver(dirtyTracking, 2, true);
   }
 
   /**
@@ -137,7 +158,9 @@ public final class MockIommuDriver implements IommuDriver {
   @Override
   public IommuDomain allocateDomain(DomainConfig config) {
     checkConfig(config);
-    return new MockDomain(this, config, memory, format);
+    return selftest
+        ? selftestDomain(config, MOCK_IOMMUPT_DEFAULT)
+        : new MockDomain(this, config, memory, format);
   }
 
   /**
@@ -198,6 +221,11 @@ public final class MockIommuDriver implements IommuDriver {
         type == MOCK_IOMMUPT_DEFAULT || type == MOCK_IOMMUPT_HUGE,
         Errno.EOPNOTSUPP,
         "pagetable_type " + type);
+    return selftestDomain(config, type);
+  }
+
+  /** {@code mock_domain_alloc_pgtable} of a DEFAULT or HUGE {@code pagetable_type}. */
+  private IommuDomain selftestDomain(DomainConfig config, int type) {
     return new MockDomain(
         this,
         config,
