@@ -37,9 +37,9 @@ import org.jvfio.core.spi.IommuDriver;
  *
  * The command is struct iommu_test_cmd read by IommuFile's common size logic (min_size 68, the
  * kernel's 72 bytes); the union starts at offset 16. Modelled ops:
- *  - ADD_RESERVED (iommufd_test_add_reserved): reserves [start, start + length - 1] (wrapping as the
- *    kernel's unsigned sum does) in the IOAS cmd->id with no owner (iopt_reserve_iova): ENOENT for
- *    a bad IOAS, EADDRINUSE over a mapped area or an allowed range.
+ *  - ADD_RESERVED (iommufd_test_add_reserved): reserves [start, start + length - 1] (wrapping as
+ *    the kernel's unsigned sum does) in the IOAS cmd->id with no owner (iopt_reserve_iova): ENOENT
+ *    for a bad IOAS, EADDRINUSE over a mapped area or an allowed range.
  *  - MOCK_DOMAIN / MOCK_DOMAIN_FLAGS (iommufd_test_mock_domain): allocates the IOMMUFD_OBJ_SELFTEST
  *    object first, checks the device flags (EINVAL), binds a mock device (behind the kernel's
  *    dirty-capable mock IOMMU, or its NO_DIRTY twin), attaches it to cmd->id and returns the three
@@ -53,8 +53,8 @@ import org.jvfio.core.spi.IommuDriver;
  *  - MD_CHECK_REFS (iommufd_test_md_check_refs): each page's pin count summed over the kernel's live
  *    iommufd contexts must equal refs, EIO otherwise.
  *  - DIRTY (iommufd_test_dirty): marks dirty, through the domain's hardware dirty update, the leaf
- *    under each set bit that is mapped, and returns how many bits were set: the mock's set_dirty of
- *    its generic page table leaves an unmapped IOVA alone, and the count does not look. The bitmap has
+ *    under each set bit that is mapped, and returns how many bits were set, mapped or not (the
+ *    mock's set_dirty leaves an unmapped IOVA alone and the count does not look). The bitmap has
  *    length / page_size bits and is read as DIV_ROUND_UP(bits, 8) bytes, as the kernel reads it
  *    since it handles bitmaps below a byte.
  *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory

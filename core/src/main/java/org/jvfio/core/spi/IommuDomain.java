@@ -114,9 +114,8 @@ public interface IommuDomain {
 
   /**
    * Returns the first IOVA the domain can translate ({@code iommu_domain.geometry.aperture_start});
-   * iommufd reserves everything below it in the IOAS ({@code iopt_table_enforce_dev_resv_regions}
-   * and {@code iopt_table_add_domain} in {@code drivers/iommu/iommufd/io_pagetable.c}). The default
-   * is 0: no limit.
+   * iommufd reserves everything below it in the IOAS ({@code iopt_table_add_domain} in {@code
+   * drivers/iommu/iommufd/io_pagetable.c}). The default is 0: no limit.
    *
    * @return the first translatable IOVA
    */

@@ -67,9 +67,7 @@ class LegacyContainerSyscallTest {
   private final Syscalls sys = new Syscalls(kernel);
 
   private long fdArg(int fd) {
-    long a = sys.mem.allocate(4);
-    UserCopy.writeU32(sys.mem, a, fd);
-    return a;
+    return fdArg(sys, fd);
   }
 
   private long name(int group) {
