@@ -44,6 +44,17 @@ int main(void)
 	CHECK(ioctl(fd, IOMMU_IOAS_ALLOC, &alloc) == 0);
 	__u32 ioas = alloc.out_ioas_id;
 
+	/*
+	 * The mock device's domains are MOCK_IOMMUPT_DEFAULT tables (mock_domain_alloc_paging_flags in
+	 * drivers/iommu/iommufd/selftest.c), which map 1 MiB leaves where memory allows: page-sized
+	 * marks need page-sized leaves, so turn huge pages off as the selftest's dirty fixture does.
+	 */
+	struct iommu_option huge = {
+		.size = sizeof(huge), .option_id = IOMMU_OPTION_HUGE_PAGES,
+		.op = IOMMU_OPTION_OP_SET, .object_id = ioas, .val64 = 0,
+	};
+	CHECK(ioctl(fd, IOMMU_OPTION, &huge) == 0);
+
 	struct iommu_test_cmd md = {0};
 	CHECK(test_cmd(&md, IOMMU_TEST_OP_MOCK_DOMAIN, ioas) == 0);
 	__u32 stdev = md.mock_domain.out_stdev_id, idev = md.mock_domain.out_idev_id;

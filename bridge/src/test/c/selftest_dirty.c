@@ -31,6 +31,7 @@ struct iommu_hwpt_selftest {
 #define MOCK_IOMMUPT_DEFAULT 0
 #define MOCK_IOMMUPT_HUGE 1
 #define MOCK_APERTURE_START (1UL << 24)
+#define MOCK_APERTURE_LAST ((1UL << 31) - 1)
 #define MOCK_PAGE_SIZE 2048UL
 #define MOCK_HUGE_PAGE_SIZE (512 * MOCK_PAGE_SIZE)
 #endif
@@ -569,6 +570,159 @@ static void copy_area(struct ioas_fixture *self)
 	ASSERT_OK(ioctl(self->fd, IOMMU_IOAS_COPY, &copy));
 }
 
+static int add_reserved(int fd, __u32 ioas, __u64 start, __u64 length)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.add_reserved.start = start;
+	cmd.add_reserved.length = length;
+	return test_cmd(fd, &cmd, IOMMU_TEST_OP_ADD_RESERVED, ioas);
+}
+
+static int allow_iovas(int fd, __u32 ioas, struct iommu_iova_range *ranges, __u32 n)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd), .ioas_id = ioas, .num_iovas = n,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	return ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+/*
+ * area_auto_iova. Where the selftest's no-domain variant maps the user address 1UL << 31 (memory
+ * the model does not know), the port maps the buffer: without a domain nothing is pinned, so the
+ * IOVA the kernel picks does not depend on the user address.
+ */
+static void area_auto_iova(struct ioas_fixture *self)
+{
+	int fd = self->fd;
+	__u32 ioas = self->ioas_id;
+	struct iommu_iova_range range = {0};
+	__u64 start = page_size * 4, length = page_size * 100, iovas[10];
+
+	/* Simple 4k pages */
+	for (int i = 0; i != 10; i++)
+		ASSERT_OK(ioas_map(fd, ioas, buffer, page_size, &iovas[i], false));
+	for (int i = 0; i != 10; i++)
+		ASSERT_OK(ioas_unmap(fd, ioas, iovas[i], page_size, NULL));
+	/* Kernel automatically aligns IOVAs properly */
+	for (int i = 0; i != 10; i++) {
+		size_t len = page_size * (i + 1);
+		ASSERT_OK(ioas_map(fd, ioas, buffer, len, &iovas[i], false));
+		ASSERT_EQ(0, iovas[i] % (1UL << (__builtin_ffsl(len) - 1)));
+	}
+	for (int i = 0; i != 10; i++)
+		ASSERT_OK(ioas_unmap(fd, ioas, iovas[i], page_size * (i + 1), NULL));
+	/* Avoids a reserved region */
+	ASSERT_OK(add_reserved(fd, ioas, start, length));
+	for (int i = 0; i != 10; i++) {
+		size_t len = page_size * (i + 1);
+		ASSERT_OK(ioas_map(fd, ioas, buffer, len, &iovas[i], false));
+		ASSERT_EQ(0, iovas[i] % (1UL << (__builtin_ffsl(len) - 1)));
+		ASSERT_EQ(false, iovas[i] > start && iovas[i] < start + length);
+	}
+	for (int i = 0; i != 10; i++)
+		ASSERT_OK(ioas_unmap(fd, ioas, iovas[i], page_size * (i + 1), NULL));
+	/* Allowed region intersects with a reserved region */
+	range.start = page_size;
+	range.last = page_size * 600;
+	ASSERT_ERRNO(EADDRINUSE, allow_iovas(fd, ioas, &range, 1));
+	/* Allocate from an allowed region */
+	if (self->stdev_id) {
+		range.start = MOCK_APERTURE_START + page_size;
+		range.last = MOCK_APERTURE_START + page_size * 600 - 1;
+	} else {
+		range.start = page_size * 200;
+		range.last = page_size * 600 - 1;
+	}
+	ASSERT_OK(allow_iovas(fd, ioas, &range, 1));
+	for (int i = 0; i != 10; i++) {
+		size_t len = page_size * (i + 1);
+		ASSERT_OK(ioas_map(fd, ioas, buffer, len, &iovas[i], false));
+		ASSERT_EQ(0, iovas[i] % (1UL << (__builtin_ffsl(len) - 1)));
+		ASSERT_EQ(true, iovas[i] >= range.start);
+		ASSERT_EQ(true, iovas[i] <= range.last);
+		ASSERT_EQ(true, iovas[i] + len > range.start);
+		ASSERT_EQ(true, iovas[i] + len <= range.last + 1);
+	}
+	for (int i = 0; i != 10; i++)
+		ASSERT_OK(ioas_unmap(fd, ioas, iovas[i], page_size * (i + 1), NULL));
+}
+
+static void area_allowed(struct ioas_fixture *self)
+{
+	int fd = self->fd;
+	__u32 ioas = self->ioas_id;
+	struct iommu_iova_range range = {
+		.start = self->base_iova, .last = self->base_iova + page_size * 600,
+	};
+	/* Reserved intersects an allowed */
+	ASSERT_OK(allow_iovas(fd, ioas, &range, 1));
+	ASSERT_ERRNO(EADDRINUSE, add_reserved(fd, ioas, range.start + page_size, page_size));
+	ASSERT_OK(allow_iovas(fd, ioas, &range, 0));
+	/* Allowed intersects a reserved */
+	ASSERT_OK(add_reserved(fd, ioas, range.start + page_size, page_size));
+	ASSERT_ERRNO(EADDRINUSE, allow_iovas(fd, ioas, &range, 1));
+}
+
+static void iova_ranges(struct ioas_fixture *self)
+{
+	struct iommu_iova_range *ranges = (struct iommu_iova_range *)buffer;
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd), .ioas_id = self->ioas_id,
+		.num_iovas = BUFFER_SIZE / sizeof(*ranges), .allowed_iovas = (uintptr_t)ranges,
+	};
+	/* Range can be read */
+	ASSERT_OK(ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+	ASSERT_EQ(1, cmd.num_iovas);
+	if (!self->stdev_id) {
+		ASSERT_EQ(0, ranges[0].start);
+		ASSERT_EQ(SIZE_MAX, ranges[0].last);
+		ASSERT_EQ(1, cmd.out_iova_alignment);
+	} else {
+		ASSERT_EQ(MOCK_APERTURE_START, ranges[0].start);
+		ASSERT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
+		ASSERT_EQ(MOCK_PAGE_SIZE, cmd.out_iova_alignment);
+	}
+	/* Buffer too small */
+	memset(ranges, 0, BUFFER_SIZE);
+	cmd.num_iovas = 0;
+	ASSERT_ERRNO(EMSGSIZE, ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+	ASSERT_EQ(1, cmd.num_iovas);
+	ASSERT_EQ(0, ranges[0].start);
+	ASSERT_EQ(0, ranges[0].last);
+	/* 2 ranges */
+	ASSERT_OK(add_reserved(self->fd, self->ioas_id, page_size, page_size));
+	cmd.num_iovas = BUFFER_SIZE / sizeof(*ranges);
+	ASSERT_OK(ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+	if (!self->stdev_id) {
+		ASSERT_EQ(2, cmd.num_iovas);
+		ASSERT_EQ(0, ranges[0].start);
+		ASSERT_EQ(page_size - 1, ranges[0].last);
+		ASSERT_EQ(page_size * 2, ranges[1].start);
+		ASSERT_EQ(SIZE_MAX, ranges[1].last);
+	} else {
+		ASSERT_EQ(1, cmd.num_iovas);
+		ASSERT_EQ(MOCK_APERTURE_START, ranges[0].start);
+		ASSERT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
+	}
+	/* Buffer too small */
+	memset(ranges, 0, BUFFER_SIZE);
+	cmd.num_iovas = 1;
+	if (!self->stdev_id) {
+		ASSERT_ERRNO(EMSGSIZE, ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+		ASSERT_EQ(2, cmd.num_iovas);
+		ASSERT_EQ(0, ranges[0].start);
+		ASSERT_EQ(page_size - 1, ranges[0].last);
+	} else {
+		ASSERT_OK(ioctl(self->fd, IOMMU_IOAS_IOVA_RANGES, &cmd));
+		ASSERT_EQ(1, cmd.num_iovas);
+		ASSERT_EQ(MOCK_APERTURE_START, ranges[0].start);
+		ASSERT_EQ(MOCK_APERTURE_LAST, ranges[0].last);
+	}
+	ASSERT_EQ(0, ranges[1].start);
+	ASSERT_EQ(0, ranges[1].last);
+}
+
 /* --- FIXTURE(iommufd_mock_domain): replace and alloc_hwpt --------------------------------- */
 
 static void mock_domain_tests(unsigned int mock_domains)
@@ -688,11 +842,13 @@ int main(void)
 	};
 	static void (*const ioas_tests[])(struct ioas_fixture *) = {
 		ioas_destroy, hwpt_attach, ioas_area_destroy, ioas_area_auto_destroy, get_hw_info,
-		area, unmap_fully_contained_areas, copy_area,
+		area, unmap_fully_contained_areas, area_auto_iova, area_allowed, copy_area,
+		iova_ranges,
 	};
 	static const char *const ioas_names[] = {
 		"ioas_destroy", "hwpt_attach", "ioas_area_destroy", "ioas_area_auto_destroy",
-		"get_hw_info", "area", "unmap_fully_contained_areas", "copy_area",
+		"get_hw_info", "area", "unmap_fully_contained_areas", "area_auto_iova",
+		"area_allowed", "copy_area", "iova_ranges",
 	};
 	for (size_t v = 0; v < sizeof(ioas_variants) / sizeof(ioas_variants[0]); v++) {
 		for (size_t t = 0; t < sizeof(ioas_tests) / sizeof(ioas_tests[0]); t++) {

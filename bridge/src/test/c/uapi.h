@@ -24,6 +24,7 @@
 /* drivers/iommu/iommufd/iommufd_test.h is not a uapi header: its struct, as the selftest uses it. */
 #ifndef IOMMU_TEST_CMD
 #define IOMMU_TEST_CMD 0x3ba0U
+#define IOMMU_TEST_OP_ADD_RESERVED 1U
 #define IOMMU_TEST_OP_MOCK_DOMAIN 2U
 #define IOMMU_TEST_OP_MD_CHECK_MAP 3U
 #define IOMMU_TEST_OP_MD_CHECK_REFS 4U
@@ -39,6 +40,10 @@ struct iommu_test_cmd {
 	__u32 id;
 	__u32 __reserved;
 	union {
+		struct {
+			__aligned_u64 start;
+			__aligned_u64 length;
+		} add_reserved;
 		struct {
 			__u32 out_stdev_id;
 			__u32 out_hwpt_id;

@@ -224,6 +224,18 @@ fn main() {
     assert!(fd >= 0, "open /dev/iommu: errno {}", errno());
 
     let ioas = ioas_alloc(fd);
+    // The mock device's domains are MOCK_IOMMUPT_DEFAULT tables (mock_domain_alloc_paging_flags in
+    // drivers/iommu/iommufd/selftest.c), which map 1 MiB leaves where memory allows: page-sized
+    // marks need page-sized leaves, so turn huge pages off as the selftest's dirty fixture does.
+    let mut huge = iommu_option {
+        size: size::<iommu_option>(),
+        option_id: IOMMU_OPTION_HUGE_PAGES,
+        op: IOMMU_OPTION_OP_SET as u16,
+        object_id: ioas,
+        val64: 0,
+        ..Default::default()
+    };
+    ioctl_arg(fd, IOMMU_OPTION, &mut huge).expect("IOMMU_OPTION HUGE_PAGES");
     let md = mock_domain(fd, ioas, 0).expect("IOMMU_TEST_OP_MOCK_DOMAIN");
     assert_eq!((md.out_stdev_id, md.out_idev_id), (ioas + 1, ioas + 2));
     let hwpt = hwpt_alloc(fd, md.out_idev_id, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING)

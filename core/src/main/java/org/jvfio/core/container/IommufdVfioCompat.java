@@ -3,6 +3,8 @@ package org.jvfio.core.container;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_HUGE_PAGES;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_SET;
 import static org.jvfio.api.vfio.Vfio.VFIO_DMA_CC_IOMMU;
 import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_READ;
 import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_WRITE;
@@ -145,15 +147,22 @@ public final class IommufdVfioCompat {
 
   /**
    * {@code iommufd_vfio_set_iommu}: accepts TYPE1 and TYPE1v2 once the IOAS exists, any number of
-   * times.
+   * times. TYPE1 turns the IOAS's huge pages off ({@code iopt_disable_large_pages}, as {@code
+   * IOMMU_OPTION_HUGE_PAGES} 0 does), so that every mapping is made of PAGE_SIZE IOPTEs that an
+   * unmap can cut; TYPE1v2 leaves them as they are.
    *
    * @param type the {@code VFIO_SET_IOMMU} argument
-   * @throws UapiException {@code EINVAL} for any other type; {@code ENODEV} without the IOAS
+   * @throws UapiException {@code EINVAL} for any other type; {@code ENODEV} without the IOAS; for
+   *     TYPE1, {@code EINVAL} if the IOAS has a domain and a mapping and {@code EADDRINUSE} if a
+   *     mapping is not PAGE_SIZE aligned (unless huge pages are off already)
    */
   public void setIommu(long type) {
     UapiException.check(
         type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU, Errno.EINVAL, "not TYPE1");
-    compatIoas();
+    int ioas = compatIoas();
+    if (type == VFIO_TYPE1_IOMMU) {
+      ctx.option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, 0, ioas, 0);
+    }
   }
 
   /**

@@ -24,6 +24,7 @@ import static org.jvfio.core.iommufd.Iovas.startOf;
 import static org.jvfio.core.iommufd.Iovas.u;
 
 import com.google.common.collect.ImmutableList;
+import com.google.common.collect.ImmutableRangeSet;
 import com.google.common.collect.Range;
 import com.google.common.collect.RangeMap;
 import com.google.common.collect.RangeSet;
@@ -125,10 +126,13 @@ public final class IommufdContext {
       super(id);
     }
 
+    // IOMMU_TEST_OP_ADD_RESERVED: iopt_reserve_iova with no owner, kept until the IOAS is destroyed
+    final RangeSet<UnsignedLong> testReserved = TreeRangeSet.create();
+
     RangeSet<UnsignedLong> reserved() {
-      RangeSet<UnsignedLong> r = TreeRangeSet.create();
+      RangeSet<UnsignedLong> r = TreeRangeSet.create(testReserved);
       for (Hwpt h : hwpts) {
-        h.reserved.ifPresent(r::add);
+        r.addAll(h.reserved);
       }
       return r;
     }
@@ -142,7 +146,7 @@ public final class IommufdContext {
     final Ioas ioas;
     final IommuDomain domain;
     final boolean auto;
-    final Optional<Range<UnsignedLong>> reserved; // outside the domain's aperture
+    final RangeSet<UnsignedLong> reserved; // outside the domain's aperture
     final Set<Device> devices = new LinkedHashSet<>();
     int nestUsers; // nested HWPTs and vIOMMUs on this nest parent
 
@@ -151,8 +155,7 @@ public final class IommufdContext {
       this.ioas = ioas;
       this.domain = domain;
       this.auto = auto;
-      long end = domain.apertureEnd();
-      this.reserved = end == ULONG_MAX ? Optional.empty() : Optional.of(span(end + 1, ULONG_MAX));
+      this.reserved = outsideAperture(domain);
     }
   }
 
@@ -809,6 +812,36 @@ public final class IommufdContext {
     }
   }
 
+  /**
+   * Reserves {@code [start, last]} in the IOAS with no owner, as {@code IOMMU_TEST_OP_ADD_RESERVED}
+   * does through {@code iopt_reserve_iova} ({@code drivers/iommu/iommufd/io_pagetable.c}): the
+   * range stays reserved until the IOAS is destroyed, so automatic IOVA allocation avoids it, a
+   * fixed map into it is {@code EINVAL} and {@code IOMMU_IOAS_ALLOW_IOVAS} over it {@code
+   * EADDRINUSE}. A {@code last} below {@code start} (the kernel's {@code start + length - 1} of a
+   * zero length) is accepted and reserves nothing here.
+   *
+   * @param ioasId the IOAS id
+   * @param start the first reserved IOVA
+   * @param last the last reserved IOVA, inclusive
+   * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EADDRINUSE} if the range holds a
+   *     mapped area or an allowed range
+   */
+  public void ioasAddReserved(int ioasId, long start, long last) {
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      if (Long.compareUnsigned(last, start) < 0) {
+        return;
+      }
+      Range<UnsignedLong> r = span(start, last);
+      UapiException.check(
+          ioas.areas.subRangeMap(r).asMapOfRanges().isEmpty()
+              && ioas.allowed.subRangeSet(r).isEmpty(),
+          Errno.EADDRINUSE,
+          "reserved range holds a mapping or an allowed range");
+      ioas.testReserved.add(r);
+    }
+  }
+
   // --- HWPT and devices -----------------------------------------------------------------------
 
   /**
@@ -902,9 +935,7 @@ public final class IommufdContext {
     long align = Math.max(Long.lowestOneBit(domain.pageSizeBitmap()), ioas.iovaAlignment);
     UapiException.check(align <= pageSize, Errno.EINVAL, "IO page size above PAGE_SIZE");
     checkAreasAligned(ioas, align);
-    long end = domain.apertureEnd();
-    if (end != ULONG_MAX) {
-      Range<UnsignedLong> r = span(end + 1, ULONG_MAX);
+    for (Range<UnsignedLong> r : outsideAperture(domain).asRanges()) {
       UapiException.check(
           ioas.areas.subRangeMap(r).asMapOfRanges().isEmpty()
               && ioas.allowed.subRangeSet(r).isEmpty(),
@@ -921,6 +952,20 @@ public final class IommufdContext {
     ioas.hwpts.add(h);
     ioas.iovaAlignment = align;
     return h;
+  }
+
+  /** The IOVA outside the domain's aperture, which {@code iopt_table_add_domain} reserves. */
+  private static RangeSet<UnsignedLong> outsideAperture(IommuDomain domain) {
+    RangeSet<UnsignedLong> r = TreeRangeSet.create();
+    long start = domain.apertureStart();
+    long end = domain.apertureEnd();
+    if (start != 0) {
+      r.add(span(0, start - 1));
+    }
+    if (end != ULONG_MAX) {
+      r.add(span(end + 1, ULONG_MAX));
+    }
+    return ImmutableRangeSet.copyOf(r);
   }
 
   /** {@code iopt_table_remove_domain} and the object's removal. */

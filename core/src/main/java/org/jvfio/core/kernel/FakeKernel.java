@@ -153,7 +153,7 @@ public final class FakeKernel {
     this.selftestIommus =
         b.iommufdTest
             ? new IommufdSelftest.MockIommus(
-                IommuDriver.named("mock"), MockIommuDriver.create(false, true))
+                MockIommuDriver.createSelftest(true), MockIommuDriver.createSelftest(false))
             : null;
     this.guestMemories = ImmutableList.copyOf(b.memories);
     this.cdevs = ImmutableList.copyOf(b.cdevs);

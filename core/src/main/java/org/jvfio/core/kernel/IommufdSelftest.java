@@ -2,6 +2,7 @@ package org.jvfio.core.kernel;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HW_INFO_TYPE_SELFTEST;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ADD_RESERVED;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
@@ -36,6 +37,9 @@ import org.jvfio.core.spi.IommuDriver;
  *
  * The command is struct iommu_test_cmd read by IommuFile's common size logic (min_size 68, the
  * kernel's 72 bytes); the union starts at offset 16. Modelled ops:
+ *  - ADD_RESERVED (iommufd_test_add_reserved): reserves [start, start + length - 1] (wrapping as
+ *    the kernel's unsigned sum does) in the IOAS cmd->id with no owner (iopt_reserve_iova): ENOENT
+ *    for a bad IOAS, EADDRINUSE over a mapped area or an allowed range.
  *  - MOCK_DOMAIN / MOCK_DOMAIN_FLAGS (iommufd_test_mock_domain): allocates the IOMMUFD_OBJ_SELFTEST
  *    object first, checks the device flags (EINVAL), binds a mock device (behind the kernel's
  *    dirty-capable mock IOMMU, or its NO_DIRTY twin), attaches it to cmd->id and returns the three
@@ -49,7 +53,8 @@ import org.jvfio.core.spi.IommuDriver;
  *  - MD_CHECK_REFS (iommufd_test_md_check_refs): each page's pin count summed over the kernel's live
  *    iommufd contexts must equal refs, EIO otherwise.
  *  - DIRTY (iommufd_test_dirty): marks dirty, through the domain's hardware dirty update, the leaf
- *    under each set bit that is mapped, and returns how many bits found a mapping. The bitmap has
+ *    under each set bit that is mapped, and returns how many bits were set, mapped or not (the
+ *    mock's set_dirty leaves an unmapped IOVA alone and the count does not look). The bitmap has
  *    length / page_size bits and is read as DIV_ROUND_UP(bits, 8) bytes, as the kernel reads it
  *    since it handles bitmaps below a byte.
  *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory
@@ -101,6 +106,10 @@ final class IommufdSelftest {
     int op = cmd.getInt(4);
     int id = cmd.getInt(8);
     switch (op) {
+      case IOMMU_TEST_OP_ADD_RESERVED:
+        long start = cmd.getLong(UNION);
+        ctx.ioasAddReserved(id, start, start + cmd.getLong(UNION + 8) - 1);
+        return;
       case IOMMU_TEST_OP_MOCK_DOMAIN:
       case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
         bindMockDevice(
@@ -262,7 +271,8 @@ final class IommufdSelftest {
     memory.read(uptr, ByteBuffer.wrap(bits));
     long count = 0;
     for (long i = 0; i < max; i++) {
-      if ((bits[(int) (i >>> 3)] & (1 << (i & 7))) != 0 && markDirty(domain, iova + i * pageSize)) {
+      if ((bits[(int) (i >>> 3)] & (1 << (i & 7))) != 0) {
+        markDirty(domain, iova + i * pageSize);
         count++;
       }
     }
@@ -270,15 +280,12 @@ final class IommufdSelftest {
     respond.accept(cmd.rewind());
   }
 
-  /** Sets the dirty bit of the leaf mapping {@code iova}; false if nothing maps it. */
-  private static boolean markDirty(IommuDomain domain, long iova) {
+  /** Sets the dirty bit of the leaf mapping {@code iova}, if one does. */
+  private static void markDirty(IommuDomain domain, long iova) {
     while (true) {
       Optional<Translation> t = domain.translate(iova);
-      if (t.isEmpty()) {
-        return false;
-      }
-      if (domain.setDirtyByHardware(t.get())) {
-        return true;
+      if (t.isEmpty() || domain.setDirtyByHardware(t.get())) {
+        return;
       }
     }
   }

@@ -113,6 +113,17 @@ public interface IommuDomain {
   }
 
   /**
+   * Returns the first IOVA the domain can translate ({@code iommu_domain.geometry.aperture_start});
+   * iommufd reserves everything below it in the IOAS ({@code iopt_table_add_domain} in {@code
+   * drivers/iommu/iommufd/io_pagetable.c}). The default is 0: no limit.
+   *
+   * @return the first translatable IOVA
+   */
+  default long apertureStart() {
+    return 0;
+  }
+
+  /**
    * Returns the physical address {@code iova} translates to, if mapped ({@code iova_to_phys}).
    *
    * @param iova any IOVA

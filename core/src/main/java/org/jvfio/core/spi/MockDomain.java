@@ -1,5 +1,6 @@
 package org.jvfio.core.spi;
 
+import java.util.function.UnaryOperator;
 import org.jvfio.core.hw.PageTableMemory;
 import org.jvfio.core.pt.PtDomain;
 import org.jvfio.core.pt.PtFormat;
@@ -25,11 +26,29 @@ final class MockDomain extends PtDomain {
   static final long D = 1L << 6;
   static final long PS = 1L << 7;
 
+  /**
+   * What the domain reports to iommufd where it differs from its table: the aperture and the page
+   * sizes ({@code iommu_domain.geometry}, {@code pgsize_bitmap}).
+   */
+  record Reported(long apertureStart, long apertureEnd, long pageSizeBitmap) {}
+
   private final MockIommuDriver driver;
+  private final Reported reported;
 
   MockDomain(MockIommuDriver driver, DomainConfig config, PageTableMemory memory, PtFormat fmt) {
+    this(driver, config, memory, fmt, UnaryOperator.identity());
+  }
+
+  /** A domain that reports {@code adjust} applied to its table's aperture and page sizes. */
+  MockDomain(
+      MockIommuDriver driver,
+      DomainConfig config,
+      PageTableMemory memory,
+      PtFormat fmt,
+      UnaryOperator<Reported> adjust) {
     super(fmt, config, memory);
     this.driver = driver;
+    this.reported = adjust.apply(new Reported(0, super.apertureEnd(), super.pageSizeBitmap()));
   }
 
   /**
@@ -81,6 +100,21 @@ final class MockDomain extends PtDomain {
 
   private static String sizeName(int log2) {
     return log2 >= 20 ? (1 << (log2 - 20)) + "M" : (1 << (log2 - 10)) + "K";
+  }
+
+  @Override
+  public long apertureStart() {
+    return reported.apertureStart();
+  }
+
+  @Override
+  public long apertureEnd() {
+    return reported.apertureEnd();
+  }
+
+  @Override
+  public long pageSizeBitmap() {
+    return reported.pageSizeBitmap();
   }
 
   @Override

@@ -1,6 +1,9 @@
 package org.jvfio.core.spi;
 
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_APERTURE_LAST;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_APERTURE_START;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_HUGE_PAGE_SIZE;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_IOMMUPT_DEFAULT;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_IOMMUPT_HUGE;
 
@@ -55,6 +58,7 @@ public final class MockIommuDriver implements IommuDriver {
 
   private final Set<IommuCapability> capabilities;
   private final PtFormat format;
+  private final boolean selftest; // every domain is the selftest's, DEFAULT unless data says HUGE
   private final PageTableMemory memory = new PageTableMemory();
 
   /**
@@ -70,13 +74,18 @@ public final class MockIommuDriver implements IommuDriver {
   }
 
   private MockIommuDriver(boolean dirtyTracking, int leafLevels) {
+    this(dirtyTracking, leafLevels, false);
+  }
+
+  private MockIommuDriver(boolean dirtyTracking, int leafLevels, boolean selftest) {
     EnumSet<IommuCapability> caps =
         EnumSet.of(IommuCapability.SPLIT_COLLAPSE, IommuCapability.HARVEST_RECORDS_FROM_START);
     if (dirtyTracking) {
       caps.add(IommuCapability.DIRTY_TRACKING);
     }
     this.capabilities = Sets.immutableEnumSet(caps);
-    this.format = FORMATS[leafLevels - 1];
+    this.format = selftest ? SELFTEST_HUGE : FORMATS[leafLevels - 1];
+    this.selftest = selftest;
   }
 
   /**
@@ -98,6 +107,21 @@ public final class MockIommuDriver implements IommuDriver {
    */
   public static MockIommuDriver create(boolean dirtyTracking, boolean hugePages) {
     return new MockIommuDriver(dirtyTracking, hugePages);
+  }
+
+  /**
+   * Returns a new mock IOMMU instance as the iommufd selftest's mock driver is: every domain it
+   * allocates, automatic or through {@code IOMMU_HWPT_ALLOC} without driver data, is a {@code
+   * MOCK_IOMMUPT_DEFAULT} domain ({@code mock_domain_alloc_paging_flags} with a zeroed {@code
+   * struct iommu_hwpt_selftest}, {@code drivers/iommu/iommufd/selftest.c}): 2 KiB and 1 MiB leaves
+   * over the aperture {@code [MOCK_APERTURE_START, MOCK_APERTURE_LAST]}.
+   *
+   * @param dirtyTracking whether it has {@link IommuCapability#DIRTY_TRACKING} (false is the
+   *     selftest's {@code MOCK_FLAGS_DEVICE_NO_DIRTY})
+   * @return a new mock IOMMU in the selftest's geometry
+   */
+  public static MockIommuDriver createSelftest(boolean dirtyTracking) {
+    return new MockIommuDriver(dirtyTracking, 2, true);
   }
 
   /**
@@ -134,7 +158,9 @@ public final class MockIommuDriver implements IommuDriver {
   @Override
   public IommuDomain allocateDomain(DomainConfig config) {
     checkConfig(config);
-    return new MockDomain(this, config, memory, format);
+    return selftest
+        ? selftestDomain(config, MOCK_IOMMUPT_DEFAULT)
+        : new MockDomain(this, config, memory, format);
   }
 
   /**
@@ -161,14 +187,16 @@ public final class MockIommuDriver implements IommuDriver {
    * <p>The selftest's {@code mock_domain_alloc_paging_flags} ({@code
    * drivers/iommu/iommufd/selftest.c}): the data must be {@code IOMMU_HWPT_DATA_SELFTEST}, {@code
    * struct iommu_hwpt_selftest} copied by {@code iommu_copy_struct_from_user} up to {@code iotlb}
-   * (4 to 8 bytes); its {@code pagetable_type} chooses the page table. {@code MOCK_IOMMUPT_DEFAULT}
-   * and {@code MOCK_IOMMUPT_HUGE} both give the selftest geometry with huge pages ({@link
-   * #allocateSelftestDomain} with {@code hugePages}): 2 KiB pages, and 1 MiB leaves where a map
-   * call is large and aligned enough. The kernel's DEFAULT table is its AMD v1 mock format with the
-   * mock aperture {@code [MOCK_APERTURE_START, MOCK_APERTURE_LAST]}, its HUGE table reports only
-   * {@code MOCK_HUGE_PAGE_SIZE | PAGE_SIZE}; jvfio keeps the 47-bit aperture and the 2 KiB | 1 MiB
-   * page sizes for both (docs/bridge.md, "The selftest port"). {@code MOCK_IOMMUPT_AMDV1} (the real
-   * AMD v1 format, in the {@code iommu-amd} module) is not modelled here.
+   * (4 to 8 bytes); its {@code pagetable_type} chooses the page table, as {@code
+   * mock_domain_alloc_pgtable} does. Both tables are the selftest geometry with huge pages: 2 KiB
+   * leaves, and 1 MiB leaves where a map call is large and aligned enough. {@code
+   * MOCK_IOMMUPT_DEFAULT} reports the mock aperture {@code [MOCK_APERTURE_START,
+   * MOCK_APERTURE_LAST]}, so iommufd reserves the IOVA outside it; {@code MOCK_IOMMUPT_HUGE} keeps
+   * the table's aperture and reports only {@code MOCK_HUGE_PAGE_SIZE | PAGE_SIZE} (PAGE_SIZE 4
+   * KiB), so its IOAS is aligned to 4 KiB. The kernel's DEFAULT table (its AMD v1 format with 2 KiB
+   * pages) reports more page sizes than 2 KiB and 1 MiB; jvfio reports those two (docs/bridge.md,
+   * "The selftest port"). {@code MOCK_IOMMUPT_AMDV1} (the real AMD v1 format, in the {@code
+   * iommu-amd} module) is not modelled here.
    *
    * @throws UapiException in the driver's order: {@code EOPNOTSUPP} for dirty tracking on an
    *     instance that cannot track or for a {@code data_type} other than {@code
@@ -193,7 +221,21 @@ public final class MockIommuDriver implements IommuDriver {
         type == MOCK_IOMMUPT_DEFAULT || type == MOCK_IOMMUPT_HUGE,
         Errno.EOPNOTSUPP,
         "pagetable_type " + type);
-    return allocateSelftestDomain(config, true);
+    return selftestDomain(config, type);
+  }
+
+  /** {@code mock_domain_alloc_pgtable} of a DEFAULT or HUGE {@code pagetable_type}. */
+  private IommuDomain selftestDomain(DomainConfig config, int type) {
+    return new MockDomain(
+        this,
+        config,
+        memory,
+        SELFTEST_HUGE,
+        table ->
+            type == MOCK_IOMMUPT_DEFAULT
+                ? new MockDomain.Reported(
+                    MOCK_APERTURE_START, MOCK_APERTURE_LAST, table.pageSizeBitmap())
+                : new MockDomain.Reported(0, table.apertureEnd(), MOCK_HUGE_PAGE_SIZE | PAGE_4K));
   }
 
   private void checkConfig(DomainConfig config) {

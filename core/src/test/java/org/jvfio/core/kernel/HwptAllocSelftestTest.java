@@ -1,10 +1,12 @@
 package org.jvfio.core.kernel;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_VTD_S1;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_APERTURE_LAST;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_APERTURE_START;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_HUGE_PAGE_SIZE;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuHwptAlloc;
+import org.jvfio.api.iommufd.IommuHwptSelftest;
+import org.jvfio.core.iommufd.IoasMap;
 
 /**
  * {@code IOMMU_HWPT_ALLOC} with {@code IOMMU_HWPT_DATA_SELFTEST} on a mock device, through the fake
@@ -51,7 +55,11 @@ class HwptAllocSelftestTest {
     return st.hwptAllocSelftest(idev, ioas, flags, type, dataLen, 0, new int[1]);
   }
 
-  /** A DEFAULT domain maps 2 KiB pages: MD_CHECK_MAP steps by MOCK_PAGE_SIZE. */
+  /**
+   * A DEFAULT domain maps 2 KiB pages: MD_CHECK_MAP steps by MOCK_PAGE_SIZE. So does a HWPT
+   * allocated without driver data: {@code mock_domain_alloc_paging_flags} then passes a zeroed
+   * {@code struct iommu_hwpt_selftest}, whose {@code pagetable_type} is DEFAULT.
+   */
   @Test
   void default_checkMapStepsByMockPageSize() {
     int hwpt = st.hwptAllocSelftest(idev, ioas, 0, MOCK_IOMMUPT_DEFAULT);
@@ -60,7 +68,57 @@ class HwptAllocSelftestTest {
     long iova = MOCK_APERTURE_START + MOCK_PAGE_SIZE;
     ok(st.checkMap(hwpt, iova, MOCK_PAGE_SIZE, buffer + MOCK_PAGE_SIZE));
     assertErrno(Errno.EINVAL, st.checkMap(hwpt, iova, MOCK_PAGE_SIZE, buffer)); // wrong page
-    assertErrno(Errno.EINVAL, st.checkMap(plain, iova, MOCK_PAGE_SIZE, buffer + MOCK_PAGE_SIZE));
+    ok(st.checkMap(plain, iova, MOCK_PAGE_SIZE, buffer + MOCK_PAGE_SIZE));
+    assertErrno(Errno.EINVAL, st.checkMap(plain, iova, MOCK_PAGE_SIZE, buffer));
+  }
+
+  /**
+   * A DEFAULT domain has the mock aperture ({@code mock_domain_alloc_pgtable}): iommufd reserves
+   * the IOVA outside it, a fixed map there is EINVAL, and a domain whose aperture excludes an
+   * existing mapping is EADDRINUSE ({@code iopt_table_add_domain}).
+   */
+  @Test
+  void default_apertureIsMockApertureStartToLast() {
+    int fresh = sys.ioasAlloc(fd);
+    st.hwptAllocSelftest(idev, fresh, 0, MOCK_IOMMUPT_DEFAULT);
+    assertArrayEquals(
+        new long[] {MOCK_APERTURE_START, MOCK_APERTURE_LAST, MOCK_PAGE_SIZE}, st.iovaRanges(fresh));
+    assertErrno(
+        Errno.EINVAL,
+        sys.ioasMap(fd, fresh, IoasMap.fixed(buffer, MOCK_PAGE_SIZE, MOCK_APERTURE_START - MIB)));
+    assertErrno(
+        Errno.EINVAL,
+        sys.ioasMap(fd, fresh, IoasMap.fixed(buffer, MOCK_PAGE_SIZE, MOCK_APERTURE_LAST + 1)));
+    int mappedLow = sys.ioasAlloc(fd);
+    sys.ioasMapFixed(fd, mappedLow, buffer, MIB, MIB);
+    int[] out = new int[1];
+    assertErrno(
+        Errno.EADDRINUSE,
+        st.hwptAllocSelftest(
+            idev, mappedLow, 0, MOCK_IOMMUPT_DEFAULT, IommuHwptSelftest.SIZE, 0, out));
+  }
+
+  /**
+   * A HUGE domain reports {@code MOCK_HUGE_PAGE_SIZE | PAGE_SIZE} ({@code
+   * mock_domain_alloc_pgtable}): the IOAS is aligned to PAGE_SIZE, so a 2 KiB-aligned map is
+   * EINVAL.
+   */
+  @Test
+  void huge_reportsHugeAndPageSize() {
+    int fresh = sys.ioasAlloc(fd);
+    int hwpt = st.hwptAllocSelftest(idev, fresh, 0, MOCK_IOMMUPT_HUGE);
+    long[] ranges = st.iovaRanges(fresh);
+    assertEquals(4096, ranges[ranges.length - 1]);
+    assertEquals(0, ranges[0]);
+    assertErrno(
+        Errno.EINVAL,
+        sys.ioasMap(
+            fd,
+            fresh,
+            IoasMap.fixed(buffer, MOCK_PAGE_SIZE, MOCK_APERTURE_START + MOCK_PAGE_SIZE)));
+    sys.ioasMapFixed(fd, fresh, buffer, 4096, MOCK_APERTURE_START);
+    ok(st.checkMap(hwpt, MOCK_APERTURE_START, 4096, buffer));
+    assertErrno(Errno.EINVAL, st.checkMap(hwpt, MOCK_APERTURE_START, MOCK_PAGE_SIZE, buffer));
   }
 
   /** A HUGE domain maps 1 MiB leaves: one mark dirties the whole leaf. */

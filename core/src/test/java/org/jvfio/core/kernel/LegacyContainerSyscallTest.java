@@ -1,6 +1,9 @@
 package org.jvfio.core.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_HUGE_PAGES;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_GET;
 import static org.jvfio.api.vfio.Vfio.VFIO_API_VERSION;
 import static org.jvfio.api.vfio.Vfio.VFIO_CHECK_EXTENSION;
 import static org.jvfio.api.vfio.Vfio.VFIO_DMA_CC_IOMMU;
@@ -31,6 +34,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.IommuOption;
 import org.jvfio.api.vfio.VfioGroupStatus;
 import org.jvfio.api.vfio.VfioIommuType1DirtyBitmap;
 import org.jvfio.api.vfio.VfioIommuType1DmaMap;
@@ -63,9 +67,7 @@ class LegacyContainerSyscallTest {
   private final Syscalls sys = new Syscalls(kernel);
 
   private long fdArg(int fd) {
-    long a = sys.mem.allocate(4);
-    UserCopy.writeU32(sys.mem, a, fd);
-    return a;
+    return fdArg(sys, fd);
   }
 
   private long name(int group) {
@@ -270,5 +272,42 @@ class LegacyContainerSyscallTest {
     int iommu = s.open(FakeKernel.IOMMU_PATH);
     assertEquals(VFIO_API_VERSION, s.ioctl(iommu, VFIO_GET_API_VERSION, 0));
     assertErrno(Errno.ENODEV, s.ioctl(iommu, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+  }
+
+  /**
+   * {@code iommufd_vfio_set_iommu} turns the compatibility IOAS's huge pages off for TYPE1 ({@code
+   * iopt_disable_large_pages}) and leaves them on for TYPE1v2; {@code IOMMU_OPTION} reads it.
+   */
+  @Test
+  void iommufdCompat_setIommuType1_turnsHugePagesOff() {
+    FakeKernel k = kernel(true);
+    Syscalls s = new Syscalls(k);
+    int c = s.open(FakeKernel.VFIO_CONTAINER_PATH);
+    int g = s.open(FakeKernel.groupPath(0));
+    ok(s.ioctl(g, VFIO_GROUP_SET_CONTAINER, fdArg(s, c)));
+    int ioas = 1; // the compatibility IOAS: the context's first object
+    ok(s.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+    assertEquals(1, hugePages(s, c, ioas));
+    ok(s.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU));
+    assertEquals(0, hugePages(s, c, ioas));
+    ok(s.ioctl(c, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+    assertEquals(0, hugePages(s, c, ioas), "TYPE1v2 does not turn them back on");
+  }
+
+  private static long fdArg(Syscalls s, int fd) {
+    long a = s.mem.allocate(4);
+    UserCopy.writeU32(s.mem, a, fd);
+    return a;
+  }
+
+  private static long hugePages(Syscalls s, int iommufd, int ioas) {
+    long arg =
+        s.put(
+            IommuOption.SIZE,
+            new IommuOption(
+                    IommuOption.SIZE, IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, 0, ioas, 7)
+                ::encode);
+    ok(s.ioctl(iommufd, IOMMU_OPTION, arg));
+    return s.mem.readLong(arg + 16);
   }
 }

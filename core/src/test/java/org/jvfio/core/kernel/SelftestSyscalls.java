@@ -1,10 +1,17 @@
 package org.jvfio.core.kernel;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_ALLOW_IOVAS;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_IOVA_RANGES;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ADD_RESERVED;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
@@ -14,7 +21,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.jvfio.api.iommufd.IommuHwptAlloc;
 import org.jvfio.api.iommufd.IommuHwptSelftest;
+import org.jvfio.api.iommufd.IommuIoasAllowIovas;
+import org.jvfio.api.iommufd.IommuIoasIovaRanges;
+import org.jvfio.api.iommufd.IommuIoasMap;
+import org.jvfio.api.iommufd.IommuIoasUnmap;
+import org.jvfio.api.iommufd.IommuIovaRange;
 import org.jvfio.api.iommufd.IommuOption;
+import org.jvfio.core.iommufd.IoasMap;
 
 /**
  * The selftest's helpers ({@code tools/testing/selftests/iommu/iommufd_utils.h}) over {@link
@@ -120,5 +133,65 @@ final class SelftestSyscalls {
     int[] out = new int[1];
     ok(hwptAllocSelftest(devId, ptId, flags, type, IommuHwptSelftest.SIZE, 0, out));
     return out[0];
+  }
+
+  /**
+   * {@code IOMMU_IOAS_IOVA_RANGES} with room for 8 ranges: the usable ranges as {start, last} pairs
+   * followed by {@code out_iova_alignment}.
+   */
+  long[] iovaRanges(int ioasId) {
+    long ranges = sys.mem.allocate(8L * IommuIovaRange.SIZE);
+    long arg =
+        sys.put(
+            IommuIoasIovaRanges.SIZE,
+            new IommuIoasIovaRanges(IommuIoasIovaRanges.SIZE, ioasId, 8, 0, ranges, 0)::encode);
+    ok(sys.ioctl(fd, IOMMU_IOAS_IOVA_RANGES, arg));
+    IommuIoasIovaRanges r = sys.get(arg, IommuIoasIovaRanges.SIZE, IommuIoasIovaRanges::decode);
+    long[] out = new long[2 * r.numIovas() + 1];
+    for (int i = 0; i < 2 * r.numIovas(); i++) {
+      out[i] = sys.mem.readLong(ranges + 8L * i);
+    }
+    out[out.length - 1] = r.outIovaAlignment();
+    return out;
+  }
+
+  /**
+   * {@code IOMMU_TEST_OP_ADD_RESERVED} of {@code [start, start + length - 1]} in {@code ioasId}.
+   */
+  int addReserved(int ioasId, long start, long length) {
+    ByteBuffer u = union().putLong(start).putLong(length);
+    return sys.ioctl(fd, IOMMU_TEST_CMD, cmd(IOMMU_TEST_OP_ADD_RESERVED, ioasId, u));
+  }
+
+  /** {@code IOMMU_IOAS_ALLOW_IOVAS} of {start, last} pairs. */
+  int allowIovas(int ioasId, long... startLast) {
+    long ranges = sys.mem.allocate(Math.max(8L, 8L * startLast.length));
+    for (int i = 0; i < startLast.length; i++) {
+      sys.mem.writeLong(ranges + 8L * i, startLast[i]);
+    }
+    int n = startLast.length / 2;
+    long arg =
+        sys.put(
+            IommuIoasAllowIovas.SIZE,
+            new IommuIoasAllowIovas(IommuIoasAllowIovas.SIZE, ioasId, n, 0, ranges)::encode);
+    return sys.ioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, arg);
+  }
+
+  /** {@code test_ioctl_ioas_map}: maps {@code length} bytes at a kernel-chosen IOVA; returns it. */
+  long mapAuto(int ioasId, long userVa, long length) {
+    int rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+    long arg =
+        sys.put(IommuIoasMap.SIZE, IoasMap.of(rw, userVa, length, 0).toStruct(ioasId)::encode);
+    ok(sys.ioctl(fd, IOMMU_IOAS_MAP, arg));
+    return sys.get(arg, IommuIoasMap.SIZE, IommuIoasMap::decode).iova();
+  }
+
+  /** {@code test_ioctl_ioas_unmap}. */
+  void unmap(int ioasId, long iova, long length) {
+    long arg =
+        sys.put(
+            IommuIoasUnmap.SIZE,
+            new IommuIoasUnmap(IommuIoasUnmap.SIZE, ioasId, iova, length)::encode);
+    ok(sys.ioctl(fd, IOMMU_IOAS_UNMAP, arg));
   }
 }
