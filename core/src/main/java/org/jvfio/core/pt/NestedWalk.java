@@ -18,10 +18,9 @@ import org.jvfio.core.hw.Translation;
  * <ul>
  *   <li><b>x86-64</b> (the VT-d first stage, {@link #x86}): the IOVA must be canonical (sign
  *       extended from the top bit the format translates); a write needs write permission at every
- *       level ({@link PtFormatBuilder#permissions} along the walk); the IOMMU sets the accessed
- *       bit in every entry it uses and the dirty bit in a leaf written through (VT-d 3.6,
- *       "First-Stage Translation"), each a locked update of the guest's table, i.e. a write through
- *       stage 2.
+ *       level ({@link PtFormatBuilder#permissions} along the walk); the IOMMU sets the accessed bit
+ *       in every entry it uses and the dirty bit in a leaf written through (VT-d 3.6, "First-Stage
+ *       Translation"), each a locked update of the guest's table, i.e. a write through stage 2.
  *   <li><b>Arm LPAE stage 1</b> behind an SMMUv3 context descriptor ({@link
  *       #armContextDescriptor}): every walk first reads the descriptor (SMMUv3 5.4, "Context
  *       Descriptor"): V, AA64, a 4 KiB TG0 and T0SZ 16 to 39 or the walk fails with {@link
