@@ -5,6 +5,8 @@ import static org.jvfio.bench.Fixture.BASE_IOVA;
 import static org.jvfio.bench.Fixture.BASE_PA;
 import static org.jvfio.bench.Fixture.PAGE;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.concurrent.TimeUnit;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
@@ -15,6 +17,7 @@ import org.jvfio.core.iommufd.IoasMap;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -101,6 +104,61 @@ public class IommufdHarvestBench {
     long result = bitmapWords[0];
     cpu.stop(1);
     return result;
+  }
+
+  /**
+   * Both paths in one fork, so that they share the JIT's code (which differs between forks by more
+   * than the layer could cost): each operation harvests through iommufd or through the domain, in
+   * turn, after the same dirtying; JMH reports the CPU time of each as {@code iommufdNs} and {@code
+   * domainNs}, over {@code harvests} operations each.
+   */
+  @Benchmark
+  public long getDirty_sameFork(PairedCpuTime cpu) {
+    boolean throughIommufd = (cpu.turn++ & 1) == 0;
+    long start = PairedCpuTime.now();
+    if (throughIommufd) {
+      fd.hwptGetDirtyBitmap(GetDirtyBitmap.of(hwpt, 0, BASE_IOVA, length, PAGE), bitmapWords);
+    } else {
+      Fixture.harvest(domain, length, IovaBitmap.wrap(BASE_IOVA, length, PAGE, bitmapWords));
+    }
+    long spent = PairedCpuTime.now() - start;
+    if (throughIommufd) {
+      cpu.iommufdNs += spent;
+      cpu.harvests++;
+    } else {
+      cpu.domainNs += spent;
+    }
+    return bitmapWords[0];
+  }
+
+  /** The CPU time of each path of {@link #getDirty_sameFork}, summed over the iterations. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class PairedCpuTime {
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    /** Nanoseconds of CPU time spent in harvests through iommufd. */
+    public long iommufdNs;
+
+    /** Nanoseconds of CPU time spent in harvests through the domain. */
+    public long domainNs;
+
+    /** Harvests through iommufd (as many as through the domain, give or take one). */
+    public long harvests;
+
+    int turn;
+
+    /** Resets the counters for an iteration. */
+    @Setup(Level.Iteration)
+    public void reset() {
+      iommufdNs = 0;
+      domainNs = 0;
+      harvests = 0;
+    }
+
+    static long now() {
+      return THREADS.getCurrentThreadCpuTime();
+    }
   }
 
   /** Floor: the HWPT domain's own read-and-clear of the same range, then the one IOTLB sync. */
