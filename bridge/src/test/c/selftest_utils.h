@@ -1,0 +1,264 @@
+/*
+ * The harness and iommufd_utils.h helpers shared by the ports of the kernel iommufd selftest
+ * (tools/testing/selftests/iommu/iommufd.c and iommufd_utils.h): our own versions, one copy for
+ * every fixture file. Each port is one translation unit that includes this header once.
+ */
+#ifndef SELFTEST_UTILS_H
+#define SELFTEST_UTILS_H
+#include <fcntl.h>
+#include <stdbool.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "uapi.h"
+
+/* drivers/iommu/iommufd/iommufd_test.h, where the headers are the kernel's (not uapi). */
+#ifndef JVFIO_UAPI_H
+struct iommu_hwpt_selftest {
+	__u32 iotlb;
+	__u32 pagetable_type;
+};
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+#define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeef
+#define IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT 9
+#define MOCK_IOMMUPT_DEFAULT 0
+#define MOCK_IOMMUPT_HUGE 1
+#define MOCK_APERTURE_START (1UL << 24)
+#define MOCK_APERTURE_LAST ((1UL << 31) - 1)
+#define MOCK_PAGE_SIZE 2048UL
+#define MOCK_HUGE_PAGE_SIZE (512 * MOCK_PAGE_SIZE)
+#endif
+
+/* The harness: the first failure prints its line and ends the program. */
+static const char *current = "setup";
+
+#define FAIL(fmt, ...)                                                                    \
+	do {                                                                              \
+		fprintf(stderr, "%s:%d: %s: " fmt "\n", __FILE__, __LINE__, current,        \
+			__VA_ARGS__);                                                     \
+		exit(1);                                                                  \
+	} while (0)
+#define ASSERT_TRUE(cond)                                                                 \
+	do {                                                                              \
+		if (!(cond))                                                              \
+			FAIL("%s is false (errno %d)", #cond, errno);                     \
+	} while (0)
+#define ASSERT_EQ(want, got)                                                              \
+	do {                                                                              \
+		unsigned long long w_ = (unsigned long long)(want);                      \
+		unsigned long long g_ = (unsigned long long)(got);                       \
+		if (w_ != g_)                                                             \
+			FAIL("%s: want %llu, got %llu (errno %d)", #got, w_, g_, errno);   \
+	} while (0)
+#define ASSERT_OK(call) ASSERT_EQ(0, call)
+#define ASSERT_ERRNO(err, call)                                                           \
+	do {                                                                              \
+		errno = 0;                                                                \
+		long rc_ = (long)(call);                                                  \
+		if (rc_ != -1 || errno != (err))                                          \
+			FAIL("%s: want errno %d, got rc %ld errno %d", #call, err, rc_,     \
+			     errno);                                                      \
+	} while (0)
+
+static unsigned long page_size, hugepage_size;
+static char *guest;   /* the bridge's guest memory */
+static char *buffer;  /* the selftest's global buffer: 16 pages */
+#define BUFFER_SIZE (16 * page_size)
+
+/* --- iommufd_utils.h, our own versions ------------------------------------------------------- */
+
+static inline int test_cmd(int fd, struct iommu_test_cmd *cmd, __u32 op, __u32 id)
+{
+	cmd->size = sizeof(*cmd);
+	cmd->op = op;
+	cmd->id = id;
+	return ioctl(fd, IOMMU_TEST_CMD, cmd);
+}
+
+static inline int ioas_alloc(int fd, __u32 *id)
+{
+	struct iommu_ioas_alloc cmd = {.size = sizeof(cmd)};
+	int rc = ioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+	if (rc == 0)
+		*id = cmd.out_ioas_id;
+	return rc;
+}
+
+static inline int destroy(int fd, __u32 id)
+{
+	struct iommu_destroy cmd = {.size = sizeof(cmd), .id = id};
+	return ioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+/* MOCK_DOMAIN_FLAGS; any of the out pointers may be NULL; written only on success. */
+static inline int mock_domain(int fd, __u32 pt, __u32 flags, __u32 *stdev, __u32 *hwpt, __u32 *idev)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.mock_domain_flags.dev_flags = flags;
+	int rc = test_cmd(fd, &cmd, IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS, pt);
+	if (rc)
+		return rc;
+	if (stdev)
+		*stdev = cmd.mock_domain_flags.out_stdev_id;
+	if (hwpt)
+		*hwpt = cmd.mock_domain_flags.out_hwpt_id;
+	if (idev)
+		*idev = cmd.mock_domain_flags.out_idev_id;
+	return 0;
+}
+
+static inline int mock_domain_replace(int fd, __u32 stdev, __u32 pt)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.mock_domain_replace.pt_id = pt;
+	return test_cmd(fd, &cmd, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev);
+}
+
+/* HWPT_ALLOC; with iommupt >= 0, IOMMU_HWPT_DATA_SELFTEST of that page-table type. */
+static inline int hwpt_alloc(int fd, __u32 dev, __u32 pt, __u32 flags, int iommupt, __u32 *out)
+{
+	struct iommu_hwpt_selftest data = {.pagetable_type = iommupt};
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = flags, .dev_id = dev, .pt_id = pt,
+	};
+	if (iommupt >= 0) {
+		cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		cmd.data_len = sizeof(data);
+		cmd.data_uptr = (uintptr_t)&data;
+	}
+	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (rc == 0)
+		*out = cmd.out_hwpt_id;
+	return rc;
+}
+
+static inline int ioas_map(int fd, __u32 ioas, void *va, size_t length, __u64 *iova, bool fixed)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd), .ioas_id = ioas,
+		.flags = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE |
+			 (fixed ? IOMMU_IOAS_MAP_FIXED_IOVA : 0),
+		.user_va = (uintptr_t)va, .length = length, .iova = fixed ? *iova : 0,
+	};
+	int rc = ioctl(fd, IOMMU_IOAS_MAP, &cmd);
+	*iova = cmd.iova;
+	return rc;
+}
+
+static inline int map_fixed(int fd, __u32 ioas, void *va, size_t length, __u64 iova)
+{
+	return ioas_map(fd, ioas, va, length, &iova, true);
+}
+
+static inline int ioas_unmap(int fd, __u32 ioas, __u64 iova, __u64 length, __u64 *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd), .ioas_id = ioas, .iova = iova, .length = length,
+	};
+	int rc = ioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+	if (unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+static inline int option(int fd, __u32 id, __u32 object, __u16 op, __u64 *val)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd), .option_id = id, .op = op, .object_id = object, .val64 = *val,
+	};
+	int rc = ioctl(fd, IOMMU_OPTION, &cmd);
+	*val = cmd.val64;
+	return rc;
+}
+
+static inline int set_dirty_tracking(int fd, __u32 hwpt, bool on)
+{
+	struct iommu_hwpt_set_dirty_tracking cmd = {
+		.size = sizeof(cmd), .hwpt_id = hwpt,
+		.flags = on ? IOMMU_HWPT_DIRTY_TRACKING_ENABLE : 0,
+	};
+	return ioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd);
+}
+
+static inline int get_dirty_bitmap(int fd, __u32 hwpt, __u64 length, __u64 iova, __u64 psize,
+			    void *bitmap, __u32 flags)
+{
+	struct iommu_hwpt_get_dirty_bitmap cmd = {
+		.size = sizeof(cmd), .hwpt_id = hwpt, .flags = flags, .iova = iova,
+		.length = length, .page_size = psize, .data = (uintptr_t)bitmap,
+	};
+	return ioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
+}
+
+static inline int mark_dirty(int fd, __u32 hwpt, __u64 length, __u64 iova, __u64 psize, void *bitmap,
+		      __u64 *nr)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.dirty.iova = iova;
+	cmd.dirty.length = length;
+	cmd.dirty.page_size = psize;
+	cmd.dirty.uptr = (uintptr_t)bitmap;
+	int rc = test_cmd(fd, &cmd, IOMMU_TEST_OP_DIRTY, hwpt);
+	*nr = cmd.dirty.out_nr_dirty;
+	return rc;
+}
+
+static inline int check_map(int fd, __u32 hwpt, __u64 iova, __u64 length, void *uptr)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.check_map.iova = iova;
+	cmd.check_map.length = length;
+	cmd.check_map.uptr = (uintptr_t)uptr;
+	return test_cmd(fd, &cmd, IOMMU_TEST_OP_MD_CHECK_MAP, hwpt);
+}
+
+static inline int hw_caps(int fd, __u32 dev, __u64 *caps)
+{
+	struct iommu_hw_info cmd = {.size = sizeof(cmd), .dev_id = dev};
+	int rc = ioctl(fd, IOMMU_GET_HW_INFO, &cmd);
+	if (rc == 0 && (cmd.out_data_type != IOMMU_HW_INFO_TYPE_SELFTEST || cmd.data_len != 8))
+		FAIL("hw_info type 0x%x len %u", cmd.out_data_type, cmd.data_len);
+	*caps = cmd.out_capabilities;
+	return rc;
+}
+
+static inline int set_temp_memory_limit(int fd, __u32 limit)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.memory_limit.limit = limit;
+	return test_cmd(fd, &cmd, IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0);
+}
+
+/* teardown_iommufd: on a fresh fd, no page of the global buffer is pinned any more. */
+static inline void teardown_iommufd(int fd)
+{
+	ASSERT_OK(close(fd));
+	fd = open("/dev/iommu", O_RDWR);
+	ASSERT_TRUE(fd >= 0);
+	struct iommu_test_cmd cmd = {0};
+	cmd.check_refs.length = BUFFER_SIZE;
+	cmd.check_refs.uptr = (uintptr_t)buffer;
+	ASSERT_OK(test_cmd(fd, &cmd, IOMMU_TEST_OP_MD_CHECK_REFS, 0));
+	ASSERT_OK(close(fd));
+}
+
+static inline bool bit(const unsigned char *map, unsigned long i)
+{
+	return map[i / 8] >> (i % 8) & 1;
+}
+
+static inline unsigned long hpage_pmd_size(void)
+{
+	char buf[80];
+	int fd = open("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", O_RDONLY);
+	if (fd < 0)
+		return 2UL << 20;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 2UL << 20;
+	buf[n] = 0;
+	return strtoul(buf, NULL, 10);
+}
+
+#endif
