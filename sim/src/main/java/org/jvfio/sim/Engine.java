@@ -90,11 +90,7 @@ final class Engine {
   private final Fault fault;
   private final Consumer<Round> listener;
   private final RamLayout layout;
-  private final long memPages;
-  private final int ramWords;
-  private final long userVa;
-  private final GuestMemory src;
-  private final GuestMemory dst;
+  private final RamPair ram;
   private final IommufdContext iommufd;
   private final IommuDriver iommu;
   private final Tracker tracker;
@@ -125,14 +121,10 @@ final class Engine {
     this.fault = fault;
     this.listener = listener;
     this.layout = RamLayout.x86(s.memory());
-    this.memPages = s.memory() / PAGE;
-    this.ramWords = (int) ((memPages + 63) / 64);
     // Aligned to exactly the IO page size: the host backing (4 KiB pages, 2 MiB THP, 1 GiB
     // hugetlbfs) bounds how large an IOPTE the physically contiguous pages allow.
-    this.userVa = USER_VA_BASE + s.ioPageSize();
-    this.src = GuestMemory.create(userVa, s.memory(), s.seed());
-    this.dst = GuestMemory.create(userVa, s.memory(), ~s.seed());
-    this.iommufd = IommufdContext.create(src);
+    this.ram = new RamPair(USER_VA_BASE + s.ioPageSize(), s.memory(), s.seed());
+    this.iommufd = IommufdContext.create(ram.src);
     String vendor = s.tracker().kind() == Tracker.Kind.IOMMU ? s.tracker().profile() : Tracker.AUTO;
     this.iommu = resolve(vendor);
     this.tracker =
@@ -158,18 +150,18 @@ final class Engine {
       devIds[d] = iommufd.bindDevice(iommu, srcDevices[d].dmaListener());
       dma[d] =
           new Workload(
-              random.split(), memPages * d / n, wsPages, memPages, s.locality(), s.dmaRate());
+              random.split(), ram.pages * d / n, wsPages, ram.pages, s.locality(), s.dmaRate());
       stateChanges[d] =
           new Workload(
               random.split(), 0, statePages, statePages, Locality.UNIFORM, s.deviceDirtyRate());
     }
-    cpu = new Workload(random.split(), 0, memPages, memPages, Locality.UNIFORM, s.cpuDirtyRate());
+    cpu = new Workload(random.split(), 0, ram.pages, ram.pages, Locality.UNIFORM, s.cpuDirtyRate());
     stateRandom = random.split();
-    cpuDirty = new long[ramWords];
+    cpuDirty = new long[ram.words];
 
     int ioas = iommufd.ioasAlloc(0);
     for (RamLayout.Area a : layout.areas()) {
-      iommufd.ioasMap(ioas, IoasMap.fixed(userVa + a.ramOffset(), a.length(), a.iova()));
+      iommufd.ioasMap(ioas, IoasMap.fixed(ram.userVa + a.ramOffset(), a.length(), a.iova()));
     }
     int pt = ioas;
     if (tracker.kind() == Tracker.Kind.IOMMU) {
@@ -181,7 +173,7 @@ final class Engine {
     }
     this.hwpt = attached;
     this.domain = iommufd.domain(hwpt);
-    this.container = tracker.kind() == Tracker.Kind.TYPE1 ? VfioContainer.create(src) : null;
+    this.container = tracker.kind() == Tracker.Kind.TYPE1 ? VfioContainer.create(ram.src) : null;
     this.groupDevices = new GroupDevice[n];
     if (container != null) {
       setUpType1();
@@ -210,7 +202,7 @@ final class Engine {
           new VfioIommuType1DmaMap(
               VfioIommuType1DmaMap.SIZE,
               VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
-              userVa + a.ramOffset(),
+              ram.userVa + a.ramOffset(),
               a.iova(),
               a.length()));
     }
@@ -269,7 +261,7 @@ final class Engine {
   private void countLeaves(RamLayout.Area area) {
     long bitmap = domain.pageSizeBitmap();
     long iova = area.iova();
-    long pa = userVa + area.ramOffset();
+    long pa = ram.userVa + area.ramOffset();
     long rem = area.length();
     long first = 0;
     while (rem > 0) {
@@ -321,21 +313,19 @@ final class Engine {
       dstStreams[d] = dstDevices[d].setState(MigrationState.RESUMING).orElseThrow();
     }
     List<Round> rounds = new ArrayList<>();
-    long[] pending = new long[ramWords];
-    Arrays.fill(pending, -1L);
-    maskTail(pending);
+    long[] pending = ram.allPages();
     long bytesSent = 0;
     boolean converged = false;
     Harvest harvest;
     while (true) {
       long start = now;
-      long pages = cardinality(pending);
+      long pages = RamPair.cardinality(pending);
       long sent = transfer(pending, pages, precopyBudget());
       harvest = harvest();
       run(harvest.nanos);
       bytesSent += sent;
       long duration = now - start;
-      long dirtyPages = cardinality(harvest.dirty);
+      long dirtyPages = RamPair.cardinality(harvest.dirty);
       Round r =
           new Round(
               rounds.size() + 1,
@@ -365,13 +355,13 @@ final class Engine {
     }
     Harvest last = harvest();
     long[] remaining = harvest.dirty;
-    for (int i = 0; i < ramWords; i++) {
+    for (int i = 0; i < ram.words; i++) {
       remaining[i] |= last.dirty[i];
     }
     if (fault == Fault.DROP_STALE_PAGE_AT_STOP) {
-      dropOneStalePage(remaining);
+      ram.dropOneStalePage(remaining);
     }
-    long pages = cardinality(remaining);
+    long pages = RamPair.cardinality(remaining);
     long sent = transfer(remaining, pages, null);
     now += last.nanos;
     bytesSent += sent;
@@ -402,7 +392,7 @@ final class Engine {
         downtime,
         bytesSent,
         deviceBytes,
-        verify(failedResume));
+        verdict(failedResume));
   }
 
   private void startTracking() {
@@ -441,8 +431,8 @@ final class Engine {
       written += leafCounts[shift] << (shift - 12);
       leafCounts[shift] = 0;
     }
-    leafCounts[12] = memPages;
-    leavesHarvested = memPages;
+    leafCounts[12] = ram.pages;
+    leavesHarvested = ram.pages;
     for (RamLayout.Area a : layout.areas()) {
       domain.split(a.iova(), a.length(), PAGE);
     }
@@ -505,7 +495,7 @@ final class Engine {
    * and advances the clock by their transfer time.
    */
   private long transfer(long[] pages, long count, long[] budget) {
-    PageSender sender = new PageSender(pages);
+    RamPair.Sender sender = ram.sender(pages);
     long devBytes = 0;
     if (budget == null) {
       for (int d = 0; d < srcStreams.length; d++) {
@@ -593,7 +583,7 @@ final class Engine {
     }
     for (long k = cpu.due(nanos); k > 0; k--) {
       long page = cpu.nextPage();
-      src.write(userVa + page * PAGE, PAGE);
+      ram.src.write(ram.userVa + page * PAGE, PAGE);
       cpuDirty[(int) (page >>> 6)] |= 1L << page;
     }
     now += nanos;
@@ -616,7 +606,7 @@ final class Engine {
    * each device's log, per RAM range) or every page for {@code none}, plus the vCPU dirty log.
    */
   private Harvest harvest() {
-    Harvest h = new Harvest(new long[ramWords]);
+    Harvest h = new Harvest(new long[ram.words]);
     double cost = 0;
     List<RamLayout.Area> areas = layout.areas();
     switch (tracker.kind()) {
@@ -647,7 +637,7 @@ final class Engine {
                 IovaBitmap.wrap(area.iova(), area.length(), PAGE, areaWords[a]));
             orInto(h.dirty, area, areaWords[a]);
             if (tracker.profile().equals("mlx5")) {
-              cost += cardinality(areaWords[a]) * CostModel.REPORT_ENTRY_NS;
+              cost += RamPair.cardinality(areaWords[a]) * CostModel.REPORT_ENTRY_NS;
             }
           }
           cost += deviceBitmapBytes(d.dmaTracker().orElseThrow()) * CostModel.BITMAP_BYTE_NS;
@@ -664,11 +654,11 @@ final class Engine {
       }
       default -> {
         Arrays.fill(h.dirty, -1L);
-        maskTail(h.dirty);
+        ram.maskTail(h.dirty);
       }
     }
     if (s.cpuDirtyRate() > 0) {
-      for (int i = 0; i < ramWords; i++) {
+      for (int i = 0; i < ram.words; i++) {
         h.dirty[i] |= cpuDirty[i];
       }
       Arrays.fill(cpuDirty, 0);
@@ -720,80 +710,7 @@ final class Engine {
     }
   }
 
-  private void maskTail(long[] bitmap) {
-    int tail = (int) (memPages & 63);
-    if (tail != 0) {
-      bitmap[ramWords - 1] &= (1L << tail) - 1;
-    }
-  }
-
-  private static long cardinality(long[] bitmap) {
-    long n = 0;
-    for (long w : bitmap) {
-      n += Long.bitCount(w);
-    }
-    return n;
-  }
-
-  private void dropOneStalePage(long[] bitmap) {
-    for (int i = 0; i < bitmap.length; i++) {
-      for (long w = bitmap[i]; w != 0; w &= w - 1) {
-        long page = i * 64L + Long.numberOfTrailingZeros(w);
-        long addr = userVa + page * PAGE;
-        if (src.token(addr) != dst.token(addr)) {
-          bitmap[i] &= ~(1L << page);
-          return;
-        }
-      }
-    }
-  }
-
-  // --- sending and verifying ------------------------------------------------------------------
-
-  /** Copies the set pages of a RAM bitmap to the destination, in order, run by run. */
-  private final class PageSender {
-    private final long[] bitmap;
-    private long sent;
-    private long page; // next page to look at
-
-    PageSender(long[] bitmap) {
-      this.bitmap = bitmap;
-    }
-
-    void sendUpTo(long target) {
-      while (sent < target) {
-        long first = nextSet(page);
-        long end = first + 1;
-        long limit = first + (target - sent);
-        while (end < limit && end < memPages && isSet(end)) {
-          end++;
-        }
-        dst.copyFrom(src, userVa + first * PAGE, (end - first) * PAGE);
-        sent += end - first;
-        page = end;
-      }
-    }
-
-    private boolean isSet(long p) {
-      return (bitmap[(int) (p >>> 6)] & (1L << p)) != 0;
-    }
-
-    private long nextSet(long from) {
-      int i = (int) (from >>> 6);
-      long w = bitmap[i] & (-1L << from);
-      while (w == 0) {
-        w = bitmap[++i];
-      }
-      return i * 64L + Long.numberOfTrailingZeros(w);
-    }
-  }
-
-  private Verdict verify(List<Integer> failedResume) {
-    long differing = dst.diffCount(src);
-    long firstGpa = -1;
-    if (differing > 0) {
-      firstGpa = layout.iovaOf(dst.firstDifference(src) - userVa);
-    }
+  private Verdict verdict(List<Integer> failedResume) {
     List<Integer> devices = new ArrayList<>(failedResume);
     for (int d = 0; d < pairs.length; d++) {
       if (!failedResume.contains(d)
@@ -801,32 +718,6 @@ final class Engine {
         devices.add(d);
       }
     }
-    boolean passed = differing == 0 && devices.isEmpty();
-    String message;
-    if (passed) {
-      message =
-          String.format(
-              Locale.ROOT,
-              "PASSED: destination memory (%d pages) and %d device state%s equal the source's",
-              memPages,
-              pairs.length,
-              pairs.length == 1 ? "" : "s");
-    } else {
-      List<String> why = new ArrayList<>();
-      if (differing > 0) {
-        why.add(
-            String.format(
-                Locale.ROOT,
-                "%d page%s differ (first at guest physical 0x%x): a dirty page was lost",
-                differing,
-                differing == 1 ? "" : "s",
-                firstGpa));
-      }
-      if (!devices.isEmpty()) {
-        why.add("device state differs or did not resume on device(s) " + devices);
-      }
-      message = "FAILED: " + String.join("; ", why);
-    }
-    return new Verdict(passed, differing, firstGpa, devices, message);
+    return ram.verdict(layout, devices, pairs.length);
   }
 }
