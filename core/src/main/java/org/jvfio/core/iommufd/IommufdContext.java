@@ -372,20 +372,21 @@ public final class IommufdContext {
 
   /**
    * Returns how many pins this context holds on the user page at {@code userVa}: the areas covering
-   * it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel pins an
-   * {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY} made
-   * from one another count once each here.
+   * a byte of it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel
+   * pins an {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY}
+   * made from one another count once each here.
    *
    * @param userVa a user virtual address, any byte of the page
    * @return the number of such areas, 0 if the page is not pinned
    */
   public int pinCount(long userVa) {
+    long page = userVa - Long.remainderUnsigned(userVa, pageSize);
     synchronized (lock) {
       int pins = 0;
       for (Obj o : objects.values()) {
         if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
           for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
-            if (Long.compareUnsigned(userVa - a.userVa(), a.length()) < 0) {
+            if (overlapsPage(a, page)) {
               pins++;
             }
           }
@@ -393,6 +394,13 @@ public final class IommufdContext {
       }
       return pins;
     }
+  }
+
+  /** Whether the area's user range holds a byte of the page at {@code page}. */
+  private boolean overlapsPage(Area a, long page) {
+    long last = a.userVa() + a.length() - 1;
+    return Long.compareUnsigned(a.userVa(), page + pageSize - 1) <= 0
+        && Long.compareUnsigned(last, page) >= 0;
   }
 
   // --- IOAS -----------------------------------------------------------------------------------
