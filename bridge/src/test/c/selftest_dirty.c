@@ -15,8 +15,6 @@
  */
 #include "selftest_utils.h"
 
-static char *guest; /* the bridge's guest memory */
-
 /* --- FIXTURE(iommufd_dirty_tracking) -------------------------------------------------------- */
 
 struct dirty_variant {
