@@ -23,8 +23,11 @@
  *   drops the inherited one and connects at once, saying HELLO with its parent's pid so that it
  *   holds its parent's files (the server closes a file when no process holds it any more, and
  *   drops the holds of a process whose connections all ended: it exited).
+ * - MEM_PROBE with a2 = 1 asks whether a range could be pinned for writing: readable (as above) and
+ *   inside mappings with write permission in /proc/self/maps, as pin_user_pages(FOLL_WRITE) needs;
+ *   the bytes are not touched.
  * - The guest memories the server announces are mapped at their addresses (anonymous, private), so
- *   buffers there are real memory of the process: IOMMU_IOAS_MAP's user_va must point into them.
+ *   buffers there are real memory of the process; IOMMU_IOAS_MAP may also map any other buffer.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -186,6 +189,37 @@ static void map_guest_memory(const unsigned char *list, uint32_t len) {
   setenv("JVFIO_GUEST_MEMORY", env, 1);
 }
 
+/* Whether [addr, addr + len) lies in mappings with write permission: 0, or -EFAULT. */
+static int64_t writable(uint64_t addr, uint64_t len) {
+  uint64_t cursor = addr, end = addr + len;
+  char buf[4096];
+  size_t have = 0;
+  int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -EFAULT;
+  for (;;) {
+    ssize_t n = real_read(fd, buf + have, sizeof buf - 1 - have);
+    if (n <= 0) break;
+    have += (size_t)n;
+    buf[have] = 0;
+    char *line = buf, *nl;
+    while ((nl = strchr(line, '\n')) != NULL) { /* "start-end perms ..." in address order */
+      unsigned long long s, e;
+      char perms[5];
+      *nl = 0;
+      if (cursor < end && sscanf(line, "%llx-%llx %4s", &s, &e, perms) == 3 && e > cursor) {
+        if (s > cursor || perms[1] != 'w') break;
+        cursor = e;
+      }
+      line = nl + 1;
+    }
+    if (nl != NULL || cursor >= end) break; /* a hole or a read-only mapping, or done */
+    have -= (size_t)(line - buf);
+    memmove(buf, line, have);
+  }
+  real_close(fd);
+  return cursor >= end ? 0 : -EFAULT;
+}
+
 /* Serves the server's callbacks until RESULT; returns its value. */
 static int64_t finish(void) {
   for (;;) {
@@ -220,6 +254,7 @@ static int64_t finish(void) {
         uint64_t n = m.a[1] - off < PROBE_CHUNK ? m.a[1] - off : PROBE_CHUNK;
         rc = vm_copy(buf, m.a[0] + off, n, 0);
       }
+      if (rc == 0 && m.a[2] == 1) rc = writable(m.a[0], m.a[1]);
       send_msg(STATUS, rc, 0, NULL, 0);
       break;
     }

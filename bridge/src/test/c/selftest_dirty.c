@@ -2,7 +2,8 @@
  * A port of the kernel iommufd selftest's mock-domain fixtures (tools/testing/selftests/iommu/
  * iommufd.c and iommufd_utils.h, as they stand since the mock uses the generic page table): FIXTURE
  * iommufd_dirty_tracking with its nine buffer sizes (8k to 128M, and the 64M/128M huge-page
- * variants) and the tests that need only the mock, plus iommufd_ioas and iommufd_mock_domain cases.
+ * variants) and the tests that need only the mock, plus iommufd_ioas cases (iommufd_mock_domain is
+ * in selftest_mock_domain.c).
  * Same fixture sizes, steps and expected results; our own harness and code. What is left out, and
  * why, is listed in docs/bridge.md ("The selftest port").
  *
@@ -483,63 +484,6 @@ static void iova_ranges(struct ioas_fixture *self)
 	ASSERT_EQ(0, ranges[1].last);
 }
 
-/* --- FIXTURE(iommufd_mock_domain): replace and alloc_hwpt --------------------------------- */
-
-static void mock_domain_tests(unsigned int mock_domains)
-{
-	int fd = open("/dev/iommu", O_RDWR);
-	__u32 ioas_id, ioas2, stdev_ids[2], hwpt_ids[2], idev_ids[2];
-	ASSERT_TRUE(fd >= 0);
-	ASSERT_OK(ioas_alloc(fd, &ioas_id));
-	for (unsigned int i = 0; i != mock_domains; i++)
-		ASSERT_OK(mock_domain(fd, ioas_id, 0, &stdev_ids[i], &hwpt_ids[i], &idev_ids[i]));
-
-	/* basic: a simple one page map (the rest maps munmap'd memory: not modelled) */
-	current = "iommufd_mock_domain.basic";
-	__u64 iova;
-	ASSERT_OK(ioas_map(fd, ioas_id, buffer, page_size, &iova, false));
-	for (unsigned int i = 0; i != mock_domains; i++) /* check_mock_iova */
-		ASSERT_OK(check_map(fd, hwpt_ids[i], iova, page_size, buffer));
-	ASSERT_OK(ioas_unmap(fd, ioas_id, iova, page_size, NULL));
-
-	/* replace */
-	current = "iommufd_mock_domain.replace";
-	ASSERT_OK(ioas_alloc(fd, &ioas2));
-	ASSERT_OK(mock_domain_replace(fd, stdev_ids[0], ioas2));
-	/* Replacing the IOAS frees the prior auto HWPT */
-	if (mock_domains == 1)
-		ASSERT_ERRNO(ENOENT, mock_domain_replace(fd, stdev_ids[0], hwpt_ids[0]));
-	ASSERT_OK(mock_domain_replace(fd, stdev_ids[0], ioas2));
-	if (mock_domains >= 2) {
-		ASSERT_OK(mock_domain_replace(fd, stdev_ids[0], hwpt_ids[1]));
-		ASSERT_OK(mock_domain_replace(fd, stdev_ids[0], hwpt_ids[1]));
-		ASSERT_OK(mock_domain_replace(fd, stdev_ids[0], hwpt_ids[0]));
-	}
-	ASSERT_OK(mock_domain_replace(fd, stdev_ids[0], ioas_id));
-	ASSERT_OK(destroy(fd, ioas2));
-
-	/* alloc_hwpt: a hw_pagetable rotation */
-	current = "iommufd_mock_domain.alloc_hwpt";
-	for (unsigned int i = 0; i != mock_domains; i++) {
-		__u32 hwpt[2], stddev_id;
-		ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc(fd, idev_ids[i], ioas_id,
-						    ~IOMMU_HWPT_ALLOC_NEST_PARENT, -1, &hwpt[0]));
-		ASSERT_OK(hwpt_alloc(fd, idev_ids[i], ioas_id, 0, -1, &hwpt[0]));
-		ASSERT_OK(hwpt_alloc(fd, idev_ids[i], ioas_id, IOMMU_HWPT_ALLOC_NEST_PARENT, -1,
-				     &hwpt[1]));
-		ASSERT_OK(mock_domain_replace(fd, stdev_ids[i], hwpt[0]));
-		ASSERT_ERRNO(EBUSY, destroy(fd, hwpt[0]));
-		ASSERT_OK(mock_domain_replace(fd, stdev_ids[i], hwpt[1]));
-		ASSERT_ERRNO(EBUSY, destroy(fd, hwpt[1]));
-		ASSERT_OK(mock_domain_replace(fd, stdev_ids[i], ioas_id));
-		ASSERT_OK(destroy(fd, hwpt[1]));
-		ASSERT_OK(mock_domain(fd, hwpt[0], 0, &stddev_id, NULL, NULL));
-		ASSERT_OK(destroy(fd, stddev_id));
-		ASSERT_OK(destroy(fd, hwpt[0]));
-	}
-	teardown_iommufd(fd);
-}
-
 /* --- main ------------------------------------------------------------------------------------ */
 
 int main(void)
@@ -608,11 +552,6 @@ int main(void)
 			teardown_iommufd(self.fd);
 			tests++;
 		}
-	}
-
-	for (unsigned int domains = 1; domains <= 2; domains++) {
-		mock_domain_tests(domains);
-		tests++;
 	}
 
 	printf("selftest_dirty: %d fixtures run\n", tests);

@@ -61,7 +61,7 @@ static const char *current = "setup";
 	} while (0)
 
 static unsigned long page_size, hugepage_size;
-static char *guest;   /* the bridge's guest memory */
+static char *guest __attribute__((unused)); /* the bridge's guest memory */
 static char *buffer;  /* the selftest's global buffer: 16 pages */
 #define BUFFER_SIZE (16 * page_size)
 

@@ -203,10 +203,13 @@ final class Connection implements Runnable {
     }
   }
 
-  /** Whether the client can read every byte of the range. */
-  boolean probeMemory(long addr, long len) {
+  /**
+   * Whether the client can read every byte of the range, and with {@code write} whether the range
+   * also lies in mappings with write permission.
+   */
+  boolean probeMemory(long addr, long len, boolean write) {
     try {
-      send(Protocol.MEM_PROBE, addr, len, 0, 0, null);
+      send(Protocol.MEM_PROBE, addr, len, write ? 1 : 0, 0, null);
       return status() == 0;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -34,7 +34,7 @@ final class Protocol {
   static final int RESULT = 16; // a0 = the return value (>= 0 or -errno)
   static final int MEM_READ = 17; // a0 = addr, a1 = len: answer DATA
   static final int MEM_WRITE = 18; // a0 = addr, a1 = len, data: answer STATUS
-  static final int MEM_PROBE = 19; // a0 = addr, a1 = len: answer STATUS
+  static final int MEM_PROBE = 19; // a0 = addr, a1 = len, a2 = 1 for writable: answer STATUS
   static final int FD_ALLOC = 20; // answer STATUS with a new fd of the client or -errno
 
   // client -> server: answers to callbacks

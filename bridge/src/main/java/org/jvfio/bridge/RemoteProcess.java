@@ -8,8 +8,10 @@ import org.jvfio.core.kernel.UserAddressSpace;
 /*
  * The calling client process as the FakeKernel sees it: its memory (UserAddressSpace) and its fd
  * numbers (the kernel's unusedFd supplier), both reached through the connection whose call the
- * current thread runs. A range longer than MAX_PROBE is reported inaccessible without asking: no
- * user buffer the modelled calls take is that large, and the probe would read it all.
+ * current thread runs. A range longer than MAX_PROBE is reported inaccessible without asking, since
+ * the probe reads it all: an IOMMU_IOAS_MAP of more than 1 GiB outside the guest memories fails
+ * with EFAULT. isWritable (pin_user_pages with FOLL_WRITE) asks the client to check the write
+ * permission of the mappings as well, without writing.
  */
 final class RemoteProcess implements UserAddressSpace {
   private static final long MAX_PROBE = 1L << 30;
@@ -30,10 +32,20 @@ final class RemoteProcess implements UserAddressSpace {
 
   @Override
   public boolean isAccessible(long addr, long length) {
+    return probe(addr, length, false);
+  }
+
+  /** Readable, and inside mappings with write permission (the client's /proc/self/maps). */
+  @Override
+  public boolean isWritable(long addr, long length) {
+    return probe(addr, length, true);
+  }
+
+  private static boolean probe(long addr, long length, boolean write) {
     if (length < 0 || length > MAX_PROBE || Long.compareUnsigned(addr + length, addr) < 0) {
       return false;
     }
-    return Connection.current().probeMemory(addr, length);
+    return Connection.current().probeMemory(addr, length, write);
   }
 
   /** {@code get_unused_fd_flags} in the client's own fd table. */

@@ -57,7 +57,8 @@ class CProgramsTest {
             "ioctl_overhead",
             "fork",
             "dup_syscall",
-            "selftest_dirty")) {
+            "selftest_dirty",
+            "selftest_mock_domain")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -142,12 +143,22 @@ class CProgramsTest {
 
   /**
    * The kernel selftest's {@code iommufd_dirty_tracking} fixture (all nine buffer sizes) and its
-   * {@code iommufd_ioas} and {@code iommufd_mock_domain} cases that need only the mock, ported in
-   * C.
+   * {@code iommufd_ioas} cases that need only the mock, ported in C.
    */
   @Test
   void selftestDirty_kernelSelftestFixturesPass() throws Exception {
     program("selftest_dirty");
+  }
+
+  /**
+   * The kernel selftest's {@code iommufd_mock_domain} fixture (one and two mock domains, with and
+   * without huge pages), ported in C: maps of the program's own buffers, munmap'd ({@code EFAULT})
+   * and read-only ones, every length and alignment, with {@code MD_CHECK_MAP} and {@code
+   * MD_CHECK_REFS}.
+   */
+  @Test
+  void selftestMockDomain_kernelSelftestFixturePasses() throws Exception {
+    program("selftest_mock_domain");
   }
 
   @Test

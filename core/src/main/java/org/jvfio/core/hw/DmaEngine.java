@@ -35,6 +35,7 @@ public final class DmaEngine {
   private static final long PAGE = 4096;
 
   private final GuestMemory[] memories;
+  private final HostMemory host; // null: every translation lands in a guest memory
   private final int faultCapacity;
   private final ArrayDeque<IoPageFault> faultLog = new ArrayDeque<>();
   private final AtomicLong faultCount = new AtomicLong();
@@ -47,8 +48,21 @@ public final class DmaEngine {
    * @param faultCapacity how many recent faults {@link #recentFaults()} keeps (at least 1)
    */
   public DmaEngine(List<GuestMemory> memories, int faultCapacity) {
+    this(memories, null, faultCapacity);
+  }
+
+  /**
+   * Creates an engine whose DMA lands in {@code memories}, or in {@code host} where a translation's
+   * output address is in none of them (a mapping of user memory that is not guest memory).
+   *
+   * @param memories the guest memories a translation's output address may fall into
+   * @param host the host pages every other output address lands in
+   * @param faultCapacity how many recent faults {@link #recentFaults()} keeps (at least 1)
+   */
+  public DmaEngine(List<GuestMemory> memories, HostMemory host, int faultCapacity) {
     Preconditions.checkArgument(faultCapacity > 0, "faultCapacity must be positive");
     this.memories = memories.toArray(new GuestMemory[0]);
+    this.host = host;
     this.faultCapacity = faultCapacity;
   }
 
@@ -106,8 +120,7 @@ public final class DmaEngine {
         e.dirty = true;
       }
       long chunk = Math.min(remaining, t.iova() + t.size() - cur);
-      long pa = t.physicalOf(cur);
-      memoryOf(pa, chunk).write(pa, chunk);
+      writeMemory(t.physicalOf(cur), chunk);
       tracker.recordWrite(cur, chunk);
       bytes += chunk;
       cur += chunk;
@@ -212,14 +225,33 @@ public final class DmaEngine {
     return t.isPresent() ? tlb.insert(t.get(), gen) : null;
   }
 
-  private GuestMemory memoryOf(long pa, long length) {
+  private void writeMemory(long pa, long length) {
     for (GuestMemory m : memories) {
       if (m.contains(pa, length)) {
+        m.write(pa, length);
+        return;
+      }
+    }
+    if (host == null) {
+      throw new IllegalStateException(
+          "translation outside guest memory: 0x" + Long.toHexString(pa) + "+" + length);
+    }
+    // a leaf over host pages (or over host pages and a guest memory's edge): page by page
+    for (long off = 0; off < length; ) {
+      long n = Math.min(length - off, PAGE - ((pa + off) & (PAGE - 1)));
+      GuestMemory m = guestMemoryOf(pa + off);
+      (m != null ? m : host.chunk(pa + off)).write(pa + off, n);
+      off += n;
+    }
+  }
+
+  private GuestMemory guestMemoryOf(long pa) {
+    for (GuestMemory m : memories) {
+      if (m.contains(pa, 1)) {
         return m;
       }
     }
-    throw new IllegalStateException(
-        "translation outside guest memory: 0x" + Long.toHexString(pa) + "+" + length);
+    return null;
   }
 
   private void fault(int deviceId, long iova, boolean write, boolean notPresent) {

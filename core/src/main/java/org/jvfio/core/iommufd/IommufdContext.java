@@ -36,6 +36,7 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
@@ -49,6 +50,7 @@ import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.GuestTables;
+import org.jvfio.core.hw.HostMemory;
 import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.nesting.UserData;
 import org.jvfio.core.spi.DomainConfig;
@@ -67,10 +69,15 @@ import org.jvfio.core.spi.IotlbGather;
  * tails ({@code EINVAL}/{@code E2BIG}) belong to the byte layer. An IOAS mirrors its areas into
  * every HWPT allocated on it (and the auto domains of devices attached to it directly).
  *
- * <p><b>Address model.</b> Guest memories passed to {@link #create} are the process's memory: a
- * {@code user_va} is an address in one of them and pinning is the identity. As in the kernel, pages
- * are pinned only when an IOAS has a domain to fill: mapping memory that does not exist fails with
- * {@code EFAULT} then (or when a domain is added), not on an IOAS without domains.
+ * <p><b>Address model.</b> A {@code user_va} points into a guest memory passed to {@link #create}
+ * or into other user memory that the context's {@link UserPages} can pin (a {@code malloc} or
+ * {@code mmap} buffer, whose DMA lands in its {@link HostMemory}); pinning is the identity, so a
+ * page's physical address is its user address. As in the kernel, pages are pinned only when an IOAS
+ * has a domain to fill: mapping memory that cannot be pinned (unmapped, or read-only for a {@code
+ * WRITEABLE} map) fails with {@code EFAULT} then (or when a domain is added), not on an IOAS
+ * without domains. Pages an area of the same map ({@code iopt_pages}, shared by {@code
+ * IOMMU_IOAS_COPY}) holds in a domain are pinned already and are not asked for again, so they stay
+ * usable after the process unmaps them until the last such area goes.
  *
  * <p><b>Thread-safety.</b> Control-plane methods are serialised on this context, as the kernel's
  * locks do. {@link #dmaWrite} and {@link #dmaRead} are the hardware: they may run from many threads
@@ -90,12 +97,14 @@ public final class IommufdContext {
   private final long pageSize; // the host kernel's PAGE_SIZE
   private final long hpageSize; // its PMD_SIZE: PAGE_SIZE * PAGE_SIZE / 8
   final List<GuestMemory> memories;
+  private final UserPages userPages;
   private final DmaEngine engine;
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
   private final IommufdNesting nesting;
   // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
   private boolean accountModeMm;
+  private long nextPagesId; // guarded by lock: one per IOMMU_IOAS_MAP (struct iopt_pages)
 
   abstract static class Obj {
     final int id;
@@ -105,15 +114,19 @@ public final class IommufdContext {
     }
   }
 
-  /** A mapped range: {@code struct iopt_area} with its pages' user address and writability. */
-  private record Area(long iova, long length, long userVa, int prot, boolean pagesWritable) {
+  /**
+   * A mapped range: {@code struct iopt_area} with its pages' user address and writability, and the
+   * map its pages come from ({@code pagesId}, shared by the areas {@code IOMMU_IOAS_COPY} makes).
+   */
+  private record Area(
+      long iova, long length, long userVa, int prot, boolean pagesWritable, long pagesId) {
     long last() {
       return iova + length - 1;
     }
   }
 
   /** A slice of pinned pages to insert as one area ({@code struct iopt_pages_list}). */
-  private record Pages(long userVa, long length, boolean writable) {}
+  private record Pages(long userVa, long length, boolean writable, long pagesId) {}
 
   private static final class Ioas extends Obj {
     final RangeMap<UnsignedLong, Area> areas = TreeRangeMap.create();
@@ -183,15 +196,21 @@ public final class IommufdContext {
     }
   }
 
-  private IommufdContext(long pageSize, GuestTables guestTables, List<GuestMemory> memories) {
+  private IommufdContext(
+      long pageSize,
+      GuestTables guestTables,
+      UserPages userPages,
+      HostMemory host,
+      List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
       throw new IllegalArgumentException("PAGE_SIZE not 4, 16 or 64 KiB: " + pageSize);
     }
     this.pageSize = pageSize;
     this.hpageSize = pageSize * (pageSize / 8);
     this.memories = ImmutableList.copyOf(memories);
+    this.userPages = userPages;
     this.nesting = new IommufdNesting(this, guestTables);
-    this.engine = new DmaEngine(this.memories, 1024);
+    this.engine = new DmaEngine(this.memories, host, 1024);
   }
 
   /**
@@ -202,7 +221,7 @@ public final class IommufdContext {
    * @return a new, empty context
    */
   public static IommufdContext create(GuestMemory... memories) {
-    return new IommufdContext(4096, new GuestTables(), List.of(memories));
+    return create(4096, new GuestTables(), memories);
   }
 
   /**
@@ -219,7 +238,7 @@ public final class IommufdContext {
    * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
    */
   public static IommufdContext create(long pageSize, GuestMemory... memories) {
-    return new IommufdContext(pageSize, new GuestTables(), List.of(memories));
+    return create(pageSize, new GuestTables(), memories);
   }
 
   /**
@@ -235,7 +254,34 @@ public final class IommufdContext {
    */
   public static IommufdContext create(
       long pageSize, GuestTables guestTables, GuestMemory... memories) {
-    return new IommufdContext(pageSize, guestTables, List.of(memories));
+    return create(pageSize, guestTables, UserPages.NONE, new HostMemory(), memories);
+  }
+
+  /**
+   * Opens a new context as {@link #create(long, GuestTables, GuestMemory...)} that can also map
+   * user memory outside the guest memories: {@code userPages} says which pages can be pinned, and
+   * device DMA through their mappings lands in {@code host} (see "Address model" above).
+   *
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @param guestTables the guest's stage-1 tables and context descriptors
+   * @param userPages the process's other memory, as {@code pin_user_pages} finds it
+   * @param host the pages behind that memory (the machine's, shared by every context)
+   * @param memories the guest memories user addresses may point into
+   * @return a new context with no objects
+   * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+   */
+  public static IommufdContext create(
+      long pageSize,
+      GuestTables guestTables,
+      UserPages userPages,
+      HostMemory host,
+      GuestMemory... memories) {
+    return new IommufdContext(
+        pageSize,
+        guestTables,
+        Objects.requireNonNull(userPages),
+        Objects.requireNonNull(host),
+        List.of(memories));
   }
 
   // --- objects --------------------------------------------------------------------------------
@@ -326,20 +372,21 @@ public final class IommufdContext {
 
   /**
    * Returns how many pins this context holds on the user page at {@code userVa}: the areas covering
-   * it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel pins an
-   * {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY} made
-   * from one another count once each here.
+   * a byte of it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel
+   * pins an {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY}
+   * made from one another count once each here.
    *
    * @param userVa a user virtual address, any byte of the page
    * @return the number of such areas, 0 if the page is not pinned
    */
   public int pinCount(long userVa) {
+    long page = userVa - Long.remainderUnsigned(userVa, pageSize);
     synchronized (lock) {
       int pins = 0;
       for (Obj o : objects.values()) {
         if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
           for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
-            if (Long.compareUnsigned(userVa - a.userVa(), a.length()) < 0) {
+            if (overlapsPage(a, page)) {
               pins++;
             }
           }
@@ -347,6 +394,13 @@ public final class IommufdContext {
       }
       return pins;
     }
+  }
+
+  /** Whether the area's user range holds a byte of the page at {@code page}. */
+  private boolean overlapsPage(Area a, long page) {
+    long last = a.userVa() + a.length() - 1;
+    return Long.compareUnsigned(a.userVa(), page + pageSize - 1) <= 0
+        && Long.compareUnsigned(last, page) >= 0;
   }
 
   // --- IOAS -----------------------------------------------------------------------------------
@@ -409,7 +463,9 @@ public final class IommufdContext {
           Errno.EINVAL,
           "bad length");
       int prot = iommuProt(flags);
-      Pages pages = new Pages(map.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0);
+      Pages pages =
+          new Pages(
+              map.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0, nextPagesId++);
       return insertAreas(
           ioas,
           List.of(pages),
@@ -446,13 +502,13 @@ public final class IommufdContext {
       UapiException.check(
           ((p.userVa() % pageSize) & (align - 1)) == 0, Errno.EINVAL, "user_va misaligned");
       if (!ioas.hwpts.isEmpty()) {
-        checkPinnable(p.userVa(), p.length());
+        checkPinnable(p);
       }
     }
     List<Area> added = new ArrayList<>();
     long cur = at;
     for (Pages p : list) {
-      Area area = new Area(cur, p.length(), p.userVa(), prot, p.writable());
+      Area area = new Area(cur, p.length(), p.userVa(), prot, p.writable(), p.pagesId());
       ioas.areas.put(span(area.iova(), area.last()), area);
       added.add(area);
       for (Hwpt h : ioas.hwpts) {
@@ -487,15 +543,50 @@ public final class IommufdContext {
     }
   }
 
-  private void checkPinnable(long userVa, long length) {
-    for (GuestMemory m : memories) {
-      if (m.contains(userVa, length)) {
-        return;
+  /**
+   * {@code pin_user_pages} of the pages that no area of the same map holds in a domain (those are
+   * pinned already, whatever the process has done to its memory since): guest memory, or pages
+   * {@link UserPages} can pin, for writing if the pages are writable ({@code EFAULT}).
+   */
+  private void checkPinnable(Pages p) {
+    if (inGuestMemory(p.userVa(), p.length())) {
+      return;
+    }
+    RangeSet<UnsignedLong> unpinned = TreeRangeSet.create();
+    unpinned.add(pageSpan(p.userVa(), p.length()));
+    for (Obj o : objects.values()) {
+      if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
+        for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
+          if (a.pagesId() == p.pagesId()) {
+            unpinned.remove(pageSpan(a.userVa(), a.length()));
+          }
+        }
       }
     }
-    throw new UapiException(
-        Errno.EFAULT,
-        "no memory at 0x" + Long.toHexString(userVa) + "+0x" + Long.toHexString(length));
+    for (Range<UnsignedLong> r : unpinned.asRanges()) {
+      long start = startOf(r);
+      long length = lastOf(r) - start + 1;
+      UapiException.check(
+          inGuestMemory(start, length) || userPages.canPin(start, length, p.writable()),
+          Errno.EFAULT,
+          "cannot pin 0x" + Long.toHexString(start) + "+0x" + Long.toHexString(length));
+    }
+  }
+
+  private boolean inGuestMemory(long userVa, long length) {
+    for (GuestMemory m : memories) {
+      if (m.contains(userVa, length)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The whole pages under {@code [userVa, userVa + length)}, which does not wrap. */
+  private Range<UnsignedLong> pageSpan(long userVa, long length) {
+    long first = userVa - Long.remainderUnsigned(userVa, pageSize);
+    long last = userVa + length - 1;
+    return span(first, last - Long.remainderUnsigned(last, pageSize) + pageSize - 1);
   }
 
   /** {@code iopt_check_iova}. */
@@ -728,7 +819,9 @@ public final class IommufdContext {
       Area a = ioas.areas.get(u(cur));
       UapiException.check(a != null, Errno.ENOENT, "source range not fully mapped");
       long pieceLast = Long.compareUnsigned(a.last(), last) < 0 ? a.last() : last;
-      out.add(new Pages(a.userVa() + (cur - a.iova()), pieceLast - cur + 1, a.pagesWritable()));
+      out.add(
+          new Pages(
+              a.userVa() + (cur - a.iova()), pieceLast - cur + 1, a.pagesWritable(), a.pagesId()));
       if (pieceLast == last) {
         return out;
       }
@@ -942,8 +1035,10 @@ public final class IommufdContext {
           Errno.EADDRINUSE,
           "aperture excludes a mapped or allowed range");
     }
-    for (Area a : ioas.areas.asMapOfRanges().values()) {
-      checkPinnable(a.userVa(), a.length());
+    if (ioas.hwpts.isEmpty()) { // else its domains hold every area's pages pinned
+      for (Area a : ioas.areas.asMapOfRanges().values()) {
+        checkPinnable(new Pages(a.userVa(), a.length(), a.pagesWritable(), a.pagesId()));
+      }
     }
     Hwpt h = put(new Hwpt(allocateId(), ioas, domain, auto));
     for (Area a : ioas.areas.asMapOfRanges().values()) {

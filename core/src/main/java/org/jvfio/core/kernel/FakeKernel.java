@@ -22,6 +22,7 @@ import org.jvfio.core.container.VfioGroup;
 import org.jvfio.core.hw.DmaResult;
 import org.jvfio.core.hw.GuestMemory;
 import org.jvfio.core.hw.GuestTables;
+import org.jvfio.core.hw.HostMemory;
 import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.spi.IommuDriver;
@@ -96,8 +97,10 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  * access outside one of its allocations is {@code EFAULT}, as {@code copy_from_user}/{@code
  * copy_to_user}. Guest RAM is separate: {@link GuestMemory} regions created by the builder at user
  * virtual addresses from {@link #GUEST_MEMORY_BASE} (below {@link UserMemory#BASE}, so the two
- * never collide), which {@code IOMMU_IOAS_MAP}'s {@code user_va} must point into and which device
- * DMA writes.
+ * never collide). {@code IOMMU_IOAS_MAP}'s {@code user_va} may point into either: guest memory is
+ * always pinnable; user memory is pinned as {@code pin_user_pages} would ({@code EFAULT} for an
+ * unmapped page, or a read-only one in a {@code WRITEABLE} map), and device DMA through it lands in
+ * {@link #hostMemory()}.
  *
  * <p><b>Hardware hooks.</b> {@link #dmaWrite} and {@link #dmaRead} make a device DMA through its
  * IOMMU (translation, permission checks, A/D bits, its own DMA-logging tracker); {@link
@@ -138,6 +141,7 @@ public final class FakeKernel {
   private final IommufdSelftest.MockIommus selftestIommus; // null unless CONFIG_IOMMUFD_TEST
   private final ImmutableList<GuestMemory> guestMemories;
   private final GuestTables guestTables = new GuestTables();
+  private final HostMemory hostMemory = new HostMemory();
   private final ImmutableList<Cdev> cdevs;
   private final ImmutableList<GroupSlot> groups;
   private final boolean iommufdContainer; // CONFIG_IOMMUFD_VFIO_CONTAINER
@@ -207,7 +211,8 @@ public final class FakeKernel {
     OpenFile file;
     GuestMemory[] ram = guestMemories.toArray(new GuestMemory[0]);
     if (IOMMU_PATH.equals(path) || (iommufdContainer && VFIO_CONTAINER_PATH.equals(path))) {
-      IommufdContext ctx = IommufdContext.create(pageSize, guestTables, ram);
+      IommufdContext ctx =
+          IommufdContext.create(pageSize, guestTables, this::canPin, hostMemory, ram);
       IommufdSelftest selftest =
           selftestIommus == null
               ? null
@@ -502,6 +507,17 @@ public final class FakeKernel {
   }
 
   /**
+   * Returns the host pages behind user memory that is not guest memory: where device DMA through an
+   * {@code IOMMU_IOAS_MAP} of a {@link UserMemory} buffer (or of a bridged process's own buffer)
+   * lands. A page's address is its user address, as for guest memory; a write changes its token.
+   *
+   * @return the kernel's one {@link HostMemory}, shared by all its iommufd contexts
+   */
+  public HostMemory hostMemory() {
+    return hostMemory;
+  }
+
+  /**
    * Returns guest memory {@code index}.
    *
    * @param index the memory's index, from 0
@@ -665,6 +681,11 @@ public final class FakeKernel {
   private static DmaResult blocked(long iova, long length) {
     long pages = ((iova + length - 1) >>> 12) - (iova >>> 12) + 1;
     return new DmaResult(0, (int) Math.min(pages, Integer.MAX_VALUE));
+  }
+
+  /** {@code pin_user_pages} of user memory, {@code FOLL_WRITE} if {@code write}. */
+  private boolean canPin(long userVa, long length, boolean write) {
+    return write ? memory.isWritable(userVa, length) : memory.isAccessible(userVa, length);
   }
 
   /** Whether the byte at {@code userVa} exists: in guest RAM or in user memory. */

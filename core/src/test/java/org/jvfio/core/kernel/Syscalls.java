@@ -38,8 +38,13 @@ final class Syscalls {
   final UserStructs structs;
 
   Syscalls(FakeKernel kernel) {
+    this(kernel, kernel.userMemory());
+  }
+
+  /** Over a kernel built with another address space around {@code mem}, where structs live. */
+  Syscalls(FakeKernel kernel, UserMemory mem) {
     this.kernel = kernel;
-    this.mem = kernel.userMemory();
+    this.mem = mem;
     this.structs = UserStructs.of(mem);
   }
 
