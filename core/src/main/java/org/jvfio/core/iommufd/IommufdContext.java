@@ -32,7 +32,9 @@ import com.google.common.collect.TreeRangeMap;
 import com.google.common.collect.TreeRangeSet;
 import com.google.common.primitives.UnsignedLong;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +89,7 @@ public final class IommufdContext {
   public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
 
   final Object lock = new Object();
-  private final long pageSize; // the host kernel's PAGE_SIZE
+  final long pageSize; // the host kernel's PAGE_SIZE
   private final long hpageSize; // its PMD_SIZE: PAGE_SIZE * PAGE_SIZE / 8
   final List<GuestMemory> memories;
   private final DmaEngine engine;
@@ -106,7 +108,7 @@ public final class IommufdContext {
   }
 
   /** A mapped range: {@code struct iopt_area} with its pages' user address and writability. */
-  private record Area(long iova, long length, long userVa, int prot, boolean pagesWritable) {
+  record Area(long iova, long length, long userVa, int prot, boolean pagesWritable) {
     long last() {
       return iova + length - 1;
     }
@@ -115,8 +117,11 @@ public final class IommufdContext {
   /** A slice of pinned pages to insert as one area ({@code struct iopt_pages_list}). */
   private record Pages(long userVa, long length, boolean writable) {}
 
-  private static final class Ioas extends Obj {
+  static final class Ioas extends Obj {
     final RangeMap<UnsignedLong, Area> areas = TreeRangeMap.create();
+    final List<IommufdAccess> accesses = new ArrayList<>(); // iopt->access_list
+    final List<IommufdAccess.Pin> pins = new ArrayList<>(); // what area->num_accesses counts
+    final Set<Area> preventAccess = Collections.newSetFromMap(new IdentityHashMap<>());
     RangeSet<UnsignedLong> allowed = TreeRangeSet.create(); // empty: no restriction
     final List<Hwpt> hwpts = new ArrayList<>();
     long iovaAlignment = 1;
@@ -253,7 +258,7 @@ public final class IommufdContext {
     return obj;
   }
 
-  private Ioas ioas(int id) {
+  Ioas ioas(int id) {
     Obj o = objects.get(id);
     UapiException.check(o instanceof Ioas, Errno.ENOENT, "no IOAS " + id);
     return (Ioas) o;
@@ -281,7 +286,8 @@ public final class IommufdContext {
    *
    * @param id {@code iommu_destroy.id}: an IOAS or HWPT id
    * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
-   *     device, an IOAS with HWPTs, or a HWPT with attached devices
+   *     device, an access ({@link IommufdAccess}: its driver holds it), an IOAS with HWPTs or an
+   *     attached access, or a HWPT with attached devices
    */
   public void destroy(int id) {
     synchronized (lock) {
@@ -290,6 +296,7 @@ public final class IommufdContext {
       if (o instanceof Ioas) {
         Ioas ioas = (Ioas) o;
         UapiException.check(ioas.hwpts.isEmpty(), Errno.EBUSY, "IOAS has HWPTs");
+        UapiException.check(ioas.accesses.isEmpty(), Errno.EBUSY, "IOAS has an access");
         ioas.areas.clear();
       } else if (o instanceof Hwpt) {
         Hwpt h = (Hwpt) o;
@@ -326,9 +333,10 @@ public final class IommufdContext {
 
   /**
    * Returns how many pins this context holds on the user page at {@code userVa}: the areas covering
-   * it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel pins an
-   * {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY} made
-   * from one another count once each here.
+   * it in IOASes that have a domain (pages are pinned to fill a domain) and, in an IOAS without
+   * one, the areas where an {@link IommufdAccess} has pinned the page. The kernel pins an {@code
+   * iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY} made from one
+   * another count once each here.
    *
    * @param userVa a user virtual address, any byte of the page
    * @return the number of such areas, 0 if the page is not pinned
@@ -337,9 +345,11 @@ public final class IommufdContext {
     synchronized (lock) {
       int pins = 0;
       for (Obj o : objects.values()) {
-        if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
-          for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
-            if (Long.compareUnsigned(userVa - a.userVa(), a.length()) < 0) {
+        if (o instanceof Ioas) {
+          Ioas ioas = (Ioas) o;
+          for (Area a : ioas.areas.asMapOfRanges().values()) {
+            if (Long.compareUnsigned(userVa - a.userVa(), a.length()) < 0
+                && (!ioas.hwpts.isEmpty() || IommufdAccess.pins(ioas, a, userVa & -pageSize))) {
               pins++;
             }
           }
@@ -487,7 +497,7 @@ public final class IommufdContext {
     }
   }
 
-  private void checkPinnable(long userVa, long length) {
+  void checkPinnable(long userVa, long length) {
     for (GuestMemory m : memories) {
       if (m.contains(userVa, length)) {
         return;
@@ -570,6 +580,10 @@ public final class IommufdContext {
    * inside, leaving the ones before it unmapped although the call fails; the model refuses the
    * whole call instead, so a refused call changes nothing (jvfio's rule).
    *
+   * <p>Areas that an {@link IommufdAccess} has pinned are first handed to the unmap callbacks of
+   * the IOAS's accesses, as {@code iommufd_access_notify_unmap} does; see {@link IommufdAccess} for
+   * the {@code EDEADLOCK} of a driver that does not unpin.
+   *
    * @param ioasId {@code iommu_ioas_unmap.ioas_id}
    * @param iova the first IOVA to unmap; 0 with {@code length} {@code U64_MAX} unmaps everything
    * @param length the bytes to unmap
@@ -577,12 +591,15 @@ public final class IommufdContext {
    * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EOVERFLOW} if {@code iova} or
    *     {@code length} is {@code ULONG_MAX}; {@code EINVAL} if {@code length} is 0; {@code
    *     EOVERFLOW} if the range wraps; {@code ENOENT} if an area is only partly inside the range or
-   *     nothing is mapped in it
+   *     nothing is mapped in it; {@code EDEADLOCK} if an access still pins an area after its
+   *     callbacks ran 101 times
    */
   public long ioasUnmap(int ioasId, long iova, long length) {
     synchronized (lock) {
       Ioas ioas = ioas(ioasId);
-      return removeAreas(ioas, unmapVictims(ioas, iova, length), Optional.empty());
+      List<Area> victims = unmapVictims(ioas, iova, length);
+      IommufdAccess.notifyUnmap(ioas, victims);
+      return removeAreas(ioas, victims, Optional.empty());
     }
   }
 
@@ -613,6 +630,7 @@ public final class IommufdContext {
     long total = 0;
     for (Area a : victims) {
       ioas.areas.remove(span(a.iova(), a.last()));
+      ioas.preventAccess.remove(a);
       total += a.length();
     }
     return total;
@@ -674,6 +692,7 @@ public final class IommufdContext {
         anyTracking |= h.domain.hasDirtyOps() && h.domain.isDirtyTracking();
       }
       UapiException.check(anyTracking, Errno.EINVAL, "dirty tracking not started");
+      IommufdAccess.notifyUnmap(ioas, victims);
       return removeAreas(ioas, victims, Optional.of(bitmap));
     }
   }
@@ -981,12 +1000,15 @@ public final class IommufdContext {
 
   /**
    * {@code iopt_calculate_iova_alignment}: PAGE_SIZE with huge pages off, else 1, raised to the
-   * smallest IO page of every domain.
+   * smallest IO page of every domain and the alignment of every access ({@link IommufdAccess}).
    */
-  private long alignmentOf(Ioas ioas) {
+  long alignmentOf(Ioas ioas) {
     long align = ioas.disableLargePages ? pageSize : 1;
     for (Hwpt o : ioas.hwpts) {
       align = Math.max(align, Long.lowestOneBit(o.domain.pageSizeBitmap()));
+    }
+    for (IommufdAccess a : ioas.accesses) {
+      align = Math.max(align, a.iovaAlignment());
     }
     return align;
   }
@@ -994,7 +1016,7 @@ public final class IommufdContext {
   /**
    * {@code iopt_check_iova_alignment}: every area's IOVA, length and page offset fit {@code align}.
    */
-  private void checkAreasAligned(Ioas ioas, long align) {
+  void checkAreasAligned(Ioas ioas, long align) {
     for (Area a : ioas.areas.asMapOfRanges().values()) {
       UapiException.check(
           ((a.iova() | a.length() | (a.userVa() % pageSize)) & (align - 1)) == 0,
