@@ -57,7 +57,8 @@ class CProgramsTest {
             "ioctl_overhead",
             "fork",
             "dup_syscall",
-            "selftest_dirty")) {
+            "selftest_dirty",
+            "selftest_access")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -148,6 +149,11 @@ class CProgramsTest {
   @Test
   void selftestDirty_kernelSelftestFixturesPass() throws Exception {
     program("selftest_dirty");
+  }
+
+  @Test
+  void selftestAccess_kernelSelftestAccessTestsPass() throws Exception {
+    program("selftest_access");
   }
 
   @Test
