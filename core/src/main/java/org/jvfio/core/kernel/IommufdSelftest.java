@@ -141,8 +141,7 @@ final class IommufdSelftest {
         createAccess(cmd, id, respond);
         return;
       case IOMMU_TEST_OP_ACCESS_PAGES:
-        SelftestAccess.accessPages(kernel, cmd, id, pageExists, pageSize);
-        respond.accept(cmd.rewind());
+        SelftestAccess.accessPages(kernel, cmd, id, pageExists, pageSize, respond);
         return;
       case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
         SelftestAccess.destroyItem(kernel, id, cmd.getInt(UNION));

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
@@ -46,7 +47,7 @@ final class SelftestAccess extends OpenFile {
 
   final IommufdContext ctx; // an access holds its context (iommufd_ctx_get)
   private final List<Item> items = new ArrayList<>(); // guarded by the context's lock
-  private IommufdAccess access; // set once created and attached
+  private volatile IommufdAccess access; // set once created and attached
   private int nextId;
 
   private SelftestAccess(IommufdContext ctx) {
@@ -95,9 +96,17 @@ final class SelftestAccess extends OpenFile {
     return (SelftestAccess) f;
   }
 
-  /** ACCESS_PAGES after the fd lookup: fills out_access_pages_id in {@code cmd}. */
+  /**
+   * ACCESS_PAGES: pins, records the item and responds with out_access_pages_id; a fault of the
+   * response undoes the item and the pin (the id stays used, as the kernel's next_id does).
+   */
   static void accessPages(
-      FakeKernel kernel, ByteBuffer cmd, int fd, LongPredicate pageExists, long pageSize) {
+      FakeKernel kernel,
+      ByteBuffer cmd,
+      int fd,
+      LongPredicate pageExists,
+      long pageSize,
+      Consumer<ByteBuffer> respond) {
     int flags = cmd.getInt(UNION);
     long iova0 = cmd.getLong(UNION + 8);
     long length = cmd.getLong(UNION + 16);
@@ -111,7 +120,6 @@ final class SelftestAccess extends OpenFile {
     SelftestAccess st = get(kernel, fd);
     UapiException.check(st.access.needsPinPages(), Errno.EOPNOTSUPP, "access does not pin pages");
     long iova = (flags & MOCK_FLAGS_ACCESS_SYZ) != 0 ? st.access.syzIova(iova0) : iova0;
-    int[] id = new int[1];
     st.access.locked(
         () -> {
           long[] pages = st.access.pinPages(iova, length, (flags & MOCK_FLAGS_ACCESS_WRITE) != 0);
@@ -123,10 +131,16 @@ final class SelftestAccess extends OpenFile {
               throw e;
             }
           }
-          id[0] = st.nextId++;
-          st.items.add(new Item(iova, length, id[0]));
+          Item item = new Item(iova, length, st.nextId++);
+          st.items.add(item);
+          try {
+            respond.accept(cmd.putInt(UNION + 4, item.id()).rewind());
+          } catch (UapiException e) {
+            st.items.remove(item);
+            st.access.unpinPages(iova, length);
+            throw e;
+          }
         });
-    cmd.putInt(UNION + 4, id[0]);
   }
 
   /** {@code iommufd_test_check_pages}: the pinned pages are the user's pages from {@code uptr}. */

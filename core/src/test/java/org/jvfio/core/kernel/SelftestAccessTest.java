@@ -189,6 +189,27 @@ class SelftestAccessTest {
     ok(refs(buffer, 4 * PAGE, 0));
   }
 
+  /** {@code cmd}'s bytes copied into a page of its own that is then made read-only. */
+  private long readOnly(long cmd) {
+    long page = sys.mem.allocate(PAGE, PAGE, 0);
+    sys.mem.write(page, sys.mem.read(cmd, IOMMU_TEST_CMD_SIZE));
+    sys.mem.protect(page, PAGE, false);
+    return page;
+  }
+
+  @Test
+  void respondFault_undoesThePin_andTheAccess() {
+    int access = createAccess(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
+    sys.ioasMapFixed(fd, ioas, buffer, PAGE, IOVA);
+    assertErrno(Errno.EFAULT, test(readOnly(accessPagesCmd(access, 0, IOVA, PAGE, buffer))));
+    ok(refs(buffer, PAGE, 0));
+    assertEquals(1, accessPages(access, IOVA, PAGE, buffer), "item 0 was used");
+    ok(kernel.close(access));
+    long create = cmd(IOMMU_TEST_OP_CREATE_ACCESS, ioas, b -> {});
+    assertErrno(Errno.EFAULT, test(readOnly(create)));
+    assertEquals(access, createAccess(ioas, 0), "the faulted access's fd was closed");
+  }
+
   @Test
   void accessPinUnmap_theUnmapCallbackRemovesTheItem() {
     int access = createAccess(ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES);
