@@ -310,7 +310,8 @@ public final class IommufdContext {
       } else if (IommufdNesting.owns(o)) {
         nesting.destroy(o);
       } else {
-        throw new UapiException(Errno.EBUSY, "device " + id + " is bound");
+        throw new UapiException(
+            Errno.EBUSY, "object " + id + " is held: a bound device or an access");
       }
       objects.remove(id);
     }
