@@ -285,11 +285,9 @@ public final class IommufdAccess {
               (p, done) -> {
                 Area a = p.area();
                 UapiException.check(
-                    !ioas.preventAccess.contains(a)
-                        && p.userVa() % page == 0
-                        && (done || (a.userVa() + a.length()) % page == 0),
+                    p.userVa() % page == 0 && (done || (a.userVa() + a.length()) % page == 0),
                     Errno.EINVAL,
-                    "area being unmapped or pin not page aligned in it");
+                    "pin not page aligned in the area"); // as prevent_access: same errno
                 checkArea(a, write);
                 UapiException.check(
                     !write || a.pagesWritable(), Errno.EPERM, "pages were mapped read-only");
