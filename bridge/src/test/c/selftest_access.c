@@ -72,27 +72,7 @@ static void *huge_buffer(size_t size)
 	return buf;
 }
 
-/* --- FIXTURE(iommufd_ioas) ------------------------------------------------------------------- */
-
-struct ioas_fixture {
-	int fd;
-	__u32 ioas_id, stdev_id, hwpt_id, device_id;
-	__u64 base_iova;
-};
-
-static void ioas_setup(struct ioas_fixture *self, unsigned int mock_domains, __u32 limit)
-{
-	memset(self, 0, sizeof(*self));
-	self->fd = open("/dev/iommu", O_RDWR);
-	ASSERT_TRUE(self->fd >= 0);
-	ASSERT_OK(ioas_alloc(self->fd, &self->ioas_id));
-	ASSERT_OK(set_temp_memory_limit(self->fd, limit ? limit : 65536));
-	for (unsigned int i = 0; i != mock_domains; i++) {
-		ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, &self->stdev_id, &self->hwpt_id,
-				      &self->device_id));
-		self->base_iova = MOCK_APERTURE_START;
-	}
-}
+/* --- FIXTURE(iommufd_ioas): the access tests (setup and variants: selftest_utils.h) -------- */
 
 static void access_domain_destory(struct ioas_fixture *self)
 {
@@ -362,26 +342,10 @@ static void user_copy(unsigned int mock_domains)
 int main(void)
 {
 	static char name[128];
-	size_t guest_size;
 	int tests = 0;
 
-	page_size = sysconf(_SC_PAGESIZE);
-	hugepage_size = hpage_pmd_size();
-	guest = guest_memory(&guest_size);
-	ASSERT_TRUE(guest_size >= 512UL << 20);
-	ASSERT_EQ(0, (uintptr_t)guest % hugepage_size);
-	/* setup_sizes(): the global buffer, MAP_SHARED at a HUGEPAGE_SIZE-aligned address. */
-	buffer = guest;
-	ASSERT_TRUE(mmap(buffer, BUFFER_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == buffer);
+	setup_sizes();
 
-	static const struct {
-		const char *name;
-		unsigned int mock_domains, memory_limit;
-	} ioas_variants[] = {
-		{"no_domain", 0, 0}, {"mock_domain", 1, 0}, {"two_mock_domain", 2, 0},
-		{"mock_domain_limit", 1, 16},
-	};
 	static void (*const ioas_tests[])(struct ioas_fixture *) = {
 		access_domain_destory, access_pin, access_pin_unmap, access_rw,
 		access_rw_unaligned, copy_sweep,
@@ -390,19 +354,7 @@ int main(void)
 		"access_domain_destory", "access_pin", "access_pin_unmap", "access_rw",
 		"access_rw_unaligned", "copy_sweep",
 	};
-	for (size_t v = 0; v < sizeof(ioas_variants) / sizeof(ioas_variants[0]); v++) {
-		for (size_t t = 0; t < sizeof(ioas_tests) / sizeof(ioas_tests[0]); t++) {
-			struct ioas_fixture self;
-			snprintf(name, sizeof(name), "iommufd_ioas.%s.%s", ioas_variants[v].name,
-				 ioas_names[t]);
-			current = name;
-			ioas_setup(&self, ioas_variants[v].mock_domains,
-				   ioas_variants[v].memory_limit);
-			ioas_tests[t](&self);
-			teardown_iommufd(self.fd);
-			tests++;
-		}
-	}
+	tests += run_ioas_tests(ioas_tests, ioas_names, sizeof(ioas_tests) / sizeof(ioas_tests[0]));
 
 	for (unsigned int domains = 1; domains <= 2; domains++) {
 		snprintf(name, sizeof(name), "iommufd_mock_domain.%s.user_copy",
