@@ -203,28 +203,6 @@ static void get_dirty_bitmap_no_clear(struct dirty_fixture *self)
 
 /* --- FIXTURE(iommufd_ioas): the tests that need only the mock ------------------------------ */
 
-struct ioas_fixture {
-	int fd;
-	__u32 ioas_id, stdev_id, hwpt_id, device_id;
-	__u64 base_iova;
-	unsigned int mock_domains;
-};
-
-static void ioas_setup(struct ioas_fixture *self, unsigned int mock_domains, __u32 limit)
-{
-	memset(self, 0, sizeof(*self));
-	self->mock_domains = mock_domains;
-	self->fd = open("/dev/iommu", O_RDWR);
-	ASSERT_TRUE(self->fd >= 0);
-	ASSERT_OK(ioas_alloc(self->fd, &self->ioas_id));
-	ASSERT_OK(set_temp_memory_limit(self->fd, limit ? limit : 65536));
-	for (unsigned int i = 0; i != mock_domains; i++) {
-		ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, &self->stdev_id, &self->hwpt_id,
-				      &self->device_id));
-		self->base_iova = MOCK_APERTURE_START;
-	}
-}
-
 static void ioas_destroy(struct ioas_fixture *self)
 {
 	if (self->stdev_id) /* not while a device has a HWPT using it */
@@ -489,18 +467,9 @@ static void iova_ranges(struct ioas_fixture *self)
 int main(void)
 {
 	static char name[128];
-	size_t guest_size;
 	int tests = 0;
 
-	page_size = sysconf(_SC_PAGESIZE);
-	hugepage_size = hpage_pmd_size();
-	guest = guest_memory(&guest_size);
-	ASSERT_TRUE(guest_size >= 512UL << 20);
-	ASSERT_EQ(0, (uintptr_t)guest % hugepage_size);
-	/* setup_sizes(): the global buffer, MAP_SHARED at a HUGEPAGE_SIZE-aligned address. */
-	buffer = guest;
-	ASSERT_TRUE(mmap(buffer, BUFFER_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == buffer);
+	setup_sizes();
 
 	static void (*const dirty_tests[])(struct dirty_fixture *) = {
 		enforce_dirty, set_dirty_tracking_test, device_dirty_capability,
@@ -523,13 +492,6 @@ int main(void)
 		}
 	}
 
-	static const struct {
-		const char *name;
-		unsigned int mock_domains, memory_limit;
-	} ioas_variants[] = {
-		{"no_domain", 0, 0}, {"mock_domain", 1, 0}, {"two_mock_domain", 2, 0},
-		{"mock_domain_limit", 1, 16},
-	};
 	static void (*const ioas_tests[])(struct ioas_fixture *) = {
 		ioas_destroy, hwpt_attach, ioas_area_destroy, ioas_area_auto_destroy, get_hw_info,
 		area, unmap_fully_contained_areas, area_auto_iova, area_allowed, copy_area,
@@ -540,19 +502,7 @@ int main(void)
 		"get_hw_info", "area", "unmap_fully_contained_areas", "area_auto_iova",
 		"area_allowed", "copy_area", "iova_ranges",
 	};
-	for (size_t v = 0; v < sizeof(ioas_variants) / sizeof(ioas_variants[0]); v++) {
-		for (size_t t = 0; t < sizeof(ioas_tests) / sizeof(ioas_tests[0]); t++) {
-			struct ioas_fixture self;
-			snprintf(name, sizeof(name), "iommufd_ioas.%s.%s", ioas_variants[v].name,
-				 ioas_names[t]);
-			current = name;
-			ioas_setup(&self, ioas_variants[v].mock_domains,
-				   ioas_variants[v].memory_limit);
-			ioas_tests[t](&self);
-			teardown_iommufd(self.fd);
-			tests++;
-		}
-	}
+	tests += run_ioas_tests(ioas_tests, ioas_names, sizeof(ioas_tests) / sizeof(ioas_tests[0]));
 
 	printf("selftest_dirty: %d fixtures run\n", tests);
 	printf("selftest_dirty: ok\n");

@@ -261,4 +261,69 @@ static inline unsigned long hpage_pmd_size(void)
 	return strtoul(buf, NULL, 10);
 }
 
+/* setup_sizes(): the global buffer, MAP_SHARED at a HUGEPAGE_SIZE-aligned guest address. */
+static inline void setup_sizes(void)
+{
+	size_t guest_size;
+	page_size = sysconf(_SC_PAGESIZE);
+	hugepage_size = hpage_pmd_size();
+	guest = guest_memory(&guest_size);
+	ASSERT_TRUE(guest_size >= 512UL << 20);
+	ASSERT_EQ(0, (uintptr_t)guest % hugepage_size);
+	buffer = guest;
+	ASSERT_TRUE(mmap(buffer, BUFFER_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == buffer);
+}
+
+/* --- FIXTURE(iommufd_ioas) ------------------------------------------------------------------- */
+
+struct ioas_fixture {
+	int fd;
+	__u32 ioas_id, stdev_id, hwpt_id, device_id;
+	__u64 base_iova;
+	unsigned int mock_domains;
+};
+
+static inline void ioas_setup(struct ioas_fixture *self, unsigned int mock_domains, __u32 limit)
+{
+	memset(self, 0, sizeof(*self));
+	self->mock_domains = mock_domains;
+	self->fd = open("/dev/iommu", O_RDWR);
+	ASSERT_TRUE(self->fd >= 0);
+	ASSERT_OK(ioas_alloc(self->fd, &self->ioas_id));
+	ASSERT_OK(set_temp_memory_limit(self->fd, limit ? limit : 65536));
+	for (unsigned int i = 0; i != mock_domains; i++) {
+		ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, &self->stdev_id, &self->hwpt_id,
+				      &self->device_id));
+		self->base_iova = MOCK_APERTURE_START;
+	}
+}
+
+/* Runs each test under every FIXTURE_VARIANT of iommufd_ioas, with its setup and teardown. */
+static inline int run_ioas_tests(void (*const tests[])(struct ioas_fixture *),
+				 const char *const names[], size_t n)
+{
+	static const struct {
+		const char *name;
+		unsigned int mock_domains, memory_limit;
+	} variants[] = {
+		{"no_domain", 0, 0}, {"mock_domain", 1, 0}, {"two_mock_domain", 2, 0},
+		{"mock_domain_limit", 1, 16},
+	};
+	static char name[128];
+	int run = 0;
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		for (size_t t = 0; t < n; t++) {
+			struct ioas_fixture self;
+			snprintf(name, sizeof(name), "iommufd_ioas.%s.%s", variants[v].name, names[t]);
+			current = name;
+			ioas_setup(&self, variants[v].mock_domains, variants[v].memory_limit);
+			tests[t](&self);
+			teardown_iommufd(self.fd);
+			run++;
+		}
+	}
+	return run;
+}
+
 #endif

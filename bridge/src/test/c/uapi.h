@@ -32,6 +32,16 @@
 #define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 12U
 #define IOMMU_TEST_OP_DIRTY 13U
 #define MOCK_FLAGS_DEVICE_NO_DIRTY 1U
+#define IOMMU_TEST_OP_CREATE_ACCESS 5U
+#define IOMMU_TEST_OP_DESTROY_ACCESS_PAGES 6U
+#define IOMMU_TEST_OP_ACCESS_PAGES 7U
+#define IOMMU_TEST_OP_ACCESS_RW 8U
+#define IOMMU_TEST_OP_ACCESS_REPLACE_IOAS 11U
+#define MOCK_FLAGS_ACCESS_WRITE 1U
+#define MOCK_FLAGS_ACCESS_SYZ (1U << 16)
+#define MOCK_ACCESS_RW_WRITE 1U
+#define MOCK_ACCESS_RW_SLOW_PATH (1U << 2)
+#define MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES 1U
 #endif
 
 struct iommu_test_cmd {
@@ -69,8 +79,31 @@ struct iommu_test_cmd {
 			__u32 refs;
 		} check_refs;
 		struct {
+			__u32 out_access_fd;
+			__u32 flags;
+		} create_access;
+		struct {
+			__u32 access_pages_id;
+		} destroy_access_pages;
+		struct {
+			__u32 flags;
+			__u32 out_access_pages_id;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+		} access_pages;
+		struct {
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 uptr;
+			__u32 flags;
+		} access_rw;
+		struct {
 			__u32 limit;
 		} memory_limit;
+		struct {
+			__u32 ioas_id;
+		} access_replace_ioas;
 		struct {
 			__u32 flags;
 			__aligned_u64 iova;

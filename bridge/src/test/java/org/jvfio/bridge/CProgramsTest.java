@@ -58,7 +58,8 @@ class CProgramsTest {
             "fork",
             "dup_syscall",
             "selftest_dirty",
-            "selftest_mock_domain")) {
+            "selftest_mock_domain",
+            "selftest_access")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -159,6 +160,16 @@ class CProgramsTest {
   @Test
   void selftestMockDomain_kernelSelftestFixturePasses() throws Exception {
     program("selftest_mock_domain");
+  }
+
+  /**
+   * The kernel selftest's tests that use an in-kernel access ({@code IOMMU_TEST_OP_CREATE_ACCESS},
+   * {@code ACCESS_PAGES}, {@code ACCESS_RW}), ported in C: {@code iommufd_ioas}'s access tests on
+   * every variant and {@code iommufd_mock_domain.user_copy}.
+   */
+  @Test
+  void selftestAccess_kernelSelftestAccessTestsPass() throws Exception {
+    program("selftest_access");
   }
 
   @Test

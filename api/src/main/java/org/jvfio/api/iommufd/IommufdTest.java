@@ -33,6 +33,21 @@ public final class IommufdTest {
   public static final int IOMMU_TEST_OP_MD_CHECK_REFS = 4;
 
   /**
+   * {@code IOMMU_TEST_OP_CREATE_ACCESS} = 5: create an in-kernel access to the IOAS {@code id};
+   * returns a new fd ({@code create_access.out_access_fd}) that is the access's id.
+   */
+  public static final int IOMMU_TEST_OP_CREATE_ACCESS = 5;
+
+  /** {@code IOMMU_TEST_OP_DESTROY_ACCESS_PAGES} = 6: unpin an {@code ACCESS_PAGES} item. */
+  public static final int IOMMU_TEST_OP_DESTROY_ACCESS_PAGES = 6;
+
+  /** {@code IOMMU_TEST_OP_ACCESS_PAGES} = 7: pin pages through an access. */
+  public static final int IOMMU_TEST_OP_ACCESS_PAGES = 7;
+
+  /** {@code IOMMU_TEST_OP_ACCESS_RW} = 8: read or write the IOAS through an access. */
+  public static final int IOMMU_TEST_OP_ACCESS_RW = 8;
+
+  /**
    * {@code IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT} = 9: cap the kernel's temporary page-batch memory
    * (the selftest shrinks it to exercise the batch code's fallbacks).
    */
@@ -40,6 +55,9 @@ public final class IommufdTest {
 
   /** {@code IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE} = 10: re-attach a mock device. */
   public static final int IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE = 10;
+
+  /** {@code IOMMU_TEST_OP_ACCESS_REPLACE_IOAS} = 11: move an access to another IOAS. */
+  public static final int IOMMU_TEST_OP_ACCESS_REPLACE_IOAS = 11;
 
   /** {@code IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS} = 12: {@code MOCK_DOMAIN} with device flags. */
   public static final int IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS = 12;
@@ -52,6 +70,21 @@ public final class IommufdTest {
 
   /** {@code IOMMU_TEST_OP_PASID_DETACH} = 20. */
   public static final int IOMMU_TEST_OP_PASID_DETACH = 20;
+
+  /** {@code MOCK_FLAGS_ACCESS_WRITE}: {@code ACCESS_PAGES} pins for writing. */
+  public static final int MOCK_FLAGS_ACCESS_WRITE = 1 << 0;
+
+  /** {@code MOCK_FLAGS_ACCESS_SYZ}: the IOVA is syzkaller's area index and offset. */
+  public static final int MOCK_FLAGS_ACCESS_SYZ = 1 << 16;
+
+  /** {@code MOCK_ACCESS_RW_WRITE}: {@code ACCESS_RW} writes the IOAS from the user buffer. */
+  public static final int MOCK_ACCESS_RW_WRITE = 1 << 0;
+
+  /** {@code MOCK_ACCESS_RW_SLOW_PATH}: {@code ACCESS_RW} pins instead of copying from the mm. */
+  public static final int MOCK_ACCESS_RW_SLOW_PATH = 1 << 2;
+
+  /** {@code MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES}: the access may pin pages. */
+  public static final int MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0;
 
   /** {@code MOCK_FLAGS_DEVICE_NO_DIRTY}: the mock device's IOMMU cannot track dirty IOVA. */
   public static final int MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;

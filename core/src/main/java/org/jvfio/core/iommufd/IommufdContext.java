@@ -32,7 +32,9 @@ import com.google.common.collect.TreeRangeMap;
 import com.google.common.collect.TreeRangeSet;
 import com.google.common.primitives.UnsignedLong;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -94,7 +96,7 @@ public final class IommufdContext {
   public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
 
   final Object lock = new Object();
-  private final long pageSize; // the host kernel's PAGE_SIZE
+  final long pageSize; // the host kernel's PAGE_SIZE
   private final long hpageSize; // its PMD_SIZE: PAGE_SIZE * PAGE_SIZE / 8
   final List<GuestMemory> memories;
   private final UserPages userPages;
@@ -118,18 +120,20 @@ public final class IommufdContext {
    * A mapped range: {@code struct iopt_area} with its pages' user address and writability, and the
    * map its pages come from ({@code pagesId}, shared by the areas {@code IOMMU_IOAS_COPY} makes).
    */
-  private record Area(
-      long iova, long length, long userVa, int prot, boolean pagesWritable, long pagesId) {
+  record Area(long iova, long length, long userVa, int prot, boolean pagesWritable, long pagesId) {
     long last() {
       return iova + length - 1;
     }
   }
 
   /** A slice of pinned pages to insert as one area ({@code struct iopt_pages_list}). */
-  private record Pages(long userVa, long length, boolean writable, long pagesId) {}
+  record Pages(long userVa, long length, boolean writable, long pagesId) {}
 
-  private static final class Ioas extends Obj {
+  static final class Ioas extends Obj {
     final RangeMap<UnsignedLong, Area> areas = TreeRangeMap.create();
+    final List<IommufdAccess> accesses = new ArrayList<>(); // iopt->access_list
+    final List<IommufdAccess.Pin> pins = new ArrayList<>(); // what area->num_accesses counts
+    final Set<Area> preventAccess = Collections.newSetFromMap(new IdentityHashMap<>());
     RangeSet<UnsignedLong> allowed = TreeRangeSet.create(); // empty: no restriction
     final List<Hwpt> hwpts = new ArrayList<>();
     long iovaAlignment = 1;
@@ -299,7 +303,7 @@ public final class IommufdContext {
     return obj;
   }
 
-  private Ioas ioas(int id) {
+  Ioas ioas(int id) {
     Obj o = objects.get(id);
     UapiException.check(o instanceof Ioas, Errno.ENOENT, "no IOAS " + id);
     return (Ioas) o;
@@ -327,7 +331,8 @@ public final class IommufdContext {
    *
    * @param id {@code iommu_destroy.id}: an IOAS or HWPT id
    * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
-   *     device, an IOAS with HWPTs, or a HWPT with attached devices
+   *     device, an access ({@link IommufdAccess}: its driver holds it), an IOAS with HWPTs or an
+   *     attached access, or a HWPT with attached devices
    */
   public void destroy(int id) {
     synchronized (lock) {
@@ -336,6 +341,7 @@ public final class IommufdContext {
       if (o instanceof Ioas) {
         Ioas ioas = (Ioas) o;
         UapiException.check(ioas.hwpts.isEmpty(), Errno.EBUSY, "IOAS has HWPTs");
+        UapiException.check(ioas.accesses.isEmpty(), Errno.EBUSY, "IOAS has an access");
         ioas.areas.clear();
       } else if (o instanceof Hwpt) {
         Hwpt h = (Hwpt) o;
@@ -349,7 +355,8 @@ public final class IommufdContext {
       } else if (IommufdNesting.owns(o)) {
         nesting.destroy(o);
       } else {
-        throw new UapiException(Errno.EBUSY, "device " + id + " is bound");
+        throw new UapiException(
+            Errno.EBUSY, "object " + id + " is held: a bound device or an access");
       }
       objects.remove(id);
     }
@@ -372,9 +379,10 @@ public final class IommufdContext {
 
   /**
    * Returns how many pins this context holds on the user page at {@code userVa}: the areas covering
-   * a byte of it in IOASes that have a domain (pages are pinned only to fill a domain). The kernel
-   * pins an {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY}
-   * made from one another count once each here.
+   * a byte of it in IOASes that have a domain (pages are pinned only to fill a domain) and, in an
+   * IOAS without one, the areas where an {@link IommufdAccess} has pinned the page. The kernel pins
+   * an {@code iopt_pages} once however many areas share it; areas that {@code IOMMU_IOAS_COPY} made
+   * from one another count once each here.
    *
    * @param userVa a user virtual address, any byte of the page
    * @return the number of such areas, 0 if the page is not pinned
@@ -384,9 +392,11 @@ public final class IommufdContext {
     synchronized (lock) {
       int pins = 0;
       for (Obj o : objects.values()) {
-        if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
-          for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
-            if (overlapsPage(a, page)) {
+        if (o instanceof Ioas) {
+          Ioas ioas = (Ioas) o;
+          for (Area a : ioas.areas.asMapOfRanges().values()) {
+            if (overlapsPage(a, page)
+                && (!ioas.hwpts.isEmpty() || IommufdAccess.pins(ioas, a, page))) {
               pins++;
             }
           }
@@ -548,7 +558,7 @@ public final class IommufdContext {
    * pinned already, whatever the process has done to its memory since): guest memory, or pages
    * {@link UserPages} can pin, for writing if the pages are writable ({@code EFAULT}).
    */
-  private void checkPinnable(Pages p) {
+  void checkPinnable(Pages p) {
     if (inGuestMemory(p.userVa(), p.length())) {
       return;
     }
@@ -661,6 +671,10 @@ public final class IommufdContext {
    * inside, leaving the ones before it unmapped although the call fails; the model refuses the
    * whole call instead, so a refused call changes nothing (jvfio's rule).
    *
+   * <p>Areas that an {@link IommufdAccess} has pinned are first handed to the unmap callbacks of
+   * the IOAS's accesses, as {@code iommufd_access_notify_unmap} does; see {@link IommufdAccess} for
+   * the {@code EDEADLOCK} of a driver that does not unpin.
+   *
    * @param ioasId {@code iommu_ioas_unmap.ioas_id}
    * @param iova the first IOVA to unmap; 0 with {@code length} {@code U64_MAX} unmaps everything
    * @param length the bytes to unmap
@@ -668,12 +682,15 @@ public final class IommufdContext {
    * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EOVERFLOW} if {@code iova} or
    *     {@code length} is {@code ULONG_MAX}; {@code EINVAL} if {@code length} is 0; {@code
    *     EOVERFLOW} if the range wraps; {@code ENOENT} if an area is only partly inside the range or
-   *     nothing is mapped in it
+   *     nothing is mapped in it; {@code EDEADLOCK} if an access still pins an area after its
+   *     callbacks ran 101 times
    */
   public long ioasUnmap(int ioasId, long iova, long length) {
     synchronized (lock) {
       Ioas ioas = ioas(ioasId);
-      return removeAreas(ioas, unmapVictims(ioas, iova, length), Optional.empty());
+      List<Area> victims = unmapVictims(ioas, iova, length);
+      IommufdAccess.notifyUnmap(ioas, victims);
+      return removeAreas(ioas, victims, Optional.empty());
     }
   }
 
@@ -704,6 +721,7 @@ public final class IommufdContext {
     long total = 0;
     for (Area a : victims) {
       ioas.areas.remove(span(a.iova(), a.last()));
+      ioas.preventAccess.remove(a);
       total += a.length();
     }
     return total;
@@ -765,6 +783,7 @@ public final class IommufdContext {
         anyTracking |= h.domain.hasDirtyOps() && h.domain.isDirtyTracking();
       }
       UapiException.check(anyTracking, Errno.EINVAL, "dirty tracking not started");
+      IommufdAccess.notifyUnmap(ioas, victims);
       return removeAreas(ioas, victims, Optional.of(bitmap));
     }
   }
@@ -1076,12 +1095,15 @@ public final class IommufdContext {
 
   /**
    * {@code iopt_calculate_iova_alignment}: PAGE_SIZE with huge pages off, else 1, raised to the
-   * smallest IO page of every domain.
+   * smallest IO page of every domain and the alignment of every access ({@link IommufdAccess}).
    */
-  private long alignmentOf(Ioas ioas) {
+  long alignmentOf(Ioas ioas) {
     long align = ioas.disableLargePages ? pageSize : 1;
     for (Hwpt o : ioas.hwpts) {
       align = Math.max(align, Long.lowestOneBit(o.domain.pageSizeBitmap()));
+    }
+    for (IommufdAccess a : ioas.accesses) {
+      align = Math.max(align, a.iovaAlignment());
     }
     return align;
   }
@@ -1089,7 +1111,7 @@ public final class IommufdContext {
   /**
    * {@code iopt_check_iova_alignment}: every area's IOVA, length and page offset fit {@code align}.
    */
-  private void checkAreasAligned(Ioas ioas, long align) {
+  void checkAreasAligned(Ioas ioas, long align) {
     for (Area a : ioas.areas.asMapOfRanges().values()) {
       UapiException.check(
           ((a.iova() | a.length() | (a.userVa() % pageSize)) & (align - 1)) == 0,

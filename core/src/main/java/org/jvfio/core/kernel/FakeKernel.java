@@ -217,7 +217,7 @@ public final class FakeKernel {
           selftestIommus == null
               ? null
               : new IommufdSelftest(
-                  ctx, memory, selftestIommus, pageSize, this::pinCount, this::pageExists);
+                  this, ctx, memory, selftestIommus, pageSize, this::pinCount, this::pageExists);
       file = new IommuFile(ctx, pageSize, memory, selftest);
     } else if (VFIO_CONTAINER_PATH.equals(path)) {
       file = new ContainerFile(VfioContainer.create(pageSize, addressableLimit, ram), memory);
@@ -705,6 +705,8 @@ public final class FakeKernel {
       for (OpenFile f : files.values()) {
         if (f instanceof IommuFile) {
           live.add(((IommuFile) f).ctx);
+        } else if (f instanceof SelftestAccess) {
+          live.add(((SelftestAccess) f).ctx); // an access holds its context
         }
       }
     }

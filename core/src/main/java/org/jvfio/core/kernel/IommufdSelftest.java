@@ -2,7 +2,12 @@ package org.jvfio.core.kernel;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HW_INFO_FLAG_INPUT_TYPE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HW_INFO_TYPE_SELFTEST;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ACCESS_PAGES;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ACCESS_REPLACE_IOAS;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ACCESS_RW;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ADD_RESERVED;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_CREATE_ACCESS;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DESTROY_ACCESS_PAGES;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
@@ -57,6 +62,8 @@ import org.jvfio.core.spi.IommuDriver;
  *    mock's set_dirty leaves an unmapped IOVA alone and the count does not look). The bitmap has
  *    length / page_size bits and is read as DIV_ROUND_UP(bits, 8) bytes, as the kernel reads it
  *    since it handles bitmaps below a byte.
+ *  - CREATE_ACCESS, ACCESS_PAGES, DESTROY_ACCESS_PAGES, ACCESS_RW, ACCESS_REPLACE_IOAS: the
+ *    selftest's access driver (SelftestAccess), whose access fd is the id of the last four.
  *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory
  *    its page batches use (iommufd_test_memory_limit, read by pages.c), which changes how much work
  *    each batch does but nothing a caller can observe; jvfio has no page batches.
@@ -78,6 +85,7 @@ final class IommufdSelftest {
   /** The kernel-wide mock IOMMUs: one that tracks dirty IOVA and the NO_DIRTY one. */
   record MockIommus(IommuDriver dirty, IommuDriver noDirty) {}
 
+  private final FakeKernel kernel;
   private final IommufdContext ctx;
   private final UserAddressSpace memory;
   private final MockIommus iommus;
@@ -87,12 +95,14 @@ final class IommufdSelftest {
   private final Map<Integer, Integer> idevOfStdev = new ConcurrentHashMap<>();
 
   IommufdSelftest(
+      FakeKernel kernel,
       IommufdContext ctx,
       UserAddressSpace memory,
       MockIommus iommus,
       long pageSize,
       LongToIntFunction pinCount,
       LongPredicate pageExists) {
+    this.kernel = kernel;
     this.ctx = ctx;
     this.memory = memory;
     this.iommus = iommus;
@@ -127,6 +137,21 @@ final class IommufdSelftest {
       case IOMMU_TEST_OP_DIRTY:
         dirty(cmd, id, respond);
         return;
+      case IOMMU_TEST_OP_CREATE_ACCESS:
+        createAccess(cmd, id, respond);
+        return;
+      case IOMMU_TEST_OP_ACCESS_PAGES:
+        SelftestAccess.accessPages(kernel, cmd, id, pageExists, pageSize, respond);
+        return;
+      case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+        SelftestAccess.destroyItem(kernel, id, cmd.getInt(UNION));
+        return;
+      case IOMMU_TEST_OP_ACCESS_RW:
+        SelftestAccess.rw(kernel, cmd, id, memory);
+        return;
+      case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+        SelftestAccess.replaceIoas(kernel, id, cmd.getInt(UNION));
+        return;
       case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
         return;
       default:
@@ -148,6 +173,18 @@ final class IommufdSelftest {
       respond.accept(cmd.rewind());
     } catch (UapiException e) {
       ctx.destroy(stdev);
+      throw e;
+    }
+  }
+
+  /** CREATE_ACCESS: the access fd goes back in {@code out_access_fd}; a fault closes it. */
+  private void createAccess(ByteBuffer cmd, int ioasId, Consumer<ByteBuffer> respond) {
+    int fd = SelftestAccess.create(kernel, ctx, ioasId, cmd.getInt(UNION + 4));
+    try {
+      cmd.putInt(UNION, fd);
+      respond.accept(cmd.rewind());
+    } catch (UapiException e) {
+      kernel.close(fd);
       throw e;
     }
   }
