@@ -3,6 +3,7 @@ package org.jvfio.core.iommufd;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_DIRTY_NO_CLEAR;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_NONE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
@@ -81,7 +82,10 @@ public final class IommufdContext {
   private static final int MAP_FLAGS =
       IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
   private static final int PAGING_FLAGS =
-      IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_FAULT_ID_VALID;
+      IOMMU_HWPT_ALLOC_NEST_PARENT
+          | IOMMU_HWPT_ALLOC_DIRTY_TRACKING
+          | IOMMU_HWPT_FAULT_ID_VALID
+          | IOMMU_HWPT_ALLOC_PASID;
 
   /** {@code IOMMU_HW_INFO_TYPE_NONE}: no vendor data. */
   public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
@@ -94,6 +98,7 @@ public final class IommufdContext {
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
   private final IommufdNesting nesting;
+  private final IommufdPasid pasid = new IommufdPasid(this);
   // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
   private boolean accountModeMm;
 
@@ -149,6 +154,8 @@ public final class IommufdContext {
     final RangeSet<UnsignedLong> reserved; // outside the domain's aperture
     final Set<Device> devices = new LinkedHashSet<>();
     int nestUsers; // nested HWPTs and vIOMMUs on this nest parent
+    boolean pasidCompat; // allocated with IOMMU_HWPT_ALLOC_PASID
+    int pasidUsers; // PASIDs attached to it (IommufdPasid)
 
     Hwpt(int id, Ioas ioas, IommuDomain domain, boolean auto) {
       super(id);
@@ -253,6 +260,10 @@ public final class IommufdContext {
     return obj;
   }
 
+  boolean isIoas(Obj o) {
+    return o instanceof Ioas;
+  }
+
   private Ioas ioas(int id) {
     Obj o = objects.get(id);
     UapiException.check(o instanceof Ioas, Errno.ENOENT, "no IOAS " + id);
@@ -281,7 +292,7 @@ public final class IommufdContext {
    *
    * @param id {@code iommu_destroy.id}: an IOAS or HWPT id
    * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
-   *     device, an IOAS with HWPTs, or a HWPT with attached devices
+   *     device, an IOAS with HWPTs, or a HWPT with attached devices or PASIDs
    */
   public void destroy(int id) {
     synchronized (lock) {
@@ -295,6 +306,7 @@ public final class IommufdContext {
         Hwpt h = (Hwpt) o;
         UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "HWPT has attached devices");
         UapiException.check(h.nestUsers == 0, Errno.EBUSY, "nested HWPTs or vIOMMUs on the HWPT");
+        UapiException.check(h.pasidUsers == 0, Errno.EBUSY, "PASIDs attached to the HWPT");
         removeDomain(h);
       } else if (o instanceof SelftestObj) {
         objects.remove(id);
@@ -322,6 +334,16 @@ public final class IommufdContext {
     synchronized (lock) {
       return put(new SelftestObj(allocateId(), teardown)).id;
     }
+  }
+
+  /**
+   * Returns the PASID attachments of this context's devices ({@code iommufd_device_attach} and its
+   * kin with a PASID other than {@code IOMMU_NO_PASID}).
+   *
+   * @return this context's PASID attachments
+   */
+  public IommufdPasid pasid() {
+    return pasid;
   }
 
   /**
@@ -855,12 +877,13 @@ public final class IommufdContext {
    *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
    *     for a HWPT {@code pt_id} as {@link #hwptAlloc(HwptAlloc, UserData)} with unreadable data;
    *     {@code EOPNOTSUPP} for unknown flags or {@code DIRTY_TRACKING} on an IOMMU that cannot
-   *     track; with driver data the driver's errnos ({@link
-   *     IommuDriver#allocateDomain(DomainConfig, UserData)}: {@code EOPNOTSUPP} unless it reads
-   *     data; here {@code EFAULT} if it does); {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT
-   *     objects exist); then as adding a domain: {@code EINVAL} if its page size exceeds 4 KiB,
-   *     {@code EADDRINUSE} if an area does not fit the new alignment or its reserved range hits an
-   *     area or an allowed range, {@code EFAULT} if a mapped user address has no memory
+   *     track, or {@code PASID} on an IOMMU other than the mock (see {@link IommufdPasid}); with
+   *     driver data the driver's errnos ({@link IommuDriver#allocateDomain(DomainConfig,
+   *     UserData)}: {@code EOPNOTSUPP} unless it reads data; here {@code EFAULT} if it does);
+   *     {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT objects exist); then as adding a
+   *     domain: {@code EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an area does
+   *     not fit the new alignment or its reserved range hits an area or an allowed range, {@code
+   *     EFAULT} if a mapped user address has no memory
    */
   public int hwptAlloc(HwptAlloc alloc) {
     return hwptAlloc(alloc, UserData.unreadable(alloc.dataType(), alloc.dataLen()));
@@ -905,6 +928,11 @@ public final class IommufdContext {
       boolean dirty = (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
       UapiException.check(
           !dirty || dev.iommu.canTrackDirty(), Errno.EOPNOTSUPP, "IOMMU cannot track dirty");
+      boolean pasidCompat = (flags & IOMMU_HWPT_ALLOC_PASID) != 0;
+      UapiException.check(
+          !pasidCompat || IommufdPasid.isMock(dev.iommu),
+          Errno.EOPNOTSUPP,
+          "PASID-compatible domains are modelled for the mock IOMMU only");
       DomainConfig config = new DomainConfig(dirty, (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) != 0);
       IommuDomain domain =
           alloc.dataLen() == 0
@@ -914,7 +942,9 @@ public final class IommufdContext {
         domain.free();
         throw new UapiException(Errno.ENOENT, "no FAULT object");
       }
-      return addDomain((Ioas) pt, domain, false).id;
+      Hwpt h = addDomain((Ioas) pt, domain, false);
+      h.pasidCompat = pasidCompat;
+      return h.id;
     }
   }
 
@@ -1141,6 +1171,7 @@ public final class IommufdContext {
   public void unbindDevice(int devId) {
     synchronized (lock) {
       Device d = device(devId);
+      pasid.unbind(d);
       detach(d);
       nesting.unbind(d);
       devices.remove(devId);
@@ -1160,8 +1191,10 @@ public final class IommufdContext {
    * @return the attached HWPT id ({@code pt_id} as written back)
    * @throws UapiException {@code ENOENT} for a bad device or {@code ptId}; {@code EINVAL} if {@code
    *     ptId} is neither IOAS nor HWPT, if the HWPT has dirty tracking and the device's IOMMU
-   *     cannot track, or if the HWPT's domain belongs to another IOMMU instance; as {@link
-   *     #hwptAlloc} when an auto domain cannot be added
+   *     cannot track, if the HWPT's domain belongs to another IOMMU instance, or if the device has
+   *     PASIDs attached and the new HWPT was not allocated with {@code IOMMU_HWPT_ALLOC_PASID}
+   *     ({@code iommufd_hwpt_pasid_compat}; auto domains never are); as {@link #hwptAlloc} when an
+   *     auto domain cannot be added
    */
   public int attach(int devId, int ptId) {
     synchronized (lock) {
@@ -1172,6 +1205,7 @@ public final class IommufdContext {
       if (pt instanceof IommufdNesting.NestedHwpt) {
         IommufdNesting.NestedHwpt nested = (IommufdNesting.NestedHwpt) pt;
         nesting.checkAttach(dev, nested);
+        pasid.checkNoPasidCompat(dev, nested != dev.nested, false);
         detach(dev);
         nested.devices.add(dev);
         dev.nested = nested;
@@ -1179,7 +1213,10 @@ public final class IommufdContext {
       } else if (pt instanceof Hwpt) {
         target = (Hwpt) pt;
         checkCompatible(dev, target);
+        pasid.checkNoPasidCompat(dev, target != dev.hwpt, target.pasidCompat);
       } else if (pt instanceof Ioas) {
+        Hwpt cur = dev.hwpt; // auto domains are never PASID-compatible
+        pasid.checkNoPasidCompat(dev, cur == null || !cur.auto || cur.ioas != pt, false);
         target = autoDomain(dev, (Ioas) pt);
       } else {
         throw new UapiException(Errno.EINVAL, "pt_id " + ptId + " is not an IOAS or HWPT");
@@ -1453,6 +1490,10 @@ public final class IommufdContext {
           b.append(" tracking=").append(h.domain.hasDirtyOps() && h.domain.isDirtyTracking());
           b.append(" devices=");
           h.devices.forEach(d -> b.append(d.id).append(','));
+          b.append(" pasidCompat=")
+              .append(h.pasidCompat)
+              .append(" pasidUsers=")
+              .append(h.pasidUsers);
         } else if (o instanceof SelftestObj) {
           b.append("SELFTEST");
         } else if (IommufdNesting.owns(o)) {
@@ -1462,6 +1503,7 @@ public final class IommufdContext {
           Hwpt h = d.hwpt;
           b.append("DEVICE hwpt=").append(h == null ? "-" : h.id);
           b.append(d.nested == null ? "" : " nested=" + d.nested.id);
+          b.append(pasid.describe(d));
         }
         b.append('\n');
       }
