@@ -123,6 +123,41 @@ static void set_dirty_tracking_test(struct dirty_fixture *self)
 	ASSERT_OK(destroy(self->fd, hwpt_id));
 }
 
+/*
+ * pasid_set_dirty_tracking: our own test of the steps of the selftest's case (its text was not at
+ * hand): dirty tracking switched on and off on a HWPT allocated with PASID | DIRTY_TRACKING while
+ * PASID 100 of a PASID-capable mock device is attached to it; a mock without dirty tracking
+ * refuses such a HWPT.
+ */
+static void pasid_set_dirty_tracking(struct dirty_fixture *self)
+{
+	__u32 stddev_id, idev_id, hwpt_id, pasid = 100;
+	__u32 dev_flags = MOCK_FLAGS_DEVICE_PASID;
+
+	/* Regular case */
+	ASSERT_OK(hwpt_alloc(self->fd, self->idev_id, self->ioas_id,
+			     IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_DIRTY_TRACKING, -1, &hwpt_id));
+	ASSERT_OK(mock_domain(self->fd, hwpt_id, dev_flags, &stddev_id, NULL, NULL));
+	ASSERT_OK(pasid_attach(self->fd, stddev_id, pasid, hwpt_id));
+	ASSERT_OK(pasid_check_hwpt(self->fd, stddev_id, pasid, hwpt_id));
+	ASSERT_OK(set_dirty_tracking(self->fd, hwpt_id, true));
+	ASSERT_OK(set_dirty_tracking(self->fd, hwpt_id, false));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, hwpt_id));
+	ASSERT_OK(pasid_detach(self->fd, stddev_id, pasid));
+	ASSERT_OK(pasid_check_hwpt(self->fd, stddev_id, pasid, 0));
+	ASSERT_OK(destroy(self->fd, stddev_id));
+	ASSERT_OK(destroy(self->fd, hwpt_id));
+
+	/* IOMMU device does not support dirty tracking */
+	dev_flags |= MOCK_FLAGS_DEVICE_NO_DIRTY;
+	ASSERT_OK(mock_domain(self->fd, self->ioas_id, dev_flags, &stddev_id, NULL, &idev_id));
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     hwpt_alloc(self->fd, idev_id, self->ioas_id,
+				IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_DIRTY_TRACKING, -1,
+				&hwpt_id));
+	ASSERT_OK(destroy(self->fd, stddev_id));
+}
+
 static void device_dirty_capability(struct dirty_fixture *self)
 {
 	__u32 stddev_id, hwpt_id;
@@ -473,11 +508,11 @@ int main(void)
 
 	static void (*const dirty_tests[])(struct dirty_fixture *) = {
 		enforce_dirty, set_dirty_tracking_test, device_dirty_capability,
-		get_dirty_bitmap_test, get_dirty_bitmap_no_clear,
+		get_dirty_bitmap_test, get_dirty_bitmap_no_clear, pasid_set_dirty_tracking,
 	};
 	static const char *const dirty_names[] = {
 		"enforce_dirty", "set_dirty_tracking", "device_dirty_capability",
-		"get_dirty_bitmap", "get_dirty_bitmap_no_clear",
+		"get_dirty_bitmap", "get_dirty_bitmap_no_clear", "pasid_set_dirty_tracking",
 	};
 	for (size_t v = 0; v < sizeof(dirty_variants) / sizeof(dirty_variants[0]); v++) {
 		for (size_t t = 0; t < sizeof(dirty_tests) / sizeof(dirty_tests[0]); t++) {

@@ -114,6 +114,24 @@ static inline int mock_domain_replace(int fd, __u32 stdev, __u32 pt)
 	return test_cmd(fd, &cmd, IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev);
 }
 
+/*
+ * _test_cmd_pasid_attach / _replace / _detach and test_cmd_pasid_check_hwpt, on the device of a
+ * selftest id: each op's union member starts with the pasid, then (but for DETACH) a pt or HWPT id.
+ * CHECK_HWPT is 0 if pasid is attached to hwpt (hwpt 0: to nothing), else EINVAL.
+ */
+static inline int pasid_op(int fd, __u32 op, __u32 stdev, __u32 pasid, __u32 pt)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.pasid_attach.pasid = pasid;
+	cmd.pasid_attach.pt_id = pt;
+	return test_cmd(fd, &cmd, op, stdev);
+}
+#define pasid_attach(fd, stdev, pasid, pt) pasid_op(fd, IOMMU_TEST_OP_PASID_ATTACH, stdev, pasid, pt)
+#define pasid_replace(fd, stdev, pasid, pt) pasid_op(fd, IOMMU_TEST_OP_PASID_REPLACE, stdev, pasid, pt)
+#define pasid_detach(fd, stdev, pasid) pasid_op(fd, IOMMU_TEST_OP_PASID_DETACH, stdev, pasid, 0)
+#define pasid_check_hwpt(fd, stdev, pasid, hwpt)                                          \
+	pasid_op(fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, hwpt)
+
 /* HWPT_ALLOC; with iommupt >= 0, IOMMU_HWPT_DATA_SELFTEST of that page-table type. */
 static inline int hwpt_alloc(int fd, __u32 dev, __u32 pt, __u32 flags, int iommupt, __u32 *out)
 {

@@ -42,6 +42,12 @@
 #define MOCK_ACCESS_RW_WRITE 1U
 #define MOCK_ACCESS_RW_SLOW_PATH (1U << 2)
 #define MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES 1U
+#define IOMMU_TEST_OP_PASID_ATTACH 18U
+#define IOMMU_TEST_OP_PASID_REPLACE 19U
+#define IOMMU_TEST_OP_PASID_DETACH 20U
+#define IOMMU_TEST_OP_PASID_CHECK_HWPT 21U
+#define MOCK_FLAGS_DEVICE_PASID 4U
+#define MOCK_PASID_WIDTH 20U
 #endif
 
 struct iommu_test_cmd {
@@ -112,6 +118,17 @@ struct iommu_test_cmd {
 			__aligned_u64 uptr;
 			__aligned_u64 out_nr_dirty;
 		} dirty;
+		struct {
+			__u32 pasid;
+			__u32 pt_id;
+		} pasid_attach, pasid_replace;
+		struct {
+			__u32 pasid;
+		} pasid_detach;
+		struct {
+			__u32 pasid;
+			__u32 hwpt_id;
+		} pasid_check;
 	};
 	__u32 last;
 };

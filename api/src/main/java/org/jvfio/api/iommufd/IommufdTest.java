@@ -65,10 +65,13 @@ public final class IommufdTest {
   /** {@code IOMMU_TEST_OP_DIRTY} = 13: mark IOVA dirty in a mock domain's page table. */
   public static final int IOMMU_TEST_OP_DIRTY = 13;
 
-  /** {@code IOMMU_TEST_OP_PASID_ATTACH} = 18. */
+  /** {@code IOMMU_TEST_OP_PASID_ATTACH} = 18: attach a PASID of a mock device to a HWPT. */
   public static final int IOMMU_TEST_OP_PASID_ATTACH = 18;
 
-  /** {@code IOMMU_TEST_OP_PASID_DETACH} = 20. */
+  /** {@code IOMMU_TEST_OP_PASID_REPLACE} = 19: move an attached PASID to another HWPT. */
+  public static final int IOMMU_TEST_OP_PASID_REPLACE = 19;
+
+  /** {@code IOMMU_TEST_OP_PASID_DETACH} = 20: detach a PASID of a mock device. */
   public static final int IOMMU_TEST_OP_PASID_DETACH = 20;
 
   /** {@code MOCK_FLAGS_ACCESS_WRITE}: {@code ACCESS_PAGES} pins for writing. */
@@ -85,6 +88,15 @@ public final class IommufdTest {
 
   /** {@code MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES}: the access may pin pages. */
   public static final int MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0;
+
+  /**
+   * {@code IOMMU_TEST_OP_PASID_CHECK_HWPT} = 21: {@code EINVAL} unless the PASID is attached to the
+   * HWPT ({@code hwpt_id} 0: unless it is detached).
+   */
+  public static final int IOMMU_TEST_OP_PASID_CHECK_HWPT = 21;
+
+  /** {@code MOCK_PASID_WIDTH} = 20: the PASID width of a {@code MOCK_FLAGS_DEVICE_PASID} device. */
+  public static final int MOCK_PASID_WIDTH = 20;
 
   /** {@code MOCK_FLAGS_DEVICE_NO_DIRTY}: the mock device's IOMMU cannot track dirty IOVA. */
   public static final int MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;

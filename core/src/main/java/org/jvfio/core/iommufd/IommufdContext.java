@@ -3,6 +3,7 @@ package org.jvfio.core.iommufd;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_DIRTY_NO_CLEAR;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_NONE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
@@ -90,7 +91,10 @@ public final class IommufdContext {
   private static final int MAP_FLAGS =
       IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE;
   private static final int PAGING_FLAGS =
-      IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_DIRTY_TRACKING | IOMMU_HWPT_FAULT_ID_VALID;
+      IOMMU_HWPT_ALLOC_NEST_PARENT
+          | IOMMU_HWPT_ALLOC_DIRTY_TRACKING
+          | IOMMU_HWPT_FAULT_ID_VALID
+          | IOMMU_HWPT_ALLOC_PASID;
 
   /** {@code IOMMU_HW_INFO_TYPE_NONE}: no vendor data. */
   public static final int IOMMU_HW_INFO_TYPE_NONE = 0;
@@ -104,6 +108,7 @@ public final class IommufdContext {
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
   private final IommufdNesting nesting;
+  private final IommufdPasid pasid = new IommufdPasid(this);
   // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
   private boolean accountModeMm;
   private long nextPagesId; // guarded by lock: one per IOMMU_IOAS_MAP (struct iopt_pages)
@@ -166,6 +171,8 @@ public final class IommufdContext {
     final RangeSet<UnsignedLong> reserved; // outside the domain's aperture
     final Set<Device> devices = new LinkedHashSet<>();
     int nestUsers; // nested HWPTs and vIOMMUs on this nest parent
+    boolean pasidCompat; // allocated with IOMMU_HWPT_ALLOC_PASID
+    int pasidUsers; // PASIDs attached to it (IommufdPasid)
 
     Hwpt(int id, Ioas ioas, IommuDomain domain, boolean auto) {
       super(id);
@@ -303,6 +310,10 @@ public final class IommufdContext {
     return obj;
   }
 
+  boolean isIoas(Obj o) {
+    return o instanceof Ioas;
+  }
+
   Ioas ioas(int id) {
     Obj o = objects.get(id);
     UapiException.check(o instanceof Ioas, Errno.ENOENT, "no IOAS " + id);
@@ -332,7 +343,7 @@ public final class IommufdContext {
    * @param id {@code iommu_destroy.id}: an IOAS or HWPT id
    * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
    *     device, an access ({@link IommufdAccess}: its driver holds it), an IOAS with HWPTs or an
-   *     attached access, or a HWPT with attached devices
+   *     attached access, or a HWPT with attached devices or PASIDs
    */
   public void destroy(int id) {
     synchronized (lock) {
@@ -347,6 +358,7 @@ public final class IommufdContext {
         Hwpt h = (Hwpt) o;
         UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "HWPT has attached devices");
         UapiException.check(h.nestUsers == 0, Errno.EBUSY, "nested HWPTs or vIOMMUs on the HWPT");
+        UapiException.check(h.pasidUsers == 0, Errno.EBUSY, "PASIDs attached to the HWPT");
         removeDomain(h);
       } else if (o instanceof SelftestObj) {
         objects.remove(id);
@@ -375,6 +387,16 @@ public final class IommufdContext {
     synchronized (lock) {
       return put(new SelftestObj(allocateId(), teardown)).id;
     }
+  }
+
+  /**
+   * Returns the PASID attachments of this context's devices ({@code iommufd_device_attach} and its
+   * kin with a PASID other than {@code IOMMU_NO_PASID}).
+   *
+   * @return this context's PASID attachments
+   */
+  public IommufdPasid pasid() {
+    return pasid;
   }
 
   /**
@@ -967,12 +989,13 @@ public final class IommufdContext {
    *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
    *     for a HWPT {@code pt_id} as {@link #hwptAlloc(HwptAlloc, UserData)} with unreadable data;
    *     {@code EOPNOTSUPP} for unknown flags or {@code DIRTY_TRACKING} on an IOMMU that cannot
-   *     track; with driver data the driver's errnos ({@link
-   *     IommuDriver#allocateDomain(DomainConfig, UserData)}: {@code EOPNOTSUPP} unless it reads
-   *     data; here {@code EFAULT} if it does); {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT
-   *     objects exist); then as adding a domain: {@code EINVAL} if its page size exceeds 4 KiB,
-   *     {@code EADDRINUSE} if an area does not fit the new alignment or its reserved range hits an
-   *     area or an allowed range, {@code EFAULT} if a mapped user address has no memory
+   *     track, or {@code PASID} on an IOMMU other than the mock (see {@link IommufdPasid}); with
+   *     driver data the driver's errnos ({@link IommuDriver#allocateDomain(DomainConfig,
+   *     UserData)}: {@code EOPNOTSUPP} unless it reads data; here {@code EFAULT} if it does);
+   *     {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT objects exist); then as adding a
+   *     domain: {@code EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an area does
+   *     not fit the new alignment or its reserved range hits an area or an allowed range, {@code
+   *     EFAULT} if a mapped user address has no memory
    */
   public int hwptAlloc(HwptAlloc alloc) {
     return hwptAlloc(alloc, UserData.unreadable(alloc.dataType(), alloc.dataLen()));
@@ -1017,6 +1040,11 @@ public final class IommufdContext {
       boolean dirty = (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
       UapiException.check(
           !dirty || dev.iommu.canTrackDirty(), Errno.EOPNOTSUPP, "IOMMU cannot track dirty");
+      boolean pasidCompat = (flags & IOMMU_HWPT_ALLOC_PASID) != 0;
+      UapiException.check(
+          !pasidCompat || IommufdPasid.isMock(dev.iommu),
+          Errno.EOPNOTSUPP,
+          "PASID-compatible domains are modelled for the mock IOMMU only");
       DomainConfig config = new DomainConfig(dirty, (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) != 0);
       IommuDomain domain =
           alloc.dataLen() == 0
@@ -1026,7 +1054,9 @@ public final class IommufdContext {
         domain.free();
         throw new UapiException(Errno.ENOENT, "no FAULT object");
       }
-      return addDomain((Ioas) pt, domain, false).id;
+      Hwpt h = addDomain((Ioas) pt, domain, false);
+      h.pasidCompat = pasidCompat;
+      return h.id;
     }
   }
 
@@ -1258,6 +1288,7 @@ public final class IommufdContext {
   public void unbindDevice(int devId) {
     synchronized (lock) {
       Device d = device(devId);
+      pasid.unbind(d);
       detach(d);
       nesting.unbind(d);
       devices.remove(devId);
@@ -1277,8 +1308,10 @@ public final class IommufdContext {
    * @return the attached HWPT id ({@code pt_id} as written back)
    * @throws UapiException {@code ENOENT} for a bad device or {@code ptId}; {@code EINVAL} if {@code
    *     ptId} is neither IOAS nor HWPT, if the HWPT has dirty tracking and the device's IOMMU
-   *     cannot track, or if the HWPT's domain belongs to another IOMMU instance; as {@link
-   *     #hwptAlloc} when an auto domain cannot be added
+   *     cannot track, if the HWPT's domain belongs to another IOMMU instance, or if the device has
+   *     PASIDs attached and the new HWPT was not allocated with {@code IOMMU_HWPT_ALLOC_PASID}
+   *     ({@code iommufd_hwpt_pasid_compat}; auto domains never are); as {@link #hwptAlloc} when an
+   *     auto domain cannot be added
    */
   public int attach(int devId, int ptId) {
     synchronized (lock) {
@@ -1289,6 +1322,7 @@ public final class IommufdContext {
       if (pt instanceof IommufdNesting.NestedHwpt) {
         IommufdNesting.NestedHwpt nested = (IommufdNesting.NestedHwpt) pt;
         nesting.checkAttach(dev, nested);
+        pasid.checkNoPasidCompat(dev, nested != dev.nested, false);
         detach(dev);
         nested.devices.add(dev);
         dev.nested = nested;
@@ -1296,7 +1330,10 @@ public final class IommufdContext {
       } else if (pt instanceof Hwpt) {
         target = (Hwpt) pt;
         checkCompatible(dev, target);
+        pasid.checkNoPasidCompat(dev, target != dev.hwpt, target.pasidCompat);
       } else if (pt instanceof Ioas) {
+        Hwpt cur = dev.hwpt; // auto domains are never PASID-compatible
+        pasid.checkNoPasidCompat(dev, cur == null || !cur.auto || cur.ioas != pt, false);
         target = autoDomain(dev, (Ioas) pt);
       } else {
         throw new UapiException(Errno.EINVAL, "pt_id " + ptId + " is not an IOAS or HWPT");
@@ -1570,6 +1607,10 @@ public final class IommufdContext {
           b.append(" tracking=").append(h.domain.hasDirtyOps() && h.domain.isDirtyTracking());
           b.append(" devices=");
           h.devices.forEach(d -> b.append(d.id).append(','));
+          b.append(" pasidCompat=")
+              .append(h.pasidCompat)
+              .append(" pasidUsers=")
+              .append(h.pasidUsers);
         } else if (o instanceof SelftestObj) {
           b.append("SELFTEST");
         } else if (IommufdNesting.owns(o)) {
@@ -1579,6 +1620,7 @@ public final class IommufdContext {
           Hwpt h = d.hwpt;
           b.append("DEVICE hwpt=").append(h == null ? "-" : h.id);
           b.append(d.nested == null ? "" : " nested=" + d.nested.id);
+          b.append(pasid.describe(d));
         }
         b.append('\n');
       }

@@ -14,9 +14,14 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_ATTACH;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_CHECK_HWPT;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_DETACH;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_REPLACE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_PASID_WIDTH;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -64,6 +69,10 @@ import org.jvfio.core.spi.IommuDriver;
  *    since it handles bitmaps below a byte.
  *  - CREATE_ACCESS, ACCESS_PAGES, DESTROY_ACCESS_PAGES, ACCESS_RW, ACCESS_REPLACE_IOAS: the
  *    selftest's access driver (SelftestAccess), whose access fd is the id of the last four.
+ *  - PASID_ATTACH / _REPLACE / _DETACH / _CHECK_HWPT (iommufd_test_pasid_*): on the device of the
+ *    selftest object cmd->id (ENOENT for another id), as IommufdPasid models them; ATTACH writes
+ *    pt_id back and detaches again if that copy fails. A MOCK_FLAGS_DEVICE_PASID device supports
+ *    1 << MOCK_PASID_WIDTH PASIDs (GET_HW_INFO reports out_max_pasid_log2 20), others none.
  *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory
  *    its page batches use (iommufd_test_memory_limit, read by pages.c), which changes how much work
  *    each batch does but nothing a caller can observe; jvfio has no page batches.
@@ -154,6 +163,18 @@ final class IommufdSelftest {
         return;
       case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
         return;
+      case IOMMU_TEST_OP_PASID_ATTACH:
+        pasidAttach(cmd, idev(id), cmd.getInt(UNION), respond);
+        return;
+      case IOMMU_TEST_OP_PASID_REPLACE:
+        ctx.pasid().replace(idev(id), cmd.getInt(UNION), cmd.getInt(UNION + 4));
+        return;
+      case IOMMU_TEST_OP_PASID_DETACH:
+        ctx.pasid().detach(idev(id), cmd.getInt(UNION));
+        return;
+      case IOMMU_TEST_OP_PASID_CHECK_HWPT:
+        ctx.pasid().checkHwpt(idev(id), cmd.getInt(UNION), cmd.getInt(UNION + 4));
+        return;
       default:
         throw new UapiException(Errno.EOPNOTSUPP, "IOMMU_TEST_CMD op " + op + " not modelled");
     }
@@ -168,6 +189,9 @@ final class IommufdSelftest {
           (devFlags & MOCK_FLAGS_DEVICE_NO_DIRTY) != 0 ? iommus.noDirty() : iommus.dirty();
       int idev = ctx.bindDevice(iommu, DmaWriteListener.NONE);
       idevOfStdev.put(stdev, idev);
+      if ((devFlags & MOCK_FLAGS_DEVICE_PASID) != 0) {
+        ctx.pasid().setMaxPasids(idev, 1 << MOCK_PASID_WIDTH);
+      }
       int hwpt = ctx.attach(idev, ptId); // a failure unbinds below, through the teardown
       cmd.putInt(UNION, stdev).putInt(UNION + 4, hwpt).putInt(UNION + 8, idev);
       respond.accept(cmd.rewind());
@@ -231,16 +255,31 @@ final class IommufdSelftest {
         TEST_HW_INFO_SIZE,
         s.dataUptr(),
         IOMMU_HW_INFO_TYPE_SELFTEST,
-        info.outMaxPasidLog2(),
+        Integer.numberOfTrailingZeros(Math.max(1, ctx.pasid().maxPasids(s.devId()))),
         s.reserved(),
         info.outCapabilities());
   }
 
   private void replace(ByteBuffer cmd, int stdev, Consumer<ByteBuffer> respond) {
+    cmd.putInt(UNION, ctx.attach(idev(stdev), cmd.getInt(UNION)));
+    respond.accept(cmd.rewind());
+  }
+
+  /** {@code iommufd_test_get_selftest_obj}: the device of a selftest object. */
+  private int idev(int stdev) {
     Integer idev = idevOfStdev.get(stdev);
     UapiException.check(idev != null, Errno.ENOENT, "not a selftest object: " + stdev);
-    cmd.putInt(UNION, ctx.attach(idev, cmd.getInt(UNION)));
-    respond.accept(cmd.rewind());
+    return idev;
+  }
+
+  private void pasidAttach(ByteBuffer cmd, int idev, int pasid, Consumer<ByteBuffer> respond) {
+    cmd.putInt(UNION + 4, ctx.pasid().attach(idev, pasid, cmd.getInt(UNION + 4)));
+    try {
+      respond.accept(cmd.rewind());
+    } catch (UapiException e) {
+      ctx.pasid().detach(idev, pasid);
+      throw e;
+    }
   }
 
   /** {@code get_md_pagetable}. */
