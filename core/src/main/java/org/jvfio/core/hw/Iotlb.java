@@ -295,9 +295,9 @@ public final class Iotlb {
   }
 
   /**
-   * Returns how many lookups missed (each miss costs a page walk), a statistic: exact while no two
-   * DMAs of requesters on the same stripe (requester ids equal modulo 8) miss at the same moment;
-   * such racing misses may be counted once. No walk, invalidation or drain depends on it.
+   * Returns how many lookups missed (each miss costs a page walk), a statistic: exact unless two
+   * DMAs whose requester ids are equal modulo 8 miss at the same moment, which may count once. No
+   * walk, invalidation or drain depends on it.
    *
    * @return the number of lookup misses since creation
    */

@@ -68,6 +68,26 @@ class IotlbTest {
   }
 
   @Test
+  void misses_everyRequesterStripeAndEpoch_areAllCounted() {
+    Iotlb tlb = new Iotlb(64);
+    tlb.insert(leaf(0x1000, 4096), tlb.generation());
+    long want = 0;
+    for (int epoch = 0; epoch < 3; epoch++) {
+      for (int requester = 0; requester < 11; requester++) {
+        int ticket = tlb.enter(requester);
+        for (int k = 0; k <= requester; k++) {
+          assertNull(tlb.lookup(0x2000 + 4096L * k, ticket));
+          want++;
+        }
+        assertNotNull(tlb.lookup(0x1000, ticket)); // a hit counts nothing
+        tlb.exit(ticket);
+        assertEquals(want, tlb.misses(), "requester " + requester + ", epoch " + epoch);
+      }
+      tlb.invalidateRange(0x9000, 4096); // the next epoch's tickets use the other parity
+    }
+  }
+
+  @Test
   void constructor_setsNotAPositivePowerOfTwo_isRefused() {
     for (int sets : new int[] {0, -1, -64, 3, 96}) {
       assertThrows(IllegalArgumentException.class, () -> new Iotlb(sets));
