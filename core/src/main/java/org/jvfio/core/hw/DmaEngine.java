@@ -4,7 +4,6 @@ import com.google.common.base.Preconditions;
 import com.google.common.collect.ImmutableList;
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.jvfio.core.spi.IommuDomain;
 
@@ -13,13 +12,13 @@ import org.jvfio.core.spi.IommuDomain;
  * through a domain, as the hardware does (docs/architecture.md, "How the hardware is modelled").
  *
  * <p>Per leaf-sized chunk of a write: IOTLB lookup; on a miss, a page walk ({@link
- * IommuDomain#translate}) cached under the IOTLB generation read before the walk; no translation or
- * no write permission records an {@link IoPageFault} and skips that 4 KiB page (nothing is
- * written); if the cached translation is not dirty, the IOMMU's interlocked A/D update ({@link
- * IommuDomain#setDirtyByHardware}), and on a stale slot the entry is dropped and the walk repeated;
- * then the guest memory write; then the device's DMA-logging tracker. A translation cached dirty
- * writes without touching the page table until the IOTLB entry is invalidated (docs/fidelity.md,
- * "Stale IOTLB"). A read checks the read permission and changes nothing.
+ * IommuDomain#translateOrNull}) cached under the IOTLB generation read before the walk; no
+ * translation or no write permission records an {@link IoPageFault} and skips that 4 KiB page
+ * (nothing is written); if the cached translation is not dirty, the IOMMU's interlocked A/D update
+ * ({@link IommuDomain#setDirtyByHardware}), and on a stale slot the entry is dropped and the walk
+ * repeated; then the guest memory write; then the device's DMA-logging tracker. A translation
+ * cached dirty writes without touching the page table until the IOTLB entry is invalidated
+ * (docs/fidelity.md, "Stale IOTLB"). A read checks the read permission and changes nothing.
  *
  * <p><b>Thread-safety.</b> {@link #write} and {@link #read} may run from many threads at once and
  * concurrently with the control plane reading-and-clearing, splitting or collapsing; the hot path
@@ -84,7 +83,7 @@ public final class DmaEngine {
     Iotlb tlb = domain.iotlb();
     int ticket = tlb.enter(deviceId); // an invalidation from now on waits for this write to finish
     try {
-      return write(deviceId, domain, tlb, iova, length, tracker);
+      return write(deviceId, domain, tlb, ticket, iova, length, tracker);
     } finally {
       tlb.exit(ticket);
     }
@@ -94,6 +93,7 @@ public final class DmaEngine {
       int deviceId,
       IommuDomain domain,
       Iotlb tlb,
+      int ticket,
       long iova,
       long length,
       DmaWriteListener tracker) {
@@ -102,7 +102,7 @@ public final class DmaEngine {
     long bytes = 0;
     int faults = 0;
     while (remaining > 0) {
-      Iotlb.Entry e = lookupOrWalk(tlb, domain, cur);
+      Iotlb.Entry e = lookupOrWalk(tlb, ticket, domain, cur);
       if (e == null || !e.translation.writable()) {
         fault(deviceId, cur, true, e == null);
         faults++;
@@ -145,19 +145,20 @@ public final class DmaEngine {
     Iotlb tlb = domain.iotlb();
     int ticket = tlb.enter(deviceId); // its walks, too, finish before an invalidation completes
     try {
-      return read(deviceId, domain, tlb, iova, length);
+      return read(deviceId, domain, tlb, ticket, iova, length);
     } finally {
       tlb.exit(ticket);
     }
   }
 
-  private DmaResult read(int deviceId, IommuDomain domain, Iotlb tlb, long iova, long length) {
+  private DmaResult read(
+      int deviceId, IommuDomain domain, Iotlb tlb, int ticket, long iova, long length) {
     long cur = iova;
     long remaining = length;
     long bytes = 0;
     int faults = 0;
     while (remaining > 0) {
-      Iotlb.Entry e = lookupOrWalk(tlb, domain, cur);
+      Iotlb.Entry e = lookupOrWalk(tlb, ticket, domain, cur);
       long step;
       if (e == null || !e.translation.readable()) {
         fault(deviceId, cur, false, e == null);
@@ -215,14 +216,14 @@ public final class DmaEngine {
     return faultCount.get();
   }
 
-  private static Iotlb.Entry lookupOrWalk(Iotlb tlb, IommuDomain domain, long iova) {
-    Iotlb.Entry e = tlb.lookup(iova);
+  private static Iotlb.Entry lookupOrWalk(Iotlb tlb, int ticket, IommuDomain domain, long iova) {
+    Iotlb.Entry e = tlb.lookup(iova, ticket);
     if (e != null) {
       return e;
     }
     long gen = tlb.generation();
-    Optional<Translation> t = domain.translate(iova);
-    return t.isPresent() ? tlb.insert(t.get(), gen) : null;
+    Translation t = domain.translateOrNull(iova);
+    return t != null ? tlb.insert(t, gen) : null;
   }
 
   private void writeMemory(long pa, long length) {

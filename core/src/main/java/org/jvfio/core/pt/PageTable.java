@@ -20,8 +20,8 @@ import org.jvfio.core.spi.IotlbGather;
  * <p>Levels are numbered from 0 (the smallest leaf) up to {@link #topLevel()}. Range walks are
  * recursive descents over the tables that exist, resuming per level where they left off, so their
  * cost follows the entries present, not the span. Each operation's walk has its own package-private
- * class: {@code Install} (map), {@code Unmap}, {@code Harvest} (read-and-clear) and {@code Reshape}
- * (split and collapse).
+ * class: {@code Install} (map), {@code Unmap}, {@code Harvest} (read-and-clear), {@code Reshape}
+ * (split and collapse) and {@code HardwareWalk} (the DMA's walk and dirty update).
  *
  * <p><b>Walks racing table changes: the one strategy.</b> The hardware path ({@link #translate},
  * {@link #setDirtyByHardware}) takes no lock and validates nothing after the fact. It relies on
@@ -71,9 +71,9 @@ public final class PageTable {
   private final int tableFrames;
   private final int topFrames;
 
-  private volatile long rootTop; // the top table's address | top level; 0 once freed
-  private volatile boolean dirtyUpdates;
-  private volatile boolean accessUpdates;
+  volatile long rootTop; // the top table's address | top level; 0 once freed
+  volatile boolean dirtyUpdates;
+  volatile boolean accessUpdates;
 
   Runnable raceWindow = () -> {};
   private long[] deferred = new long[8];
@@ -457,52 +457,12 @@ public final class PageTable {
    *     empty for a fault
    */
   public Optional<Translation> translate(long iova) {
-    walk:
-    for (; ; ) {
-      long rt = rootTop;
-      int top = (int) (rt & 0xFFF);
-      if (rt == 0 || !ule(iova, f.reach(top))) {
-        return Optional.empty();
-      }
-      boolean r = true;
-      boolean w = true;
-      long table = rt & ~0xFFFL;
-      for (int level = top; level >= 0; level--) {
-        long sl = slot(table, index(iova, level));
-        long e = memory.getVolatile(sl);
-        if (f.isEmpty(e)) {
-          return Optional.empty();
-        }
-        boolean leaf = f.isLeaf(e, level);
-        if (leaf || f.permsAlongWalk) {
-          r &= f.isReadable(e);
-          w &= f.isWritable(e);
-        }
-        if (!leaf) {
-          if (!f.isTable(e, level)) {
-            return Optional.empty();
-          }
-          table = f.tableAddress(e);
-          continue;
-        }
-        if (f.possibleSizes(level) == 0) {
-          return Optional.empty();
-        }
-        long a = f.accessBit;
-        if (a != 0 && accessUpdates && (e & a) == 0) {
-          if (!memory.compareAndSet(sl, e, e | a)) {
-            continue walk;
-          }
-          e |= a;
-        }
-        int s = f.leafSizeLog2(e, level);
-        long size = 1L << s;
-        boolean dirty = !dirtyUpdates || f.isDirty(e);
-        return Optional.of(
-            new Translation(iova & -size, size, f.leafAddress(e, level), r, w, dirty, sl, e));
-      }
-      return Optional.empty();
-    }
+    return Optional.ofNullable(HardwareWalk.translate(this, iova));
+  }
+
+  /** {@link #translate} without the {@code Optional}: the translation, or null for a fault. */
+  Translation translateOrNull(long iova) {
+    return HardwareWalk.translate(this, iova);
   }
 
   /**
@@ -517,21 +477,7 @@ public final class PageTable {
    *     write, as an Arm read-only leaf whose AP[2] is also the clean state)
    */
   public boolean setDirtyByHardware(Translation t) {
-    long sl = t.slot();
-    long walked = f.withoutHardwareBits(t.entry());
-    for (; ; ) {
-      long cur = memory.getVolatile(sl);
-      if (f.withoutHardwareBits(cur) != walked || f.isEmpty(cur) || !f.isWritable(cur)) {
-        return false;
-      }
-      if (f.isDirty(cur)) {
-        return true;
-      }
-      long next = f.dirty(cur) | (accessUpdates ? f.accessBit : 0);
-      if (memory.compareAndSet(sl, cur, next)) {
-        return true;
-      }
-    }
+    return HardwareWalk.setDirtyByHardware(this, t);
   }
 
   // --- dirty tracking, split, collapse ---------------------------------------------------------

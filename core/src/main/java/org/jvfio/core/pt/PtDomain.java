@@ -240,6 +240,11 @@ public abstract class PtDomain implements IommuDomain {
   }
 
   @Override
+  public final Translation translateOrNull(long iova) {
+    return table.translateOrNull(iova);
+  }
+
+  @Override
   public final boolean setDirtyByHardware(Translation t) {
     return table.setDirtyByHardware(t);
   }

@@ -107,7 +107,8 @@ public final class PtFormat {
   final long pageSizes;
   final Describer describer;
   private final byte[] levelOfSize = new byte[64];
-  private final boolean[] hasRuns;
+  final boolean[] hasRuns;
+  final long[] walkLevels; // HardwareWalk.levels
   private final byte[] runShift;
   private final DirtyLeafScanner.Format[] scanFormats;
 
@@ -177,6 +178,7 @@ public final class PtFormat {
                   accessBit);
     }
     pageSizes = sizes;
+    walkLevels = HardwareWalk.levels(this);
   }
 
   /**

@@ -269,6 +269,19 @@ public interface IommuDomain {
   Optional<Translation> translate(long iova);
 
   /**
+   * Walks the table as {@link #translate} does, without the {@code Optional}: the IOMMU's walk on
+   * every IOTLB miss of {@link org.jvfio.core.hw.DmaEngine}. The default unwraps {@link
+   * #translate}; a domain whose walk can answer without allocating the {@code Optional} overrides
+   * it.
+   *
+   * @param iova the IOVA accessed
+   * @return the leaf translation, or null if {@code iova} is not mapped (an IO page fault)
+   */
+  default Translation translateOrNull(long iova) {
+    return translate(iova).orElse(null);
+  }
+
+  /**
    * Performs the IOMMU's interlocked dirty update for a write through {@code t}: compare-and-swap
    * the entry at {@code t.slot()} from a clean to a dirty value (AMD/VT-d: set D; Arm stage 1:
    * clear AP[2]). Returns true if the entry is now dirty (or already was); false if the slot no

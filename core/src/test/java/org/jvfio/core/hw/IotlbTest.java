@@ -26,9 +26,9 @@ class IotlbTest {
     Iotlb tlb = new Iotlb(64);
     Iotlb.Entry small = tlb.insert(leaf(0x5000, 4096), tlb.generation());
     Iotlb.Entry huge = tlb.insert(leaf(0x4000_0000, 1L << 30), tlb.generation());
-    assertSame(small, tlb.lookup(0x5FFF));
-    assertSame(huge, tlb.lookup(0x4000_0000L + 123_456_789));
-    assertNull(tlb.lookup(0x6000));
+    assertSame(small, tlb.lookup(0x5FFF, 0));
+    assertSame(huge, tlb.lookup(0x4000_0000L + 123_456_789, 0));
+    assertNull(tlb.lookup(0x6000, 0));
     assertEquals(2, tlb.size());
   }
 
@@ -39,9 +39,9 @@ class IotlbTest {
     tlb.insert(leaf(0x2000, 4096), tlb.generation());
     tlb.insert(leaf(0x20_0000, 2L << 20), tlb.generation());
     tlb.invalidateRange(0x2000, 0x20_0000); // [0x2000, 0x201FFF]: hits the 4K at 0x2000 and the 2M
-    assertNotNull(tlb.lookup(0x1000));
-    assertNull(tlb.lookup(0x2000));
-    assertNull(tlb.lookup(0x30_0000));
+    assertNotNull(tlb.lookup(0x1000, 0));
+    assertNull(tlb.lookup(0x2000, 0));
+    assertNull(tlb.lookup(0x30_0000, 0));
     assertEquals(1, tlb.rangeInvalidations());
     tlb.invalidateAll();
     assertEquals(0, tlb.size());
@@ -54,7 +54,7 @@ class IotlbTest {
     tlb.invalidateRange(0, 1L << 40); // an invalidation completes meanwhile
     Iotlb.Entry e = tlb.insert(leaf(0x1000, 4096), gen);
     assertNotNull(e); // the in-flight access may still use it ...
-    assertNull(tlb.lookup(0x1000)); // ... but it is not cached
+    assertNull(tlb.lookup(0x1000, 0)); // ... but it is not cached
   }
 
   @Test
@@ -62,9 +62,29 @@ class IotlbTest {
     Iotlb tlb = new Iotlb(64);
     Iotlb.Entry e = tlb.insert(leaf(0x1000, 4096), tlb.generation());
     e.dirty = true;
-    assertSame(e, tlb.lookup(0x1000));
+    assertSame(e, tlb.lookup(0x1000, 0));
     tlb.drop(e);
-    assertNull(tlb.lookup(0x1000));
+    assertNull(tlb.lookup(0x1000, 0));
+  }
+
+  @Test
+  void misses_everyRequesterStripeAndEpoch_areAllCounted() {
+    Iotlb tlb = new Iotlb(64);
+    tlb.insert(leaf(0x1000, 4096), tlb.generation());
+    long want = 0;
+    for (int epoch = 0; epoch < 3; epoch++) {
+      for (int requester = 0; requester < 11; requester++) {
+        int ticket = tlb.enter(requester);
+        for (int k = 0; k <= requester; k++) {
+          assertNull(tlb.lookup(0x2000 + 4096L * k, ticket));
+          want++;
+        }
+        assertNotNull(tlb.lookup(0x1000, ticket)); // a hit counts nothing
+        tlb.exit(ticket);
+        assertEquals(want, tlb.misses(), "requester " + requester + ", epoch " + epoch);
+      }
+      tlb.invalidateRange(0x9000, 4096); // the next epoch's tickets use the other parity
+    }
   }
 
   @Test
@@ -75,7 +95,7 @@ class IotlbTest {
     Iotlb one = new Iotlb(1);
     one.insert(leaf(0x1000, 4096), one.generation());
     one.insert(leaf(0x2000, 4096), one.generation()); // one slot per size: replaces the first
-    assertNull(one.lookup(0x1000));
+    assertNull(one.lookup(0x1000, 0));
     assertEquals(1, one.size());
   }
 
@@ -96,7 +116,7 @@ class IotlbTest {
     tlb.insert(leaf(0x1000, 4096), tlb.generation());
     long gen = tlb.generation();
     tlb.invalidateRange(0x1000, 0);
-    assertNotNull(tlb.lookup(0x1000));
+    assertNotNull(tlb.lookup(0x1000, 0));
     assertEquals(0, tlb.rangeInvalidations());
     assertEquals(gen, tlb.generation());
   }
@@ -164,7 +184,7 @@ class IotlbTest {
       for (Translation t : inserted) {
         for (long a : new long[] {t.iova(), t.iova() + t.size() - 1}) {
           boolean cached = model.values().stream().anyMatch(m -> m.covers(a));
-          assertEquals(cached, tlb.lookup(a) != null, where + " at 0x" + Long.toHexString(a));
+          assertEquals(cached, tlb.lookup(a, 0) != null, where + " at 0x" + Long.toHexString(a));
         }
       }
     }
@@ -179,9 +199,9 @@ class IotlbTest {
     }
     entries.add(tlb.insert(leaf(3L << 21, 2L << 20), tlb.generation()));
     for (Iotlb.Entry e : entries) {
-      assertSame(e, tlb.lookup(e.translation.iova()));
+      assertSame(e, tlb.lookup(e.translation.iova(), 0));
       tlb.drop(e);
-      assertNull(tlb.lookup(e.translation.iova()));
+      assertNull(tlb.lookup(e.translation.iova(), 0));
     }
     assertEquals(0, tlb.size());
   }
