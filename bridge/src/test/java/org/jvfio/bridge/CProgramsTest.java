@@ -57,7 +57,8 @@ class CProgramsTest {
             "ioctl_overhead",
             "fork",
             "dup_syscall",
-            "selftest_dirty")) {
+            "selftest_dirty",
+            "selftest_compat")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -148,6 +149,15 @@ class CProgramsTest {
   @Test
   void selftestDirty_kernelSelftestFixturesPass() throws Exception {
     program("selftest_dirty");
+  }
+
+  /**
+   * The kernel selftest's VFIO compatibility tests: the {@code iommufd} fixture's type1 and {@code
+   * IOMMU_VFIO_IOAS} cases and {@code vfio_compat_mock_domain} (Ver1v2 and Ver1v0), ported in C.
+   */
+  @Test
+  void selftestCompat_vfioCompatFixturesPass() throws Exception {
+    program("selftest_compat");
   }
 
   @Test
