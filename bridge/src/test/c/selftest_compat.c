@@ -303,18 +303,9 @@ static void huge_map(struct compat_fixture *self)
 int main(void)
 {
 	static char name[128];
-	size_t guest_size;
 	int tests = 0;
 
-	page_size = sysconf(_SC_PAGESIZE);
-	hugepage_size = hpage_pmd_size();
-	guest = guest_memory(&guest_size);
-	ASSERT_TRUE(guest_size >= 512UL << 20);
-	ASSERT_EQ(0, (uintptr_t)guest % hugepage_size);
-	/* setup_sizes(): the global buffer, MAP_SHARED at a HUGEPAGE_SIZE-aligned address. */
-	buffer = guest;
-	ASSERT_TRUE(mmap(buffer, BUFFER_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == buffer);
+	setup_sizes();
 	srand(1);
 
 	static void (*const iommufd_tests[])(int) = {

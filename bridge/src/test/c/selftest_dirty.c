@@ -202,28 +202,6 @@ static void get_dirty_bitmap_no_clear(struct dirty_fixture *self)
 
 /* --- FIXTURE(iommufd_ioas): the tests that need only the mock ------------------------------ */
 
-struct ioas_fixture {
-	int fd;
-	__u32 ioas_id, stdev_id, hwpt_id, device_id;
-	__u64 base_iova;
-	unsigned int mock_domains;
-};
-
-static void ioas_setup(struct ioas_fixture *self, unsigned int mock_domains, __u32 limit)
-{
-	memset(self, 0, sizeof(*self));
-	self->mock_domains = mock_domains;
-	self->fd = open("/dev/iommu", O_RDWR);
-	ASSERT_TRUE(self->fd >= 0);
-	ASSERT_OK(ioas_alloc(self->fd, &self->ioas_id));
-	ASSERT_OK(set_temp_memory_limit(self->fd, limit ? limit : 65536));
-	for (unsigned int i = 0; i != mock_domains; i++) {
-		ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, &self->stdev_id, &self->hwpt_id,
-				      &self->device_id));
-		self->base_iova = MOCK_APERTURE_START;
-	}
-}
-
 static void ioas_destroy(struct ioas_fixture *self)
 {
 	if (self->stdev_id) /* not while a device has a HWPT using it */
@@ -545,18 +523,9 @@ static void mock_domain_tests(unsigned int mock_domains)
 int main(void)
 {
 	static char name[128];
-	size_t guest_size;
 	int tests = 0;
 
-	page_size = sysconf(_SC_PAGESIZE);
-	hugepage_size = hpage_pmd_size();
-	guest = guest_memory(&guest_size);
-	ASSERT_TRUE(guest_size >= 512UL << 20);
-	ASSERT_EQ(0, (uintptr_t)guest % hugepage_size);
-	/* setup_sizes(): the global buffer, MAP_SHARED at a HUGEPAGE_SIZE-aligned address. */
-	buffer = guest;
-	ASSERT_TRUE(mmap(buffer, BUFFER_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == buffer);
+	setup_sizes();
 
 	static void (*const dirty_tests[])(struct dirty_fixture *) = {
 		enforce_dirty, set_dirty_tracking_test, device_dirty_capability,

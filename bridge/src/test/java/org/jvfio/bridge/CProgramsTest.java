@@ -58,7 +58,8 @@ class CProgramsTest {
             "fork",
             "dup_syscall",
             "selftest_dirty",
-            "selftest_compat")) {
+            "selftest_compat",
+            "selftest_ioas")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -158,6 +159,16 @@ class CProgramsTest {
   @Test
   void selftestCompat_vfioCompatFixturesPass() throws Exception {
     program("selftest_compat");
+  }
+
+  /**
+   * The kernel selftest's {@code iommufd_ioas} tests that {@code selftest_dirty} leaves out and
+   * that need only the mock: {@code ioas_option_huge_pages}, {@code ioas_iova_alloc}, {@code
+   * ioas_align_change}, {@code copy_sweep}, ported in C.
+   */
+  @Test
+  void selftestIoas_remainingIoasFixtureTestsPass() throws Exception {
+    program("selftest_ioas");
   }
 
   @Test

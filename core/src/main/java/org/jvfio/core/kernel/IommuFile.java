@@ -70,9 +70,9 @@ import org.jvfio.core.iommufd.IovaRanges;
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
  * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
- * commands jvfio does not model: FAULT_QUEUE_ALLOC, MAP_FILE, ...). IOMMU_VFIO_IOAS, which chooses
- * the IOAS that layer acts on, is in the table. The nesting
- * commands (HWPT_INVALIDATE, VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls. The common size
+ * commands jvfio does not model: FAULT_QUEUE_ALLOC, MAP_FILE, ...); IOMMU_VFIO_IOAS, which chooses
+ * the IOAS that layer acts on, is in the table. The nesting commands (HWPT_INVALIDATE,
+ * VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls. The common size
  * logic runs once: read the u32 size (EFAULT),
  * size < min_size is EINVAL, copy_struct_from_user (E2BIG for a non-zero tail beyond the kernel's
  * struct, shorter structs zero-extended). Each handler decodes the api record, converts it to the
