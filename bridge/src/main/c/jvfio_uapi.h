@@ -185,6 +185,10 @@
 #define IOMMU_OPTION_HUGE_PAGES 0x1U
 #define IOMMU_OPTION_OP_SET 0x0U
 #define IOMMU_OPTION_OP_GET 0x1U
+#define IOMMU_VFIO_IOAS 0x3b88U
+#define IOMMU_VFIO_IOAS_GET 0x0U
+#define IOMMU_VFIO_IOAS_SET 0x1U
+#define IOMMU_VFIO_IOAS_CLEAR 0x2U
 #define IOMMU_HWPT_ALLOC 0x3b89U
 #define IOMMU_GET_HW_INFO 0x3b8aU
 #define IOMMU_HWPT_SET_DIRTY_TRACKING 0x3b8bU
@@ -533,6 +537,18 @@ _Static_assert(offsetof(struct iommu_vdevice_alloc, viommu_id) == 4, "iommu_vdev
 _Static_assert(offsetof(struct iommu_vdevice_alloc, dev_id) == 8, "iommu_vdevice_alloc");
 _Static_assert(offsetof(struct iommu_vdevice_alloc, out_vdevice_id) == 12, "iommu_vdevice_alloc");
 _Static_assert(offsetof(struct iommu_vdevice_alloc, virt_id) == 16, "iommu_vdevice_alloc");
+
+struct iommu_vfio_ioas {
+	__u32 size;
+	__u32 ioas_id;
+	__u16 op;
+	__u16 __reserved;
+};
+_Static_assert(sizeof(struct iommu_vfio_ioas) == 12, "iommu_vfio_ioas");
+_Static_assert(offsetof(struct iommu_vfio_ioas, size) == 0, "iommu_vfio_ioas");
+_Static_assert(offsetof(struct iommu_vfio_ioas, ioas_id) == 4, "iommu_vfio_ioas");
+_Static_assert(offsetof(struct iommu_vfio_ioas, op) == 8, "iommu_vfio_ioas");
+_Static_assert(offsetof(struct iommu_vfio_ioas, __reserved) == 10, "iommu_vfio_ioas");
 
 struct iommu_viommu_alloc {
 	__u32 size;

@@ -247,6 +247,29 @@ static inline int set_temp_memory_limit(int fd, __u32 limit)
 	return test_cmd(fd, &cmd, IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT, 0);
 }
 
+/* FIXTURE(iommufd_ioas): an IOAS with 0, 1 or 2 mock domains and a temporary memory limit. */
+struct ioas_fixture {
+	int fd;
+	__u32 ioas_id, stdev_id, hwpt_id, device_id;
+	__u64 base_iova;
+	unsigned int mock_domains;
+};
+
+static inline void ioas_setup(struct ioas_fixture *self, unsigned int mock_domains, __u32 limit)
+{
+	memset(self, 0, sizeof(*self));
+	self->mock_domains = mock_domains;
+	self->fd = open("/dev/iommu", O_RDWR);
+	ASSERT_TRUE(self->fd >= 0);
+	ASSERT_OK(ioas_alloc(self->fd, &self->ioas_id));
+	ASSERT_OK(set_temp_memory_limit(self->fd, limit ? limit : 65536));
+	for (unsigned int i = 0; i != mock_domains; i++) {
+		ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, &self->stdev_id, &self->hwpt_id,
+				      &self->device_id));
+		self->base_iova = MOCK_APERTURE_START;
+	}
+}
+
 /* teardown_iommufd: on a fresh fd, no page of the global buffer is pinned any more. */
 static inline void teardown_iommufd(int fd)
 {
@@ -279,10 +302,14 @@ static inline unsigned long hpage_pmd_size(void)
 	return strtoul(buf, NULL, 10);
 }
 
-/* setup_sizes(): the global buffer, MAP_SHARED at a HUGEPAGE_SIZE-aligned guest address. */
+/*
+ * setup_sizes(): the page sizes, the bridge's guest memory (at least 512 MiB, HUGEPAGE_SIZE
+ * aligned: the ports place their buffers in it) and the global buffer at its start, MAP_SHARED.
+ */
 static inline void setup_sizes(void)
 {
 	size_t guest_size;
+
 	page_size = sysconf(_SC_PAGESIZE);
 	hugepage_size = hpage_pmd_size();
 	guest = guest_memory(&guest_size);
@@ -291,30 +318,6 @@ static inline void setup_sizes(void)
 	buffer = guest;
 	ASSERT_TRUE(mmap(buffer, BUFFER_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == buffer);
-}
-
-/* --- FIXTURE(iommufd_ioas) ------------------------------------------------------------------- */
-
-struct ioas_fixture {
-	int fd;
-	__u32 ioas_id, stdev_id, hwpt_id, device_id;
-	__u64 base_iova;
-	unsigned int mock_domains;
-};
-
-static inline void ioas_setup(struct ioas_fixture *self, unsigned int mock_domains, __u32 limit)
-{
-	memset(self, 0, sizeof(*self));
-	self->mock_domains = mock_domains;
-	self->fd = open("/dev/iommu", O_RDWR);
-	ASSERT_TRUE(self->fd >= 0);
-	ASSERT_OK(ioas_alloc(self->fd, &self->ioas_id));
-	ASSERT_OK(set_temp_memory_limit(self->fd, limit ? limit : 65536));
-	for (unsigned int i = 0; i != mock_domains; i++) {
-		ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, &self->stdev_id, &self->hwpt_id,
-				      &self->device_id));
-		self->base_iova = MOCK_APERTURE_START;
-	}
 }
 
 /* Runs each test under every FIXTURE_VARIANT of iommufd_ioas, with its setup and teardown. */

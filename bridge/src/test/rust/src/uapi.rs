@@ -180,6 +180,10 @@ pub const IOMMU_OPTION_RLIMIT_MODE: u32 = 0x0;
 pub const IOMMU_OPTION_HUGE_PAGES: u32 = 0x1;
 pub const IOMMU_OPTION_OP_SET: u32 = 0x0;
 pub const IOMMU_OPTION_OP_GET: u32 = 0x1;
+pub const IOMMU_VFIO_IOAS: u32 = 0x3b88;
+pub const IOMMU_VFIO_IOAS_GET: u32 = 0x0;
+pub const IOMMU_VFIO_IOAS_SET: u32 = 0x1;
+pub const IOMMU_VFIO_IOAS_CLEAR: u32 = 0x2;
 pub const IOMMU_HWPT_ALLOC: u32 = 0x3b89;
 pub const IOMMU_GET_HW_INFO: u32 = 0x3b8a;
 pub const IOMMU_HWPT_SET_DIRTY_TRACKING: u32 = 0x3b8b;
@@ -563,6 +567,20 @@ const _: () = assert!(offset_of!(iommu_vdevice_alloc, viommu_id) == 4);
 const _: () = assert!(offset_of!(iommu_vdevice_alloc, dev_id) == 8);
 const _: () = assert!(offset_of!(iommu_vdevice_alloc, out_vdevice_id) == 12);
 const _: () = assert!(offset_of!(iommu_vdevice_alloc, virt_id) == 16);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_vfio_ioas {
+    pub size: u32,
+    pub ioas_id: u32,
+    pub op: u16,
+    pub __reserved: u16,
+}
+const _: () = assert!(size_of::<iommu_vfio_ioas>() == 12);
+const _: () = assert!(offset_of!(iommu_vfio_ioas, size) == 0);
+const _: () = assert!(offset_of!(iommu_vfio_ioas, ioas_id) == 4);
+const _: () = assert!(offset_of!(iommu_vfio_ioas, op) == 8);
+const _: () = assert!(offset_of!(iommu_vfio_ioas, __reserved) == 10);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]

@@ -59,7 +59,9 @@ class CProgramsTest {
             "dup_syscall",
             "selftest_dirty",
             "selftest_mock_domain",
-            "selftest_access")) {
+            "selftest_access",
+            "selftest_compat",
+            "selftest_ioas")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -170,6 +172,25 @@ class CProgramsTest {
   @Test
   void selftestAccess_kernelSelftestAccessTestsPass() throws Exception {
     program("selftest_access");
+  }
+
+  /**
+   * The kernel selftest's VFIO compatibility tests: the {@code iommufd} fixture's type1 and {@code
+   * IOMMU_VFIO_IOAS} cases and {@code vfio_compat_mock_domain} (Ver1v2 and Ver1v0), ported in C.
+   */
+  @Test
+  void selftestCompat_vfioCompatFixturesPass() throws Exception {
+    program("selftest_compat");
+  }
+
+  /**
+   * The kernel selftest's {@code iommufd_ioas} tests that {@code selftest_dirty} leaves out and
+   * that need only the mock: {@code ioas_option_huge_pages}, {@code ioas_iova_alloc}, {@code
+   * ioas_align_change}, ported in C ({@code copy_sweep} is in {@code selftest_access}).
+   */
+  @Test
+  void selftestIoas_remainingIoasFixtureTestsPass() throws Exception {
+    program("selftest_ioas");
   }
 
   @Test

@@ -15,6 +15,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_ATTACH_IOMMUFD_PT;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_BIND_IOMMUFD;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_DETACH_IOMMUFD_PT;
@@ -62,7 +63,8 @@ final class FuzzGen {
     IOMMU_HWPT_ALLOC,
     IOMMU_GET_HW_INFO,
     IOMMU_HWPT_SET_DIRTY_TRACKING,
-    IOMMU_HWPT_GET_DIRTY_BITMAP
+    IOMMU_HWPT_GET_DIRTY_BITMAP,
+    IOMMU_VFIO_IOAS
   };
   private static final int[] FEATURES = {1, 2, 6, 7, 8, 9};
 
@@ -362,6 +364,10 @@ final class FuzzGen {
       }
       aux.add(new FuzzCall.Aux(b.position(), rnd.nextInt(6) == 0 ? new byte[0] : ranges.array()));
       b.putLong(0).putLong(0);
+    } else if (request == IOMMU_VFIO_IOAS) {
+      b.putInt(id())
+          .putShort((short) rnd.nextInt(4))
+          .putShort((short) (rnd.nextInt(8) == 0 ? 1 : 0));
     } else {
       b.putInt(id()).putInt(flags()).putInt(id());
     }

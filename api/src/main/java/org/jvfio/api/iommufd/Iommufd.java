@@ -125,6 +125,18 @@ public final class Iommufd {
   /** {@code IOMMU_OPTION_OP_GET} = 1. */
   public static final int IOMMU_OPTION_OP_GET = 1;
 
+  /** {@code IOMMU_VFIO_IOAS} = 0x3B88. */
+  public static final int IOMMU_VFIO_IOAS = io(IOMMUFD_CMD_VFIO_IOAS);
+
+  /** {@code IOMMU_VFIO_IOAS_GET} = 0: read the compatibility IOAS id. */
+  public static final int IOMMU_VFIO_IOAS_GET = 0;
+
+  /** {@code IOMMU_VFIO_IOAS_SET} = 1: make {@code ioas_id} the compatibility IOAS. */
+  public static final int IOMMU_VFIO_IOAS_SET = 1;
+
+  /** {@code IOMMU_VFIO_IOAS_CLEAR} = 2: forget the compatibility IOAS (it is not destroyed). */
+  public static final int IOMMU_VFIO_IOAS_CLEAR = 2;
+
   /** {@code IOMMU_HWPT_ALLOC} = 0x3B89. */
   public static final int IOMMU_HWPT_ALLOC = io(IOMMUFD_CMD_HWPT_ALLOC);
 

@@ -44,6 +44,13 @@ class IommufdStructsTest extends StructRecordContract {
               field("reserved", 10, 2),
               field("objectId", 12, 4),
               field("val64", 16, 8)),
+          struct(
+              IommuVfioIoas.class,
+              12,
+              field("size", 0, 4),
+              field("ioasId", 4, 4),
+              field("op", 8, 2),
+              field("reserved", 10, 2)),
           struct(IommuHwptSelftest.class, 8, field("iotlb", 0, 4), field("pagetableType", 4, 4)),
           struct(
               IommuIoasCopy.class,

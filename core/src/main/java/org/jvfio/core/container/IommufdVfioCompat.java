@@ -4,7 +4,11 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_HUGE_PAGES;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_GET;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_SET;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS_CLEAR;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS_GET;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS_SET;
 import static org.jvfio.api.vfio.Vfio.VFIO_DMA_CC_IOMMU;
 import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_READ;
 import static org.jvfio.api.vfio.Vfio.VFIO_DMA_MAP_FLAG_WRITE;
@@ -16,7 +20,9 @@ import static org.jvfio.api.vfio.Vfio.VFIO_UNMAP_ALL;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.function.LongConsumer;
 import org.jvfio.api.Errno;
+import org.jvfio.api.iommufd.IommuVfioIoas;
 import org.jvfio.api.vfio.VfioIommuType1DmaMap;
 import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
 import org.jvfio.api.vfio.VfioIovaRange;
@@ -33,23 +39,28 @@ import org.jvfio.core.spi.IommuDriver;
  * the container ioctls answered by an iommufd context, on {@code /dev/iommu} and on {@code
  * /dev/vfio/vfio} when iommufd provides it ({@code CONFIG_IOMMUFD_VFIO_CONTAINER}).
  *
- * <p>The compatibility IOAS is created by the first {@code VFIO_GROUP_SET_CONTAINER} with the
- * iommufd ({@link VfioGroup#setContainer(IommufdVfioCompat)}) and is an ordinary IOAS of the
- * context; MAP and UNMAP work on it as soon as it exists, without {@code VFIO_SET_IOMMU}.
- * Differences from type1, modelled: {@code VFIO_IOMMU_DIRTY_PAGES} is unknown ({@code ENOTTY} at
- * the ioctl), {@code GET_DIRTY_BITMAP} and {@code VADDR} are unknown flags ({@code EINVAL}), {@code
- * GET_INFO} has no migration capability and reports {@code U32_MAX} mappings available, {@code
- * SET_IOMMU} answers {@code EINVAL} for a type it does not know and {@code ENODEV} before the IOAS
- * exists (type1's errnos are the other way round) and may be repeated, and unmaps follow the IOAS
- * rules (a range cutting a mapping is {@code ENOENT}). Not modelled: {@code IOMMU_VFIO_IOAS}, the
- * no-IOMMU mode, and the TYPE1 (v1) emulation's cutting of mappings at the unmap range's ends.
+ * <p>The compatibility IOAS is the context's {@link IommufdContext#vfioCompatIoas}: the first
+ * {@code VFIO_GROUP_SET_CONTAINER} with the iommufd creates one if there is none ({@link
+ * VfioGroup#setContainer(IommufdVfioCompat)}), and {@code IOMMU_VFIO_IOAS} ({@link #vfioIoas})
+ * reads, sets or clears it; every type1 ioctl looks it up anew, so one that {@code
+ * IOMMU_VFIO_IOAS_SET} chose is used from the next call on. MAP and UNMAP work on it as soon as it
+ * exists, without {@code VFIO_SET_IOMMU}. Differences from type1, modelled: {@code
+ * VFIO_IOMMU_DIRTY_PAGES} is unknown ({@code ENOTTY} at the ioctl), {@code GET_DIRTY_BITMAP} and
+ * {@code VADDR} are unknown flags ({@code EINVAL}), {@code GET_INFO} has no migration capability
+ * and reports {@code U32_MAX} mappings available, {@code SET_IOMMU} answers {@code EINVAL} for a
+ * type it does not know and {@code ENODEV} before the IOAS exists (type1's errnos are the other way
+ * round) and may be repeated, and unmaps follow the IOAS rules (a range cutting a mapping is {@code
+ * ENOENT}) unless the IOAS has huge pages off (after {@code SET_IOMMU} TYPE1), when the unmap
+ * range's ends are cut first. Not modelled: the no-IOMMU mode.
  *
- * <p><b>Thread-safety.</b> Thread-safe: serialised on this object, then on the context.
+ * <p><b>Thread-safety.</b> Thread-safe: each call looks the compatibility IOAS up once and then
+ * acts on it by id, each step serialised on the context. (The kernel holds a reference on the IOAS
+ * for the whole call; here an {@code IOMMU_DESTROY} of it from another thread in between makes the
+ * call fail with {@code ENOENT}.)
  */
 public final class IommufdVfioCompat {
   private final IommufdContext ctx;
   private final long pageSize;
-  private int ioasId; // guarded by this; 0: none
 
   private IommufdVfioCompat(IommufdContext ctx, long pageSize) {
     this.ctx = ctx;
@@ -77,30 +88,34 @@ public final class IommufdVfioCompat {
   }
 
   /**
-   * {@code get_compat_ioas}: the IOAS id, {@code ENODEV} if there is none (or it was destroyed).
+   * {@code IOMMU_VFIO_IOAS} ({@code iommufd_vfio_ioas}): reads, sets or clears the compatibility
+   * IOAS. Only GET has a reply; CLEAR forgets the IOAS without destroying it and always succeeds.
+   *
+   * @param cmd the {@code struct iommu_vfio_ioas} read from the user
+   * @return the compatibility IOAS id for GET (the reply's {@code ioas_id}), 0 for SET and CLEAR
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for a non-zero {@code
+   *     __reserved}; GET: {@code ENODEV} without a compatibility IOAS; SET: {@code ENOENT} unless
+   *     {@code ioas_id} is an IOAS; {@code EOPNOTSUPP} for any other {@code op}
    */
-  private synchronized int compatIoas() {
-    UapiException.check(ioasId != 0, Errno.ENODEV, "no compatibility IOAS");
-    try {
-      ctx.ioasIovaRanges(ioasId, 0);
-    } catch (UapiException destroyed) {
-      ioasId = 0;
-      throw new UapiException(Errno.ENODEV, "compatibility IOAS destroyed");
+  public int vfioIoas(IommuVfioIoas cmd) {
+    UapiException.check(cmd.reserved() == 0, Errno.EOPNOTSUPP, "__reserved");
+    switch (cmd.op()) {
+      case IOMMU_VFIO_IOAS_GET:
+        return ctx.vfioCompatIoas();
+      case IOMMU_VFIO_IOAS_SET:
+        ctx.setVfioCompatIoas(cmd.ioasId());
+        return 0;
+      case IOMMU_VFIO_IOAS_CLEAR:
+        ctx.clearVfioCompatIoas();
+        return 0;
+      default:
+        throw new UapiException(Errno.EOPNOTSUPP, "IOMMU_VFIO_IOAS op " + cmd.op());
     }
-    return ioasId;
   }
 
-  /** {@code iommufd_vfio_compat_ioas_create}: reuses the IOAS or allocates it. */
-  synchronized void ioasCreate() {
-    if (ioasId != 0) {
-      try {
-        ctx.ioasIovaRanges(ioasId, 0);
-        return;
-      } catch (UapiException destroyed) {
-        ioasId = 0;
-      }
-    }
-    ioasId = ctx.ioasAlloc(0);
+  /** {@code iommufd_vfio_compat_ioas_create}: keeps the IOAS or allocates one. */
+  void ioasCreate() {
+    ctx.vfioCompatIoasCreate();
   }
 
   /** Binds a physical device and attaches it to the IOAS; 0 for an emulated one (no IOMMU). */
@@ -108,7 +123,7 @@ public final class IommufdVfioCompat {
     if (iommu == null) {
       return 0;
     }
-    int ioas = compatIoas();
+    int ioas = ctx.vfioCompatIoas();
     int devId = ctx.bindDevice(iommu, tracker);
     try {
       ctx.attach(devId, ioas);
@@ -139,7 +154,7 @@ public final class IommufdVfioCompat {
       return 1;
     }
     if (type == VFIO_DMA_CC_IOMMU) {
-      compatIoas();
+      ctx.vfioCompatIoas();
       return 1;
     }
     return 0;
@@ -159,7 +174,7 @@ public final class IommufdVfioCompat {
   public void setIommu(long type) {
     UapiException.check(
         type == VFIO_TYPE1_IOMMU || type == VFIO_TYPE1v2_IOMMU, Errno.EINVAL, "not TYPE1");
-    int ioas = compatIoas();
+    int ioas = ctx.vfioCompatIoas();
     if (type == VFIO_TYPE1_IOMMU) {
       ctx.option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, 0, ioas, 0);
     }
@@ -177,7 +192,7 @@ public final class IommufdVfioCompat {
    */
   public Type1Info getInfo(int argsz) {
     UapiException.check(Integer.toUnsignedLong(argsz) >= 16, Errno.EINVAL, "argsz below 16");
-    int ioas = compatIoas();
+    int ioas = ctx.vfioCompatIoas();
     long bitmap = ctx.ioasPageSizes(ioas);
     if ((bitmap & (pageSize - 1)) != 0) {
       bitmap = (bitmap & -pageSize) | pageSize;
@@ -206,7 +221,7 @@ public final class IommufdVfioCompat {
             && (map.flags() & ~(VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)) == 0,
         Errno.EINVAL,
         "argsz or flags");
-    int ioas = compatIoas();
+    int ioas = ctx.vfioCompatIoas();
     int flags =
         IOMMU_IOAS_MAP_FIXED_IOVA
             | ((map.flags() & VFIO_DMA_MAP_FLAG_READ) != 0 ? IOMMU_IOAS_MAP_READABLE : 0)
@@ -215,27 +230,48 @@ public final class IommufdVfioCompat {
   }
 
   /**
-   * {@code iommufd_vfio_unmap_dma}: unmaps with the IOAS's rules and returns the bytes unmapped.
-   * The ioctl copies {@code size} back even when this fails, as 0 (the unmapped count).
+   * {@code iommufd_vfio_unmap_dma}: unmaps with the IOAS's rules and gives {@code copyBack} the
+   * bytes unmapped, as the kernel copies them to {@code size}: once the unmap itself has run, also
+   * when it fails (0 then), and not when an earlier check fails. With the IOAS's huge pages off
+   * (TYPE1) the areas are first cut after {@code iova + size - 1} and, unless {@code iova} is 0,
+   * after {@code iova - 1} ({@link IommufdContext#ioasCutIova}), so that a range inside a mapping
+   * unmaps; the cuts stay when the unmap then fails.
    *
    * @param unmap the {@code struct vfio_iommu_type1_dma_unmap} read from the user
-   * @return the bytes unmapped, copied back to {@code size}
+   * @param copyBack writes the unmapped byte count to the user's {@code size}; what it throws (the
+   *     copy's {@code EFAULT}) replaces the unmap's result
+   * @return the bytes unmapped
    * @throws UapiException {@code EINVAL} for {@code argsz} below 24 or a flag other than ALL
    *     (GET_DIRTY_BITMAP and VADDR included); {@code ENODEV} without the IOAS; {@code EINVAL} for
-   *     ALL with a non-zero {@code iova} or {@code size}; then as {@link IommufdContext#ioasUnmap}
+   *     ALL with a non-zero {@code iova} or {@code size}; then as {@link
+   *     IommufdContext#ioasCutIova} and {@link IommufdContext#ioasUnmap}
    */
-  public long unmapDma(VfioIommuType1DmaUnmap unmap) {
+  public long unmapDma(VfioIommuType1DmaUnmap unmap, LongConsumer copyBack) {
     UapiException.check(
         Integer.toUnsignedLong(unmap.argsz()) >= VfioIommuType1DmaUnmap.SIZE
             && (unmap.flags() & ~VFIO_DMA_UNMAP_FLAG_ALL) == 0,
         Errno.EINVAL,
         "argsz or flags");
-    int ioas = compatIoas();
-    if ((unmap.flags() & VFIO_DMA_UNMAP_FLAG_ALL) != 0) {
+    int ioas = ctx.vfioCompatIoas();
+    boolean all = (unmap.flags() & VFIO_DMA_UNMAP_FLAG_ALL) != 0;
+    if (all) {
       UapiException.check(
           unmap.iova() == 0 && unmap.size() == 0, Errno.EINVAL, "ALL with iova or size");
-      return ctx.ioasUnmap(ioas, 0, -1L);
+    } else if (ctx.option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_GET, 0, ioas, 0) == 0) {
+      long last = unmap.iova() + unmap.size() - 1;
+      if (unmap.iova() != 0) {
+        ctx.ioasCutIova(ioas, last, unmap.iova() - 1);
+      } else {
+        ctx.ioasCutIova(ioas, last);
+      }
     }
-    return ctx.ioasUnmap(ioas, unmap.iova(), unmap.size());
+    long unmapped = 0;
+    try {
+      unmapped =
+          all ? ctx.ioasUnmap(ioas, 0, -1L) : ctx.ioasUnmap(ioas, unmap.iova(), unmap.size());
+    } finally {
+      copyBack.accept(unmapped);
+    }
+    return unmapped;
   }
 }

@@ -112,6 +112,8 @@ public final class IommufdContext {
   // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
   private boolean accountModeMm;
   private long nextPagesId; // guarded by lock: one per IOMMU_IOAS_MAP (struct iopt_pages)
+  // ictx->vfio_ioas: the IOAS of the VFIO type1 compatibility ioctls, or null; guarded by lock
+  private Ioas vfioIoas;
 
   abstract static class Obj {
     final int id;
@@ -354,6 +356,9 @@ public final class IommufdContext {
         UapiException.check(ioas.hwpts.isEmpty(), Errno.EBUSY, "IOAS has HWPTs");
         UapiException.check(ioas.accesses.isEmpty(), Errno.EBUSY, "IOAS has an access");
         ioas.areas.clear();
+        if (vfioIoas == ioas) {
+          vfioIoas = null;
+        }
       } else if (o instanceof Hwpt) {
         Hwpt h = (Hwpt) o;
         UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "HWPT has attached devices");
@@ -1237,6 +1242,97 @@ public final class IommufdContext {
         ioas.iovaAlignment = align;
       }
       return val64;
+    }
+  }
+
+  // --- VFIO compatibility ---------------------------------------------------------------------
+
+  /**
+   * Returns the compatibility IOAS ({@code ictx->vfio_ioas}): the IOAS that the VFIO type1 ioctls
+   * on this iommufd act on, as {@code get_compat_ioas} in {@code
+   * drivers/iommu/iommufd/vfio_compat.c} finds it. Destroying that IOAS forgets it, as {@code
+   * iommufd_object_remove} does, so an IOAS allocated later under the same id is not it.
+   *
+   * @return the compatibility IOAS id
+   * @throws UapiException {@code ENODEV} if there is none
+   */
+  public int vfioCompatIoas() {
+    synchronized (lock) {
+      UapiException.check(vfioIoas != null, Errno.ENODEV, "no compatibility IOAS");
+      return vfioIoas.id;
+    }
+  }
+
+  /**
+   * Makes an IOAS the compatibility IOAS ({@code IOMMU_VFIO_IOAS_SET}), replacing any other.
+   *
+   * @param ioasId the IOAS
+   * @throws UapiException {@code ENOENT} unless {@code ioasId} is an IOAS
+   */
+  public void setVfioCompatIoas(int ioasId) {
+    synchronized (lock) {
+      vfioIoas = ioas(ioasId);
+    }
+  }
+
+  /** Forgets the compatibility IOAS ({@code IOMMU_VFIO_IOAS_CLEAR}); the IOAS itself stays. */
+  public void clearVfioCompatIoas() {
+    synchronized (lock) {
+      vfioIoas = null;
+    }
+  }
+
+  /**
+   * {@code iommufd_vfio_compat_ioas_create}: allocates an IOAS and makes it the compatibility IOAS,
+   * unless there is one already. The new IOAS is an ordinary object that {@code IOMMU_DESTROY} can
+   * destroy.
+   */
+  public void vfioCompatIoasCreate() {
+    synchronized (lock) {
+      if (vfioIoas == null) {
+        vfioIoas = put(new Ioas(allocateId()));
+      }
+    }
+  }
+
+  /**
+   * {@code iopt_cut_iova}: splits the area holding each of {@code iovas} so that the IOVA becomes
+   * the last byte of one area, as the TYPE1 emulation of {@code VFIO_IOMMU_UNMAP_DMA} does before
+   * unmapping ({@code iommufd_vfio_unmap_dma}). An IOVA that no area holds, or that is an area's
+   * first or last byte, cuts nothing. The cuts are made in order and stay made when a later one
+   * fails, as in the kernel; the two halves keep the area's pages and protection.
+   *
+   * @param ioasId the IOAS
+   * @param iovas the IOVAs to cut after, unsigned
+   * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EINVAL} if the byte after a cut, or
+   *     its user address, is not aligned to the IOAS alignment, or if the IOAS has a domain and
+   *     huge pages on ({@code iopt_area_split}: a domain may hold a huge IOPTE across the cut)
+   */
+  public void ioasCutIova(int ioasId, long... iovas) {
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      for (long iova : iovas) {
+        Area a = ioas.areas.get(u(iova));
+        if (a == null || iova == a.iova() || iova == a.last()) {
+          continue;
+        }
+        long newStart = iova + 1;
+        long newUserVa = a.userVa() + (newStart - a.iova());
+        UapiException.check(
+            ((newStart | newUserVa) & (ioas.iovaAlignment - 1)) == 0,
+            Errno.EINVAL,
+            "cut not aligned to the IOAS");
+        UapiException.check(
+            ioas.hwpts.isEmpty() || ioas.disableLargePages,
+            Errno.EINVAL,
+            "a domain may hold huge IOPTEs");
+        ioas.areas.put(
+            span(a.iova(), iova),
+            new Area(a.iova(), newStart - a.iova(), a.userVa(), a.prot(), a.pagesWritable()));
+        ioas.areas.put(
+            span(newStart, a.last()),
+            new Area(newStart, a.last() - iova, newUserVa, a.prot(), a.pagesWritable()));
+      }
     }
   }
 

@@ -46,12 +46,12 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
  *       iommufd_fops_ioctl}'s: a {@code size} below the command's minimum is {@code EINVAL}, a
  *       larger struct with a non-zero tail {@code E2BIG}, a shorter one is zero-extended, and the
  *       reply is copied back in {@code min(user size, kernel size)} bytes; the VFIO type1 ioctls go
- *       to iommufd's VFIO compatibility ({@link org.jvfio.core.container.IommufdVfioCompat}); an
- *       unknown or unmodelled request (OPTION, VFIO_IOAS, FAULT_QUEUE_ALLOC, {@code
- *       VFIO_IOMMU_DIRTY_PAGES}, ...) is {@code ENOTTY}. Dirty bitmaps are ORed into user memory at
- *       {@code data} byte by byte (no alignment needed); a bitmap the kernel could not pin makes
- *       the call succeed with nothing harvested (docs/fidelity.md, "Silent successes of
- *       GET_DIRTY_BITMAP"; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP} below).
+ *       to iommufd's VFIO compatibility ({@link org.jvfio.core.container.IommufdVfioCompat}), on
+ *       the IOAS that {@code IOMMU_VFIO_IOAS} chose; an unknown or unmodelled request
+ *       (FAULT_QUEUE_ALLOC, {@code VFIO_IOMMU_DIRTY_PAGES}, ...) is {@code ENOTTY}. Dirty bitmaps
+ *       are ORed into user memory at {@code data} byte by byte (no alignment needed); a bitmap the
+ *       kernel could not pin makes the call succeed with nothing harvested (docs/fidelity.md,
+ *       "Silent successes of GET_DIRTY_BITMAP"; see {@code IOMMU_HWPT_GET_DIRTY_BITMAP} below).
  *   <li>{@value #VFIO_DEVICE_PATH_PREFIX}{@code N}: the cdev of the N-th device installed by the
  *       builder. {@code VFIO_DEVICE_BIND_IOMMUFD} (its {@code iommufd} is an fd number of this
  *       kernel) must come first: every other ioctl, read and write before it is {@code EINVAL}.

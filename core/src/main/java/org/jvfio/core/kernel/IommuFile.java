@@ -14,6 +14,8 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VDEVICE_ALLOC;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS_GET;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_ALLOC;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_MIN_SIZE;
@@ -48,6 +50,7 @@ import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
 import org.jvfio.api.iommufd.IommuOption;
 import org.jvfio.api.iommufd.IommuVdeviceAlloc;
+import org.jvfio.api.iommufd.IommuVfioIoas;
 import org.jvfio.api.iommufd.IommuViommuAlloc;
 import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
 import org.jvfio.core.UapiException;
@@ -67,8 +70,9 @@ import org.jvfio.core.iommufd.IovaRanges;
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
  * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
- * commands jvfio does not model: VFIO_IOAS, FAULT_QUEUE_ALLOC, MAP_FILE, ...). The nesting
- * commands (HWPT_INVALIDATE, VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls. The common size
+ * commands jvfio does not model: FAULT_QUEUE_ALLOC, MAP_FILE, ...); IOMMU_VFIO_IOAS, which chooses
+ * the IOAS that layer acts on, is in the table. The nesting commands (HWPT_INVALIDATE,
+ * VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls. The common size
  * logic runs once: read the u32 size (EFAULT),
  * size < min_size is EINVAL, copy_struct_from_user (E2BIG for a non-zero tail beyond the kernel's
  * struct, shorter structs zero-extended). Each handler decodes the api record, converts it to the
@@ -108,6 +112,7 @@ final class IommuFile extends OpenFile {
           Map.entry(IOMMU_IOAS_MAP, new Op(40, IommuIoasMap.SIZE, IommuFile::ioasMap)),
           Map.entry(IOMMU_IOAS_UNMAP, new Op(24, IommuIoasUnmap.SIZE, IommuFile::ioasUnmap)),
           Map.entry(IOMMU_OPTION, new Op(24, IommuOption.SIZE, IommuFile::option)),
+          Map.entry(IOMMU_VFIO_IOAS, new Op(12, IommuVfioIoas.SIZE, IommuFile::vfioIoas)),
           Map.entry(IOMMU_HWPT_ALLOC, new Op(24, IommuHwptAlloc.SIZE, IommuFile::hwptAlloc)),
           Map.entry(IOMMU_GET_HW_INFO, new Op(32, IommuHwInfo.SIZE, IommuFile::getHwInfo)),
           Map.entry(
@@ -175,7 +180,7 @@ final class IommuFile extends OpenFile {
    * iommufd_vfio_ioctl(): every request outside the table goes to the VFIO type1 emulation, which
    * knows the API version, CHECK_EXTENSION, SET_IOMMU, GET_INFO, MAP_DMA and UNMAP_DMA; anything
    * else (DIRTY_PAGES included) is ENOTTY. UNMAP_DMA copies its struct back with {@code size} = the
-   * bytes unmapped even when it fails (0 then), unless that copy faults.
+   * bytes unmapped once the unmap has run, even when it fails (0 then).
    */
   private int vfioCompat(int request, long arg) {
     if (request == VFIO_GET_API_VERSION) {
@@ -191,14 +196,7 @@ final class IommuFile extends OpenFile {
       compat.mapDma(Type1Ioctls.readMap(memory, arg));
     } else if (request == VFIO_IOMMU_UNMAP_DMA) {
       VfioIommuType1DmaUnmap unmap = Type1Ioctls.readUnmap(memory, arg);
-      long unmapped;
-      try {
-        unmapped = compat.unmapDma(unmap);
-      } catch (UapiException e) {
-        Type1Ioctls.writeUnmapped(memory, arg, unmap, 0);
-        throw e;
-      }
-      Type1Ioctls.writeUnmapped(memory, arg, unmap, unmapped);
+      compat.unmapDma(unmap, size -> Type1Ioctls.writeUnmapped(memory, arg, unmap, size));
     } else {
       return super.ioctl(request, arg);
     }
@@ -235,6 +233,15 @@ final class IommuFile extends OpenFile {
     memory.write(
         u.arg() + VAL64_OFFSET,
         ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(0, val64));
+  }
+
+  /** {@code iommufd_vfio_ioas}: only GET responds, with the whole struct. */
+  private void vfioIoas(Ucmd u) {
+    IommuVfioIoas s = IommuVfioIoas.decode(u.cmd());
+    int ioasId = compat.vfioIoas(s);
+    if (s.op() == IOMMU_VFIO_IOAS_GET) {
+      respond(u, new IommuVfioIoas(s.size(), ioasId, s.op(), s.reserved())::encode);
+    }
   }
 
   private void ioasMap(Ucmd u) {

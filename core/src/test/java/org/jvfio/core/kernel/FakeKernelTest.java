@@ -61,6 +61,7 @@ import org.jvfio.api.iommufd.IommuIoasIovaRanges;
 import org.jvfio.api.iommufd.IommuIoasMap;
 import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
+import org.jvfio.api.iommufd.IommuVfioIoas;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.api.vfio.Vfio;
 import org.jvfio.api.vfio.VfioDeviceAttachIommufdPt;
@@ -229,11 +230,12 @@ class FakeKernelTest {
     int fd = sys.open(FakeKernel.IOMMU_PATH);
     long arg = mem.allocate(64);
     putU32(arg, 64);
-    for (int nr : new int[] {0x88, 0x8e, 0x8f, 0x94, 0x95}) {
+    for (int nr : new int[] {0x8e, 0x8f, 0x94, 0x95}) {
       assertErrno(Errno.ENOTTY, sys.ioctl(fd, Vfio.io(Iommufd.IOMMUFD_TYPE, nr), arg));
     }
     // OPTION (0x87) and the nesting commands are modelled: a zeroed struct reaches their checks
     assertEquals(0, sys.ioctl(fd, Iommufd.IOMMU_OPTION, arg)); // RLIMIT_MODE SET 0, no object yet
+    assertErrno(Errno.ENODEV, sys.ioctl(fd, Iommufd.IOMMU_VFIO_IOAS, arg)); // GET, none yet
     assertErrno(Errno.ENOENT, sys.ioctl(fd, Iommufd.IOMMU_HWPT_INVALIDATE, arg)); // hwpt_id 0
     assertErrno(Errno.EOPNOTSUPP, sys.ioctl(fd, Iommufd.IOMMU_VIOMMU_ALLOC, arg)); // type DEFAULT
     assertErrno(Errno.ENOENT, sys.ioctl(fd, Iommufd.IOMMU_VDEVICE_ALLOC, arg)); // viommu_id 0
@@ -267,6 +269,7 @@ class FakeKernelTest {
       {IOMMU_IOAS_MAP, 40, IommuIoasMap.SIZE},
       {IOMMU_IOAS_COPY, 40, IommuIoasCopy.SIZE},
       {IOMMU_IOAS_UNMAP, 24, IommuIoasUnmap.SIZE},
+      {Iommufd.IOMMU_VFIO_IOAS, 12, IommuVfioIoas.SIZE},
       {IOMMU_HWPT_SET_DIRTY_TRACKING, 16, IommuHwptSetDirtyTracking.SIZE},
       {IOMMU_HWPT_GET_DIRTY_BITMAP, 48, IommuHwptGetDirtyBitmap.SIZE},
     };

@@ -251,10 +251,16 @@ class LegacyContainerSyscallTest {
             new VfioIommuType1DmaUnmap(48, VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP, 0, 16 * PAGE)
                 ::encode);
     assertErrno(Errno.EINVAL, s.ioctl(c, VFIO_IOMMU_UNMAP_DMA, dirty));
-    assertEquals(0, s.get(dirty, 24, VfioIommuType1DmaUnmap::decode).size(), "size copied back");
+    assertEquals(
+        16 * PAGE,
+        s.get(dirty, 24, VfioIommuType1DmaUnmap::decode).size(),
+        "a refused flag returns before the unmap: nothing copied back");
+    // TYPE1 (huge pages off) cuts the mapping at the range's end, so a range inside it unmaps
     long cut = s.put(24, new VfioIommuType1DmaUnmap(24, 0, 0, PAGE)::encode);
-    assertErrno(Errno.ENOENT, s.ioctl(c, VFIO_IOMMU_UNMAP_DMA, cut)); // IOAS rules
-    assertEquals(0, s.get(cut, 24, VfioIommuType1DmaUnmap::decode).size());
+    ok(s.ioctl(c, VFIO_IOMMU_UNMAP_DMA, cut));
+    assertEquals(PAGE, s.get(cut, 24, VfioIommuType1DmaUnmap::decode).size());
+    assertErrno(Errno.ENOENT, s.ioctl(c, VFIO_IOMMU_UNMAP_DMA, cut)); // nothing mapped there now
+    assertEquals(0, s.get(cut, 24, VfioIommuType1DmaUnmap::decode).size(), "0 copied back");
     long info = s.mem.allocate(256);
     s.mem.write(info, Syscalls.encode(24, new VfioIommuType1Info(256, 0, 0, 0)::encode));
     ok(s.ioctl(c, VFIO_IOMMU_GET_INFO, info));
@@ -266,7 +272,7 @@ class LegacyContainerSyscallTest {
     assertEquals(1 | 1 << 16, b.getInt(40), "IOVA_RANGE");
     long all = s.put(24, new VfioIommuType1DmaUnmap(24, 0, 0, 16 * PAGE)::encode);
     ok(s.ioctl(c, VFIO_IOMMU_UNMAP_DMA, all));
-    assertEquals(16 * PAGE, s.get(all, 24, VfioIommuType1DmaUnmap::decode).size());
+    assertEquals(15 * PAGE, s.get(all, 24, VfioIommuType1DmaUnmap::decode).size());
 
     // The same ioctls on /dev/iommu.
     int iommu = s.open(FakeKernel.IOMMU_PATH);
