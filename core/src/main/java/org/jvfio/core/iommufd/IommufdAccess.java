@@ -469,4 +469,14 @@ public final class IommufdAccess {
     }
     return false;
   }
+
+  /** Whether an access has pinned any page of {@code area} ({@code area->num_accesses != 0}). */
+  static boolean pinsAny(Ioas ioas, Area area) {
+    for (Pin p : ioas.pins) {
+      if (overlaps(p, area)) {
+        return true;
+      }
+    }
+    return false;
+  }
 }

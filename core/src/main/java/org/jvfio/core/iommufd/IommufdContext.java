@@ -1304,9 +1304,11 @@ public final class IommufdContext {
    *
    * @param ioasId the IOAS
    * @param iovas the IOVAs to cut after, unsigned
-   * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EINVAL} if the byte after a cut, or
-   *     its user address, is not aligned to the IOAS alignment, or if the IOAS has a domain and
-   *     huge pages on ({@code iopt_area_split}: a domain may hold a huge IOPTE across the cut)
+   * @throws UapiException {@code ENOENT} for a bad IOAS; {@code EBUSY} if the area is being
+   *     unmapped while an access is told ({@code prevent_access}); {@code EINVAL} if the byte after
+   *     a cut, or its user address, is not aligned to the IOAS alignment, if an access has pages of
+   *     the area pinned ({@code num_accesses}), or if the IOAS has a domain and huge pages on
+   *     ({@code iopt_area_split}: a domain may hold a huge IOPTE across the cut)
    */
   public void ioasCutIova(int ioasId, long... iovas) {
     synchronized (lock) {
@@ -1318,20 +1320,30 @@ public final class IommufdContext {
         }
         long newStart = iova + 1;
         long newUserVa = a.userVa() + (newStart - a.iova());
+        UapiException.check(!ioas.preventAccess.contains(a), Errno.EBUSY, "area is being unmapped");
         UapiException.check(
             ((newStart | newUserVa) & (ioas.iovaAlignment - 1)) == 0,
             Errno.EINVAL,
             "cut not aligned to the IOAS");
+        UapiException.check(
+            !IommufdAccess.pinsAny(ioas, a), Errno.EINVAL, "an access has pinned the area");
         UapiException.check(
             ioas.hwpts.isEmpty() || ioas.disableLargePages,
             Errno.EINVAL,
             "a domain may hold huge IOPTEs");
         ioas.areas.put(
             span(a.iova(), iova),
-            new Area(a.iova(), newStart - a.iova(), a.userVa(), a.prot(), a.pagesWritable()));
+            new Area(
+                a.iova(),
+                newStart - a.iova(),
+                a.userVa(),
+                a.prot(),
+                a.pagesWritable(),
+                a.pagesId()));
         ioas.areas.put(
             span(newStart, a.last()),
-            new Area(newStart, a.last() - iova, newUserVa, a.prot(), a.pagesWritable()));
+            new Area(
+                newStart, a.last() - iova, newUserVa, a.prot(), a.pagesWritable(), a.pagesId()));
       }
     }
   }
