@@ -83,6 +83,7 @@ class PtFormatBuilderTest {
     refused(builder(12, 9, 3, 3, 48).leaf(1, 0, 0, 1, 1L << 20)); // below the item
     refused(builder(12, 9, 3, 3, 48).leaf(1, 0, 0, 1, 1L << 22)); // a run without runs
     refused(builder(12, 9, 3, 3, 48).leaf(1, 0, 0, 1, (1L << 21) | (1L << 22)));
+    refused(builder(12, 9, 3, 3, 48).leaf(3, 0, 0, 1, 1L << 38)); // at the top too
   }
 
   @Test
