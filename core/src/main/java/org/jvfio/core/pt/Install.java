@@ -10,8 +10,8 @@ import org.jvfio.core.hw.PageTableMemory;
 /*
  * One map call after PageTable.map has validated it, as iommupt's map_pages (drivers/iommu/
  * generic_pt/iommu_pt.h, __map_range and increase_top): the range is cut into the largest leaves
- * alignment and length allow (iommu_pgsize), the table first grows until the last IOVA and the
- * largest of them fit under its top, then each leaf is installed: missing tables on its path by a
+ * alignment and length allow (iommu_pgsize), the table first grows until the last IOVA fits under
+ * its top (and with it every leaf), then each leaf is installed: missing tables on its path by a
  * compare-and-swap (a loser frees its unpublished frame and walks the winner's), then every entry
  * of the leaf (all entries of a run, each with its own output address where the format says so).
  * Empty tables where a large leaf goes are deferred and freed after one range invalidation
@@ -30,15 +30,7 @@ final class Install {
 
   /** Maps {@code [iova, iova + size)} to {@code physical}; the arguments are already checked. */
   void run(long iova, long physical, long size, int prot) {
-    int maxLevel = 0;
-    for (long va = iova, pa = physical, left = size; left != 0; ) {
-      long s = f.bestPageSize(va, pa, left);
-      maxLevel = Math.max(maxLevel, f.levelOfSize(s));
-      va += s;
-      pa += s;
-      left -= s;
-    }
-    grow(iova + size - 1, maxLevel);
+    grow(iova + size - 1);
     long attrs = f.protBits(prot);
     int freedFrom = pt.deferredCount();
     for (long va = iova, pa = physical, left = size; left != 0; ) {
@@ -54,12 +46,17 @@ final class Install {
     }
   }
 
-  /** Grows the table until {@code last} and a leaf at {@code leafLevel} fit under its top. */
-  private void grow(long last, int leafLevel) {
+  /**
+   * Grows the table until {@code last} (at most the reach of the highest top, as map checked) fits
+   * under its top. Every leaf of the range then sits at or below the top: a leaf of a higher level
+   * spans {@code 2^shift(top + 1)} bytes or more, beyond the top's reach unless that reach is the
+   * whole IOVA width, and no format has a leaf as large as its whole IOVA space.
+   */
+  private void grow(long last) {
     int top = pt.topLevel();
     long root = pt.root();
     int oldTop = top;
-    while (top < f.maxTop() && (!ule(last, f.reach(top)) || leafLevel > top)) {
+    while (!ule(last, f.reach(top))) {
       long t = pt.allocateTable();
       memory.set(slot(t, 0), f.encodeTable(root, top + 1));
       root = t;
