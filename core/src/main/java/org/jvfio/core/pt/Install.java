@@ -10,8 +10,8 @@ import org.jvfio.core.hw.PageTableMemory;
 /*
  * One map call after PageTable.map has validated it, as iommupt's map_pages (drivers/iommu/
  * generic_pt/iommu_pt.h, __map_range and increase_top): the range is cut into the largest leaves
- * alignment and length allow (iommu_pgsize), the table first grows until the last IOVA fits under
- * its top (and with it every leaf), then each leaf is installed: missing tables on its path by a
+ * alignment and length allow (iommu_pgsize), the table first grows until the last IOVA and the
+ * largest of them fit under its top, then each leaf is installed: missing tables on its path by a
  * compare-and-swap (a loser frees its unpublished frame and walks the winner's), then every entry
  * of the leaf (all entries of a run, each with its own output address where the format says so).
  * Empty tables where a large leaf goes are deferred and freed after one range invalidation
@@ -30,7 +30,7 @@ final class Install {
 
   /** Maps {@code [iova, iova + size)} to {@code physical}; the arguments are already checked. */
   void run(long iova, long physical, long size, int prot) {
-    grow(iova + size - 1);
+    grow(iova + size - 1, f.levelOfSize(f.bestPageSize(iova, physical, size)));
     long attrs = f.protBits(prot);
     int freedFrom = pt.deferredCount();
     for (long va = iova, pa = physical, left = size; left != 0; ) {
@@ -47,16 +47,16 @@ final class Install {
   }
 
   /**
-   * Grows the table until {@code last} (at most the reach of the highest top, as map checked) fits
-   * under its top. Every leaf of the range then sits at or below the top: a leaf of a higher level
-   * spans {@code 2^shift(top + 1)} bytes or more, beyond the top's reach unless that reach is the
-   * whole IOVA width, and no format has a leaf as large as its whole IOVA space.
+   * Grows the table until {@code last} (at most the reach of the highest top, as map checked) and
+   * the first leaf, at {@code firstLevel}, fit under its top. Only the first leaf can need more: a
+   * leaf above a top whose reach holds {@code last} spans at least {@code 2^shift(top + 1)} bytes,
+   * the top's whole reach, so it is the map's only leaf (AMD's 256 TiB leaf at IOVA 0).
    */
-  private void grow(long last) {
+  private void grow(long last, int firstLevel) {
     int top = pt.topLevel();
     long root = pt.root();
     int oldTop = top;
-    while (!ule(last, f.reach(top))) {
+    while (!ule(last, f.reach(top)) || firstLevel > top) { // ends at maxTop at the latest
       long t = pt.allocateTable();
       memory.set(slot(t, 0), f.encodeTable(root, top + 1));
       root = t;
