@@ -135,14 +135,11 @@ final class Harvest {
   }
 
   /** Makes the leaf at {@code sl} write-clean by compare-and-swap if it is dirty. */
-  private boolean cleanIfDirty(long sl) {
+  private void cleanIfDirty(long sl) {
     for (; ; ) {
       long cur = pt.memory.getVolatile(sl);
-      if (!f.isDirty(cur)) {
-        return false;
-      }
-      if (pt.memory.compareAndSet(sl, cur, f.clean(cur))) {
-        return true;
+      if (!f.isDirty(cur) || pt.memory.compareAndSet(sl, cur, f.clean(cur))) {
+        return;
       }
     }
   }

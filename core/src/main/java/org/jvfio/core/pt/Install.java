@@ -30,15 +30,7 @@ final class Install {
 
   /** Maps {@code [iova, iova + size)} to {@code physical}; the arguments are already checked. */
   void run(long iova, long physical, long size, int prot) {
-    int maxLevel = 0;
-    for (long va = iova, pa = physical, left = size; left != 0; ) {
-      long s = f.bestPageSize(va, pa, left);
-      maxLevel = Math.max(maxLevel, f.levelOfSize(s));
-      va += s;
-      pa += s;
-      left -= s;
-    }
-    grow(iova + size - 1, maxLevel);
+    grow(iova + size - 1, f.levelOfSize(f.bestPageSize(iova, physical, size)));
     long attrs = f.protBits(prot);
     int freedFrom = pt.deferredCount();
     for (long va = iova, pa = physical, left = size; left != 0; ) {
@@ -54,12 +46,17 @@ final class Install {
     }
   }
 
-  /** Grows the table until {@code last} and a leaf at {@code leafLevel} fit under its top. */
-  private void grow(long last, int leafLevel) {
+  /**
+   * Grows the table until {@code last} (at most the reach of the highest top, as map checked) and
+   * the first leaf, at {@code firstLevel}, fit under its top. Only the first leaf can need more: a
+   * leaf above a top whose reach holds {@code last} spans at least {@code 2^shift(top + 1)} bytes,
+   * the top's whole reach, so it is the map's only leaf (AMD's 256 TiB leaf at IOVA 0).
+   */
+  private void grow(long last, int firstLevel) {
     int top = pt.topLevel();
     long root = pt.root();
     int oldTop = top;
-    while (top < f.maxTop() && (!ule(last, f.reach(top)) || leafLevel > top)) {
+    while (!ule(last, f.reach(top)) || firstLevel > top) { // ends at maxTop at the latest
       long t = pt.allocateTable();
       memory.set(slot(t, 0), f.encodeTable(root, top + 1));
       root = t;

@@ -384,7 +384,6 @@ public final class PageTable {
   public void free() {
     long rt = live();
     iotlb.invalidateAll();
-    freeDeferred(0);
     int top = (int) (rt & 0xFFF);
     deferChildren(rt & ~0xFFFL, top, 1 << f.indexBits[top]);
     rootTop = 0;

@@ -163,14 +163,14 @@ public final class PtFormat {
         levelOfSize[Long.numberOfTrailingZeros(m)] = (byte) l;
       }
       hasRuns[l] = runMask != 0 && (leafSizes[l] & -(2L << shift(l))) != 0;
-      runShift[l] = (byte) (63 - Long.numberOfLeadingZeros(leafSizes[l] | (1L << shift(l))));
+      runShift[l] = (byte) (63 - Long.numberOfLeadingZeros(leafSizes[l])); // read if hasRuns
       scanFormats[l] = // none where no leaves are; a run stops the scanner, as a table does
           leafSizes[l] == 0
               ? null
               : new DirtyLeafScanner.Format(
                   presentBit | leafMask[l] | (hasRuns[l] ? runMask : 0),
                   presentBit | leafValue[l],
-                  presentBit != 0 ? presentBit : -1L,
+                  -1L, // a zero entry is a hole: the engine writes no other non-present one
                   dirtyMask,
                   dirtyValue,
                   cleanAnd,
@@ -346,11 +346,8 @@ public final class PtFormat {
    */
   public long bestPageSize(long iova, long pa, long length) {
     long limit = Long.highestOneBit(length);
-    long align = Long.lowestOneBit(iova | pa);
-    if (align != 0 && Long.compareUnsigned(align, limit) < 0) {
-      limit = align;
-    }
-    return Long.highestOneBit(pageSizes & (limit | (limit - 1)));
+    long align = Long.lowestOneBit(iova | pa); // 0 if both are 0: no alignment limit
+    return Long.highestOneBit(pageSizes & (limit | (limit - 1)) & (align | (align - 1)));
   }
 
   /**
@@ -555,7 +552,7 @@ public final class PtFormat {
    * attrs}; {@link #itemOf} gives the others of a run.
    */
   long encodeLeaf(long oa, long size, int level, long attrs) {
-    long base = leafBits[level] | (attrs & ~(runMask | oaMask));
+    long base = leafBits[level] | attrs; // attrs: protections or a leaf's, never address bits
     if (size <= (1L << shift(level))) {
       return base | (oa & oaMask);
     }

@@ -37,11 +37,11 @@ import org.jvfio.testkit.Property;
  * initial dirty state); through the engine, every item of a leaf of every size (each entry of a
  * contiguous run) translates to its own output address, the entry of a {@link
  * PtFormat.Contiguous#PER_ITEM_ADDRESS} run carrying it, and a hardware dirty update of any one
- * item makes the whole leaf dirty while a clearing harvest makes every item clean; hardware dirty
- * updates racing a split or a collapse are never lost (the engine's one race strategy, see {@link
- * PageTable}, tested once per format); the page sizes are the union of the levels' sizes and the
- * expected ones; and {@link PtFormat#bestPageSize} equals a brute-force search. Seeded by {@code
- * -Djvfio.seed}.
+ * item makes the harvest record every item of the leaf while a clearing harvest makes every item
+ * clean; hardware dirty updates racing a split or a collapse are never lost (the engine's one race
+ * strategy, see {@link PageTable}, tested once per format); the page sizes are the union of the
+ * levels' sizes and the expected ones; and {@link PtFormat#bestPageSize} equals a brute-force
+ * search. Seeded by {@code -Djvfio.seed}.
  */
 public abstract class PtFormatContract {
   private static final int RW = IommuDomain.IOMMU_READ | IommuDomain.IOMMU_WRITE;
@@ -186,8 +186,9 @@ public abstract class PtFormatContract {
   /**
    * Through the engine, for a leaf of every size: each item translates to its own output address,
    * which a {@link PtFormat.Contiguous#PER_ITEM_ADDRESS} entry carries; a hardware dirty update of
-   * any one item (one entry of a run) makes the harvest report the whole leaf; a clearing harvest
-   * then leaves every item clean; and freeing the table returns every frame.
+   * any one item (one entry of a run) makes the harvest record every item of the leaf, even in a
+   * bitmap of one bit per item; a clearing harvest then leaves every item clean; and freeing the
+   * table returns every frame.
    */
   @Test
   public void dirty_anyItemOfALeafMakesItDirtyAndClearingCleansEveryItem() {
@@ -225,12 +226,20 @@ public abstract class PtFormatContract {
       }
       assertFalse(t.dirty(), what);
       assertTrue(pt.setDirtyByHardware(t), what);
+      assertEquals(size / item, dirtyItems(h, pt, iova, size, item), what + ": items recorded");
       assertTrue(harvest(h, pt, iova, size, false), what + ": NO_CLEAR read");
       assertTrue(harvest(h, pt, iova, size, true), what + ": clearing read");
       assertFalse(harvest(h, pt, iova, size, false), what + ": after the clear");
     }
     pt.free();
     assertEquals(0, memory.framesInUse(), "frames after free");
+  }
+
+  /** Returns how many items of the leaf a NO_CLEAR read records (bitmap granule: one item). */
+  private static long dirtyItems(Harvester h, PageTable pt, long iova, long size, long item) {
+    IovaBitmap bitmap = IovaBitmap.allocate(iova, size, item);
+    h.readAndClearDirty(pt, iova, size, false, IommuDirtyBitmap.of(bitmap, new IotlbGather()));
+    return bitmap.cardinality();
   }
 
   private static boolean harvest(Harvester h, PageTable pt, long iova, long size, boolean clear) {
