@@ -186,6 +186,22 @@ class IommufdAccessTest {
     assertEquals(0, ctx.pinCount(buf + 9 * PAGE));
   }
 
+  /**
+   * {@code iopt_area_split}: the TYPE1 emulation's cut of an area ({@code iommufd_vfio_unmap_dma})
+   * is refused while an access has pages of the area pinned ({@code num_accesses}), and goes
+   * through once they are unpinned.
+   */
+  @Test
+  void cutIova_ofAnAreaAnAccessHasPinned_einval_thenCutsOnceUnpinned() {
+    Driver d = attached(true);
+    map(buf, 4 * PAGE, IOVA);
+    d.pin(IOVA + 3 * PAGE, PAGE);
+    assertErrno(Errno.EINVAL, () -> ctx.ioasCutIova(ioas, IOVA + 2 * PAGE - 1));
+    d.unpinAll();
+    ctx.ioasCutIova(ioas, IOVA + 2 * PAGE - 1);
+    assertEquals(2 * PAGE, ctx.ioasUnmap(ioas, IOVA, 2 * PAGE), "the cut made two areas");
+  }
+
   @Test
   void pin_errnoTable() {
     Driver d = attached(true);
