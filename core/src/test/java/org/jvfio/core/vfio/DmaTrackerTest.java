@@ -257,8 +257,7 @@ class DmaTrackerTest {
     assertTrue(bm.isDirty(0x10000 + 63 * K4));
     assertErrno(
         Errno.EINVAL,
-        () ->
-            full.readAndClear(0x10000 + K4, 64 * K4, IovaBitmap.allocate(0x10000, 65 * K4, K4)));
+        () -> full.readAndClear(0x10000 + K4, 64 * K4, IovaBitmap.allocate(0x10000, 65 * K4, K4)));
   }
 
   @Test
