@@ -18,9 +18,16 @@ import org.jvfio.core.spi.IotlbGather;
  */
 final class SpiDefaults implements IommuDomain {
   private final IommuDomain d;
+  private final Runnable beforeUnmap;
 
   SpiDefaults(IommuDomain d) {
+    this(d, () -> {});
+  }
+
+  /** A view that runs {@code beforeUnmap} (say, a DMA write) before each delegated unmap. */
+  SpiDefaults(IommuDomain d, Runnable beforeUnmap) {
     this.d = d;
+    this.beforeUnmap = beforeUnmap;
   }
 
   @Override
@@ -50,6 +57,7 @@ final class SpiDefaults implements IommuDomain {
 
   @Override
   public long unmap(long iova, long size) {
+    beforeUnmap.run();
     return d.unmap(iova, size);
   }
 

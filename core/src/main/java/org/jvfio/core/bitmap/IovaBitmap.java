@@ -1,6 +1,5 @@
 package org.jvfio.core.bitmap;
 
-import com.google.common.math.LongMath;
 import java.util.Arrays;
 import java.util.function.LongConsumer;
 import org.jvfio.api.Errno;
@@ -52,13 +51,13 @@ public final class IovaBitmap {
    * @param pageSize the bytes of IOVA per bit (a power of two)
    * @return a bitmap with every bit clear
    * @throws UapiException {@code EINVAL} if {@code length} or {@code pageSize} is zero, {@code
-   *     EOVERFLOW} if {@code iova + length - 1} wraps, {@code ENOMEM} if the bitmap would exceed
-   *     what a Java array can hold
+   *     EOVERFLOW} if {@code iova + length - 1} wraps, {@code ENOMEM} if the bitmap would need 2^30
+   *     words (8 GiB) or more
    */
   public static IovaBitmap allocate(long iova, long length, long pageSize) {
     int shift = validate(iova, length, pageSize);
     long nwords = wordCount(length, shift);
-    UapiException.check(nwords <= Integer.MAX_VALUE - 8, Errno.ENOMEM, "bitmap too large");
+    UapiException.check(nwords >>> 30 == 0, Errno.ENOMEM, "bitmap too large");
     return new IovaBitmap(iova, length, shift, new long[(int) nwords]);
   }
 
@@ -87,14 +86,15 @@ public final class IovaBitmap {
    *
    * @param length the bytes of IOVA covered (unsigned)
    * @param pageSize the bytes of IOVA per bit (a power of two)
-   * @return the number of {@code long} words needed
+   * @return the number of {@code long} words needed (unsigned)
    */
   public static long wordCount(long length, long pageSize) {
     return wordCount(length, Long.numberOfTrailingZeros(pageSize));
   }
 
   private static long wordCount(long length, int shift) {
-    return LongMath.divide(bitCount(length, shift), 64, java.math.RoundingMode.CEILING);
+    // ceil(bits / 64) for an unsigned bit count of at least 1 (2^64 - 1 bits at a 1-byte page).
+    return ((bitCount(length, shift) - 1) >>> 6) + 1;
   }
 
   private static long bitCount(long length, int shift) {
@@ -166,22 +166,18 @@ public final class IovaBitmap {
    * @param length the dirty bytes (unsigned)
    */
   public void set(long iova, long length) {
-    long rel = iova - this.iova;
-    if (length == 1L << pageShift && (rel & (length - 1)) == 0) {
-      // One aligned page: one bit. (An iova below the base wraps rel past the length.)
-      if (Long.compareUnsigned(rel, this.length) < 0) {
-        long i = rel >>> pageShift;
-        words[(int) (i >>> 6)] |= 1L << i;
+    long rel = iova - this.iova; // below the base, rel wraps past the length
+    long first = rel >>> pageShift;
+    if (length == pageSize() && first << pageShift == rel) {
+      // One page from a page boundary: one bit.
+      if (Long.compareUnsigned(first, bits) < 0) {
+        words[(int) (first >>> 6)] |= 1L << first;
       }
       return;
     }
-    if (length == 0) {
-      return;
+    if (length == 0 || Long.compareUnsigned(rel, this.length) >= 0) {
+      return; // nothing, or a start below the base or past the end
     }
-    if (Long.compareUnsigned(iova, this.iova) < 0 || Long.compareUnsigned(rel, this.length) >= 0) {
-      return;
-    }
-    long first = rel >>> pageShift;
     long relLast = rel + (length - 1);
     long last =
         (Long.compareUnsigned(relLast, rel) < 0 || Long.compareUnsigned(relLast, this.length) >= 0)
@@ -194,42 +190,28 @@ public final class IovaBitmap {
    * Records up to 64 consecutive leaves at once: for every bit {@code k} set in {@code mask}, the
    * range {@code [iova + k * leafSize, + leafSize)}, exactly as that many calls of {@link #set}.
    * This is how a harvest walk records the mask a {@link org.jvfio.core.hw.DirtyLeafScanner}
-   * returns: when the leaves are as large as the bitmap's pages and lie inside the range it is one
-   * shifted OR into at most two words, and leaves of 64 or more pages fill whole words.
+   * returns: when the leaves are as large as the bitmap's pages, start on a page boundary and lie
+   * inside the range, it is one shifted OR into at most two words; larger leaves fill whole words
+   * through {@link #set}.
    *
    * @param iova the IOVA of the leaf that bit 0 of {@code mask} stands for
    * @param leafSize a power of two
    * @param mask bit {@code k} set: the leaf at {@code iova + k * leafSize} is dirty
    */
   public void setLeaves(long iova, long leafSize, long mask) {
-    if (mask == 0) {
+    long rel = iova - this.iova;
+    long bit = rel >>> pageShift;
+    int top = 63 - Long.numberOfLeadingZeros(mask); // -1 for an empty mask
+    if (leafSize == pageSize()
+        && bit << pageShift == rel
+        && Long.compareUnsigned(bit, bits) < 0
+        && top < bits - bit) {
+      orWord(bit, mask); // leaf k is bit bit + k, the last one inside the range
       return;
     }
-    long rel = iova - this.iova;
     int leafShift = Long.numberOfTrailingZeros(leafSize);
-    int top = 63 - Long.numberOfLeadingZeros(mask);
-    if (Long.compareUnsigned(iova, this.iova) >= 0
-        && leafShift >= pageShift
-        && leafShift - pageShift <= 32
-        && (rel & ((1L << pageShift) - 1)) == 0) {
-      long bit = rel >>> pageShift;
-      int pagesShift = leafShift - pageShift;
-      // The last page of the last leaf must be a meaningful bit (no clipping needed).
-      long end = bit + ((long) (top + 1) << pagesShift);
-      if (Long.compareUnsigned(bit, bits) < 0 && Long.compareUnsigned(end, bits) <= 0) {
-        if (pagesShift == 0) {
-          orWord(bit, mask);
-          return;
-        }
-        if (pagesShift >= 6 && (bit & 63) == 0) {
-          fillLeaves((int) (bit >>> 6), 1 << (pagesShift - 6), mask);
-          return;
-        }
-      }
-    }
     for (long m = mask; m != 0; m &= m - 1) {
-      int k = Long.numberOfTrailingZeros(m);
-      set(iova + ((long) k << leafShift), leafSize);
+      set(iova + ((long) Long.numberOfTrailingZeros(m) << leafShift), leafSize);
     }
   }
 
@@ -238,21 +220,9 @@ public final class IovaBitmap {
     int w = (int) (bit >>> 6);
     int s = (int) (bit & 63);
     words[w] |= mask << s;
-    if (s != 0) {
-      long spill = mask >>> (64 - s);
-      if (spill != 0) {
-        words[w + 1] |= spill;
-      }
-    }
-  }
-
-  /** Fills {@code wordsPerLeaf} words with ones for every leaf in {@code mask}, from word w0. */
-  private void fillLeaves(int w0, int wordsPerLeaf, long mask) {
-    for (long m = mask; m != 0; m &= m - 1) {
-      int from = w0 + Long.numberOfTrailingZeros(m) * wordsPerLeaf;
-      for (int w = from; w < from + wordsPerLeaf; w++) {
-        words[w] = -1L;
-      }
+    long spill = mask >>> (64 - s); // the bits that cross into the next word, unless s is 0
+    if (s != 0 && spill != 0) { // (a Java shift by 64 is a shift by 0)
+      words[w + 1] |= spill;
     }
   }
 
@@ -267,9 +237,7 @@ public final class IovaBitmap {
       return;
     }
     words[w0] |= m0;
-    if (w1 - w0 > 1) {
-      Arrays.fill(words, w0 + 1, w1, -1L);
-    }
+    Arrays.fill(words, w0 + 1, w1, -1L);
     words[w1] |= m1;
   }
 

@@ -40,8 +40,8 @@ final class PdsLikeTracker extends AbstractDmaTracker {
     UapiException.check(length != 0, Errno.EINVAL, "report length 0");
     UapiException.check(
         Long.compareUnsigned(iova, start) >= 0
-            && Long.compareUnsigned(iova - start, size) < 0
-            && Long.compareUnsigned(length, size - (iova - start)) <= 0,
+            && Long.compareUnsigned(length, size) <= 0
+            && Long.compareUnsigned(iova - start, size - length) <= 0,
         Errno.EINVAL,
         "report outside the tracked region");
     long bmpBytes = bitmapBytes(l.shift, length);

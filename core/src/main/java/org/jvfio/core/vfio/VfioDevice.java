@@ -205,16 +205,16 @@ public final class VfioDevice {
             new VfioDeviceFeatureMigration(MigrationFlag.toBits(migrationFlags))
                 .encode(data.duplicate());
           }
-          return Optional.empty();
+          break;
         case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
           requireMigration();
           if (!checkFeature(
               flags, argsz, VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_SET, MIG_STATE_SIZE)) {
-            return Optional.empty();
+            break;
           }
           if ((flags & VFIO_DEVICE_FEATURE_GET) != 0) {
             new VfioDeviceFeatureMigState(state.value(), -1).encode(data.duplicate());
-            return Optional.empty();
+            break;
           }
           int requested = VfioDeviceFeatureMigState.decode(data.duplicate()).deviceState();
           try {
@@ -231,7 +231,7 @@ public final class VfioDevice {
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, MIG_DATA_SIZE_SIZE)) {
             new MigDataSize(driver.stopCopyLength()).toStruct().encode(data.duplicate());
           }
-          return Optional.empty();
+          break;
         case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
           DmaTracker startTracker = requireTracker();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, CONTROL_SIZE)) {
@@ -247,13 +247,13 @@ public final class VfioDevice {
                     effective.pageSize(), control.numRanges(), control.reserved(), control.ranges())
                 .encode(data.duplicate());
           }
-          return Optional.empty();
+          break;
         case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
           DmaTracker stopTracker = requireTracker();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0)) {
             stopTracker.stop();
           }
-          return Optional.empty();
+          break;
         case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
           DmaTracker reportTracker = requireTracker();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_GET, REPORT_SIZE)) {
@@ -261,16 +261,17 @@ public final class VfioDevice {
                 VfioDeviceFeatureDmaLoggingReport.decode(data.duplicate());
             reportLocked(reportTracker, DmaLoggingReport.fromStruct(report), report.bitmap(), user);
           }
-          return Optional.empty();
+          break;
         case VFIO_DEVICE_FEATURE_MIG_PRECOPY_INFOv2:
           checkPrecopyInfoV2();
           if (checkFeature(flags, argsz, VFIO_DEVICE_FEATURE_SET, 0)) {
             precopyInfoV2 = true;
           }
-          return Optional.empty();
+          break;
         default:
           throw new UapiException(Errno.ENOTTY, "feature " + index + " not supported by device");
       }
+      return Optional.empty(); // only a MIG_DEVICE_STATE SET can start a data transfer
     }
   }
 

@@ -237,4 +237,91 @@ class IovaBitmapTest {
     one.set(base, 1);
     assertEquals(1, one.cardinality());
   }
+
+  @Test
+  void set_pageSizedRecordOffThePageBoundary_setsBothPages() {
+    IovaBitmap b = IovaBitmap.allocate(0x10000, 128 * 4096L, 4096);
+    b.set(0x10000 + 0x800, 4096); // [0x10800, 0x11800): pages 0 and 1
+    b.set(0x10000 + 65 * 4096L + 0x400, 4096); // pages 65 and 66
+    assertArrayEquals(new long[] {3, 3L << 1}, b.words());
+  }
+
+  @Test
+  void set_emptyRecord_setsNothing() {
+    IovaBitmap b = IovaBitmap.allocate(0x10000, 64 * 4096L, 4096);
+    b.set(0x10000, 0);
+    b.set(0x10000 + 4096, 0);
+    b.set(0x10000 + 100, 0);
+    assertEquals(0, b.cardinality());
+  }
+
+  @Test
+  void set_startingAtTheEnd_isDropped() {
+    long page = 4096;
+    IovaBitmap full = IovaBitmap.allocate(0, 64 * page, page); // the end is a word boundary
+    full.set(64 * page, page);
+    full.set(64 * page, 2 * page);
+    full.set(64 * page + 1, page);
+    assertArrayEquals(new long[] {0}, full.words());
+    IovaBitmap odd = IovaBitmap.allocate(0, 65 * page + 100, page); // 66 bits, the last partial
+    odd.set(65 * page + 100, page);
+    odd.set(65 * page + 100, 2 * page);
+    odd.set(66 * page, page);
+    assertArrayEquals(new long[] {0, 0}, odd.words());
+    odd.set(65 * page + 99, 2 * page); // the last byte: bit 65 only
+    assertArrayEquals(new long[] {0, 2}, odd.words());
+  }
+
+  @Test
+  void allocate_moreThan2To30Words_refusedWithEnomem() {
+    for (long length : new long[] {1L << 36, 1L << 40, 1L << 63, -1L}) {
+      assertEquals(
+          Errno.ENOMEM,
+          assertThrows(UapiException.class, () -> IovaBitmap.allocate(0, length, 1)).errno(),
+          "length 0x" + Long.toHexString(length));
+    }
+    assertEquals(1L << 58, IovaBitmap.wordCount(-1L, 1)); // 2^64 - 1 bits, unsigned
+    assertEquals(1L << 57, IovaBitmap.wordCount(1L << 63, 1));
+    assertEquals(1, IovaBitmap.wordCount(1, 4096));
+    assertEquals(1, IovaBitmap.wordCount(64 * 4096L, 4096));
+    assertEquals(2, IovaBitmap.wordCount(64 * 4096L + 1, 4096));
+    assertEquals(1L << 14, IovaBitmap.allocate(0, 1L << 20, 1).words().length);
+  }
+
+  @Test
+  void setLeaves_pageLeavesAtTheEnd_areClippedOrDropped() {
+    long page = 4096;
+    IovaBitmap b = IovaBitmap.allocate(0, 100 * page, page); // 100 bits
+    b.setLeaves(90 * page, page, 0x3FF); // leaves 90..99: the last bit exactly
+    assertArrayEquals(new long[] {0, 0x3FFL << 26}, b.words());
+    IovaBitmap past = IovaBitmap.allocate(0, 100 * page, page);
+    past.setLeaves(90 * page, page, 0x401); // leaf 100 is past the end: dropped
+    assertArrayEquals(new long[] {0, 1L << 26}, past.words());
+    IovaBitmap full = IovaBitmap.allocate(0, 64 * page, page);
+    full.setLeaves(64 * page, page, 0); // an empty mask at the end
+    full.setLeaves(64 * page, page, 1);
+    full.setLeaves(60 * page, page, 0x1F); // leaf 64 is past the end
+    assertArrayEquals(new long[] {0xFL << 60}, full.words());
+  }
+
+  @Test
+  void setLeaves_pageLeavesAcrossAWord_spillIntoTheNext() {
+    long page = 4096;
+    IovaBitmap b = IovaBitmap.allocate(0, 128 * page, page);
+    b.setLeaves(60 * page, page, 0xFF); // bits 60..67
+    b.setLeaves(70 * page, page, 0xFF); // bits 70..77: no spill out of the last word
+    b.setLeaves(0, page, 1L << 63); // bit 63 from bit 0: no spill
+    assertArrayEquals(new long[] {0xFL << 60 | 1L << 63, 0xF | 0xFFL << 6}, b.words());
+  }
+
+  @Test
+  void setLeaves_offThePageBoundaryOrBelowTheBase_matchesOneSetPerLeaf() {
+    IovaBitmap b = IovaBitmap.allocate(0x1000, 64 * 4096L, 4096);
+    b.setLeaves(0x1800, 4096, 0b11); // each leaf straddles two pages
+    assertArrayEquals(new long[] {0b111}, b.words());
+    IovaBitmap bytes = IovaBitmap.allocate(100, 64, 1); // one byte per bit
+    bytes.setLeaves(99, 1, 0b11); // the leaf at 99 is below the base: dropped
+    bytes.setLeaves(100 + 63, 1, 0b11); // the leaf at 164 is past the end
+    assertArrayEquals(new long[] {1L | 1L << 63}, bytes.words());
+  }
 }

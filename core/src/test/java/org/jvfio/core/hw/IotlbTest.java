@@ -48,6 +48,21 @@ class IotlbTest {
   }
 
   @Test
+  void invalidateRange_endingOnALeafsFirstByteOrStartingOnItsLast_dropsIt() {
+    Iotlb tlb = new Iotlb(64);
+    tlb.insert(leaf(0x2000, 4096), tlb.generation());
+    tlb.insert(leaf(0x3000, 4096), tlb.generation());
+    tlb.insert(leaf(0x5000, 4096), tlb.generation());
+    tlb.insert(leaf(0x6000, 4096), tlb.generation());
+    tlb.invalidateRange(0x1000, 0x1001); // [0x1000, 0x2000]: the leaf at 0x2000's first byte
+    tlb.invalidateRange(0x5FFF, 1); // the leaf at 0x5000's last byte
+    assertNull(tlb.lookup(0x2000));
+    assertNull(tlb.lookup(0x5000));
+    assertNotNull(tlb.lookup(0x3000));
+    assertNotNull(tlb.lookup(0x6000));
+  }
+
+  @Test
   void insert_walkedBeforeAnInvalidation_doesNotStayCached() {
     Iotlb tlb = new Iotlb(64);
     long gen = tlb.generation(); // the walk starts

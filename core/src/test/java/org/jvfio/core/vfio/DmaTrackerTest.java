@@ -242,6 +242,25 @@ class DmaTrackerTest {
   }
 
   @Test
+  void pdsLike_hostBitmapOfWholeBytes_refusesAReportOneWordLarger() {
+    // 63 pages: a host bitmap of 7 bytes; reporting them all reads one 8-byte word.
+    DmaTracker t = DmaTracker.pdsLike();
+    t.start(control(K4, 0, 63 * K4));
+    assertErrno(
+        Errno.EINVAL, () -> t.readAndClear(0, 63 * K4, IovaBitmap.allocate(0, 63 * K4, K4)));
+    // 64 pages: 8 bytes, exactly one word; the report may end on the region's last byte.
+    DmaTracker full = DmaTracker.pdsLike();
+    full.start(control(K4, 0x10000, 64 * K4));
+    full.recordWrite(0x10000 + 63 * K4, 1);
+    IovaBitmap bm = IovaBitmap.allocate(0x10000, 64 * K4, K4);
+    full.readAndClear(0x10000, 64 * K4, bm);
+    assertTrue(bm.isDirty(0x10000 + 63 * K4));
+    assertErrno(
+        Errno.EINVAL,
+        () -> full.readAndClear(0x10000 + K4, 64 * K4, IovaBitmap.allocate(0x10000, 65 * K4, K4)));
+  }
+
+  @Test
   void pdsLike_smallRegion_hostBitmapTooSmall_einval() {
     // 16 pages: the host bitmap is 2 bytes, a report needs a whole 8-byte word.
     DmaTracker t = DmaTracker.pdsLike();
@@ -369,5 +388,31 @@ class DmaTrackerTest {
     IovaBitmap bm = IovaBitmap.allocate(0, pages * K4, K4);
     t.readAndClear(0, pages * K4, bm);
     bm.forEachDirty(iova -> into.set((int) (iova / K4)));
+  }
+
+  @Test
+  void toString_namesTheProfileItsPageSizeAndRanges() {
+    DmaTracker exact = DmaTracker.exact();
+    DmaTracker mlx5 = DmaTracker.mlx5Like(4, 12, 30, 0, 63);
+    DmaTracker pds = DmaTracker.pdsLike();
+    for (DmaTracker t : List.of(exact, mlx5, pds)) {
+      t.start(control(K4, 0x10000, 2 * K4));
+    }
+    assertEquals("DmaTracker.exact[pageSize=4096, ranges=[[0x10000, +0x2000)]]", exact.toString());
+    assertEquals(
+        "DmaTracker.mlx5Like[pageSize=4096, ranges=[[0x10000, +0x2000)]]", mlx5.toString());
+    assertEquals("DmaTracker.pdsLike[pageSize=4096, ranges=[[0x10000, +0x2000)]]", pds.toString());
+    assertEquals(
+        "VfioDevice[flags=none, state=RUNNING, tracker=" + pds + "]", device(pds).toString());
+    assertEquals(
+        "VfioDevice[flags=none, state=RUNNING, tracker=none]",
+        VfioDevice.create(VfioDeviceDriver.withoutMigration(Optional.empty())).toString());
+    VfioDevice migrating =
+        VfioDevice.create(
+            ReferenceMigrationDriver.seeded(
+                java.util.EnumSet.of(MigrationFlag.STOP_COPY), SEED, 16));
+    assertTrue(
+        migrating.toString().startsWith("VfioDevice[flags=[STOP_COPY], state=RUNNING"),
+        migrating::toString);
   }
 }
