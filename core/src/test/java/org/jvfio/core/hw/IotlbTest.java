@@ -56,10 +56,10 @@ class IotlbTest {
     tlb.insert(leaf(0x6000, 4096), tlb.generation());
     tlb.invalidateRange(0x1000, 0x1001); // [0x1000, 0x2000]: the leaf at 0x2000's first byte
     tlb.invalidateRange(0x5FFF, 1); // the leaf at 0x5000's last byte
-    assertNull(tlb.lookup(0x2000));
-    assertNull(tlb.lookup(0x5000));
-    assertNotNull(tlb.lookup(0x3000));
-    assertNotNull(tlb.lookup(0x6000));
+    assertNull(tlb.lookup(0x2000, 0));
+    assertNull(tlb.lookup(0x5000, 0));
+    assertNotNull(tlb.lookup(0x3000, 0));
+    assertNotNull(tlb.lookup(0x6000, 0));
   }
 
   @Test
