@@ -459,32 +459,16 @@ public final class IommufdContext {
         try {
           mapArea(ioas, h.domain, area);
         } catch (UapiException refused) { // e.g. a VT-d nest parent and a read-only map
-          undoInsert(ioas, added, h);
+          // iopt_fill_domains_pages unwinding: every domain gives back what it holds of the
+          // areas added (a domain holds a prefix of the area it refused, or none of it), with
+          // iommu_unmap's flush, and the areas go, so the failed call changed nothing
+          removeAreas(ioas, added, Optional.empty());
           throw refused;
         }
       }
       cur += p.length();
     }
     return at;
-  }
-
-  /**
-   * Takes back the areas of a map that a domain refused ({@code iopt_fill_domains} unwinding):
-   * unmaps them from every domain of the IOAS up to {@code refusing}, which mapped none of the last
-   * one, and removes them, so the failed call changed nothing.
-   */
-  private static void undoInsert(Ioas ioas, List<Area> added, Hwpt refusing) {
-    for (int i = 0; i < added.size(); i++) {
-      Area a = added.get(i);
-      for (Hwpt h : ioas.hwpts) {
-        if (h == refusing && i == added.size() - 1) {
-          break;
-        }
-        h.domain.unmap(a.iova(), a.length());
-        h.domain.iotlb().invalidateRange(a.iova(), a.length());
-      }
-      ioas.areas.remove(span(a.iova(), a.last()));
-    }
   }
 
   private void checkPinnable(long userVa, long length) {
@@ -945,10 +929,11 @@ public final class IommufdContext {
     for (Area a : ioas.areas.asMapOfRanges().values()) {
       checkPinnable(a.userVa(), a.length());
     }
-    Hwpt h = put(new Hwpt(allocateId(), ioas, domain, auto));
+    Hwpt h = new Hwpt(allocateId(), ioas, domain, auto);
     for (Area a : ioas.areas.asMapOfRanges().values()) {
       mapArea(ioas, domain, a);
     }
+    put(h); // only now: a refused fill leaves no object (iommufd_object_abort_and_destroy)
     ioas.hwpts.add(h);
     ioas.iovaAlignment = align;
     return h;
