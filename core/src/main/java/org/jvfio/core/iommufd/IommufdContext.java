@@ -288,9 +288,7 @@ public final class IommufdContext {
       Obj o = objects.get(id);
       UapiException.check(o != null, Errno.ENOENT, "no object " + id);
       if (o instanceof Ioas) {
-        Ioas ioas = (Ioas) o;
-        UapiException.check(ioas.hwpts.isEmpty(), Errno.EBUSY, "IOAS has HWPTs");
-        ioas.areas.clear();
+        UapiException.check(((Ioas) o).hwpts.isEmpty(), Errno.EBUSY, "IOAS has HWPTs");
       } else if (o instanceof Hwpt) {
         Hwpt h = (Hwpt) o;
         UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "HWPT has attached devices");
@@ -1003,9 +1001,9 @@ public final class IommufdContext {
       domain.map(a.iova(), a.userVa(), a.length(), a.prot());
       return;
     }
-    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every piece a whole page
+    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every area whole pages
     for (long off = 0; off < a.length(); off += pageSize) {
-      domain.map(a.iova() + off, a.userVa() + off, Math.min(pageSize, a.length() - off), a.prot());
+      domain.map(a.iova() + off, a.userVa() + off, pageSize, a.prot());
     }
   }
 
@@ -1073,9 +1071,7 @@ public final class IommufdContext {
             Errno.EINVAL,
             "domains already have pages mapped");
         long align = Math.max(alignmentOf(ioas), pageSize);
-        if (align > ioas.iovaAlignment) {
-          checkAreasAligned(ioas, align);
-        }
+        checkAreasAligned(ioas, align);
         ioas.disableLargePages = true;
         ioas.iovaAlignment = align;
       }
