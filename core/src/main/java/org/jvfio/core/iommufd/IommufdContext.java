@@ -677,7 +677,9 @@ public final class IommufdContext {
    *     READABLE and WRITEABLE; {@code ENOENT} for a bad source IOAS; {@code EINVAL} if {@code
    *     length} is 0; {@code EOVERFLOW} if the source range wraps; {@code ENOENT} unless the source
    *     range is fully covered by contiguous areas; {@code ENOENT} for a bad destination IOAS; then
-   *     as {@link #ioasMap}, and {@code EPERM} for WRITEABLE over pages mapped read-only
+   *     as {@link #ioasMap}, and {@code EPERM} for WRITEABLE over pages mapped read-only; {@code
+   *     EINVAL} if the destination has domains and the piece from one source area is not whole IO
+   *     pages there (the kernel's {@code iommu_map} refuses it)
    */
   public long ioasCopy(IoasCopy copy) {
     int flags = copy.flags();

@@ -125,6 +125,8 @@ class IommufdEdgesTest {
     fd.ioasAddReserved(ioas, PAGE, PAGE - 1); // length 0: nothing
     assertEquals(
         new IovaRanges(List.of(new IovaRange(0, -1)), 1), fd.ioasIovaRanges(ioas, 0), "length 0");
+    fd.ioasAddReserved(ioas, 8 * PAGE, 8 * PAGE); // one byte
+    assertRefused(Errno.EINVAL, () -> fd.ioasMap(ioas, IoasMap.fixed(MEM, PAGE, 8 * PAGE)));
     fd.ioasAddReserved(ioas, PAGE, 2 * PAGE - 1);
     assertEquals(2 * PAGE, auto(ioas, MEM, PAGE), "automatic IOVAs avoid it");
     assertRefused(Errno.EINVAL, () -> fd.ioasMap(ioas, IoasMap.fixed(MEM, PAGE, 2 * PAGE - 1)));
