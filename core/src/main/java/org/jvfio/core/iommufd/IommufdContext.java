@@ -436,7 +436,6 @@ public final class IommufdContext {
     } else {
       at = allocIova(ioas, list.get(0).userVa(), length);
     }
-    long cur = at;
     for (Pages p : list) {
       UapiException.check(
           (prot & IommuDomain.IOMMU_WRITE) == 0 || p.writable(),
@@ -446,14 +445,14 @@ public final class IommufdContext {
           ((p.userVa() % pageSize) & (align - 1)) == 0, Errno.EINVAL, "user_va misaligned");
       if (!ioas.hwpts.isEmpty()) {
         checkPinnable(p.userVa(), p.length());
-        // an IOAS_COPY piece of a byte-granular source area: iommu_map refuses it (unaligned)
+        // an IOAS_COPY piece of a byte-granular source area: iommu_map refuses it (unaligned);
+        // at is aligned, so every piece starts aligned if the ones before are whole IO pages
         UapiException.check(
-            ((cur | p.length()) & (align - 1)) == 0, Errno.EINVAL, "piece not whole IO pages");
+            (p.length() & (align - 1)) == 0, Errno.EINVAL, "piece not whole IO pages");
       }
-      cur += p.length();
     }
     List<Area> added = new ArrayList<>();
-    cur = at;
+    long cur = at;
     for (Pages p : list) {
       Area area = new Area(cur, p.length(), p.userVa(), prot, p.writable());
       ioas.areas.put(span(area.iova(), area.last()), area);

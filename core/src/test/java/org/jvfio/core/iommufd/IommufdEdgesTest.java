@@ -80,6 +80,7 @@ class IommufdEdgesTest {
     assertEquals(PAGE, auto(ioas, MEM, 1));
     assertEquals(PAGE + 5, auto(ioas, MEM + 5, 1), "the user VA's page offset");
     assertEquals(PAGE + 0x805, auto(ioas, MEM + 0x805, 1));
+    assertEquals(IOVA, fd.ioasMap(ioas, IoasMap.fixed(MEM, 1, IOVA)), "a fixed byte: no wrap");
   }
 
   /**
