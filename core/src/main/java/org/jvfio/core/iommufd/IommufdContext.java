@@ -540,6 +540,10 @@ public final class IommufdContext {
           ((p.userVa() % pageSize) & (align - 1)) == 0, Errno.EINVAL, "user_va misaligned");
       if (!ioas.hwpts.isEmpty()) {
         checkPinnable(p);
+        // an IOAS_COPY piece of a byte-granular source area: iommu_map refuses it (unaligned);
+        // at is aligned, so every piece starts aligned if the ones before are whole IO pages
+        UapiException.check(
+            (p.length() & (align - 1)) == 0, Errno.EINVAL, "piece not whole IO pages");
       }
     }
     List<Area> added = new ArrayList<>();
@@ -552,32 +556,16 @@ public final class IommufdContext {
         try {
           mapArea(ioas, h.domain, area);
         } catch (UapiException refused) { // e.g. a VT-d nest parent and a read-only map
-          undoInsert(ioas, added, h);
+          // iopt_fill_domains_pages unwinding: every domain gives back what it holds of the
+          // areas added (a domain holds a prefix of the area it refused, or none of it), with
+          // iommu_unmap's flush, and the areas go, so the failed call changed nothing
+          removeAreas(ioas, added, Optional.empty());
           throw refused;
         }
       }
       cur += p.length();
     }
     return at;
-  }
-
-  /**
-   * Takes back the areas of a map that a domain refused ({@code iopt_fill_domains} unwinding):
-   * unmaps them from every domain of the IOAS up to {@code refusing}, which mapped none of the last
-   * one, and removes them, so the failed call changed nothing.
-   */
-  private static void undoInsert(Ioas ioas, List<Area> added, Hwpt refusing) {
-    for (int i = 0; i < added.size(); i++) {
-      Area a = added.get(i);
-      for (Hwpt h : ioas.hwpts) {
-        if (h == refusing && i == added.size() - 1) {
-          break;
-        }
-        h.domain.unmap(a.iova(), a.length());
-        h.domain.iotlb().invalidateRange(a.iova(), a.length());
-      }
-      ioas.areas.remove(span(a.iova(), a.last()));
-    }
   }
 
   /**
@@ -827,7 +815,9 @@ public final class IommufdContext {
    *     READABLE and WRITEABLE; {@code ENOENT} for a bad source IOAS; {@code EINVAL} if {@code
    *     length} is 0; {@code EOVERFLOW} if the source range wraps; {@code ENOENT} unless the source
    *     range is fully covered by contiguous areas; {@code ENOENT} for a bad destination IOAS; then
-   *     as {@link #ioasMap}, and {@code EPERM} for WRITEABLE over pages mapped read-only
+   *     as {@link #ioasMap}, and {@code EPERM} for WRITEABLE over pages mapped read-only; {@code
+   *     EINVAL} if the destination has domains and the piece from one source area is not whole IO
+   *     pages there (the kernel's {@code iommu_map} refuses it)
    */
   public long ioasCopy(IoasCopy copy) {
     int flags = copy.flags();
@@ -1094,10 +1084,11 @@ public final class IommufdContext {
         checkPinnable(new Pages(a.userVa(), a.length(), a.pagesWritable(), a.pagesId()));
       }
     }
-    Hwpt h = put(new Hwpt(allocateId(), ioas, domain, auto));
+    Hwpt h = new Hwpt(allocateId(), ioas, domain, auto);
     for (Area a : ioas.areas.asMapOfRanges().values()) {
       mapArea(ioas, domain, a);
     }
+    put(h); // only now: a refused fill leaves no object (iommufd_object_abort_and_destroy)
     ioas.hwpts.add(h);
     ioas.iovaAlignment = align;
     return h;
@@ -1165,9 +1156,9 @@ public final class IommufdContext {
       domain.map(a.iova(), a.userVa(), a.length(), a.prot());
       return;
     }
-    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every piece a whole page
+    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every area whole pages
     for (long off = 0; off < a.length(); off += pageSize) {
-      domain.map(a.iova() + off, a.userVa() + off, Math.min(pageSize, a.length() - off), a.prot());
+      domain.map(a.iova() + off, a.userVa() + off, pageSize, a.prot());
     }
   }
 
@@ -1235,9 +1226,7 @@ public final class IommufdContext {
             Errno.EINVAL,
             "domains already have pages mapped");
         long align = Math.max(alignmentOf(ioas), pageSize);
-        if (align > ioas.iovaAlignment) {
-          checkAreasAligned(ioas, align);
-        }
+        checkAreasAligned(ioas, align);
         ioas.disableLargePages = true;
         ioas.iovaAlignment = align;
       }

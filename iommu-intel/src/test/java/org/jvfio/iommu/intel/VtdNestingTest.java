@@ -236,6 +236,25 @@ class VtdNestingTest {
     ctx.destroy(p);
   }
 
+  /**
+   * Attaching to a nested HWPT replaces a paging attachment (an automatic domain left without
+   * devices goes) and answers the nested id; detaching from it blocks the device's DMA and frees
+   * the nested HWPT for destroy.
+   */
+  @Test
+  void attachNested_replacesTheAutoDomain_detachBlocksTheDevice() {
+    int p = parent(IOMMU_HWPT_ALLOC_NEST_PARENT);
+    int n = nested(p);
+    int auto = ctx.attach(dev, ioas);
+    assertEquals(n, ctx.attach(dev, n));
+    assertErrno(Errno.ENOENT, () -> ctx.destroy(auto));
+    s1.map(0x1000, DATA, true);
+    assertEquals(new DmaResult(4096, 0), ctx.dmaWrite(dev, 0x1000, 4096));
+    ctx.detach(dev);
+    assertEquals(new DmaResult(0, 1), ctx.dmaWrite(dev, 0x1000, 4096));
+    ctx.destroy(n);
+  }
+
   @Test
   void attach_nestedOfAnotherIommuInstance_isEinval() {
     int p = parent(IOMMU_HWPT_ALLOC_NEST_PARENT);

@@ -201,6 +201,31 @@ class SmmuV3NestingTest {
     assertTrue(before != ram.token(HVA + DATA + 0x1000), "written through both stages");
   }
 
+  /** A nested domain belongs to its vIOMMU's SMMU: even a bypass one refuses other devices. */
+  @Test
+  void attach_nestedOfAnotherSmmu_isEinval() {
+    int v = viommu(parent());
+    int bypass = nested(0, v, ste(1 | CFG_BYPASS, 0));
+    int other = ctx.bindDevice(new SmmuV3Driver(), DmaWriteListener.NONE);
+    assertErrno(Errno.EINVAL, () -> ctx.attach(other, bypass));
+    assertErrno(Errno.ENOENT, () -> ctx.nesting().translator(v));
+  }
+
+  /** A destroyed nested HWPT leaves its vIOMMU: later invalidations no longer reach it. */
+  @Test
+  void destroyNested_leavesTheVIommusInvalidations() {
+    int v = viommu(parent());
+    int n = nested(0, v, s1Ste());
+    var t = ctx.nesting().translator(n);
+    assertEquals(
+        HwptInvalidateResult.ok(1), ctx.nesting().hwptInvalidate(v, commands(NH_ALL, 0), 0));
+    long before = t.invalidations();
+    ctx.destroy(n);
+    assertEquals(
+        HwptInvalidateResult.ok(1), ctx.nesting().hwptInvalidate(v, commands(NH_ALL, 0), 0));
+    assertEquals(before, t.invalidations());
+  }
+
   @Test
   void hwptInvalidate_onTheNestedIdIsEopnotsuppAndThroughTheVIommuWorks() {
     int v = viommu(parent());
