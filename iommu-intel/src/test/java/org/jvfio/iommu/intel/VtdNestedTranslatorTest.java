@@ -211,6 +211,70 @@ class VtdNestedTranslatorTest {
     assertEquals(1, t.invalidations());
   }
 
+  /**
+   * Caches {@code iova} mapped to {@code DATA}, then remaps it to the next page, not invalidated.
+   */
+  NestedTranslator cachedThenRemapped(long iova) {
+    GuestIoPageTable s1 = x86(true);
+    s1.map(iova, DATA, true);
+    NestedTranslator t = translator(walk(s1));
+    t.write(DEV, iova, 4096, NO_TRACKER);
+    s1.map(iova, DATA + 0x1000, true);
+    return t;
+  }
+
+  /** Whether a write to {@code iova} still lands in {@code DATA}: the stale cached translation. */
+  boolean usesStaleTranslation(NestedTranslator t, long iova) {
+    long old = memory.token(HPA + DATA);
+    t.write(DEV, iova, 4096, NO_TRACKER);
+    return memory.token(HPA + DATA) != old;
+  }
+
+  @Test
+  void invalidateRange_dropsExactlyTheLeavesItTouches_wrapDropsAll_emptyNothing() {
+    long[][] cases = { // iova, length, 1 if the cached leaf at 0x5000 must go
+      {0x4000, 0x1000, 0}, // ends on the byte before the leaf
+      {0x4000, 0x1001, 1}, // ends on its first byte
+      {0x5FFF, 1, 1}, // its last byte
+      {0x6000, 0x1000, 0}, // starts on the byte after it
+      {0x5000, 0, 0}, // empty: no invalidation at all
+      {0x6000, -0x1000L, 1}, // wraps: everything
+    };
+    for (long[] c : cases) {
+      NestedTranslator t = cachedThenRemapped(0x5000);
+      t.invalidateRange(c[0], c[1]);
+      String what = "invalidateRange(0x" + Long.toHexString(c[0]) + ", " + c[1] + ")";
+      assertEquals(c[2] == 0, usesStaleTranslation(t, 0x5000), what);
+      assertEquals(c[1] == 0 ? 0 : 1, t.invalidations(), what);
+    }
+  }
+
+  @Test
+  void invalidateAll_dropsEveryCachedTranslation() {
+    NestedTranslator t = cachedThenRemapped(0x5000);
+    t.invalidateAll();
+    assertFalse(usesStaleTranslation(t, 0x5000));
+    assertEquals(1, t.invalidations());
+  }
+
+  @Test
+  void write_acrossPages_countsBytesAndFaultsPerPage_andTellsTheTrackerEachPiece() {
+    GuestIoPageTable s1 = x86(true);
+    s1.map(0x5000, DATA + 0x2000, true);
+    s1.map(0x7000, DATA + 0x4000, true); // 0x6000 is a stage-1 hole
+    List<long[]> recorded = new java.util.ArrayList<>();
+    long below = memory.token(HPA + DATA + 0x1000);
+    DmaResult r =
+        translator(walk(s1))
+            .write(DEV, 0x5800, 0x2000, (iova, length) -> recorded.add(new long[] {iova, length}));
+    assertEquals(new DmaResult(0x1000, 1), r, "0x800 + 0x800 bytes written, one page faulted");
+    assertEquals(2, recorded.size());
+    assertEquals(List.of(0x5800L, 0x800L), List.of(recorded.get(0)[0], recorded.get(0)[1]));
+    assertEquals(List.of(0x7000L, 0x800L), List.of(recorded.get(1)[0], recorded.get(1)[1]));
+    assertEquals(below, memory.token(HPA + DATA + 0x1000), "nothing lands below the page");
+    assertEquals(Set.of(DATA + 0x2000, DATA + 0x4000), harvest());
+  }
+
   @Test
   void parentFlush_dropsNestedTranslationsSoTheNextWriteDirtiesAgain() {
     GuestIoPageTable s1 = x86(true);
