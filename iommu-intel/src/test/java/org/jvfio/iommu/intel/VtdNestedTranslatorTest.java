@@ -3,6 +3,7 @@ package org.jvfio.iommu.intel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
@@ -234,6 +235,7 @@ class VtdNestedTranslatorTest {
   void invalidateRange_dropsExactlyTheLeavesItTouches_wrapDropsAll_emptyNothing() {
     long[][] cases = { // iova, length, 1 if the cached leaf at 0x5000 must go
       {0x4000, 0x1000, 0}, // ends on the byte before the leaf
+      {0x4FFF, 1, 0}, // one byte, the byte before the leaf: not a wrap
       {0x4000, 0x1001, 1}, // ends on its first byte
       {0x5FFF, 1, 1}, // its last byte
       {0x6000, 0x1000, 0}, // starts on the byte after it
@@ -247,6 +249,15 @@ class VtdNestedTranslatorTest {
       assertEquals(c[2] == 0, usesStaleTranslation(t, 0x5000), what);
       assertEquals(c[1] == 0 ? 0 : 1, t.invalidations(), what);
     }
+  }
+
+  @Test
+  void access_emptyOrWrappingRange_isRefused() {
+    NestedTranslator t = translator(Stage1Format.bypass());
+    assertThrows(IllegalArgumentException.class, () -> t.write(DEV, DATA, 0, NO_TRACKER));
+    assertThrows(IllegalArgumentException.class, () -> t.read(DEV, -0x1000L, 0x2000));
+    assertEquals(
+        new DmaResult(0, 1), t.read(DEV, -1L, 1), "the last byte alone: a fault, not a refusal");
   }
 
   @Test
