@@ -37,6 +37,11 @@ class IommufdEdgesTest {
   final int dev = fd.bindDevice(iommu, DmaWriteListener.NONE);
 
   void assertRefused(Errno errno, Executable call) {
+    assertRefused(fd, errno, call);
+  }
+
+  /** Asserts that {@code call} is refused with {@code errno} and leaves {@code fd} unchanged. */
+  static void assertRefused(IommufdContext fd, Errno errno, Executable call) {
     String before = fd.snapshot();
     UapiException e = assertThrows(UapiException.class, call);
     assertEquals(errno, e.errno(), e.getMessage());

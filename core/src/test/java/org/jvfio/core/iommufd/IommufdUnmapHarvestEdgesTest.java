@@ -2,7 +2,6 @@ package org.jvfio.core.iommufd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
@@ -18,7 +17,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.jvfio.api.Errno;
-import org.jvfio.core.UapiException;
 import org.jvfio.core.bitmap.IovaBitmap;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
@@ -32,11 +30,11 @@ import org.jvfio.core.spi.MockIommuDriver;
  * drivers/iommu/iommufd/ioas.c}, {@code io_pagetable.c} and {@code hw_pagetable.c} order them.
  */
 class IommufdUnmapHarvestEdgesTest {
-  static final long MEM = 0x1_0000_0000L;
-  static final long PAGE = 4096;
-  static final long IOVA = 0x4000_0000L;
-  static final int RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
-  static final int FIXED_RW = IOMMU_IOAS_MAP_FIXED_IOVA | RW;
+  static final long MEM = IommufdEdgesTest.MEM;
+  static final long PAGE = IommufdEdgesTest.PAGE;
+  static final long IOVA = IommufdEdgesTest.IOVA;
+  static final int RW = IommufdEdgesTest.RW;
+  static final int FIXED_RW = IommufdEdgesTest.FIXED_RW;
 
   final GuestMemory memory = GuestMemory.create(MEM, 64L << 20, 1);
   final IommufdContext fd = IommufdContext.create(memory);
@@ -50,10 +48,7 @@ class IommufdUnmapHarvestEdgesTest {
   }
 
   void assertRefused(Errno errno, Executable call) {
-    String before = fd.snapshot();
-    UapiException e = assertThrows(UapiException.class, call);
-    assertEquals(errno, e.errno(), e.getMessage());
-    assertEquals(before, fd.snapshot(), "a refused call changed state");
+    IommufdEdgesTest.assertRefused(fd, errno, call);
   }
 
   long[] harvest(long iova, long length, int flags) {
