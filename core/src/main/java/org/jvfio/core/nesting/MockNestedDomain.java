@@ -115,33 +115,26 @@ public final class MockNestedDomain extends NestedDomain {
     if (array.type() != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
       return HwptInvalidateResult.failed(0, Errno.EINVAL);
     }
-    int n = array.entryNum();
-    for (int i = 0; Integer.compareUnsigned(i, n) < 0; i++) {
-      IommuHwptInvalidateSelftest inv;
-      try {
-        inv =
-            IommuHwptInvalidateSelftest.decode(
-                UserCopies.entryFromUser(
-                    array,
-                    IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
-                    i,
-                    IommuHwptInvalidateSelftest.SIZE,
-                    IommuHwptInvalidateSelftest.SIZE));
-      } catch (UapiException e) {
-        return HwptInvalidateResult.failed(i, e.errno());
-      }
-      if ((inv.flags() & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) != 0) {
-        return HwptInvalidateResult.failed(i, Errno.EOPNOTSUPP);
-      }
-      if (Integer.compareUnsigned(inv.iotlbId(), MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) > 0) {
-        return HwptInvalidateResult.failed(i, Errno.EINVAL);
-      }
-      if ((inv.flags() & IOMMU_TEST_INVALIDATE_FLAG_ALL) != 0) {
-        Arrays.fill(iotlb, 0);
-      } else {
-        iotlb[inv.iotlbId()] = 0;
-      }
-    }
-    return HwptInvalidateResult.ok(n);
+    return UserCopies.eachEntry(
+        array,
+        IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+        IommuHwptInvalidateSelftest.SIZE,
+        IommuHwptInvalidateSelftest.SIZE,
+        entry -> {
+          IommuHwptInvalidateSelftest inv = IommuHwptInvalidateSelftest.decode(entry);
+          UapiException.check(
+              (inv.flags() & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) == 0,
+              Errno.EOPNOTSUPP,
+              "invalidation flags");
+          UapiException.check(
+              Integer.compareUnsigned(inv.iotlbId(), MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) <= 0,
+              Errno.EINVAL,
+              "iotlb_id past the last entry");
+          if ((inv.flags() & IOMMU_TEST_INVALIDATE_FLAG_ALL) != 0) {
+            Arrays.fill(iotlb, 0);
+          } else {
+            iotlb[inv.iotlbId()] = 0;
+          }
+        });
   }
 }

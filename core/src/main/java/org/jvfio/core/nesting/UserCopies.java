@@ -2,6 +2,7 @@ package org.jvfio.core.nesting;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.function.Consumer;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 
@@ -11,7 +12,8 @@ import org.jvfio.core.UapiException;
  * first version or above the kernel's struct with EINVAL, then copy (EFAULT); the full-array copy of
  * iommu_copy_struct_from_full_user_array uses copy_struct_from_user per entry (a shorter entry is
  * zero-extended, a longer one must be zero beyond the kernel's struct: E2BIG). Every buffer is
- * sized by the kernel's struct, never by a user length.
+ * sized by the kernel's struct, never by a user length. eachEntry is the entry loop of the
+ * drivers' cache_invalidate_user.
  */
 final class UserCopies {
   private UserCopies() {}
@@ -36,6 +38,24 @@ final class UserCopies {
         Errno.EINVAL,
         "entry_len " + len + " outside [" + minSize + ", " + size + "]");
     return extend(array.read(len * index, (int) len), size);
+  }
+
+  /**
+   * A driver's {@code cache_invalidate_user} loop: copies each entry in turn ({@link
+   * #entryFromUser}) and runs it; stops at the first entry that cannot be copied or that {@code
+   * run} refuses (with a {@link UapiException}), the entries before it executed.
+   */
+  static HwptInvalidateResult eachEntry(
+      UserDataArray array, int type, int size, int minSize, Consumer<ByteBuffer> run) {
+    int n = array.entryNum();
+    for (int i = 0; Integer.compareUnsigned(i, n) < 0; i++) {
+      try {
+        run.accept(entryFromUser(array, type, i, size, minSize));
+      } catch (UapiException e) {
+        return HwptInvalidateResult.failed(i, e.errno());
+      }
+    }
+    return HwptInvalidateResult.ok(n);
   }
 
   /** {@code copy_struct_from_user} of entry {@code index} into {@code size} bytes. */

@@ -105,34 +105,27 @@ public final class VtdNestedDomain extends NestedDomain {
     if (array.type() != IOMMU_HWPT_INVALIDATE_DATA_VTD_S1) {
       return HwptInvalidateResult.failed(0, Errno.EINVAL);
     }
-    int n = array.entryNum();
-    for (int i = 0; Integer.compareUnsigned(i, n) < 0; i++) {
-      IommuHwptVtdS1Invalidate inv;
-      try {
-        inv =
-            IommuHwptVtdS1Invalidate.decode(
-                UserCopies.entryFromUser(
-                    array,
-                    IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
-                    i,
-                    IommuHwptVtdS1Invalidate.SIZE,
-                    IommuHwptVtdS1Invalidate.SIZE));
-      } catch (UapiException e) {
-        return HwptInvalidateResult.failed(i, e.errno());
-      }
-      if ((inv.flags() & ~IOMMU_VTD_INV_FLAGS_LEAF) != 0 || inv.reserved() != 0) {
-        return HwptInvalidateResult.failed(i, Errno.EOPNOTSUPP);
-      }
-      if ((inv.addr() & 0xFFF) != 0 || (inv.npages() == -1L && inv.addr() != 0)) {
-        return HwptInvalidateResult.failed(i, Errno.EINVAL);
-      }
-      long npages = inv.npages();
-      if (npages == -1L || Long.compareUnsigned(npages, 1L << 52) >= 0) {
-        translator().invalidateAll();
-      } else {
-        translator().invalidateRange(inv.addr(), npages << 12);
-      }
-    }
-    return HwptInvalidateResult.ok(n);
+    return UserCopies.eachEntry(
+        array,
+        IOMMU_HWPT_INVALIDATE_DATA_VTD_S1,
+        IommuHwptVtdS1Invalidate.SIZE,
+        IommuHwptVtdS1Invalidate.SIZE,
+        entry -> {
+          IommuHwptVtdS1Invalidate inv = IommuHwptVtdS1Invalidate.decode(entry);
+          UapiException.check(
+              (inv.flags() & ~IOMMU_VTD_INV_FLAGS_LEAF) == 0 && inv.reserved() == 0,
+              Errno.EOPNOTSUPP,
+              "invalidation flags or __reserved");
+          long npages = inv.npages();
+          UapiException.check(
+              (inv.addr() & 0xFFF) == 0 && (npages != -1L || inv.addr() == 0),
+              Errno.EINVAL,
+              "misaligned addr, or npages U64_MAX from a non-zero addr");
+          if (npages == -1L || Long.compareUnsigned(npages, 1L << 52) >= 0) {
+            translator().invalidateAll();
+          } else {
+            translator().invalidateRange(inv.addr(), npages << 12);
+          }
+        });
   }
 }
