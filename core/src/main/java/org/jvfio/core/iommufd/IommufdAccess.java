@@ -344,8 +344,8 @@ public final class IommufdAccess {
    */
   public void read(long iova, ByteBuffer dst, UserAccess user) {
     synchronized (ctx.lock) {
-      for (Piece p : rwPieces(iova, dst.remaining(), false, user)) {
-        dst.put(user.read(p.userVa(), (int) p.length()));
+      for (RwPiece p : rwPieces(iova, dst.remaining(), false, user)) {
+        dst.put(p.memory().read(p.piece().userVa(), (int) p.piece().length()));
       }
     }
   }
@@ -367,26 +367,32 @@ public final class IommufdAccess {
    */
   public void write(long iova, ByteBuffer src, UserAccess user) {
     synchronized (ctx.lock) {
-      for (Piece p : rwPieces(iova, src.remaining(), true, user)) {
+      for (RwPiece p : rwPieces(iova, src.remaining(), true, user)) {
         ByteBuffer slice = src.duplicate();
-        slice.limit(slice.position() + (int) p.length());
-        user.write(p.userVa(), slice);
+        slice.limit(slice.position() + (int) p.piece().length());
+        p.memory().write(p.piece().userVa(), slice);
         src.position(slice.limit());
       }
     }
   }
 
-  private List<Piece> rwPieces(long iova, int length, boolean write, UserAccess user) {
-    return walk(
+  /** A piece of an access's read or write, and the memory its bytes are moved through. */
+  private record RwPiece(Piece piece, UserAccess memory) {}
+
+  private List<RwPiece> rwPieces(long iova, int length, boolean write, UserAccess user) {
+    List<RwPiece> out = new ArrayList<>();
+    walk(
         iova,
         length,
         (p, done) -> {
           checkArea(p.area(), write);
           UapiException.check(
               !write || p.area().pagesWritable(), Errno.EPERM, "pages were mapped read-only");
-          UapiException.check(
-              user.isAccessible(p.userVa(), p.length()), Errno.EFAULT, "no user memory");
+          out.add(
+              new RwPiece(
+                  p, ctx.sourceMms.rwMemory(p.area(), p.userVa(), p.length(), user, ctx.pageSize)));
         });
+    return out;
   }
 
   /**
@@ -455,7 +461,8 @@ public final class IommufdAccess {
     return false;
   }
 
-  private static boolean overlaps(Pin p, Area a) {
+  /** Whether pin {@code p} meets the IOVA range of {@code a}. */
+  static boolean overlaps(Pin p, Area a) {
     return Long.compareUnsigned(p.iova(), a.last()) <= 0
         && Long.compareUnsigned(a.iova(), p.last()) <= 0;
   }

@@ -112,6 +112,7 @@ public final class IommufdContext {
   // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
   private boolean accountModeMm;
   private long nextPagesId; // guarded by lock: one per IOMMU_IOAS_MAP (struct iopt_pages)
+  final SourceMms sourceMms = new SourceMms(this); // guarded by lock: each map's source_mm
   // ictx->vfio_ioas: the IOAS of the VFIO type1 compatibility ioctls, or null; guarded by lock
   private Ioas vfioIoas;
 
@@ -503,6 +504,7 @@ public final class IommufdContext {
       Pages pages =
           new Pages(
               map.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0, nextPagesId++);
+      sourceMms.record(pages.pagesId(), currentMm()); // iopt_pages' source_mm
       return insertAreas(
           ioas,
           List.of(pages),
@@ -569,33 +571,18 @@ public final class IommufdContext {
   }
 
   /**
-   * {@code pin_user_pages} of the pages that no area of the same map holds in a domain (those are
-   * pinned already, whatever the process has done to its memory since): guest memory, or pages
-   * {@link UserPages} can pin, for writing if the pages are writable ({@code EFAULT}).
+   * {@code pin_user_pages} of the pages that no area of the same map holds pinned (in a domain, or
+   * through an access), through the mm of the process that mapped them ({@link UserMm}): guest
+   * memory, or pages that mm can pin, for writing if the pages are writable; {@code EFAULT} for any
+   * other, and for every one once that process has exited.
    */
   void checkPinnable(Pages p) {
-    if (inGuestMemory(p.userVa(), p.length())) {
-      return;
-    }
-    RangeSet<UnsignedLong> unpinned = TreeRangeSet.create();
-    unpinned.add(pageSpan(p.userVa(), p.length()));
-    for (Obj o : objects.values()) {
-      if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
-        for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
-          if (a.pagesId() == p.pagesId()) {
-            unpinned.remove(pageSpan(a.userVa(), a.length()));
-          }
-        }
-      }
-    }
-    for (Range<UnsignedLong> r : unpinned.asRanges()) {
-      long start = startOf(r);
-      long length = lastOf(r) - start + 1;
-      UapiException.check(
-          inGuestMemory(start, length) || userPages.canPin(start, length, p.writable()),
-          Errno.EFAULT,
-          "cannot pin 0x" + Long.toHexString(start) + "+0x" + Long.toHexString(length));
-    }
+    sourceMms.checkPinnable(p, pageSize, this::inGuestMemory);
+  }
+
+  /** {@code current->mm}: the process making the current call. */
+  UserMm currentMm() {
+    return userPages.currentMm();
   }
 
   private boolean inGuestMemory(long userVa, long length) {
@@ -605,13 +592,6 @@ public final class IommufdContext {
       }
     }
     return false;
-  }
-
-  /** The whole pages under {@code [userVa, userVa + length)}, which does not wrap. */
-  private Range<UnsignedLong> pageSpan(long userVa, long length) {
-    long first = userVa - Long.remainderUnsigned(userVa, pageSize);
-    long last = userVa + length - 1;
-    return span(first, last - Long.remainderUnsigned(last, pageSize) + pageSize - 1);
   }
 
   /** {@code iopt_check_iova}. */
