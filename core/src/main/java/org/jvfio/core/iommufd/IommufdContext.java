@@ -79,8 +79,11 @@ import org.jvfio.core.spi.IotlbGather;
  * has a domain to fill: mapping memory that cannot be pinned (unmapped, or read-only for a {@code
  * WRITEABLE} map) fails with {@code EFAULT} then (or when a domain is added), not on an IOAS
  * without domains. Pages an area of the same map ({@code iopt_pages}, shared by {@code
- * IOMMU_IOAS_COPY}) holds in a domain are pinned already and are not asked for again, so they stay
- * usable after the process unmaps them until the last such area goes.
+ * IOMMU_IOAS_COPY}) holds in a domain, or an access has pinned, are pinned already and are not
+ * asked for again, so they stay usable after the process unmaps them until the last such area goes.
+ * The others are pinned through the {@link UserMm} of the process that made the map ({@link
+ * UserPages#currentMm} at the time, {@code iopt_pages}' {@code source_mm}), whichever process asks:
+ * {@code EFAULT} once it has exited.
  *
  * <p><b>Thread-safety.</b> Control-plane methods are serialised on this context, as the kernel's
  * locks do. {@link #dmaWrite} and {@link #dmaRead} are the hardware: they may run from many threads
