@@ -29,28 +29,33 @@ final class ForkFixture {
   final int ioas;
 
   /**
-   * The fixture; {@code pinThroughCaller} builds the broken twin, a kernel whose maps keep the
-   * caller's mm at the time of every later pin ({@code current->mm}) instead of their own.
+   * The fixture; {@code pinThroughCaller} builds the broken twin, a kernel whose maps do not keep
+   * their process (the {@link UserPages#currentMm} default): every later pin, read and write goes
+   * through the caller's memory ({@code current->mm}) instead of the source mm.
    */
   ForkFixture(boolean pinThroughCaller) {
     buf = parent.allocate(PAGES * PAGE, PAGE, 0);
     assertEquals(buf, child.allocate(PAGES * PAGE, PAGE, 0));
     fill(parent, (byte) 1);
     fill(child, (byte) 2);
-    UserPages pages =
-        new UserPages() {
-          @Override
-          public boolean canPin(long userVa, long length, boolean write) {
-            return procs.canPin(userVa, length, write);
-          }
-
-          @Override
-          public UserMm currentMm() {
-            return pinThroughCaller ? parent : procs.currentProcess();
-          }
-        };
+    UserPages pages = pinThroughCaller ? procs::canPin : pagesOf(procs);
     ctx = IommufdContext.create(PAGE, new GuestTables(), pages, new HostMemory());
     ioas = ctx.ioasAlloc(0);
+  }
+
+  /** The pages of the calling process, which names itself as {@code current->mm}. */
+  static UserPages pagesOf(CurrentProcess procs) {
+    return new UserPages() {
+      @Override
+      public boolean canPin(long userVa, long length, boolean write) {
+        return procs.canPin(userVa, length, write);
+      }
+
+      @Override
+      public UserMm currentMm() {
+        return procs.currentProcess();
+      }
+    };
   }
 
   ForkFixture() {

@@ -61,17 +61,7 @@ class SourceMmTest {
         IommufdContext.create(
             PAGE,
             new GuestTables(),
-            new UserPages() {
-              @Override
-              public boolean canPin(long userVa, long length, boolean write) {
-                return procs.canPin(userVa, length, write);
-              }
-
-              @Override
-              public UserMm currentMm() {
-                return procs.currentProcess();
-              }
-            },
+            ForkFixture.pagesOf(procs),
             new HostMemory(),
             GuestMemory.create(base, 1L << 20, 1));
     int ioas = ctx.ioasAlloc(0);
