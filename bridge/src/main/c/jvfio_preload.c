@@ -26,6 +26,10 @@
  * - MEM_PROBE with a2 = 1 asks whether a range could be pinned for writing: readable (as above) and
  *   inside mappings with write permission in /proc/self/maps, as pin_user_pages(FOLL_WRITE) needs;
  *   the bytes are not touched.
+ * - A callback whose a3 is another pid (a fork's child or parent, whose pages a map of its own
+ *   holds) is served on that process's memory: process_vm_readv/process_vm_writev on the pid and
+ *   /proc/PID/maps; a probe of length 0 asks whether it still has an address space. Anything that
+ *   fails (the process is gone, or not ours to read) is EFAULT.
  * - The guest memories the server announces are mapped at their addresses (anonymous, private), so
  *   buffers there are real memory of the process; IOMMU_IOAS_MAP may also map any other buffer.
  */
@@ -165,12 +169,40 @@ static unsigned char *buffer(size_t n) {
   return scratch;
 }
 
-/* Copies between this process's memory at addr and buf; 0, or -EFAULT if any byte is bad. */
-static int64_t vm_copy(void *buf, uint64_t addr, size_t n, int to_user) {
+/* Copies between the memory at addr of process pid (0: this one) and buf; 0, or -EFAULT if any
+ * byte is bad or the process cannot be reached (gone, or not ours to read). */
+static int64_t vm_copy_pid(pid_t pid, void *buf, uint64_t addr, size_t n, int to_user) {
   struct iovec local = {buf, n}, remote = {(void *)(uintptr_t)addr, n};
-  ssize_t done = to_user ? process_vm_writev(getpid(), &local, 1, &remote, 1, 0)
-                         : process_vm_readv(getpid(), &local, 1, &remote, 1, 0);
+  pid_t target = pid ? pid : getpid();
+  ssize_t done = to_user ? process_vm_writev(target, &local, 1, &remote, 1, 0)
+                         : process_vm_readv(target, &local, 1, &remote, 1, 0);
   return done == (ssize_t)n ? 0 : -EFAULT;
+}
+
+static int64_t vm_copy(void *buf, uint64_t addr, size_t n, int to_user) {
+  return vm_copy_pid(0, buf, addr, n, to_user);
+}
+
+/* The pid a callback's a3 names: 0 (the caller) for our own. */
+static pid_t callback_pid(uint64_t a3) { return a3 == 0 || (pid_t)a3 == getpid() ? 0 : (pid_t)a3; }
+
+/* Opens the maps of process pid (0: ours). */
+static int open_maps(pid_t pid) {
+  char path[64];
+  if (pid == 0) return real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+  return real_open(path, O_RDONLY | O_CLOEXEC);
+}
+
+/* Whether process pid still has an address space: its maps list a mapping (a zombie's are empty,
+ * a reaped process has none). 0, or -EFAULT. */
+static int64_t has_mm(pid_t pid) {
+  char c;
+  int fd = open_maps(pid);
+  if (fd < 0) return -EFAULT;
+  ssize_t n = real_read(fd, &c, 1);
+  real_close(fd);
+  return n == 1 ? 0 : -EFAULT;
 }
 
 static void map_guest_memory(const unsigned char *list, uint32_t len) {
@@ -189,12 +221,13 @@ static void map_guest_memory(const unsigned char *list, uint32_t len) {
   setenv("JVFIO_GUEST_MEMORY", env, 1);
 }
 
-/* Whether [addr, addr + len) lies in mappings with write permission: 0, or -EFAULT. */
-static int64_t writable(uint64_t addr, uint64_t len) {
+/* Whether [addr, addr + len) of process pid (0: ours) lies in mappings with write permission: 0,
+ * or -EFAULT. */
+static int64_t writable(pid_t pid, uint64_t addr, uint64_t len) {
   uint64_t cursor = addr, end = addr + len;
   char buf[4096];
   size_t have = 0;
-  int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  int fd = open_maps(pid);
   if (fd < 0) return -EFAULT;
   for (;;) {
     ssize_t n = real_read(fd, buf + have, sizeof buf - 1 - have);
@@ -237,24 +270,25 @@ static int64_t finish(void) {
     }
     case MEM_READ: {
       unsigned char *buf = buffer(m.a[1] ? m.a[1] : 1);
-      int64_t rc = vm_copy(buf, m.a[0], m.a[1], 0);
+      int64_t rc = vm_copy_pid(callback_pid(m.a[3]), buf, m.a[0], m.a[1], 0);
       send_msg(DATA, rc, 0, buf, rc == 0 ? (uint32_t)m.a[1] : 0);
       break;
     }
     case MEM_WRITE: {
       unsigned char *buf = buffer(m.len ? m.len : 1);
       recv_all(buf, m.len);
-      send_msg(STATUS, vm_copy(buf, m.a[0], m.len, 1), 0, NULL, 0);
+      send_msg(STATUS, vm_copy_pid(callback_pid(m.a[3]), buf, m.a[0], m.len, 1), 0, NULL, 0);
       break;
     }
     case MEM_PROBE: {
       unsigned char *buf = buffer(PROBE_CHUNK);
-      int64_t rc = 0;
+      pid_t pid = callback_pid(m.a[3]);
+      int64_t rc = pid && m.a[1] == 0 ? has_mm(pid) : 0;
       for (uint64_t off = 0; off < m.a[1] && rc == 0; off += PROBE_CHUNK) {
         uint64_t n = m.a[1] - off < PROBE_CHUNK ? m.a[1] - off : PROBE_CHUNK;
-        rc = vm_copy(buf, m.a[0] + off, n, 0);
+        rc = vm_copy_pid(pid, buf, m.a[0] + off, n, 0);
       }
-      if (rc == 0 && m.a[2] == 1) rc = writable(m.a[0], m.a[1]);
+      if (rc == 0 && m.a[2] == 1) rc = writable(pid, m.a[0], m.a[1]);
       send_msg(STATUS, rc, 0, NULL, 0);
       break;
     }
@@ -603,6 +637,22 @@ long syscall(long number, ...) {
  * the parent can close one of them. */
 static void forked_child(void) {
   if (socket_path()) connect_thread();
+}
+
+/* At exit (exit(3) or a return from main; after the program's atexit handlers and destructors)
+ * the calling thread's connection says goodbye: it shuts down its side and waits until the server
+ * has closed it, which the server does only after dropping this process's files if it was its last
+ * connection. So, as in the kernel, a process's files are closed, and its memory is known to be
+ * gone, before its parent's wait returns. (_exit and a signal skip this: the server then learns of
+ * the exit when it reads the end of the connection, a moment later.) */
+__attribute__((destructor)) static void stop(void) {
+  if (conn < 0 || conn_pid != getpid()) return;
+  char c;
+  shutdown(conn, SHUT_WR);
+  for (;;) {
+    ssize_t r = recv(conn, &c, 1, 0);
+    if (r == 0 || (r < 0 && errno != EINTR)) break;
+  }
 }
 
 __attribute__((constructor)) static void start(void) {

@@ -18,23 +18,6 @@
 
 /* --- iommufd_utils.h: the access helpers, our own versions ---------------------------------- */
 
-/* test_cmd_create_access: the access id is the fd the kernel returns. */
-static int create_access(int fd, __u32 ioas, __u32 *access_id, __u32 flags)
-{
-	struct iommu_test_cmd cmd = {0};
-	cmd.create_access.flags = flags;
-	int rc = test_cmd(fd, &cmd, IOMMU_TEST_OP_CREATE_ACCESS, ioas);
-	if (rc == 0)
-		*access_id = cmd.create_access.out_access_fd;
-	return rc;
-}
-
-/* test_cmd_destroy_access */
-static int destroy_access(__u32 access_id)
-{
-	return close(access_id);
-}
-
 static int destroy_access_pages(int fd, __u32 access_id, __u32 item)
 {
 	struct iommu_test_cmd cmd = {0};
@@ -162,50 +145,6 @@ static void access_pin_unmap(struct ioas_fixture *self)
 	/* kernel removed the item for us */
 	ASSERT_ERRNO(ENOENT, destroy_access_pages(self->fd, access_pages_cmd.id,
 						  access_pages_cmd.access_pages.out_access_pages_id));
-}
-
-static void check_access_rw(int fd, __u32 access_id, __u64 iova, __u32 def_flags)
-{
-	uint16_t tmp[32];
-	struct iommu_test_cmd access_cmd = {0};
-	uint16_t *buffer16 = (uint16_t *)buffer;
-
-	access_cmd.size = sizeof(access_cmd);
-	access_cmd.op = IOMMU_TEST_OP_ACCESS_RW;
-	access_cmd.id = access_id;
-	access_cmd.access_rw.uptr = (uintptr_t)tmp;
-
-	for (unsigned int i = 0; i != BUFFER_SIZE / sizeof(*buffer16); i++)
-		buffer16[i] = rand();
-
-	for (access_cmd.access_rw.iova = iova + PAGE_SIZE - 50;
-	     access_cmd.access_rw.iova < iova + PAGE_SIZE + 50; access_cmd.access_rw.iova++) {
-		for (access_cmd.access_rw.length = 1; access_cmd.access_rw.length < sizeof(tmp);
-		     access_cmd.access_rw.length++) {
-			access_cmd.access_rw.flags = def_flags;
-			ASSERT_OK(ioctl(fd, IOMMU_TEST_CMD, &access_cmd));
-			ASSERT_OK(memcmp(buffer + (access_cmd.access_rw.iova - iova), tmp,
-					 access_cmd.access_rw.length));
-
-			for (unsigned int i = 0; i != sizeof(tmp) / sizeof(tmp[0]); i++)
-				tmp[i] = rand();
-			access_cmd.access_rw.flags = def_flags | MOCK_ACCESS_RW_WRITE;
-			ASSERT_OK(ioctl(fd, IOMMU_TEST_CMD, &access_cmd));
-			ASSERT_OK(memcmp(buffer + (access_cmd.access_rw.iova - iova), tmp,
-					 access_cmd.access_rw.length));
-		}
-	}
-
-	/* Multi-page test */
-	void *tmp2 = malloc(BUFFER_SIZE);
-	ASSERT_TRUE(tmp2 != NULL);
-	access_cmd.access_rw.iova = iova;
-	access_cmd.access_rw.length = BUFFER_SIZE;
-	access_cmd.access_rw.flags = def_flags;
-	access_cmd.access_rw.uptr = (uintptr_t)tmp2;
-	ASSERT_OK(ioctl(fd, IOMMU_TEST_CMD, &access_cmd));
-	ASSERT_OK(memcmp(buffer, tmp2, access_cmd.access_rw.length));
-	free(tmp2);
 }
 
 static void access_rw(struct ioas_fixture *self)

@@ -1,12 +1,15 @@
 /*
  * A port of the kernel iommufd selftest's FIXTURE iommufd_ioas tests (tools/testing/selftests/
- * iommu/iommufd.c) that selftest_dirty.c leaves out and that need neither access objects nor
- * memory outside the bridge's guest memory: ioas_option_huge_pages, ioas_iova_alloc,
- * and ioas_align_change, on the four variants (no_domain, mock_domain, two_mock_domain,
- * mock_domain_limit); copy_sweep is in selftest_access.c. Same sizes, steps and expected results;
- * our own harness and code. docs/bridge.md ("The selftest port") lists what is ported and what is
- * not.
+ * iommu/iommufd.c) that selftest_dirty.c and selftest_access.c leave out: ioas_option_huge_pages,
+ * ioas_iova_alloc, ioas_align_change, and fork_gone and fork_present (an access reaching the pages
+ * a forked child mapped with its own mm), on the four variants (no_domain, mock_domain,
+ * two_mock_domain, mock_domain_limit); copy_sweep is in selftest_access.c. Same sizes, steps and
+ * expected results; our own harness and code. docs/bridge.md ("The selftest port") lists what is
+ * ported and what is not.
  */
+#define _GNU_SOURCE /* pipe2 */
+#include <sys/eventfd.h>
+#include <sys/wait.h>
 #include "selftest_utils.h"
 
 static void ioas_option_huge_pages(struct ioas_fixture *self)
@@ -83,13 +86,98 @@ static void ioas_align_change(struct ioas_fixture *self)
 	ASSERT_OK(ioas_unmap(self->fd, self->ioas_id, MOCK_APERTURE_START, page_size, NULL));
 }
 
+/*
+ * fork_gone: a child maps the global buffer (MAP_SHARED) with its own mm and exits. With a domain
+ * the child's map pinned the pages, so a new domain copies them from the first and the access
+ * reaches them; without one, nothing can pin them any more: EFAULT.
+ */
+static void fork_gone(struct ioas_fixture *self)
+{
+	__u32 access_id;
+	pid_t child;
+	int status;
+
+	ASSERT_OK(create_access(self->fd, self->ioas_id, &access_id, 0));
+
+	/* A mapping made with another mm */
+	fflush(NULL);
+	child = fork();
+	if (!child) {
+		ASSERT_OK(map_fixed(self->fd, self->ioas_id, buffer, BUFFER_SIZE,
+				    MOCK_APERTURE_START));
+		exit(0);
+	}
+	ASSERT_TRUE(child != -1);
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0); /* ours: the child's map worked */
+
+	if (self->stdev_id) {
+		/* Pinned within the fork: the new domain is filled from the old one */
+		ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, NULL, NULL, NULL));
+		check_access_rw(self->fd, access_id, MOCK_APERTURE_START, 0);
+	} else {
+		/* Pinning needs the child's mm, which has gone */
+		ASSERT_ERRNO(EFAULT, mock_domain(self->fd, self->ioas_id, 0, NULL, NULL, NULL));
+	}
+	ASSERT_OK(destroy_access(access_id));
+}
+
+/*
+ * fork_present: the child maps the buffer and stays, blocked on a pipe, while the parent adds a
+ * domain (pinning, if the child's map did not, through the child's mm) and reads and writes the
+ * pages through the access, from the child's memory. Closing the pipe lets the child go.
+ */
+static void fork_present(struct ioas_fixture *self)
+{
+	__u32 access_id;
+	int pipefds[2];
+	uint64_t tmp;
+	pid_t child;
+	int efd, status;
+
+	ASSERT_OK(create_access(self->fd, self->ioas_id, &access_id, 0));
+	ASSERT_OK(pipe2(pipefds, O_CLOEXEC));
+	efd = eventfd(0, EFD_CLOEXEC);
+	ASSERT_TRUE(efd != -1);
+
+	/* A mapping made with another mm */
+	fflush(NULL);
+	child = fork();
+	if (!child) {
+		uint64_t one = 1;
+		char c;
+
+		close(pipefds[1]);
+		ASSERT_OK(map_fixed(self->fd, self->ioas_id, buffer, BUFFER_SIZE,
+				    MOCK_APERTURE_START));
+		if (write(efd, &one, sizeof(one)) != sizeof(one))
+			exit(100);
+		/* ours: exit 0 once the parent closes its end (the selftest exits 100 then) */
+		exit(read(pipefds[0], &c, 1) == 0 ? 0 : 100);
+	}
+	ASSERT_OK(close(pipefds[0]));
+	ASSERT_TRUE(child != -1);
+	ASSERT_EQ(8, read(efd, &tmp, sizeof(tmp)));
+
+	/* Read pages from the remote process */
+	ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, NULL, NULL, NULL));
+	check_access_rw(self->fd, access_id, MOCK_APERTURE_START, 0);
+
+	ASSERT_OK(close(pipefds[1]));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT_OK(close(efd));
+	ASSERT_OK(destroy_access(access_id));
+}
+
 int main(void)
 {
 	static void (*const tests[])(struct ioas_fixture *) = {
-		ioas_option_huge_pages, ioas_iova_alloc, ioas_align_change,
+		ioas_option_huge_pages, ioas_iova_alloc, ioas_align_change, fork_gone, fork_present,
 	};
 	static const char *const names[] = {
-		"ioas_option_huge_pages", "ioas_iova_alloc", "ioas_align_change",
+		"ioas_option_huge_pages", "ioas_iova_alloc", "ioas_align_change", "fork_gone",
+		"fork_present",
 	};
 
 	setup_sizes();

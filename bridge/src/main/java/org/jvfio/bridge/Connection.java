@@ -58,7 +58,7 @@ final class Connection implements Runnable {
   @Override
   public void run() {
     CURRENT.set(this);
-    try (channel) {
+    try {
       while (receiveHeader()) {
         long rc = serve();
         send(Protocol.RESULT, rc, 0, 0, 0, reply);
@@ -70,6 +70,11 @@ final class Connection implements Runnable {
       CURRENT.remove();
       if (pid >= 0) {
         processes.disconnected(pid); // the process exited: its files close
+      }
+      try {
+        channel.close(); // only now: a client that waits for the end knows its files are closed
+      } catch (IOException e) {
+        // nothing to do
       }
     }
   }
@@ -145,15 +150,21 @@ final class Connection implements Runnable {
    * cover the range; false if the client answered EFAULT.
    */
   boolean readMemory(long addr, ByteBuffer dst) {
+    return readMemory(pid, addr, dst);
+  }
+
+  /** As {@link #readMemory(long, ByteBuffer)} in the memory of process {@code target}. */
+  boolean readMemory(long target, long addr, ByteBuffer dst) {
+    long other = other(target);
     long off = addr - prefetchAddr;
-    if (prefetch != null && off >= 0 && off <= prefetch.limit() - dst.remaining()) {
+    if (other == 0 && prefetch != null && off >= 0 && off <= prefetch.limit() - dst.remaining()) {
       dst.put(prefetch.slice((int) off, dst.remaining()));
       return true;
     }
     try {
       while (dst.hasRemaining()) {
         int n = Math.min(dst.remaining(), Protocol.MAX_DATA);
-        send(Protocol.MEM_READ, addr, n, 0, 0, null);
+        send(Protocol.MEM_READ, addr, n, 0, other, null);
         expect(Protocol.DATA);
         if (args[0] != 0) {
           return false;
@@ -178,7 +189,13 @@ final class Connection implements Runnable {
    * bytes the write covers are updated, so a later read in the same call sees the write.
    */
   boolean writeMemory(long addr, ByteBuffer src) {
-    if (prefetch != null) {
+    return writeMemory(pid, addr, src);
+  }
+
+  /** As {@link #writeMemory(long, ByteBuffer)} in the memory of process {@code target}. */
+  boolean writeMemory(long target, long addr, ByteBuffer src) {
+    long other = other(target);
+    if (other == 0 && prefetch != null) {
       long from = Math.max(addr, prefetchAddr);
       long to = Math.min(addr + src.remaining(), prefetchAddr + prefetch.limit());
       for (long at = from; at < to; at++) {
@@ -190,7 +207,7 @@ final class Connection implements Runnable {
         int n = Math.min(src.remaining(), Protocol.MAX_DATA);
         ByteBuffer slice = src.slice();
         slice.limit(n);
-        send(Protocol.MEM_WRITE, addr, n, 0, 0, slice);
+        send(Protocol.MEM_WRITE, addr, n, 0, other, slice);
         if (status() != 0) {
           return false;
         }
@@ -208,12 +225,33 @@ final class Connection implements Runnable {
    * also lies in mappings with write permission.
    */
   boolean probeMemory(long addr, long len, boolean write) {
+    return probeMemory(pid, addr, len, write);
+  }
+
+  /**
+   * As {@link #probeMemory(long, long, boolean)} in the memory of process {@code target}; for
+   * another process, a length of 0 asks whether it still has an address space.
+   */
+  boolean probeMemory(long target, long addr, long len, boolean write) {
     try {
-      send(Protocol.MEM_PROBE, addr, len, write ? 1 : 0, 0, null);
+      send(Protocol.MEM_PROBE, addr, len, write ? 1 : 0, other(target), null);
       return status() == 0;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The a3 of a memory callback: 0 for this connection's process, else the pid of the other. */
+  private long other(long target) {
+    return target == pid ? 0 : target;
+  }
+
+  /**
+   * The calling process's memory as a handle that keeps naming it after the call ({@code
+   * current->mm}).
+   */
+  ProcessMemory process() {
+    return new ProcessMemory(pid, processes);
   }
 
   /**

@@ -58,6 +58,11 @@ final class ProcessTable {
     return true;
   }
 
+  /** Whether process {@code pid} still has a connection (it has not exited, as far as we know). */
+  synchronized boolean isConnected(long pid) {
+    return connections.containsKey(pid);
+  }
+
   /** Whether {@code pid} holds {@code fd}. */
   synchronized boolean holds(long pid, int fd) {
     Set<Integer> mine = fds.get(pid);

@@ -32,9 +32,11 @@ final class Protocol {
 
   // server -> client
   static final int RESULT = 16; // a0 = the return value (>= 0 or -errno)
-  static final int MEM_READ = 17; // a0 = addr, a1 = len: answer DATA
-  static final int MEM_WRITE = 18; // a0 = addr, a1 = len, data: answer STATUS
-  static final int MEM_PROBE = 19; // a0 = addr, a1 = len, a2 = 1 for writable: answer STATUS
+  // a3 of the MEM_ callbacks: 0 for the caller's memory, else the pid of another client process
+  // (a fork's child or parent), which the caller reaches with process_vm_readv/writev
+  static final int MEM_READ = 17; // a0 = addr, a1 = len, a3 = pid: answer DATA
+  static final int MEM_WRITE = 18; // a0 = addr, a1 = len, a3 = pid, data: answer STATUS
+  static final int MEM_PROBE = 19; // a0 = addr, a1 = len, a2 = 1 for writable, a3 = pid: STATUS
   static final int FD_ALLOC = 20; // answer STATUS with a new fd of the client or -errno
 
   // client -> server: answers to callbacks

@@ -11,7 +11,8 @@ import org.jvfio.core.kernel.UserAddressSpace;
  * current thread runs. A range longer than MAX_PROBE is reported inaccessible without asking, since
  * the probe reads it all: an IOMMU_IOAS_MAP of more than 1 GiB outside the guest memories fails
  * with EFAULT. isWritable (pin_user_pages with FOLL_WRITE) asks the client to check the write
- * permission of the mappings as well, without writing.
+ * permission of the mappings as well, without writing. currentProcess() names the caller's
+ * process (ProcessMemory), which a map keeps as its pages' source_mm.
  */
 final class RemoteProcess implements UserAddressSpace {
   private static final long MAX_PROBE = 1L << 30;
@@ -42,10 +43,18 @@ final class RemoteProcess implements UserAddressSpace {
   }
 
   private static boolean probe(long addr, long length, boolean write) {
-    if (length < 0 || length > MAX_PROBE || Long.compareUnsigned(addr + length, addr) < 0) {
-      return false;
-    }
-    return Connection.current().probeMemory(addr, length, write);
+    return probeable(addr, length) && Connection.current().probeMemory(addr, length, write);
+  }
+
+  /** Whether a probe of the range is asked at all: not longer than MAX_PROBE, not wrapping. */
+  static boolean probeable(long addr, long length) {
+    return length >= 0 && length <= MAX_PROBE && Long.compareUnsigned(addr + length, addr) >= 0;
+  }
+
+  /** The caller's memory as a handle on its process: current->mm. */
+  @Override
+  public UserAddressSpace currentProcess() {
+    return Connection.current().process();
   }
 
   /** {@code get_unused_fd_flags} in the client's own fd table. */

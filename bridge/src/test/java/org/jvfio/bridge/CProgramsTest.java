@@ -187,7 +187,9 @@ class CProgramsTest {
   /**
    * The kernel selftest's {@code iommufd_ioas} tests that {@code selftest_dirty} leaves out and
    * that need only the mock: {@code ioas_option_huge_pages}, {@code ioas_iova_alloc}, {@code
-   * ioas_align_change}, ported in C ({@code copy_sweep} is in {@code selftest_access}).
+   * ioas_align_change}, and {@code fork_gone} and {@code fork_present} (pages a forked child
+   * mapped, pinned or read through its mm while it lives, {@code EFAULT} once it has gone), ported
+   * in C ({@code copy_sweep} is in {@code selftest_access}).
    */
   @Test
   void selftestIoas_remainingIoasFixtureTestsPass() throws Exception {

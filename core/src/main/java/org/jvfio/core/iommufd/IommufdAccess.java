@@ -32,7 +32,11 @@ import org.jvfio.core.vfio.UserAccess;
  *
  * <p>Pinning is the identity, as everywhere in jvfio: a pinned page is identified by its user
  * address. The bytes behind an IOVA are the user's bytes at the area's {@code user_va} plus the
- * offset, which {@link #read} and {@link #write} move through the caller's {@link UserAccess}.
+ * offset, which {@link #read} and {@link #write} move through the caller's {@link UserAccess} when
+ * the caller made the map, else through the memory of the process that did ({@link UserMm}, {@code
+ * iopt_pages_rw_access}); once that process has exited, only pages a domain or an access holds
+ * pinned are reachable (at the same address in the caller's memory) and the rest are {@code
+ * EFAULT}.
  *
  * <p>Thread-safety: every method runs under its context's lock; the unmap callback is called under
  * it too (it may call {@link #unpinPages}, but must not wait for another thread that uses the
@@ -271,7 +275,8 @@ public final class IommufdAccess {
    *     ENOENT} if the access is detached; for each area in IOVA order, {@code EINVAL} if it is
    *     being unmapped, if the range does not start a page in it or (where the range goes on past
    *     it) it does not end a page, {@code EPERM} if it is not mapped for this access or {@code
-   *     write} meets pages mapped read-only, {@code EFAULT} if its memory does not exist; {@code
+   *     write} meets pages mapped read-only, {@code EFAULT} if its memory does not exist (in the
+   *     process that mapped it, or that process has exited and the pages are not pinned); {@code
    *     ENOENT} if the areas stop before the end
    */
   public long[] pinPages(long iova, long length, boolean write) {
@@ -338,14 +343,14 @@ public final class IommufdAccess {
    *
    * @param iova the first IOVA
    * @param dst receives the bytes (its position advances by all of them, or not at all)
-   * @param user the process memory the areas' user addresses point into
+   * @param user the calling process's memory
    * @throws UapiException as {@link #write}, without the read-only checks ({@code EPERM} only for
    *     an area mapped without READABLE)
    */
   public void read(long iova, ByteBuffer dst, UserAccess user) {
     synchronized (ctx.lock) {
-      for (Piece p : rwPieces(iova, dst.remaining(), false, user)) {
-        dst.put(user.read(p.userVa(), (int) p.length()));
+      for (RwPiece p : rwPieces(iova, dst.remaining(), false, user)) {
+        dst.put(p.memory().read(p.piece().userVa(), (int) p.piece().length()));
       }
     }
   }
@@ -358,35 +363,41 @@ public final class IommufdAccess {
    *
    * @param iova the first IOVA
    * @param src the bytes (its position advances by all of them, or not at all)
-   * @param user the process memory the areas' user addresses point into
+   * @param user the calling process's memory
    * @throws UapiException {@code EINVAL} for length 0; {@code EOVERFLOW} if the range wraps; {@code
    *     ENOENT} if the access is detached; for each area in IOVA order {@code EINVAL} if it is
    *     being unmapped, {@code EPERM} if it is not mapped WRITEABLE or its pages were mapped
-   *     read-only, {@code EFAULT} if its memory is not accessible; {@code ENOENT} if the areas stop
-   *     before the end
+   *     read-only, {@code EFAULT} if its memory is not accessible (in the process that mapped it,
+   *     or, that process gone, not all pinned); {@code ENOENT} if the areas stop before the end
    */
   public void write(long iova, ByteBuffer src, UserAccess user) {
     synchronized (ctx.lock) {
-      for (Piece p : rwPieces(iova, src.remaining(), true, user)) {
+      for (RwPiece p : rwPieces(iova, src.remaining(), true, user)) {
         ByteBuffer slice = src.duplicate();
-        slice.limit(slice.position() + (int) p.length());
-        user.write(p.userVa(), slice);
+        slice.limit(slice.position() + (int) p.piece().length());
+        p.memory().write(p.piece().userVa(), slice);
         src.position(slice.limit());
       }
     }
   }
 
-  private List<Piece> rwPieces(long iova, int length, boolean write, UserAccess user) {
-    return walk(
+  /** A piece of an access's read or write, and the memory its bytes are moved through. */
+  private record RwPiece(Piece piece, UserAccess memory) {}
+
+  private List<RwPiece> rwPieces(long iova, int length, boolean write, UserAccess user) {
+    List<RwPiece> out = new ArrayList<>();
+    walk(
         iova,
         length,
         (p, done) -> {
           checkArea(p.area(), write);
           UapiException.check(
               !write || p.area().pagesWritable(), Errno.EPERM, "pages were mapped read-only");
-          UapiException.check(
-              user.isAccessible(p.userVa(), p.length()), Errno.EFAULT, "no user memory");
+          out.add(
+              new RwPiece(
+                  p, ctx.sourceMms.rwMemory(p.area(), p.userVa(), p.length(), user, ctx.pageSize)));
         });
+    return out;
   }
 
   /**
@@ -455,7 +466,8 @@ public final class IommufdAccess {
     return false;
   }
 
-  private static boolean overlaps(Pin p, Area a) {
+  /** Whether pin {@code p} meets the IOVA range of {@code a}. */
+  static boolean overlaps(Pin p, Area a) {
     return Long.compareUnsigned(p.iova(), a.last()) <= 0
         && Long.compareUnsigned(a.iova(), p.last()) <= 0;
   }

@@ -79,8 +79,11 @@ import org.jvfio.core.spi.IotlbGather;
  * has a domain to fill: mapping memory that cannot be pinned (unmapped, or read-only for a {@code
  * WRITEABLE} map) fails with {@code EFAULT} then (or when a domain is added), not on an IOAS
  * without domains. Pages an area of the same map ({@code iopt_pages}, shared by {@code
- * IOMMU_IOAS_COPY}) holds in a domain are pinned already and are not asked for again, so they stay
- * usable after the process unmaps them until the last such area goes.
+ * IOMMU_IOAS_COPY}) holds in a domain, or an access has pinned, are pinned already and are not
+ * asked for again, so they stay usable after the process unmaps them until the last such area goes.
+ * The others are pinned through the {@link UserMm} of the process that made the map ({@link
+ * UserPages#currentMm} at the time, {@code iopt_pages}' {@code source_mm}), whichever process asks:
+ * {@code EFAULT} once it has exited.
  *
  * <p><b>Thread-safety.</b> Control-plane methods are serialised on this context, as the kernel's
  * locks do. {@link #dmaWrite} and {@link #dmaRead} are the hardware: they may run from many threads
@@ -112,6 +115,7 @@ public final class IommufdContext {
   // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
   private boolean accountModeMm;
   private long nextPagesId; // guarded by lock: one per IOMMU_IOAS_MAP (struct iopt_pages)
+  final SourceMms sourceMms = new SourceMms(this); // guarded by lock: each map's source_mm
   // ictx->vfio_ioas: the IOAS of the VFIO type1 compatibility ioctls, or null; guarded by lock
   private Ioas vfioIoas;
 
@@ -503,6 +507,7 @@ public final class IommufdContext {
       Pages pages =
           new Pages(
               map.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0, nextPagesId++);
+      sourceMms.record(pages.pagesId(), currentMm()); // iopt_pages' source_mm
       return insertAreas(
           ioas,
           List.of(pages),
@@ -569,33 +574,18 @@ public final class IommufdContext {
   }
 
   /**
-   * {@code pin_user_pages} of the pages that no area of the same map holds in a domain (those are
-   * pinned already, whatever the process has done to its memory since): guest memory, or pages
-   * {@link UserPages} can pin, for writing if the pages are writable ({@code EFAULT}).
+   * {@code pin_user_pages} of the pages that no area of the same map holds pinned (in a domain, or
+   * through an access), through the mm of the process that mapped them ({@link UserMm}): guest
+   * memory, or pages that mm can pin, for writing if the pages are writable; {@code EFAULT} for any
+   * other, and for every one once that process has exited.
    */
   void checkPinnable(Pages p) {
-    if (inGuestMemory(p.userVa(), p.length())) {
-      return;
-    }
-    RangeSet<UnsignedLong> unpinned = TreeRangeSet.create();
-    unpinned.add(pageSpan(p.userVa(), p.length()));
-    for (Obj o : objects.values()) {
-      if (o instanceof Ioas && !((Ioas) o).hwpts.isEmpty()) {
-        for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
-          if (a.pagesId() == p.pagesId()) {
-            unpinned.remove(pageSpan(a.userVa(), a.length()));
-          }
-        }
-      }
-    }
-    for (Range<UnsignedLong> r : unpinned.asRanges()) {
-      long start = startOf(r);
-      long length = lastOf(r) - start + 1;
-      UapiException.check(
-          inGuestMemory(start, length) || userPages.canPin(start, length, p.writable()),
-          Errno.EFAULT,
-          "cannot pin 0x" + Long.toHexString(start) + "+0x" + Long.toHexString(length));
-    }
+    sourceMms.checkPinnable(p, pageSize, this::inGuestMemory);
+  }
+
+  /** {@code current->mm}: the process making the current call. */
+  UserMm currentMm() {
+    return userPages.currentMm();
   }
 
   private boolean inGuestMemory(long userVa, long length) {
@@ -605,13 +595,6 @@ public final class IommufdContext {
       }
     }
     return false;
-  }
-
-  /** The whole pages under {@code [userVa, userVa + length)}, which does not wrap. */
-  private Range<UnsignedLong> pageSpan(long userVa, long length) {
-    long first = userVa - Long.remainderUnsigned(userVa, pageSize);
-    long last = userVa + length - 1;
-    return span(first, last - Long.remainderUnsigned(last, pageSize) + pageSize - 1);
   }
 
   /** {@code iopt_check_iova}. */

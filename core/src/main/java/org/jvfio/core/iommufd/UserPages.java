@@ -11,6 +11,9 @@ package org.jvfio.core.iommufd;
  * for pages that are not pinned already: pages an area of the same map holds in a domain stay
  * pinned after the process unmaps them, as the kernel's pinned pages do.
  *
+ * <p>Every pin of a map's pages after the call that made it goes through the mm of the process that
+ * made it ({@link #currentMm}, kept as the pages' {@link UserMm}).
+ *
  * <p>Implementations must be thread-safe and must not throw for any range.
  */
 @FunctionalInterface
@@ -27,4 +30,17 @@ public interface UserPages {
    * @return whether {@code pin_user_pages} would pin the whole range
    */
   boolean canPin(long userVa, long length, boolean write);
+
+  /**
+   * Returns the address space of the process making the current call ({@code current->mm}), which
+   * an {@code IOMMU_IOAS_MAP} keeps as its pages' {@code source_mm}. The default is one process
+   * that never exits, pins as {@link #canPin} does, and whose bytes no access can reach ({@code
+   * EFAULT}): a context over this {@code UserPages} alone serves one process, whose bytes its
+   * accesses move through the caller's {@link org.jvfio.core.vfio.UserAccess}.
+   *
+   * @return the current process's mm; equal for calls of the same process
+   */
+  default UserMm currentMm() {
+    return new OneProcess(this);
+  }
 }

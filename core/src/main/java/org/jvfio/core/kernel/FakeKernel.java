@@ -212,7 +212,7 @@ public final class FakeKernel {
     GuestMemory[] ram = guestMemories.toArray(new GuestMemory[0]);
     if (IOMMU_PATH.equals(path) || (iommufdContainer && VFIO_CONTAINER_PATH.equals(path))) {
       IommufdContext ctx =
-          IommufdContext.create(pageSize, guestTables, this::canPin, hostMemory, ram);
+          IommufdContext.create(pageSize, guestTables, new ProcessPages(memory), hostMemory, ram);
       IommufdSelftest selftest =
           selftestIommus == null
               ? null
@@ -681,11 +681,6 @@ public final class FakeKernel {
   private static DmaResult blocked(long iova, long length) {
     long pages = ((iova + length - 1) >>> 12) - (iova >>> 12) + 1;
     return new DmaResult(0, (int) Math.min(pages, Integer.MAX_VALUE));
-  }
-
-  /** {@code pin_user_pages} of user memory, {@code FOLL_WRITE} if {@code write}. */
-  private boolean canPin(long userVa, long length, boolean write) {
-    return write ? memory.isWritable(userVa, length) : memory.isAccessible(userVa, length);
   }
 
   /** Whether the byte at {@code userVa} exists: in guest RAM or in user memory. */

@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
-import org.jvfio.core.vfio.UserAccess;
+import org.jvfio.core.iommufd.UserMm;
 
 /**
  * The user address space of the process that makes the system calls, as the fake kernel reaches it:
@@ -16,8 +16,14 @@ import org.jvfio.core.vfio.UserAccess;
  * plugged in with {@link FakeKernel.Builder#userAddressSpace}. Every method either moves all the
  * bytes or fails with {@code EFAULT} and moves none; an implementation must never let another
  * exception out for a bad address.
+ *
+ * <p>It is also the {@link UserMm} of its process: an {@code IOMMU_IOAS_MAP} made by the process
+ * keeps {@link #currentProcess} as its pages' {@code source_mm}, and pins them through it later,
+ * {@code EFAULT} once it is no longer {@link #isLive live}. An address space that serves several
+ * processes (a parent and the children it forks: {@link CurrentProcess}, or the bridge's clients)
+ * answers each call in the caller's, and returns the caller's as {@link #currentProcess}.
  */
-public interface UserAddressSpace extends UserAccess {
+public interface UserAddressSpace extends UserMm {
   /**
    * Copies {@code dst.remaining()} bytes from user address {@code addr} into {@code dst}, as {@code
    * copy_from_user}.
@@ -78,5 +84,40 @@ public interface UserAddressSpace extends UserAccess {
       cur.put(i, (byte) (cur.get(i) | bits[i]));
     }
     write(addr, cur);
+  }
+
+  /**
+   * Returns the address space of the process making the current call ({@code current->mm}), as a
+   * handle that keeps naming that process after the call. The default is this address space.
+   *
+   * @return the caller's address space; equal for calls of the same process
+   */
+  default UserAddressSpace currentProcess() {
+    return this;
+  }
+
+  /**
+   * Returns whether the process still has its address space ({@code mmget_not_zero}). The default
+   * is true.
+   *
+   * @return false once the process has exited
+   */
+  @Override
+  default boolean isLive() {
+    return true;
+  }
+
+  /**
+   * Returns whether {@code pin_user_pages} could pin the range here: {@link #isWritable} for a
+   * write pin, else {@link #isAccessible}.
+   *
+   * @param userVa the first user address
+   * @param length the bytes, positive
+   * @param write whether the pin is for writing ({@code FOLL_WRITE})
+   * @return whether every page could be pinned
+   */
+  @Override
+  default boolean canPin(long userVa, long length, boolean write) {
+    return write ? isWritable(userVa, length) : isAccessible(userVa, length);
   }
 }

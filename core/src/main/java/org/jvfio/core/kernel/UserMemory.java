@@ -57,6 +57,7 @@ public final class UserMemory implements UserAddressSpace {
   private final TreeMap<Long, Segment> segments = new TreeMap<>();
   private final Map<Long, byte[]> allocations = new HashMap<>();
   private long next = BASE;
+  private boolean live = true;
 
   /** Creates an empty address space. */
   public UserMemory() {}
@@ -71,12 +72,14 @@ public final class UserMemory implements UserAddressSpace {
    * @return the user address of the first byte
    * @throws IllegalArgumentException if the arguments are out of range or {@code size} exceeds 2
    *     GiB
+   * @throws IllegalStateException after {@link #exit}
    */
   public synchronized long allocate(long size, long alignment, long offset) {
     Preconditions.checkArgument(size > 0 && size <= Integer.MAX_VALUE - 8, "bad size %s", size);
     Preconditions.checkArgument(
         alignment > 0 && Long.bitCount(alignment) == 1, "alignment not a power of two");
     Preconditions.checkArgument(offset >= 0 && offset < alignment, "offset out of range");
+    Preconditions.checkState(live, "the process has exited");
     long addr = ((next + alignment - 1) & -alignment) + offset;
     byte[] bytes = new byte[(int) size];
     allocations.put(addr, bytes);
@@ -118,6 +121,24 @@ public final class UserMemory implements UserAddressSpace {
     byte[] bytes = allocations.remove(addr);
     Preconditions.checkArgument(bytes != null, "not an allocation: 0x%s", Long.toHexString(addr));
     split(addr, addr + bytes.length, null);
+  }
+
+  /**
+   * Ends the process this address space belongs to, as its {@code exit} does ({@code exit_mm}):
+   * every allocation is unmapped, later allocations are refused, and {@link #isLive} is false, so
+   * the pages of its maps that nothing pins can no longer be pinned ({@code EFAULT}). Pages a
+   * domain or an access pinned before stay reachable.
+   */
+  public synchronized void exit() {
+    live = false;
+    allocations.clear();
+    segments.clear();
+  }
+
+  /** Returns false once {@link #exit} has ended the process. */
+  @Override
+  public synchronized boolean isLive() {
+    return live;
   }
 
   /**
