@@ -65,6 +65,12 @@ public final class IommufdTest {
   /** {@code IOMMU_TEST_OP_DIRTY} = 13: mark IOVA dirty in a mock domain's page table. */
   public static final int IOMMU_TEST_OP_DIRTY = 13;
 
+  /**
+   * {@code IOMMU_TEST_OP_TRIGGER_IOPF} = 15: report a one-fault page request group of a device, as
+   * its IOMMU would.
+   */
+  public static final int IOMMU_TEST_OP_TRIGGER_IOPF = 15;
+
   /** {@code IOMMU_TEST_OP_PASID_ATTACH} = 18: attach a PASID of a mock device to a HWPT. */
   public static final int IOMMU_TEST_OP_PASID_ATTACH = 18;
 
