@@ -1028,6 +1028,7 @@ public final class IommufdContext {
    *     another IOMMU driver; for a vIOMMU: {@code EINVAL} if the device is behind another IOMMU,
    *     {@code EOPNOTSUPP} for a flag other than {@code FAULT_ID_VALID} or no data; then the
    *     driver's errors ({@link org.jvfio.core.nesting.VtdNestedDomain#alloc}, {@link
+   *     org.jvfio.core.nesting.MockNestedDomain#alloc}, {@link
    *     org.jvfio.core.nesting.SmmuV3NestedDomain#alloc}); then {@code ENOENT} for {@code
    *     FAULT_ID_VALID}
    */

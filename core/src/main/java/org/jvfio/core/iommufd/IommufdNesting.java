@@ -20,6 +20,7 @@ import org.jvfio.core.iommufd.IommufdContext.Device;
 import org.jvfio.core.iommufd.IommufdContext.Hwpt;
 import org.jvfio.core.iommufd.IommufdContext.Obj;
 import org.jvfio.core.nesting.HwptInvalidateResult;
+import org.jvfio.core.nesting.MockNestedDomain;
 import org.jvfio.core.nesting.NestedDomain;
 import org.jvfio.core.nesting.SmmuV3NestedDomain;
 import org.jvfio.core.nesting.UserData;
@@ -33,9 +34,9 @@ import org.jvfio.core.nesting.VtdNestedDomain;
  * {@code IOMMU_VIOMMU_ALLOC}, {@code IOMMU_VDEVICE_ALLOC}); the generic checks of {@code
  * drivers/iommu/iommufd/hw_pagetable.c} and {@code viommu.c} in the kernel's order. A nested HWPT
  * is allocated with {@link IommufdContext#hwptAlloc(HwptAlloc, UserData)} on a nest-parent HWPT
- * (Intel VT-d) or a vIOMMU (Arm SMMUv3), attached with {@link IommufdContext#attach}, destroyed
- * with {@link IommufdContext#destroy}; a device attached to it DMAs through the two-stage walk
- * ({@link NestedTranslator}) with {@link IommufdContext#dmaWrite}.
+ * (Intel VT-d, the selftest's mock IOMMU) or a vIOMMU (Arm SMMUv3), attached with {@link
+ * IommufdContext#attach}, destroyed with {@link IommufdContext#destroy}; a device attached to it
+ * DMAs through the two-stage walk ({@link NestedTranslator}) with {@link IommufdContext#dmaWrite}.
  *
  * <p>Dirty tracking is set and read on the nest parent only: {@code IOMMU_HWPT_SET_DIRTY_TRACKING}
  * and {@code IOMMU_HWPT_GET_DIRTY_BITMAP} find paging HWPTs only, so a nested HWPT or vIOMMU id is
@@ -152,10 +153,22 @@ public final class IommufdNesting {
    * @throws UapiException {@code ENOENT} unless {@code hwptId} is a nested HWPT
    */
   public NestedTranslator translator(int hwptId) {
+    return domain(hwptId).translator();
+  }
+
+  /**
+   * Returns the nested domain of a nested HWPT ({@code iommufd_get_object} with {@code
+   * IOMMUFD_OBJ_HWPT_NESTED}), e.g. for the selftest's {@code IOMMU_TEST_OP_MD_CHECK_IOTLB}.
+   *
+   * @param hwptId the id of a nested HWPT of this context
+   * @return that HWPT's nested domain
+   * @throws UapiException {@code ENOENT} unless {@code hwptId} is a nested HWPT
+   */
+  public NestedDomain domain(int hwptId) {
     synchronized (ctx.lock) {
       Obj o = ctx.objects.get(hwptId);
       UapiException.check(o instanceof NestedHwpt, Errno.ENOENT, "no nested HWPT " + hwptId);
-      return ((NestedHwpt) o).domain.translator();
+      return ((NestedHwpt) o).domain;
     }
   }
 
@@ -184,8 +197,12 @@ public final class IommufdNesting {
               && NestedDomain.sameOps(parent.domain.driver(), dev.iommu),
           Errno.EINVAL,
           "parent is an auto domain, not a nest parent, or of another IOMMU driver");
-      VtdNestedDomain d =
-          VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
+      int driverFlags = flags & ~IOMMU_HWPT_FAULT_ID_VALID;
+      NestedDomain d =
+          NestedDomain.isSelftestMock(dev.iommu)
+              ? MockNestedDomain.alloc(
+                  parent.domain, driverFlags, data, tables, ctx.memories, this::fault)
+              : VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
       IommufdFaults.Fault fault = faultOf(alloc);
       h = new NestedHwpt(ctx.allocateId(), parent, null, d);
       h.fault = fault;

@@ -9,6 +9,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ADD_RESERVED;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_CREATE_ACCESS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DESTROY_ACCESS_PAGES;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_IOTLB;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
@@ -22,6 +23,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LI
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_TRIGGER_IOPF;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_NESTED_DOMAIN_IOTLB_ID_MAX;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_PASID_WIDTH;
 
 import java.nio.ByteBuffer;
@@ -40,6 +42,8 @@ import org.jvfio.core.hw.Translation;
 import org.jvfio.core.iommufd.HwInfo;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.iommufd.IopfFault;
+import org.jvfio.core.nesting.MockNestedDomain;
+import org.jvfio.core.nesting.NestedDomain;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
 
@@ -79,6 +83,9 @@ import org.jvfio.core.spi.IommuDriver;
  *    a one-fault group (LAST_PAGE, PASID_VALID unless pasid is 0) with the command's pasid, grpid,
  *    perm and addr through IommufdFaults.reportDeviceFault, and returns 0 whether a fault queue
  *    took it or not.
+ *  - MD_CHECK_IOTLB (iommufd_test_md_check_iotlb): after get_md_pagetable_nested (ENOENT unless
+ *    cmd->id is a nested HWPT, EINVAL unless its domain is the mock's MockNestedDomain), EINVAL
+ *    for an entry index above MOCK_NESTED_DOMAIN_IOTLB_ID_MAX or an entry whose value differs.
  *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory
  *    its page batches use (iommufd_test_memory_limit, read by pages.c), which changes how much work
  *    each batch does but nothing a caller can observe; jvfio has no page batches.
@@ -151,6 +158,9 @@ final class IommufdSelftest {
         return;
       case IOMMU_TEST_OP_DIRTY:
         dirty(cmd, id, respond);
+        return;
+      case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+        checkIotlb(id, cmd.getInt(UNION), cmd.getInt(UNION + 4));
         return;
       case IOMMU_TEST_OP_CREATE_ACCESS:
         createAccess(cmd, id, respond);
@@ -324,6 +334,16 @@ final class IommufdSelftest {
           Errno.EINVAL,
           "IOVA 0x" + Long.toHexString(iova + off) + " does not map the user page");
     }
+  }
+
+  private void checkIotlb(int hwptId, int iotlbId, int value) {
+    NestedDomain d = ctx.nesting().domain(hwptId);
+    UapiException.check(d instanceof MockNestedDomain, Errno.EINVAL, "not a mock nested domain");
+    UapiException.check(
+        Integer.compareUnsigned(iotlbId, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) <= 0
+            && ((MockNestedDomain) d).iotlb(iotlbId) == value,
+        Errno.EINVAL,
+        "mock IOTLB entry " + Integer.toUnsignedString(iotlbId) + " differs");
   }
 
   private void checkRefs(long uptr, long length, int refs) {
