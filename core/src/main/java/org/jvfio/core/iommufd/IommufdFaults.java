@@ -266,11 +266,12 @@ public final class IommufdFaults {
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
       int handlePasid = fault.pasidValid() ? fault.pasid() : IommufdPasid.IOMMU_NO_PASID;
-      Fault queue = attachedFault(dev, handlePasid);
-      if (queue == null && handlePasid != IommufdPasid.IOMMU_NO_PASID) {
-        handlePasid = IommufdPasid.IOMMU_NO_PASID; // user_pasid_table: the RID's nested HWPT
-        queue = dev.nested != null ? dev.nested.fault : null;
+      Obj handle = attachment(dev, handlePasid);
+      if (handle == null && IommufdPasid.isMock(dev.iommu)) { // user_pasid_table
+        handlePasid = IommufdPasid.IOMMU_NO_PASID;
+        handle = dev.nested; // only a nested HWPT at the RID takes another PASID's faults
       }
+      Fault queue = queueOf(handle);
       if (queue == null) {
         log(new IopfResponse(dev.id, fault.pasid(), fault.grpid(), IOMMUFD_PAGE_RESP_INVALID));
         return false;
@@ -303,21 +304,6 @@ public final class IommufdFaults {
   public List<IopfResponse> pageResponses() {
     synchronized (ctx.lock) {
       return ImmutableList.copyOf(responses);
-    }
-  }
-
-  /**
-   * Returns how many groups wait in the queue {@code faultId}: not yet read, and read but not
-   * answered.
-   *
-   * @param faultId a fault queue
-   * @return {@code {unread, unanswered}}
-   * @throws UapiException {@code ENOENT} if {@code faultId} is no fault queue
-   */
-  public int[] pendingGroups(int faultId) {
-    synchronized (ctx.lock) {
-      Fault f = fault(faultId);
-      return new int[] {f.deliver.size(), f.response.size()};
     }
   }
 
@@ -403,16 +389,22 @@ public final class IommufdFaults {
 
   // --- helpers ----------------------------------------------------------------------------------
 
-  /** The queue of the HWPT attached at {@code pasid} of {@code dev} (the RID for 0), or null. */
-  private Fault attachedFault(Device dev, int pasid) {
-    if (pasid == IommufdPasid.IOMMU_NO_PASID) {
-      if (dev.nested != null) {
-        return dev.nested.fault;
-      }
-      Hwpt h = dev.hwpt;
-      return h == null ? null : h.fault;
+  /** The HWPT attached at {@code pasid} of {@code dev} (the RID for 0), or null. */
+  private Obj attachment(Device dev, int pasid) {
+    if (pasid != IommufdPasid.IOMMU_NO_PASID) {
+      return ctx.pasid().attachedHwpt(dev, pasid);
     }
-    return ctx.pasid().attachedFault(dev, pasid);
+    return dev.nested != null ? dev.nested : dev.hwpt;
+  }
+
+  /** The fault queue of a paging or nested HWPT, or null ({@code iopf_handler} not set). */
+  private static Fault queueOf(Obj hwpt) {
+    if (hwpt instanceof Hwpt) {
+      return ((Hwpt) hwpt).fault;
+    }
+    return hwpt instanceof IommufdNesting.NestedHwpt
+        ? ((IommufdNesting.NestedHwpt) hwpt).fault
+        : null;
   }
 
   /** {@code xa_alloc} with {@code XA_FLAGS_ALLOC1}: the lowest cookie from 1 not waiting. */

@@ -255,11 +255,10 @@ public final class IommufdPasid {
         "PASIDs are attached and the HWPT was not allocated with IOMMU_HWPT_ALLOC_PASID");
   }
 
-  /** The fault queue of the HWPT attached at {@code pasid} (not 0) of {@code dev}, or null. */
-  IommufdFaults.Fault attachedFault(Device dev, int pasid) {
+  /** The HWPT attached at {@code pasid} (not 0) of {@code dev}, or null. */
+  Hwpt attachedHwpt(Device dev, int pasid) {
     TreeMap<Integer, Hwpt> mine = attached.get(dev);
-    Hwpt h = mine == null ? null : mine.get(pasid);
-    return h == null ? null : h.fault;
+    return mine == null ? null : mine.get(pasid);
   }
 
   /** Detaches every PASID of a device that is being unbound. */

@@ -6,6 +6,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMUFD_PAGE_RESP_INVALID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMUFD_PAGE_RESP_SUCCESS;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_DESTROY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_FAULT_QUEUE_ALLOC;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
@@ -13,6 +14,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_PGFAULT_FLAGS_LAST_PAGE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_PGFAULT_FLAGS_PASID_VALID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_PGFAULT_PERM_READ;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_PGFAULT_PERM_WRITE;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuDestroy;
 import org.jvfio.api.iommufd.IommuFaultAlloc;
+import org.jvfio.api.iommufd.IommuHwptAlloc;
 import org.jvfio.api.iommufd.IommuHwptPageResponse;
 import org.jvfio.api.iommufd.IommuHwptPgfault;
 import org.jvfio.core.iommufd.HwptAlloc;
@@ -254,6 +257,44 @@ class FaultQueueSelftestTest {
     ok(sys.kernel.read(f[1], buf, IommuHwptPgfault.SIZE));
     cookies[3] = sys.get(buf, IommuHwptPgfault.SIZE, IommuHwptPgfault::decode).cookie();
     assertEquals(List.of(1, 2, 3, 2), List.of(cookies[0], cookies[1], cookies[2], cookies[3]));
+  }
+
+  /** alloc_hwpt_nested's IOPF steps: PASID 1, attached nowhere, goes to the RID's nested HWPT. */
+  @Test
+  void triggerIopf_unattachedPasid_goesToTheNestedHwptAtTheRid() {
+    int[] f = faultAlloc();
+    int parent = sys.hwptAlloc(fd, mock[2], ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+    long data = sys.mem.allocate(8); // struct iommu_hwpt_selftest, zeroed
+    IommuHwptAlloc s =
+        new IommuHwptAlloc(
+            IommuHwptAlloc.SIZE,
+            IOMMU_HWPT_FAULT_ID_VALID,
+            mock[2],
+            parent,
+            0,
+            0,
+            IOMMU_HWPT_DATA_SELFTEST,
+            4,
+            data,
+            f[0],
+            0);
+    long arg = sys.put(IommuHwptAlloc.SIZE, s::encode);
+    ok(sys.ioctl(fd, IOMMU_HWPT_ALLOC, arg));
+    int nested = sys.get(arg, IommuHwptAlloc.SIZE, IommuHwptAlloc::decode).outHwptId();
+    ok(testCmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, mock[0], nested, 0));
+    assertErrno(Errno.EBUSY, destroy(nested));
+    ok(trigger(mock[2], 1));
+    long buf = sys.mem.allocate(IommuHwptPgfault.SIZE);
+    assertEquals(IommuHwptPgfault.SIZE, sys.kernel.read(f[1], buf, IommuHwptPgfault.SIZE));
+    IommuHwptPgfault r = sys.get(buf, IommuHwptPgfault.SIZE, IommuHwptPgfault::decode);
+    assertEquals(IOMMU_PGFAULT_FLAGS_LAST_PAGE | IOMMU_PGFAULT_FLAGS_PASID_VALID, r.flags());
+    assertEquals(1, r.pasid());
+    ok(testCmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, mock[0], parent, 0)); // read, unanswered
+    assertEquals(
+        List.of(new IopfResponse(mock[2], 1, 2, IOMMUFD_PAGE_RESP_INVALID)), deviceResponses());
+    ok(destroy(nested));
+    ok(sys.kernel.close(f[1]));
+    ok(destroy(f[0]));
   }
 
   /** The pasid tests' iopf part on a paging HWPT: PASID 2048 of the device on an iopf HWPT. */
