@@ -194,6 +194,7 @@
 #define IOMMU_HWPT_SET_DIRTY_TRACKING 0x3b8bU
 #define IOMMU_HWPT_GET_DIRTY_BITMAP 0x3b8cU
 #define IOMMU_HWPT_INVALIDATE 0x3b8dU
+#define IOMMU_FAULT_QUEUE_ALLOC 0x3b8eU
 #define IOMMU_VIOMMU_ALLOC 0x3b90U
 #define IOMMU_VDEVICE_ALLOC 0x3b91U
 #define IOMMU_IOAS_MAP_FIXED_IOVA 0x1U
@@ -203,6 +204,14 @@
 #define IOMMU_HWPT_ALLOC_DIRTY_TRACKING 0x2U
 #define IOMMU_HWPT_FAULT_ID_VALID 0x4U
 #define IOMMU_HWPT_ALLOC_PASID 0x8U
+#define IOMMU_PGFAULT_FLAGS_PASID_VALID 0x1U
+#define IOMMU_PGFAULT_FLAGS_LAST_PAGE 0x2U
+#define IOMMU_PGFAULT_PERM_READ 0x1U
+#define IOMMU_PGFAULT_PERM_WRITE 0x2U
+#define IOMMU_PGFAULT_PERM_EXEC 0x4U
+#define IOMMU_PGFAULT_PERM_PRIV 0x8U
+#define IOMMUFD_PAGE_RESP_SUCCESS 0x0U
+#define IOMMUFD_PAGE_RESP_INVALID 0x1U
 #define IOMMU_HWPT_DATA_NONE 0x0U
 #define IOMMU_HWPT_DATA_VTD_S1 0x1U
 #define IOMMU_HWPT_DATA_ARM_SMMUV3 0x2U
@@ -241,6 +250,7 @@
 #define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 0xcU
 #define IOMMU_TEST_OP_DIRTY 0xdU
 #define IOMMU_TEST_OP_MD_CHECK_IOTLB 0xeU
+#define IOMMU_TEST_OP_TRIGGER_IOPF 0xfU
 #define IOMMU_TEST_OP_PASID_ATTACH 0x12U
 #define IOMMU_TEST_OP_PASID_REPLACE 0x13U
 #define IOMMU_TEST_OP_PASID_DETACH 0x14U
@@ -277,6 +287,18 @@ struct iommu_destroy {
 _Static_assert(sizeof(struct iommu_destroy) == 8, "iommu_destroy");
 _Static_assert(offsetof(struct iommu_destroy, size) == 0, "iommu_destroy");
 _Static_assert(offsetof(struct iommu_destroy, id) == 4, "iommu_destroy");
+
+struct iommu_fault_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fault_id;
+	__u32 out_fault_fd;
+};
+_Static_assert(sizeof(struct iommu_fault_alloc) == 16, "iommu_fault_alloc");
+_Static_assert(offsetof(struct iommu_fault_alloc, size) == 0, "iommu_fault_alloc");
+_Static_assert(offsetof(struct iommu_fault_alloc, flags) == 4, "iommu_fault_alloc");
+_Static_assert(offsetof(struct iommu_fault_alloc, out_fault_id) == 8, "iommu_fault_alloc");
+_Static_assert(offsetof(struct iommu_fault_alloc, out_fault_fd) == 12, "iommu_fault_alloc");
 
 struct iommu_hw_info {
 	__u32 size;
@@ -382,6 +404,36 @@ struct iommu_hwpt_invalidate_selftest {
 _Static_assert(sizeof(struct iommu_hwpt_invalidate_selftest) == 8, "iommu_hwpt_invalidate_selftest");
 _Static_assert(offsetof(struct iommu_hwpt_invalidate_selftest, flags) == 0, "iommu_hwpt_invalidate_selftest");
 _Static_assert(offsetof(struct iommu_hwpt_invalidate_selftest, iotlb_id) == 4, "iommu_hwpt_invalidate_selftest");
+
+struct iommu_hwpt_page_response {
+	__u32 cookie;
+	__u32 code;
+};
+_Static_assert(sizeof(struct iommu_hwpt_page_response) == 8, "iommu_hwpt_page_response");
+_Static_assert(offsetof(struct iommu_hwpt_page_response, cookie) == 0, "iommu_hwpt_page_response");
+_Static_assert(offsetof(struct iommu_hwpt_page_response, code) == 4, "iommu_hwpt_page_response");
+
+struct iommu_hwpt_pgfault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 grpid;
+	__u32 perm;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 cookie;
+};
+_Static_assert(sizeof(struct iommu_hwpt_pgfault) == 40, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, flags) == 0, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, dev_id) == 4, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, pasid) == 8, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, grpid) == 12, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, perm) == 16, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, __reserved) == 20, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, addr) == 24, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, length) == 32, "iommu_hwpt_pgfault");
+_Static_assert(offsetof(struct iommu_hwpt_pgfault, cookie) == 36, "iommu_hwpt_pgfault");
 
 struct iommu_hwpt_selftest {
 	__u32 iotlb;

@@ -5,8 +5,8 @@
  * IOMMU_HWPT_DATA_SELFTEST on a nest-parent HWPT, IOMMU_TEST_OP_MD_CHECK_IOTLB,
  * IOMMU_HWPT_INVALIDATE with IOMMU_HWPT_INVALIDATE_DATA_SELFTEST, replacing the mock device's
  * domain with nested HWPTs and the destroy order. Same steps and expected results, our own harness
- * and code; the IOPF steps (a FAULT object, a nested HWPT with IOMMU_HWPT_FAULT_ID_VALID and a
- * triggered fault) are marked where they belong. docs/bridge.md ("The selftest port") lists what is
+ * and code, with its IOPF steps (a fault queue, a nested HWPT with IOMMU_HWPT_FAULT_ID_VALID and a
+ * fault triggered, read and answered). docs/bridge.md ("The selftest port") lists what is
  * ported and what is not.
  *
  * One departure: a paging HWPT given to IOMMU_HWPT_INVALIDATE is EINVAL, as the kernel answers it
@@ -64,7 +64,7 @@ static void alloc_hwpt_nested(struct ioas_fixture *self)
 	const __u32 len = sizeof(*inv_reqs);
 	__u32 nested_hwpt_id[2] = {0};
 	__u32 parent_hwpt_id = 0, parent_hwpt_id_not_work = 0, test_hwpt_id = 0;
-	__u32 iopf_hwpt_id = 0;
+	__u32 iopf_hwpt_id = 0, fault_id = 0, fault_fd = 0;
 
 	if (!self->device_id) {
 		ASSERT_ERRNO(ENOENT, alloc_paging(self, self->device_id, self->ioas_id, 0,
@@ -109,7 +109,8 @@ static void alloc_hwpt_nested(struct ioas_fixture *self)
 					  &nested_hwpt_id[0]));
 
 	/* Allocate two nested hwpts sharing one common parent hwpt */
-	/* IOPF (the fault helper's): test_ioctl_fault_alloc(&fault_id, &fault_fd) goes here. */
+	ASSERT_OK(fault_alloc(self->fd, &fault_id, &fault_fd));
+	ASSERT_TRUE(fault_id != 0 && fault_fd != 0);
 	for (int i = 0; i != 2; i++)
 		ASSERT_OK(alloc_nested(self, parent_hwpt_id, 0, IOMMU_HWPT_DATA_SELFTEST, &data,
 				       sizeof(data), &nested_hwpt_id[i]));
@@ -123,10 +124,9 @@ static void alloc_hwpt_nested(struct ioas_fixture *self)
 		};
 		ASSERT_ERRNO(ENOENT, ioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	}
-	/*
-	 * IOPF (the fault helper's): test_cmd_hwpt_alloc_iopf(device_id, parent_hwpt_id, fault_id,
-	 * IOMMU_HWPT_FAULT_ID_VALID, &iopf_hwpt_id, IOMMU_HWPT_DATA_SELFTEST, &data) goes here.
-	 */
+	ASSERT_OK(hwpt_alloc_iopf(self->fd, self->device_id, parent_hwpt_id, fault_id,
+				  IOMMU_HWPT_FAULT_ID_VALID, IOMMU_HWPT_DATA_SELFTEST, &data,
+				  sizeof(data), &iopf_hwpt_id));
 	check_iotlb_all(self, nested_hwpt_id[0], D);
 	check_iotlb_all(self, nested_hwpt_id[1], D);
 
@@ -203,22 +203,23 @@ static void alloc_hwpt_nested(struct ioas_fixture *self)
 	ASSERT_ERRNO(EBUSY, destroy(self->fd, nested_hwpt_id[1]));
 	ASSERT_OK(destroy(self->fd, nested_hwpt_id[0]));
 
-	/*
-	 * IOPF (the fault helper's): replace with iopf_hwpt_id, EBUSY on destroying it, then
-	 * test_cmd_trigger_iopf(device_id, fault_fd) go here.
-	 */
-	(void)iopf_hwpt_id;
+	/* Switch from nested_hwpt_id[1] to iopf_hwpt_id */
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, iopf_hwpt_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, iopf_hwpt_id));
+	/* Trigger an IOPF on the device: PASID 1 goes to the nested HWPT at the RID */
+	ASSERT_OK(trigger_iopf(self->fd, self->device_id, 0x1, fault_fd));
 
 	/* Detach from nested_hwpt_id[1] and destroy it */
 	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, parent_hwpt_id));
 	ASSERT_OK(destroy(self->fd, nested_hwpt_id[1]));
-	/* IOPF (the fault helper's): test_ioctl_destroy(iopf_hwpt_id) goes here. */
+	ASSERT_OK(destroy(self->fd, iopf_hwpt_id));
 
 	/* Detach from the parent hw_pagetable and destroy it */
 	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, self->ioas_id));
 	ASSERT_OK(destroy(self->fd, parent_hwpt_id));
 	ASSERT_OK(destroy(self->fd, parent_hwpt_id_not_work));
-	/* IOPF (the fault helper's): close(fault_fd), test_ioctl_destroy(fault_id) go here. */
+	ASSERT_OK(close(fault_fd));
+	ASSERT_OK(destroy(self->fd, fault_id));
 }
 
 int main(void)

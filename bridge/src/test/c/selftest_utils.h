@@ -174,6 +174,60 @@ static inline int hwpt_alloc_nested(int fd, __u32 dev, __u32 pt, __u32 flags, __
 	return rc;
 }
 
+/* _test_ioctl_fault_alloc: IOMMU_FAULT_QUEUE_ALLOC; the object's id and its fd. */
+static inline int fault_alloc(int fd, __u32 *fault_id, __u32 *fault_fd)
+{
+	struct iommu_fault_alloc cmd = {.size = sizeof(cmd)};
+	int rc = ioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+	if (rc == 0) {
+		*fault_id = cmd.out_fault_id;
+		*fault_fd = cmd.out_fault_fd;
+	}
+	return rc;
+}
+
+/* _test_cmd_hwpt_alloc with a fault_id (test_cmd_hwpt_alloc_iopf); written only on success. */
+static inline int hwpt_alloc_iopf(int fd, __u32 dev, __u32 pt, __u32 fault_id, __u32 flags,
+				  __u32 data_type, void *data, __u32 data_len, __u32 *out)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = flags, .dev_id = dev, .pt_id = pt,
+		.data_type = data_type, .data_len = data_len, .data_uptr = (uintptr_t)data,
+		.fault_id = fault_id,
+	};
+	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (rc == 0)
+		*out = cmd.out_hwpt_id;
+	return rc;
+}
+
+/*
+ * _test_cmd_trigger_iopf: IOMMU_TEST_OP_TRIGGER_IOPF of a fault (grpid 2, read and write, at
+ * 0xdeadbeaf) on pasid of the device, then one record read from fault_fd and answered SUCCESS with
+ * its cookie; -EIO if the read or the write moves nothing.
+ */
+static inline int trigger_iopf(int fd, __u32 dev, __u32 pasid, int fault_fd)
+{
+	struct iommu_test_cmd cmd = {0};
+	struct iommu_hwpt_pgfault fault = {0};
+	struct iommu_hwpt_page_response response = {.code = IOMMUFD_PAGE_RESP_SUCCESS};
+
+	cmd.trigger_iopf.dev_id = dev;
+	cmd.trigger_iopf.pasid = pasid;
+	cmd.trigger_iopf.grpid = 0x2;
+	cmd.trigger_iopf.perm = IOMMU_PGFAULT_PERM_READ | IOMMU_PGFAULT_PERM_WRITE;
+	cmd.trigger_iopf.addr = 0xdeadbeaf;
+	int rc = test_cmd(fd, &cmd, IOMMU_TEST_OP_TRIGGER_IOPF, 0);
+	if (rc)
+		return rc;
+	if (read(fault_fd, &fault, sizeof(fault)) <= 0)
+		return -EIO;
+	response.cookie = fault.cookie;
+	if (write(fault_fd, &response, sizeof(response)) <= 0)
+		return -EIO;
+	return 0;
+}
+
 /* IOMMU_TEST_OP_MD_CHECK_IOTLB: 0 if entry iotlb_id of the mock nested HWPT holds iotlb. */
 static inline int check_iotlb(int fd, __u32 hwpt, __u32 iotlb_id, __u32 iotlb)
 {

@@ -32,6 +32,7 @@
 #define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 12U
 #define IOMMU_TEST_OP_DIRTY 13U
 #define IOMMU_TEST_OP_MD_CHECK_IOTLB 14U
+#define IOMMU_TEST_OP_TRIGGER_IOPF 15U
 #define MOCK_FLAGS_DEVICE_NO_DIRTY 1U
 #define IOMMU_TEST_OP_CREATE_ACCESS 5U
 #define IOMMU_TEST_OP_DESTROY_ACCESS_PAGES 6U
@@ -123,6 +124,13 @@ struct iommu_test_cmd {
 			__u32 id;
 			__u32 iotlb;
 		} check_iotlb;
+		struct {
+			__u32 dev_id;
+			__u32 pasid;
+			__u32 grpid;
+			__u32 perm;
+			__aligned_u64 addr;
+		} trigger_iopf;
 		struct {
 			__u32 pasid;
 			__u32 pt_id;

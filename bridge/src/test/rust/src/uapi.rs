@@ -189,6 +189,7 @@ pub const IOMMU_GET_HW_INFO: u32 = 0x3b8a;
 pub const IOMMU_HWPT_SET_DIRTY_TRACKING: u32 = 0x3b8b;
 pub const IOMMU_HWPT_GET_DIRTY_BITMAP: u32 = 0x3b8c;
 pub const IOMMU_HWPT_INVALIDATE: u32 = 0x3b8d;
+pub const IOMMU_FAULT_QUEUE_ALLOC: u32 = 0x3b8e;
 pub const IOMMU_VIOMMU_ALLOC: u32 = 0x3b90;
 pub const IOMMU_VDEVICE_ALLOC: u32 = 0x3b91;
 pub const IOMMU_IOAS_MAP_FIXED_IOVA: u32 = 0x1;
@@ -198,6 +199,14 @@ pub const IOMMU_HWPT_ALLOC_NEST_PARENT: u32 = 0x1;
 pub const IOMMU_HWPT_ALLOC_DIRTY_TRACKING: u32 = 0x2;
 pub const IOMMU_HWPT_FAULT_ID_VALID: u32 = 0x4;
 pub const IOMMU_HWPT_ALLOC_PASID: u32 = 0x8;
+pub const IOMMU_PGFAULT_FLAGS_PASID_VALID: u32 = 0x1;
+pub const IOMMU_PGFAULT_FLAGS_LAST_PAGE: u32 = 0x2;
+pub const IOMMU_PGFAULT_PERM_READ: u32 = 0x1;
+pub const IOMMU_PGFAULT_PERM_WRITE: u32 = 0x2;
+pub const IOMMU_PGFAULT_PERM_EXEC: u32 = 0x4;
+pub const IOMMU_PGFAULT_PERM_PRIV: u32 = 0x8;
+pub const IOMMUFD_PAGE_RESP_SUCCESS: u32 = 0x0;
+pub const IOMMUFD_PAGE_RESP_INVALID: u32 = 0x1;
 pub const IOMMU_HWPT_DATA_NONE: u32 = 0x0;
 pub const IOMMU_HWPT_DATA_VTD_S1: u32 = 0x1;
 pub const IOMMU_HWPT_DATA_ARM_SMMUV3: u32 = 0x2;
@@ -236,6 +245,7 @@ pub const IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: u32 = 0xb;
 pub const IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: u32 = 0xc;
 pub const IOMMU_TEST_OP_DIRTY: u32 = 0xd;
 pub const IOMMU_TEST_OP_MD_CHECK_IOTLB: u32 = 0xe;
+pub const IOMMU_TEST_OP_TRIGGER_IOPF: u32 = 0xf;
 pub const IOMMU_TEST_OP_PASID_ATTACH: u32 = 0x12;
 pub const IOMMU_TEST_OP_PASID_REPLACE: u32 = 0x13;
 pub const IOMMU_TEST_OP_PASID_DETACH: u32 = 0x14;
@@ -274,6 +284,20 @@ pub struct iommu_destroy {
 const _: () = assert!(size_of::<iommu_destroy>() == 8);
 const _: () = assert!(offset_of!(iommu_destroy, size) == 0);
 const _: () = assert!(offset_of!(iommu_destroy, id) == 4);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_fault_alloc {
+    pub size: u32,
+    pub flags: u32,
+    pub out_fault_id: u32,
+    pub out_fault_fd: u32,
+}
+const _: () = assert!(size_of::<iommu_fault_alloc>() == 16);
+const _: () = assert!(offset_of!(iommu_fault_alloc, size) == 0);
+const _: () = assert!(offset_of!(iommu_fault_alloc, flags) == 4);
+const _: () = assert!(offset_of!(iommu_fault_alloc, out_fault_id) == 8);
+const _: () = assert!(offset_of!(iommu_fault_alloc, out_fault_fd) == 12);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
@@ -388,6 +412,40 @@ pub struct iommu_hwpt_invalidate_selftest {
 const _: () = assert!(size_of::<iommu_hwpt_invalidate_selftest>() == 8);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate_selftest, flags) == 0);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate_selftest, iotlb_id) == 4);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_hwpt_page_response {
+    pub cookie: u32,
+    pub code: u32,
+}
+const _: () = assert!(size_of::<iommu_hwpt_page_response>() == 8);
+const _: () = assert!(offset_of!(iommu_hwpt_page_response, cookie) == 0);
+const _: () = assert!(offset_of!(iommu_hwpt_page_response, code) == 4);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_hwpt_pgfault {
+    pub flags: u32,
+    pub dev_id: u32,
+    pub pasid: u32,
+    pub grpid: u32,
+    pub perm: u32,
+    pub __reserved: u32,
+    pub addr: u64,
+    pub length: u32,
+    pub cookie: u32,
+}
+const _: () = assert!(size_of::<iommu_hwpt_pgfault>() == 40);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, flags) == 0);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, dev_id) == 4);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, pasid) == 8);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, grpid) == 12);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, perm) == 16);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, __reserved) == 20);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, addr) == 24);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, length) == 32);
+const _: () = assert!(offset_of!(iommu_hwpt_pgfault, cookie) == 36);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]

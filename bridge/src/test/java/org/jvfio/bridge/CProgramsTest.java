@@ -62,7 +62,8 @@ class CProgramsTest {
             "selftest_access",
             "selftest_compat",
             "selftest_ioas",
-            "selftest_nested")) {
+            "selftest_nested",
+            "selftest_fault")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -199,11 +200,22 @@ class CProgramsTest {
   /**
    * The kernel selftest's {@code iommufd_ioas.alloc_hwpt_nested}, ported in C: the mock's nested
    * HWPTs, {@code MD_CHECK_IOTLB}, {@code IOMMU_HWPT_INVALIDATE} with selftest data, replace and
-   * destroy order (its IOPF steps are the fault queue's).
+   * destroy order, and its IOPF steps (a fault queue, a nested HWPT with {@code
+   * IOMMU_HWPT_FAULT_ID_VALID}, a fault triggered, read and answered).
    */
   @Test
   void selftestNested_allocHwptNestedPasses() throws Exception {
     program("selftest_nested");
+  }
+
+  /**
+   * The fault queue in C: {@code IOMMU_FAULT_QUEUE_ALLOC}, a fault-capable paging HWPT, {@code
+   * IOMMU_TEST_OP_TRIGGER_IOPF}, the queue fd's read and write with their errnos, and the iopf part
+   * of the selftest's {@code iommufd_device_pasid.pasid_attach} (PASID 2048).
+   */
+  @Test
+  void selftestFault_faultQueueAndIopfPass() throws Exception {
+    assertTrue(program("selftest_fault").contains("selftest_fault: ok"));
   }
 
   @Test

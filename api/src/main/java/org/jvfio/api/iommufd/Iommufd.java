@@ -152,6 +152,9 @@ public final class Iommufd {
   /** {@code IOMMU_HWPT_INVALIDATE} = 0x3B8D. */
   public static final int IOMMU_HWPT_INVALIDATE = io(IOMMUFD_CMD_HWPT_INVALIDATE);
 
+  /** {@code IOMMU_FAULT_QUEUE_ALLOC} = 0x3B8E: allocate a fault queue and its fd. */
+  public static final int IOMMU_FAULT_QUEUE_ALLOC = io(IOMMUFD_CMD_FAULT_QUEUE_ALLOC);
+
   /** {@code IOMMU_VIOMMU_ALLOC} = 0x3B90. */
   public static final int IOMMU_VIOMMU_ALLOC = io(IOMMUFD_CMD_VIOMMU_ALLOC);
 
@@ -182,6 +185,32 @@ public final class Iommufd {
 
   /** {@code IOMMU_HWPT_ALLOC_PASID}. */
   public static final int IOMMU_HWPT_ALLOC_PASID = 1 << 3;
+
+  // --- the fault queue (struct iommu_hwpt_pgfault, struct iommu_hwpt_page_response) -----------
+
+  /** {@code IOMMU_PGFAULT_FLAGS_PASID_VALID}: the fault's {@code pasid} is valid. */
+  public static final int IOMMU_PGFAULT_FLAGS_PASID_VALID = 1 << 0;
+
+  /** {@code IOMMU_PGFAULT_FLAGS_LAST_PAGE}: the last fault of its group. */
+  public static final int IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1;
+
+  /** {@code IOMMU_PGFAULT_PERM_READ}: the request asks for read permission. */
+  public static final int IOMMU_PGFAULT_PERM_READ = 1 << 0;
+
+  /** {@code IOMMU_PGFAULT_PERM_WRITE}: the request asks for write permission. */
+  public static final int IOMMU_PGFAULT_PERM_WRITE = 1 << 1;
+
+  /** {@code IOMMU_PGFAULT_PERM_EXEC}: the request asks for execute permission. */
+  public static final int IOMMU_PGFAULT_PERM_EXEC = 1 << 2;
+
+  /** {@code IOMMU_PGFAULT_PERM_PRIV}: the request asks for privileged permission. */
+  public static final int IOMMU_PGFAULT_PERM_PRIV = 1 << 3;
+
+  /** {@code IOMMUFD_PAGE_RESP_SUCCESS} = 0: the fault was handled; the device retries. */
+  public static final int IOMMUFD_PAGE_RESP_SUCCESS = 0;
+
+  /** {@code IOMMUFD_PAGE_RESP_INVALID} = 1: the fault cannot be handled; no retry. */
+  public static final int IOMMUFD_PAGE_RESP_INVALID = 1;
 
   // --- enum iommu_hwpt_data_type --------------------------------------------------------------
 

@@ -71,6 +71,12 @@ public final class IommufdTest {
    */
   public static final int IOMMU_TEST_OP_MD_CHECK_IOTLB = 14;
 
+  /**
+   * {@code IOMMU_TEST_OP_TRIGGER_IOPF} = 15: report a one-fault page request group of a device, as
+   * its IOMMU would.
+   */
+  public static final int IOMMU_TEST_OP_TRIGGER_IOPF = 15;
+
   /** {@code IOMMU_TEST_OP_PASID_ATTACH} = 18: attach a PASID of a mock device to a HWPT. */
   public static final int IOMMU_TEST_OP_PASID_ATTACH = 18;
 

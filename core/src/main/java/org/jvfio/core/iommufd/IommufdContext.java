@@ -112,6 +112,7 @@ public final class IommufdContext {
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
   private final IommufdNesting nesting;
   private final IommufdPasid pasid = new IommufdPasid(this);
+  private final IommufdFaults faults = new IommufdFaults(this);
   // IOMMU_OPTION_RLIMIT_MODE 1 (IOPT_PAGES_ACCOUNT_MM); guarded by lock
   private boolean accountModeMm;
   private long nextPagesId; // guarded by lock: one per IOMMU_IOAS_MAP (struct iopt_pages)
@@ -179,6 +180,7 @@ public final class IommufdContext {
     int nestUsers; // nested HWPTs and vIOMMUs on this nest parent
     boolean pasidCompat; // allocated with IOMMU_HWPT_ALLOC_PASID
     int pasidUsers; // PASIDs attached to it (IommufdPasid)
+    IommufdFaults.Fault fault; // IOMMU_HWPT_FAULT_ID_VALID's queue, or null
 
     Hwpt(int id, Ioas ioas, IommuDomain domain, boolean auto) {
       super(id);
@@ -349,7 +351,8 @@ public final class IommufdContext {
    * @param id {@code iommu_destroy.id}: an IOAS or HWPT id
    * @throws UapiException {@code ENOENT} if no object has {@code id}; {@code EBUSY} if it is a
    *     device, an access ({@link IommufdAccess}: its driver holds it), an IOAS with HWPTs or an
-   *     attached access, or a HWPT with attached devices or PASIDs
+   *     attached access, a HWPT with attached devices or PASIDs, or a fault queue that a HWPT uses
+   *     or whose fd is open ({@link IommufdFaults})
    */
   public void destroy(int id) {
     synchronized (lock) {
@@ -369,12 +372,15 @@ public final class IommufdContext {
         UapiException.check(h.nestUsers == 0, Errno.EBUSY, "nested HWPTs or vIOMMUs on the HWPT");
         UapiException.check(h.pasidUsers == 0, Errno.EBUSY, "PASIDs attached to the HWPT");
         removeDomain(h);
+        IommufdFaults.unuse(h.fault);
       } else if (o instanceof SelftestObj) {
         objects.remove(id);
         ((SelftestObj) o).teardown.accept(id);
         return;
       } else if (IommufdNesting.owns(o)) {
         nesting.destroy(o);
+      } else if (o instanceof IommufdFaults.Fault) {
+        faults.destroy((IommufdFaults.Fault) o);
       } else {
         throw new UapiException(
             Errno.EBUSY, "object " + id + " is held: a bound device or an access");
@@ -406,6 +412,16 @@ public final class IommufdContext {
    */
   public IommufdPasid pasid() {
     return pasid;
+  }
+
+  /**
+   * Returns the fault queues of this context ({@code IOMMU_FAULT_QUEUE_ALLOC}) and the IO page
+   * fault path that feeds them.
+   *
+   * @return this context's fault queues
+   */
+  public IommufdFaults faults() {
+    return faults;
   }
 
   /**
@@ -966,14 +982,15 @@ public final class IommufdContext {
    *     {@code EINVAL} if {@code data_type} and {@code data_len} disagree; {@code ENOENT} for a bad
    *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
    *     for a HWPT {@code pt_id} as {@link #hwptAlloc(HwptAlloc, UserData)} with unreadable data;
-   *     {@code EOPNOTSUPP} for unknown flags, {@code DIRTY_TRACKING} on an IOMMU that cannot track,
-   *     {@code FAULT_ID_VALID} with {@code NEST_PARENT}, or {@code PASID} on an IOMMU other than
-   *     the mock (see {@link IommufdPasid}); with driver data the driver's errnos ({@link
-   *     IommuDriver#allocateDomain(DomainConfig, UserData)}: {@code EOPNOTSUPP} unless it reads
-   *     data; here {@code EFAULT} if it does); {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT
-   *     objects exist); then as adding a domain: {@code EINVAL} if its page size exceeds 4 KiB,
-   *     {@code EADDRINUSE} if an area does not fit the new alignment or its reserved range hits an
-   *     area or an allowed range, {@code EFAULT} if a mapped user address has no memory
+   *     {@code EOPNOTSUPP} for unknown flags or {@code DIRTY_TRACKING} on an IOMMU that cannot
+   *     track, or {@code PASID} on an IOMMU other than the mock (see {@link IommufdPasid}); with
+   *     driver data the driver's errnos ({@link IommuDriver#allocateDomain(DomainConfig,
+   *     UserData)}: {@code EOPNOTSUPP} unless it reads data; here {@code EFAULT} if it does);
+   *     {@code EOPNOTSUPP} for {@code FAULT_ID_VALID} with {@code NEST_PARENT}; then as adding a
+   *     domain: {@code EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an area does
+   *     not fit the new alignment or its reserved range hits an area or an allowed range, {@code
+   *     EFAULT} if a mapped user address has no memory; then with {@code FAULT_ID_VALID} {@code
+   *     ENOENT} unless {@code fault_id} is a fault queue ({@link IommufdFaults})
    */
   public int hwptAlloc(HwptAlloc alloc) {
     return hwptAlloc(alloc, UserData.unreadable(alloc.dataType(), alloc.dataLen()));
@@ -1020,10 +1037,9 @@ public final class IommufdContext {
       UapiException.check(
           !dirty || dev.iommu.canTrackDirty(), Errno.EOPNOTSUPP, "IOMMU cannot track dirty");
       UapiException.check(
-          (flags & (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT))
-              != (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT),
+          (flags & IOMMU_HWPT_FAULT_ID_VALID) == 0 || (flags & IOMMU_HWPT_ALLOC_NEST_PARENT) == 0,
           Errno.EOPNOTSUPP,
-          "a nest parent cannot take faults");
+          "a nest parent takes no fault queue");
       boolean pasidCompat = (flags & IOMMU_HWPT_ALLOC_PASID) != 0;
       UapiException.check(
           !pasidCompat || IommufdPasid.isMock(dev.iommu),
@@ -1034,11 +1050,16 @@ public final class IommufdContext {
           alloc.dataLen() == 0
               ? dev.iommu.allocateDomain(config)
               : dev.iommu.allocateDomain(config, data);
-      if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) { // looked up after the domain, as the kernel
-        domain.free();
-        throw new UapiException(Errno.ENOENT, "no FAULT object");
-      }
       Hwpt h = addDomain((Ioas) pt, domain, false);
+      if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) { // looked up after the fill, as the kernel
+        try {
+          h.fault = faults.use(alloc.faultId());
+        } catch (UapiException noQueue) {
+          removeDomain(h);
+          objects.remove(h.id);
+          throw noQueue;
+        }
+      }
       h.pasidCompat = pasidCompat;
       return h.id;
     }
@@ -1409,14 +1430,19 @@ public final class IommufdContext {
         IommufdNesting.NestedHwpt nested = (IommufdNesting.NestedHwpt) pt;
         nesting.checkAttach(dev, nested);
         pasid.checkNoPasidCompat(dev, nested != dev.nested, false);
-        detach(dev);
-        nested.devices.add(dev);
-        dev.nested = nested;
+        IommufdFaults.checkAttach(dev, nested.fault);
+        if (nested != dev.nested) {
+          faults.entered(dev, nested.fault); // the driver enables IOPF, then leaves the old
+          detach(dev);
+          nested.devices.add(dev);
+          dev.nested = nested;
+        }
         return ptId;
       } else if (pt instanceof Hwpt) {
         target = (Hwpt) pt;
         checkCompatible(dev, target);
         pasid.checkNoPasidCompat(dev, target != dev.hwpt, target.pasidCompat);
+        IommufdFaults.checkAttach(dev, target.fault);
       } else if (pt instanceof Ioas) {
         Hwpt cur = dev.hwpt; // auto domains are never PASID-compatible
         pasid.checkNoPasidCompat(dev, cur == null || !cur.auto || cur.ioas != pt, false);
@@ -1424,8 +1450,11 @@ public final class IommufdContext {
       } else {
         throw new UapiException(Errno.EINVAL, "pt_id " + ptId + " is not an IOAS or HWPT");
       }
-      detachNested(dev);
       Hwpt old = dev.hwpt;
+      if (old != target) {
+        faults.entered(dev, target.fault);
+      }
+      detachNested(dev);
       if (old != target) {
         target.devices.add(dev);
         dev.hwpt = target;
@@ -1477,15 +1506,17 @@ public final class IommufdContext {
     }
   }
 
-  private static void detachNested(Device dev) {
+  private void detachNested(Device dev) {
     IommufdNesting.NestedHwpt n = dev.nested;
     if (n != null) {
       dev.nested = null;
       n.devices.remove(dev);
+      faults.left(dev, IommufdPasid.IOMMU_NO_PASID, n.fault);
     }
   }
 
   private void release(Device dev, Hwpt h) {
+    faults.left(dev, IommufdPasid.IOMMU_NO_PASID, h.fault);
     h.devices.remove(dev);
     if (h.auto && h.devices.isEmpty()) {
       removeDomain(h);
@@ -1693,6 +1724,7 @@ public final class IommufdContext {
           b.append(" tracking=").append(h.domain.hasDirtyOps() && h.domain.isDirtyTracking());
           b.append(" devices=");
           h.devices.forEach(d -> b.append(d.id).append(','));
+          b.append(" fault=").append(h.fault == null ? "-" : h.fault.id);
           b.append(" pasidCompat=")
               .append(h.pasidCompat)
               .append(" pasidUsers=")
@@ -1701,6 +1733,8 @@ public final class IommufdContext {
           b.append("SELFTEST");
         } else if (IommufdNesting.owns(o)) {
           b.append(IommufdNesting.describe(o));
+        } else if (o instanceof IommufdFaults.Fault) {
+          b.append(IommufdFaults.describe((IommufdFaults.Fault) o));
         } else {
           Device d = (Device) o;
           Hwpt h = d.hwpt;

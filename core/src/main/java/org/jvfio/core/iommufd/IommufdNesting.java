@@ -62,6 +62,7 @@ public final class IommufdNesting {
     final Viommu viommu; // null when allocated on the parent HWPT
     final NestedDomain domain;
     final Set<Device> devices = new LinkedHashSet<>();
+    IommufdFaults.Fault fault; // IOMMU_HWPT_FAULT_ID_VALID's queue, or null
 
     NestedHwpt(int id, Hwpt parent, Viommu viommu, NestedDomain domain) {
       super(id);
@@ -175,8 +176,9 @@ public final class IommufdNesting {
 
   /**
    * The nested branches of {@code iommufd_hwpt_alloc}: {@code iommufd_hwpt_nested_alloc} on a
-   * paging HWPT, {@code iommufd_viommu_alloc_hwpt_nested} on a vIOMMU; then {@code FAULT_ID_VALID}
-   * is {@code ENOENT} (no FAULT objects exist), after the domain was built.
+   * paging HWPT, {@code iommufd_viommu_alloc_hwpt_nested} on a vIOMMU; then with {@code
+   * FAULT_ID_VALID} {@code ENOENT} unless {@code fault_id} is a fault queue, after the domain was
+   * built.
    */
   int allocNested(Device dev, Obj pt, HwptAlloc alloc, UserData data) {
     int flags = alloc.flags();
@@ -201,8 +203,9 @@ public final class IommufdNesting {
               ? MockNestedDomain.alloc(
                   parent.domain, driverFlags, data, tables, ctx.memories, this::fault)
               : VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
-      UapiException.check((flags & IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.ENOENT, "no FAULT");
+      IommufdFaults.Fault fault = faultOf(alloc);
       h = new NestedHwpt(ctx.allocateId(), parent, null, d);
+      h.fault = fault;
     } else {
       Viommu v = (Viommu) pt;
       UapiException.check(
@@ -212,15 +215,29 @@ public final class IommufdNesting {
       UapiException.check(data.length() != 0, Errno.EOPNOTSUPP, "no data");
       SmmuV3NestedDomain d =
           SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
-      if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) {
+      IommufdFaults.Fault fault;
+      try {
+        fault = faultOf(alloc);
+      } catch (UapiException noQueue) {
         v.vsmmu.remove(d);
-        throw new UapiException(Errno.ENOENT, "no FAULT");
+        throw noQueue;
       }
       h = new NestedHwpt(ctx.allocateId(), v.parent, v, d);
+      h.fault = fault;
       v.nested++;
+    }
+    if (h.fault != null) {
+      h.fault.hwptUsers++;
     }
     h.parent.nestUsers++;
     return ctx.put(h).id;
+  }
+
+  /** {@code iommufd_get_fault} with {@code FAULT_ID_VALID} ({@code ENOENT}), else null. */
+  private IommufdFaults.Fault faultOf(HwptAlloc alloc) {
+    return (alloc.flags() & IOMMU_HWPT_FAULT_ID_VALID) == 0
+        ? null
+        : ctx.faults().fault(alloc.faultId());
   }
 
   // --- destroy, attach, unbind (called under the lock) ----------------------------------------
@@ -230,6 +247,7 @@ public final class IommufdNesting {
     if (o instanceof NestedHwpt) {
       NestedHwpt h = (NestedHwpt) o;
       UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "nested HWPT has attached devices");
+      IommufdFaults.unuse(h.fault);
       h.parent.nestUsers--;
       if (h.viommu != null) {
         h.viommu.nested--;

@@ -130,6 +130,7 @@ public final class IommufdPasid {
       checkPasidCompat(dev, target);
       checkDevicePasid(dev, target, pasid);
       setDevPasid(dev, pasid);
+      ctx.faults().entered(dev, target.fault);
       attached.computeIfAbsent(dev, d -> new TreeMap<>()).put(pasid, target);
       target.pasidUsers++;
       return target.id;
@@ -166,9 +167,11 @@ public final class IommufdPasid {
       checkPasidCompat(dev, target);
       checkOwner(dev, target);
       setDevPasid(dev, pasid);
+      ctx.faults().entered(dev, target.fault);
       mine.put(pasid, target);
       old.pasidUsers--;
       target.pasidUsers++;
+      ctx.faults().left(dev, pasid, old.fault);
       return target.id;
     }
   }
@@ -193,6 +196,7 @@ public final class IommufdPasid {
       if (old != null) {
         old.pasidUsers--;
         blockDevPasid(dev, pasid);
+        ctx.faults().left(dev, pasid, old.fault);
         if (mine.isEmpty()) {
           attached.remove(dev);
         }
@@ -251,6 +255,12 @@ public final class IommufdPasid {
         "PASIDs are attached and the HWPT was not allocated with IOMMU_HWPT_ALLOC_PASID");
   }
 
+  /** The HWPT attached at {@code pasid} (not 0) of {@code dev}, or null. */
+  Hwpt attachedHwpt(Device dev, int pasid) {
+    TreeMap<Integer, Hwpt> mine = attached.get(dev);
+    return mine == null ? null : mine.get(pasid);
+  }
+
   /** Detaches every PASID of a device that is being unbound. */
   void unbind(Device dev) {
     TreeMap<Integer, Hwpt> mine = attached.remove(dev);
@@ -259,6 +269,7 @@ public final class IommufdPasid {
           (pasid, h) -> {
             h.pasidUsers--;
             blockDevPasid(dev, pasid);
+            ctx.faults().left(dev, pasid, h.fault);
           });
     }
     maxPasids.remove(dev);

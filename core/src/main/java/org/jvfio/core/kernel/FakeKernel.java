@@ -218,7 +218,7 @@ public final class FakeKernel {
               ? null
               : new IommufdSelftest(
                   this, ctx, memory, selftestIommus, pageSize, this::pinCount, this::pageExists);
-      file = new IommuFile(ctx, pageSize, memory, selftest);
+      file = new IommuFile(this, ctx, pageSize, memory, selftest);
     } else if (VFIO_CONTAINER_PATH.equals(path)) {
       file = new ContainerFile(VfioContainer.create(pageSize, addressableLimit, ram), memory);
     } else if (cdevsByPath.containsKey(path)) {
@@ -702,6 +702,8 @@ public final class FakeKernel {
           live.add(((IommuFile) f).ctx);
         } else if (f instanceof SelftestAccess) {
           live.add(((SelftestAccess) f).ctx); // an access holds its context
+        } else if (f instanceof FaultFile) {
+          live.add(((FaultFile) f).ctx); // so does a fault queue's fd
         }
       }
     }

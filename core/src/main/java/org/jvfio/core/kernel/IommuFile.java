@@ -1,6 +1,7 @@
 package org.jvfio.core.kernel;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_DESTROY;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_FAULT_QUEUE_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_GET_HW_INFO;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP;
@@ -36,6 +37,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuDestroy;
+import org.jvfio.api.iommufd.IommuFaultAlloc;
 import org.jvfio.api.iommufd.IommuHwInfo;
 import org.jvfio.api.iommufd.IommuHwptAlloc;
 import org.jvfio.api.iommufd.IommuHwptGetDirtyBitmap;
@@ -70,9 +72,10 @@ import org.jvfio.core.iommufd.IovaRanges;
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
  * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
- * commands jvfio does not model: FAULT_QUEUE_ALLOC, MAP_FILE, ...); IOMMU_VFIO_IOAS, which chooses
+ * commands jvfio does not model: MAP_FILE, ...); IOMMU_VFIO_IOAS, which chooses
  * the IOAS that layer acts on, is in the table. The nesting commands (HWPT_INVALIDATE,
- * VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls. The common size
+ * VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls; FAULT_QUEUE_ALLOC is in FaultFile. The common
+ * size
  * logic runs once: read the u32 size (EFAULT),
  * size < min_size is EINVAL, copy_struct_from_user (E2BIG for a non-zero tail beyond the kernel's
  * struct, shorter structs zero-extended). Each handler decodes the api record, converts it to the
@@ -114,6 +117,18 @@ final class IommuFile extends OpenFile {
           Map.entry(IOMMU_OPTION, new Op(24, IommuOption.SIZE, IommuFile::option)),
           Map.entry(IOMMU_VFIO_IOAS, new Op(12, IommuVfioIoas.SIZE, IommuFile::vfioIoas)),
           Map.entry(IOMMU_HWPT_ALLOC, new Op(24, IommuHwptAlloc.SIZE, IommuFile::hwptAlloc)),
+          Map.entry(
+              IOMMU_FAULT_QUEUE_ALLOC,
+              new Op(
+                  16,
+                  IommuFaultAlloc.SIZE,
+                  (f, u) ->
+                      FaultFile.alloc(
+                          f.kernel,
+                          f.ctx,
+                          f.memory,
+                          IommuFaultAlloc.decode(u.cmd()),
+                          reply -> f.respond(u, reply::encode)))),
           Map.entry(IOMMU_GET_HW_INFO, new Op(32, IommuHwInfo.SIZE, IommuFile::getHwInfo)),
           Map.entry(
               IOMMU_HWPT_SET_DIRTY_TRACKING,
@@ -153,10 +168,17 @@ final class IommuFile extends OpenFile {
 
   final IommufdContext ctx;
   final IommufdVfioCompat compat;
+  private final FakeKernel kernel; // installs the files the commands create
   private final UserAddressSpace memory;
   private final IommufdSelftest selftest; // null unless CONFIG_IOMMUFD_TEST
 
-  IommuFile(IommufdContext ctx, long pageSize, UserAddressSpace memory, IommufdSelftest selftest) {
+  IommuFile(
+      FakeKernel kernel,
+      IommufdContext ctx,
+      long pageSize,
+      UserAddressSpace memory,
+      IommufdSelftest selftest) {
+    this.kernel = kernel;
     this.ctx = ctx;
     this.compat = IommufdVfioCompat.of(ctx, pageSize);
     this.memory = memory;

@@ -20,6 +20,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_CHECK_HWPT;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_DETACH;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_REPLACE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_TRIGGER_IOPF;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_NESTED_DOMAIN_IOTLB_ID_MAX;
@@ -40,6 +41,7 @@ import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.Translation;
 import org.jvfio.core.iommufd.HwInfo;
 import org.jvfio.core.iommufd.IommufdContext;
+import org.jvfio.core.iommufd.IopfFault;
 import org.jvfio.core.nesting.MockNestedDomain;
 import org.jvfio.core.nesting.NestedDomain;
 import org.jvfio.core.spi.IommuDomain;
@@ -77,6 +79,10 @@ import org.jvfio.core.spi.IommuDriver;
  *    selftest object cmd->id (ENOENT for another id), as IommufdPasid models them; ATTACH writes
  *    pt_id back and detaches again if that copy fails. A MOCK_FLAGS_DEVICE_PASID device supports
  *    1 << MOCK_PASID_WIDTH PASIDs (GET_HW_INFO reports out_max_pasid_log2 20), others none.
+ *  - TRIGGER_IOPF (iommufd_test_trigger_iopf): ENOENT unless dev_id is a bound device; then reports
+ *    a one-fault group (LAST_PAGE, PASID_VALID unless pasid is 0) with the command's pasid, grpid,
+ *    perm and addr through IommufdFaults.reportDeviceFault, and returns 0 whether a fault queue
+ *    took it or not.
  *  - MD_CHECK_IOTLB (iommufd_test_md_check_iotlb): after get_md_pagetable_nested (ENOENT unless
  *    cmd->id is a nested HWPT, EINVAL unless its domain is the mock's MockNestedDomain), EINVAL
  *    for an entry index above MOCK_NESTED_DOMAIN_IOTLB_ID_MAX or an entry whose value differs.
@@ -172,6 +178,16 @@ final class IommufdSelftest {
         SelftestAccess.replaceIoas(kernel, id, cmd.getInt(UNION));
         return;
       case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+        return;
+      case IOMMU_TEST_OP_TRIGGER_IOPF:
+        ctx.faults()
+            .reportDeviceFault(
+                cmd.getInt(UNION),
+                IopfFault.lastPage(
+                    cmd.getInt(UNION + 4),
+                    cmd.getInt(UNION + 8),
+                    cmd.getInt(UNION + 12),
+                    cmd.getLong(UNION + 16)));
         return;
       case IOMMU_TEST_OP_PASID_ATTACH:
         pasidAttach(cmd, idev(id), cmd.getInt(UNION), respond);

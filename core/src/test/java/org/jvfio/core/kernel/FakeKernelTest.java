@@ -230,7 +230,7 @@ class FakeKernelTest {
     int fd = sys.open(FakeKernel.IOMMU_PATH);
     long arg = mem.allocate(64);
     putU32(arg, 64);
-    for (int nr : new int[] {0x8e, 0x8f, 0x94, 0x95}) {
+    for (int nr : new int[] {0x8f, 0x94, 0x95}) {
       assertErrno(Errno.ENOTTY, sys.ioctl(fd, Vfio.io(Iommufd.IOMMUFD_TYPE, nr), arg));
     }
     // OPTION (0x87) and the nesting commands are modelled: a zeroed struct reaches their checks
@@ -241,6 +241,9 @@ class FakeKernelTest {
     assertErrno(Errno.ENOENT, sys.ioctl(fd, Iommufd.IOMMU_VDEVICE_ALLOC, arg)); // viommu_id 0
     assertErrno(Errno.ENOTTY, sys.ioctl(fd, VFIO_DEVICE_FEATURE, arg));
     assertErrno(Errno.ENOTTY, sys.ioctl(fd, IOMMU_IOAS_ALLOC | 0x4000_0000, arg));
+    // FAULT_QUEUE_ALLOC (0x8e) too: a zeroed struct allocates a fault queue and its fd
+    assertTrue(
+        sys.ioctl(fd, Iommufd.IOMMU_FAULT_QUEUE_ALLOC, arg) == 0 && mem.readInt(arg + 12) > fd);
   }
 
   @Test

@@ -1,0 +1,141 @@
+/*
+ * The fault queue under the bridge: IOMMU_FAULT_QUEUE_ALLOC, IOMMU_HWPT_ALLOC with
+ * IOMMU_HWPT_FAULT_ID_VALID, IOMMU_TEST_OP_TRIGGER_IOPF and the queue fd's read(2) and write(2),
+ * as drivers/iommu/iommufd/eventq.c and selftest.c answer them. Our own code and harness:
+ *  - paging_iopf: our own test of a fault-capable paging HWPT (the selftest allocates its iopf
+ *    HWPTs nested; the kernel also takes FAULT_ID_VALID on a paging HWPT that is not a nest
+ *    parent): the allocation errnos, a fault at the RID (PASID 0) read and answered, the read and
+ *    write errnos, and the destroy order;
+ *  - pasid_attach_iopf: the iopf part of the selftest's TEST_F(iommufd_device_pasid, pasid_attach)
+ *    (tools/testing/selftests/iommu/iommufd.c), PASID 2048 attached to an iopf HWPT, triggered
+ *    with test_cmd_trigger_iopf_pasid, then replaced; the selftest's iopf HWPT there is nested on
+ *    a nest parent with IOMMU_HWPT_ALLOC_PASID, which jvfio's PASID attach does not take (nested
+ *    HWPTs are not PASID-compatible here), so this one is a paging HWPT allocated with
+ *    IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID.
+ * The nested iopf steps of alloc_hwpt_nested are in selftest_nested.c.
+ */
+#include "selftest_utils.h"
+
+#define PGFAULT_SIZE ((long)sizeof(struct iommu_hwpt_pgfault))
+
+static void paging_iopf(struct ioas_fixture *self)
+{
+	__u32 fault_id, fault_fd, iopf_hwpt_id, out;
+	struct iommu_hwpt_pgfault rec[2];
+	struct iommu_hwpt_page_response resp = {.code = IOMMUFD_PAGE_RESP_SUCCESS};
+	struct iommu_fault_alloc bad = {.size = sizeof(bad), .flags = 1};
+	struct iommu_test_cmd trigger = {0};
+
+	ASSERT_ERRNO(EOPNOTSUPP, ioctl(self->fd, IOMMU_FAULT_QUEUE_ALLOC, &bad));
+	ASSERT_OK(fault_alloc(self->fd, &fault_id, &fault_fd));
+	ASSERT_TRUE(fault_id != 0 && fault_fd != 0);
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, fault_id)); /* its fd holds it */
+
+	ASSERT_ERRNO(EOPNOTSUPP,
+		     hwpt_alloc_iopf(self->fd, self->device_id, self->ioas_id, fault_id,
+				     IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT, 0,
+				     NULL, 0, &out));
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_iopf(self->fd, self->device_id, self->ioas_id, UINT32_MAX,
+					     IOMMU_HWPT_FAULT_ID_VALID, 0, NULL, 0, &out));
+	ASSERT_OK(hwpt_alloc_iopf(self->fd, self->device_id, self->ioas_id, fault_id,
+				  IOMMU_HWPT_FAULT_ID_VALID, 0, NULL, 0, &iopf_hwpt_id));
+
+	/* A fault of a device not on the iopf HWPT is answered by the kernel, not queued */
+	trigger.trigger_iopf.dev_id = self->device_id;
+	trigger.trigger_iopf.grpid = 7;
+	ASSERT_OK(test_cmd(self->fd, &trigger, IOMMU_TEST_OP_TRIGGER_IOPF, 0));
+	ASSERT_EQ(0, read(fault_fd, rec, PGFAULT_SIZE)); /* an empty queue reads 0 at once */
+	trigger.trigger_iopf.dev_id = self->ioas_id;
+	ASSERT_ERRNO(ENOENT, test_cmd(self->fd, &trigger, IOMMU_TEST_OP_TRIGGER_IOPF, 0));
+
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, iopf_hwpt_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, iopf_hwpt_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, fault_id)); /* and so does the HWPT */
+	ASSERT_OK(trigger_iopf(self->fd, self->device_id, 0, fault_fd)); /* the RID: PASID 0 */
+
+	/* The record, field by field */
+	trigger.trigger_iopf.dev_id = self->device_id;
+	ASSERT_OK(test_cmd(self->fd, &trigger, IOMMU_TEST_OP_TRIGGER_IOPF, 0));
+	ASSERT_ERRNO(ESPIPE, read(fault_fd, rec, PGFAULT_SIZE - 1));
+	ASSERT_ERRNO(ESPIPE, pread(fault_fd, rec, PGFAULT_SIZE, 0));
+	void *gone = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(gone != MAP_FAILED);
+	ASSERT_OK(munmap(gone, page_size));
+	ASSERT_ERRNO(EFAULT, read(fault_fd, gone, PGFAULT_SIZE)); /* the group stays queued */
+	ASSERT_EQ(PGFAULT_SIZE, read(fault_fd, rec, sizeof(rec)));
+	ASSERT_EQ(IOMMU_PGFAULT_FLAGS_LAST_PAGE, rec[0].flags);
+	ASSERT_EQ(self->device_id, rec[0].dev_id);
+	ASSERT_EQ(0, rec[0].pasid);
+	ASSERT_EQ(7, rec[0].grpid);
+	ASSERT_EQ(0, rec[0].addr);
+	ASSERT_EQ(0, rec[0].length);
+	ASSERT_EQ(1, rec[0].cookie); /* the first answered freed cookie 1 */
+
+	/* Responses: ESPIPE for a partial one, EINVAL for a bad code or cookie */
+	resp.cookie = rec[0].cookie;
+	ASSERT_ERRNO(ESPIPE, write(fault_fd, &resp, sizeof(resp) - 1));
+	ASSERT_ERRNO(ESPIPE, pwrite(fault_fd, &resp, sizeof(resp), 0));
+	resp.code = 2;
+	ASSERT_ERRNO(EINVAL, write(fault_fd, &resp, sizeof(resp)));
+	resp.code = IOMMUFD_PAGE_RESP_INVALID;
+	resp.cookie = rec[0].cookie + 1;
+	ASSERT_ERRNO(EINVAL, write(fault_fd, &resp, sizeof(resp)));
+	resp.cookie = rec[0].cookie;
+	ASSERT_EQ(sizeof(resp), write(fault_fd, &resp, sizeof(resp)));
+	ASSERT_ERRNO(EINVAL, write(fault_fd, &resp, sizeof(resp))); /* answered already */
+
+	/* Leaving the HWPT answers what is still queued: nothing is left to read */
+	ASSERT_OK(test_cmd(self->fd, &trigger, IOMMU_TEST_OP_TRIGGER_IOPF, 0));
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, self->ioas_id));
+	ASSERT_EQ(0, read(fault_fd, rec, PGFAULT_SIZE));
+
+	ASSERT_OK(destroy(self->fd, iopf_hwpt_id));
+	ASSERT_OK(close(fault_fd));
+	ASSERT_OK(destroy(self->fd, fault_id));
+}
+
+static void pasid_attach_iopf(struct ioas_fixture *self)
+{
+	__u32 stdev, dev, fault_id, fault_fd, iopf_hwpt_id, s2_hwpt_id;
+	const __u32 pasid = 2048;
+
+	ASSERT_OK(mock_domain(self->fd, self->ioas_id, MOCK_FLAGS_DEVICE_PASID, &stdev, NULL, &dev));
+	ASSERT_OK(hwpt_alloc(self->fd, dev, self->ioas_id, IOMMU_HWPT_ALLOC_PASID, -1, &s2_hwpt_id));
+	ASSERT_OK(fault_alloc(self->fd, &fault_id, &fault_fd));
+	ASSERT_OK(hwpt_alloc_iopf(self->fd, dev, self->ioas_id, fault_id,
+				  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, 0, NULL, 0,
+				  &iopf_hwpt_id));
+	ASSERT_OK(mock_domain_replace(self->fd, stdev, s2_hwpt_id));
+
+	/* Attach an iopf hwpt to pasid 2048, should succeed, domain should be valid */
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_ATTACH, stdev, pasid, iopf_hwpt_id));
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, iopf_hwpt_id));
+	ASSERT_OK(trigger_iopf(self->fd, dev, pasid, fault_fd));
+
+	/* Replace with s2_hwpt_id for pasid 2048, should succeed, and have valid domain */
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_REPLACE, stdev, pasid, s2_hwpt_id));
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, s2_hwpt_id));
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_DETACH, stdev, pasid, 0));
+
+	ASSERT_OK(destroy(self->fd, iopf_hwpt_id));
+	ASSERT_OK(close(fault_fd));
+	ASSERT_OK(destroy(self->fd, fault_id));
+	ASSERT_OK(mock_domain_replace(self->fd, stdev, self->ioas_id));
+}
+
+int main(void)
+{
+	static void (*const tests[])(struct ioas_fixture *) = {paging_iopf, pasid_attach_iopf};
+	static const char *const names[] = {"paging_iopf", "pasid_attach_iopf"};
+
+	setup_sizes();
+	for (size_t t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
+		struct ioas_fixture self;
+		current = names[t];
+		ioas_setup(&self, 1, 0);
+		tests[t](&self);
+		teardown_iommufd(self.fd);
+	}
+	printf("selftest_fault: ok\n");
+	return 0;
+}
