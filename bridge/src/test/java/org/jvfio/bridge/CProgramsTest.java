@@ -61,7 +61,8 @@ class CProgramsTest {
             "selftest_mock_domain",
             "selftest_access",
             "selftest_compat",
-            "selftest_ioas")) {
+            "selftest_ioas",
+            "selftest_viommu")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -191,6 +192,16 @@ class CProgramsTest {
   @Test
   void selftestIoas_remainingIoasFixtureTestsPass() throws Exception {
     program("selftest_ioas");
+  }
+
+  /**
+   * The kernel selftest's {@code iommufd_viommu} fixture (no vIOMMU, and a mock vIOMMU on a nest
+   * parent), ported in C: vIOMMU allocation errnos, the mock vIOMMU's per-device cache
+   * invalidation, vDEVICE tombstones, and the vEVENTQ's allocation, read and destroy rules.
+   */
+  @Test
+  void selftestViommu_kernelSelftestViommuFixturePasses() throws Exception {
+    program("selftest_viommu");
   }
 
   @Test

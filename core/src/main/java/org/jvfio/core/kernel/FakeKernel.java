@@ -218,7 +218,7 @@ public final class FakeKernel {
               ? null
               : new IommufdSelftest(
                   this, ctx, memory, selftestIommus, pageSize, this::pinCount, this::pageExists);
-      file = new IommuFile(ctx, pageSize, memory, selftest);
+      file = new IommuFile(this, ctx, pageSize, memory, selftest);
     } else if (VFIO_CONTAINER_PATH.equals(path)) {
       file = new ContainerFile(VfioContainer.create(pageSize, addressableLimit, ram), memory);
     } else if (cdevsByPath.containsKey(path)) {
