@@ -243,6 +243,7 @@
 #define IOMMU_TEST_OP_ACCESS_REPLACE_IOAS 0xbU
 #define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 0xcU
 #define IOMMU_TEST_OP_DIRTY 0xdU
+#define IOMMU_TEST_OP_MD_CHECK_IOTLB 0xeU
 #define IOMMU_TEST_OP_PASID_ATTACH 0x12U
 #define IOMMU_TEST_OP_PASID_REPLACE 0x13U
 #define IOMMU_TEST_OP_PASID_DETACH 0x14U
@@ -261,7 +262,6 @@
 #define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeefU
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeefU
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeefU
-#define IOMMU_TEST_INVALIDATE_FLAG_ALL 0x1U
 #define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeefU
 #define MOCK_FLAGS_DEVICE_NO_DIRTY 0x1U
 #define MOCK_FLAGS_DEVICE_HUGE_IOVA 0x2U
@@ -275,6 +275,12 @@
 #define MOCK_PAGE_SIZE 0x800U
 #define MOCK_HUGE_PAGE_SIZE 0x100000U
 #define IOMMU_HWPT_DATA_SELFTEST 0xdeadU
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeefU
+#define MOCK_NESTED_DOMAIN_IOTLB_NUM 0x4U
+#define MOCK_NESTED_DOMAIN_IOTLB_ID_MAX 0x3U
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeefU
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeefU
+#define IOMMU_TEST_INVALIDATE_FLAG_ALL 0x1U
 
 struct iommu_destroy {
 	__u32 size;
@@ -380,6 +386,14 @@ _Static_assert(offsetof(struct iommu_hwpt_invalidate, data_type) == 16, "iommu_h
 _Static_assert(offsetof(struct iommu_hwpt_invalidate, entry_len) == 20, "iommu_hwpt_invalidate");
 _Static_assert(offsetof(struct iommu_hwpt_invalidate, entry_num) == 24, "iommu_hwpt_invalidate");
 _Static_assert(offsetof(struct iommu_hwpt_invalidate, __reserved) == 28, "iommu_hwpt_invalidate");
+
+struct iommu_hwpt_invalidate_selftest {
+	__u32 flags;
+	__u32 iotlb_id;
+};
+_Static_assert(sizeof(struct iommu_hwpt_invalidate_selftest) == 8, "iommu_hwpt_invalidate_selftest");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate_selftest, flags) == 0, "iommu_hwpt_invalidate_selftest");
+_Static_assert(offsetof(struct iommu_hwpt_invalidate_selftest, iotlb_id) == 4, "iommu_hwpt_invalidate_selftest");
 
 struct iommu_hwpt_selftest {
 	__u32 iotlb;

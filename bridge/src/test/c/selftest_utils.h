@@ -27,6 +27,16 @@ struct iommu_hwpt_selftest {
 #define MOCK_APERTURE_LAST ((1UL << 31) - 1)
 #define MOCK_PAGE_SIZE 2048UL
 #define MOCK_HUGE_PAGE_SIZE (512 * MOCK_PAGE_SIZE)
+struct iommu_hwpt_invalidate_selftest {
+	__u32 flags;
+	__u32 iotlb_id;
+};
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+#define MOCK_NESTED_DOMAIN_IOTLB_NUM 4
+#define MOCK_NESTED_DOMAIN_IOTLB_ID_MAX 3
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+#define IOMMU_TEST_INVALIDATE_FLAG_ALL (1 << 0)
 #endif
 
 /* The harness: the first failure prints its line and ends the program. */
@@ -147,6 +157,42 @@ static inline int hwpt_alloc(int fd, __u32 dev, __u32 pt, __u32 flags, int iommu
 	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
 	if (rc == 0)
 		*out = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* _test_cmd_hwpt_alloc with driver data: a nested HWPT on the parent pt; written only on success. */
+static inline int hwpt_alloc_nested(int fd, __u32 dev, __u32 pt, __u32 flags, __u32 data_type,
+				    void *data, __u32 data_len, __u32 *out)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = flags, .dev_id = dev, .pt_id = pt,
+		.data_type = data_type, .data_len = data_len, .data_uptr = (uintptr_t)data,
+	};
+	int rc = ioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (rc == 0)
+		*out = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* IOMMU_TEST_OP_MD_CHECK_IOTLB: 0 if entry iotlb_id of the mock nested HWPT holds iotlb. */
+static inline int check_iotlb(int fd, __u32 hwpt, __u32 iotlb_id, __u32 iotlb)
+{
+	struct iommu_test_cmd cmd = {0};
+	cmd.check_iotlb.id = iotlb_id;
+	cmd.check_iotlb.iotlb = iotlb;
+	return test_cmd(fd, &cmd, IOMMU_TEST_OP_MD_CHECK_IOTLB, hwpt);
+}
+
+/* IOMMU_HWPT_INVALIDATE; *num is entry_num in, and out the entries the kernel handled. */
+static inline int hwpt_invalidate(int fd, __u32 hwpt, void *reqs, __u32 data_type, __u32 entry_len,
+				  __u32 *num)
+{
+	struct iommu_hwpt_invalidate cmd = {
+		.size = sizeof(cmd), .hwpt_id = hwpt, .data_uptr = (uintptr_t)reqs,
+		.data_type = data_type, .entry_len = entry_len, .entry_num = *num,
+	};
+	int rc = ioctl(fd, IOMMU_HWPT_INVALIDATE, &cmd);
+	*num = cmd.entry_num;
 	return rc;
 }
 

@@ -1,9 +1,10 @@
 /*
  * A port of the kernel iommufd selftest's FIXTURE(iommufd_viommu) (tools/testing/selftests/iommu/
  * iommufd.c) in our own C: a mock device, a NEST_PARENT mock HWPT and an IOMMU_VIOMMU_TYPE_SELFTEST
- * vIOMMU on it (variant mock_viommu) or none of them (variant no_viommu). Ported: viommu_auto_destroy,
- * viommu_negative_tests, vdevice_cache, vdevice_tombstone, and the vEVENTQ's allocation, read and
- * destroy rules (veventq_alloc, veventq_read, our own). Not ported: viommu_alloc_nested_iopf (fault
+ * vIOMMU on it with a nested HWPT (variant mock_viommu) or none of them (variant no_viommu). Ported:
+ * viommu_auto_destroy, viommu_negative_tests, vdevice_alloc (with its vEVENTQ), vdevice_cache,
+ * vdevice_tombstone; our own: the vEVENTQ's allocation, read and destroy rules (veventq_alloc_rules,
+ * veventq_read). Not ported: viommu_alloc_nested_iopf (fault
  * queue), viommu_alloc_with_data (vIOMMU data and mmap), hw_queue (IOMMU_HW_QUEUE_ALLOC).
  */
 #include <poll.h>
@@ -14,7 +15,6 @@
 #define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeef
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeef
 #define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
-#define IOMMU_TEST_INVALIDATE_FLAG_ALL (1 << 0)
 #define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeef
 #define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddad
 #define MOCK_DEV_CACHE_ID_MAX 3
@@ -124,6 +124,10 @@ static void viommu_setup(struct viommu_fixture *self, bool viommu)
 			     -1, &self->hwpt_id));
 	ASSERT_OK(viommu_alloc(self->fd, self->device_id, self->hwpt_id, IOMMU_VIOMMU_TYPE_SELFTEST,
 			       &self->viommu_id));
+	struct iommu_hwpt_selftest data = {.iotlb = IOMMU_TEST_IOTLB_DEFAULT};
+	ASSERT_OK(hwpt_alloc_nested(self->fd, self->device_id, self->viommu_id, 0,
+				    IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
+				    &self->nested_hwpt_id));
 }
 
 /* TEST_F(iommufd_viommu, viommu_auto_destroy): teardown frees everything. */
@@ -153,8 +157,80 @@ static void viommu_negative_tests(struct viommu_fixture *self)
 	/* Unsupported vIOMMU type */
 	ASSERT_ERRNO(EOPNOTSUPP, viommu_alloc(self->fd, self->device_id, self->hwpt_id, 0xdead, NULL));
 	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->hwpt_id));
-	if (self->nested_hwpt_id) /* the fixture's nested HWPT holds the vIOMMU */
-		ASSERT_ERRNO(EBUSY, destroy(self->fd, self->viommu_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, self->viommu_id));
+}
+
+/*
+ * _test_cmd_read_vevents: reads n events of 12 bytes; EOVERFLOW at a lost-events header or a
+ * sequence gap, EINVAL for another virt_id.
+ */
+static int read_vevents(int qfd, unsigned int n, __u32 virt_id, int *prev_seq)
+{
+	struct pollfd pfd = {.fd = qfd, .events = POLLIN};
+	const size_t size = sizeof(struct iommufd_vevent_header) + sizeof(struct viommu_event_selftest);
+	char buf[16 * 12];
+
+	if (poll(&pfd, 1, 1000) < 0)
+		return -1;
+	if (n * size > sizeof(buf) || read(qfd, buf, n * size) <= 0) {
+		errno = EFAULT;
+		return -1;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct iommufd_vevent_header *hdr = (void *)(buf + i * size);
+		struct viommu_event_selftest *event = (void *)(hdr + 1);
+
+		if ((hdr->flags & IOMMU_VEVENTQ_FLAG_LOST_EVENTS) ||
+		    (int)hdr->sequence - *prev_seq > 1) {
+			*prev_seq = hdr->sequence;
+			errno = EOVERFLOW;
+			return -1;
+		}
+		*prev_seq = hdr->sequence;
+		if (event->virt_id != virt_id) {
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* TEST_F(iommufd_viommu, vdevice_alloc) */
+static void vdevice_alloc_test(struct viommu_fixture *self)
+{
+	__u32 viommu = self->viommu_id, dev = self->device_id, vdev_id = 0, veventq_id;
+	int fd = self->fd, qfd, prev_seq = -1;
+
+	if (!dev) {
+		ASSERT_ERRNO(ENOENT, vdevice_alloc(fd, viommu, dev, 0x99, NULL));
+		return;
+	}
+	/* A vDEVICE must come before an attach to a nested HWPT */
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(fd, self->stdev_id, self->nested_hwpt_id));
+	/* A vEVENTQ of depth 2, once per type */
+	ASSERT_OK(veventq_alloc(fd, viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 2, &veventq_id, &qfd));
+	ASSERT_ERRNO(EEXIST, veventq_alloc(fd, viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 2, NULL, NULL));
+	/* virt_id 0x99, then 0x88 */
+	ASSERT_OK(vdevice_alloc(fd, viommu, dev, 0x99, &vdev_id));
+	ASSERT_OK(mock_domain_replace(fd, self->stdev_id, self->nested_hwpt_id));
+	ASSERT_OK(trigger_vevents(fd, dev, 1));
+	ASSERT_OK(read_vevents(qfd, 1, 0x99, &prev_seq));
+	ASSERT_ERRNO(EEXIST, vdevice_alloc(fd, viommu, dev, 0x99, &vdev_id));
+	ASSERT_OK(mock_domain_replace(fd, self->stdev_id, self->ioas_id));
+	ASSERT_OK(destroy(fd, vdev_id));
+
+	ASSERT_OK(vdevice_alloc(fd, viommu, dev, 0x88, &vdev_id));
+	ASSERT_OK(mock_domain_replace(fd, self->stdev_id, self->nested_hwpt_id));
+	/* Three events overflow the queue of two */
+	ASSERT_OK(trigger_vevents(fd, dev, 3));
+	ASSERT_ERRNO(EOVERFLOW, read_vevents(qfd, 3, 0x88, &prev_seq));
+	/* The previous read took the overflow */
+	ASSERT_OK(trigger_vevents(fd, dev, 1));
+	ASSERT_OK(read_vevents(qfd, 1, 0x88, &prev_seq));
+	ASSERT_OK(close(qfd));
+	ASSERT_OK(mock_domain_replace(fd, self->stdev_id, self->ioas_id));
+	ASSERT_OK(destroy(fd, vdev_id));
+	ASSERT_OK(destroy(fd, veventq_id));
 }
 
 /* TEST_F(iommufd_viommu, vdevice_cache) */
@@ -323,6 +399,7 @@ static void veventq_alloc_rules(struct viommu_fixture *self)
 	ASSERT_ERRNO(ENOENT, destroy(self->fd, id));
 	ASSERT_OK(close(qfd2));
 	ASSERT_OK(destroy(self->fd, id2));
+	ASSERT_OK(destroy(self->fd, self->nested_hwpt_id));
 	ASSERT_OK(destroy(self->fd, self->viommu_id));
 	self->viommu_id = 0;
 }
@@ -346,8 +423,34 @@ static void veventq_read(struct viommu_fixture *self)
 	/* A device not attached through the vIOMMU reports nothing */
 	ASSERT_ERRNO(ENOENT, trigger_vevents(self->fd, self->device_id, 1));
 	ASSERT_ERRNO(ENOENT, trigger_vevents(self->fd, 0, 1));
+
+	/* Attached: the events, then the lost-events header, in order; a read takes whole events */
+	struct iommufd_vevent_header *hdr = (void *)buf;
+	__u32 vdev_id;
+	ASSERT_OK(vdevice_alloc(self->fd, self->viommu_id, self->device_id, 0x42, &vdev_id));
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, self->nested_hwpt_id));
+	ASSERT_OK(trigger_vevents(self->fd, self->device_id, 3));
+	ASSERT_ERRNO(EINVAL, read(qfd, buf, 11));
+	ASSERT_EQ(12, read(qfd, buf, 23));
+	ASSERT_EQ(0, hdr->flags);
+	ASSERT_EQ(0, hdr->sequence);
+	ASSERT_EQ(0x42, *(__u32 *)(hdr + 1));
+	void *gone = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(gone != MAP_FAILED);
+	ASSERT_OK(munmap(gone, page_size));
+	ASSERT_ERRNO(EFAULT, read(qfd, gone, sizeof(buf))); /* the event stays queued */
+	ASSERT_EQ(20, read(qfd, buf, sizeof(buf)));
+	ASSERT_EQ(1, hdr->sequence);
+	struct iommufd_vevent_header *lost = (void *)(buf + 12);
+	ASSERT_EQ(IOMMU_VEVENTQ_FLAG_LOST_EVENTS, lost->flags);
+	ASSERT_EQ(2, lost->sequence);
+	ASSERT_EQ(0, read(qfd, buf, sizeof(buf)));
+	/* Without a queue of its type the event is refused */
 	ASSERT_OK(close(qfd));
 	ASSERT_OK(destroy(self->fd, id));
+	ASSERT_ERRNO(EOPNOTSUPP, trigger_vevents(self->fd, self->device_id, 1));
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, self->ioas_id));
+	ASSERT_OK(destroy(self->fd, vdev_id));
 }
 
 int main(void)
@@ -358,12 +461,12 @@ int main(void)
 		bool viommu;
 	} variants[] = {{"no_viommu", false}, {"mock_viommu", true}};
 	static void (*const tests[])(struct viommu_fixture *) = {
-		viommu_auto_destroy, viommu_negative_tests, vdevice_cache, vdevice_tombstone,
-		veventq_alloc_rules, veventq_read,
+		viommu_auto_destroy, viommu_negative_tests, vdevice_alloc_test, vdevice_cache,
+		vdevice_tombstone, veventq_alloc_rules, veventq_read,
 	};
 	static const char *const names[] = {
-		"viommu_auto_destroy", "viommu_negative_tests", "vdevice_cache", "vdevice_tombstone",
-		"veventq_alloc_rules", "veventq_read",
+		"viommu_auto_destroy", "viommu_negative_tests", "vdevice_alloc", "vdevice_cache",
+		"vdevice_tombstone", "veventq_alloc_rules", "veventq_read",
 	};
 	int tests_run = 0;
 

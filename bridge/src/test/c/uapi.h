@@ -31,6 +31,7 @@
 #define IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE 10U
 #define IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS 12U
 #define IOMMU_TEST_OP_DIRTY 13U
+#define IOMMU_TEST_OP_MD_CHECK_IOTLB 14U
 #define MOCK_FLAGS_DEVICE_NO_DIRTY 1U
 #define IOMMU_TEST_OP_CREATE_ACCESS 5U
 #define IOMMU_TEST_OP_DESTROY_ACCESS_PAGES 6U
@@ -120,6 +121,10 @@ struct iommu_test_cmd {
 			__aligned_u64 uptr;
 			__aligned_u64 out_nr_dirty;
 		} dirty;
+		struct {
+			__u32 id;
+			__u32 iotlb;
+		} check_iotlb;
 		struct {
 			__u32 pasid;
 			__u32 pt_id;

@@ -238,6 +238,7 @@ pub const IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE: u32 = 0xa;
 pub const IOMMU_TEST_OP_ACCESS_REPLACE_IOAS: u32 = 0xb;
 pub const IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS: u32 = 0xc;
 pub const IOMMU_TEST_OP_DIRTY: u32 = 0xd;
+pub const IOMMU_TEST_OP_MD_CHECK_IOTLB: u32 = 0xe;
 pub const IOMMU_TEST_OP_PASID_ATTACH: u32 = 0x12;
 pub const IOMMU_TEST_OP_PASID_REPLACE: u32 = 0x13;
 pub const IOMMU_TEST_OP_PASID_DETACH: u32 = 0x14;
@@ -256,7 +257,6 @@ pub const IOMMU_TEST_DEV_CACHE_DEFAULT: u32 = 0xbaddad;
 pub const IOMMU_VIOMMU_TYPE_SELFTEST: u32 = 0xdeadbeef;
 pub const IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST: u32 = 0xdeadbeef;
 pub const IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID: u32 = 0xdadbeef;
-pub const IOMMU_TEST_INVALIDATE_FLAG_ALL: u32 = 0x1;
 pub const IOMMU_VEVENTQ_TYPE_SELFTEST: u32 = 0xbeefbeef;
 pub const MOCK_FLAGS_DEVICE_NO_DIRTY: u32 = 0x1;
 pub const MOCK_FLAGS_DEVICE_HUGE_IOVA: u32 = 0x2;
@@ -270,6 +270,12 @@ pub const MOCK_APERTURE_LAST: u64 = 0x7fffffff;
 pub const MOCK_PAGE_SIZE: u32 = 0x800;
 pub const MOCK_HUGE_PAGE_SIZE: u32 = 0x100000;
 pub const IOMMU_HWPT_DATA_SELFTEST: u32 = 0xdead;
+pub const IOMMU_TEST_IOTLB_DEFAULT: u32 = 0xbadbeef;
+pub const MOCK_NESTED_DOMAIN_IOTLB_NUM: u32 = 0x4;
+pub const MOCK_NESTED_DOMAIN_IOTLB_ID_MAX: u32 = 0x3;
+pub const IOMMU_HWPT_INVALIDATE_DATA_SELFTEST: u32 = 0xdeadbeef;
+pub const IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID: u32 = 0xdadbeef;
+pub const IOMMU_TEST_INVALIDATE_FLAG_ALL: u32 = 0x1;
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
@@ -384,6 +390,16 @@ const _: () = assert!(offset_of!(iommu_hwpt_invalidate, data_type) == 16);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate, entry_len) == 20);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate, entry_num) == 24);
 const _: () = assert!(offset_of!(iommu_hwpt_invalidate, __reserved) == 28);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_hwpt_invalidate_selftest {
+    pub flags: u32,
+    pub iotlb_id: u32,
+}
+const _: () = assert!(size_of::<iommu_hwpt_invalidate_selftest>() == 8);
+const _: () = assert!(offset_of!(iommu_hwpt_invalidate_selftest, flags) == 0);
+const _: () = assert!(offset_of!(iommu_hwpt_invalidate_selftest, iotlb_id) == 4);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]

@@ -62,6 +62,7 @@ class CProgramsTest {
             "selftest_access",
             "selftest_compat",
             "selftest_ioas",
+            "selftest_nested",
             "selftest_viommu")) {
       List<String> compile =
           new ArrayList<>(
@@ -192,6 +193,16 @@ class CProgramsTest {
   @Test
   void selftestIoas_remainingIoasFixtureTestsPass() throws Exception {
     program("selftest_ioas");
+  }
+
+  /**
+   * The kernel selftest's {@code iommufd_ioas.alloc_hwpt_nested}, ported in C: the mock's nested
+   * HWPTs, {@code MD_CHECK_IOTLB}, {@code IOMMU_HWPT_INVALIDATE} with selftest data, replace and
+   * destroy order (its IOPF steps are the fault queue's).
+   */
+  @Test
+  void selftestNested_allocHwptNestedPasses() throws Exception {
+    program("selftest_nested");
   }
 
   /**

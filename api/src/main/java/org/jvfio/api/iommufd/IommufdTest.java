@@ -65,6 +65,12 @@ public final class IommufdTest {
   /** {@code IOMMU_TEST_OP_DIRTY} = 13: mark IOVA dirty in a mock domain's page table. */
   public static final int IOMMU_TEST_OP_DIRTY = 13;
 
+  /**
+   * {@code IOMMU_TEST_OP_MD_CHECK_IOTLB} = 14: {@code EINVAL} unless entry {@code check_iotlb.id}
+   * of the mock nested domain {@code id} holds {@code check_iotlb.iotlb}.
+   */
+  public static final int IOMMU_TEST_OP_MD_CHECK_IOTLB = 14;
+
   /** {@code IOMMU_TEST_OP_PASID_ATTACH} = 18: attach a PASID of a mock device to a HWPT. */
   public static final int IOMMU_TEST_OP_PASID_ATTACH = 18;
 
@@ -132,11 +138,6 @@ public final class IommufdTest {
   public static final int IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID = 0xdadbeef;
 
   /**
-   * {@code IOMMU_TEST_INVALIDATE_FLAG_ALL}: the request invalidates every entry, whatever its id.
-   */
-  public static final int IOMMU_TEST_INVALIDATE_FLAG_ALL = 1 << 0;
-
-  /**
    * {@code IOMMU_VEVENTQ_TYPE_SELFTEST} = 0xbeefbeef: events of {@code struct
    * iommu_viommu_event_selftest}, a {@code __u32 virt_id}.
    */
@@ -183,4 +184,31 @@ public final class IommufdTest {
 
   /** {@code IOMMU_HWPT_DATA_SELFTEST} = 0xdead. */
   public static final int IOMMU_HWPT_DATA_SELFTEST = 0xdead;
+
+  /** {@code IOMMU_TEST_IOTLB_DEFAULT} = 0xbadbeef: the selftest's default mock IOTLB value. */
+  public static final int IOMMU_TEST_IOTLB_DEFAULT = 0xbadbeef;
+
+  /** {@code MOCK_NESTED_DOMAIN_IOTLB_NUM} = 4: the IOTLB entries of a mock nested domain. */
+  public static final int MOCK_NESTED_DOMAIN_IOTLB_NUM = 4;
+
+  /** {@code MOCK_NESTED_DOMAIN_IOTLB_ID_MAX} = 3: the largest mock IOTLB entry index. */
+  public static final int MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = MOCK_NESTED_DOMAIN_IOTLB_NUM - 1;
+
+  /**
+   * {@code IOMMU_HWPT_INVALIDATE_DATA_SELFTEST} = 0xdeadbeef: the {@code data_type} of {@code
+   * IOMMU_HWPT_INVALIDATE} for a mock nested domain, entries {@link IommuHwptInvalidateSelftest}.
+   */
+  public static final int IOMMU_HWPT_INVALIDATE_DATA_SELFTEST = 0xdeadbeef;
+
+  /**
+   * {@code IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID} = 0xdadbeef: a {@code data_type} the mock
+   * refuses, for the selftest's negative test.
+   */
+  public static final int IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID = 0xdadbeef;
+
+  /**
+   * {@code IOMMU_TEST_INVALIDATE_FLAG_ALL}: an {@link IommuHwptInvalidateSelftest} entry that
+   * clears every mock IOTLB entry, whatever its {@code iotlb_id}.
+   */
+  public static final int IOMMU_TEST_INVALIDATE_FLAG_ALL = 1 << 0;
 }

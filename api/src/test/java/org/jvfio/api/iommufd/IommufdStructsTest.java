@@ -53,6 +53,8 @@ class IommufdStructsTest extends StructRecordContract {
               field("reserved", 10, 2)),
           struct(IommuHwptSelftest.class, 8, field("iotlb", 0, 4), field("pagetableType", 4, 4)),
           struct(
+              IommuHwptInvalidateSelftest.class, 8, field("flags", 0, 4), field("iotlbId", 4, 4)),
+          struct(
               IommuIoasCopy.class,
               40,
               field("size", 0, 4),

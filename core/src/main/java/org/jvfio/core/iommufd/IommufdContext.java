@@ -983,14 +983,14 @@ public final class IommufdContext {
    *     {@code EINVAL} if {@code data_type} and {@code data_len} disagree; {@code ENOENT} for a bad
    *     device; {@code EINVAL} for a missing {@code pt_id} or one that is neither IOAS nor HWPT;
    *     for a HWPT {@code pt_id} as {@link #hwptAlloc(HwptAlloc, UserData)} with unreadable data;
-   *     {@code EOPNOTSUPP} for unknown flags or {@code DIRTY_TRACKING} on an IOMMU that cannot
-   *     track, or {@code PASID} on an IOMMU other than the mock (see {@link IommufdPasid}); with
-   *     driver data the driver's errnos ({@link IommuDriver#allocateDomain(DomainConfig,
-   *     UserData)}: {@code EOPNOTSUPP} unless it reads data; here {@code EFAULT} if it does);
-   *     {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT objects exist); then as adding a
-   *     domain: {@code EINVAL} if its page size exceeds 4 KiB, {@code EADDRINUSE} if an area does
-   *     not fit the new alignment or its reserved range hits an area or an allowed range, {@code
-   *     EFAULT} if a mapped user address has no memory
+   *     {@code EOPNOTSUPP} for unknown flags, {@code DIRTY_TRACKING} on an IOMMU that cannot track,
+   *     {@code FAULT_ID_VALID} with {@code NEST_PARENT}, or {@code PASID} on an IOMMU other than
+   *     the mock (see {@link IommufdPasid}); with driver data the driver's errnos ({@link
+   *     IommuDriver#allocateDomain(DomainConfig, UserData)}: {@code EOPNOTSUPP} unless it reads
+   *     data; here {@code EFAULT} if it does); {@code ENOENT} for {@code FAULT_ID_VALID} (no FAULT
+   *     objects exist); then as adding a domain: {@code EINVAL} if its page size exceeds 4 KiB,
+   *     {@code EADDRINUSE} if an area does not fit the new alignment or its reserved range hits an
+   *     area or an allowed range, {@code EFAULT} if a mapped user address has no memory
    */
   public int hwptAlloc(HwptAlloc alloc) {
     return hwptAlloc(alloc, UserData.unreadable(alloc.dataType(), alloc.dataLen()));
@@ -1011,6 +1011,7 @@ public final class IommufdContext {
    *     another IOMMU driver; for a vIOMMU: {@code EINVAL} if the device is behind another IOMMU,
    *     {@code EOPNOTSUPP} for a flag other than {@code FAULT_ID_VALID} or no data; then the
    *     driver's errors ({@link org.jvfio.core.nesting.VtdNestedDomain#alloc}, {@link
+   *     org.jvfio.core.nesting.MockNestedDomain#alloc}, {@link
    *     org.jvfio.core.nesting.SmmuV3NestedDomain#alloc}); then {@code ENOENT} for {@code
    *     FAULT_ID_VALID}
    */
@@ -1035,6 +1036,11 @@ public final class IommufdContext {
       boolean dirty = (flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) != 0;
       UapiException.check(
           !dirty || dev.iommu.canTrackDirty(), Errno.EOPNOTSUPP, "IOMMU cannot track dirty");
+      UapiException.check(
+          (flags & (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT))
+              != (IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT),
+          Errno.EOPNOTSUPP,
+          "a nest parent cannot take faults");
       boolean pasidCompat = (flags & IOMMU_HWPT_ALLOC_PASID) != 0;
       UapiException.check(
           !pasidCompat || IommufdPasid.isMock(dev.iommu),

@@ -4,13 +4,9 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VEVENTQ_TYPE_DEFAULT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_DEFAULT;
-import static org.jvfio.api.iommufd.IommufdTest.IOMMU_VEVENTQ_TYPE_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_VIOMMU_TYPE_SELFTEST;
-import static org.jvfio.api.iommufd.IommufdTest.MOCK_DEV_CACHE_ID_MAX;
 
 import com.google.common.collect.ImmutableList;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -26,6 +22,7 @@ import org.jvfio.core.iommufd.IommufdContext.Device;
 import org.jvfio.core.iommufd.IommufdContext.Hwpt;
 import org.jvfio.core.iommufd.IommufdContext.Obj;
 import org.jvfio.core.nesting.HwptInvalidateResult;
+import org.jvfio.core.nesting.MockNestedDomain;
 import org.jvfio.core.nesting.MockViommu;
 import org.jvfio.core.nesting.NestedDomain;
 import org.jvfio.core.nesting.SmmuV3NestedDomain;
@@ -42,9 +39,10 @@ import org.jvfio.core.spi.MockIommuDriver;
  * {@code IOMMU_VIOMMU_ALLOC}, {@code IOMMU_VDEVICE_ALLOC}); the generic checks of {@code
  * drivers/iommu/iommufd/hw_pagetable.c} and {@code viommu.c} in the kernel's order. A nested HWPT
  * is allocated with {@link IommufdContext#hwptAlloc(HwptAlloc, UserData)} on a nest-parent HWPT
- * (Intel VT-d) or a vIOMMU (Arm SMMUv3, the selftest's mock), attached with {@link
- * IommufdContext#attach}, destroyed with {@link IommufdContext#destroy}; a device attached to it
- * DMAs through the two-stage walk ({@link NestedTranslator}) with {@link IommufdContext#dmaWrite}.
+ * (Intel VT-d, the selftest's mock IOMMU) or a vIOMMU (Arm SMMUv3, the mock's), attached with
+ * {@link IommufdContext#attach}, destroyed with {@link IommufdContext#destroy}; a device attached
+ * to it DMAs through the two-stage walk ({@link NestedTranslator}) with {@link
+ * IommufdContext#dmaWrite}.
  *
  * <p>Dirty tracking is set and read on the nest parent only: {@code IOMMU_HWPT_SET_DIRTY_TRACKING}
  * and {@code IOMMU_HWPT_GET_DIRTY_BITMAP} find paging HWPTs only, so a nested HWPT or vIOMMU id is
@@ -135,11 +133,12 @@ public final class IommufdNesting {
   }
 
   private final GuestTables tables;
-  private final Map<Integer, int[]> mockCaches = new HashMap<>(); // mock_dev->cache, by device id
+  private final SelftestMockDevices mockDevices;
 
   IommufdNesting(IommufdContext ctx, GuestTables tables) {
     this.ctx = ctx;
     this.tables = tables;
+    this.mockDevices = new SelftestMockDevices(ctx);
   }
 
   /**
@@ -181,10 +180,22 @@ public final class IommufdNesting {
    * @throws UapiException {@code ENOENT} unless {@code hwptId} is a nested HWPT
    */
   public NestedTranslator translator(int hwptId) {
+    return domain(hwptId).translator();
+  }
+
+  /**
+   * Returns the nested domain of a nested HWPT ({@code iommufd_get_object} with {@code
+   * IOMMUFD_OBJ_HWPT_NESTED}), e.g. for the selftest's {@code IOMMU_TEST_OP_MD_CHECK_IOTLB}.
+   *
+   * @param hwptId the id of a nested HWPT of this context
+   * @return that HWPT's nested domain
+   * @throws UapiException {@code ENOENT} unless {@code hwptId} is a nested HWPT
+   */
+  public NestedDomain domain(int hwptId) {
     synchronized (ctx.lock) {
       Obj o = ctx.objects.get(hwptId);
       UapiException.check(o instanceof NestedHwpt, Errno.ENOENT, "no nested HWPT " + hwptId);
-      return ((NestedHwpt) o).domain.translator();
+      return ((NestedHwpt) o).domain;
     }
   }
 
@@ -212,17 +223,29 @@ public final class IommufdNesting {
               && NestedDomain.sameOps(parent.domain.driver(), dev.iommu),
           Errno.EINVAL,
           "parent is an auto domain, not a nest parent, or of another IOMMU driver");
-      VtdNestedDomain d =
-          VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
+      int driverFlags = flags & ~IOMMU_HWPT_FAULT_ID_VALID;
+      NestedDomain d =
+          NestedDomain.isSelftestMock(dev.iommu)
+              ? MockNestedDomain.alloc(
+                  parent.domain, driverFlags, data, tables, ctx.memories, this::fault)
+              : VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
       UapiException.check((flags & IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.ENOENT, "no FAULT");
       h = new NestedHwpt(ctx.allocateId(), parent, null, d);
     } else {
       Viommu v = (Viommu) pt;
       UapiException.check(v.iommu.equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
-      UapiException.check(v.vsmmu != null, Errno.EOPNOTSUPP, "mock nested domain not modelled");
       UapiException.check(
           (flags & ~IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.EOPNOTSUPP, "nested HWPT flags");
       UapiException.check(data.length() != 0, Errno.EOPNOTSUPP, "no data");
+      if (v.mock != null) { // mock_viommu_alloc_domain_nested
+        MockNestedDomain d =
+            MockNestedDomain.alloc(v.mock.parent(), 0, data, tables, ctx.memories, this::fault);
+        UapiException.check((flags & IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.ENOENT, "no FAULT");
+        h = new NestedHwpt(ctx.allocateId(), v.parent, v, d);
+        v.nested++;
+        h.parent.nestUsers++;
+        return ctx.put(h).id;
+      }
       SmmuV3NestedDomain d =
           SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
       if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) {
@@ -281,9 +304,10 @@ public final class IommufdNesting {
 
   /**
    * Attaches a device to a nested HWPT ({@code iommufd_hw_pagetable_attach} with the vendor's
-   * {@code attach_dev}): the parent must suit the device as for a paging attach; an SMMUv3 nested
-   * domain must belong to the device's SMMU, and one that translates through stage 1 needs the
-   * device's vDEVICE in that vIOMMU.
+   * {@code attach_dev}): the parent must suit the device as for a paging attach; a nested domain of
+   * a vIOMMU must belong to the device's IOMMU, and needs the device's vDEVICE in that vIOMMU if it
+   * is the mock's ({@code mock_domain_nop_attach}) or an SMMUv3 one that translates through stage
+   * 1.
    */
   void checkAttach(Device dev, NestedHwpt h) {
     if (h.viommu == null) {
@@ -293,8 +317,7 @@ public final class IommufdNesting {
     UapiException.check(
         h.viommu.iommu.equals(dev.iommu), Errno.EINVAL, "nested domain of another SMMU");
     UapiException.check(
-        h.viommu.vsmmu == null
-            || !((SmmuV3NestedDomain) h.domain).translatesStage1()
+        (h.viommu.vsmmu != null && !((SmmuV3NestedDomain) h.domain).translatesStage1())
             || (dev.vdevice != null && dev.vdevice.viommu == h.viommu),
         Errno.ENOENT,
         "no vDEVICE of the device in the vIOMMU");
@@ -302,7 +325,7 @@ public final class IommufdNesting {
 
   /** Destroys the device's vDEVICE, leaving its id as a tombstone; forgets its mock cache. */
   void unbind(Device dev) {
-    mockCaches.remove(dev.id);
+    mockDevices.forget(dev);
     Vdevice vd = dev.vdevice;
     if (vd != null) {
       destroy(vd);
@@ -382,7 +405,7 @@ public final class IommufdNesting {
               data,
               virtId -> {
                 Vdevice vd = v.byVirtId.get(virtId);
-                return vd == null ? null : mockCache(vd.device);
+                return vd == null ? null : mockDevices.cache(vd.device);
               });
         }
         return v.vsmmu.cacheInvalidate(data, v.byVirtId::containsKey);
@@ -527,59 +550,11 @@ public final class IommufdNesting {
   }
 
   /**
-   * The selftest's {@code IOMMU_TEST_OP_TRIGGER_VEVENT} ({@code iommufd_test_trigger_vevent}): the
-   * mock device, attached to a nested HWPT of a vIOMMU, reports one {@code
-   * IOMMU_VEVENTQ_TYPE_SELFTEST} event carrying its virtual id as a {@code __u32} ({@code
-   * iommufd_viommu_report_event}).
+   * Returns the selftest's mock devices of this context: their caches and vIOMMU events.
    *
-   * @param devId the {@code dev_id} of a device bound to this context
-   * @throws UapiException {@code ENOENT} for a bad device, or one that is not attached to a nested
-   *     HWPT of a vIOMMU with its vDEVICE there; {@code EOPNOTSUPP} if the vIOMMU has no queue of
-   *     that type
+   * @return the context's mock devices, one per context
    */
-  public void triggerSelftestVevent(int devId) {
-    synchronized (ctx.lock) {
-      Device dev = ctx.device(devId);
-      NestedHwpt n = dev.nested;
-      Viommu v = n == null ? null : n.viommu;
-      UapiException.check(
-          v != null && dev.vdevice != null && dev.vdevice.viommu == v,
-          Errno.ENOENT,
-          "device not attached through a vIOMMU");
-      VeventqObj q = v.veventqs.get(IOMMU_VEVENTQ_TYPE_SELFTEST);
-      UapiException.check(q != null, Errno.EOPNOTSUPP, "no vEVENTQ of the selftest type");
-      byte[] event = new byte[4];
-      ByteBuffer.wrap(event).order(ByteOrder.LITTLE_ENDIAN).putInt((int) dev.vdevice.virtId);
-      q.queue.report(event);
-    }
-  }
-
-  /**
-   * The selftest's {@code IOMMU_TEST_OP_DEV_CHECK_CACHE} ({@code iommufd_test_dev_check_cache}):
-   * whether entry {@code cacheId} of the mock device's cache holds {@code expected}. A mock
-   * device's cache starts as {@code IOMMU_TEST_DEV_CACHE_DEFAULT} in every entry; invalidations
-   * through a mock vIOMMU zero entries.
-   *
-   * @param devId the {@code id}: a device bound to this context
-   * @param cacheId the {@code check_dev_cache.id}, unsigned
-   * @param expected the {@code check_dev_cache.cache}
-   * @throws UapiException {@code ENOENT} for a bad device; {@code EINVAL} for a {@code cacheId}
-   *     above 3, a device that is not a mock one, or an entry that differs
-   */
-  public void checkMockDeviceCache(int devId, int cacheId, int expected) {
-    synchronized (ctx.lock) {
-      Device dev = ctx.device(devId);
-      UapiException.check(
-          dev.iommu instanceof MockIommuDriver
-              && Integer.compareUnsigned(cacheId, MOCK_DEV_CACHE_ID_MAX) <= 0
-              && mockCache(dev)[cacheId] == expected,
-          Errno.EINVAL,
-          "mock device cache entry differs");
-    }
-  }
-
-  /** {@code mock_dev->cache} of a device behind the mock IOMMU, created on first use. */
-  private int[] mockCache(Device dev) {
-    return mockCaches.computeIfAbsent(dev.id, id -> MockViommu.newDeviceCache());
+  public SelftestMockDevices mockDevices() {
+    return mockDevices;
   }
 }

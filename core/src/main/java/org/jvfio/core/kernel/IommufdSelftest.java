@@ -10,6 +10,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_CREATE_ACCESS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DESTROY_ACCESS_PAGES;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DEV_CHECK_CACHE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_IOTLB;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
@@ -23,6 +24,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LI
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_TRIGGER_VEVENT;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
+import static org.jvfio.api.iommufd.IommufdTest.MOCK_NESTED_DOMAIN_IOTLB_ID_MAX;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_PASID_WIDTH;
 
 import java.nio.ByteBuffer;
@@ -40,6 +42,8 @@ import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.Translation;
 import org.jvfio.core.iommufd.HwInfo;
 import org.jvfio.core.iommufd.IommufdContext;
+import org.jvfio.core.nesting.MockNestedDomain;
+import org.jvfio.core.nesting.NestedDomain;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
 
@@ -75,6 +79,9 @@ import org.jvfio.core.spi.IommuDriver;
  *    selftest object cmd->id (ENOENT for another id), as IommufdPasid models them; ATTACH writes
  *    pt_id back and detaches again if that copy fails. A MOCK_FLAGS_DEVICE_PASID device supports
  *    1 << MOCK_PASID_WIDTH PASIDs (GET_HW_INFO reports out_max_pasid_log2 20), others none.
+ *  - MD_CHECK_IOTLB (iommufd_test_md_check_iotlb): after get_md_pagetable_nested (ENOENT unless
+ *    cmd->id is a nested HWPT, EINVAL unless its domain is the mock's MockNestedDomain), EINVAL
+ *    for an entry index above MOCK_NESTED_DOMAIN_IOTLB_ID_MAX or an entry whose value differs.
  *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory
  *    its page batches use (iommufd_test_memory_limit, read by pages.c), which changes how much work
  *    each batch does but nothing a caller can observe; jvfio has no page batches.
@@ -151,6 +158,9 @@ final class IommufdSelftest {
       case IOMMU_TEST_OP_DIRTY:
         dirty(cmd, id, respond);
         return;
+      case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+        checkIotlb(id, cmd.getInt(UNION), cmd.getInt(UNION + 4));
+        return;
       case IOMMU_TEST_OP_CREATE_ACCESS:
         createAccess(cmd, id, respond);
         return;
@@ -169,10 +179,10 @@ final class IommufdSelftest {
       case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
         return;
       case IOMMU_TEST_OP_DEV_CHECK_CACHE:
-        ctx.nesting().checkMockDeviceCache(id, cmd.getInt(UNION), cmd.getInt(UNION + 4));
+        ctx.nesting().mockDevices().checkCache(id, cmd.getInt(UNION), cmd.getInt(UNION + 4));
         return;
       case IOMMU_TEST_OP_TRIGGER_VEVENT:
-        ctx.nesting().triggerSelftestVevent(cmd.getInt(UNION));
+        ctx.nesting().mockDevices().triggerVevent(cmd.getInt(UNION));
         return;
       case IOMMU_TEST_OP_PASID_ATTACH:
         pasidAttach(cmd, idev(id), cmd.getInt(UNION), respond);
@@ -319,6 +329,16 @@ final class IommufdSelftest {
           Errno.EINVAL,
           "IOVA 0x" + Long.toHexString(iova + off) + " does not map the user page");
     }
+  }
+
+  private void checkIotlb(int hwptId, int iotlbId, int value) {
+    NestedDomain d = ctx.nesting().domain(hwptId);
+    UapiException.check(d instanceof MockNestedDomain, Errno.EINVAL, "not a mock nested domain");
+    UapiException.check(
+        Integer.compareUnsigned(iotlbId, MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) <= 0
+            && ((MockNestedDomain) d).iotlb(iotlbId) == value,
+        Errno.EINVAL,
+        "mock IOTLB entry " + Integer.toUnsignedString(iotlbId) + " differs");
   }
 
   private void checkRefs(long uptr, long length, int refs) {

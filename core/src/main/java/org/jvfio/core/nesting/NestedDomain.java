@@ -3,13 +3,15 @@ package org.jvfio.core.nesting;
 import org.jvfio.core.hw.NestedTranslator;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.spi.IommuDriver;
+import org.jvfio.core.spi.MockIommuDriver;
 
 /**
  * An {@code IOMMU_DOMAIN_NESTED} domain: a guest's stage-1 configuration on top of a nest parent
  * (stage 2), as a vendor driver builds it from user data. Its hardware is a {@link
  * NestedTranslator}.
  */
-public abstract sealed class NestedDomain permits VtdNestedDomain, SmmuV3NestedDomain {
+public abstract sealed class NestedDomain
+    permits VtdNestedDomain, SmmuV3NestedDomain, MockNestedDomain {
   private final NestedTranslator translator;
 
   NestedDomain(NestedTranslator translator) {
@@ -53,14 +55,26 @@ public abstract sealed class NestedDomain permits VtdNestedDomain, SmmuV3NestedD
 
   /**
    * Returns whether devices behind {@code driver} get nested domains from a nest-parent HWPT
-   * ({@code domain_alloc_nested}): Intel VT-d. SMMUv3 builds them from a vIOMMU instead; AMD and
-   * the mock IOMMU have neither (known by {@link IommuDriver#name()}).
+   * ({@code domain_alloc_nested}): Intel VT-d ({@link VtdNestedDomain}) and the iommufd selftest's
+   * mock ({@link MockNestedDomain}, a {@link MockIommuDriver#createSelftest} instance). SMMUv3
+   * builds them from a vIOMMU instead; AMD and jvfio's other mock IOMMUs have neither.
    *
    * @param driver an IOMMU driver
-   * @return true if the driver's family is {@code "intel"}
+   * @return true if the driver's family is {@code "intel"} or it is a selftest mock
    */
   public static boolean allocatesFromParent(IommuDriver driver) {
-    return family(driver).equals("intel");
+    return family(driver).equals("intel") || isSelftestMock(driver);
+  }
+
+  /**
+   * Returns whether {@code driver} is the iommufd selftest's mock IOMMU, whose nested domains are
+   * {@link MockNestedDomain}s.
+   *
+   * @param driver an IOMMU driver
+   * @return true for a {@link MockIommuDriver#createSelftest} instance
+   */
+  public static boolean isSelftestMock(IommuDriver driver) {
+    return driver instanceof MockIommuDriver && ((MockIommuDriver) driver).isSelftest();
   }
 
   /**

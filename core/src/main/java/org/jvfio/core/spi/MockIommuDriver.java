@@ -134,6 +134,16 @@ public final class MockIommuDriver implements IommuDriver {
     return new MockIommuDriver(true, 3);
   }
 
+  /**
+   * Returns whether this instance is the iommufd selftest's mock ({@link #createSelftest}), which
+   * also allocates the selftest's nested domains ({@code mock_domain_alloc_nested}).
+   *
+   * @return true for an instance made by {@link #createSelftest}
+   */
+  public boolean isSelftest() {
+    return selftest;
+  }
+
   @Override
   public String name() {
     return "mock";

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VEVENTQ_TYPE_DEFAULT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_DEV_CACHE_DEFAULT;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_INVALIDATE_FLAG_ALL;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_VEVENTQ_TYPE_SELFTEST;
@@ -46,6 +47,10 @@ class IommufdMockViommuTest {
     return ctx.nesting().viommuAlloc(0, type, devId, hwptId, data);
   }
 
+  HwptAlloc nestedAlloc(int flags) {
+    return new HwptAlloc(flags, dev, viommu, 0, IOMMU_HWPT_DATA_SELFTEST, 8, 0);
+  }
+
   static void assertErrno(Errno want, Executable call) {
     assertEquals(want, assertThrows(UapiException.class, call).errno());
   }
@@ -67,7 +72,7 @@ class IommufdMockViommuTest {
   void assertCache(int... want) {
     for (int c = 0; c < want.length; c++) {
       int id = c;
-      assertDoesNotThrow(() -> nesting.checkMockDeviceCache(dev, id, want[id]));
+      assertDoesNotThrow(() -> nesting.mockDevices().checkCache(dev, id, want[id]));
     }
   }
 
@@ -110,11 +115,11 @@ class IommufdMockViommuTest {
         IOMMU_TEST_DEV_CACHE_DEFAULT,
         IOMMU_TEST_DEV_CACHE_DEFAULT,
         IOMMU_TEST_DEV_CACHE_DEFAULT);
-    assertErrno(Errno.EINVAL, () -> nesting.checkMockDeviceCache(dev, 0, 0));
-    assertErrno(Errno.EINVAL, () -> nesting.checkMockDeviceCache(dev, 4, 0));
-    assertErrno(Errno.EINVAL, () -> nesting.checkMockDeviceCache(dev, -1, 0));
-    assertErrno(Errno.ENOENT, () -> nesting.checkMockDeviceCache(0, 0, 0));
-    assertErrno(Errno.ENOENT, () -> nesting.checkMockDeviceCache(ioas, 0, 0));
+    assertErrno(Errno.EINVAL, () -> nesting.mockDevices().checkCache(dev, 0, 0));
+    assertErrno(Errno.EINVAL, () -> nesting.mockDevices().checkCache(dev, 4, 0));
+    assertErrno(Errno.EINVAL, () -> nesting.mockDevices().checkCache(dev, -1, 0));
+    assertErrno(Errno.ENOENT, () -> nesting.mockDevices().checkCache(0, 0, 0));
+    assertErrno(Errno.ENOENT, () -> nesting.mockDevices().checkCache(ioas, 0, 0));
   }
 
   @Test
@@ -191,8 +196,35 @@ class IommufdMockViommuTest {
   void triggerSelftestVevent_deviceNotAttachedThroughTheViommu_isENOENT() {
     nesting.veventq(nesting.veventqAlloc(0, viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 2, 0));
     nesting.vdeviceAlloc(viommu, dev, 0x99);
-    assertErrno(Errno.ENOENT, () -> nesting.triggerSelftestVevent(dev));
-    assertErrno(Errno.ENOENT, () -> nesting.triggerSelftestVevent(0));
+    assertErrno(Errno.ENOENT, () -> nesting.mockDevices().triggerVevent(dev));
+    assertErrno(Errno.ENOENT, () -> nesting.mockDevices().triggerVevent(0));
+  }
+
+  @Test
+  void nestedOnMockViommu_attachNeedsTheVdeviceAndEventsCarryItsVirtId() {
+    UserData cfg = UserData.of(IOMMU_HWPT_DATA_SELFTEST, new byte[8]);
+    assertErrno(
+        Errno.EOPNOTSUPP, () -> ctx.hwptAlloc(nestedAlloc(IOMMU_HWPT_ALLOC_NEST_PARENT), cfg));
+    assertErrno(Errno.EOPNOTSUPP, () -> ctx.hwptAlloc(nestedAlloc(0), UserData.none()));
+    int nested = ctx.hwptAlloc(nestedAlloc(0), cfg);
+    assertErrno(Errno.ENOENT, () -> ctx.attach(dev, nested));
+    int vdev = nesting.vdeviceAlloc(viommu, dev, 0x1234);
+    ctx.attach(dev, nested);
+    assertErrno(Errno.EBUSY, () -> ctx.destroy(viommu));
+    assertErrno(Errno.EOPNOTSUPP, () -> nesting.mockDevices().triggerVevent(dev));
+    int q = nesting.veventqAlloc(0, viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 1, 0);
+    nesting.mockDevices().triggerVevent(dev);
+    ByteBuffer out = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+    assertEquals(
+        12,
+        nesting
+            .veventq(q)
+            .read(16, (off, b) -> out.put((int) off, b, b.position(), b.remaining())));
+    assertEquals(0x1234, out.getInt(8));
+    ctx.attach(dev, ioas);
+    assertErrno(Errno.ENOENT, () -> nesting.mockDevices().triggerVevent(dev));
+    ctx.destroy(vdev);
+    ctx.destroy(nested);
   }
 
   @Test
