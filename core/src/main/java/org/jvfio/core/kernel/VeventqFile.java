@@ -11,8 +11,9 @@ import org.jvfio.core.iommufd.Veventq;
  * the fd's reference on the vEVENTQ object, which IOMMU_DESTROY then may destroy.
  *
  * The kernel's fd also holds the iommufd context (iommufd_ctx_get): closing /dev/iommu while a
- * vEVENTQ fd is open does not release the context there. Here the context's objects go at the
- * /dev/iommu fd's last close, and the vEVENTQ fd keeps only its queue, still readable.
+ * vEVENTQ fd is open does not release the context there. Here the context is gone at the /dev/iommu
+ * fd's last close (its pins no longer count), and the vEVENTQ fd keeps only its queue, still
+ * readable.
  */
 final class VeventqFile extends OpenFile {
   private final Veventq queue;
