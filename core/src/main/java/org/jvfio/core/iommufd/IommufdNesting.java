@@ -31,7 +31,6 @@ import org.jvfio.core.nesting.UserDataArray;
 import org.jvfio.core.nesting.Vsmmu;
 import org.jvfio.core.nesting.VtdNestedDomain;
 import org.jvfio.core.spi.IommuDriver;
-import org.jvfio.core.spi.MockIommuDriver;
 
 /**
  * Nested translation and the vIOMMU in one iommufd context: nested HWPTs, vIOMMUs and vDEVICEs in
@@ -237,19 +236,14 @@ public final class IommufdNesting {
       UapiException.check(
           (flags & ~IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.EOPNOTSUPP, "nested HWPT flags");
       UapiException.check(data.length() != 0, Errno.EOPNOTSUPP, "no data");
-      if (v.mock != null) { // mock_viommu_alloc_domain_nested
-        MockNestedDomain d =
-            MockNestedDomain.alloc(v.mock.parent(), 0, data, tables, ctx.memories, this::fault);
-        UapiException.check((flags & IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.ENOENT, "no FAULT");
-        h = new NestedHwpt(ctx.allocateId(), v.parent, v, d);
-        v.nested++;
-        h.parent.nestUsers++;
-        return ctx.put(h).id;
-      }
-      SmmuV3NestedDomain d =
-          SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
+      NestedDomain d =
+          v.mock != null // mock_viommu_alloc_domain_nested
+              ? MockNestedDomain.alloc(v.mock.parent(), 0, data, tables, ctx.memories, this::fault)
+              : SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
       if ((flags & IOMMU_HWPT_FAULT_ID_VALID) != 0) {
-        v.vsmmu.remove(d);
+        if (v.vsmmu != null) {
+          v.vsmmu.remove((SmmuV3NestedDomain) d);
+        }
         throw new UapiException(Errno.ENOENT, "no FAULT");
       }
       h = new NestedHwpt(ctx.allocateId(), v.parent, v, d);
@@ -439,7 +433,7 @@ public final class IommufdNesting {
         flags == 0 && type != IOMMU_VIOMMU_TYPE_DEFAULT, Errno.EOPNOTSUPP, "flags or type");
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
-      boolean mock = dev.iommu instanceof MockIommuDriver;
+      boolean mock = NestedDomain.isSelftestMock(dev.iommu);
       UapiException.check(
           mock || NestedDomain.supportsVsmmu(dev.iommu), Errno.EOPNOTSUPP, "IOMMU has no vIOMMU");
       UapiException.check(
@@ -455,12 +449,7 @@ public final class IommufdNesting {
           !mock || data.length() == 0, Errno.EOPNOTSUPP, "mock vIOMMU data not modelled");
       Viommu v =
           mock
-              ? new Viommu(
-                  ctx.allocateId(),
-                  parent,
-                  dev.iommu,
-                  null,
-                  new MockViommu(dev.iommu, parent.domain))
+              ? new Viommu(ctx.allocateId(), parent, dev.iommu, null, new MockViommu(parent.domain))
               : new Viommu(
                   ctx.allocateId(), parent, dev.iommu, new Vsmmu(dev.iommu, parent.domain), null);
       parent.nestUsers++;

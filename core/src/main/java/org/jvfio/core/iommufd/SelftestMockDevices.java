@@ -14,14 +14,15 @@ import org.jvfio.core.iommufd.IommufdNesting.NestedHwpt;
 import org.jvfio.core.iommufd.IommufdNesting.VeventqObj;
 import org.jvfio.core.iommufd.IommufdNesting.Viommu;
 import org.jvfio.core.nesting.MockViommu;
+import org.jvfio.core.nesting.NestedDomain;
 import org.jvfio.core.spi.MockIommuDriver;
 
 /**
  * The iommufd selftest's mock devices in one context ({@code struct mock_dev} of {@code
  * drivers/iommu/iommufd/selftest.c}), as far as the vIOMMU reaches them: each device behind a
- * {@link MockIommuDriver} has a cache of 4 words that a mock vIOMMU's invalidations zero ({@link
- * MockViommu}), and reports vIOMMU events on request ({@code IOMMU_TEST_OP_DEV_CHECK_CACHE}, {@code
- * IOMMU_TEST_OP_TRIGGER_VEVENT}).
+ * {@link MockIommuDriver#createSelftest} IOMMU has a cache of 4 words that a mock vIOMMU's
+ * invalidations zero ({@link MockViommu}), and reports vIOMMU events on request ({@code
+ * IOMMU_TEST_OP_DEV_CHECK_CACHE}, {@code IOMMU_TEST_OP_TRIGGER_VEVENT}).
  *
  * <p>Thread-safety: every method is serialised on the context's lock.
  */
@@ -77,7 +78,7 @@ public final class SelftestMockDevices {
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
       UapiException.check(
-          dev.iommu instanceof MockIommuDriver
+          NestedDomain.isSelftestMock(dev.iommu)
               && Integer.compareUnsigned(cacheId, MOCK_DEV_CACHE_ID_MAX) <= 0
               && cache(dev)[cacheId] == expected,
           Errno.EINVAL,

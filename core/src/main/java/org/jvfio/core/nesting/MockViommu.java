@@ -12,7 +12,6 @@ import java.util.function.LongFunction;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.spi.IommuDomain;
-import org.jvfio.core.spi.IommuDriver;
 
 /**
  * The iommufd selftest's vIOMMU ({@code IOMMU_VIOMMU_TYPE_SELFTEST}, {@code struct mock_viommu} of
@@ -27,27 +26,15 @@ public final class MockViommu {
   /** {@code sizeof(struct iommu_viommu_invalidate_selftest)}: {@code flags, vdev_id, cache_id}. */
   static final int REQUEST_SIZE = 12;
 
-  private final IommuDriver iommu;
   private final IommuDomain parent;
 
   /**
-   * {@code mock_viommu_init} without driver data: a vIOMMU of {@code iommu} on {@code parent}.
+   * {@code mock_viommu_init} without driver data: a vIOMMU on {@code parent}.
    *
-   * @param iommu the mock IOMMU of the device that allocates it
-   * @param parent the nest-parent domain (stage 2)
+   * @param parent the nest-parent mock domain (stage 2)
    */
-  public MockViommu(IommuDriver iommu, IommuDomain parent) {
-    this.iommu = iommu;
+  public MockViommu(IommuDomain parent) {
     this.parent = parent;
-  }
-
-  /**
-   * Returns the mock IOMMU instance.
-   *
-   * @return the IOMMU given at creation
-   */
-  public IommuDriver iommu() {
-    return iommu;
   }
 
   /**

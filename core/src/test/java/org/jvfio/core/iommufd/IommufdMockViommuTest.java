@@ -51,6 +51,11 @@ class IommufdMockViommuTest {
     return new HwptAlloc(flags, dev, viommu, 0, IOMMU_HWPT_DATA_SELFTEST, 8, 0);
   }
 
+  /** A user buffer that is {@code out}. */
+  static Veventq.UserBuffer into(ByteBuffer out) {
+    return (off, b) -> out.put((int) off, b, b.position(), b.remaining());
+  }
+
   static void assertErrno(Errno want, Executable call) {
     assertEquals(want, assertThrows(UapiException.class, call).errno());
   }
@@ -215,11 +220,7 @@ class IommufdMockViommuTest {
     int q = nesting.veventqAlloc(0, viommu, IOMMU_VEVENTQ_TYPE_SELFTEST, 1, 0);
     nesting.mockDevices().triggerVevent(dev);
     ByteBuffer out = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(
-        12,
-        nesting
-            .veventq(q)
-            .read(16, (off, b) -> out.put((int) off, b, b.position(), b.remaining())));
+    assertEquals(12, nesting.veventq(q).read(16, into(out)));
     assertEquals(0x1234, out.getInt(8));
     ctx.attach(dev, ioas);
     assertErrno(Errno.ENOENT, () -> nesting.mockDevices().triggerVevent(dev));
@@ -234,7 +235,7 @@ class IommufdMockViommuTest {
       q.report(new byte[] {(byte) i, 0, 0, 0});
     }
     ByteBuffer out = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
-    assertEquals(32, q.read(64, (off, b) -> out.put((int) off, b, b.position(), b.remaining())));
+    assertEquals(32, q.read(64, into(out)));
     assertEquals(0, out.getInt(0)); // flags
     assertEquals(0, out.getInt(4)); // sequence
     assertEquals(1, out.getInt(8)); // virt_id
@@ -243,7 +244,7 @@ class IommufdMockViommuTest {
     assertEquals(1, out.getInt(24)); // IOMMU_VEVENTQ_FLAG_LOST_EVENTS
     assertEquals(2, out.getInt(28));
     q.report(new byte[] {4, 0, 0, 0});
-    assertEquals(12, q.read(64, (off, b) -> out.put((int) off, b, b.position(), b.remaining())));
+    assertEquals(12, q.read(64, into(out)));
     assertEquals(0, out.getInt(0));
     assertEquals(3, out.getInt(4));
   }
