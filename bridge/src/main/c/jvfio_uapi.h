@@ -197,6 +197,7 @@
 #define IOMMU_FAULT_QUEUE_ALLOC 0x3b8eU
 #define IOMMU_VIOMMU_ALLOC 0x3b90U
 #define IOMMU_VDEVICE_ALLOC 0x3b91U
+#define IOMMU_VEVENTQ_ALLOC 0x3b93U
 #define IOMMU_IOAS_MAP_FIXED_IOVA 0x1U
 #define IOMMU_IOAS_MAP_WRITEABLE 0x2U
 #define IOMMU_IOAS_MAP_READABLE 0x4U
@@ -224,6 +225,8 @@
 #define IOMMU_VIOMMU_TYPE_DEFAULT 0x0U
 #define IOMMU_VIOMMU_TYPE_ARM_SMMUV3 0x1U
 #define IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV 0x2U
+#define IOMMU_VEVENTQ_TYPE_DEFAULT 0x0U
+#define IOMMU_VEVENTQ_FLAG_LOST_EVENTS 0x1U
 #define IOMMU_HW_CAP_DIRTY_TRACKING 0x1ULL
 #define IOMMU_HW_CAP_PCI_PASID_EXEC 0x2ULL
 #define IOMMU_HW_CAP_PCI_PASID_PRIV 0x4ULL
@@ -261,6 +264,15 @@
 #define MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES 0x1U
 #define IOMMU_TEST_OP_PASID_CHECK_HWPT 0x15U
 #define MOCK_PASID_WIDTH 0x14U
+#define IOMMU_TEST_OP_DEV_CHECK_CACHE 0x10U
+#define IOMMU_TEST_OP_TRIGGER_VEVENT 0x11U
+#define MOCK_DEV_CACHE_ID_MAX 0x3U
+#define MOCK_DEV_CACHE_NUM 0x4U
+#define IOMMU_TEST_DEV_CACHE_DEFAULT 0xbaddadU
+#define IOMMU_VIOMMU_TYPE_SELFTEST 0xdeadbeefU
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST 0xdeadbeefU
+#define IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeefU
+#define IOMMU_VEVENTQ_TYPE_SELFTEST 0xbeefbeefU
 #define MOCK_FLAGS_DEVICE_NO_DIRTY 0x1U
 #define MOCK_FLAGS_DEVICE_HUGE_IOVA 0x2U
 #define MOCK_FLAGS_DEVICE_PASID 0x4U
@@ -605,6 +617,26 @@ _Static_assert(offsetof(struct iommu_vdevice_alloc, dev_id) == 8, "iommu_vdevice
 _Static_assert(offsetof(struct iommu_vdevice_alloc, out_vdevice_id) == 12, "iommu_vdevice_alloc");
 _Static_assert(offsetof(struct iommu_vdevice_alloc, virt_id) == 16, "iommu_vdevice_alloc");
 
+struct iommu_veventq_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 viommu_id;
+	__u32 type;
+	__u32 veventq_depth;
+	__u32 out_veventq_id;
+	__u32 out_veventq_fd;
+	__u32 __reserved;
+};
+_Static_assert(sizeof(struct iommu_veventq_alloc) == 32, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, size) == 0, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, flags) == 4, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, viommu_id) == 8, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, type) == 12, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, veventq_depth) == 16, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, out_veventq_id) == 20, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, out_veventq_fd) == 24, "iommu_veventq_alloc");
+_Static_assert(offsetof(struct iommu_veventq_alloc, __reserved) == 28, "iommu_veventq_alloc");
+
 struct iommu_vfio_ioas {
 	__u32 size;
 	__u32 ioas_id;
@@ -646,6 +678,14 @@ struct iommu_viommu_arm_smmuv3_invalidate {
 _Static_assert(sizeof(struct iommu_viommu_arm_smmuv3_invalidate) == 16, "iommu_viommu_arm_smmuv3_invalidate");
 _Static_assert(offsetof(struct iommu_viommu_arm_smmuv3_invalidate, cmd0) == 0, "iommu_viommu_arm_smmuv3_invalidate");
 _Static_assert(offsetof(struct iommu_viommu_arm_smmuv3_invalidate, cmd1) == 8, "iommu_viommu_arm_smmuv3_invalidate");
+
+struct iommufd_vevent_header {
+	__u32 flags;
+	__u32 sequence;
+};
+_Static_assert(sizeof(struct iommufd_vevent_header) == 8, "iommufd_vevent_header");
+_Static_assert(offsetof(struct iommufd_vevent_header, flags) == 0, "iommufd_vevent_header");
+_Static_assert(offsetof(struct iommufd_vevent_header, sequence) == 4, "iommufd_vevent_header");
 
 struct vfio_bitmap {
 	__aligned_u64 pgsize;

@@ -50,6 +50,8 @@
 #define IOMMU_TEST_OP_PASID_CHECK_HWPT 21U
 #define MOCK_FLAGS_DEVICE_PASID 4U
 #define MOCK_PASID_WIDTH 20U
+#define IOMMU_TEST_OP_DEV_CHECK_CACHE 16U
+#define IOMMU_TEST_OP_TRIGGER_VEVENT 17U
 #endif
 
 struct iommu_test_cmd {
@@ -142,6 +144,13 @@ struct iommu_test_cmd {
 			__u32 pasid;
 			__u32 hwpt_id;
 		} pasid_check;
+		struct {
+			__u32 id;
+			__u32 cache;
+		} check_dev_cache;
+		struct {
+			__u32 dev_id;
+		} trigger_vevent;
 	};
 	__u32 last;
 };

@@ -192,6 +192,7 @@ pub const IOMMU_HWPT_INVALIDATE: u32 = 0x3b8d;
 pub const IOMMU_FAULT_QUEUE_ALLOC: u32 = 0x3b8e;
 pub const IOMMU_VIOMMU_ALLOC: u32 = 0x3b90;
 pub const IOMMU_VDEVICE_ALLOC: u32 = 0x3b91;
+pub const IOMMU_VEVENTQ_ALLOC: u32 = 0x3b93;
 pub const IOMMU_IOAS_MAP_FIXED_IOVA: u32 = 0x1;
 pub const IOMMU_IOAS_MAP_WRITEABLE: u32 = 0x2;
 pub const IOMMU_IOAS_MAP_READABLE: u32 = 0x4;
@@ -219,6 +220,8 @@ pub const IOMMU_VTD_INV_FLAGS_LEAF: u32 = 0x1;
 pub const IOMMU_VIOMMU_TYPE_DEFAULT: u32 = 0x0;
 pub const IOMMU_VIOMMU_TYPE_ARM_SMMUV3: u32 = 0x1;
 pub const IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV: u32 = 0x2;
+pub const IOMMU_VEVENTQ_TYPE_DEFAULT: u32 = 0x0;
+pub const IOMMU_VEVENTQ_FLAG_LOST_EVENTS: u32 = 0x1;
 pub const IOMMU_HW_CAP_DIRTY_TRACKING: u64 = 0x1;
 pub const IOMMU_HW_CAP_PCI_PASID_EXEC: u64 = 0x2;
 pub const IOMMU_HW_CAP_PCI_PASID_PRIV: u64 = 0x4;
@@ -256,6 +259,15 @@ pub const MOCK_ACCESS_RW_SLOW_PATH: u32 = 0x4;
 pub const MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES: u32 = 0x1;
 pub const IOMMU_TEST_OP_PASID_CHECK_HWPT: u32 = 0x15;
 pub const MOCK_PASID_WIDTH: u32 = 0x14;
+pub const IOMMU_TEST_OP_DEV_CHECK_CACHE: u32 = 0x10;
+pub const IOMMU_TEST_OP_TRIGGER_VEVENT: u32 = 0x11;
+pub const MOCK_DEV_CACHE_ID_MAX: u32 = 0x3;
+pub const MOCK_DEV_CACHE_NUM: u32 = 0x4;
+pub const IOMMU_TEST_DEV_CACHE_DEFAULT: u32 = 0xbaddad;
+pub const IOMMU_VIOMMU_TYPE_SELFTEST: u32 = 0xdeadbeef;
+pub const IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST: u32 = 0xdeadbeef;
+pub const IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID: u32 = 0xdadbeef;
+pub const IOMMU_VEVENTQ_TYPE_SELFTEST: u32 = 0xbeefbeef;
 pub const MOCK_FLAGS_DEVICE_NO_DIRTY: u32 = 0x1;
 pub const MOCK_FLAGS_DEVICE_HUGE_IOVA: u32 = 0x2;
 pub const MOCK_FLAGS_DEVICE_PASID: u32 = 0x4;
@@ -645,6 +657,28 @@ const _: () = assert!(offset_of!(iommu_vdevice_alloc, virt_id) == 16);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_veventq_alloc {
+    pub size: u32,
+    pub flags: u32,
+    pub viommu_id: u32,
+    pub r#type: u32,
+    pub veventq_depth: u32,
+    pub out_veventq_id: u32,
+    pub out_veventq_fd: u32,
+    pub __reserved: u32,
+}
+const _: () = assert!(size_of::<iommu_veventq_alloc>() == 32);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, size) == 0);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, flags) == 4);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, viommu_id) == 8);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, r#type) == 12);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, veventq_depth) == 16);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, out_veventq_id) == 20);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, out_veventq_fd) == 24);
+const _: () = assert!(offset_of!(iommu_veventq_alloc, __reserved) == 28);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct iommu_vfio_ioas {
     pub size: u32,
     pub ioas_id: u32,
@@ -690,6 +724,16 @@ pub struct iommu_viommu_arm_smmuv3_invalidate {
 const _: () = assert!(size_of::<iommu_viommu_arm_smmuv3_invalidate>() == 16);
 const _: () = assert!(offset_of!(iommu_viommu_arm_smmuv3_invalidate, cmd0) == 0);
 const _: () = assert!(offset_of!(iommu_viommu_arm_smmuv3_invalidate, cmd1) == 8);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommufd_vevent_header {
+    pub flags: u32,
+    pub sequence: u32,
+}
+const _: () = assert!(size_of::<iommufd_vevent_header>() == 8);
+const _: () = assert!(offset_of!(iommufd_vevent_header, flags) == 0);
+const _: () = assert!(offset_of!(iommufd_vevent_header, sequence) == 4);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]

@@ -63,7 +63,8 @@ class CProgramsTest {
             "selftest_compat",
             "selftest_ioas",
             "selftest_nested",
-            "selftest_fault")) {
+            "selftest_fault", {
+            "selftest_viommu")) {
       List<String> compile =
           new ArrayList<>(
               List.of(
@@ -216,6 +217,16 @@ class CProgramsTest {
   @Test
   void selftestFault_faultQueueAndIopfPass() throws Exception {
     assertTrue(program("selftest_fault").contains("selftest_fault: ok"));
+  }
+
+  /**
+   * The kernel selftest's {@code iommufd_viommu} fixture (no vIOMMU, and a mock vIOMMU on a nest
+   * parent), ported in C: vIOMMU allocation errnos, the mock vIOMMU's per-device cache
+   * invalidation, vDEVICE tombstones, and the vEVENTQ's allocation, read and destroy rules.
+   */
+  @Test
+  void selftestViommu_kernelSelftestViommuFixturePasses() throws Exception {
+    program("selftest_viommu");
   }
 
   @Test

@@ -161,6 +161,9 @@ public final class Iommufd {
   /** {@code IOMMU_VDEVICE_ALLOC} = 0x3B91. */
   public static final int IOMMU_VDEVICE_ALLOC = io(IOMMUFD_CMD_VDEVICE_ALLOC);
 
+  /** {@code IOMMU_VEVENTQ_ALLOC} = 0x3B93. */
+  public static final int IOMMU_VEVENTQ_ALLOC = io(IOMMUFD_CMD_VEVENTQ_ALLOC);
+
   // --- enum iommufd_ioas_map_flags ------------------------------------------------------------
 
   /** {@code IOMMU_IOAS_MAP_FIXED_IOVA}: map at the given {@code iova}. */
@@ -260,6 +263,17 @@ public final class Iommufd {
 
   /** {@code IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV} = 2. */
   public static final int IOMMU_VIOMMU_TYPE_TEGRA241_CMDQV = 2;
+
+  // --- enum iommu_veventq_type / iommu_veventq_flag -------------------------------------------
+
+  /** {@code IOMMU_VEVENTQ_TYPE_DEFAULT} = 0: refused by {@code IOMMU_VEVENTQ_ALLOC}. */
+  public static final int IOMMU_VEVENTQ_TYPE_DEFAULT = 0;
+
+  /**
+   * {@code IOMMU_VEVENTQ_FLAG_LOST_EVENTS}: in {@code struct iommufd_vevent_header}'s {@code
+   * flags}, events were lost because the queue was full; such a header carries no event data.
+   */
+  public static final int IOMMU_VEVENTQ_FLAG_LOST_EVENTS = 1 << 0;
 
   // --- enum iommufd_hw_capabilities / iommufd_hw_info_flags -----------------------------------
 

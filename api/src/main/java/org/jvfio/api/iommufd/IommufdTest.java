@@ -110,6 +110,45 @@ public final class IommufdTest {
   /** {@code MOCK_PASID_WIDTH} = 20: the PASID width of a {@code MOCK_FLAGS_DEVICE_PASID} device. */
   public static final int MOCK_PASID_WIDTH = 20;
 
+  /**
+   * {@code IOMMU_TEST_OP_DEV_CHECK_CACHE} = 16: {@code EINVAL} unless entry {@code
+   * check_dev_cache.id} of the mock device {@code id}'s cache holds {@code check_dev_cache.cache}.
+   */
+  public static final int IOMMU_TEST_OP_DEV_CHECK_CACHE = 16;
+
+  /**
+   * {@code IOMMU_TEST_OP_TRIGGER_VEVENT} = 17: the mock device {@code trigger_vevent.dev_id}
+   * reports one {@code IOMMU_VEVENTQ_TYPE_SELFTEST} event, its virtual id, to its vIOMMU.
+   */
+  public static final int IOMMU_TEST_OP_TRIGGER_VEVENT = 17;
+
+  /** {@code MOCK_DEV_CACHE_ID_MAX} = 3: the last entry of a mock device's cache. */
+  public static final int MOCK_DEV_CACHE_ID_MAX = 3;
+
+  /** {@code MOCK_DEV_CACHE_NUM} = 4: the entries of a mock device's cache. */
+  public static final int MOCK_DEV_CACHE_NUM = 4;
+
+  /** {@code IOMMU_TEST_DEV_CACHE_DEFAULT} = 0xbaddad: each cache entry of a new mock device. */
+  public static final int IOMMU_TEST_DEV_CACHE_DEFAULT = 0xbaddad;
+
+  /** {@code IOMMU_VIOMMU_TYPE_SELFTEST} = 0xdeadbeef: the mock IOMMU's vIOMMU. */
+  public static final int IOMMU_VIOMMU_TYPE_SELFTEST = 0xdeadbeef;
+
+  /**
+   * {@code IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST} = 0xdeadbeef: {@code struct
+   * iommu_viommu_invalidate_selftest}, 12 bytes: {@code __u32 flags, vdev_id, cache_id}.
+   */
+  public static final int IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST = 0xdeadbeef;
+
+  /** {@code IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID} = 0xdadbeef: a type no driver knows. */
+  public static final int IOMMU_VIOMMU_INVALIDATE_DATA_SELFTEST_INVALID = 0xdadbeef;
+
+  /**
+   * {@code IOMMU_VEVENTQ_TYPE_SELFTEST} = 0xbeefbeef: events of {@code struct
+   * iommu_viommu_event_selftest}, a {@code __u32 virt_id}.
+   */
+  public static final int IOMMU_VEVENTQ_TYPE_SELFTEST = 0xbeefbeef;
+
   /** {@code MOCK_FLAGS_DEVICE_NO_DIRTY}: the mock device's IOMMU cannot track dirty IOVA. */
   public static final int MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0;
 

@@ -172,7 +172,19 @@ class IommufdStructsTest extends StructRecordContract {
               field("viommuId", 4, 4),
               field("devId", 8, 4),
               field("outVdeviceId", 12, 4),
-              field("virtId", 16, 8)));
+              field("virtId", 16, 8)),
+          struct(
+              IommuVeventqAlloc.class,
+              32,
+              field("size", 0, 4),
+              field("flags", 4, 4),
+              field("viommuId", 8, 4),
+              field("type", 12, 4),
+              field("veventqDepth", 16, 4),
+              field("outVeventqId", 20, 4),
+              field("outVeventqFd", 24, 4),
+              field("reserved", 28, 4)),
+          struct(IommufdVeventHeader.class, 8, field("flags", 0, 4), field("sequence", 4, 4)));
 
   @Override
   protected List<Layout> layouts() {

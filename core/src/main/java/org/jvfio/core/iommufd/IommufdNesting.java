@@ -1,8 +1,10 @@
 package org.jvfio.core.iommufd;
 
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VEVENTQ_TYPE_DEFAULT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_DEFAULT;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_VIOMMU_TYPE_SELFTEST;
 
 import com.google.common.collect.ImmutableList;
 import java.util.ArrayDeque;
@@ -21,12 +23,14 @@ import org.jvfio.core.iommufd.IommufdContext.Hwpt;
 import org.jvfio.core.iommufd.IommufdContext.Obj;
 import org.jvfio.core.nesting.HwptInvalidateResult;
 import org.jvfio.core.nesting.MockNestedDomain;
+import org.jvfio.core.nesting.MockViommu;
 import org.jvfio.core.nesting.NestedDomain;
 import org.jvfio.core.nesting.SmmuV3NestedDomain;
 import org.jvfio.core.nesting.UserData;
 import org.jvfio.core.nesting.UserDataArray;
 import org.jvfio.core.nesting.Vsmmu;
 import org.jvfio.core.nesting.VtdNestedDomain;
+import org.jvfio.core.spi.IommuDriver;
 
 /**
  * Nested translation and the vIOMMU in one iommufd context: nested HWPTs, vIOMMUs and vDEVICEs in
@@ -34,19 +38,23 @@ import org.jvfio.core.nesting.VtdNestedDomain;
  * {@code IOMMU_VIOMMU_ALLOC}, {@code IOMMU_VDEVICE_ALLOC}); the generic checks of {@code
  * drivers/iommu/iommufd/hw_pagetable.c} and {@code viommu.c} in the kernel's order. A nested HWPT
  * is allocated with {@link IommufdContext#hwptAlloc(HwptAlloc, UserData)} on a nest-parent HWPT
- * (Intel VT-d, the selftest's mock IOMMU) or a vIOMMU (Arm SMMUv3), attached with {@link
- * IommufdContext#attach}, destroyed with {@link IommufdContext#destroy}; a device attached to it
- * DMAs through the two-stage walk ({@link NestedTranslator}) with {@link IommufdContext#dmaWrite}.
+ * (Intel VT-d, the selftest's mock IOMMU) or a vIOMMU (Arm SMMUv3, the mock's), attached with
+ * {@link IommufdContext#attach}, destroyed with {@link IommufdContext#destroy}; a device attached
+ * to it DMAs through the two-stage walk ({@link NestedTranslator}) with {@link
+ * IommufdContext#dmaWrite}.
  *
  * <p>Dirty tracking is set and read on the nest parent only: {@code IOMMU_HWPT_SET_DIRTY_TRACKING}
  * and {@code IOMMU_HWPT_GET_DIRTY_BITMAP} find paging HWPTs only, so a nested HWPT or vIOMMU id is
  * {@code ENOENT} for both; the bitmap is indexed by the parent's IOVA, the guest-physical address.
  * A guest's stage-1 changes never unmap anything from the parent, so they cannot lose a dirty bit.
  *
- * <p>Destroy rules: a nest parent with nested HWPTs or vIOMMUs on it, a vIOMMU with nested HWPTs or
- * vDEVICEs, and a nested HWPT with attached devices are {@code EBUSY}. Unbinding a device destroys
- * its vDEVICE and leaves the vDEVICE's id taken and not destroyable ({@code ENOENT}), as the kernel
- * tombstones it.
+ * <p>A vIOMMU's event queues ({@code IOMMU_VEVENTQ_ALLOC}, one per event type, {@link Veventq})
+ * receive the events its driver reports; the kernel layer gives each its fd.
+ *
+ * <p>Destroy rules: a nest parent with nested HWPTs or vIOMMUs on it, a vIOMMU with nested HWPTs,
+ * vDEVICEs or vEVENTQs, a nested HWPT with attached devices and a vEVENTQ whose fd is open are
+ * {@code EBUSY}. Unbinding a device destroys its vDEVICE and leaves the vDEVICE's id taken and not
+ * destroyable ({@code ENOENT}), as the kernel tombstones it.
  *
  * <p>Thread-safety: every method is serialised on the context's lock.
  */
@@ -72,17 +80,34 @@ public final class IommufdNesting {
     }
   }
 
-  /** A vIOMMU ({@code IOMMUFD_OBJ_VIOMMU}). */
+  /** A vIOMMU ({@code IOMMUFD_OBJ_VIOMMU}): an SMMUv3 one ({@code vsmmu}) or the mock's. */
   static final class Viommu extends Obj {
     final Hwpt parent;
-    final Vsmmu vsmmu;
+    final IommuDriver iommu;
+    final Vsmmu vsmmu; // null for the mock's
+    final MockViommu mock; // null for an SMMUv3 one
     final Map<Long, Vdevice> byVirtId = new HashMap<>();
+    final Map<Integer, VeventqObj> veventqs = new HashMap<>(); // by type
     int nested;
 
-    Viommu(int id, Hwpt parent, Vsmmu vsmmu) {
+    Viommu(int id, Hwpt parent, IommuDriver iommu, Vsmmu vsmmu, MockViommu mock) {
       super(id);
       this.parent = parent;
+      this.iommu = iommu;
       this.vsmmu = vsmmu;
+      this.mock = mock;
+    }
+  }
+
+  /** A vEVENTQ ({@code IOMMUFD_OBJ_VEVENTQ}) of a vIOMMU. */
+  static final class VeventqObj extends Obj {
+    final Viommu viommu;
+    final Veventq queue;
+
+    VeventqObj(int id, Viommu viommu, Veventq queue) {
+      super(id);
+      this.viommu = viommu;
+      this.queue = queue;
     }
   }
 
@@ -108,10 +133,12 @@ public final class IommufdNesting {
   }
 
   private final GuestTables tables;
+  private final SelftestMockDevices mockDevices;
 
   IommufdNesting(IommufdContext ctx, GuestTables tables) {
     this.ctx = ctx;
     this.tables = tables;
+    this.mockDevices = new SelftestMockDevices(ctx);
   }
 
   /**
@@ -208,18 +235,21 @@ public final class IommufdNesting {
       h.fault = fault;
     } else {
       Viommu v = (Viommu) pt;
-      UapiException.check(
-          v.vsmmu.iommu().equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
+      UapiException.check(v.iommu.equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
       UapiException.check(
           (flags & ~IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.EOPNOTSUPP, "nested HWPT flags");
       UapiException.check(data.length() != 0, Errno.EOPNOTSUPP, "no data");
-      SmmuV3NestedDomain d =
-          SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
+      NestedDomain d =
+          v.mock != null // mock_viommu_alloc_domain_nested
+              ? MockNestedDomain.alloc(v.mock.parent(), 0, data, tables, ctx.memories, this::fault)
+              : SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
       IommufdFaults.Fault fault;
       try {
         fault = faultOf(alloc);
       } catch (UapiException noQueue) {
-        v.vsmmu.remove(d);
+        if (v.vsmmu != null) {
+          v.vsmmu.remove((SmmuV3NestedDomain) d);
+        }
         throw noQueue;
       }
       h = new NestedHwpt(ctx.allocateId(), v.parent, v, d);
@@ -251,15 +281,21 @@ public final class IommufdNesting {
       h.parent.nestUsers--;
       if (h.viommu != null) {
         h.viommu.nested--;
-        h.viommu.vsmmu.remove((SmmuV3NestedDomain) h.domain);
+        if (h.viommu.vsmmu != null) {
+          h.viommu.vsmmu.remove((SmmuV3NestedDomain) h.domain);
+        }
       }
     } else if (o instanceof Viommu) {
       Viommu v = (Viommu) o;
       UapiException.check(
-          v.nested == 0 && v.byVirtId.isEmpty(),
+          v.nested == 0 && v.byVirtId.isEmpty() && v.veventqs.isEmpty(),
           Errno.EBUSY,
-          "vIOMMU has nested HWPTs or vDEVICEs");
+          "vIOMMU has nested HWPTs, vDEVICEs or vEVENTQs");
       v.parent.nestUsers--;
+    } else if (o instanceof VeventqObj) {
+      VeventqObj q = (VeventqObj) o;
+      UapiException.check(!q.queue.fileOpen(), Errno.EBUSY, "vEVENTQ fd is open");
+      q.viommu.veventqs.remove(q.queue.type());
     } else if (o instanceof Vdevice) {
       Vdevice vd = (Vdevice) o;
       vd.viommu.byVirtId.remove(vd.virtId);
@@ -274,14 +310,16 @@ public final class IommufdNesting {
     return o instanceof NestedHwpt
         || o instanceof Viommu
         || o instanceof Vdevice
+        || o instanceof VeventqObj
         || o instanceof Tombstone;
   }
 
   /**
    * Attaches a device to a nested HWPT ({@code iommufd_hw_pagetable_attach} with the vendor's
-   * {@code attach_dev}): the parent must suit the device as for a paging attach; an SMMUv3 nested
-   * domain must belong to the device's SMMU, and one that translates through stage 1 needs the
-   * device's vDEVICE in that vIOMMU.
+   * {@code attach_dev}): the parent must suit the device as for a paging attach; a nested domain of
+   * a vIOMMU must belong to the device's IOMMU, and needs the device's vDEVICE in that vIOMMU if it
+   * is the mock's ({@code mock_domain_nop_attach}) or an SMMUv3 one that translates through stage
+   * 1.
    */
   void checkAttach(Device dev, NestedHwpt h) {
     if (h.viommu == null) {
@@ -289,16 +327,17 @@ public final class IommufdNesting {
       return;
     }
     UapiException.check(
-        h.viommu.vsmmu.iommu().equals(dev.iommu), Errno.EINVAL, "nested domain of another SMMU");
+        h.viommu.iommu.equals(dev.iommu), Errno.EINVAL, "nested domain of another SMMU");
     UapiException.check(
-        !((SmmuV3NestedDomain) h.domain).translatesStage1()
+        (h.viommu.vsmmu != null && !((SmmuV3NestedDomain) h.domain).translatesStage1())
             || (dev.vdevice != null && dev.vdevice.viommu == h.viommu),
         Errno.ENOENT,
         "no vDEVICE of the device in the vIOMMU");
   }
 
-  /** Destroys the device's vDEVICE, leaving its id as a tombstone. */
+  /** Destroys the device's vDEVICE, leaving its id as a tombstone; forgets its mock cache. */
   void unbind(Device dev) {
+    mockDevices.forget(dev);
     Vdevice vd = dev.vdevice;
     if (vd != null) {
       destroy(vd);
@@ -326,6 +365,9 @@ public final class IommufdNesting {
     } else if (o instanceof Vdevice) {
       Vdevice vd = (Vdevice) o;
       return "VDEVICE viommu=" + vd.viommu.id + " dev=" + vd.device.id + " virt=" + vd.virtId;
+    } else if (o instanceof VeventqObj) {
+      VeventqObj q = (VeventqObj) o;
+      return "VEVENTQ viommu=" + q.viommu.id + " type=0x" + Integer.toHexString(q.queue.type());
     }
     return "TOMBSTONE";
   }
@@ -335,7 +377,7 @@ public final class IommufdNesting {
   /**
    * {@code IOMMU_HWPT_INVALIDATE}: runs the guest's cache invalidation requests on a nested HWPT
    * (its driver's {@code cache_invalidate_user}: VT-d) or a vIOMMU (its {@code cache_invalidate}:
-   * SMMUv3), and returns the number handled with the error, if any ({@code
+   * SMMUv3, the selftest's mock), and returns the number handled with the error, if any ({@code
    * drivers/iommu/iommufd/hw_pagetable.c}, {@code iommufd_hwpt_invalidate}). The count is 0 for the
    * errors found before a driver runs; a driver stops at its first bad request and counts the ones
    * before it. {@code entry_num == 0} still reaches the driver, so it tells whether the data type
@@ -350,7 +392,8 @@ public final class IommufdNesting {
    *     0; {@code ENOENT} for a missing id; {@code EINVAL} for an id that is neither a nested HWPT
    *     nor a vIOMMU (a paging HWPT, an IOAS, a device); {@code EOPNOTSUPP} for a nested HWPT
    *     without an invalidation op (SMMUv3); then the driver's errors (see {@link
-   *     VtdNestedDomain#invalidateUser} and {@link Vsmmu#cacheInvalidate})
+   *     VtdNestedDomain#invalidateUser}, {@link Vsmmu#cacheInvalidate} and {@link
+   *     MockViommu#cacheInvalidate})
    */
   public HwptInvalidateResult hwptInvalidate(int hwptId, UserDataArray data, int reserved) {
     if (reserved != 0) {
@@ -369,6 +412,14 @@ public final class IommufdNesting {
       }
       if (o instanceof Viommu) {
         Viommu v = (Viommu) o;
+        if (v.mock != null) {
+          return v.mock.cacheInvalidate(
+              data,
+              virtId -> {
+                Vdevice vd = v.byVirtId.get(virtId);
+                return vd == null ? null : mockDevices.cache(vd.device);
+              });
+        }
         return v.vsmmu.cacheInvalidate(data, v.byVirtId::containsKey);
       }
       return HwptInvalidateResult.failed(0, Errno.EINVAL);
@@ -378,36 +429,47 @@ public final class IommufdNesting {
   /**
    * {@code IOMMU_VIOMMU_ALLOC}: a vIOMMU of the device's physical IOMMU on a nest-parent HWPT
    * ({@code drivers/iommu/iommufd/viommu.c}, {@code iommufd_viommu_alloc_ioctl}); it holds the
-   * parent. Only Arm SMMUv3 implements one ({@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3}); its {@code data}
-   * is not read.
+   * parent. Arm SMMUv3 implements one ({@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3}; its {@code data} is
+   * not read), and so does the mock IOMMU ({@code IOMMU_VIOMMU_TYPE_SELFTEST}, {@link MockViommu};
+   * its {@code struct iommu_viommu_selftest} data, with an mmap of the iommufd, is not modelled: a
+   * non-empty {@code data} is {@code EOPNOTSUPP}).
    *
    * @param flags the {@code flags}, which must be 0
    * @param type the {@code type}, e.g. {@code IOMMU_VIOMMU_TYPE_ARM_SMMUV3}
    * @param devId the {@code dev_id} of a device bound to this context
    * @param hwptId the {@code hwpt_id} of a nest-parent paging HWPT
-   * @param data the driver data, not read
+   * @param data the driver data: not read for SMMUv3, must be empty for the mock
    * @return the new vIOMMU id
    * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for non-zero {@code flags} or
    *     {@code IOMMU_VIOMMU_TYPE_DEFAULT}; {@code ENOENT} for a bad device; {@code EOPNOTSUPP} if
    *     the device's IOMMU has no vIOMMU or not this type; {@code ENOENT} unless {@code hwptId} is
    *     a paging HWPT; {@code EINVAL} unless it is a nest parent; {@code EINVAL} if it belongs to
-   *     another SMMU instance
+   *     another SMMU instance; {@code EOPNOTSUPP} for mock data
    */
   public int viommuAlloc(int flags, int type, int devId, int hwptId, UserData data) {
     UapiException.check(
         flags == 0 && type != IOMMU_VIOMMU_TYPE_DEFAULT, Errno.EOPNOTSUPP, "flags or type");
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
+      boolean mock = NestedDomain.isSelftestMock(dev.iommu);
       UapiException.check(
-          NestedDomain.supportsVsmmu(dev.iommu), Errno.EOPNOTSUPP, "IOMMU has no vIOMMU");
+          mock || NestedDomain.supportsVsmmu(dev.iommu), Errno.EOPNOTSUPP, "IOMMU has no vIOMMU");
       UapiException.check(
-          type == IOMMU_VIOMMU_TYPE_ARM_SMMUV3, Errno.EOPNOTSUPP, "vIOMMU type not supported");
+          type == (mock ? IOMMU_VIOMMU_TYPE_SELFTEST : IOMMU_VIOMMU_TYPE_ARM_SMMUV3),
+          Errno.EOPNOTSUPP,
+          "vIOMMU type not supported");
       Obj o = ctx.objects.get(hwptId);
       UapiException.check(o instanceof Hwpt, Errno.ENOENT, "no paging HWPT " + hwptId);
       Hwpt parent = (Hwpt) o;
       UapiException.check(
           parent.domain.config().nestParent(), Errno.EINVAL, "HWPT is not a nest parent");
-      Viommu v = new Viommu(ctx.allocateId(), parent, new Vsmmu(dev.iommu, parent.domain));
+      UapiException.check(
+          !mock || data.length() == 0, Errno.EOPNOTSUPP, "mock vIOMMU data not modelled");
+      Viommu v =
+          mock
+              ? new Viommu(ctx.allocateId(), parent, dev.iommu, null, new MockViommu(parent.domain))
+              : new Viommu(
+                  ctx.allocateId(), parent, dev.iommu, new Vsmmu(dev.iommu, parent.domain), null);
       parent.nestUsers++;
       return ctx.put(v).id;
     }
@@ -432,8 +494,7 @@ public final class IommufdNesting {
       UapiException.check(o instanceof Viommu, Errno.ENOENT, "no vIOMMU " + viommuId);
       Viommu v = (Viommu) o;
       Device dev = ctx.device(devId);
-      UapiException.check(
-          v.vsmmu.iommu().equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
+      UapiException.check(v.iommu.equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
       UapiException.check(dev.vdevice == null, Errno.EEXIST, "device already has a vDEVICE");
       UapiException.check(!v.byVirtId.containsKey(virtId), Errno.EEXIST, "virt_id in use");
       Vdevice vd = ctx.put(new Vdevice(ctx.allocateId(), v, dev, virtId));
@@ -441,5 +502,66 @@ public final class IommufdNesting {
       dev.vdevice = vd;
       return vd.id;
     }
+  }
+
+  /**
+   * {@code IOMMU_VEVENTQ_ALLOC} without its fd ({@code drivers/iommu/iommufd/eventq.c}, {@code
+   * iommufd_veventq_alloc}): a queue of {@code type} events for the vIOMMU, holding it. The caller
+   * gives the queue its fd, and calls {@link Veventq#releaseFile()} and {@link
+   * IommufdContext#destroy} if that fails.
+   *
+   * @param flags the {@code flags}, which must be 0
+   * @param viommuId the {@code viommu_id}
+   * @param type the {@code type}
+   * @param depth the {@code veventq_depth}, unsigned
+   * @param reserved the {@code __reserved}, which must be 0
+   * @return the new vEVENTQ id
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for non-zero {@code flags} or
+   *     {@code __reserved} or {@code IOMMU_VEVENTQ_TYPE_DEFAULT}; {@code EINVAL} for a depth of 0
+   *     or above {@code 1 << 19}; {@code ENOENT} unless {@code viommuId} is a vIOMMU; {@code
+   *     EEXIST} if it has a queue of this type
+   */
+  public int veventqAlloc(int flags, int viommuId, int type, int depth, int reserved) {
+    UapiException.check(
+        flags == 0 && reserved == 0 && type != IOMMU_VEVENTQ_TYPE_DEFAULT,
+        Errno.EOPNOTSUPP,
+        "flags, __reserved or type");
+    UapiException.check(
+        depth != 0 && Integer.compareUnsigned(depth, Veventq.MAX_DEPTH) <= 0,
+        Errno.EINVAL,
+        "veventq_depth");
+    synchronized (ctx.lock) {
+      Obj o = ctx.objects.get(viommuId);
+      UapiException.check(o instanceof Viommu, Errno.ENOENT, "no vIOMMU " + viommuId);
+      Viommu v = (Viommu) o;
+      UapiException.check(!v.veventqs.containsKey(type), Errno.EEXIST, "vEVENTQ of this type");
+      VeventqObj q = ctx.put(new VeventqObj(ctx.allocateId(), v, new Veventq(type, depth)));
+      v.veventqs.put(type, q);
+      return q.id;
+    }
+  }
+
+  /**
+   * Returns the queue of a vEVENTQ, for its fd.
+   *
+   * @param veventqId the id of a vEVENTQ of this context
+   * @return its queue
+   * @throws UapiException {@code ENOENT} unless {@code veventqId} is a vEVENTQ
+   */
+  public Veventq veventq(int veventqId) {
+    synchronized (ctx.lock) {
+      Obj o = ctx.objects.get(veventqId);
+      UapiException.check(o instanceof VeventqObj, Errno.ENOENT, "no vEVENTQ " + veventqId);
+      return ((VeventqObj) o).queue;
+    }
+  }
+
+  /**
+   * Returns the selftest's mock devices of this context: their caches and vIOMMU events.
+   *
+   * @return the context's mock devices, one per context
+   */
+  public SelftestMockDevices mockDevices() {
+    return mockDevices;
   }
 }

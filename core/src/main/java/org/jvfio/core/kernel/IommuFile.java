@@ -15,6 +15,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VDEVICE_ALLOC;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_VEVENTQ_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VFIO_IOAS_GET;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_ALLOC;
@@ -52,6 +53,7 @@ import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
 import org.jvfio.api.iommufd.IommuOption;
 import org.jvfio.api.iommufd.IommuVdeviceAlloc;
+import org.jvfio.api.iommufd.IommuVeventqAlloc;
 import org.jvfio.api.iommufd.IommuVfioIoas;
 import org.jvfio.api.iommufd.IommuViommuAlloc;
 import org.jvfio.api.vfio.VfioIommuType1DmaUnmap;
@@ -74,8 +76,8 @@ import org.jvfio.core.iommufd.IovaRanges;
  * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
  * commands jvfio does not model: MAP_FILE, ...); IOMMU_VFIO_IOAS, which chooses
  * the IOAS that layer acts on, is in the table. The nesting commands (HWPT_INVALIDATE,
- * VIOMMU_ALLOC, VDEVICE_ALLOC) are in NestingIoctls; FAULT_QUEUE_ALLOC is in FaultFile. The common
- * size
+ * VIOMMU_ALLOC, VDEVICE_ALLOC, VEVENTQ_ALLOC, whose fd is a VeventqFile) are in NestingIoctls;
+ * FAULT_QUEUE_ALLOC is in FaultFile. The common size
  * logic runs once: read the u32 size (EFAULT),
  * size < min_size is EINVAL, copy_struct_from_user (E2BIG for a non-zero tail beyond the kernel's
  * struct, shorter structs zero-extended). Each handler decodes the api record, converts it to the
@@ -157,8 +159,15 @@ final class IommuFile extends OpenFile {
                   24,
                   IommuVdeviceAlloc.SIZE,
                   (f, u) ->
-                      NestingIoctls.vdeviceAlloc(
-                          f.ctx, f.memory, u.arg(), u.userSize(), u.cmd()))));
+                      NestingIoctls.vdeviceAlloc(f.ctx, f.memory, u.arg(), u.userSize(), u.cmd()))),
+          Map.entry(
+              IOMMU_VEVENTQ_ALLOC,
+              new Op(
+                  32,
+                  IommuVeventqAlloc.SIZE,
+                  (f, u) ->
+                      NestingIoctls.veventqAlloc(
+                          f.kernel, f.ctx, f.memory, u.arg(), u.userSize(), u.cmd()))));
 
   /** {@code IOMMU_TEST_CMD}, on a kernel built with {@code CONFIG_IOMMUFD_TEST}. */
   private static final Op TEST_CMD =

@@ -8,6 +8,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ACCESS_RW;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ADD_RESERVED;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_CREATE_ACCESS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DESTROY_ACCESS_PAGES;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DEV_CHECK_CACHE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_IOTLB;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
@@ -21,6 +22,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_DETACH;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_REPLACE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_TRIGGER_IOPF;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_TRIGGER_VEVENT;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_NO_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_NESTED_DOMAIN_IOTLB_ID_MAX;
@@ -89,6 +91,9 @@ import org.jvfio.core.spi.IommuDriver;
  *  - SET_TEMP_MEMORY_LIMIT: accepted and ignored. The kernel stores the limit of the temporary memory
  *    its page batches use (iommufd_test_memory_limit, read by pages.c), which changes how much work
  *    each batch does but nothing a caller can observe; jvfio has no page batches.
+ *  - DEV_CHECK_CACHE (iommufd_test_dev_check_cache) and TRIGGER_VEVENT (iommufd_test_trigger_vevent):
+ *    a mock device's cache, which a mock vIOMMU's invalidations zero, and one vIOMMU event of the
+ *    device, as IommufdNesting models them.
  * Every other op is EOPNOTSUPP, as the kernel's default case. IOMMU_GET_HW_INFO of a mock device
  * answers as mock_domain_hw_info (hwInfo).
  *
@@ -188,6 +193,12 @@ final class IommufdSelftest {
                     cmd.getInt(UNION + 8),
                     cmd.getInt(UNION + 12),
                     cmd.getLong(UNION + 16)));
+        return;
+      case IOMMU_TEST_OP_DEV_CHECK_CACHE:
+        ctx.nesting().mockDevices().checkCache(id, cmd.getInt(UNION), cmd.getInt(UNION + 4));
+        return;
+      case IOMMU_TEST_OP_TRIGGER_VEVENT:
+        ctx.nesting().mockDevices().triggerVevent(cmd.getInt(UNION));
         return;
       case IOMMU_TEST_OP_PASID_ATTACH:
         pasidAttach(cmd, idev(id), cmd.getInt(UNION), respond);

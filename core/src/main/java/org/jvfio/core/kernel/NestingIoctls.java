@@ -4,23 +4,25 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.jvfio.api.iommufd.IommuHwptInvalidate;
 import org.jvfio.api.iommufd.IommuVdeviceAlloc;
+import org.jvfio.api.iommufd.IommuVeventqAlloc;
 import org.jvfio.api.iommufd.IommuViommuAlloc;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext;
+import org.jvfio.core.iommufd.Veventq;
 import org.jvfio.core.nesting.HwptInvalidateResult;
 import org.jvfio.core.nesting.UserData;
 import org.jvfio.core.nesting.UserDataArray;
 
 /*
  * The byte layer of the nesting ioctls of /dev/iommu (IOMMU_HWPT_INVALIDATE, IOMMU_VIOMMU_ALLOC,
- * IOMMU_VDEVICE_ALLOC) and the driver data of a nested IOMMU_HWPT_ALLOC, over UserMemory. IommuFile
+ * IOMMU_VDEVICE_ALLOC, IOMMU_VEVENTQ_ALLOC) and the driver data of a nested IOMMU_HWPT_ALLOC, over UserMemory. IommuFile
  * has done the common size logic; these decode the api record, call the typed model and reply.
  *
  * User data and request arrays are read lazily, by the driver after its checks, through views of
  * user memory that read only what a driver asks for (never a buffer sized by a user length).
  * HWPT_INVALIDATE writes entry_num back whether the call succeeded or not; if that write faults,
  * EFAULT replaces the call's result, as iommufd_hwpt_invalidate() does. A vIOMMU or vDEVICE whose
- * reply cannot be written is destroyed again.
+ * reply cannot be written is destroyed again; so is a vEVENTQ, whose fd is then closed.
  */
 final class NestingIoctls {
   private NestingIoctls() {}
@@ -151,6 +153,51 @@ final class NestingIoctls {
     } catch (UapiException fault) {
       ctx.destroy(id);
       throw fault;
+    }
+  }
+
+  /**
+   * IOMMU_VEVENTQ_ALLOC: the object, then its fd (EMFILE without one), then the reply; a failure
+   * after the object undoes what was done, as the kernel's out_abort does.
+   */
+  static void veventqAlloc(
+      FakeKernel kernel,
+      IommufdContext ctx,
+      UserAddressSpace memory,
+      long arg,
+      long userSize,
+      ByteBuffer cmd) {
+    IommuVeventqAlloc s = IommuVeventqAlloc.decode(cmd);
+    int id =
+        ctx.nesting()
+            .veventqAlloc(s.flags(), s.viommuId(), s.type(), s.veventqDepth(), s.reserved());
+    Veventq queue = ctx.nesting().veventq(id);
+    VeventqFile file = new VeventqFile(queue, memory);
+    int fd = -1;
+    try {
+      fd = kernel.install(file);
+      UserCopy.respond(
+          memory,
+          arg,
+          userSize,
+          IommuVeventqAlloc.SIZE,
+          new IommuVeventqAlloc(
+                  s.size(),
+                  s.flags(),
+                  s.viommuId(),
+                  s.type(),
+                  s.veventqDepth(),
+                  id,
+                  fd,
+                  s.reserved())
+              ::encode);
+    } catch (UapiException e) {
+      if (fd >= 0) {
+        kernel.uninstall(fd, file);
+      }
+      queue.releaseFile();
+      ctx.destroy(id);
+      throw e;
     }
   }
 }
