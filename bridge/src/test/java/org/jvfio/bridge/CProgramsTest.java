@@ -63,7 +63,7 @@ class CProgramsTest {
             "selftest_compat",
             "selftest_ioas",
             "selftest_nested",
-            "selftest_fault", {
+            "selftest_fault",
             "selftest_viommu")) {
       List<String> compile =
           new ArrayList<>(
