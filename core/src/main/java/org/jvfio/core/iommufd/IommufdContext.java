@@ -104,6 +104,9 @@ public final class IommufdContext {
   private final long hpageSize; // its PMD_SIZE: PAGE_SIZE * PAGE_SIZE / 8
   final List<GuestMemory> memories;
   private final UserPages userPages;
+  private final UserFiles userFiles;
+  // guarded by lock: for each IOMMU_IOAS_MAP_FILE's pagesId, whether memfd_pin_folios can pin it
+  private final Map<Long, Boolean> filePagesPinnable = new HashMap<>();
   private final DmaEngine engine;
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
@@ -213,6 +216,7 @@ public final class IommufdContext {
       long pageSize,
       GuestTables guestTables,
       UserPages userPages,
+      UserFiles userFiles,
       HostMemory host,
       List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
@@ -222,6 +226,7 @@ public final class IommufdContext {
     this.hpageSize = pageSize * (pageSize / 8);
     this.memories = ImmutableList.copyOf(memories);
     this.userPages = userPages;
+    this.userFiles = userFiles;
     this.nesting = new IommufdNesting(this, guestTables);
     this.engine = new DmaEngine(this.memories, host, 1024);
   }
@@ -289,10 +294,35 @@ public final class IommufdContext {
       UserPages userPages,
       HostMemory host,
       GuestMemory... memories) {
+    return create(pageSize, guestTables, userPages, UserFiles.NONE, host, memories);
+  }
+
+  /**
+   * Opens a new context as {@link #create(long, GuestTables, UserPages, HostMemory,
+   * GuestMemory...)} whose {@code IOMMU_IOAS_MAP_FILE} finds the caller's files through {@code
+   * userFiles}.
+   *
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @param guestTables the guest's stage-1 tables and context descriptors
+   * @param userPages the process's other memory, as {@code pin_user_pages} finds it
+   * @param userFiles the process's files, as {@code fget} and {@code memfd_pin_folios} find them
+   * @param host the pages behind that memory (the machine's, shared by every context)
+   * @param memories the guest memories user addresses may point into
+   * @return a new context with no objects
+   * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+   */
+  public static IommufdContext create(
+      long pageSize,
+      GuestTables guestTables,
+      UserPages userPages,
+      UserFiles userFiles,
+      HostMemory host,
+      GuestMemory... memories) {
     return new IommufdContext(
         pageSize,
         guestTables,
         Objects.requireNonNull(userPages),
+        Objects.requireNonNull(userFiles),
         Objects.requireNonNull(host),
         List.of(memories));
   }
@@ -513,6 +543,68 @@ public final class IommufdContext {
     }
   }
 
+  /**
+   * {@code IOMMU_IOAS_MAP_FILE}: maps bytes {@code [start, start + length)} of the caller's file
+   * {@code fd} at a fixed or allocated IOVA and returns the IOVA, as {@code iommufd_ioas_map_file}
+   * and {@code iopt_map_file_pages} do. The file's pages are pinned as {@code memfd_pin_folios}
+   * pins them, when the IOAS has a domain to fill (or an access pins them): only a memfd, shmem or
+   * hugetlbfs file, and only below its size ({@code EINVAL} otherwise), whatever the process has
+   * mapped. Their identity is the address {@link UserFiles} gives, so a shared mapping of the file
+   * reaches the same pages through {@code IOMMU_IOAS_MAP}. An allocated IOVA is aligned from the
+   * file offset, as {@code iopt_alloc_area_pages} does for a file.
+   *
+   * @param ioasId {@code iommu_ioas_map_file.ioas_id}
+   * @param map the other inputs of {@code struct iommu_ioas_map_file}
+   * @return the IOVA mapped at ({@code iova} as written back)
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags; {@code
+   *     EOVERFLOW} if {@code iova} or {@code length} is {@code ULONG_MAX}; {@code EINVAL} without
+   *     READABLE and WRITEABLE; {@code ENOENT} for a bad IOAS; {@code EINVAL} if {@code length} is
+   *     0; {@code EOVERFLOW} if {@code start + length - 1} wraps; {@code EBADF} if {@code fd} is
+   *     not open; {@code EINVAL} for a length above {@code SIZE_MAX - PAGE_SIZE}; then as {@link
+   *     #ioasMap} from the length's alignment on, except that a file that cannot be pinned, or a
+   *     range beyond its end, is {@code EINVAL} (not {@code EFAULT}) when the IOAS has domains
+   */
+  public long ioasMapFile(int ioasId, IoasMapFile map) {
+    int flags = map.flags();
+    UapiException.check((flags & ~MAP_FLAGS) == 0, Errno.EOPNOTSUPP, "IOAS_MAP_FILE flags");
+    UapiException.check(
+        map.iova() != ULONG_MAX && map.length() != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
+    UapiException.check(
+        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
+        Errno.EINVAL,
+        "neither READABLE nor WRITEABLE");
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      UapiException.check(map.length() != 0, Errno.EINVAL, "length 0");
+      UapiException.check(
+          !lastWraps(map.start(), map.length()), Errno.EOVERFLOW, "start + length wraps");
+      UserFile file = userFiles.lookup(map.fd(), map.start(), map.length());
+      UapiException.check(file != null, Errno.EBADF, "fd " + map.fd() + " is not open");
+      UapiException.check( // iopt_alloc_pages
+          Long.compareUnsigned(map.length(), -1L - pageSize) <= 0, Errno.EINVAL, "bad length");
+      int prot = iommuProt(flags);
+      long pagesId = nextPagesId++;
+      Pages pages =
+          new Pages(file.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0, pagesId);
+      boolean pinnable =
+          file.shmem() && Long.compareUnsigned(map.start() + map.length() - 1, file.size()) < 0;
+      filePagesPinnable.put(pagesId, pinnable);
+      try {
+        return insertAreas(
+            ioas,
+            List.of(pages),
+            map.length(),
+            map.iova(),
+            (flags & IOMMU_IOAS_MAP_FIXED_IOVA) != 0,
+            prot,
+            map.start());
+      } catch (UapiException e) {
+        filePagesPinnable.remove(pagesId);
+        throw e;
+      }
+    }
+  }
+
   private static int iommuProt(int mapFlags) {
     return ((mapFlags & IOMMU_IOAS_MAP_READABLE) != 0 ? IommuDomain.IOMMU_READ : 0)
         | ((mapFlags & IOMMU_IOAS_MAP_WRITEABLE) != 0 ? IommuDomain.IOMMU_WRITE : 0);
@@ -521,6 +613,12 @@ public final class IommufdContext {
   /** {@code iopt_map_pages}: validates everything, then inserts the areas and fills the domains. */
   private long insertAreas(
       Ioas ioas, List<Pages> list, long length, long iova, boolean fixed, int prot) {
+    return insertAreas(ioas, list, length, iova, fixed, prot, list.get(0).userVa());
+  }
+
+  /** As above; an allocated IOVA is aligned from {@code start}, the user VA or file offset. */
+  private long insertAreas(
+      Ioas ioas, List<Pages> list, long length, long iova, boolean fixed, int prot, long start) {
     long align = ioas.iovaAlignment;
     UapiException.check(
         length != 0 && (length & (align - 1)) == 0, Errno.EINVAL, "length not aligned");
@@ -529,7 +627,7 @@ public final class IommufdContext {
       checkIova(ioas, iova, length);
       at = iova;
     } else {
-      at = allocIova(ioas, list.get(0).userVa(), length);
+      at = allocIova(ioas, start, length);
     }
     for (Pages p : list) {
       UapiException.check(
@@ -574,6 +672,11 @@ public final class IommufdContext {
    * {@link UserPages} can pin, for writing if the pages are writable ({@code EFAULT}).
    */
   void checkPinnable(Pages p) {
+    Boolean file = filePagesPinnable.get(p.pagesId());
+    if (file != null) { // memfd_pin_folios: the file's pages, not the process's mappings
+      UapiException.check(file, Errno.EINVAL, "file pages cannot be pinned");
+      return;
+    }
     if (inGuestMemory(p.userVa(), p.length())) {
       return;
     }
