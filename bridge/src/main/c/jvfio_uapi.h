@@ -493,7 +493,7 @@ struct iommu_ioas_map_file {
 	__u32 size;
 	__u32 flags;
 	__u32 ioas_id;
-	__u32 fd;
+	__s32 fd;
 	__aligned_u64 start;
 	__aligned_u64 length;
 	__aligned_u64 iova;

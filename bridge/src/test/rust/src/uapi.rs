@@ -517,7 +517,7 @@ pub struct iommu_ioas_map_file {
     pub size: u32,
     pub flags: u32,
     pub ioas_id: u32,
-    pub fd: u32,
+    pub fd: i32,
     pub start: u64,
     pub length: u64,
     pub iova: u64,
