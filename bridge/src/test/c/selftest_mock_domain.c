@@ -14,8 +14,6 @@
  * MAP_HUGETLB | MAP_POPULATE; on a host without free hugetlb pages, where the selftest's assert
  * would abort, they get an ordinary mapping of the same size and a note.
  */
-#define _GNU_SOURCE /* memfd_create */
-#include <sys/mman.h>
 #include "selftest_utils.h"
 
 struct mock_fixture {
@@ -36,36 +34,6 @@ struct mock_variant {
 	bool file;
 };
 
-/* The selftest's second global buffer: a memfd of BUFFER_SIZE, mapped shared. */
-static void *mfd_buffer;
-static int mfd;
-
-/* memfd_mmap: a memfd of length bytes (MFD_HUGETLB for MAP_HUGETLB), mapped with prot and flags. */
-static void *memfd_mmap(size_t length, int prot, int flags, int *fd_out)
-{
-	int fd = memfd_create("buffer", (flags & MAP_HUGETLB) ? MFD_HUGETLB : 0);
-	if (fd <= 0 || ftruncate(fd, length))
-		return MAP_FAILED;
-	*fd_out = fd;
-	return mmap(0, length, prot, flags, fd, 0);
-}
-
-/* _test_ioctl_ioas_map_file: IOMMU_IOAS_MAP_FILE of [start, start + length) of the file fd. */
-static int map_file(int fd, __u32 ioas, int file, size_t start, size_t length, __u64 *iova,
-		    __u32 flags)
-{
-	struct iommu_ioas_map_file cmd = {
-		.size = sizeof(cmd), .flags = flags, .ioas_id = ioas, .fd = file,
-		.start = start, .length = length,
-	};
-	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
-		cmd.iova = *iova;
-	int rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
-	*iova = cmd.iova;
-	return rc;
-}
-
-#define RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
 
 static void mock_setup(struct mock_fixture *self, const struct mock_variant *v)
 {
@@ -370,8 +338,7 @@ int main(void)
 	buffer = mmap(vrc, BUFFER_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_TRUE(buffer == vrc);
-	mfd_buffer = memfd_mmap(BUFFER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &mfd);
-	ASSERT_TRUE(mfd_buffer != MAP_FAILED);
+	setup_memfd();
 
 	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
 		for (size_t t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {
