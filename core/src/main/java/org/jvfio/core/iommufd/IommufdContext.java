@@ -75,9 +75,10 @@ import org.jvfio.core.spi.IotlbGather;
  * <p><b>Address model.</b> A {@code user_va} points into a guest memory passed to {@link #create}
  * or into other user memory that the context's {@link UserPages} can pin (a {@code malloc} or
  * {@code mmap} buffer, whose DMA lands in its {@link HostMemory}); pinning is the identity, so a
- * page's physical address is its user address. As in the kernel, pages are pinned only when an IOAS
- * has a domain to fill: mapping memory that cannot be pinned (unmapped, or read-only for a {@code
- * WRITEABLE} map) fails with {@code EFAULT} then (or when a domain is added), not on an IOAS
+ * page's physical address is its user address. A file page ({@link #ioasMapFile}) has the address
+ * of its shared mapping that {@link UserFiles} gives. As in the kernel, pages are pinned only when
+ * an IOAS has a domain to fill: mapping memory that cannot be pinned (unmapped, or read-only for a
+ * {@code WRITEABLE} map) fails with {@code EFAULT} then (or when a domain is added), not on an IOAS
  * without domains. Pages an area of the same map ({@code iopt_pages}, shared by {@code
  * IOMMU_IOAS_COPY}) holds in a domain are pinned already and are not asked for again, so they stay
  * usable after the process unmaps them until the last such area goes.
@@ -562,7 +563,8 @@ public final class IommufdContext {
    *     0; {@code EOVERFLOW} if {@code start + length - 1} wraps; {@code EBADF} if {@code fd} is
    *     not open; {@code EINVAL} for a length above {@code SIZE_MAX - PAGE_SIZE}; then as {@link
    *     #ioasMap} from the length's alignment on, except that a file that cannot be pinned, or a
-   *     range beyond its end, is {@code EINVAL} (not {@code EFAULT}) when the IOAS has domains
+   *     range whose last page ends beyond the file's end, is {@code EINVAL} (not {@code EFAULT})
+   *     when the IOAS has domains
    */
   public long ioasMapFile(int ioasId, IoasMapFile map) {
     int flags = map.flags();
@@ -586,8 +588,9 @@ public final class IommufdContext {
       long pagesId = nextPagesId++;
       Pages pages =
           new Pages(file.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0, pagesId);
-      boolean pinnable =
-          file.shmem() && Long.compareUnsigned(map.start() + map.length() - 1, file.size()) < 0;
+      // memfd_pin_folios pins whole pages: the last page must end before the file does
+      long lastByte = (map.start() + map.length() - 1) | (pageSize - 1);
+      boolean pinnable = file.shmem() && Long.compareUnsigned(lastByte, file.size()) < 0;
       filePagesPinnable.put(pagesId, pinnable);
       try {
         return insertAreas(

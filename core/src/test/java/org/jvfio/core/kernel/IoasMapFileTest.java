@@ -50,6 +50,7 @@ class IoasMapFileTest {
   private static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
   private static final int TRIES = Integer.getInteger("jvfio.tries", 200);
   private static final int RW = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+  private static final int FIXED_RW = RW | IOMMU_IOAS_MAP_FIXED_IOVA;
 
   /** A kernel with a dirty-tracking VFIO device and a mock domain on one IOAS, and a memfd. */
   private static final class Machine {
@@ -189,6 +190,10 @@ class IoasMapFileTest {
     int tmp = m.files.memfdCreate(8 * PAGE);
     m.files.mmap(tmp);
     assertErrno(Errno.EINVAL, m.mapFile(m.ioas, tmp, 0, 8 * PAGE + 1, IOVA, RW));
+    m.files.ftruncate(tmp, 8 * PAGE - 2048); // a whole number of mock IO pages, not of pages
+    assertErrno(Errno.EINVAL, m.mapFile(m.ioas, tmp, 0, 8 * PAGE - 2048, IOVA, FIXED_RW));
+    ok(m.mapFile(m.ioas, tmp, 0, 7 * PAGE, IOVA, FIXED_RW)); // whole pages inside the file
+    ok(m.unmap(IOVA, 7 * PAGE));
     m.files.ftruncate(tmp, 0);
     assertErrno(Errno.EINVAL, m.mapFile(m.ioas, tmp, 0, 8 * PAGE, IOVA, RW));
     m.files.close(tmp);
