@@ -511,14 +511,7 @@ public final class IommufdContext {
    */
   public long ioasMap(int ioasId, IoasMap map) {
     int flags = map.flags();
-    UapiException.check(
-        (flags & ~MAP_FLAGS) == 0 && map.reserved() == 0, Errno.EOPNOTSUPP, "IOAS_MAP flags");
-    UapiException.check(
-        map.iova() != ULONG_MAX && map.length() != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
-    UapiException.check(
-        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
-        Errno.EINVAL,
-        "neither READABLE nor WRITEABLE");
+    checkMapArgs(map.reserved() == 0, flags, map.iova(), map.length());
     synchronized (lock) {
       Ioas ioas = ioas(ioasId);
       // iopt_alloc_user_pages
@@ -568,13 +561,7 @@ public final class IommufdContext {
    */
   public long ioasMapFile(int ioasId, IoasMapFile map) {
     int flags = map.flags();
-    UapiException.check((flags & ~MAP_FLAGS) == 0, Errno.EOPNOTSUPP, "IOAS_MAP_FILE flags");
-    UapiException.check(
-        map.iova() != ULONG_MAX && map.length() != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
-    UapiException.check(
-        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
-        Errno.EINVAL,
-        "neither READABLE nor WRITEABLE");
+    checkMapArgs(true, flags, map.iova(), map.length());
     synchronized (lock) {
       Ioas ioas = ioas(ioasId);
       UapiException.check(map.length() != 0, Errno.EINVAL, "length 0");
@@ -606,6 +593,21 @@ public final class IommufdContext {
         throw e;
       }
     }
+  }
+
+  /**
+   * The first checks of {@code iommufd_ioas_map} and {@code iommufd_ioas_map_file}: unknown flags
+   * (or a non-zero {@code __reserved}, {@code reservedZero} false), {@code ULONG_MAX}, no
+   * permission.
+   */
+  private static void checkMapArgs(boolean reservedZero, int flags, long iova, long length) {
+    UapiException.check(
+        (flags & ~MAP_FLAGS) == 0 && reservedZero, Errno.EOPNOTSUPP, "IOAS_MAP flags");
+    UapiException.check(iova != ULONG_MAX && length != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
+    UapiException.check(
+        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
+        Errno.EINVAL,
+        "neither READABLE nor WRITEABLE");
   }
 
   private static int iommuProt(int mapFlags) {

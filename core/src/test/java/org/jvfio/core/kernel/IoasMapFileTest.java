@@ -11,8 +11,6 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
-import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
-import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN;
 import static org.jvfio.core.kernel.Syscalls.assertErrno;
 import static org.jvfio.core.kernel.Syscalls.ok;
@@ -24,7 +22,6 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuIoasMapFile;
@@ -56,6 +53,7 @@ class IoasMapFileTest {
   private static final class Machine {
     final FakeKernel kernel;
     final Syscalls sys;
+    final SelftestSyscalls st;
     final MemFds files;
     final int fd;
     final int ioas;
@@ -80,33 +78,20 @@ class IoasMapFileTest {
       this.kernel = b.userAddressSpace(mem).userFiles(plugged == null ? files : plugged).build();
       this.sys = new Syscalls(kernel, mem);
       this.fd = sys.open(FakeKernel.IOMMU_PATH);
+      this.st = new SelftestSyscalls(sys, fd);
       int dev = sys.open(FakeKernel.devicePath(0));
       int devId = sys.bind(dev, fd);
       this.ioas = sys.ioasAlloc(fd);
       this.hwpt = sys.hwptAlloc(fd, devId, ioas, IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
       sys.attach(dev, hwpt);
       ok(sys.setDirtyTracking(fd, hwpt, true));
-      this.mock = mockDomain(ioas);
+      this.mock = st.mockDomain(ioas, 0);
       this.mfd = files.memfdCreate(PAGES * PAGE);
       this.buf = files.mmap(mfd);
     }
 
     Machine() {
       this(null);
-    }
-
-    long cmd(int op, int id, Consumer<ByteBuffer> union) {
-      ByteBuffer b = ByteBuffer.allocate(IOMMU_TEST_CMD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
-      b.putInt(IOMMU_TEST_CMD_SIZE).putInt(op).putInt(id).putInt(0);
-      union.accept(b);
-      return sys.mem.allocate(b.array());
-    }
-
-    int[] mockDomain(int ptId) {
-      long arg = cmd(IOMMU_TEST_OP_MOCK_DOMAIN, ptId, b -> {});
-      ok(sys.ioctl(fd, IOMMU_TEST_CMD, arg));
-      ByteBuffer out = sys.mem.read(arg + 16, 8).order(ByteOrder.LITTLE_ENDIAN);
-      return new int[] {out.getInt(), out.getInt()};
     }
 
     int mapFile(int ioasId, int file, long start, long length, long iova, int flags) {
@@ -131,21 +116,11 @@ class IoasMapFileTest {
     }
 
     int checkMap(long iova, long length, long uptr) {
-      long arg =
-          cmd(
-              IOMMU_TEST_OP_MD_CHECK_MAP,
-              mock[1],
-              b -> b.putLong(16, iova).putLong(24, length).putLong(32, uptr));
-      return sys.ioctl(fd, IOMMU_TEST_CMD, arg);
+      return st.checkMap(mock[1], iova, length, uptr);
     }
 
     int checkRefs(long uptr, long length, int refs) {
-      long arg =
-          cmd(
-              IOMMU_TEST_OP_MD_CHECK_REFS,
-              0,
-              b -> b.putLong(16, length).putLong(24, uptr).putInt(32, refs));
-      return sys.ioctl(fd, IOMMU_TEST_CMD, arg);
+      return st.checkRefs(uptr, length, refs);
     }
 
     String harvest(long iova, int pages) {
@@ -206,8 +181,9 @@ class IoasMapFileTest {
     int ioas = m.sys.ioasAlloc(m.fd);
     int regular = m.files.openRegular(PAGE);
     ok(m.mapFile(ioas, regular, 0, 4 * PAGE, IOVA, RW | IOMMU_IOAS_MAP_FIXED_IOVA)); // no pin
-    long arg = m.cmd(IOMMU_TEST_OP_MOCK_DOMAIN, ioas, b -> {});
-    assertErrno(Errno.EINVAL, m.sys.ioctl(m.fd, IOMMU_TEST_CMD, arg));
+    ByteBuffer cmd = ByteBuffer.allocate(IOMMU_TEST_CMD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+    cmd.putInt(IOMMU_TEST_CMD_SIZE).putInt(IOMMU_TEST_OP_MOCK_DOMAIN).putInt(ioas);
+    assertErrno(Errno.EINVAL, m.sys.ioctl(m.fd, IOMMU_TEST_CMD, m.sys.mem.allocate(cmd.array())));
   }
 
   @Test
