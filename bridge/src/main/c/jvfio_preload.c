@@ -30,6 +30,9 @@
  *   holds) is served on that process's memory: process_vm_readv/process_vm_writev on the pid and
  *   /proc/PID/maps; a probe of length 0 asks whether it still has an address space. Anything that
  *   fails (the process is gone, or not ours to read) is EFAULT.
+ * - FILE_INFO (IOMMU_IOAS_MAP_FILE's fget) answers for one of the process's real fds: whether it is
+ *   a shmem or hugetlbfs file (fstatfs), its size (fstat), and where a MAP_SHARED mapping of it
+ *   covers the whole range (/proc/self/maps: same device and inode, consecutive lines), or 0.
  * - The guest memories the server announces are mapped at their addresses (anonymous, private), so
  *   buffers there are real memory of the process; IOMMU_IOAS_MAP may also map any other buffer.
  */
@@ -45,6 +48,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -53,7 +59,7 @@
 
 enum {
   HELLO = 1, OPEN = 2, CLOSE = 3, IOCTL = 4, READ = 5, WRITE = 6, PREAD = 7, PWRITE = 8, DUP = 9,
-  RESULT = 16, MEM_READ = 17, MEM_WRITE = 18, MEM_PROBE = 19, FD_ALLOC = 20,
+  RESULT = 16, MEM_READ = 17, MEM_WRITE = 18, MEM_PROBE = 19, FD_ALLOC = 20, FILE_INFO = 21,
   DATA = 32, STATUS = 33,
 };
 
@@ -253,6 +259,65 @@ static int64_t writable(pid_t pid, uint64_t addr, uint64_t len) {
   return cursor >= end ? 0 : -EFAULT;
 }
 
+#define TMPFS_MAGIC_ 0x01021994
+#define HUGETLBFS_MAGIC_ 0x958458f6
+
+/*
+ * The address of file offset start in MAP_SHARED mappings of the file (dev, ino) that cover
+ * [start, start + len) without a gap (consecutive lines of /proc/self/maps), or 0.
+ */
+static uint64_t shared_mapping(dev_t dev, ino_t ino, uint64_t start, uint64_t len) {
+  uint64_t va = 0, next_va = 0, reach = 0; /* the run found so far: file offsets up to reach */
+  char buf[4096];
+  size_t have = 0;
+  int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  for (;;) {
+    ssize_t n = real_read(fd, buf + have, sizeof buf - 1 - have);
+    if (n <= 0) break;
+    have += (size_t)n;
+    buf[have] = 0;
+    char *line = buf, *nl;
+    while ((nl = strchr(line, '\n')) != NULL) { /* "start-end perms offset maj:min inode path" */
+      unsigned long long s, e, off, inode;
+      unsigned int maj, mnr;
+      char perms[5];
+      *nl = 0;
+      int same = sscanf(line, "%llx-%llx %4s %llx %x:%x %llu", &s, &e, perms, &off, &maj, &mnr,
+                        &inode) == 7 &&
+                 perms[3] == 's' && maj == major(dev) && mnr == minor(dev) && inode == ino;
+      if (va != 0 && reach < start + len && !(same && s == next_va && off == reach))
+        va = 0; /* the run broke before covering the range */
+      if (va == 0 && same && off <= start && start < off + (e - s)) va = s + (start - off);
+      if (va != 0 && reach < start + len && same) {
+        next_va = e;
+        reach = off + (e - s);
+      }
+      line = nl + 1;
+    }
+    have -= (size_t)(line - buf);
+    memmove(buf, line, have);
+  }
+  real_close(fd);
+  return va != 0 && reach >= start + len ? va : 0;
+}
+
+/* FILE_INFO: {shmem, size, shared mapping address or 0, st_dev, st_ino}, or -EBADF. */
+static void file_info(int fd, uint64_t start, uint64_t len) {
+  struct stat st;
+  struct statfs sf;
+  if (fstat(fd, &st) != 0) {
+    send_msg(DATA, -EBADF, 0, NULL, 0);
+    return;
+  }
+  uint64_t out[5] = {
+      S_ISREG(st.st_mode) && fstatfs(fd, &sf) == 0 &&
+          ((unsigned long)sf.f_type == TMPFS_MAGIC_ || (unsigned long)sf.f_type == HUGETLBFS_MAGIC_),
+      (uint64_t)st.st_size, shared_mapping(st.st_dev, st.st_ino, start, len), (uint64_t)st.st_dev,
+      (uint64_t)st.st_ino};
+  send_msg(DATA, 0, 0, out, sizeof out);
+}
+
 /* Serves the server's callbacks until RESULT; returns its value. */
 static int64_t finish(void) {
   for (;;) {
@@ -303,6 +368,9 @@ static int64_t finish(void) {
       send_msg(STATUS, fd >= 0 ? fd : -errno, 0, NULL, 0);
       break;
     }
+    case FILE_INFO:
+      file_info((int)m.a[0], m.a[1], m.a[2]);
+      break;
     default:
       errno = EPROTO;
       die("unexpected message from the jvfio server");

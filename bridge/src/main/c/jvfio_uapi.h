@@ -179,6 +179,7 @@
 #define IOMMU_IOAS_COPY 0x3b83U
 #define IOMMU_IOAS_IOVA_RANGES 0x3b84U
 #define IOMMU_IOAS_MAP 0x3b85U
+#define IOMMU_IOAS_MAP_FILE 0x3b8fU
 #define IOMMU_IOAS_UNMAP 0x3b86U
 #define IOMMU_OPTION 0x3b87U
 #define IOMMU_OPTION_RLIMIT_MODE 0x0U
@@ -566,6 +567,24 @@ _Static_assert(offsetof(struct iommu_ioas_map, __reserved) == 12, "iommu_ioas_ma
 _Static_assert(offsetof(struct iommu_ioas_map, user_va) == 16, "iommu_ioas_map");
 _Static_assert(offsetof(struct iommu_ioas_map, length) == 24, "iommu_ioas_map");
 _Static_assert(offsetof(struct iommu_ioas_map, iova) == 32, "iommu_ioas_map");
+
+struct iommu_ioas_map_file {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__s32 fd;
+	__aligned_u64 start;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+_Static_assert(sizeof(struct iommu_ioas_map_file) == 40, "iommu_ioas_map_file");
+_Static_assert(offsetof(struct iommu_ioas_map_file, size) == 0, "iommu_ioas_map_file");
+_Static_assert(offsetof(struct iommu_ioas_map_file, flags) == 4, "iommu_ioas_map_file");
+_Static_assert(offsetof(struct iommu_ioas_map_file, ioas_id) == 8, "iommu_ioas_map_file");
+_Static_assert(offsetof(struct iommu_ioas_map_file, fd) == 12, "iommu_ioas_map_file");
+_Static_assert(offsetof(struct iommu_ioas_map_file, start) == 16, "iommu_ioas_map_file");
+_Static_assert(offsetof(struct iommu_ioas_map_file, length) == 24, "iommu_ioas_map_file");
+_Static_assert(offsetof(struct iommu_ioas_map_file, iova) == 32, "iommu_ioas_map_file");
 
 struct iommu_ioas_unmap {
 	__u32 size;

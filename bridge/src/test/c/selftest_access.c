@@ -3,7 +3,8 @@
  * iommu/iommufd.c and iommufd_utils.h; IOMMU_TEST_OP_CREATE_ACCESS and its siblings of
  * drivers/iommu/iommufd/selftest.c): FIXTURE iommufd_ioas (no_domain, mock_domain,
  * two_mock_domain, mock_domain_limit) x access_domain_destory, access_pin, access_pin_unmap,
- * access_rw, access_rw_unaligned and copy_sweep, and iommufd_mock_domain.user_copy. Same sizes,
+ * access_rw, access_rw_unaligned and copy_sweep, and iommufd_mock_domain.user_copy (one and two
+ * domains, and the file variant over a memfd mapped with IOMMU_IOAS_MAP_FILE). Same sizes,
  * steps and expected results; our own harness and code. What is left out, and why, is listed in
  * docs/bridge.md ("The selftest port").
  *
@@ -214,8 +215,10 @@ static void copy_sweep(struct ioas_fixture *self)
 
 /* --- FIXTURE(iommufd_mock_domain): user_copy -------------------------------------------------- */
 
-static void user_copy(unsigned int mock_domains)
+/* With file, the file variants': the global memfd mapped with IOMMU_IOAS_MAP_FILE. */
+static void user_copy(unsigned int mock_domains, bool file)
 {
+	void *buf = file ? mfd_buffer : buffer;
 	int fd = open("/dev/iommu", O_RDWR);
 	__u32 self_ioas, hwpt_ids[2] = {0}, ioas_id, new_ioas_id;
 	ASSERT_TRUE(fd >= 0);
@@ -225,7 +228,7 @@ static void user_copy(unsigned int mock_domains)
 
 	struct iommu_test_cmd access_cmd = {0};
 	access_cmd.access_pages.length = BUFFER_SIZE;
-	access_cmd.access_pages.uptr = (uintptr_t)buffer;
+	access_cmd.access_pages.uptr = (uintptr_t)buf;
 	struct iommu_ioas_copy copy_cmd = {
 		.size = sizeof(copy_cmd),
 		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_WRITEABLE,
@@ -242,7 +245,10 @@ static void user_copy(unsigned int mock_domains)
 
 	/* Pin the pages in an IOAS with no domains then copy to an IOAS with domains */
 	ASSERT_OK(ioas_alloc(fd, &ioas_id));
-	ASSERT_OK(ioas_map(fd, ioas_id, buffer, BUFFER_SIZE, &copy_cmd.src_iova, false));
+	if (file)
+		ASSERT_OK(map_file(fd, ioas_id, mfd, 0, BUFFER_SIZE, &copy_cmd.src_iova, RW));
+	else
+		ASSERT_OK(ioas_map(fd, ioas_id, buf, BUFFER_SIZE, &copy_cmd.src_iova, false));
 	ASSERT_OK(create_access(fd, ioas_id, &access_cmd.id,
 				MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES));
 	access_cmd.access_pages.iova = copy_cmd.src_iova;
@@ -250,11 +256,14 @@ static void user_copy(unsigned int mock_domains)
 	copy_cmd.src_ioas_id = ioas_id;
 	ASSERT_OK(ioctl(fd, IOMMU_IOAS_COPY, &copy_cmd));
 	for (unsigned int i = 0; i != mock_domains; i++) /* check_mock_iova */
-		ASSERT_OK(check_map(fd, hwpt_ids[i], MOCK_APERTURE_START, BUFFER_SIZE, buffer));
+		ASSERT_OK(check_map(fd, hwpt_ids[i], MOCK_APERTURE_START, BUFFER_SIZE, buf));
 
 	/* Now replace the ioas with a new one */
 	ASSERT_OK(ioas_alloc(fd, &new_ioas_id));
-	ASSERT_OK(ioas_map(fd, new_ioas_id, buffer, BUFFER_SIZE, &copy_cmd.src_iova, false));
+	if (file)
+		ASSERT_OK(map_file(fd, new_ioas_id, mfd, 0, BUFFER_SIZE, &copy_cmd.src_iova, RW));
+	else
+		ASSERT_OK(ioas_map(fd, new_ioas_id, buf, BUFFER_SIZE, &copy_cmd.src_iova, false));
 	ASSERT_OK(access_replace_ioas(fd, access_cmd.id, new_ioas_id));
 
 	/* Destroy the old ioas and cleanup copied mapping */
@@ -267,7 +276,7 @@ static void user_copy(unsigned int mock_domains)
 	copy_cmd.src_ioas_id = new_ioas_id;
 	ASSERT_OK(ioctl(fd, IOMMU_IOAS_COPY, &copy_cmd));
 	for (unsigned int i = 0; i != mock_domains; i++)
-		ASSERT_OK(check_map(fd, hwpt_ids[i], MOCK_APERTURE_START, BUFFER_SIZE, buffer));
+		ASSERT_OK(check_map(fd, hwpt_ids[i], MOCK_APERTURE_START, BUFFER_SIZE, buf));
 
 	ASSERT_OK(destroy_access_pages(fd, access_cmd.id,
 				       access_cmd.access_pages.out_access_pages_id));
@@ -295,11 +304,18 @@ int main(void)
 	};
 	tests += run_ioas_tests(ioas_tests, ioas_names, sizeof(ioas_tests) / sizeof(ioas_tests[0]));
 
-	for (unsigned int domains = 1; domains <= 2; domains++) {
-		snprintf(name, sizeof(name), "iommufd_mock_domain.%s.user_copy",
-			 domains == 1 ? "one_domain" : "two_domains");
+	setup_memfd();
+	static const struct {
+		const char *name;
+		unsigned int domains;
+		bool file;
+	} variants[] = {
+		{"one_domain", 1, false}, {"two_domains", 2, false}, {"one_domain_file", 1, true},
+	};
+	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
+		snprintf(name, sizeof(name), "iommufd_mock_domain.%s.user_copy", variants[v].name);
 		current = name;
-		user_copy(domains);
+		user_copy(variants[v].domains, variants[v].file);
 		tests++;
 	}
 

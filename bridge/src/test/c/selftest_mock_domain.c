@@ -1,8 +1,10 @@
 /*
  * A port of the kernel iommufd selftest's FIXTURE(iommufd_mock_domain) (tools/testing/selftests/
- * iommu/iommufd.c and iommufd_utils.h): its four variants (one and two mock domains, each with and
- * without huge pages) x basic, ro_unshare, all_aligns, all_aligns_copy, replace and alloc_hwpt,
- * and one test of ours (prot_read: PROT_READ memory in a WRITEABLE map is EFAULT).
+ * iommu/iommufd.c and iommufd_utils.h): its six variants (one and two mock domains, each with and
+ * without huge pages, and one domain over a memfd with and without them) x basic, ro_unshare,
+ * all_aligns, all_aligns_copy, replace and alloc_hwpt, and one test of ours (prot_read: PROT_READ
+ * memory in a WRITEABLE map is EFAULT) and one for the file variants (file_errnos). The file
+ * variants map memfds with IOMMU_IOAS_MAP_FILE.
  * Same sizes, steps and expected results; our own harness and code. What is left out, and why, is
  * listed in docs/bridge.md ("The selftest port").
  *
@@ -29,7 +31,9 @@ struct mock_variant {
 	const char *name;
 	unsigned int mock_domains;
 	bool hugepages;
+	bool file;
 };
+
 
 static void mock_setup(struct mock_fixture *self, const struct mock_variant *v)
 {
@@ -94,11 +98,34 @@ static void check_refs(struct mock_fixture *self, void *ptr, size_t length, unsi
 	ASSERT_OK(test_cmd(self->fd, &cmd, IOMMU_TEST_OP_MD_CHECK_REFS, 0));
 }
 
+/* test_basic_file: a page of the global memfd; a map beyond a file's end, and of a truncated one. */
+static void basic_file(struct mock_fixture *self)
+{
+	size_t buf_size = self->mmap_buf_size;
+	__u64 iova;
+	int mfd_tmp;
+
+	ASSERT_OK(map_file(self->fd, self->ioas_id, mfd, 0, page_size, &iova, RW));
+	check_mock_iova(self, mfd_buffer, iova, page_size);
+
+	uint8_t *buf = memfd_mmap(buf_size, PROT_READ | PROT_WRITE, MAP_SHARED, &mfd_tmp);
+	ASSERT_TRUE(buf != MAP_FAILED);
+	ASSERT_ERRNO(EINVAL, map_file(self->fd, self->ioas_id, mfd_tmp, 0, buf_size + 1, &iova, RW));
+	ASSERT_OK(ftruncate(mfd_tmp, 0));
+	ASSERT_ERRNO(EINVAL, map_file(self->fd, self->ioas_id, mfd_tmp, 0, buf_size, &iova, RW));
+	close(mfd_tmp);
+}
+
 static void basic(struct mock_fixture *self, const struct mock_variant *v)
 {
 	size_t buf_size = self->mmap_buf_size;
 	uint8_t *buf;
 	__u64 iova;
+
+	if (v->file) {
+		basic_file(self);
+		return;
+	}
 
 	/* Simple one page map */
 	ASSERT_OK(ioas_map(self->fd, self->ioas_id, buffer, page_size, &iova, false));
@@ -156,13 +183,45 @@ static void prot_read(struct mock_fixture *self, const struct mock_variant *v)
 	ASSERT_OK(munmap(buf, buf_size));
 }
 
+/*
+ * Ours, not the selftest's (file variants only): EBADF for a closed fd; EINVAL for files
+ * memfd_pin_folios cannot pin (a regular file, the iommufd itself); a memfd with no mapping, or
+ * whose mapping is gone, still maps (the kernel pins the file, not the process's pages).
+ */
+static void file_errnos(struct mock_fixture *self, const struct mock_variant *v)
+{
+	__u64 iova;
+	int tmp;
+
+	if (!v->file)
+		return;
+	int exe = open("/proc/self/exe", O_RDONLY);
+	ASSERT_TRUE(exe >= 0);
+	ASSERT_ERRNO(EINVAL, map_file(self->fd, self->ioas_id, exe, 0, page_size, &iova, RW));
+	ASSERT_ERRNO(EINVAL, map_file(self->fd, self->ioas_id, self->fd, 0, page_size, &iova, RW));
+	close(exe);
+	ASSERT_ERRNO(EBADF, map_file(self->fd, self->ioas_id, exe, 0, page_size, &iova, RW));
+
+	uint8_t *buf = memfd_mmap(4 * page_size, PROT_READ | PROT_WRITE, MAP_SHARED, &tmp);
+	ASSERT_TRUE(buf != MAP_FAILED);
+	ASSERT_OK(munmap(buf, 4 * page_size));
+	ASSERT_OK(map_file(self->fd, self->ioas_id, tmp, page_size, 2 * page_size, &iova, RW));
+	ASSERT_OK(ioas_unmap(self->fd, self->ioas_id, iova, 2 * page_size, NULL));
+	close(tmp);
+}
+
 /* all_aligns and all_aligns_copy: every length and alignment within the buffer. */
 static void aligns(struct mock_fixture *self, const struct mock_variant *v, bool copy)
 {
 	size_t test_step = v->hugepages ? self->mmap_buf_size / 16 : MOCK_PAGE_SIZE;
 	size_t buf_size = self->mmap_buf_size;
-	uint8_t *buf = mock_buf(self);
+	int file = -1;
+	uint8_t *buf = v->file ? memfd_mmap(buf_size, PROT_READ | PROT_WRITE, MAP_SHARED, &file)
+			       : mock_buf(self);
 
+	ASSERT_TRUE(buf != MAP_FAILED);
+	if (v->file)
+		ASSERT_TRUE(file > 0);
 	check_refs(self, buf, buf_size, 0);
 	for (size_t start = 0; start < buf_size; start += test_step) {
 		size_t end = v->hugepages ? buf_size : start + MOCK_PAGE_SIZE;
@@ -171,8 +230,12 @@ static void aligns(struct mock_fixture *self, const struct mock_variant *v, bool
 			__u32 old_id = self->hwpt_ids[1], mock_stdev_id;
 			__u64 iova;
 
-			ASSERT_OK(ioas_map(self->fd, self->ioas_id, buf + start, length, &iova,
-					   false));
+			if (v->file)
+				ASSERT_OK(map_file(self->fd, self->ioas_id, file, start, length,
+						   &iova, RW));
+			else
+				ASSERT_OK(ioas_map(self->fd, self->ioas_id, buf + start, length,
+						   &iova, false));
 			if (copy) /* add and destroy a domain while the area exists */
 				ASSERT_OK(mock_domain(self->fd, self->ioas_id, 0, &mock_stdev_id,
 						      &self->hwpt_ids[1], NULL));
@@ -188,6 +251,8 @@ static void aligns(struct mock_fixture *self, const struct mock_variant *v, bool
 	}
 	check_refs(self, buf, buf_size, 0);
 	ASSERT_OK(munmap(buf, buf_size));
+	if (v->file)
+		close(file);
 }
 
 static void all_aligns(struct mock_fixture *self, const struct mock_variant *v)
@@ -248,17 +313,20 @@ int main(void)
 {
 	static char name[128];
 	static const struct mock_variant variants[] = {
-		{"one_domain", 1, false},
-		{"two_domains", 2, false},
-		{"one_domain_hugepage", 1, true},
-		{"two_domains_hugepage", 2, true},
+		{"one_domain", 1, false, false},
+		{"two_domains", 2, false, false},
+		{"one_domain_hugepage", 1, true, false},
+		{"two_domains_hugepage", 2, true, false},
+		{"one_domain_file", 1, false, true},
+		{"one_domain_file_hugepage", 1, true, true},
 	};
 	static void (*const tests[])(struct mock_fixture *, const struct mock_variant *) = {
 		basic, ro_unshare, all_aligns, all_aligns_copy, replace, alloc_hwpt, prot_read,
+		file_errnos,
 	};
 	static const char *const names[] = {
 		"basic", "ro_unshare", "all_aligns", "all_aligns_copy", "replace", "alloc_hwpt",
-		"prot_read",
+		"prot_read", "file_errnos",
 	};
 	void *vrc;
 	int tests_run = 0;
@@ -270,6 +338,7 @@ int main(void)
 	buffer = mmap(vrc, BUFFER_SIZE, PROT_READ | PROT_WRITE,
 		      MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_TRUE(buffer == vrc);
+	setup_memfd();
 
 	for (size_t v = 0; v < sizeof(variants) / sizeof(variants[0]); v++) {
 		for (size_t t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {

@@ -515,4 +515,46 @@ static inline int run_ioas_tests(void (*const tests[])(struct ioas_fixture *),
 	return run;
 }
 
+/* --- IOMMU_IOAS_MAP_FILE (the selftest's file variants) --------------------------------------- */
+
+#include <linux/memfd.h>
+#include <sys/syscall.h>
+
+#define RW (IOMMU_IOAS_MAP_WRITEABLE | IOMMU_IOAS_MAP_READABLE)
+
+/* The selftest's second global buffer: a memfd of BUFFER_SIZE, mapped shared (setup_memfd). */
+static void *mfd_buffer __attribute__((unused));
+static int mfd __attribute__((unused));
+
+/* memfd_mmap: a memfd of length bytes (MFD_HUGETLB for MAP_HUGETLB), mapped with prot and flags. */
+static inline void *memfd_mmap(size_t length, int prot, int flags, int *fd_out)
+{
+	int fd = (int)syscall(SYS_memfd_create, "buffer", (flags & MAP_HUGETLB) ? MFD_HUGETLB : 0);
+	if (fd <= 0 || ftruncate(fd, length))
+		return MAP_FAILED;
+	*fd_out = fd;
+	return mmap(0, length, prot, flags, fd, 0);
+}
+
+/* _test_ioctl_ioas_map_file: IOMMU_IOAS_MAP_FILE of [start, start + length) of the file fd. */
+static inline int map_file(int fd, __u32 ioas, int file, size_t start, size_t length, __u64 *iova,
+		    __u32 flags)
+{
+	struct iommu_ioas_map_file cmd = {
+		.size = sizeof(cmd), .flags = flags, .ioas_id = ioas, .fd = file,
+		.start = start, .length = length,
+	};
+	if (flags & IOMMU_IOAS_MAP_FIXED_IOVA)
+		cmd.iova = *iova;
+	int rc = ioctl(fd, IOMMU_IOAS_MAP_FILE, &cmd);
+	*iova = cmd.iova;
+	return rc;
+}
+
+static inline void setup_memfd(void)
+{
+	mfd_buffer = memfd_mmap(BUFFER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, &mfd);
+	ASSERT_TRUE(mfd_buffer != MAP_FAILED);
+}
+
 #endif

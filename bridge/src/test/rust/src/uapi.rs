@@ -174,6 +174,7 @@ pub const IOMMU_IOAS_ALLOW_IOVAS: u32 = 0x3b82;
 pub const IOMMU_IOAS_COPY: u32 = 0x3b83;
 pub const IOMMU_IOAS_IOVA_RANGES: u32 = 0x3b84;
 pub const IOMMU_IOAS_MAP: u32 = 0x3b85;
+pub const IOMMU_IOAS_MAP_FILE: u32 = 0x3b8f;
 pub const IOMMU_IOAS_UNMAP: u32 = 0x3b86;
 pub const IOMMU_OPTION: u32 = 0x3b87;
 pub const IOMMU_OPTION_RLIMIT_MODE: u32 = 0x0;
@@ -596,6 +597,26 @@ const _: () = assert!(offset_of!(iommu_ioas_map, __reserved) == 12);
 const _: () = assert!(offset_of!(iommu_ioas_map, user_va) == 16);
 const _: () = assert!(offset_of!(iommu_ioas_map, length) == 24);
 const _: () = assert!(offset_of!(iommu_ioas_map, iova) == 32);
+
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct iommu_ioas_map_file {
+    pub size: u32,
+    pub flags: u32,
+    pub ioas_id: u32,
+    pub fd: i32,
+    pub start: u64,
+    pub length: u64,
+    pub iova: u64,
+}
+const _: () = assert!(size_of::<iommu_ioas_map_file>() == 40);
+const _: () = assert!(offset_of!(iommu_ioas_map_file, size) == 0);
+const _: () = assert!(offset_of!(iommu_ioas_map_file, flags) == 4);
+const _: () = assert!(offset_of!(iommu_ioas_map_file, ioas_id) == 8);
+const _: () = assert!(offset_of!(iommu_ioas_map_file, fd) == 12);
+const _: () = assert!(offset_of!(iommu_ioas_map_file, start) == 16);
+const _: () = assert!(offset_of!(iommu_ioas_map_file, length) == 24);
+const _: () = assert!(offset_of!(iommu_ioas_map_file, iova) == 32);
 
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy)]

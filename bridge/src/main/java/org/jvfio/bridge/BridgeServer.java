@@ -50,15 +50,16 @@ public final class BridgeServer implements Closeable {
    * listens on {@code socket} (an existing file there is replaced). The socket file appears once
    * the server accepts connections.
    *
-   * @param builder the kernel builder; its user address space and unused-fd source are replaced by
-   *     the remote client's
+   * @param builder the kernel builder; its user address space, user files and unused-fd source are
+   *     replaced by the remote client's
    * @param socket the path of the Unix domain socket to listen on
    * @return the started server, already accepting connections
    * @throws IOException if the socket cannot be bound
    */
   public static BridgeServer start(FakeKernel.Builder builder, Path socket) throws IOException {
     RemoteProcess client = new RemoteProcess();
-    FakeKernel kernel = builder.userAddressSpace(client).unusedFd(client::unusedFd).build();
+    FakeKernel kernel =
+        builder.userAddressSpace(client).userFiles(client).unusedFd(client::unusedFd).build();
     // Bind and listen under a temporary name, then rename: the socket appears only once it
     // accepts connections, so a client that waits for the file never meets a refusal.
     Path binding = socket.resolveSibling(socket.getFileName() + ".binding");

@@ -275,6 +275,32 @@ final class Connection implements Runnable {
     }
   }
 
+  /**
+   * What the client's fstat, fstatfs and /proc/self/maps say of its fd for IOMMU_IOAS_MAP_FILE:
+   * {shmem (1 or 0), size, the address of start in a shared mapping of the whole range or 0,
+   * st_dev, st_ino}, or null if the fd is not open (EBADF).
+   */
+  long[] fileInfo(int fd, long start, long len) {
+    try {
+      send(Protocol.FILE_INFO, fd, start, len, 0, null);
+      expect(Protocol.DATA);
+      if (args[0] != 0) {
+        return null;
+      }
+      if (length != Protocol.FILE_INFO_SIZE) {
+        throw new IOException("bad FILE_INFO answer");
+      }
+      ByteBuffer b = receiveData(Protocol.FILE_INFO_SIZE).order(ByteOrder.LITTLE_ENDIAN);
+      long[] info = new long[Protocol.FILE_INFO_SIZE / 8];
+      for (int i = 0; i < info.length; i++) {
+        info[i] = b.getLong();
+      }
+      return info;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private long status() throws IOException {
     expect(Protocol.STATUS);
     return args[0];

@@ -6,7 +6,7 @@ package org.jvfio.bridge;
  * Every message, in both directions, is a 40-byte little-endian header
  *   u32 type; u32 len; u64 a0, a1, a2, a3;
  * followed by len bytes of data. A client thread sends one request and then answers the server's
- * callbacks (MEM_READ, MEM_WRITE, MEM_PROBE, FD_ALLOC) until the server sends RESULT: the system
+ * callbacks (MEM_READ, MEM_WRITE, MEM_PROBE, FD_ALLOC, FILE_INFO) until the server sends RESULT: the system
  * call is synchronous, as in the kernel, and the callbacks are its copy_from_user, copy_to_user,
  * access_ok and get_unused_fd_flags. One connection serves one client thread (of one process) at a
  * time, so no message carries a tag. HELLO must come first on every connection.
@@ -38,6 +38,11 @@ final class Protocol {
   static final int MEM_WRITE = 18; // a0 = addr, a1 = len, a3 = pid, data: answer STATUS
   static final int MEM_PROBE = 19; // a0 = addr, a1 = len, a2 = 1 for writable, a3 = pid: STATUS
   static final int FD_ALLOC = 20; // answer STATUS with a new fd of the client or -errno
+  // a0 = fd, a1 = start, a2 = length: answer DATA a0 = 0 and FILE_INFO_SIZE bytes (u64 shmem,
+  // size, the address of start in a MAP_SHARED mapping of the whole range or 0, st_dev, st_ino),
+  // or a0 = -EBADF and no data
+  static final int FILE_INFO = 21;
+  static final int FILE_INFO_SIZE = 40;
 
   // client -> server: answers to callbacks
   static final int DATA = 32; // a0 = 0 and len bytes, or a0 = -EFAULT and no data

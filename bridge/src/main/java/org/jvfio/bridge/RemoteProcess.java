@@ -1,8 +1,13 @@
 package org.jvfio.bridge;
 
 import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.iommufd.UserFile;
+import org.jvfio.core.iommufd.UserFiles;
 import org.jvfio.core.kernel.UserAddressSpace;
 
 /*
@@ -12,10 +17,14 @@ import org.jvfio.core.kernel.UserAddressSpace;
  * the probe reads it all: an IOMMU_IOAS_MAP of more than 1 GiB outside the guest memories fails
  * with EFAULT. isWritable (pin_user_pages with FOLL_WRITE) asks the client to check the write
  * permission of the mappings as well, without writing. currentProcess() names the caller's
- * process (ProcessMemory), which a map keeps as its pages' source_mm.
+ * process (ProcessMemory), which a map keeps as its pages' source_mm. Its files (UserFiles) are
+ * the client's fds, for IOMMU_IOAS_MAP_FILE.
  */
-final class RemoteProcess implements UserAddressSpace {
+final class RemoteProcess implements UserAddressSpace, UserFiles {
   private static final long MAX_PROBE = 1L << 30;
+
+  // the files (st_dev, st_ino) mapped by file without a shared mapping: their UserFile serials
+  private final Map<List<Long>, Integer> unmapped = new ConcurrentHashMap<>();
 
   @Override
   public void read(long addr, ByteBuffer dst) {
@@ -55,6 +64,25 @@ final class RemoteProcess implements UserAddressSpace {
   @Override
   public UserAddressSpace currentProcess() {
     return Connection.current().process();
+  }
+
+  /**
+   * {@code fget} of the client's fd for IOMMU_IOAS_MAP_FILE: the client's fstat, fstatfs (shmem or
+   * hugetlbfs) and /proc/self/maps (where it maps the range shared). A range it does not map gets
+   * the address of its file among such files (by st_dev and st_ino).
+   */
+  @Override
+  public UserFile lookup(int fd, long start, long length) {
+    long[] info = Connection.current().fileInfo(fd, start, length);
+    if (info == null) {
+      return null;
+    }
+    long va = info[2];
+    if (va == 0) {
+      int serial = unmapped.computeIfAbsent(List.of(info[3], info[4]), k -> unmapped.size() % 2048);
+      va = UserFile.unmappedAddress(serial, Math.floorMod(start, UserFile.UNMAPPED_SPAN));
+    }
+    return new UserFile(info[0] != 0, info[1], va);
   }
 
   /** {@code get_unused_fd_flags} in the client's own fd table. */

@@ -49,7 +49,8 @@ public final class UapiHeader {
       Map.of(
           "IommuHwInfo.dataType",
               "union {\n\t\t__u32 in_data_type;\n\t\t__u32 out_data_type;\n\t};",
-          "VfioDeviceBindIommufd.iommufd", "__s32 iommufd;");
+          "VfioDeviceBindIommufd.iommufd", "__s32 iommufd;",
+          "IommuIoasMapFile.fd", "__s32 fd;");
 
   /** Flexible array members that end a struct (no bytes of their own in {@code SIZE}). */
   static final Map<String, String> FLEXIBLE =

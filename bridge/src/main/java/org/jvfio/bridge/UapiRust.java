@@ -22,7 +22,8 @@ final class UapiRust {
   private static final Map<String, String> SPECIAL =
       Map.of(
           "IommuHwInfo.dataType", "in_data_type: u32, // union with out_data_type",
-          "VfioDeviceBindIommufd.iommufd", "iommufd: i32,");
+          "VfioDeviceBindIommufd.iommufd", "iommufd: i32,",
+          "IommuIoasMapFile.fd", "fd: i32,");
 
   private static final Set<String> KEYWORDS = Set.of("type", "ref", "in", "match", "move", "fn");
 

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuIoasAlloc;
+import org.jvfio.api.iommufd.IommuIoasMapFile;
 import org.jvfio.api.iommufd.Iommufd;
 import org.jvfio.core.kernel.FakeKernel;
 
@@ -40,6 +42,7 @@ class BridgeServerTest {
     final SocketChannel channel;
     final TreeMap<Long, byte[]> memory = new TreeMap<>();
     final List<String> callbacks = new ArrayList<>();
+    final Map<Long, long[]> files = new HashMap<>(); // fd -> the FILE_INFO answer
     int nextFd = 40;
     byte[] resultData; // the data of the last RESULT
 
@@ -57,6 +60,7 @@ class BridgeServerTest {
         int len = h.getInt();
         long addr = h.getLong();
         long n = h.getLong();
+        long third = h.getLong();
         byte[] payload = receive(len).array();
         switch (t) {
           case Protocol.RESULT:
@@ -88,6 +92,23 @@ class BridgeServerTest {
           case Protocol.FD_ALLOC:
             callbacks.add("fd");
             send(Protocol.STATUS, nextFd++, 0, 0, null);
+            break;
+          case Protocol.FILE_INFO:
+            callbacks.add("file " + addr + " " + n + " " + third);
+            long[] info = files.get(addr);
+            ByteBuffer answer = ByteBuffer.allocate(Protocol.FILE_INFO_SIZE);
+            answer.order(ByteOrder.LITTLE_ENDIAN);
+            if (info != null) {
+              for (long v : info) {
+                answer.putLong(v);
+              }
+            }
+            send(
+                Protocol.DATA,
+                info == null ? -Errno.EBADF.code() : 0,
+                0,
+                0,
+                info == null ? null : answer.array());
             break;
           default:
             throw new IOException("unexpected message " + t);
@@ -207,6 +228,31 @@ class BridgeServerTest {
     assertEquals(
         -Errno.EFAULT.code(),
         client.call(Protocol.IOCTL, fd, Iommufd.IOMMU_IOAS_ALLOC, 0x1000, null));
+  }
+
+  @Test
+  void ioasMapFile_asksTheClientForItsFile() throws IOException {
+    long fd = open(FakeKernel.IOMMU_PATH);
+    long ioas = ioasAlloc(fd);
+    client.files.put(7L, new long[] {1, 1L << 20, 0, 0x20, 99}); // a memfd it has not mapped
+    byte[] arg = new byte[IommuIoasMapFile.SIZE];
+    for (int file : new int[] {8, 7}) {
+      new IommuIoasMapFile(
+              IommuIoasMapFile.SIZE,
+              Iommufd.IOMMU_IOAS_MAP_READABLE | Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA,
+              (int) ioas,
+              file,
+              0x3000,
+              0x2000,
+              1L << 24)
+          .encode(ByteBuffer.wrap(arg));
+      client.memory.put(0x1000L, arg);
+      client.callbacks.clear();
+      long rc = client.call(Protocol.IOCTL, fd, Iommufd.IOMMU_IOAS_MAP_FILE, 0x1000, null);
+      assertEquals(file == 8 ? -Errno.EBADF.code() : 0, rc);
+      assertTrue(
+          client.callbacks.contains("file " + file + " 12288 8192"), client.callbacks::toString);
+    }
   }
 
   @Test

@@ -158,9 +158,10 @@ class CProgramsTest {
 
   /**
    * The kernel selftest's {@code iommufd_mock_domain} fixture (one and two mock domains, with and
-   * without huge pages), ported in C: maps of the program's own buffers, munmap'd ({@code EFAULT})
-   * and read-only ones, every length and alignment, with {@code MD_CHECK_MAP} and {@code
-   * MD_CHECK_REFS}.
+   * without huge pages, and the file variants over a memfd), ported in C: maps of the program's own
+   * buffers, munmap'd ({@code EFAULT}) and read-only ones, {@code IOMMU_IOAS_MAP_FILE} of memfds
+   * ({@code EINVAL} beyond the end of the file), every length and alignment, with {@code
+   * MD_CHECK_MAP} and {@code MD_CHECK_REFS}.
    */
   @Test
   void selftestMockDomain_kernelSelftestFixturePasses() throws Exception {

@@ -104,6 +104,9 @@ public final class Iommufd {
   /** {@code IOMMU_IOAS_MAP} = 0x3B85. */
   public static final int IOMMU_IOAS_MAP = io(IOMMUFD_CMD_IOAS_MAP);
 
+  /** {@code IOMMU_IOAS_MAP_FILE} = 0x3B8F. */
+  public static final int IOMMU_IOAS_MAP_FILE = io(IOMMUFD_CMD_IOAS_MAP_FILE);
+
   /** {@code IOMMU_IOAS_UNMAP} = 0x3B86. */
   public static final int IOMMU_IOAS_UNMAP = io(IOMMUFD_CMD_IOAS_UNMAP);
 

@@ -29,6 +29,16 @@ class IommufdStructsTest extends StructRecordContract {
               field("length", 24, 8),
               field("iova", 32, 8)),
           struct(
+              IommuIoasMapFile.class,
+              40,
+              field("size", 0, 4),
+              field("flags", 4, 4),
+              field("ioasId", 8, 4),
+              field("fd", 12, 4),
+              field("start", 16, 8),
+              field("length", 24, 8),
+              field("iova", 32, 8)),
+          struct(
               IommuIoasUnmap.class,
               24,
               field("size", 0, 4),

@@ -75,9 +75,10 @@ import org.jvfio.core.spi.IotlbGather;
  * <p><b>Address model.</b> A {@code user_va} points into a guest memory passed to {@link #create}
  * or into other user memory that the context's {@link UserPages} can pin (a {@code malloc} or
  * {@code mmap} buffer, whose DMA lands in its {@link HostMemory}); pinning is the identity, so a
- * page's physical address is its user address. As in the kernel, pages are pinned only when an IOAS
- * has a domain to fill: mapping memory that cannot be pinned (unmapped, or read-only for a {@code
- * WRITEABLE} map) fails with {@code EFAULT} then (or when a domain is added), not on an IOAS
+ * page's physical address is its user address. A file page ({@link #ioasMapFile}) has the address
+ * of its shared mapping that {@link UserFiles} gives. As in the kernel, pages are pinned only when
+ * an IOAS has a domain to fill: mapping memory that cannot be pinned (unmapped, or read-only for a
+ * {@code WRITEABLE} map) fails with {@code EFAULT} then (or when a domain is added), not on an IOAS
  * without domains. Pages an area of the same map ({@code iopt_pages}, shared by {@code
  * IOMMU_IOAS_COPY}) holds in a domain, or an access has pinned, are pinned already and are not
  * asked for again, so they stay usable after the process unmaps them until the last such area goes.
@@ -107,6 +108,9 @@ public final class IommufdContext {
   private final long hpageSize; // its PMD_SIZE: PAGE_SIZE * PAGE_SIZE / 8
   final List<GuestMemory> memories;
   private final UserPages userPages;
+  private final UserFiles userFiles;
+  // guarded by lock: for each IOMMU_IOAS_MAP_FILE's pagesId, whether memfd_pin_folios can pin it
+  private final Map<Long, Boolean> filePagesPinnable = new HashMap<>();
   private final DmaEngine engine;
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
@@ -219,6 +223,7 @@ public final class IommufdContext {
       long pageSize,
       GuestTables guestTables,
       UserPages userPages,
+      UserFiles userFiles,
       HostMemory host,
       List<GuestMemory> memories) {
     if (pageSize != 4096 && pageSize != 16384 && pageSize != 65536) {
@@ -228,6 +233,7 @@ public final class IommufdContext {
     this.hpageSize = pageSize * (pageSize / 8);
     this.memories = ImmutableList.copyOf(memories);
     this.userPages = userPages;
+    this.userFiles = userFiles;
     this.nesting = new IommufdNesting(this, guestTables);
     this.engine = new DmaEngine(this.memories, host, 1024);
   }
@@ -295,10 +301,35 @@ public final class IommufdContext {
       UserPages userPages,
       HostMemory host,
       GuestMemory... memories) {
+    return create(pageSize, guestTables, userPages, UserFiles.NONE, host, memories);
+  }
+
+  /**
+   * Opens a new context as {@link #create(long, GuestTables, UserPages, HostMemory,
+   * GuestMemory...)} whose {@code IOMMU_IOAS_MAP_FILE} finds the caller's files through {@code
+   * userFiles}.
+   *
+   * @param pageSize the kernel's {@code PAGE_SIZE}: 4096, 16384 or 65536
+   * @param guestTables the guest's stage-1 tables and context descriptors
+   * @param userPages the process's other memory, as {@code pin_user_pages} finds it
+   * @param userFiles the process's files, as {@code fget} and {@code memfd_pin_folios} find them
+   * @param host the pages behind that memory (the machine's, shared by every context)
+   * @param memories the guest memories user addresses may point into
+   * @return a new context with no objects
+   * @throws IllegalArgumentException unless {@code pageSize} is 4, 16 or 64 KiB
+   */
+  public static IommufdContext create(
+      long pageSize,
+      GuestTables guestTables,
+      UserPages userPages,
+      UserFiles userFiles,
+      HostMemory host,
+      GuestMemory... memories) {
     return new IommufdContext(
         pageSize,
         guestTables,
         Objects.requireNonNull(userPages),
+        Objects.requireNonNull(userFiles),
         Objects.requireNonNull(host),
         List.of(memories));
   }
@@ -500,14 +531,7 @@ public final class IommufdContext {
    */
   public long ioasMap(int ioasId, IoasMap map) {
     int flags = map.flags();
-    UapiException.check(
-        (flags & ~MAP_FLAGS) == 0 && map.reserved() == 0, Errno.EOPNOTSUPP, "IOAS_MAP flags");
-    UapiException.check(
-        map.iova() != ULONG_MAX && map.length() != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
-    UapiException.check(
-        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
-        Errno.EINVAL,
-        "neither READABLE nor WRITEABLE");
+    checkMapArgs(map.reserved() == 0, flags, map.iova(), map.length());
     synchronized (lock) {
       Ioas ioas = ioas(ioasId);
       // iopt_alloc_user_pages
@@ -534,6 +558,79 @@ public final class IommufdContext {
     }
   }
 
+  /**
+   * {@code IOMMU_IOAS_MAP_FILE}: maps bytes {@code [start, start + length)} of the caller's file
+   * {@code fd} at a fixed or allocated IOVA and returns the IOVA, as {@code iommufd_ioas_map_file}
+   * and {@code iopt_map_file_pages} do. The file's pages are pinned as {@code memfd_pin_folios}
+   * pins them, when the IOAS has a domain to fill (or an access pins them): only a memfd, shmem or
+   * hugetlbfs file, and only below its size ({@code EINVAL} otherwise), whatever the process has
+   * mapped. Their identity is the address {@link UserFiles} gives, so a shared mapping of the file
+   * reaches the same pages through {@code IOMMU_IOAS_MAP}. An allocated IOVA is aligned from the
+   * file offset, as {@code iopt_alloc_area_pages} does for a file.
+   *
+   * @param ioasId {@code iommu_ioas_map_file.ioas_id}
+   * @param map the other inputs of {@code struct iommu_ioas_map_file}
+   * @return the IOVA mapped at ({@code iova} as written back)
+   * @throws UapiException in the kernel's order: {@code EOPNOTSUPP} for unknown flags; {@code
+   *     EOVERFLOW} if {@code iova} or {@code length} is {@code ULONG_MAX}; {@code EINVAL} without
+   *     READABLE and WRITEABLE; {@code ENOENT} for a bad IOAS; {@code EINVAL} if {@code length} is
+   *     0; {@code EOVERFLOW} if {@code start + length - 1} wraps; {@code EBADF} if {@code fd} is
+   *     not open; {@code EINVAL} for a length above {@code SIZE_MAX - PAGE_SIZE}; then as {@link
+   *     #ioasMap} from the length's alignment on, except that a file that cannot be pinned, or a
+   *     range whose last page ends beyond the file's end, is {@code EINVAL} (not {@code EFAULT})
+   *     when the IOAS has domains
+   */
+  public long ioasMapFile(int ioasId, IoasMapFile map) {
+    int flags = map.flags();
+    checkMapArgs(true, flags, map.iova(), map.length());
+    synchronized (lock) {
+      Ioas ioas = ioas(ioasId);
+      UapiException.check(map.length() != 0, Errno.EINVAL, "length 0");
+      UapiException.check(
+          !lastWraps(map.start(), map.length()), Errno.EOVERFLOW, "start + length wraps");
+      UserFile file = userFiles.lookup(map.fd(), map.start(), map.length());
+      UapiException.check(file != null, Errno.EBADF, "fd " + map.fd() + " is not open");
+      UapiException.check( // iopt_alloc_pages
+          Long.compareUnsigned(map.length(), -1L - pageSize) <= 0, Errno.EINVAL, "bad length");
+      int prot = iommuProt(flags);
+      long pagesId = nextPagesId++;
+      Pages pages =
+          new Pages(file.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0, pagesId);
+      // memfd_pin_folios pins whole pages: the last page must end before the file does
+      long lastByte = (map.start() + map.length() - 1) | (pageSize - 1);
+      boolean pinnable = file.shmem() && Long.compareUnsigned(lastByte, file.size()) < 0;
+      filePagesPinnable.put(pagesId, pinnable);
+      try {
+        return insertAreas(
+            ioas,
+            List.of(pages),
+            map.length(),
+            map.iova(),
+            (flags & IOMMU_IOAS_MAP_FIXED_IOVA) != 0,
+            prot,
+            map.start());
+      } catch (UapiException e) {
+        filePagesPinnable.remove(pagesId);
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * The first checks of {@code iommufd_ioas_map} and {@code iommufd_ioas_map_file}: unknown flags
+   * (or a non-zero {@code __reserved}, {@code reservedZero} false), {@code ULONG_MAX}, no
+   * permission.
+   */
+  private static void checkMapArgs(boolean reservedZero, int flags, long iova, long length) {
+    UapiException.check(
+        (flags & ~MAP_FLAGS) == 0 && reservedZero, Errno.EOPNOTSUPP, "IOAS_MAP flags");
+    UapiException.check(iova != ULONG_MAX && length != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
+    UapiException.check(
+        (flags & (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)) != 0,
+        Errno.EINVAL,
+        "neither READABLE nor WRITEABLE");
+  }
+
   private static int iommuProt(int mapFlags) {
     return ((mapFlags & IOMMU_IOAS_MAP_READABLE) != 0 ? IommuDomain.IOMMU_READ : 0)
         | ((mapFlags & IOMMU_IOAS_MAP_WRITEABLE) != 0 ? IommuDomain.IOMMU_WRITE : 0);
@@ -542,6 +639,12 @@ public final class IommufdContext {
   /** {@code iopt_map_pages}: validates everything, then inserts the areas and fills the domains. */
   private long insertAreas(
       Ioas ioas, List<Pages> list, long length, long iova, boolean fixed, int prot) {
+    return insertAreas(ioas, list, length, iova, fixed, prot, list.get(0).userVa());
+  }
+
+  /** As above; an allocated IOVA is aligned from {@code start}, the user VA or file offset. */
+  private long insertAreas(
+      Ioas ioas, List<Pages> list, long length, long iova, boolean fixed, int prot, long start) {
     long align = ioas.iovaAlignment;
     UapiException.check(
         length != 0 && (length & (align - 1)) == 0, Errno.EINVAL, "length not aligned");
@@ -550,7 +653,7 @@ public final class IommufdContext {
       checkIova(ioas, iova, length);
       at = iova;
     } else {
-      at = allocIova(ioas, list.get(0).userVa(), length);
+      at = allocIova(ioas, start, length);
     }
     for (Pages p : list) {
       UapiException.check(
@@ -596,6 +699,11 @@ public final class IommufdContext {
    * other, and for every one once that process has exited.
    */
   void checkPinnable(Pages p) {
+    Boolean file = filePagesPinnable.get(p.pagesId());
+    if (file != null) { // memfd_pin_folios: the file's pages, not the process's mappings
+      UapiException.check(file, Errno.EINVAL, "file pages cannot be pinned");
+      return;
+    }
     sourceMms.checkPinnable(p, pageSize, this::inGuestMemory);
   }
 

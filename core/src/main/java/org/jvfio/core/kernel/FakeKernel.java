@@ -25,6 +25,7 @@ import org.jvfio.core.hw.GuestTables;
 import org.jvfio.core.hw.HostMemory;
 import org.jvfio.core.hw.IoPageFault;
 import org.jvfio.core.iommufd.IommufdContext;
+import org.jvfio.core.iommufd.UserFiles;
 import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.core.spi.MockIommuDriver;
 import org.jvfio.core.vfio.VfioDevice;
@@ -149,11 +150,16 @@ public final class FakeKernel {
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
   private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
   private final IntSupplier unusedFd; // null: the lowest number free in files
+  private final UserFiles userFiles;
 
   private FakeKernel(Builder b) {
     this.pageSize = b.pageSize;
     this.memory = b.addressSpace;
     this.unusedFd = b.unusedFd;
+    this.userFiles =
+        b.userFiles != null
+            ? b.userFiles
+            : memory instanceof UserMemory ? new MemFds((UserMemory) memory) : UserFiles.NONE;
     this.selftestIommus =
         b.iommufdTest
             ? new IommufdSelftest.MockIommus(
@@ -212,7 +218,8 @@ public final class FakeKernel {
     GuestMemory[] ram = guestMemories.toArray(new GuestMemory[0]);
     if (IOMMU_PATH.equals(path) || (iommufdContainer && VFIO_CONTAINER_PATH.equals(path))) {
       IommufdContext ctx =
-          IommufdContext.create(pageSize, guestTables, new ProcessPages(memory), hostMemory, ram);
+          IommufdContext.create(
+              pageSize, guestTables, new ProcessPages(memory), userFiles, hostMemory, ram);
       IommufdSelftest selftest =
           selftestIommus == null
               ? null
@@ -518,6 +525,21 @@ public final class FakeKernel {
   }
 
   /**
+   * Returns the caller's memfds and other files that {@code IOMMU_IOAS_MAP_FILE} can name, with
+   * their mappings in {@link #userMemory()}.
+   *
+   * @return the kernel's {@link MemFds}
+   * @throws IllegalStateException if the builder plugged in other user files or another address
+   *     space ({@link Builder#userFiles}, {@link Builder#userAddressSpace})
+   */
+  public MemFds memFds() {
+    if (!(userFiles instanceof MemFds)) {
+      throw new IllegalStateException("the user's files are not MemFds");
+    }
+    return (MemFds) userFiles;
+  }
+
+  /**
    * Returns guest memory {@code index}.
    *
    * @param index the memory's index, from 0
@@ -816,6 +838,7 @@ public final class FakeKernel {
     private UserAddressSpace addressSpace = new UserMemory();
     private boolean iommufdTest;
     private IntSupplier unusedFd;
+    private UserFiles userFiles;
 
     private Builder() {}
 
@@ -1001,6 +1024,19 @@ public final class FakeKernel {
      */
     public Builder unusedFd(IntSupplier unusedFd) {
       this.unusedFd = Objects.requireNonNull(unusedFd);
+      return this;
+    }
+
+    /**
+     * Makes {@code IOMMU_IOAS_MAP_FILE} find the caller's files through {@code files} (how a server
+     * plugs in the fds of a process that calls it over a socket). By default the kernel's {@link
+     * FakeKernel#memFds()} over its {@link UserMemory}, or no files with another address space.
+     *
+     * @param files the caller's files, as {@code fget} finds them
+     * @return this builder
+     */
+    public Builder userFiles(UserFiles files) {
+      this.userFiles = Objects.requireNonNull(files);
       return this;
     }
 

@@ -12,6 +12,7 @@ import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_ALLOW_IOVAS;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_COPY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_IOVA_RANGES;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FILE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_UNMAP;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VDEVICE_ALLOC;
@@ -49,6 +50,7 @@ import org.jvfio.api.iommufd.IommuIoasAllowIovas;
 import org.jvfio.api.iommufd.IommuIoasCopy;
 import org.jvfio.api.iommufd.IommuIoasIovaRanges;
 import org.jvfio.api.iommufd.IommuIoasMap;
+import org.jvfio.api.iommufd.IommuIoasMapFile;
 import org.jvfio.api.iommufd.IommuIoasUnmap;
 import org.jvfio.api.iommufd.IommuIovaRange;
 import org.jvfio.api.iommufd.IommuOption;
@@ -64,6 +66,7 @@ import org.jvfio.core.iommufd.HwInfo;
 import org.jvfio.core.iommufd.HwptAlloc;
 import org.jvfio.core.iommufd.IoasCopy;
 import org.jvfio.core.iommufd.IoasMap;
+import org.jvfio.core.iommufd.IoasMapFile;
 import org.jvfio.core.iommufd.IommufdContext;
 import org.jvfio.core.iommufd.IovaRange;
 import org.jvfio.core.iommufd.IovaRanges;
@@ -74,7 +77,7 @@ import org.jvfio.core.iommufd.IovaRanges;
  * ioctl() is iommufd_fops_ioctl(): a table maps each modelled request number to {min_size, the
  * kernel's struct size, handler}; a number not in it goes to the VFIO type1 compatibility layer
  * (vfioCompat), which answers the container ioctls and ENOTTY for everything else (the iommufd
- * commands jvfio does not model: MAP_FILE, ...); IOMMU_VFIO_IOAS, which chooses
+ * commands jvfio does not model: IOAS_CHANGE_PROCESS, HW_QUEUE_ALLOC, ...); IOMMU_VFIO_IOAS, which chooses
  * the IOAS that layer acts on, is in the table. The nesting commands (HWPT_INVALIDATE,
  * VIOMMU_ALLOC, VDEVICE_ALLOC, VEVENTQ_ALLOC, whose fd is a VeventqFile) are in NestingIoctls;
  * FAULT_QUEUE_ALLOC is in FaultFile. The common size
@@ -115,6 +118,7 @@ final class IommuFile extends OpenFile {
               IOMMU_IOAS_IOVA_RANGES,
               new Op(32, IommuIoasIovaRanges.SIZE, IommuFile::ioasIovaRanges)),
           Map.entry(IOMMU_IOAS_MAP, new Op(40, IommuIoasMap.SIZE, IommuFile::ioasMap)),
+          Map.entry(IOMMU_IOAS_MAP_FILE, new Op(40, IommuIoasMapFile.SIZE, IommuFile::ioasMapFile)),
           Map.entry(IOMMU_IOAS_UNMAP, new Op(24, IommuIoasUnmap.SIZE, IommuFile::ioasUnmap)),
           Map.entry(IOMMU_OPTION, new Op(24, IommuOption.SIZE, IommuFile::option)),
           Map.entry(IOMMU_VFIO_IOAS, new Op(12, IommuVfioIoas.SIZE, IommuFile::vfioIoas)),
@@ -282,6 +286,15 @@ final class IommuFile extends OpenFile {
         u,
         new IommuIoasMap(
                 s.size(), s.flags(), s.ioasId(), s.reserved(), s.userVa(), s.length(), iova)
+            ::encode);
+  }
+
+  private void ioasMapFile(Ucmd u) {
+    IommuIoasMapFile s = IommuIoasMapFile.decode(u.cmd());
+    long iova = ctx.ioasMapFile(s.ioasId(), IoasMapFile.fromStruct(s));
+    respond(
+        u,
+        new IommuIoasMapFile(s.size(), s.flags(), s.ioasId(), s.fd(), s.start(), s.length(), iova)
             ::encode);
   }
 

@@ -230,11 +230,12 @@ class FakeKernelTest {
     int fd = sys.open(FakeKernel.IOMMU_PATH);
     long arg = mem.allocate(64);
     putU32(arg, 64);
-    for (int nr : new int[] {0x8f, 0x94, 0x95}) {
+    for (int nr : new int[] {0x94, 0x95}) {
       assertErrno(Errno.ENOTTY, sys.ioctl(fd, Vfio.io(Iommufd.IOMMUFD_TYPE, nr), arg));
     }
     // OPTION (0x87) and the nesting commands are modelled: a zeroed struct reaches their checks
     assertEquals(0, sys.ioctl(fd, Iommufd.IOMMU_OPTION, arg)); // RLIMIT_MODE SET 0, no object yet
+    assertErrno(Errno.EINVAL, sys.ioctl(fd, Iommufd.IOMMU_IOAS_MAP_FILE, arg)); // no permission
     assertErrno(Errno.ENODEV, sys.ioctl(fd, Iommufd.IOMMU_VFIO_IOAS, arg)); // GET, none yet
     assertErrno(Errno.ENOENT, sys.ioctl(fd, Iommufd.IOMMU_HWPT_INVALIDATE, arg)); // hwpt_id 0
     assertErrno(Errno.EOPNOTSUPP, sys.ioctl(fd, Iommufd.IOMMU_VIOMMU_ALLOC, arg)); // type DEFAULT

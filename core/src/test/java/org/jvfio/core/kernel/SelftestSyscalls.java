@@ -14,6 +14,7 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_ADD_RESERVED;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_DIRTY;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_MAP;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MD_CHECK_REFS;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS;
 import static org.jvfio.core.kernel.Syscalls.ok;
 
@@ -48,6 +49,13 @@ final class SelftestSyscalls {
     this.buffer = kernel.guestMemory(0).base();
   }
 
+  /** Over a kernel of the caller's ({@code CONFIG_IOMMUFD_TEST}) and its iommufd {@code fd}. */
+  SelftestSyscalls(Syscalls sys, int fd) {
+    this.sys = sys;
+    this.fd = fd;
+    this.buffer = 0;
+  }
+
   /** Writes an iommu_test_cmd of {@code op} on {@code id}; the caller fills the union (at 16). */
   private long cmd(int op, int id, ByteBuffer union) {
     ByteBuffer b = ByteBuffer.allocate(IOMMU_TEST_CMD_SIZE).order(ByteOrder.LITTLE_ENDIAN);
@@ -80,6 +88,12 @@ final class SelftestSyscalls {
   int checkMap(int hwpt, long iova, long length, long uptr) {
     ByteBuffer u = union().putLong(iova).putLong(length).putLong(uptr);
     return sys.ioctl(fd, IOMMU_TEST_CMD, cmd(IOMMU_TEST_OP_MD_CHECK_MAP, hwpt, u));
+  }
+
+  /** {@code IOMMU_TEST_OP_MD_CHECK_REFS}: every page of the range is pinned {@code refs} times. */
+  int checkRefs(long uptr, long length, int refs) {
+    ByteBuffer u = union().putLong(length).putLong(uptr).putInt(refs);
+    return sys.ioctl(fd, IOMMU_TEST_CMD, cmd(IOMMU_TEST_OP_MD_CHECK_REFS, 0, u));
   }
 
   /** {@code IOMMU_OPTION} of {@code size} bytes; {@code val64[0]} in, the copied-back value out. */
