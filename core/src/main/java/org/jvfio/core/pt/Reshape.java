@@ -326,15 +326,14 @@ final class Reshape {
     replaceSlots(first, level, values, (st & 1) != 0, va, 1L << sizeLog2);
   }
 
-  /** Returns the value of {@code e} with its dirty state set to {@code dirty}. */
+  /**
+   * Returns {@code e}, made write-dirty if {@code dirty}. It never cleans: every caller's {@code
+   * dirty} is the OR of a read of entries among which is {@code e}'s own, so a dirty {@code e}
+   * either made {@code dirty} true or became dirty since (only the hardware changes an entry
+   * meanwhile, and it never cleans), and stays dirty.
+   */
   private long withDirty(long e, boolean dirty) {
-    if (dirty && !f.isDirty(e)) {
-      return f.dirty(e);
-    }
-    if (!dirty && f.isDirty(e)) {
-      return f.clean(e);
-    }
-    return e;
+    return dirty ? f.dirty(e) : e;
   }
 
   /** Makes the leaf at {@code sl} write-dirty by compare-and-swap (still the leaf it was). */

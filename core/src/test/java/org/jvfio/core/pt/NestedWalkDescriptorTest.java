@@ -104,4 +104,13 @@ class NestedWalkDescriptorTest {
     assertEquals(NestedFault.Cause.ADDRESS_SIZE, walk(V | AA64 | 25, 1L << 39));
     assertEquals(NestedFault.Cause.NOT_PRESENT, walk(V | AA64 | 25, (1L << 39) - 4096));
   }
+
+  @Test
+  void toString_namesTheKindOfWalkAndItsAddress() {
+    assertEquals(
+        "Arm context descriptor 0x8000",
+        NestedWalk.armContextDescriptor(NestedWalkDescriptorTest::format, CD).toString());
+    PtFormat x86 = format(39).orElseThrow();
+    assertEquals("x86-64 " + x86 + " root 0x100000", NestedWalk.x86(x86, TTB0).toString());
+  }
 }

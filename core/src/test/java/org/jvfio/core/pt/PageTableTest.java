@@ -161,6 +161,37 @@ class PageTableTest {
     assertFalse(pt.setDirtyByHardware(r)); // a write never dirties a read-only leaf
   }
 
+  /**
+   * With permissions along the walk (AMD's IR and IW in every PDE), a table pointer that denies
+   * reads or writes denies them for every leaf below it, whatever the leaf says.
+   */
+  @Test
+  void translate_permissionsAlongTheWalk_tablePointerDenyingAnAccessDeniesItBelow() {
+    PageTable pt =
+        new PageTable(
+            TestFormats.replicas()
+                .table(1, 1L << 7, 0, 7)
+                .table(2, 1L << 7, 0, 7)
+                .permissions(2, 0, 4, 0, true)
+                .build(),
+            memory,
+            iotlb,
+            (root, top) -> {});
+    pt.map(0, 0, PAGE, RW);
+    pt.map(1L << 30, 0, PAGE, RW);
+    Translation both = pt.translate(0).orElseThrow();
+    assertTrue(both.readable() && both.writable());
+    long top = pt.root();
+    memory.set(top, memory.get(top) & ~4L); // the pointer of [0, 1 GiB) loses W
+    memory.set(top + 8, memory.get(top + 8) & ~2L); // the pointer of [1 GiB, 2 GiB) loses R
+    Translation readOnly = pt.translate(0).orElseThrow();
+    assertTrue(readOnly.readable());
+    assertFalse(readOnly.writable());
+    Translation writeOnly = pt.translate(1L << 30).orElseThrow();
+    assertFalse(writeOnly.readable());
+    assertTrue(writeOnly.writable());
+  }
+
   @Test
   void iotlbSync_invalidatesTheGatheredRangeOnly() {
     IommuDomain domain = MockIommuDriver.create().allocateDomain(DomainConfig.PLAIN);

@@ -167,6 +167,29 @@ class VtdNestedTranslatorTest {
   }
 
   @Test
+  void writeUnderAReadOnlyStage1TableEntry_isAStage1PermissionFault() {
+    GuestIoPageTable s1 = x86(true);
+    s1.map(0x5000, DATA, true);
+    tables.write(TABLES, tables.read(TABLES) & ~VtdPte.FS_RW); // the top entry of [0, 512 GiB)
+    NestedTranslator t = translator(walk(s1));
+    assertEquals(new DmaResult(4096, 0), t.read(DEV, 0x5000, 4096));
+    assertEquals(new DmaResult(0, 1), t.write(DEV, 0x5000, 4096, NO_TRACKER));
+    assertEquals(new NestedFault(DEV, 0x5000, true, 1, Cause.PERMISSION, 0, false), onlyFault());
+  }
+
+  @Test
+  void writeAfterARead_setsTheStage1DirtyBitTheReadLeftClear() {
+    GuestIoPageTable s1 = x86(false);
+    s1.map(0x40_0000L, DATA, true);
+    NestedTranslator t = translator(walk(s1));
+    long slot = TABLES + 3 * 4096L + ((0x40_0000L >>> 12) & 511) * 8;
+    assertEquals(new DmaResult(4096, 0), t.read(DEV, 0x40_0000L, 4096));
+    assertEquals(0x20, tables.read(slot) & 0x60, "A set, D clear");
+    assertEquals(new DmaResult(4096, 0), t.write(DEV, 0x40_0000L, 4096, NO_TRACKER));
+    assertEquals(0x60, tables.read(slot) & 0x60, "A and D set");
+  }
+
+  @Test
   void writeThroughReadOnlyStage2_isAStage2PermissionFault() {
     GuestIoPageTable s1 = x86(true);
     s1.map(0x5000, DATA, true);
