@@ -1,6 +1,7 @@
 package org.jvfio.core.iommufd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
 import static org.jvfio.core.iommufd.IommufdPasid.IOMMU_NO_PASID;
 
@@ -55,5 +56,12 @@ class IommufdPasidEdgesTest {
     pasids.checkHwpt(dev, IOMMU_NO_PASID, b);
     pasids.detach(dev, IOMMU_NO_PASID);
     pasids.checkHwpt(dev, IOMMU_NO_PASID, 0);
+  }
+
+  @Test
+  void setMaxPasids_zero_isAllowed_negativeIsNot() {
+    pasids.setMaxPasids(dev, 0);
+    assertEquals(0, pasids.maxPasids(dev));
+    assertThrows(IllegalArgumentException.class, () -> pasids.setMaxPasids(dev, -1));
   }
 }
