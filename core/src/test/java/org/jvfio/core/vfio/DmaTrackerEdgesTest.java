@@ -3,6 +3,7 @@ package org.jvfio.core.vfio;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.jvfio.core.vfio.DmaTrackerTest.control;
 import static org.jvfio.core.vfio.VfioDeviceFeatureTest.assertErrno;
 
 import java.util.ArrayList;
@@ -19,14 +20,6 @@ import org.jvfio.core.bitmap.IovaBitmap;
  */
 class DmaTrackerEdgesTest {
   private static final long K4 = 4096;
-
-  private static DmaLoggingControl control(long pageSize, long... iovaLength) {
-    List<DmaLoggingRange> ranges = new ArrayList<>();
-    for (int i = 0; i < iovaLength.length; i += 2) {
-      ranges.add(new DmaLoggingRange(iovaLength[i], iovaLength[i + 1]));
-    }
-    return new DmaLoggingControl(pageSize, ranges);
-  }
 
   /** The dirty records a report hands its sink, as {iova, length} pairs. */
   private static List<List<Long>> records(DmaTracker t, long iova, long length) {

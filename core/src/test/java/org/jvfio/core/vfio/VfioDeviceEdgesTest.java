@@ -10,6 +10,7 @@ import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_GET;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIGRATION;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
 import static org.jvfio.api.vfio.Vfio.VFIO_DEVICE_FEATURE_SET;
+import static org.jvfio.core.vfio.DmaLoggingReportWindowTest.report;
 import static org.jvfio.core.vfio.VfioDeviceFeatureTest.assertErrno;
 
 import java.nio.ByteBuffer;
@@ -104,7 +105,9 @@ class VfioDeviceEdgesTest {
           () -> VfioDevice.create(new ScriptedDriver(flags)),
           flags::toString);
     }
-    assertTrue(VfioDevice.create(new ScriptedDriver(EnumSet.of(MigrationFlag.STOP_COPY))) != null);
+    assertEquals(
+        MigrationState.RUNNING,
+        VfioDevice.create(new ScriptedDriver(EnumSet.of(MigrationFlag.STOP_COPY))).state());
   }
 
   @Test
@@ -212,11 +215,6 @@ class VfioDeviceEdgesTest {
             new DmaLoggingRange(0x1001, 1),
             new DmaLoggingRange(0x1002, 1)),
         dev.dmaTracker().orElseThrow().effectiveRanges());
-  }
-
-  private static ByteBuffer report(long iova, long length, long pageSize, long bitmap) {
-    ByteBuffer rep = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
-    return rep.putLong(0, iova).putLong(8, length).putLong(16, pageSize).putLong(24, bitmap);
   }
 
   /**
