@@ -65,7 +65,8 @@ class UserBitmapWriterTest {
       SplittableRandom r = new SplittableRandom(caseSeed);
       long pageSize = K4 << r.nextInt(3);
       long bits = r.nextBoolean() ? 1 + r.nextInt(200) : WINDOW_BITS - 100 + r.nextInt(WINDOW_BITS);
-      long length = (bits - 1) * pageSize + 1 + r.nextLong(pageSize); // ceil(length/page) = bits
+      // ceil(length / pageSize) = bits; a whole number of pages half the time
+      long length = bits * pageSize - (r.nextBoolean() ? 0 : r.nextLong(pageSize));
       long base = r.nextLong(1L << 40) & -(r.nextBoolean() ? pageSize : 1);
       int bytes = (int) ((bits + 7) / 8);
       byte[] initial = new byte[bytes];
@@ -88,8 +89,12 @@ class UserBitmapWriterTest {
       List<String> applied = new ArrayList<>();
       int n = r.nextInt(12);
       for (int i = 0; i < n; i++) {
-        long iova = base + offset(r, length, pageSize);
+        long off = offset(r, length, pageSize);
+        long iova = base + off;
         long len = recordLength(r, pageSize);
+        if (r.nextInt(4) == 0 && Long.compareUnsigned(off, length) < 0) {
+          len = length - off + r.nextInt(2); // ends on the last byte or one past it
+        }
         applied.add(Long.toHexString(iova) + "+" + Long.toHexString(len));
         reference.set(iova, len);
         writer.set(iova, len);
