@@ -65,11 +65,12 @@ abstract class AbstractDmaTracker implements DmaTracker {
     private final int words;
     private final long[][] chunks;
 
-    Segment(long base, long last, int shift) {
+    /** A segment of {@code bits} granules from {@code base}, its last byte at {@code last}. */
+    Segment(long base, long last, int shift, long bits) {
       this.base = base;
       this.last = last;
       this.shift = shift;
-      this.bits = ((last - base) >>> shift) + 1;
+      this.bits = bits;
       this.words = (int) ((bits + 63) >>> 6); // bits <= MAX_GRANULES
       this.chunks = new long[(words + CHUNK_WORDS - 1) >>> CHUNK_SHIFT][];
     }
@@ -190,7 +191,8 @@ abstract class AbstractDmaTracker implements DmaTracker {
    */
   final long choosePageSize(long hint) {
     int want = 63 - Long.numberOfLeadingZeros(hint); // floor(log2(hint)); hint is a power of two
-    for (int d = 0; d < 64; d++) {
+    // supportedPageSizes is not 0: some bit lies within distance 63 of want, so the search ends.
+    for (int d = 0; ; d++) {
       if (want - d >= 0 && (supportedPageSizes & (1L << (want - d))) != 0) {
         return 1L << (want - d);
       }
@@ -198,7 +200,6 @@ abstract class AbstractDmaTracker implements DmaTracker {
         return 1L << (want + d);
       }
     }
-    throw new AssertionError("supportedPageSizes is not 0");
   }
 
   @Override
@@ -208,20 +209,21 @@ abstract class AbstractDmaTracker implements DmaTracker {
     int shift = Long.numberOfTrailingZeros(pageSize);
     ImmutableList<DmaLoggingRange> ranges =
         ImmutableList.copyOf(admit(requested.ranges(), pageSize));
+    long[] bits = new long[ranges.size()];
     long granules = 0;
-    for (DmaLoggingRange r : ranges) {
-      long base = r.iova() & -pageSize;
-      long n = ((r.last() - base) >>> shift) + 1; // at most 2^52 at 4 KiB: no overflow
+    for (int i = 0; i < bits.length; i++) {
+      DmaLoggingRange r = ranges.get(i);
+      bits[i] = ((r.last() - (r.iova() & -pageSize)) >>> shift) + 1; // <= 2^52 at 4 KiB
       UapiException.check(
-          n <= MAX_GRANULES - granules,
+          bits[i] <= MAX_GRANULES - granules,
           Errno.ENOMEM,
           "tracker log larger than " + MAX_GRANULES + " granules");
-      granules += n;
+      granules += bits[i];
     }
-    Segment[] segments = new Segment[ranges.size()];
+    Segment[] segments = new Segment[bits.length];
     for (int i = 0; i < segments.length; i++) {
       DmaLoggingRange r = ranges.get(i);
-      segments[i] = new Segment(r.iova() & -pageSize, r.last(), shift);
+      segments[i] = new Segment(r.iova() & -pageSize, r.last(), shift, bits[i]);
     }
     failed = false;
     log = new Log(shift, ranges, segments);

@@ -20,9 +20,6 @@ final class IovaRanges {
    * the first IOVA to the last when {@code maxRanges == 1}).
    */
   static ImmutableList<DmaLoggingRange> combine(List<DmaLoggingRange> ranges, int maxRanges) {
-    if (ranges.size() <= maxRanges) {
-      return ImmutableList.copyOf(ranges);
-    }
     int n = ranges.size();
     long[] start = new long[n];
     long[] last = new long[n];

@@ -33,7 +33,7 @@ class DmaLoggingReportWindowTest {
     return VfioDevice.create(VfioDeviceDriver.withoutMigration(Optional.of(tracker)));
   }
 
-  private static ByteBuffer report(long iova, long length, long pageSize, long bitmap) {
+  static ByteBuffer report(long iova, long length, long pageSize, long bitmap) {
     ByteBuffer rep = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN);
     return rep.putLong(0, iova).putLong(8, length).putLong(16, pageSize).putLong(24, bitmap);
   }

@@ -23,7 +23,7 @@ class DmaTrackerTest {
   private static final int TRIES = Integer.getInteger("jvfio.tries", 200);
   private static final long K4 = 4096;
 
-  private static DmaLoggingControl control(long pageSize, long... iovaLength) {
+  static DmaLoggingControl control(long pageSize, long... iovaLength) {
     List<DmaLoggingRange> ranges = new ArrayList<>();
     for (int i = 0; i < iovaLength.length; i += 2) {
       ranges.add(new DmaLoggingRange(iovaLength[i], iovaLength[i + 1]));
