@@ -2,10 +2,10 @@
  * A port of the kernel iommufd selftest's FIXTURE(iommufd_viommu) (tools/testing/selftests/iommu/
  * iommufd.c) in our own C: a mock device, a NEST_PARENT mock HWPT and an IOMMU_VIOMMU_TYPE_SELFTEST
  * vIOMMU on it with a nested HWPT (variant mock_viommu) or none of them (variant no_viommu). Ported:
- * viommu_auto_destroy, viommu_negative_tests, vdevice_alloc (with its vEVENTQ), vdevice_cache,
- * vdevice_tombstone; our own: the vEVENTQ's allocation, read and destroy rules (veventq_alloc_rules,
- * veventq_read). Not ported: viommu_alloc_nested_iopf (fault
- * queue), viommu_alloc_with_data (vIOMMU data and mmap), hw_queue (IOMMU_HW_QUEUE_ALLOC).
+ * viommu_auto_destroy, viommu_negative_tests, viommu_alloc_nested_iopf, vdevice_alloc (with its
+ * vEVENTQ), vdevice_cache, vdevice_tombstone; our own: the vEVENTQ's allocation, read and destroy
+ * rules (veventq_alloc_rules, veventq_read). Not ported: viommu_alloc_with_data (vIOMMU data and
+ * mmap), hw_queue (IOMMU_HW_QUEUE_ALLOC).
  */
 #include <poll.h>
 #include "selftest_utils.h"
@@ -339,6 +339,43 @@ static void vdevice_cache(struct viommu_fixture *self)
 	ASSERT_OK(destroy(fd, vdev_id));
 }
 
+/*
+ * TEST_F(iommufd_viommu, viommu_alloc_nested_iopf): a fault-capable nested HWPT on the vIOMMU, which
+ * the mock device can use only once it has a vDEVICE there; a fault goes through the queue.
+ */
+static void viommu_alloc_nested_iopf(struct viommu_fixture *self)
+{
+	struct iommu_hwpt_selftest data = {.iotlb = IOMMU_TEST_IOTLB_DEFAULT};
+	__u32 iopf_hwpt_id, fault_id, fault_fd, vdev_id;
+
+	if (!self->device_id)
+		return; /* SKIP for no_viommu */
+	ASSERT_OK(fault_alloc(self->fd, &fault_id, &fault_fd));
+	ASSERT_ERRNO(ENOENT, hwpt_alloc_iopf(self->fd, self->device_id, self->viommu_id,
+					     UINT32_MAX, IOMMU_HWPT_FAULT_ID_VALID,
+					     IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
+					     &iopf_hwpt_id));
+	ASSERT_ERRNO(EOPNOTSUPP, hwpt_alloc_iopf(self->fd, self->device_id, self->viommu_id,
+						 fault_id, IOMMU_HWPT_FAULT_ID_VALID | (1u << 31),
+						 IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data),
+						 &iopf_hwpt_id));
+	ASSERT_OK(hwpt_alloc_iopf(self->fd, self->device_id, self->viommu_id, fault_id,
+				  IOMMU_HWPT_FAULT_ID_VALID, IOMMU_HWPT_DATA_SELFTEST, &data,
+				  sizeof(data), &iopf_hwpt_id));
+
+	/* the vDEVICE comes before the attach to a nested HWPT of the vIOMMU */
+	ASSERT_ERRNO(ENOENT, mock_domain_replace(self->fd, self->stdev_id, iopf_hwpt_id));
+	ASSERT_OK(vdevice_alloc(self->fd, self->viommu_id, self->device_id, 0x99, &vdev_id));
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, iopf_hwpt_id));
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, iopf_hwpt_id));
+	ASSERT_OK(trigger_iopf(self->fd, self->device_id, 0, fault_fd));
+
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, self->ioas_id));
+	ASSERT_OK(destroy(self->fd, iopf_hwpt_id));
+	ASSERT_OK(close(fault_fd));
+	ASSERT_OK(destroy(self->fd, fault_id));
+}
+
 /* TEST_F(iommufd_viommu, vdevice_tombstone): a vDEVICE goes with its device; its id stays taken. */
 static void vdevice_tombstone(struct viommu_fixture *self)
 {
@@ -461,11 +498,13 @@ int main(void)
 		bool viommu;
 	} variants[] = {{"no_viommu", false}, {"mock_viommu", true}};
 	static void (*const tests[])(struct viommu_fixture *) = {
-		viommu_auto_destroy, viommu_negative_tests, vdevice_alloc_test, vdevice_cache,
+		viommu_auto_destroy, viommu_negative_tests, viommu_alloc_nested_iopf, vdevice_alloc_test,
+		vdevice_cache,
 		vdevice_tombstone, veventq_alloc_rules, veventq_read,
 	};
 	static const char *const names[] = {
-		"viommu_auto_destroy", "viommu_negative_tests", "vdevice_alloc", "vdevice_cache",
+		"viommu_auto_destroy", "viommu_negative_tests", "viommu_alloc_nested_iopf",
+		"vdevice_alloc", "vdevice_cache",
 		"vdevice_tombstone", "veventq_alloc_rules", "veventq_read",
 	};
 	int tests_run = 0;
