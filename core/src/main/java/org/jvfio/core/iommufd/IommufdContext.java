@@ -35,6 +35,7 @@ import com.google.common.primitives.UnsignedLong;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -110,7 +111,7 @@ public final class IommufdContext {
   private final UserPages userPages;
   private final UserFiles userFiles;
   // guarded by lock: for each IOMMU_IOAS_MAP_FILE's pagesId, whether memfd_pin_folios can pin it
-  private final Map<Long, Boolean> filePagesPinnable = new HashMap<>();
+  private final PerMap<Boolean> filePagesPinnable = new PerMap<>(this::livePagesIds);
   private final DmaEngine engine;
   final Map<Integer, Obj> objects = new HashMap<>();
   private final Map<Integer, Device> devices = new ConcurrentHashMap<>();
@@ -705,6 +706,19 @@ public final class IommufdContext {
       return;
     }
     sourceMms.checkPinnable(p, pageSize, this::inGuestMemory);
+  }
+
+  /** The maps ({@code pagesId}) that an area of some IOAS still holds; under the lock. */
+  Set<Long> livePagesIds() {
+    Set<Long> live = new HashSet<>();
+    for (Obj o : objects.values()) {
+      if (o instanceof Ioas) {
+        for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
+          live.add(a.pagesId());
+        }
+      }
+    }
+    return live;
   }
 
   /** {@code current->mm}: the process making the current call. */

@@ -8,10 +8,6 @@ import com.google.common.collect.Range;
 import com.google.common.collect.RangeSet;
 import com.google.common.collect.TreeRangeSet;
 import com.google.common.primitives.UnsignedLong;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Map;
-import java.util.Set;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext.Area;
@@ -37,32 +33,19 @@ import org.jvfio.core.vfio.UserAccess;
  *    which is the same page for MAP_SHARED memory and for a copy-on-write page that neither side
  *    wrote after the fork.
  *
- * Entries of maps whose areas have all gone are dropped when the table has doubled since the last
- * sweep. Guarded by the context's lock.
+ * Entries of maps whose areas have all gone are swept (PerMap). Guarded by the context's lock.
  */
 final class SourceMms {
   private final IommufdContext ctx;
-  private final Map<Long, UserMm> mms = new HashMap<>();
-  private int sweepAt = 64;
+  private final PerMap<UserMm> mms;
 
   SourceMms(IommufdContext ctx) {
     this.ctx = ctx;
+    this.mms = new PerMap<>(ctx::livePagesIds);
   }
 
   /** An IOMMU_IOAS_MAP made the map {@code pagesId} in the current process. */
   void record(long pagesId, UserMm mm) {
-    if (mms.size() >= sweepAt) {
-      Set<Long> live = new HashSet<>();
-      for (Obj o : ctx.objects.values()) {
-        if (o instanceof Ioas) {
-          for (Area a : ((Ioas) o).areas.asMapOfRanges().values()) {
-            live.add(a.pagesId());
-          }
-        }
-      }
-      mms.keySet().retainAll(live);
-      sweepAt = Math.max(64, 2 * mms.size());
-    }
     mms.put(pagesId, mm);
   }
 
