@@ -10,7 +10,6 @@ import java.util.List;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext.Area;
-import org.jvfio.core.iommufd.IommufdContext.Ioas;
 import org.jvfio.core.spi.IommuDomain;
 import org.jvfio.core.vfio.UserAccess;
 

@@ -27,16 +27,12 @@ import static org.jvfio.core.iommufd.Iovas.u;
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableRangeSet;
 import com.google.common.collect.Range;
-import com.google.common.collect.RangeMap;
 import com.google.common.collect.RangeSet;
-import com.google.common.collect.TreeRangeMap;
 import com.google.common.collect.TreeRangeSet;
 import com.google.common.primitives.UnsignedLong;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -145,36 +141,6 @@ public final class IommufdContext {
 
   /** A slice of pinned pages to insert as one area ({@code struct iopt_pages_list}). */
   record Pages(long userVa, long length, boolean writable, long pagesId) {}
-
-  static final class Ioas extends Obj {
-    final RangeMap<UnsignedLong, Area> areas = TreeRangeMap.create();
-    final List<IommufdAccess> accesses = new ArrayList<>(); // iopt->access_list
-    final List<IommufdAccess.Pin> pins = new ArrayList<>(); // what area->num_accesses counts
-    final Set<Area> preventAccess = Collections.newSetFromMap(new IdentityHashMap<>());
-    RangeSet<UnsignedLong> allowed = TreeRangeSet.create(); // empty: no restriction
-    final List<Hwpt> hwpts = new ArrayList<>();
-    long iovaAlignment = 1;
-    boolean disableLargePages; // IOMMU_OPTION_HUGE_PAGES 0: domains get PAGE_SIZE map calls
-
-    Ioas(int id) {
-      super(id);
-    }
-
-    // IOMMU_TEST_OP_ADD_RESERVED: iopt_reserve_iova with no owner, kept until the IOAS is destroyed
-    final RangeSet<UnsignedLong> testReserved = TreeRangeSet.create();
-
-    RangeSet<UnsignedLong> reserved() {
-      RangeSet<UnsignedLong> r = TreeRangeSet.create(testReserved);
-      for (Hwpt h : hwpts) {
-        r.addAll(h.reserved);
-      }
-      return r;
-    }
-
-    List<Area> areasIn(long start, long last) {
-      return ImmutableList.copyOf(areas.subRangeMap(span(start, last)).asMapOfRanges().values());
-    }
-  }
 
   static final class Hwpt extends Obj {
     final Ioas ioas;
@@ -651,10 +617,10 @@ public final class IommufdContext {
         length != 0 && (length & (align - 1)) == 0, Errno.EINVAL, "length not aligned");
     long at;
     if (fixed) {
-      checkIova(ioas, iova, length);
+      ioas.checkIova(iova, length);
       at = iova;
     } else {
-      at = allocIova(ioas, start, length);
+      at = ioas.allocIova(start, length, pageSize, hpageSize);
     }
     for (Pages p : list) {
       UapiException.check(
@@ -684,7 +650,7 @@ public final class IommufdContext {
           // iopt_fill_domains_pages unwinding: every domain gives back what it holds of the
           // areas added (a domain holds a prefix of the area it refused, or none of it), with
           // iommu_unmap's flush, and the areas go, so the failed call changed nothing
-          removeAreas(ioas, added, Optional.empty());
+          ioas.removeAreas(added, Optional.empty());
           throw refused;
         }
       }
@@ -735,69 +701,6 @@ public final class IommufdContext {
     return false;
   }
 
-  /** {@code iopt_check_iova}. */
-  private static void checkIova(Ioas ioas, long iova, long length) {
-    UapiException.check(
-        (iova & (ioas.iovaAlignment - 1)) == 0, Errno.EINVAL, "iova not aligned to the IOAS");
-    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length wraps");
-    Range<UnsignedLong> r = span(iova, iova + length - 1);
-    UapiException.check(
-        ioas.reserved().subRangeSet(r).isEmpty(), Errno.EINVAL, "range is reserved");
-    UapiException.check(
-        ioas.areas.subRangeMap(r).asMapOfRanges().isEmpty(), Errno.EEXIST, "range is mapped");
-  }
-
-  /** {@code iopt_alloc_iova}. */
-  private long allocIova(Ioas ioas, long addr, long length) {
-    UapiException.check(
-        length != 0 && Long.compareUnsigned(length, ULONG_MAX >>> 1) < 0,
-        Errno.EOVERFLOW,
-        "length too large to allocate");
-    long align = length == 1 ? 1 : Long.highestOneBit(length - 1) << 1; // roundup_pow_of_two
-    if (addr != 0) {
-      align = Math.min(align, Long.lowestOneBit(addr));
-    }
-    align = Math.min(align, hpageSize);
-    UapiException.check(
-        align >= ioas.iovaAlignment, Errno.EINVAL, "allocation alignment below the IOAS's");
-    long pageOffset = addr % pageSize;
-    Range<UnsignedLong> window = span(pageSize, ULONG_MAX - pageSize);
-    RangeSet<UnsignedLong> allowed =
-        ioas.allowed.isEmpty()
-            ? TreeRangeSet.create(List.of(window))
-            : ioas.allowed.subRangeSet(window);
-    RangeSet<UnsignedLong> used = ioas.reserved();
-    used.addAll(ioas.areas.asMapOfRanges().keySet());
-    for (Range<UnsignedLong> a : allowed.asRanges()) {
-      long start = fit(startOf(a), lastOf(a), length, align, pageOffset);
-      if (start == 0) {
-        continue;
-      }
-      for (Range<UnsignedLong> hole :
-          used.complement().subRangeSet(span(start, lastOf(a))).asRanges()) {
-        long at = fit(startOf(hole), lastOf(hole), length, align, pageOffset);
-        if (at != 0) {
-          return at;
-        }
-      }
-    }
-    throw new UapiException(Errno.ENOSPC, "no free IOVA for 0x" + Long.toHexString(length));
-  }
-
-  /** {@code __alloc_iova_check_range}: the aligned start that fits, or 0 (never a valid start). */
-  private static long fit(long start, long last, long length, long align, long pageOffset) {
-    long aligned = start + (align - 1);
-    if (Long.compareUnsigned(aligned, start) < 0) {
-      return 0;
-    }
-    aligned = (aligned & -align) | pageOffset;
-    if (Long.compareUnsigned(aligned, last) >= 0
-        || Long.compareUnsigned(last - aligned, length - 1) < 0) {
-      return 0;
-    }
-    return aligned;
-  }
-
   /**
    * {@code IOMMU_IOAS_UNMAP}: removes every area inside {@code [iova, iova + length)} from the IOAS
    * and its domains, flushes the IOTLBs, and returns the bytes unmapped. {@code iova == 0 && length
@@ -824,62 +727,10 @@ public final class IommufdContext {
   public long ioasUnmap(int ioasId, long iova, long length) {
     synchronized (lock) {
       Ioas ioas = ioas(ioasId);
-      List<Area> victims = unmapVictims(ioas, iova, length);
+      List<Area> victims = ioas.unmapVictims(iova, length);
       IommufdAccess.notifyUnmap(ioas, victims);
-      return removeAreas(ioas, victims, Optional.empty());
+      return ioas.removeAreas(victims, Optional.empty());
     }
-  }
-
-  /**
-   * Removes areas from the IOAS and every domain, one flush per domain; with a bitmap, the dirty
-   * leaves of tracking domains are read in the same atomic step as their removal.
-   */
-  private static long removeAreas(Ioas ioas, List<Area> victims, Optional<IovaBitmap> bitmap) {
-    for (Hwpt h : ioas.hwpts) {
-      IommuDomain domain = h.domain;
-      IotlbGather gather = new IotlbGather();
-      boolean reading = bitmap.isPresent() && domain.hasDirtyOps() && domain.isDirtyTracking();
-      for (Area a : victims) {
-        long unmapped =
-            reading
-                ? domain.unmapReadingDirty(
-                    a.iova(), a.length(), IommuDirtyBitmap.of(bitmap.get(), gather))
-                : domain.unmap(a.iova(), a.length());
-        // As the kernel's unmap_pages() does, gather what was removed (a large leaf may exceed the
-        // area) with its page size, so every driver's sync invalidates after an unmap (even the
-        // SMMUv3 iotlb_sync, which skips a gather without a page size: docs/fidelity.md, "Arm
-        // SMMUv3").
-        gather.addRange(a.iova(), Math.max(unmapped, a.length()));
-        gather.addPage(a.iova(), Long.lowestOneBit(domain.pageSizeBitmap()));
-      }
-      domain.iotlbSync(gather);
-    }
-    long total = 0;
-    for (Area a : victims) {
-      ioas.areas.remove(span(a.iova(), a.last()));
-      ioas.preventAccess.remove(a);
-      total += a.length();
-    }
-    return total;
-  }
-
-  private static List<Area> unmapVictims(Ioas ioas, long iova, long length) {
-    if (iova == 0 && length == ULONG_MAX) {
-      return ioas.areasIn(0, ULONG_MAX);
-    }
-    UapiException.check(iova != ULONG_MAX && length != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
-    UapiException.check(length != 0, Errno.EINVAL, "length is 0");
-    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length wraps");
-    long last = iova + length - 1;
-    List<Area> victims = ioas.areasIn(iova, last);
-    for (Area a : victims) {
-      UapiException.check(
-          Long.compareUnsigned(a.iova(), iova) >= 0 && Long.compareUnsigned(a.last(), last) <= 0,
-          Errno.ENOENT,
-          "unmap would split the area at 0x" + Long.toHexString(a.iova()));
-    }
-    UapiException.check(!victims.isEmpty(), Errno.ENOENT, "nothing mapped in range");
-    return victims;
   }
 
   /**
@@ -909,7 +760,7 @@ public final class IommufdContext {
       Ioas ioas = ioas(ioasId);
       UapiException.check(
           !(iova == 0 && length == ULONG_MAX), Errno.EINVAL, "GET_DIRTY_BITMAP with unmap-all");
-      List<Area> victims = unmapVictims(ioas, iova, length);
+      List<Area> victims = ioas.unmapVictims(iova, length);
       UapiException.check(
           bitmap.iova() == iova && bitmap.length() == length,
           Errno.EINVAL,
@@ -920,7 +771,7 @@ public final class IommufdContext {
       }
       UapiException.check(anyTracking, Errno.EINVAL, "dirty tracking not started");
       IommufdAccess.notifyUnmap(ioas, victims);
-      return removeAreas(ioas, victims, Optional.of(bitmap));
+      return ioas.removeAreas(victims, Optional.of(bitmap));
     }
   }
 
@@ -953,7 +804,7 @@ public final class IommufdContext {
         "neither READABLE nor WRITEABLE");
     synchronized (lock) {
       Ioas src = ioas(copy.srcIoasId());
-      List<Pages> pages = getPages(src, copy.srcIova(), copy.length());
+      List<Pages> pages = src.getPages(copy.srcIova(), copy.length());
       Ioas dst = ioas(copy.dstIoasId());
       return insertAreas(
           dst,
@@ -962,27 +813,6 @@ public final class IommufdContext {
           copy.dstIova(),
           (flags & IOMMU_IOAS_MAP_FIXED_IOVA) != 0,
           iommuProt(flags));
-    }
-  }
-
-  /** {@code iopt_get_pages}. */
-  private static List<Pages> getPages(Ioas ioas, long iova, long length) {
-    UapiException.check(length != 0, Errno.EINVAL, "length is 0");
-    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "src_iova + length wraps");
-    long last = iova + length - 1;
-    List<Pages> out = new ArrayList<>();
-    long cur = iova;
-    while (true) {
-      Area a = ioas.areas.get(u(cur));
-      UapiException.check(a != null, Errno.ENOENT, "source range not fully mapped");
-      long pieceLast = Long.compareUnsigned(a.last(), last) < 0 ? a.last() : last;
-      out.add(
-          new Pages(
-              a.userVa() + (cur - a.iova()), pieceLast - cur + 1, a.pagesWritable(), a.pagesId()));
-      if (pieceLast == last) {
-        return out;
-      }
-      cur = pieceLast + 1;
     }
   }
 

@@ -11,7 +11,6 @@ import com.google.common.primitives.UnsignedLong;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext.Area;
-import org.jvfio.core.iommufd.IommufdContext.Ioas;
 import org.jvfio.core.iommufd.IommufdContext.Obj;
 import org.jvfio.core.iommufd.IommufdContext.Pages;
 import org.jvfio.core.vfio.UserAccess;

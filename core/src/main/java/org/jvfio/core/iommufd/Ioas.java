@@ -1,0 +1,204 @@
+package org.jvfio.core.iommufd;
+
+import static org.jvfio.core.iommufd.Iovas.ULONG_MAX;
+import static org.jvfio.core.iommufd.Iovas.lastOf;
+import static org.jvfio.core.iommufd.Iovas.lastWraps;
+import static org.jvfio.core.iommufd.Iovas.span;
+import static org.jvfio.core.iommufd.Iovas.startOf;
+import static org.jvfio.core.iommufd.Iovas.u;
+
+import com.google.common.collect.ImmutableList;
+import com.google.common.collect.Range;
+import com.google.common.collect.RangeMap;
+import com.google.common.collect.RangeSet;
+import com.google.common.collect.TreeRangeMap;
+import com.google.common.collect.TreeRangeSet;
+import com.google.common.primitives.UnsignedLong;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.jvfio.api.Errno;
+import org.jvfio.core.UapiException;
+import org.jvfio.core.bitmap.IovaBitmap;
+import org.jvfio.core.iommufd.IommufdContext.Area;
+import org.jvfio.core.iommufd.IommufdContext.Hwpt;
+import org.jvfio.core.iommufd.IommufdContext.Obj;
+import org.jvfio.core.iommufd.IommufdContext.Pages;
+import org.jvfio.core.spi.IommuDirtyBitmap;
+import org.jvfio.core.spi.IommuDomain;
+import org.jvfio.core.spi.IotlbGather;
+
+/*
+ * An IOAS (struct iommufd_ioas) and its io_pagetable (struct io_pagetable,
+ * drivers/iommu/iommufd/io_pagetable.c): the areas mapped by IOVA, the reserved and allowed
+ * ranges, the HWPTs whose domains mirror the areas, the accesses and their pins; and the
+ * io_pagetable steps that need nothing but the IOAS: iopt_check_iova, iopt_alloc_iova,
+ * iopt_get_pages, the unmap's checks and the removal of areas from the IOAS and its domains.
+ * IommufdContext holds the objects and runs the ioctls; guarded by its lock.
+ */
+final class Ioas extends Obj {
+  final RangeMap<UnsignedLong, Area> areas = TreeRangeMap.create();
+  final List<IommufdAccess> accesses = new ArrayList<>(); // iopt->access_list
+  final List<IommufdAccess.Pin> pins = new ArrayList<>(); // what area->num_accesses counts
+  final Set<Area> preventAccess = Collections.newSetFromMap(new IdentityHashMap<>());
+  RangeSet<UnsignedLong> allowed = TreeRangeSet.create(); // empty: no restriction
+  final List<Hwpt> hwpts = new ArrayList<>();
+  long iovaAlignment = 1;
+  boolean disableLargePages; // IOMMU_OPTION_HUGE_PAGES 0: domains get PAGE_SIZE map calls
+
+  Ioas(int id) {
+    super(id);
+  }
+
+  // IOMMU_TEST_OP_ADD_RESERVED: iopt_reserve_iova with no owner, kept until the IOAS is destroyed
+  final RangeSet<UnsignedLong> testReserved = TreeRangeSet.create();
+
+  RangeSet<UnsignedLong> reserved() {
+    RangeSet<UnsignedLong> r = TreeRangeSet.create(testReserved);
+    for (Hwpt h : hwpts) {
+      r.addAll(h.reserved);
+    }
+    return r;
+  }
+
+  List<Area> areasIn(long start, long last) {
+    return ImmutableList.copyOf(areas.subRangeMap(span(start, last)).asMapOfRanges().values());
+  }
+
+  /** {@code iopt_check_iova}. */
+  void checkIova(long iova, long length) {
+    UapiException.check(
+        (iova & (iovaAlignment - 1)) == 0, Errno.EINVAL, "iova not aligned to the IOAS");
+    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length wraps");
+    Range<UnsignedLong> r = span(iova, iova + length - 1);
+    UapiException.check(reserved().subRangeSet(r).isEmpty(), Errno.EINVAL, "range is reserved");
+    UapiException.check(
+        areas.subRangeMap(r).asMapOfRanges().isEmpty(), Errno.EEXIST, "range is mapped");
+  }
+
+  /** {@code iopt_alloc_iova}, in the host's {@code PAGE_SIZE} and {@code PMD_SIZE}. */
+  long allocIova(long addr, long length, long pageSize, long hpageSize) {
+    UapiException.check(
+        length != 0 && Long.compareUnsigned(length, ULONG_MAX >>> 1) < 0,
+        Errno.EOVERFLOW,
+        "length too large to allocate");
+    long align = length == 1 ? 1 : Long.highestOneBit(length - 1) << 1; // roundup_pow_of_two
+    if (addr != 0) {
+      align = Math.min(align, Long.lowestOneBit(addr));
+    }
+    align = Math.min(align, hpageSize);
+    UapiException.check(
+        align >= iovaAlignment, Errno.EINVAL, "allocation alignment below the IOAS's");
+    long pageOffset = addr % pageSize;
+    Range<UnsignedLong> window = span(pageSize, ULONG_MAX - pageSize);
+    RangeSet<UnsignedLong> candidates =
+        allowed.isEmpty() ? TreeRangeSet.create(List.of(window)) : allowed.subRangeSet(window);
+    RangeSet<UnsignedLong> used = reserved();
+    used.addAll(areas.asMapOfRanges().keySet());
+    for (Range<UnsignedLong> a : candidates.asRanges()) {
+      long start = fit(startOf(a), lastOf(a), length, align, pageOffset);
+      if (start == 0) {
+        continue;
+      }
+      for (Range<UnsignedLong> hole :
+          used.complement().subRangeSet(span(start, lastOf(a))).asRanges()) {
+        long at = fit(startOf(hole), lastOf(hole), length, align, pageOffset);
+        if (at != 0) {
+          return at;
+        }
+      }
+    }
+    throw new UapiException(Errno.ENOSPC, "no free IOVA for 0x" + Long.toHexString(length));
+  }
+
+  /** {@code __alloc_iova_check_range}: the aligned start that fits, or 0 (never a valid start). */
+  private static long fit(long start, long last, long length, long align, long pageOffset) {
+    long aligned = start + (align - 1);
+    if (Long.compareUnsigned(aligned, start) < 0) {
+      return 0;
+    }
+    aligned = (aligned & -align) | pageOffset;
+    if (Long.compareUnsigned(aligned, last) >= 0
+        || Long.compareUnsigned(last - aligned, length - 1) < 0) {
+      return 0;
+    }
+    return aligned;
+  }
+
+  /**
+   * Removes areas from the IOAS and every domain, one flush per domain; with a bitmap, the dirty
+   * leaves of tracking domains are read in the same atomic step as their removal.
+   */
+  long removeAreas(List<Area> victims, Optional<IovaBitmap> bitmap) {
+    for (Hwpt h : hwpts) {
+      IommuDomain domain = h.domain;
+      IotlbGather gather = new IotlbGather();
+      boolean reading = bitmap.isPresent() && domain.hasDirtyOps() && domain.isDirtyTracking();
+      for (Area a : victims) {
+        long unmapped =
+            reading
+                ? domain.unmapReadingDirty(
+                    a.iova(), a.length(), IommuDirtyBitmap.of(bitmap.get(), gather))
+                : domain.unmap(a.iova(), a.length());
+        // As the kernel's unmap_pages() does, gather what was removed (a large leaf may exceed the
+        // area) with its page size, so every driver's sync invalidates after an unmap (even the
+        // SMMUv3 iotlb_sync, which skips a gather without a page size: docs/fidelity.md, "Arm
+        // SMMUv3").
+        gather.addRange(a.iova(), Math.max(unmapped, a.length()));
+        gather.addPage(a.iova(), Long.lowestOneBit(domain.pageSizeBitmap()));
+      }
+      domain.iotlbSync(gather);
+    }
+    long total = 0;
+    for (Area a : victims) {
+      areas.remove(span(a.iova(), a.last()));
+      preventAccess.remove(a);
+      total += a.length();
+    }
+    return total;
+  }
+
+  /** The areas {@code IOMMU_IOAS_UNMAP} of {@code [iova, iova + length)} removes, checked. */
+  List<Area> unmapVictims(long iova, long length) {
+    if (iova == 0 && length == ULONG_MAX) {
+      return areasIn(0, ULONG_MAX);
+    }
+    UapiException.check(iova != ULONG_MAX && length != ULONG_MAX, Errno.EOVERFLOW, "ULONG_MAX");
+    UapiException.check(length != 0, Errno.EINVAL, "length is 0");
+    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "iova + length wraps");
+    long last = iova + length - 1;
+    List<Area> victims = areasIn(iova, last);
+    for (Area a : victims) {
+      UapiException.check(
+          Long.compareUnsigned(a.iova(), iova) >= 0 && Long.compareUnsigned(a.last(), last) <= 0,
+          Errno.ENOENT,
+          "unmap would split the area at 0x" + Long.toHexString(a.iova()));
+    }
+    UapiException.check(!victims.isEmpty(), Errno.ENOENT, "nothing mapped in range");
+    return victims;
+  }
+
+  /** {@code iopt_get_pages}. */
+  List<Pages> getPages(long iova, long length) {
+    UapiException.check(length != 0, Errno.EINVAL, "length is 0");
+    UapiException.check(!lastWraps(iova, length), Errno.EOVERFLOW, "src_iova + length wraps");
+    long last = iova + length - 1;
+    List<Pages> out = new ArrayList<>();
+    long cur = iova;
+    while (true) {
+      Area a = areas.get(u(cur));
+      UapiException.check(a != null, Errno.ENOENT, "source range not fully mapped");
+      long pieceLast = Long.compareUnsigned(a.last(), last) < 0 ? a.last() : last;
+      out.add(
+          new Pages(
+              a.userVa() + (cur - a.iova()), pieceLast - cur + 1, a.pagesWritable(), a.pagesId()));
+      if (pieceLast == last) {
+        return out;
+      }
+      cur = pieceLast + 1;
+    }
+  }
+}
