@@ -36,7 +36,8 @@ import org.jvfio.core.spi.IotlbGather;
  * drivers/iommu/iommufd/io_pagetable.c): the areas mapped by IOVA, the reserved and allowed
  * ranges, the HWPTs whose domains mirror the areas, the accesses and their pins; and the
  * io_pagetable steps that need nothing but the IOAS: iopt_check_iova, iopt_alloc_iova,
- * iopt_get_pages, the unmap's checks and the removal of areas from the IOAS and its domains.
+ * iopt_get_pages, the unmap's checks, the removal of areas from the IOAS and its domains,
+ * iopt_calculate_iova_alignment, iopt_check_iova_alignment, and mapping an area into a domain.
  * IommufdContext holds the objects and runs the ioctls; guarded by its lock.
  */
 final class Ioas extends Obj {
@@ -49,8 +50,13 @@ final class Ioas extends Obj {
   long iovaAlignment = 1;
   boolean disableLargePages; // IOMMU_OPTION_HUGE_PAGES 0: domains get PAGE_SIZE map calls
 
-  Ioas(int id) {
+  final long pageSize; // the host kernel's PAGE_SIZE
+  private final long hpageSize; // its PMD_SIZE, the largest alignment iopt_alloc_iova picks
+
+  Ioas(int id, long pageSize, long hpageSize) {
     super(id);
+    this.pageSize = pageSize;
+    this.hpageSize = hpageSize;
   }
 
   // IOMMU_TEST_OP_ADD_RESERVED: iopt_reserve_iova with no owner, kept until the IOAS is destroyed
@@ -79,8 +85,8 @@ final class Ioas extends Obj {
         areas.subRangeMap(r).asMapOfRanges().isEmpty(), Errno.EEXIST, "range is mapped");
   }
 
-  /** {@code iopt_alloc_iova}, in the host's {@code PAGE_SIZE} and {@code PMD_SIZE}. */
-  long allocIova(long addr, long length, long pageSize, long hpageSize) {
+  /** {@code iopt_alloc_iova}. */
+  long allocIova(long addr, long length) {
     UapiException.check(
         length != 0 && Long.compareUnsigned(length, ULONG_MAX >>> 1) < 0,
         Errno.EOVERFLOW,
@@ -199,6 +205,49 @@ final class Ioas extends Obj {
         return out;
       }
       cur = pieceLast + 1;
+    }
+  }
+
+  /**
+   * {@code iopt_calculate_iova_alignment}: PAGE_SIZE with huge pages off, else 1, raised to the
+   * smallest IO page of every domain and the alignment of every access ({@link IommufdAccess}).
+   */
+  long alignment() {
+    long align = disableLargePages ? pageSize : 1;
+    for (Hwpt o : hwpts) {
+      align = Math.max(align, Long.lowestOneBit(o.domain.pageSizeBitmap()));
+    }
+    for (IommufdAccess a : accesses) {
+      align = Math.max(align, a.iovaAlignment());
+    }
+    return align;
+  }
+
+  /**
+   * {@code iopt_check_iova_alignment}: every area's IOVA, length and page offset fit {@code align}.
+   */
+  void checkAreasAligned(long align) {
+    for (Area a : areas.asMapOfRanges().values()) {
+      UapiException.check(
+          ((a.iova() | a.length() | (a.userVa() % pageSize)) & (align - 1)) == 0,
+          Errno.EADDRINUSE,
+          "area not aligned to the new IO page size");
+    }
+  }
+
+  /**
+   * Maps an area into a domain: in one call, or in PAGE_SIZE calls when the IOAS has huge pages
+   * off, as {@code batch_iommu_map_small} in {@code drivers/iommu/iommufd/pages.c} does, so that
+   * the domain holds no leaf larger than PAGE_SIZE.
+   */
+  void mapArea(IommuDomain domain, Area a) {
+    if (!disableLargePages) {
+      domain.map(a.iova(), a.userVa(), a.length(), a.prot());
+      return;
+    }
+    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every area whole pages
+    for (long off = 0; off < a.length(); off += pageSize) {
+      domain.map(a.iova() + off, a.userVa() + off, pageSize, a.prot());
     }
   }
 }

@@ -182,10 +182,10 @@ public final class IommufdAccess {
     }
     if (next != null) { // iopt_add_access
       next.accesses.add(this);
-      long align = ctx.alignmentOf(next);
+      long align = next.alignment();
       if (align > next.iovaAlignment) {
         try {
-          ctx.checkAreasAligned(next, align);
+          next.checkAreasAligned(align);
         } catch (UapiException e) {
           next.accesses.remove(this);
           throw e;
@@ -197,7 +197,7 @@ public final class IommufdAccess {
     if (cur != null) {
       unmap.unmap(0, ULONG_MAX);
       cur.accesses.remove(this); // iopt_remove_access
-      cur.iovaAlignment = ctx.alignmentOf(cur);
+      cur.iovaAlignment = cur.alignment();
     }
     ioas = next;
     ioasUnpin = next;

@@ -471,7 +471,7 @@ public final class IommufdContext {
   public int ioasAlloc(int flags) {
     UapiException.check(flags == 0, Errno.EOPNOTSUPP, "IOAS_ALLOC flags");
     synchronized (lock) {
-      return put(new Ioas(allocateId())).id;
+      return put(new Ioas(allocateId(), pageSize, hpageSize)).id;
     }
   }
 
@@ -620,7 +620,7 @@ public final class IommufdContext {
       ioas.checkIova(iova, length);
       at = iova;
     } else {
-      at = ioas.allocIova(start, length, pageSize, hpageSize);
+      at = ioas.allocIova(start, length);
     }
     for (Pages p : list) {
       UapiException.check(
@@ -645,7 +645,7 @@ public final class IommufdContext {
       added.add(area);
       for (Hwpt h : ioas.hwpts) {
         try {
-          mapArea(ioas, h.domain, area);
+          ioas.mapArea(h.domain, area);
         } catch (UapiException refused) { // e.g. a VT-d nest parent and a read-only map
           // iopt_fill_domains_pages unwinding: every domain gives back what it holds of the
           // areas added (a domain holds a prefix of the area it refused, or none of it), with
@@ -1033,7 +1033,7 @@ public final class IommufdContext {
   private Hwpt fillDomain(Ioas ioas, IommuDomain domain, boolean auto) {
     long align = Math.max(Long.lowestOneBit(domain.pageSizeBitmap()), ioas.iovaAlignment);
     UapiException.check(align <= pageSize, Errno.EINVAL, "IO page size above PAGE_SIZE");
-    checkAreasAligned(ioas, align);
+    ioas.checkAreasAligned(align);
     for (Range<UnsignedLong> r : outsideAperture(domain).asRanges()) {
       UapiException.check(
           ioas.areas.subRangeMap(r).asMapOfRanges().isEmpty()
@@ -1048,7 +1048,7 @@ public final class IommufdContext {
     }
     Hwpt h = new Hwpt(allocateId(), ioas, domain, auto);
     for (Area a : ioas.areas.asMapOfRanges().values()) {
-      mapArea(ioas, domain, a);
+      ioas.mapArea(domain, a);
     }
     put(h); // only now: a refused fill leaves no object (iommufd_object_abort_and_destroy)
     ioas.hwpts.add(h);
@@ -1078,50 +1078,7 @@ public final class IommufdContext {
     }
     h.domain.free(); // invalidates the whole IOTLB, then returns every table frame
     ioas.hwpts.remove(h);
-    ioas.iovaAlignment = alignmentOf(ioas);
-  }
-
-  /**
-   * {@code iopt_calculate_iova_alignment}: PAGE_SIZE with huge pages off, else 1, raised to the
-   * smallest IO page of every domain and the alignment of every access ({@link IommufdAccess}).
-   */
-  long alignmentOf(Ioas ioas) {
-    long align = ioas.disableLargePages ? pageSize : 1;
-    for (Hwpt o : ioas.hwpts) {
-      align = Math.max(align, Long.lowestOneBit(o.domain.pageSizeBitmap()));
-    }
-    for (IommufdAccess a : ioas.accesses) {
-      align = Math.max(align, a.iovaAlignment());
-    }
-    return align;
-  }
-
-  /**
-   * {@code iopt_check_iova_alignment}: every area's IOVA, length and page offset fit {@code align}.
-   */
-  void checkAreasAligned(Ioas ioas, long align) {
-    for (Area a : ioas.areas.asMapOfRanges().values()) {
-      UapiException.check(
-          ((a.iova() | a.length() | (a.userVa() % pageSize)) & (align - 1)) == 0,
-          Errno.EADDRINUSE,
-          "area not aligned to the new IO page size");
-    }
-  }
-
-  /**
-   * Maps an area into a domain: in one call, or in PAGE_SIZE calls when the IOAS has huge pages
-   * off, as {@code batch_iommu_map_small} in {@code drivers/iommu/iommufd/pages.c} does, so that
-   * the domain holds no leaf larger than PAGE_SIZE.
-   */
-  private void mapArea(Ioas ioas, IommuDomain domain, Area a) {
-    if (!ioas.disableLargePages) {
-      domain.map(a.iova(), a.userVa(), a.length(), a.prot());
-      return;
-    }
-    // the IOAS alignment (PAGE_SIZE with huge pages off) makes every area whole pages
-    for (long off = 0; off < a.length(); off += pageSize) {
-      domain.map(a.iova() + off, a.userVa() + off, pageSize, a.prot());
-    }
+    ioas.iovaAlignment = ioas.alignment();
   }
 
   // --- IOMMU_OPTION ---------------------------------------------------------------------------
@@ -1181,14 +1138,14 @@ public final class IommufdContext {
       UapiException.check(val64 == 0 || val64 == 1, Errno.EINVAL, "HUGE_PAGES " + val64);
       if (val64 == 1) {
         ioas.disableLargePages = false;
-        ioas.iovaAlignment = alignmentOf(ioas);
+        ioas.iovaAlignment = ioas.alignment();
       } else if (!ioas.disableLargePages) {
         UapiException.check(
             ioas.hwpts.isEmpty() || ioas.areas.asMapOfRanges().isEmpty(),
             Errno.EINVAL,
             "domains already have pages mapped");
-        long align = Math.max(alignmentOf(ioas), pageSize);
-        checkAreasAligned(ioas, align);
+        long align = Math.max(ioas.alignment(), pageSize);
+        ioas.checkAreasAligned(align);
         ioas.disableLargePages = true;
         ioas.iovaAlignment = align;
       }
@@ -1241,7 +1198,7 @@ public final class IommufdContext {
   public void vfioCompatIoasCreate() {
     synchronized (lock) {
       if (vfioIoas == null) {
-        vfioIoas = put(new Ioas(allocateId()));
+        vfioIoas = put(new Ioas(allocateId(), pageSize, hpageSize));
       }
     }
   }
