@@ -37,7 +37,8 @@ import org.jvfio.core.spi.IotlbGather;
  * ranges, the HWPTs whose domains mirror the areas, the accesses and their pins; and the
  * io_pagetable steps that need nothing but the IOAS: iopt_check_iova, iopt_alloc_iova,
  * iopt_get_pages, the unmap's checks, the removal of areas from the IOAS and its domains,
- * iopt_calculate_iova_alignment, iopt_check_iova_alignment, and mapping an area into a domain.
+ * iopt_calculate_iova_alignment, iopt_check_iova_alignment, iopt_cut_iova, and mapping an area into
+ * a domain.
  * IommufdContext holds the objects and runs the ioctls; guarded by its lock.
  */
 final class Ioas extends Obj {
@@ -248,6 +249,34 @@ final class Ioas extends Obj {
     // the IOAS alignment (PAGE_SIZE with huge pages off) makes every area whole pages
     for (long off = 0; off < a.length(); off += pageSize) {
       domain.map(a.iova() + off, a.userVa() + off, pageSize, a.prot());
+    }
+  }
+
+  /** {@code iopt_cut_iova}: see {@link IommufdContext#ioasCutIova}. */
+  void cutIova(long... iovas) {
+    for (long iova : iovas) {
+      Area a = areas.get(u(iova));
+      if (a == null || iova == a.iova() || iova == a.last()) {
+        continue;
+      }
+      long newStart = iova + 1;
+      long newUserVa = a.userVa() + (newStart - a.iova());
+      UapiException.check(!preventAccess.contains(a), Errno.EBUSY, "area is being unmapped");
+      UapiException.check(
+          ((newStart | newUserVa) & (iovaAlignment - 1)) == 0,
+          Errno.EINVAL,
+          "cut not aligned to the IOAS");
+      UapiException.check(
+          !IommufdAccess.pinsAny(this, a), Errno.EINVAL, "an access has pinned the area");
+      UapiException.check(
+          hwpts.isEmpty() || disableLargePages, Errno.EINVAL, "a domain may hold huge IOPTEs");
+      areas.put(
+          span(a.iova(), iova),
+          new Area(
+              a.iova(), newStart - a.iova(), a.userVa(), a.prot(), a.pagesWritable(), a.pagesId()));
+      areas.put(
+          span(newStart, a.last()),
+          new Area(newStart, a.last() - iova, newUserVa, a.prot(), a.pagesWritable(), a.pagesId()));
     }
   }
 }

@@ -1220,39 +1220,7 @@ public final class IommufdContext {
    */
   public void ioasCutIova(int ioasId, long... iovas) {
     synchronized (lock) {
-      Ioas ioas = ioas(ioasId);
-      for (long iova : iovas) {
-        Area a = ioas.areas.get(u(iova));
-        if (a == null || iova == a.iova() || iova == a.last()) {
-          continue;
-        }
-        long newStart = iova + 1;
-        long newUserVa = a.userVa() + (newStart - a.iova());
-        UapiException.check(!ioas.preventAccess.contains(a), Errno.EBUSY, "area is being unmapped");
-        UapiException.check(
-            ((newStart | newUserVa) & (ioas.iovaAlignment - 1)) == 0,
-            Errno.EINVAL,
-            "cut not aligned to the IOAS");
-        UapiException.check(
-            !IommufdAccess.pinsAny(ioas, a), Errno.EINVAL, "an access has pinned the area");
-        UapiException.check(
-            ioas.hwpts.isEmpty() || ioas.disableLargePages,
-            Errno.EINVAL,
-            "a domain may hold huge IOPTEs");
-        ioas.areas.put(
-            span(a.iova(), iova),
-            new Area(
-                a.iova(),
-                newStart - a.iova(),
-                a.userVa(),
-                a.prot(),
-                a.pagesWritable(),
-                a.pagesId()));
-        ioas.areas.put(
-            span(newStart, a.last()),
-            new Area(
-                newStart, a.last() - iova, newUserVa, a.prot(), a.pagesWritable(), a.pagesId()));
-      }
+      ioas(ioasId).cutIova(iovas);
     }
   }
 
