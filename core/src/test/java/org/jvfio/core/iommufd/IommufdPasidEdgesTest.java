@@ -64,4 +64,18 @@ class IommufdPasidEdgesTest {
     assertEquals(0, pasids.maxPasids(dev));
     assertThrows(IllegalArgumentException.class, () -> pasids.setMaxPasids(dev, -1));
   }
+
+  /**
+   * A PASID attached before the device has any domain; then the device's own attach to an IOAS
+   * would take a new auto domain, which is not PASID-compatible: {@code iommufd_hwpt_pasid_compat}
+   * refuses it (EINVAL) and nothing changes.
+   */
+  @Test
+  void attachIoas_withAPasidAttachedAndNoDomainYet_isEinval() {
+    int h = fd.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_PASID, dev, ioas));
+    pasids.attach(dev, 100, h);
+    IommufdEdgesTest.assertRefused(fd, Errno.EINVAL, () -> fd.attach(dev, ioas));
+    pasids.checkHwpt(dev, IOMMU_NO_PASID, 0);
+    pasids.checkHwpt(dev, 100, h);
+  }
 }

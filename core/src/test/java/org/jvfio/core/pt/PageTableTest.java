@@ -70,8 +70,20 @@ class PageTableTest {
 
   @Test
   void readAndClearDirty_topTableSpanningAll64Bits_recordsTheDirtyLeafAtItsIova() {
+    readsTheDirtyLeafOfAWideTable(0xF0F0_0000_0000_0000L);
+  }
+
+  /**
+   * Below bit 63 a wrong base for the top table's items (the IOVA itself instead of 0) would land
+   * above the range and not be clipped away, as it is above (where the sum wraps).
+   */
+  @Test
+  void readAndClearDirty_topTableSpanningAll64BitsBelowBit63_recordsTheDirtyLeafAtItsIova() {
+    readsTheDirtyLeafOfAWideTable(0x70F0_0000_0000_0000L);
+  }
+
+  private void readsTheDirtyLeafOfAWideTable(long iova) {
     PageTable pt = wide();
-    long iova = 0xF0F0_0000_0000_0000L;
     long page = 1L << 16;
     assertEquals(-1L, pt.apertureEnd());
     pt.map(iova, 0x7_0000_0000L, 2 * page, RW);
