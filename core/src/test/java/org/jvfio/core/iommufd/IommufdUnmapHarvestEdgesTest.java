@@ -1,7 +1,9 @@
 package org.jvfio.core.iommufd;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
@@ -243,5 +245,45 @@ class IommufdUnmapHarvestEdgesTest {
     seen.add(fd.snapshot());
     assertEquals(seen.size(), new HashSet<>(seen).size(), String.join("\n--\n", seen));
     assertNotEquals(hwpt, auto);
+  }
+
+  // --- unmap reading dirty: ioasUnmapGetDirty, type1's VFIO_IOMMU_UNMAP_DMA with
+  // VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP
+
+  private void mapTwoPagesAndTrack() {
+    fd.ioasMap(ioas, IoasMap.fixed(MEM, 2 * PAGE, IOVA));
+    fd.hwptSetDirtyTracking(hwpt, 1);
+  }
+
+  /**
+   * {@code vfio_iommu_type1_unmap_dma}: UNMAP_ALL with GET_DIRTY_BITMAP is EINVAL, also when the
+   * bitmap covers [0, 2^64 - 1) (two bits of 2^63 bytes); nothing is unmapped.
+   */
+  @Test
+  void unmapGetDirty_unmapAllWithABitmapOfTheWholeSpace_einvalAndNothingUnmapped() {
+    mapTwoPagesAndTrack();
+    IovaBitmap all = IovaBitmap.allocate(0, -1L, 1L << 63);
+    assertRefused(Errno.EINVAL, () -> fd.ioasUnmapGetDirty(ioas, 0, -1L, all));
+    assertEquals(0, fd.dmaWrite(dev, IOVA, 2 * PAGE).faults());
+  }
+
+  /**
+   * The access that pinned a page of the area is told before the area goes ({@code
+   * iommufd_access_notify_unmap}), unpins, and the unmap then reports the dirty pages.
+   */
+  @Test
+  void unmapGetDirty_areaPinnedByAnAccess_theAccessIsToldAndUnpinsFirst() {
+    mapTwoPagesAndTrack();
+    IommufdAccessTest.Driver d = new IommufdAccessTest.Driver(fd, true, false);
+    d.access.attach(ioas);
+    d.pin(IOVA + PAGE, PAGE);
+    fd.dmaWrite(dev, IOVA, 1);
+    IovaBitmap bitmap = IovaBitmap.allocate(IOVA, 2 * PAGE, PAGE);
+    assertEquals(2 * PAGE, fd.ioasUnmapGetDirty(ioas, IOVA, 2 * PAGE, bitmap));
+    assertEquals(1, d.calls.size());
+    assertArrayEquals(new long[] {IOVA, 2 * PAGE}, d.calls.get(0));
+    assertEquals(List.of(), d.items);
+    assertTrue(bitmap.isDirty(IOVA));
+    assertEquals(1, bitmap.cardinality());
   }
 }
