@@ -38,8 +38,7 @@ import org.jvfio.core.spi.IotlbGather;
  * io_pagetable steps that need nothing but the IOAS: iopt_check_iova, iopt_alloc_iova,
  * iopt_get_pages, the unmap's checks, the removal of areas from the IOAS and its domains,
  * iopt_calculate_iova_alignment, iopt_check_iova_alignment, iopt_cut_iova, and mapping an area into
- * a domain.
- * IommufdContext holds the objects and runs the ioctls; guarded by its lock.
+ * a domain. IommufdContext holds the objects and runs the ioctls; guarded by its lock.
  */
 final class Ioas extends Obj {
   final RangeMap<UnsignedLong, Area> areas = TreeRangeMap.create();
@@ -50,6 +49,8 @@ final class Ioas extends Obj {
   final List<Hwpt> hwpts = new ArrayList<>();
   long iovaAlignment = 1;
   boolean disableLargePages; // IOMMU_OPTION_HUGE_PAGES 0: domains get PAGE_SIZE map calls
+  // IOMMU_TEST_OP_ADD_RESERVED: iopt_reserve_iova with no owner, kept until the IOAS is destroyed
+  final RangeSet<UnsignedLong> testReserved = TreeRangeSet.create();
 
   final long pageSize; // the host kernel's PAGE_SIZE
   private final long hpageSize; // its PMD_SIZE, the largest alignment iopt_alloc_iova picks
@@ -60,9 +61,7 @@ final class Ioas extends Obj {
     this.hpageSize = hpageSize;
   }
 
-  // IOMMU_TEST_OP_ADD_RESERVED: iopt_reserve_iova with no owner, kept until the IOAS is destroyed
-  final RangeSet<UnsignedLong> testReserved = TreeRangeSet.create();
-
+  /** The reserved IOVA: the selftest's, and what each domain's aperture excludes. */
   RangeSet<UnsignedLong> reserved() {
     RangeSet<UnsignedLong> r = TreeRangeSet.create(testReserved);
     for (Hwpt h : hwpts) {
@@ -71,6 +70,7 @@ final class Ioas extends Obj {
     return r;
   }
 
+  /** The areas that overlap {@code [start, last]}, in IOVA order. */
   List<Area> areasIn(long start, long last) {
     return ImmutableList.copyOf(areas.subRangeMap(span(start, last)).asMapOfRanges().values());
   }
