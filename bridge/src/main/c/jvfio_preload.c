@@ -227,79 +227,96 @@ static void map_guest_memory(const unsigned char *list, uint32_t len) {
   setenv("JVFIO_GUEST_MEMORY", env, 1);
 }
 
-/* Whether [addr, addr + len) of process pid (0: ours) lies in mappings with write permission: 0,
- * or -EFAULT. */
-static int64_t writable(pid_t pid, uint64_t addr, uint64_t len) {
-  uint64_t cursor = addr, end = addr + len;
+/*
+ * Calls line(text, state) for each line of the maps of process pid (0: ours), in address order,
+ * until it returns nonzero. Returns -1 if the maps cannot be opened, else 0.
+ */
+static int each_map_line(pid_t pid, int (*line)(const char *, void *), void *state) {
   char buf[4096];
   size_t have = 0;
+  int stop = 0;
   int fd = open_maps(pid);
-  if (fd < 0) return -EFAULT;
-  for (;;) {
+  if (fd < 0) return -1;
+  while (!stop) {
     ssize_t n = real_read(fd, buf + have, sizeof buf - 1 - have);
     if (n <= 0) break;
     have += (size_t)n;
     buf[have] = 0;
-    char *line = buf, *nl;
-    while ((nl = strchr(line, '\n')) != NULL) { /* "start-end perms ..." in address order */
-      unsigned long long s, e;
-      char perms[5];
+    char *at = buf, *nl;
+    while (!stop && (nl = strchr(at, '\n')) != NULL) {
       *nl = 0;
-      if (cursor < end && sscanf(line, "%llx-%llx %4s", &s, &e, perms) == 3 && e > cursor) {
-        if (s > cursor || perms[1] != 'w') break;
-        cursor = e;
-      }
-      line = nl + 1;
+      stop = line(at, state);
+      at = nl + 1;
     }
-    if (nl != NULL || cursor >= end) break; /* a hole or a read-only mapping, or done */
-    have -= (size_t)(line - buf);
-    memmove(buf, line, have);
+    have -= (size_t)(at - buf);
+    memmove(buf, at, have);
   }
   real_close(fd);
-  return cursor >= end ? 0 : -EFAULT;
+  return 0;
+}
+
+struct writable_walk {
+  uint64_t cursor, end;
+};
+
+/* "start-end perms ...": extends the writable run from cursor; stops at a hole or a read-only one. */
+static int writable_line(const char *line, void *state) {
+  struct writable_walk *w = state;
+  unsigned long long s, e;
+  char perms[5];
+  if (sscanf(line, "%llx-%llx %4s", &s, &e, perms) != 3 || e <= w->cursor) return 0;
+  if (s > w->cursor || perms[1] != 'w') return 1;
+  w->cursor = e;
+  return w->cursor >= w->end;
+}
+
+/* Whether [addr, addr + len) of process pid (0: ours) lies in mappings with write permission: 0,
+ * or -EFAULT. */
+static int64_t writable(pid_t pid, uint64_t addr, uint64_t len) {
+  struct writable_walk w = {addr, addr + len};
+  if (each_map_line(pid, writable_line, &w) < 0) return -EFAULT;
+  return w.cursor >= w.end ? 0 : -EFAULT;
 }
 
 #define TMPFS_MAGIC_ 0x01021994
 #define HUGETLBFS_MAGIC_ 0x958458f6
+
+struct shared_walk {
+  dev_t dev;
+  ino_t ino;
+  uint64_t start, len;
+  uint64_t va, next_va, reach; /* the run found so far: file offsets up to reach */
+};
+
+/* "start-end perms offset maj:min inode path": follows a run of shared mappings of the file. */
+static int shared_line(const char *line, void *state) {
+  struct shared_walk *w = state;
+  unsigned long long s, e, off, inode;
+  unsigned int maj, mnr;
+  char perms[5];
+  int same = sscanf(line, "%llx-%llx %4s %llx %x:%x %llu", &s, &e, perms, &off, &maj, &mnr,
+                    &inode) == 7 &&
+             perms[3] == 's' && maj == major(w->dev) && mnr == minor(w->dev) && inode == w->ino;
+  uint64_t want = w->start + w->len;
+  if (w->va != 0 && w->reach < want && !(same && s == w->next_va && off == w->reach))
+    w->va = 0; /* the run broke before covering the range */
+  if (w->va == 0 && same && off <= w->start && w->start < off + (e - s))
+    w->va = s + (w->start - off);
+  if (w->va != 0 && w->reach < want && same) {
+    w->next_va = e;
+    w->reach = off + (e - s);
+  }
+  return 0;
+}
 
 /*
  * The address of file offset start in MAP_SHARED mappings of the file (dev, ino) that cover
  * [start, start + len) without a gap (consecutive lines of /proc/self/maps), or 0.
  */
 static uint64_t shared_mapping(dev_t dev, ino_t ino, uint64_t start, uint64_t len) {
-  uint64_t va = 0, next_va = 0, reach = 0; /* the run found so far: file offsets up to reach */
-  char buf[4096];
-  size_t have = 0;
-  int fd = real_open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return 0;
-  for (;;) {
-    ssize_t n = real_read(fd, buf + have, sizeof buf - 1 - have);
-    if (n <= 0) break;
-    have += (size_t)n;
-    buf[have] = 0;
-    char *line = buf, *nl;
-    while ((nl = strchr(line, '\n')) != NULL) { /* "start-end perms offset maj:min inode path" */
-      unsigned long long s, e, off, inode;
-      unsigned int maj, mnr;
-      char perms[5];
-      *nl = 0;
-      int same = sscanf(line, "%llx-%llx %4s %llx %x:%x %llu", &s, &e, perms, &off, &maj, &mnr,
-                        &inode) == 7 &&
-                 perms[3] == 's' && maj == major(dev) && mnr == minor(dev) && inode == ino;
-      if (va != 0 && reach < start + len && !(same && s == next_va && off == reach))
-        va = 0; /* the run broke before covering the range */
-      if (va == 0 && same && off <= start && start < off + (e - s)) va = s + (start - off);
-      if (va != 0 && reach < start + len && same) {
-        next_va = e;
-        reach = off + (e - s);
-      }
-      line = nl + 1;
-    }
-    have -= (size_t)(line - buf);
-    memmove(buf, line, have);
-  }
-  real_close(fd);
-  return va != 0 && reach >= start + len ? va : 0;
+  struct shared_walk w = {.dev = dev, .ino = ino, .start = start, .len = len};
+  if (each_map_line(0, shared_line, &w) < 0) return 0;
+  return w.va != 0 && w.reach >= start + len ? w.va : 0;
 }
 
 /* FILE_INFO: {shmem, size, shared mapping address or 0, st_dev, st_ino}, or -EBADF. */

@@ -62,16 +62,10 @@ final class DataFile extends OpenFile {
     return stream.write(buf.flip());
   }
 
-  /** The file is {@code stream_open}ed: no position, so pread is ESPIPE (ksys_pread64). */
+  /** The file is {@code stream_open}ed: no position, so pread and pwrite are ESPIPE. */
   @Override
-  long pread(long addr, long count, long pos) {
-    throw new UapiException(Errno.ESPIPE, "migration data fd is a stream");
-  }
-
-  /** pwrite is ESPIPE, as pread. */
-  @Override
-  long pwrite(long addr, long count, long pos) {
-    throw new UapiException(Errno.ESPIPE, "migration data fd is a stream");
+  boolean seekable() {
+    return false;
   }
 
   private static int transferSize(long count) {

@@ -437,7 +437,8 @@ public final class FakeKernel {
    * file position; on a device fd, region {@code i} lives at {@code i << 40} (take the offset from
    * {@code VFIO_DEVICE_GET_REGION_INFO}). Returns the bytes read or {@code -errno}: {@code EINVAL}
    * for a negative offset (before the fd is looked up) or one whose end overflows, {@code EBADF},
-   * {@code ESPIPE} on a migration data fd (a stream), the region's errnos on a device fd.
+   * {@code ESPIPE} on a stream (a migration data, fault queue or vEVENTQ fd), the region's errnos
+   * on a device fd.
    *
    * @param fd a file descriptor
    * @param addr the user address of the buffer read into
@@ -473,6 +474,7 @@ public final class FakeKernel {
     }
     try {
       long n = OpenFile.rwVerifyArea(offset, count);
+      UapiException.check(file.seekable(), Errno.ESPIPE, "the file is a stream");
       return write ? file.pwrite(addr, n, offset) : file.pread(addr, n, offset);
     } catch (UapiException e) {
       return -e.errno().code();

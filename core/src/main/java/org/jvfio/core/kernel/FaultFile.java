@@ -1,7 +1,6 @@
 package org.jvfio.core.kernel;
 
 import java.util.function.Consumer;
-import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuFaultAlloc;
 import org.jvfio.api.iommufd.IommuHwptPageResponse;
 import org.jvfio.api.iommufd.IommuHwptPgfault;
@@ -93,13 +92,8 @@ final class FaultFile extends OpenFile {
   }
 
   @Override
-  long pread(long addr, long count, long pos) {
-    throw new UapiException(Errno.ESPIPE, "fault queue fd is not seekable");
-  }
-
-  @Override
-  long pwrite(long addr, long count, long pos) {
-    throw new UapiException(Errno.ESPIPE, "fault queue fd is not seekable");
+  boolean seekable() {
+    return false;
   }
 
   @Override

@@ -52,6 +52,15 @@ abstract class OpenFile {
   /** {@code MAX_RW_COUNT}: the most bytes one read or write moves. */
   static final long MAX_RW_COUNT = Integer.MAX_VALUE & ~4095L;
 
+  /**
+   * Whether pread and pwrite reach the file: false for a stream ({@code stream_open} or {@code
+   * nonseekable_open}, which clear {@code FMODE_PREAD} and {@code FMODE_PWRITE}), which {@code
+   * ksys_pread64} and {@code ksys_pwrite64} answer with ESPIPE.
+   */
+  boolean seekable() {
+    return true;
+  }
+
   /** The last close: releases what the kernel releases. */
   void release() {}
 }

@@ -38,13 +38,8 @@ final class VeventqFile extends OpenFile {
   }
 
   @Override
-  long pread(long addr, long count, long pos) {
-    throw new UapiException(Errno.ESPIPE, "vEVENTQ fd is not seekable");
-  }
-
-  @Override
-  long pwrite(long addr, long count, long pos) {
-    throw new UapiException(Errno.ESPIPE, "vEVENTQ fd is not seekable");
+  boolean seekable() {
+    return false;
   }
 
   @Override
