@@ -27,12 +27,6 @@ final class DirtyBitmaps {
   /** {@code DIRTY_BITMAP_SIZE_MAX}: {@code DIRTY_BITMAP_BYTES(INT_MAX)} = 256 MiB. */
   static final long SIZE_MAX = bytes(PAGES_MAX);
 
-  /**
-   * x86-64's {@code TASK_SIZE_MAX} with 4-level paging, {@code (1 << 47) - PAGE_SIZE}: the bound of
-   * {@code access_ok}.
-   */
-  static final long TASK_SIZE_MAX = (1L << 47) - 4096;
-
   private DirtyBitmaps() {}
 
   /** Word-addressed user memory: the u64 words of a user bitmap. */
@@ -58,12 +52,6 @@ final class DirtyBitmaps {
             && Long.compareUnsigned(bitmapSize, bytes(npages)) >= 0,
         Errno.EINVAL,
         "bitmap size does not fit the pages");
-  }
-
-  /** {@code access_ok(addr, size)} on x86-64: the range lies below {@code TASK_SIZE_MAX}. */
-  static boolean accessOk(long addr, long size) {
-    return Long.compareUnsigned(size, TASK_SIZE_MAX) <= 0
-        && Long.compareUnsigned(addr, TASK_SIZE_MAX - size) <= 0;
   }
 
   /** Allocates a zeroed dma bitmap for {@code npages} pages plus the spare word. */

@@ -400,7 +400,7 @@ public final class VfioContainer {
   /** {@code access_ok} and {@code verify_bitmap_size} of a user bitmap for {@code size} bytes. */
   private static void checkUserBitmap(VfioBitmap bitmap, long size) {
     UapiException.check(
-        DirtyBitmaps.accessOk(bitmap.data(), bitmap.size()), Errno.EINVAL, "bitmap not user");
+        UserAccess.accessOk(bitmap.data(), bitmap.size()), Errno.EINVAL, "bitmap not user");
     // __ffs(0) is undefined; the later page-size check fails such a call with EINVAL anyway
     UapiException.check(bitmap.pgsize() != 0, Errno.EINVAL, "bitmap pgsize 0");
     DirtyBitmaps.verifySize(size >>> Long.numberOfTrailingZeros(bitmap.pgsize()), bitmap.size());

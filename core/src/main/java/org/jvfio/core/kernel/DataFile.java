@@ -41,7 +41,7 @@ final class DataFile extends OpenFile {
 
   @Override
   long read(long addr, long count) {
-    int n = transferSize(count);
+    int n = transfer(addr, count, true);
     UapiException.check(
         n == 0 || memory.isWritable(addr, n), Errno.EFAULT, "read buffer unwritable");
     ByteBuffer buf = ByteBuffer.allocate(n);
@@ -54,7 +54,7 @@ final class DataFile extends OpenFile {
 
   @Override
   long write(long addr, long count) {
-    int n = transferSize(count);
+    int n = transfer(addr, count, false);
     ByteBuffer buf = ByteBuffer.allocate(n);
     if (n > 0) {
       memory.read(addr, buf);
@@ -68,8 +68,16 @@ final class DataFile extends OpenFile {
     return false;
   }
 
-  private static int transferSize(long count) {
-    return Long.compareUnsigned(count, MAX_TRANSFER) < 0 ? (int) count : MAX_TRANSFER;
+  /**
+   * The VFS's steps before the driver's read or write: the access mode ({@code FMODE_READ} or
+   * {@code FMODE_WRITE}, EBADF: the saving file is read-only, the resuming one write-only), then
+   * {@link #vfsCount}; returns the count cut to {@link #MAX_TRANSFER}.
+   */
+  private int transfer(long addr, long count, boolean reading) {
+    UapiException.check(
+        stream.isSaving() == reading, Errno.EBADF, reading ? "not open for reading" : "read-only");
+    long n = vfsCount(addr, count, 0);
+    return n < MAX_TRANSFER ? (int) n : MAX_TRANSFER;
   }
 
   @Override

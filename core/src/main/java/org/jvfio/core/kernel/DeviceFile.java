@@ -149,7 +149,7 @@ final class DeviceFile extends OpenFile {
   @Override
   long read(long addr, long count) {
     synchronized (this) {
-      long n = pread(addr, rwVerifyArea(position, count), position);
+      long n = region(addr, vfsCount(addr, count, position), position, false);
       position += n;
       return n;
     }
@@ -158,7 +158,7 @@ final class DeviceFile extends OpenFile {
   @Override
   long write(long addr, long count) {
     synchronized (this) {
-      long n = pwrite(addr, rwVerifyArea(position, count), position);
+      long n = region(addr, vfsCount(addr, count, position), position, true);
       position += n;
       return n;
     }
@@ -166,14 +166,20 @@ final class DeviceFile extends OpenFile {
 
   @Override
   long pread(long addr, long count, long pos) {
-    requireBound();
-    return device.pciDevice().read(pos, count, memory, addr);
+    return region(addr, vfsCount(addr, count, pos), pos, false);
   }
 
   @Override
   long pwrite(long addr, long count, long pos) {
+    return region(addr, vfsCount(addr, count, pos), pos, true);
+  }
+
+  /** {@code vfio_device_fops_read}/{@code _write}: EINVAL until bound, then the region's access. */
+  private long region(long addr, long count, long pos, boolean write) {
     requireBound();
-    return device.pciDevice().write(pos, count, memory, addr);
+    return write
+        ? device.pciDevice().write(pos, count, memory, addr)
+        : device.pciDevice().read(pos, count, memory, addr);
   }
 
   private void requireBound() {

@@ -473,9 +473,8 @@ public final class FakeKernel {
       return -Errno.EBADF.code();
     }
     try {
-      long n = OpenFile.rwVerifyArea(offset, count);
       UapiException.check(file.seekable(), Errno.ESPIPE, "the file is a stream");
-      return write ? file.pwrite(addr, n, offset) : file.pread(addr, n, offset);
+      return write ? file.pwrite(addr, count, offset) : file.pread(addr, count, offset);
     } catch (UapiException e) {
       return -e.errno().code();
     }

@@ -11,11 +11,11 @@ import org.jvfio.core.iommufd.IommufdContext;
  * The fd of a fault queue ("[iommufd-pgfault]", drivers/iommu/iommufd/eventq.c): read(2) returns
  * struct iommu_hwpt_pgfault records, write(2) takes struct iommu_hwpt_page_response; the checks and
  * the queue are IommufdFaults'. This class moves the records between the queue and user memory:
- * count is cut to MAX_RW_COUNT first, as vfs_read and vfs_write do. The file is opened with
- * nonseekable_open, so pread and pwrite are ESPIPE; it has no ioctl (ENOTTY). Its last close
- * drops the fd's reference on the object (iommufd_eventq_fops_release); the file holds its
- * context, as iommufd_ctx_get does. poll(2) is not modelled: the read never blocks, an empty queue
- * reads 0.
+ * the VFS's checks come first (OpenFile.vfsCount: access_ok, then the count cut to MAX_RW_COUNT).
+ * The file is opened with nonseekable_open, so pread and pwrite are ESPIPE; it has no ioctl
+ * (ENOTTY). Its last close drops the fd's reference on the object (iommufd_eventq_fops_release);
+ * the file holds its context, as iommufd_ctx_get does. poll(2) is not modelled: the read never
+ * blocks, an empty queue reads 0.
  *
  * Thread-safety: the context serialises the queue.
  */
@@ -65,7 +65,7 @@ final class FaultFile extends OpenFile {
 
   @Override
   long read(long addr, long count) {
-    long n = rwVerifyArea(0, count);
+    long n = vfsCount(addr, count, 0);
     return ctx.faults()
         .read(
             faultId,
@@ -77,7 +77,7 @@ final class FaultFile extends OpenFile {
 
   @Override
   long write(long addr, long count) {
-    long n = rwVerifyArea(0, count);
+    long n = vfsCount(addr, count, 0);
     return ctx.faults()
         .write(
             faultId,

@@ -2,6 +2,7 @@ package org.jvfio.core.kernel;
 
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
+import org.jvfio.core.vfio.UserAccess;
 
 /*
  * An open file of the fake kernel: what an fd refers to. Each operation returns what the syscall
@@ -25,10 +26,7 @@ abstract class OpenFile {
     throw new UapiException(Errno.EINVAL, "file cannot be written");
   }
 
-  /**
-   * pread(2) into user memory at {@code addr} from file position {@code pos} ({@code pos >= 0} and
-   * {@code pos + count} within 63 bits, checked by the caller).
-   */
+  /** pread(2) into user memory at {@code addr} from file position {@code pos} ({@code >= 0}). */
   long pread(long addr, long count, long pos) {
     throw new UapiException(Errno.EINVAL, "file cannot be read");
   }
@@ -39,14 +37,20 @@ abstract class OpenFile {
   }
 
   /**
-   * {@code rw_verify_area} of {@code fs/read_write.c}: a negative position, or one whose end
-   * overflows a signed 64-bit offset, is EINVAL; returns {@code count} (unsigned) cut to {@code
-   * MAX_RW_COUNT}, {@code INT_MAX & PAGE_MASK}.
+   * The checks {@code vfs_read} and {@code vfs_write} ({@code fs/read_write.c}) make once the file
+   * has the operation and the access mode allows it, before the file's own method runs: {@code
+   * access_ok} of the user buffer (EFAULT), then {@code rw_verify_area}, where an end beyond a
+   * signed 64-bit offset is EINVAL (its check of a negative count cannot fail after {@code
+   * access_ok}, which keeps {@code count} below {@code TASK_SIZE_MAX}). Returns {@code count} cut
+   * to {@code MAX_RW_COUNT}, {@code INT_MAX & PAGE_MASK}, as {@code vfs_read} does next.
+   *
+   * @param pos the file position: {@code f_pos}, pread's offset ({@code >= 0}), or 0 for a stream,
+   *     whose position the VFS does not pass
    */
-  static long rwVerifyArea(long pos, long count) {
-    long n = Long.compareUnsigned(count, MAX_RW_COUNT) > 0 ? MAX_RW_COUNT : count;
-    UapiException.check(pos >= 0 && pos + n >= 0, Errno.EINVAL, "file position out of range");
-    return n;
+  static long vfsCount(long addr, long count, long pos) {
+    UapiException.check(UserAccess.accessOk(addr, count), Errno.EFAULT, "buffer beyond user space");
+    UapiException.check(pos + count >= 0, Errno.EINVAL, "file position out of range");
+    return Long.compareUnsigned(count, MAX_RW_COUNT) > 0 ? MAX_RW_COUNT : count;
   }
 
   /** {@code MAX_RW_COUNT}: the most bytes one read or write moves. */

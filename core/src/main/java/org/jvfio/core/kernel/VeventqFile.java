@@ -27,7 +27,7 @@ final class VeventqFile extends OpenFile {
   @Override
   long read(long addr, long count) {
     return queue.read(
-        count,
+        vfsCount(addr, count, 0),
         (offset, bytes) -> {
           UapiException.check(
               memory.isWritable(addr + offset, bytes.remaining()),

@@ -38,6 +38,27 @@ public interface UserAccess {
       };
 
   /**
+   * x86-64's {@code TASK_SIZE_MAX} with 4-level paging, {@code (1 << 47) - PAGE_SIZE} ({@code
+   * arch/x86/include/asm/page_64_types.h}): the end of user space, the bound {@link #accessOk}
+   * checks against.
+   */
+  long TASK_SIZE_MAX = (1L << 47) - 4096;
+
+  /**
+   * {@code access_ok(address, length)} on x86-64 ({@code arch/x86/include/asm/uaccess_64.h}): the
+   * range ends at or below {@link #TASK_SIZE_MAX}. It says nothing about what is mapped there; the
+   * kernel checks a user buffer with it before it copies (read and write, a dirty bitmap).
+   *
+   * @param address the first user address
+   * @param length unsigned
+   * @return true if {@code address + length} does not pass {@link #TASK_SIZE_MAX}
+   */
+  static boolean accessOk(long address, long length) {
+    return Long.compareUnsigned(length, TASK_SIZE_MAX) <= 0
+        && Long.compareUnsigned(address, TASK_SIZE_MAX - length) <= 0;
+  }
+
+  /**
    * Copies {@code length} bytes of user memory starting at {@code address}: {@code copy_from_user}.
    *
    * @param address the user address to read from
