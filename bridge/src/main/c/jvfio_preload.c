@@ -3,9 +3,10 @@
  * FakeKernel served by jvfio-kernel on the UNIX socket named by $JVFIO_SOCKET (docs/bridge.md).
  *
  * - open/open64/openat/openat64 of /dev/iommu or /dev/vfio/... are sent to the server; close,
- *   ioctl, read, write, pread(64), pwrite(64) and mmap(64) of the fds it produced too, and the
- *   _FORTIFY_SOURCE entry points (__open_2, __read_chk, ...) that bypass those names. Every other
- *   call goes to libc (dlsym(RTLD_NEXT)). Without $JVFIO_SOCKET nothing is intercepted.
+ *   ioctl, read, write, pread(64), pwrite(64) and mmap(64) of the fds it produced too, poll and
+ *   ppoll of sets that hold one, and the _FORTIFY_SOURCE entry points (__open_2, __read_chk, ...)
+ *   that bypass those names. Every other call goes to libc (dlsym(RTLD_NEXT)). Without
+ *   $JVFIO_SOCKET nothing is intercepted.
  * - The fd numbers are the process's own: when the server installs a file it asks for an unused fd
  *   (FD_ALLOC) and the library opens /dev/null to reserve one, so a number never collides with a
  *   real fd and the fds that structs carry mean the same on both sides.
@@ -40,6 +41,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -55,10 +57,12 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 enum {
   HELLO = 1, OPEN = 2, CLOSE = 3, IOCTL = 4, READ = 5, WRITE = 6, PREAD = 7, PWRITE = 8, DUP = 9,
+  POLL = 10,
   RESULT = 16, MEM_READ = 17, MEM_WRITE = 18, MEM_PROBE = 19, FD_ALLOC = 20, FILE_INFO = 21,
   DATA = 32, STATUS = 33,
 };
@@ -94,6 +98,8 @@ static int (*real_dup3)(int, int, int);
 static int (*real_fcntl)(int, int, ...);
 static int (*real_fcntl64)(int, int, ...);
 static long (*real_syscall)(long, ...);
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_ppoll)(struct pollfd *, nfds_t, const struct timespec *, const sigset_t *);
 
 static __thread int conn = -1;
 static __thread pid_t conn_pid;
@@ -119,6 +125,8 @@ static void resolve(void) {
   real_fcntl64 = dlsym(RTLD_NEXT, "fcntl64"); /* glibc 2.28+ */
   if (!real_fcntl64) real_fcntl64 = real_fcntl;
   real_syscall = dlsym(RTLD_NEXT, "syscall");
+  real_poll = dlsym(RTLD_NEXT, "poll");
+  real_ppoll = dlsym(RTLD_NEXT, "ppoll");
 }
 
 static void init(void) { pthread_once(&once, resolve); }
@@ -643,6 +651,87 @@ ssize_t __pread_chk(int fd, void *buf, size_t count, off_t off, size_t buflen) {
 
 ssize_t __pread64_chk(int fd, void *buf, size_t count, off_t off, size_t buflen) {
   return __pread_chk(fd, buf, count, off, buflen);
+}
+
+/* poll and ppoll over a set that holds one of our fds: the server answers for ours (POLL: one
+ * pollfd, without waiting), the kernel for the others. While nothing is ready the wait is the
+ * kernel's, on the others alone (ours set to -1, which poll ignores), in steps of at most
+ * POLL_STEP_NS: another fd wakes it at once, an event on one of ours is seen within a step. Only
+ * the wait runs under ppoll's signal mask. */
+#define POLL_STEP_NS 1000000L
+
+static int any_ours(const struct pollfd *fds, nfds_t n) {
+  for (nfds_t i = 0; i < n; i++)
+    if (ours(fds[i].fd)) return 1;
+  return 0;
+}
+
+static int64_t ns_of(struct timespec t) { return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec; }
+
+static int poll_ours(struct pollfd *fds, nfds_t n, const struct timespec *timeout,
+                     const sigset_t *mask) {
+  if (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1000000000)) {
+    errno = EINVAL;
+    return -1;
+  }
+  struct pollfd *others = calloc(n, sizeof *others);
+  if (!others) return -1; /* ENOMEM, as the kernel for a set it cannot copy */
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t deadline = timeout ? ns_of(now) + ns_of(*timeout) : INT64_MAX;
+  int ready;
+  for (;;) {
+    ready = 0;
+    for (nfds_t i = 0; i < n; i++) {
+      others[i] = fds[i];
+      if (ours(fds[i].fd)) {
+        int64_t r = call(POLL, fds[i].fd, (uint16_t)fds[i].events, 0, 0, NULL, 0);
+        fds[i].revents = r < 0 ? POLLNVAL : (short)r;
+        ready += fds[i].revents != 0;
+        others[i].fd = -1;
+      }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t left = deadline - ns_of(now);
+    int64_t step = ready || left <= 0 ? 0 : left < POLL_STEP_NS ? left : POLL_STEP_NS;
+    struct timespec ts = {step / 1000000000, step % 1000000000};
+    if (real_ppoll(others, n, &ts, mask) < 0) {
+      ready = -1; /* EINTR from a signal, as the kernel's poll */
+      break;
+    }
+    for (nfds_t i = 0; i < n; i++) {
+      if (others[i].fd == -1 && fds[i].fd >= 0) continue; /* ours */
+      fds[i].revents = others[i].revents;
+      ready += others[i].revents != 0;
+    }
+    if (ready || left <= POLL_STEP_NS) break;
+  }
+  free(others);
+  return ready;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout_ms) {
+  init();
+  if (!any_ours(fds, n)) return real_poll(fds, n, timeout_ms);
+  struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+  return poll_ours(fds, n, timeout_ms < 0 ? NULL : &ts, NULL);
+}
+
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask) {
+  init();
+  if (!any_ours(fds, n)) return real_ppoll(fds, n, timeout, mask);
+  return poll_ours(fds, n, timeout, mask);
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int timeout_ms, size_t fdslen) {
+  if (fdslen / sizeof *fds < n) abort(); /* __chk_fail */
+  return poll(fds, n, timeout_ms);
+}
+
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *timeout, const sigset_t *mask,
+                size_t fdslen) {
+  if (fdslen / sizeof *fds < n) abort();
+  return ppoll(fds, n, timeout, mask);
 }
 
 /* No region of a jvfio file is mmappable yet: a VFIO cdev answers EINVAL (no such region), the

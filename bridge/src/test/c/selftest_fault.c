@@ -12,8 +12,15 @@
  *    a nest parent with IOMMU_HWPT_ALLOC_PASID, which jvfio's PASID attach does not take (nested
  *    HWPTs are not PASID-compatible here), so this one is a paging HWPT allocated with
  *    IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID.
+ *  - poll_iopf: our own test of poll(2) and ppoll(2) on the queue fd (iommufd_eventq_fops_poll:
+ *    POLLOUT always, POLLIN while a fault waits), mixed with a pipe: a timeout, a wake-up by the
+ *    pipe, a fault queued before the call and one queued by another thread during the wait.
  * The nested iopf steps of alloc_hwpt_nested are in selftest_nested.c.
  */
+#include <poll.h>
+#include <pthread.h>
+#include <time.h>
+
 #include "selftest_utils.h"
 
 #define PGFAULT_SIZE ((long)sizeof(struct iommu_hwpt_pgfault))
@@ -123,10 +130,93 @@ static void pasid_attach_iopf(struct ioas_fixture *self)
 	ASSERT_OK(mock_domain_replace(self->fd, stdev, self->ioas_id));
 }
 
+struct late_fault {
+	int fd;
+	struct iommu_test_cmd trigger;
+};
+
+/* Another thread (its own connection) queues a fault while the main thread waits in poll. */
+static void *trigger_later(void *arg)
+{
+	struct late_fault *late = arg;
+	struct timespec ten_ms = {0, 10 * 1000 * 1000};
+
+	nanosleep(&ten_ms, NULL);
+	return (void *)(long)test_cmd(late->fd, &late->trigger, IOMMU_TEST_OP_TRIGGER_IOPF, 0);
+}
+
+static void poll_iopf(struct ioas_fixture *self)
+{
+	__u32 fault_id, fault_fd, iopf_hwpt_id;
+	struct iommu_hwpt_pgfault rec;
+	struct late_fault late = {.fd = self->fd};
+	struct timespec zero = {0, 0};
+	sigset_t mask;
+	pthread_t thread;
+	void *rc;
+	int p[2];
+	char c;
+
+	ASSERT_OK(fault_alloc(self->fd, &fault_id, &fault_fd));
+	ASSERT_OK(hwpt_alloc_iopf(self->fd, self->device_id, self->ioas_id, fault_id,
+				  IOMMU_HWPT_FAULT_ID_VALID, 0, NULL, 0, &iopf_hwpt_id));
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, iopf_hwpt_id));
+	ASSERT_OK(pipe(p));
+	struct pollfd pfd[2] = {{.fd = fault_fd, .events = POLLIN | POLLOUT}, {.fd = p[0], .events = POLLIN}};
+
+	/* Empty: writable only */
+	ASSERT_EQ(1, poll(pfd, 2, 0));
+	ASSERT_EQ(POLLOUT, pfd[0].revents);
+	ASSERT_EQ(0, pfd[1].revents);
+	pfd[0].events = POLLIN;
+	ASSERT_EQ(0, poll(pfd, 2, 20)); /* times out */
+	ASSERT_EQ(0, pfd[0].revents);
+
+	/* The pipe ends the wait */
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	ASSERT_EQ(1, poll(pfd, 2, -1));
+	ASSERT_EQ(0, pfd[0].revents);
+	ASSERT_EQ(POLLIN, pfd[1].revents);
+	ASSERT_EQ(1, read(p[0], &c, 1));
+
+	/* A fault queued before the call */
+	late.trigger.trigger_iopf.dev_id = self->device_id;
+	late.trigger.trigger_iopf.grpid = 3;
+	ASSERT_OK(test_cmd(self->fd, &late.trigger, IOMMU_TEST_OP_TRIGGER_IOPF, 0));
+	ASSERT_EQ(1, poll(pfd, 2, -1));
+	ASSERT_EQ(POLLIN, pfd[0].revents);
+	ASSERT_EQ(0, pfd[1].revents);
+	sigemptyset(&mask);
+	ASSERT_EQ(1, ppoll(pfd, 1, &zero, &mask));
+	ASSERT_EQ(POLLIN, pfd[0].revents);
+	ASSERT_EQ(PGFAULT_SIZE, read(fault_fd, &rec, PGFAULT_SIZE));
+	ASSERT_EQ(0, ppoll(pfd, 1, &zero, NULL));
+
+	/* One queued by another thread while this one waits */
+	ASSERT_OK(pthread_create(&thread, NULL, trigger_later, &late));
+	ASSERT_EQ(1, poll(pfd, 2, 10000));
+	ASSERT_EQ(POLLIN, pfd[0].revents);
+	ASSERT_OK(pthread_join(thread, &rc));
+	ASSERT_EQ(0, (long)rc);
+	ASSERT_EQ(PGFAULT_SIZE, read(fault_fd, &rec, PGFAULT_SIZE));
+	ASSERT_EQ(3, rec.grpid);
+
+	/* A closed fd is POLLNVAL */
+	ASSERT_OK(mock_domain_replace(self->fd, self->stdev_id, self->ioas_id));
+	ASSERT_OK(destroy(self->fd, iopf_hwpt_id));
+	ASSERT_OK(close(fault_fd));
+	ASSERT_EQ(1, poll(pfd, 1, 0));
+	ASSERT_EQ(POLLNVAL, pfd[0].revents);
+	ASSERT_OK(destroy(self->fd, fault_id));
+	ASSERT_OK(close(p[0]));
+	ASSERT_OK(close(p[1]));
+}
+
 int main(void)
 {
-	static void (*const tests[])(struct ioas_fixture *) = {paging_iopf, pasid_attach_iopf};
-	static const char *const names[] = {"paging_iopf", "pasid_attach_iopf"};
+	static void (*const tests[])(struct ioas_fixture *) = {paging_iopf, pasid_attach_iopf,
+							       poll_iopf};
+	static const char *const names[] = {"paging_iopf", "pasid_attach_iopf", "poll_iopf"};
 
 	setup_sizes();
 	for (size_t t = 0; t < sizeof(tests) / sizeof(tests[0]); t++) {

@@ -98,6 +98,10 @@ final class Connection implements Runnable {
           return kernel.open(StandardCharsets.UTF_8.decode(data).toString());
         case Protocol.CLOSE:
           return processes.close(pid, (int) args[0]);
+        case Protocol.POLL:
+          return processes.holds(pid, (int) args[0])
+              ? kernel.poll((int) args[0], (int) args[1])
+              : FakeKernel.POLLNVAL;
         default:
           break;
       }

@@ -29,6 +29,7 @@ final class Protocol {
   static final int PREAD = 7; // a0 = fd, a1 = buf, a2 = count, a3 = offset
   static final int PWRITE = 8; // a0 = fd, a1 = buf, a2 = count, a3 = offset
   static final int DUP = 9; // a0 = oldfd, a1 = newfd (a copy of oldfd's placeholder)
+  static final int POLL = 10; // a0 = fd, a1 = events: RESULT a0 = revents (one pollfd, no wait)
 
   // server -> client
   static final int RESULT = 16; // a0 = the return value (>= 0 or -errno)

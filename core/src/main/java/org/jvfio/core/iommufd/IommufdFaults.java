@@ -165,6 +165,20 @@ public final class IommufdFaults {
   }
 
   /**
+   * Whether a read of the queue's fd would return a record ({@code EPOLLIN} of {@code
+   * iommufd_eventq_fops_poll}, {@code drivers/iommu/iommufd/eventq.c}).
+   *
+   * @param faultId the fault queue behind the fd
+   * @return true if a fault group waits to be read
+   * @throws UapiException {@code ENOENT} if {@code faultId} is no fault queue
+   */
+  public boolean readable(int faultId) {
+    synchronized (ctx.lock) {
+      return !fault(faultId).deliver.isEmpty();
+    }
+  }
+
+  /**
    * {@code iommufd_fault_fops_read}: moves whole groups into {@code sink} while they fit in {@code
    * count} bytes and returns the bytes read, as the class describes.
    *

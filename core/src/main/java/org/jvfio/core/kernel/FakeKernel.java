@@ -464,6 +464,55 @@ public final class FakeKernel {
     return positioned(fd, addr, count, offset, true);
   }
 
+  /** {@code POLLIN} ({@code include/uapi/asm-generic/poll.h}): there is data to read. */
+  public static final int POLLIN = 0x0001;
+
+  /** {@code POLLOUT}: writing will not block. */
+  public static final int POLLOUT = 0x0004;
+
+  /** {@code POLLERR}: an error condition; reported whether asked for or not. */
+  public static final int POLLERR = 0x0008;
+
+  /** {@code POLLHUP}: hang up; reported whether asked for or not. */
+  public static final int POLLHUP = 0x0010;
+
+  /** {@code POLLNVAL}: the fd is not open. */
+  public static final int POLLNVAL = 0x0020;
+
+  /** {@code POLLRDNORM}: normal data to read. */
+  public static final int POLLRDNORM = 0x0040;
+
+  /** {@code POLLWRNORM}: normal data can be written. */
+  public static final int POLLWRNORM = 0x0100;
+
+  /**
+   * One entry of {@code poll(2)}, without waiting: the {@code revents} that {@code do_pollfd}
+   * ({@code fs/select.c}) computes for {@code struct pollfd {fd, events}}. A negative fd is ignored
+   * (0); an fd that is not open is {@link #POLLNVAL}; otherwise the file's ready mask ({@code
+   * vfs_poll}) masked with {@code events} plus {@link #POLLERR} and {@link #POLLHUP}. A fault queue
+   * fd is always ready for {@link #POLLOUT} and ready for {@link #POLLIN}|{@link #POLLRDNORM} when
+   * a fault waits to be read; a vEVENTQ fd is ready for {@link #POLLIN}|{@link #POLLRDNORM} when an
+   * event waits and never for output ({@code iommufd_eventq_fops_poll}); the other files have no
+   * poll method and are always ready ({@code DEFAULT_POLLMASK}: in, out, rdnorm, wrnorm).
+   *
+   * <p>Waiting is the caller's: nothing here blocks or reads a clock. Poll again after the call or
+   * DMA that may have queued an event (the bridge's {@code poll}/{@code ppoll} do so in steps).
+   *
+   * @param fd a file descriptor
+   * @param events the events asked for (the u16 {@code events} of {@code struct pollfd})
+   * @return {@code revents}
+   */
+  public int poll(int fd, int events) {
+    if (fd < 0) {
+      return 0;
+    }
+    OpenFile file = lookup(fd);
+    if (file == null) {
+      return POLLNVAL;
+    }
+    return file.poll() & ((events & 0xffff) | POLLERR | POLLHUP);
+  }
+
   private long positioned(int fd, long addr, long count, long offset, boolean write) {
     if (offset < 0) {
       return -Errno.EINVAL.code();

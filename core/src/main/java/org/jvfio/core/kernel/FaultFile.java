@@ -14,8 +14,8 @@ import org.jvfio.core.iommufd.IommufdContext;
  * the VFS's checks come first (OpenFile.vfsCount: access_ok, then the count cut to MAX_RW_COUNT).
  * The file is opened with nonseekable_open, so pread and pwrite are ESPIPE; it has no ioctl
  * (ENOTTY). Its last close drops the fd's reference on the object (iommufd_eventq_fops_release);
- * the file holds its context, as iommufd_ctx_get does. poll(2) is not modelled: the read never
- * blocks, an empty queue reads 0.
+ * the file holds its context, as iommufd_ctx_get does. The read never blocks (an empty queue
+ * reads 0); poll(2) says when a fault waits.
  *
  * Thread-safety: the context serialises the queue.
  */
@@ -94,6 +94,16 @@ final class FaultFile extends OpenFile {
   @Override
   boolean seekable() {
     return false;
+  }
+
+  /**
+   * {@code iommufd_eventq_fops_poll} of a fault queue: always writable, readable when a fault
+   * waits.
+   */
+  @Override
+  int poll() {
+    int in = ctx.faults().readable(faultId) ? FakeKernel.POLLIN | FakeKernel.POLLRDNORM : 0;
+    return FakeKernel.POLLOUT | in;
   }
 
   @Override

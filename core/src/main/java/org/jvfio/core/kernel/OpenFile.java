@@ -65,6 +65,15 @@ abstract class OpenFile {
     return true;
   }
 
+  /**
+   * The file's {@code poll} method, what {@code vfs_poll} answers: the events it is ready for.
+   * Without one the VFS answers {@code DEFAULT_POLLMASK} (in, out, rdnorm, wrnorm): the VFIO cdev,
+   * /dev/iommu, the container and group fds and the migration data fds have none here.
+   */
+  int poll() {
+    return FakeKernel.POLLIN | FakeKernel.POLLOUT | FakeKernel.POLLRDNORM | FakeKernel.POLLWRNORM;
+  }
+
   /** The last close: releases what the kernel releases. */
   void release() {}
 }

@@ -42,6 +42,14 @@ final class VeventqFile extends OpenFile {
     return false;
   }
 
+  /**
+   * {@code iommufd_eventq_fops_poll} of a vEVENTQ: readable when an event waits, never writable.
+   */
+  @Override
+  int poll() {
+    return queue.readable() ? FakeKernel.POLLIN | FakeKernel.POLLRDNORM : 0;
+  }
+
   @Override
   void release() {
     queue.releaseFile();

@@ -22,6 +22,10 @@ import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_ATTACH;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_PASID_REPLACE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_TRIGGER_IOPF;
 import static org.jvfio.api.iommufd.IommufdTest.MOCK_FLAGS_DEVICE_PASID;
+import static org.jvfio.core.kernel.FakeKernel.POLLIN;
+import static org.jvfio.core.kernel.FakeKernel.POLLOUT;
+import static org.jvfio.core.kernel.FakeKernel.POLLRDNORM;
+import static org.jvfio.core.kernel.FakeKernel.POLLWRNORM;
 import static org.jvfio.core.kernel.Syscalls.assertErrno;
 import static org.jvfio.core.kernel.Syscalls.ok;
 
@@ -176,6 +180,29 @@ class FaultQueueSelftestTest {
     assertEquals(
         List.of(new IopfResponse(mock[2], 0, 2, IOMMUFD_PAGE_RESP_SUCCESS)), deviceResponses());
     assertErrno(Errno.EINVAL, respond(f[1], 1, IOMMUFD_PAGE_RESP_SUCCESS)); // answered already
+  }
+
+  /**
+   * {@code iommufd_eventq_fops_poll} of a fault queue: POLLOUT always, POLLIN while a fault waits.
+   */
+  @Test
+  void poll_readableWhileAFaultWaitsToBeRead() {
+    int[] f = faultAlloc();
+    int[] hwpt = new int[1];
+    ok(hwptAllocIopf(IOMMU_HWPT_FAULT_ID_VALID, ioas, f[0], hwpt));
+    ok(testCmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, mock[0], hwpt[0], 0));
+    int all = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+    assertEquals(POLLOUT, sys.kernel.poll(f[1], all));
+    assertEquals(0, sys.kernel.poll(f[1], POLLIN));
+    ok(trigger(mock[2], 0));
+    assertEquals(POLLIN | POLLRDNORM | POLLOUT, sys.kernel.poll(f[1], all));
+    assertEquals(POLLIN, sys.kernel.poll(f[1], POLLIN), "only what was asked for");
+    long buf = sys.mem.allocate(IommuHwptPgfault.SIZE);
+    assertEquals(IommuHwptPgfault.SIZE, sys.kernel.read(f[1], buf, IommuHwptPgfault.SIZE));
+    assertEquals(POLLOUT, sys.kernel.poll(f[1], all), "read: nothing waits, the response may");
+    ok(trigger(mock[2], 0));
+    ok(sys.kernel.close(fd)); // the fault fd holds the context
+    assertEquals(POLLIN | POLLRDNORM | POLLOUT, sys.kernel.poll(f[1], all));
   }
 
   @Test
