@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.IntSupplier;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
@@ -134,8 +133,6 @@ public final class FakeKernel {
   public static final long GUEST_MEMORY_BASE = 0x2000_0000_0000L;
 
   private static final long GUEST_ALIGN = 1L << 30;
-  private static final int FIRST_FD = 3;
-  private static final int O_CLOEXEC = 0x80000; // 02000000 in <fcntl.h>
 
   private final long pageSize; // the kernel's PAGE_SIZE
   private final UserAddressSpace memory;
@@ -148,14 +145,13 @@ public final class FakeKernel {
   private final boolean iommufdContainer; // CONFIG_IOMMUFD_VFIO_CONTAINER
   private final boolean addressableLimit; // type1 with the 2025 overflow checks
   private final Map<String, Cdev> cdevsByPath = new HashMap<>();
-  private final TreeMap<Integer, OpenFile> files = new TreeMap<>(); // guarded by itself
-  private final IntSupplier unusedFd; // null: the lowest number free in files
+  private final FdTable fds;
   private final UserFiles userFiles;
 
   private FakeKernel(Builder b) {
     this.pageSize = b.pageSize;
     this.memory = b.addressSpace;
-    this.unusedFd = b.unusedFd;
+    this.fds = new FdTable(b.unusedFd);
     this.userFiles =
         b.userFiles != null
             ? b.userFiles
@@ -269,19 +265,7 @@ public final class FakeKernel {
    * @return 0, or {@code -EBADF}
    */
   public int close(int fd) {
-    OpenFile file;
-    boolean last;
-    synchronized (files) {
-      file = files.remove(fd);
-      last = file != null && !referenced(file);
-    }
-    if (file == null) {
-      return -Errno.EBADF.code();
-    }
-    if (last) {
-      file.release();
-    }
-    return 0;
+    return fds.close(fd);
   }
 
   /**
@@ -294,19 +278,7 @@ public final class FakeKernel {
    * @return the new fd, or {@code -EBADF} ({@code oldfd} not open), {@code -EMFILE}
    */
   public int dup(int oldfd) {
-    if (lookup(oldfd) == null) {
-      return -Errno.EBADF.code();
-    }
-    try {
-      int fd = reserveFd();
-      synchronized (files) {
-        OpenFile file = files.get(oldfd); // again: another thread may have closed it meanwhile
-        UapiException.check(file != null, Errno.EBADF, "fd " + oldfd + " was closed");
-        return put(fd, file);
-      }
-    } catch (UapiException e) {
-      return -e.errno().code();
-    }
+    return fds.dup(oldfd);
   }
 
   /**
@@ -321,10 +293,7 @@ public final class FakeKernel {
    * @return {@code newfd}, or {@code -EBADF} ({@code oldfd} not open, {@code newfd} negative)
    */
   public int dup2(int oldfd, int newfd) {
-    if (oldfd == newfd) {
-      return lookup(oldfd) == null ? -Errno.EBADF.code() : newfd;
-    }
-    return dup3(oldfd, newfd, 0);
+    return fds.dup2(oldfd, newfd);
   }
 
   /**
@@ -340,27 +309,7 @@ public final class FakeKernel {
    * @return {@code newfd}, or {@code -EINVAL}, {@code -EBADF}
    */
   public int dup3(int oldfd, int newfd, int flags) {
-    if ((flags & ~O_CLOEXEC) != 0 || oldfd == newfd) {
-      return -Errno.EINVAL.code();
-    }
-    if (newfd < 0) {
-      return -Errno.EBADF.code();
-    }
-    OpenFile replaced;
-    synchronized (files) {
-      OpenFile file = files.get(oldfd);
-      if (file == null) {
-        return -Errno.EBADF.code();
-      }
-      replaced = files.put(newfd, file);
-      if (replaced == null || referenced(replaced)) {
-        replaced = null;
-      }
-    }
-    if (replaced != null) {
-      replaced.release();
-    }
-    return newfd;
+    return fds.dup3(oldfd, newfd, flags);
   }
 
   /**
@@ -768,15 +717,13 @@ public final class FakeKernel {
   /** The pins on the user page at {@code userVa} held by every live iommufd context. */
   private int pinCount(long userVa) {
     Set<IommufdContext> live = Collections.newSetFromMap(new IdentityHashMap<>());
-    synchronized (files) {
-      for (OpenFile f : files.values()) {
-        if (f instanceof IommuFile) {
-          live.add(((IommuFile) f).ctx);
-        } else if (f instanceof SelftestAccess) {
-          live.add(((SelftestAccess) f).ctx); // an access holds its context
-        } else if (f instanceof FaultFile) {
-          live.add(((FaultFile) f).ctx); // so does a fault queue's fd
-        }
+    for (OpenFile f : fds.openFiles()) {
+      if (f instanceof IommuFile) {
+        live.add(((IommuFile) f).ctx);
+      } else if (f instanceof SelftestAccess) {
+        live.add(((SelftestAccess) f).ctx); // an access holds its context
+      } else if (f instanceof FaultFile) {
+        live.add(((FaultFile) f).ctx); // so does a fault queue's fd
       }
     }
     for (Cdev c : cdevs) {
@@ -795,9 +742,7 @@ public final class FakeKernel {
   // --- the fd table -----------------------------------------------------------------------------
 
   private OpenFile lookup(int fd) {
-    synchronized (files) {
-      return files.get(fd);
-    }
+    return fds.get(fd);
   }
 
   /** Returns the file open as {@code fd} ({@code EBADF} if none): {@code fget}. */
@@ -807,68 +752,14 @@ public final class FakeKernel {
     return file;
   }
 
-  /**
-   * Installs {@code file} at a new fd and returns it: the lowest free one, or the one the builder's
-   * {@code unusedFd} supplies ({@code EMFILE} if it has none).
-   */
+  /** {@link FdTable#install}. */
   int install(OpenFile file) {
-    int fd = reserveFd();
-    synchronized (files) {
-      return put(fd, file);
-    }
+    return fds.install(file);
   }
 
-  /** The builder's {@code unusedFd} ({@code EMFILE} if it has none), or -1 without one. */
-  private int reserveFd() {
-    if (unusedFd == null) {
-      return -1;
-    }
-    int fd = unusedFd.getAsInt();
-    UapiException.check(fd >= 0, Errno.EMFILE, "no unused fd");
-    return fd;
-  }
-
-  /**
-   * Puts {@code file} at {@code fd}, or at the lowest free number from 3 if {@code fd} is -1, and
-   * returns the number. Caller holds the {@code files} lock.
-   */
-  private int put(int fd, OpenFile file) {
-    if (fd < 0) {
-      fd = FIRST_FD;
-      for (int used : files.tailMap(FIRST_FD).keySet()) {
-        if (used != fd) {
-          break;
-        }
-        fd++;
-      }
-    }
-    Preconditions.checkState(files.putIfAbsent(fd, file) == null, "fd %s is in use", fd);
-    return fd;
-  }
-
-  /** Removes {@code fd} if it still holds {@code file} and releases the file if no fd holds it. */
+  /** {@link FdTable#uninstall}. */
   void uninstall(int fd, OpenFile file) {
-    boolean last;
-    synchronized (files) {
-      files.remove(fd, file);
-      last = !referenced(file);
-    }
-    if (last) {
-      file.release();
-    }
-  }
-
-  /**
-   * Whether an fd still refers to {@code file} (a dup of it): the open file's reference count,
-   * which the last close drops to zero. Caller holds the {@code files} lock.
-   */
-  private boolean referenced(OpenFile file) {
-    for (OpenFile f : files.values()) {
-      if (f == file) {
-        return true;
-      }
-    }
-    return false;
+    fds.uninstall(fd, file);
   }
 
   /**
