@@ -32,10 +32,11 @@ import org.jvfio.core.vfio.VfioDeviceDriver;
 
 /**
  * A fake Linux kernel with a syscall-shaped surface: an fd table, {@link #open}, {@link #close},
- * {@link #ioctl}, {@link #read} and {@link #write} returning what the system call returns (a value
- * {@code >= 0}, or {@code -errno}), over byte-exact structs in the calling process's {@link
- * UserMemory}. A VMM prototype programs against it as against the kernel, and the kernel's own
- * selftests port to it almost line for line (docs/architecture.md, "The front doors").
+ * {@link #ioctl}, {@link #read}, {@link #write}, {@link #pread}, {@link #pwrite}, the {@code dup}s
+ * and {@link #poll} returning what the system call returns (a value {@code >= 0}, or {@code
+ * -errno}), over byte-exact structs in the calling process's {@link UserMemory}. A VMM prototype
+ * programs against it as against the kernel, and the kernel's own selftests port to it almost line
+ * for line (docs/architecture.md, "The front doors").
  *
  * <p><b>Files.</b>
  *
