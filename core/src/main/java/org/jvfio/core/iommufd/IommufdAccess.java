@@ -255,8 +255,8 @@ public final class IommufdAccess {
   /**
    * {@code check_area_prot} and {@code prevent_access}. An area mapped WRITEABLE always has
    * writable pages ({@code iopt_insert_area} refuses a WRITEABLE map or copy of read-only pages
-   * with the same {@code EPERM}), so this is also {@code iopt_area_add_access}'s {@code
-   * pages->writable} check.
+   * with the same {@code EPERM}), so this is also the {@code pages->writable} check of {@code
+   * iopt_area_add_access} and {@code iopt_pages_rw_access}.
    */
   private void checkArea(Area a, boolean write) {
     UapiException.check(!ioas.preventAccess.contains(a), Errno.EINVAL, "area is being unmapped");
