@@ -252,7 +252,12 @@ public final class IommufdAccess {
     }
   }
 
-  /** {@code check_area_prot} and {@code prevent_access}. */
+  /**
+   * {@code check_area_prot} and {@code prevent_access}. An area mapped WRITEABLE always has
+   * writable pages ({@code iopt_insert_area} refuses a WRITEABLE map or copy of read-only pages
+   * with the same {@code EPERM}), so this is also the {@code pages->writable} check of {@code
+   * iopt_area_add_access} and {@code iopt_pages_rw_access}.
+   */
   private void checkArea(Area a, boolean write) {
     UapiException.check(!ioas.preventAccess.contains(a), Errno.EINVAL, "area is being unmapped");
     UapiException.check(
@@ -273,10 +278,10 @@ public final class IommufdAccess {
    *     {@code needsPinPages} or {@code length} is 0; {@code EOVERFLOW} if the range wraps; {@code
    *     ENOENT} if the access is detached; for each area in IOVA order, {@code EINVAL} if it is
    *     being unmapped, if the range does not start a page in it or (where the range goes on past
-   *     it) it does not end a page, {@code EPERM} if it is not mapped for this access or {@code
-   *     write} meets pages mapped read-only, {@code EFAULT} if its memory does not exist (in the
-   *     process that mapped it, or that process has exited and the pages are not pinned); {@code
-   *     ENOENT} if the areas stop before the end
+   *     it) it does not end a page, {@code EPERM} if it is not mapped READABLE (WRITEABLE if {@code
+   *     write}), {@code EFAULT} if its memory does not exist (in the process that mapped it, or
+   *     that process has exited and the pages are not pinned); {@code ENOENT} if the areas stop
+   *     before the end
    */
   public long[] pinPages(long iova, long length, boolean write) {
     synchronized (ctx.lock) {
@@ -293,8 +298,6 @@ public final class IommufdAccess {
                     Errno.EINVAL,
                     "pin not page aligned in the area"); // as prevent_access: same errno
                 checkArea(a, write);
-                UapiException.check(
-                    !write || a.pagesWritable(), Errno.EPERM, "pages were mapped read-only");
                 ctx.checkPinnable(
                     new IommufdContext.Pages(
                         p.userVa(), p.length(), a.pagesWritable(), a.pagesId()));
@@ -343,8 +346,7 @@ public final class IommufdAccess {
    * @param iova the first IOVA
    * @param dst receives the bytes (its position advances by all of them, or not at all)
    * @param user the calling process's memory
-   * @throws UapiException as {@link #write}, without the read-only checks ({@code EPERM} only for
-   *     an area mapped without READABLE)
+   * @throws UapiException as {@link #write}, but {@code EPERM} for an area mapped without READABLE
    */
   public void read(long iova, ByteBuffer dst, UserAccess user) {
     synchronized (ctx.lock) {
@@ -365,9 +367,9 @@ public final class IommufdAccess {
    * @param user the calling process's memory
    * @throws UapiException {@code EINVAL} for length 0; {@code EOVERFLOW} if the range wraps; {@code
    *     ENOENT} if the access is detached; for each area in IOVA order {@code EINVAL} if it is
-   *     being unmapped, {@code EPERM} if it is not mapped WRITEABLE or its pages were mapped
-   *     read-only, {@code EFAULT} if its memory is not accessible (in the process that mapped it,
-   *     or, that process gone, not all pinned); {@code ENOENT} if the areas stop before the end
+   *     being unmapped, {@code EPERM} if it is not mapped WRITEABLE, {@code EFAULT} if its memory
+   *     is not accessible (in the process that mapped it, or, that process gone, not all pinned);
+   *     {@code ENOENT} if the areas stop before the end
    */
   public void write(long iova, ByteBuffer src, UserAccess user) {
     synchronized (ctx.lock) {
@@ -390,8 +392,6 @@ public final class IommufdAccess {
         length,
         (p, done) -> {
           checkArea(p.area(), write);
-          UapiException.check(
-              !write || p.area().pagesWritable(), Errno.EPERM, "pages were mapped read-only");
           out.add(
               new RwPiece(
                   p, ctx.sourceMms.rwMemory(p.area(), p.userVa(), p.length(), user, ctx.pageSize)));

@@ -25,6 +25,9 @@ public final class MemFds implements UserFiles {
   /** The first fd number handed out. */
   public static final int FIRST_FD = 1000;
 
+  // each file has its own UserFile.unmappedAddress space, and there are 2048 of those
+  private static final int MAX_FILES = 2048;
+
   private static final class File {
     final boolean shmem;
     final int serial;
@@ -59,6 +62,8 @@ public final class MemFds implements UserFiles {
    * @param size the file's size in bytes, not negative
    * @return its file descriptor
    * @throws IllegalArgumentException if {@code size} is negative
+   * @throws IllegalStateException if the table has created 2048 files already (each has its own
+   *     {@link UserFile#unmappedAddress} space)
    */
   public synchronized int memfdCreate(long size) {
     return add(true, size);
@@ -72,6 +77,8 @@ public final class MemFds implements UserFiles {
    * @param size the file's size in bytes, not negative
    * @return its file descriptor
    * @throws IllegalArgumentException if {@code size} is negative
+   * @throws IllegalStateException if the table has created 2048 files already (each has its own
+   *     {@link UserFile#unmappedAddress} space)
    */
   public synchronized int openRegular(long size) {
     return add(false, size);
@@ -79,6 +86,7 @@ public final class MemFds implements UserFiles {
 
   private int add(boolean shmem, long size) {
     Preconditions.checkArgument(size >= 0, "negative size");
+    Preconditions.checkState(nextSerial < MAX_FILES, "more than %s files", MAX_FILES);
     files.put(nextFd, new File(shmem, nextSerial++, size));
     return nextFd++;
   }

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -34,19 +36,21 @@ class PerMapTest {
   @Test
   void put_everyMapStillLive_keepsThemAllAndSweepsOnlyWhenTheTableDoubles() {
     Set<Long> live = new HashSet<>();
-    int[] sweeps = {0};
+    List<Integer> sweptAt = new ArrayList<>();
+    List<PerMap<Boolean>> holder = new ArrayList<>();
     PerMap<Boolean> table =
         new PerMap<>(
             () -> {
-              sweeps[0]++;
+              sweptAt.add(holder.get(0).size());
               return live;
             });
+    holder.add(table);
     for (long id = 0; id < 1_000; id++) {
       live.add(id);
       table.put(id, id % 2 == 0);
     }
     assertEquals(1_000, table.size());
-    assertEquals(4, sweeps[0]);
+    assertEquals(List.of(64, 128, 256, 512), sweptAt);
     for (long id = 0; id < 1_000; id++) {
       assertEquals(id % 2 == 0, table.get(id));
     }
