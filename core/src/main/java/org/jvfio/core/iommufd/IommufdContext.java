@@ -530,10 +530,10 @@ public final class IommufdContext {
    * {@code fd} at a fixed or allocated IOVA and returns the IOVA, as {@code iommufd_ioas_map_file}
    * and {@code iopt_map_file_pages} do. The file's pages are pinned as {@code memfd_pin_folios}
    * pins them, when the IOAS has a domain to fill (or an access pins them): only a memfd, shmem or
-   * hugetlbfs file, and only below its size ({@code EINVAL} otherwise), whatever the process has
-   * mapped. Their identity is the address {@link UserFiles} gives, so a shared mapping of the file
-   * reaches the same pages through {@code IOMMU_IOAS_MAP}. An allocated IOVA is aligned from the
-   * file offset, as {@code iopt_alloc_area_pages} does for a file.
+   * hugetlbfs file, and only pages that start below its size ({@code EINVAL} otherwise), whatever
+   * the process has mapped. Their identity is the address {@link UserFiles} gives, so a shared
+   * mapping of the file reaches the same pages through {@code IOMMU_IOAS_MAP}. An allocated IOVA is
+   * aligned from the file offset, as {@code iopt_alloc_area_pages} does for a file.
    *
    * @param ioasId {@code iommu_ioas_map_file.ioas_id}
    * @param map the other inputs of {@code struct iommu_ioas_map_file}
