@@ -530,10 +530,10 @@ public final class IommufdContext {
    * {@code fd} at a fixed or allocated IOVA and returns the IOVA, as {@code iommufd_ioas_map_file}
    * and {@code iopt_map_file_pages} do. The file's pages are pinned as {@code memfd_pin_folios}
    * pins them, when the IOAS has a domain to fill (or an access pins them): only a memfd, shmem or
-   * hugetlbfs file, and only below its size ({@code EINVAL} otherwise), whatever the process has
-   * mapped. Their identity is the address {@link UserFiles} gives, so a shared mapping of the file
-   * reaches the same pages through {@code IOMMU_IOAS_MAP}. An allocated IOVA is aligned from the
-   * file offset, as {@code iopt_alloc_area_pages} does for a file.
+   * hugetlbfs file, and only pages that start below its size ({@code EINVAL} otherwise), whatever
+   * the process has mapped. Their identity is the address {@link UserFiles} gives, so a shared
+   * mapping of the file reaches the same pages through {@code IOMMU_IOAS_MAP}. An allocated IOVA is
+   * aligned from the file offset, as {@code iopt_alloc_area_pages} does for a file.
    *
    * @param ioasId {@code iommu_ioas_map_file.ioas_id}
    * @param map the other inputs of {@code struct iommu_ioas_map_file}
@@ -544,8 +544,8 @@ public final class IommufdContext {
    *     0; {@code EOVERFLOW} if {@code start + length - 1} wraps; {@code EBADF} if {@code fd} is
    *     not open; {@code EINVAL} for a length above {@code SIZE_MAX - PAGE_SIZE}; then as {@link
    *     #ioasMap} from the length's alignment on, except that a file that cannot be pinned, or a
-   *     range whose last page ends beyond the file's end, is {@code EINVAL} (not {@code EFAULT})
-   *     when the IOAS has domains
+   *     range with a page that starts at or beyond the file's end (a last page that the end cuts
+   *     through is pinned), is {@code EINVAL} (not {@code EFAULT}) when the IOAS has domains
    */
   public long ioasMapFile(int ioasId, IoasMapFile map) {
     int flags = map.flags();
@@ -563,23 +563,19 @@ public final class IommufdContext {
       long pagesId = nextPagesId++;
       Pages pages =
           new Pages(file.userVa(), map.length(), (prot & IommuDomain.IOMMU_WRITE) != 0, pagesId);
-      // memfd_pin_folios pins whole pages: the last page must end before the file does
-      long lastByte = (map.start() + map.length() - 1) | (pageSize - 1);
-      boolean pinnable = file.shmem() && Long.compareUnsigned(lastByte, file.size()) < 0;
-      filePagesPinnable.put(pagesId, pinnable);
-      try {
-        return insertAreas(
-            ioas,
-            List.of(pages),
-            map.length(),
-            map.iova(),
-            (flags & IOMMU_IOAS_MAP_FIXED_IOVA) != 0,
-            prot,
-            map.start());
-      } catch (UapiException e) {
-        filePagesPinnable.remove(pagesId);
-        throw e;
-      }
+      // memfd_pin_folios finds or allocates each page (shmem_get_folio_gfp): a page that starts
+      // at or beyond the file's end is EINVAL, a last page the end cuts through is pinned
+      long lastPage = (map.start() + map.length() - 1) & -pageSize;
+      boolean pinnable = file.shmem() && Long.compareUnsigned(lastPage, file.size()) < 0;
+      filePagesPinnable.put(pagesId, pinnable); // a refused map's entry is swept (PerMap)
+      return insertAreas(
+          ioas,
+          List.of(pages),
+          map.length(),
+          map.iova(),
+          (flags & IOMMU_IOAS_MAP_FIXED_IOVA) != 0,
+          prot,
+          map.start());
     }
   }
 
@@ -1595,6 +1591,17 @@ public final class IommufdContext {
           b.append("IOAS align=").append(i.iovaAlignment).append(" allowed=").append(i.allowed);
           b.append(" areas=").append(i.areas.asMapOfRanges().values()).append(" hwpts=");
           i.hwpts.forEach(h -> b.append(h.id).append(','));
+          b.append(" accesses=");
+          i.accesses.forEach(a -> b.append(a.id()).append(','));
+          b.append(" pins=");
+          i.pins.forEach(
+              p ->
+                  b.append(p.access().id())
+                      .append(":0x")
+                      .append(Long.toHexString(p.iova()))
+                      .append("-0x")
+                      .append(Long.toHexString(p.last()))
+                      .append(','));
         } else if (o instanceof Hwpt) {
           Hwpt h = (Hwpt) o;
           b.append("HWPT ioas=").append(h.ioas.id).append(" auto=").append(h.auto);
@@ -1612,12 +1619,14 @@ public final class IommufdContext {
           b.append(IommufdNesting.describe(o));
         } else if (o instanceof IommufdFaults.Fault) {
           b.append(IommufdFaults.describe((IommufdFaults.Fault) o));
-        } else {
+        } else if (o instanceof Device) {
           Device d = (Device) o;
           Hwpt h = d.hwpt;
           b.append("DEVICE hwpt=").append(h == null ? "-" : h.id);
           b.append(d.nested == null ? "" : " nested=" + d.nested.id);
           b.append(pasid.describe(d));
+        } else {
+          b.append("ACCESS"); // an IommufdAccess: its IOAS and pins are on the IOAS's line
         }
         b.append('\n');
       }

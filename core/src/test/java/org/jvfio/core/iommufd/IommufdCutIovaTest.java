@@ -1,6 +1,9 @@
 package org.jvfio.core.iommufd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_FIXED_IOVA;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_READABLE;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_IOAS_MAP_WRITEABLE;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_HUGE_PAGES;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_OPTION_OP_SET;
 
@@ -15,7 +18,9 @@ import org.jvfio.core.spi.MockIommuDriver;
 /**
  * {@link IommufdContext#ioasCutIova} ({@code iopt_cut_iova}, {@code iopt_area_split}): the two
  * halves of a cut area map the same bytes as before; a cut whose next byte is not aligned to the
- * IOAS is EINVAL; with a domain, only an IOAS with huge pages off may be cut.
+ * IOAS is EINVAL, and so is one whose user address is not ({@code iopt_area_start_byte}); with a
+ * domain, only an IOAS with huge pages off may be cut; an area left {@code prevent_access} by an
+ * unmap that an access blocked is EBUSY.
  */
 class IommufdCutIovaTest {
   static final long PAGE = 4096;
@@ -75,5 +80,47 @@ class IommufdCutIovaTest {
     ctx.ioasMap(small, IoasMap.fixed(buf, 4 * PAGE, IOVA));
     ctx.ioasCutIova(small, IOVA + 2 * PAGE - 1);
     assertEquals(2 * PAGE, ctx.ioasUnmap(small, IOVA, 2 * PAGE));
+  }
+
+  /**
+   * {@code iopt_area_split} checks the byte after the cut and its offset in the pages apart: an
+   * {@code IOMMU_IOAS_COPY} into an IOAS aligned to PAGE_SIZE (huge pages off, no domain) may make
+   * an area whose IOVA is off the alignment while its user address is on it ({@code
+   * iopt_insert_area} checks only the page offset), so a cut can put the next IOVA on a page
+   * boundary and its user address half-way into a page: EINVAL, nothing cut.
+   */
+  @Test
+  void cut_nextIovaAlignedButItsUserAddressNot_einval() {
+    int rw = IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE;
+    int fixed = rw | IOMMU_IOAS_MAP_FIXED_IOVA;
+    ctx.ioasMap(ioas, IoasMap.of(fixed, buf, 3 * PAGE / 2, IOVA));
+    ctx.ioasMap(ioas, IoasMap.of(fixed, buf + 4 * PAGE, 3 * PAGE / 2, IOVA + 3 * PAGE / 2));
+    int dst = ctx.ioasAlloc(0);
+    ctx.option(IOMMU_OPTION_HUGE_PAGES, IOMMU_OPTION_OP_SET, 0, dst, 0); // alignment PAGE
+    ctx.ioasCopy(new IoasCopy(fixed, dst, ioas, 3 * PAGE, IOVA, IOVA));
+    // the copy's second area: IOVA + 1.5 pages (off the alignment) at user address buf + 4 pages
+    long cut = IOVA + 2 * PAGE - 1; // the next IOVA is aligned, its user address buf + 4.5 pages
+    IommufdEdgesTest.assertRefused(ctx, Errno.EINVAL, () -> ctx.ioasCutIova(dst, cut));
+    assertEquals(3 * PAGE / 2, ctx.ioasUnmap(dst, IOVA + 3 * PAGE / 2, 3 * PAGE / 2), "uncut");
+  }
+
+  /**
+   * An unmap that an access does not let go of ({@code EDEADLOCK}) leaves the area {@code
+   * prevent_access}; {@code iopt_area_split} refuses to cut it with EBUSY (before it looks at the
+   * access's pins, EINVAL), and still after the access has unpinned, until the area is unmapped.
+   */
+  @Test
+  void cut_areaLeftPreventAccessByABlockedUnmap_ebusyUntilUnmapped() {
+    IommufdAccess stuck = IommufdAccess.create(ctx, true, (i, l) -> {}); // never unpins
+    stuck.attach(ioas);
+    ctx.ioasMap(ioas, IoasMap.fixed(buf, 4 * PAGE, IOVA));
+    stuck.pinPages(IOVA, PAGE, false);
+    IommufdEdgesTest.assertRefused(ctx, Errno.EDEADLOCK, () -> ctx.ioasUnmap(ioas, IOVA, 4 * PAGE));
+    IommufdEdgesTest.assertRefused(
+        ctx, Errno.EBUSY, () -> ctx.ioasCutIova(ioas, IOVA + 2 * PAGE - 1));
+    stuck.unpinPages(IOVA, PAGE);
+    IommufdEdgesTest.assertRefused(
+        ctx, Errno.EBUSY, () -> ctx.ioasCutIova(ioas, IOVA + 2 * PAGE - 1));
+    assertEquals(4 * PAGE, ctx.ioasUnmap(ioas, IOVA, 4 * PAGE), "one area, uncut");
   }
 }
