@@ -99,18 +99,21 @@ class IommufdFaultsEdgesTest {
     return new IopfResponse(dev, pasid, GRPID, IOMMUFD_PAGE_RESP_INVALID);
   }
 
-  // --- which attachments keep IOPF on: the device's partial faults
-  // --------------------------------
+  // --- which attachments keep IOPF on: the device's partial faults -------------------------------
+
+  /** Attached to {@code hwpt} alone, a partial fault does not outlive a detach. */
+  void assertDetachDropsThePartialFault(int hwpt) {
+    ctx.attach(dev, hwpt);
+    assertTrue(partial(0));
+    ctx.detach(dev);
+    ctx.attach(dev, hwpt);
+    assertTrue(last(0));
+    assertEquals(List.of(LAST_ADDR), addrs(read()), "the partial fault went with the detach");
+  }
 
   @Test
   void detach_theOnlyFaultCapableAttachment_dropsThePartialFaults() {
-    int h = faultHwpt();
-    ctx.attach(dev, h);
-    assertTrue(partial(0));
-    ctx.detach(dev);
-    ctx.attach(dev, h);
-    assertTrue(last(0));
-    assertEquals(List.of(LAST_ADDR), addrs(read()), "the partial fault went with the detach");
+    assertDetachDropsThePartialFault(faultHwpt());
     assertTrue(partial(0));
     assertTrue(last(0));
     assertEquals(List.of(PARTIAL_ADDR, LAST_ADDR), addrs(read()), "while attached they group");
@@ -118,13 +121,7 @@ class IommufdFaultsEdgesTest {
 
   @Test
   void detach_aNestedFaultCapableHwpt_dropsThePartialFaults() {
-    int nested = nestedFaultHwpt();
-    ctx.attach(dev, nested);
-    assertTrue(partial(0));
-    ctx.detach(dev);
-    ctx.attach(dev, nested);
-    assertTrue(last(0));
-    assertEquals(List.of(LAST_ADDR), addrs(read()));
+    assertDetachDropsThePartialFault(nestedFaultHwpt());
   }
 
   @Test
@@ -151,8 +148,7 @@ class IommufdFaultsEdgesTest {
     assertEquals(List.of(LAST_ADDR), addrs(read()));
   }
 
-  // --- groups a PASID attachment leaves behind are answered INVALID
-  // --------------------------------
+  // --- groups a PASID attachment leaves behind are answered INVALID ------------------------------
 
   /** PASID's two groups in the queue: one read and unanswered (cookie 1), one unread. */
   void twoGroupsAtThePasid() {

@@ -22,12 +22,13 @@ import org.jvfio.core.nesting.UserData;
  * it to the driver), and the attach enables IOPF as for a paging one.
  */
 class VtdIopfTest {
+  final IommufdContext ctx = IommufdContext.create(GuestMemory.create(1L << 32, 1L << 20, 1));
+  final int dev = ctx.bindDevice(new IntelSsDriver(), DmaWriteListener.NONE);
+  final int ioas = ctx.ioasAlloc(0);
+  final int fault = ctx.faults().alloc(0);
+
   @Test
   void attach_faultCapableHwpt_withoutPri_isEnodev() {
-    IommufdContext ctx = IommufdContext.create(GuestMemory.create(1L << 32, 1L << 20, 1));
-    int dev = ctx.bindDevice(new IntelSsDriver(), DmaWriteListener.NONE);
-    int ioas = ctx.ioasAlloc(0);
-    int fault = ctx.faults().alloc(0);
     int hwpt = ctx.hwptAlloc(new HwptAlloc(IOMMU_HWPT_FAULT_ID_VALID, dev, ioas, 0, 0, 0, fault));
     UapiException e = assertThrows(UapiException.class, () -> ctx.attach(dev, hwpt));
     assertEquals(Errno.ENODEV, e.errno());
@@ -40,10 +41,6 @@ class VtdIopfTest {
   /** The same for a nested HWPT: {@code FAULT_ID_VALID} is iommufd's, the attach is ENODEV. */
   @Test
   void attach_faultCapableNestedHwpt_withoutPri_isEnodev() {
-    IommufdContext ctx = IommufdContext.create(GuestMemory.create(1L << 32, 1L << 20, 1));
-    int dev = ctx.bindDevice(new IntelSsDriver(), DmaWriteListener.NONE);
-    int ioas = ctx.ioasAlloc(0);
-    int fault = ctx.faults().alloc(0);
     int parent = ctx.hwptAlloc(HwptAlloc.paging(IOMMU_HWPT_ALLOC_NEST_PARENT, dev, ioas));
     UserData s1 = VtdNestingTest.vtd(0x10_0000L, 48);
     int nested =
