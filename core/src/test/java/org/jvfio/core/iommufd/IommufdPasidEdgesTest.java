@@ -19,7 +19,9 @@ import org.jvfio.core.spi.MockIommuDriver;
  * {@link IommufdPasid}'s doors with {@code IOMMU_NO_PASID} (the device's ordinary attachment) and
  * with a {@code pt_id} that is not a page table: {@code iommufd_device_change_pt} in {@code
  * drivers/iommu/iommufd/device.c} looks the object up (EINVAL for any other type) before it looks
- * at what the PASID holds.
+ * at what the PASID holds. Also the device's own attach while a PASID is attached ({@code
+ * iommufd_hwpt_pasid_compat}), {@code IOMMU_TEST_OP_PASID_CHECK_HWPT} of a nested HWPT, and what
+ * the snapshot shows of the PASIDs.
  */
 class IommufdPasidEdgesTest {
   final GuestMemory memory = GuestMemory.create(0x1_0000_0000L, 16L << 20, 1);
