@@ -55,8 +55,8 @@ import org.jvfio.core.iommufd.IommufdContext.Obj;
  * attachment still in the old HWPT's queue, read or not, are answered {@code INVALID} and dropped
  * ({@code iommufd_auto_response_faults} with the old HWPT, as fixed upstream). When a device holds
  * no fault-capable attachment any more its waiting partial faults are dropped ({@code
- * iopf_queue_remove_device}). Destroying a queue answers everything in it {@code INVALID}; it is
- * {@code EBUSY} while a HWPT uses it or its fd is open.
+ * iopf_queue_remove_device}). Destroying a queue is {@code EBUSY} while a HWPT uses it or its fd is
+ * open; by then it is empty (no attachment to it is left to hold a group).
  *
  * <p><b>Devices.</b> Only the mock IOMMU's devices take a fault-capable HWPT: the mock enables IOPF
  * on attach ({@code mock_dev_enable_iopf}); a vendor IOMMU needs PRI on the device, which jvfio's
@@ -198,9 +198,9 @@ public final class IommufdFaults {
       long done = 0;
       Group g;
       while ((g = f.deliver.pollFirst()) != null) {
-        long need = g.faults.size() * FAULT_SIZE;
-        if (Long.compareUnsigned(done, count) >= 0
-            || Long.compareUnsigned(need, count - done) > 0) {
+        // done never passes count, so a group (one fault or more) never fits once they are equal:
+        // the kernel's separate "done >= count" test is implied
+        if (Long.compareUnsigned(g.faults.size() * FAULT_SIZE, count - done) > 0) {
           f.deliver.addFirst(g);
           break;
         }
@@ -344,15 +344,15 @@ public final class IommufdFaults {
     }
   }
 
-  /** {@code IOMMU_DESTROY} of a fault queue: {@code EBUSY} while used; answers what it holds. */
+  /**
+   * {@code IOMMU_DESTROY} of a fault queue: {@code EBUSY} while used. {@code iommufd_fault_destroy}
+   * answers what the queue still holds {@code INVALID}; here it holds nothing by then: every group
+   * belongs to an attachment to a HWPT with this queue, an attachment's groups are answered when it
+   * leaves ({@link #left}), and with no such HWPT left there is no such attachment.
+   */
   void destroy(Fault f) {
     UapiException.check(
         f.hwptUsers == 0 && !f.fdOpen, Errno.EBUSY, "fault queue in use by a HWPT or its fd");
-    List<Group> all = new ArrayList<>(f.deliver);
-    all.addAll(f.response.values());
-    f.deliver.clear();
-    f.response.clear();
-    all.forEach(g -> respond(g, IOMMUFD_PAGE_RESP_INVALID));
   }
 
   /** The driver's IOPF enable on attaching {@code dev} to a HWPT with queue {@code f}. */

@@ -18,8 +18,9 @@ import org.jvfio.core.UapiException;
  * errnos of a reference queue written from the rules of {@code drivers/iommu/iommufd/eventq.c}: at
  * most {@code depth} events are kept, a report to a full queue puts one lost-events header at the
  * tail with the next sequence number, a new event replaces that header, a read copies whole events
- * that fit and are writable. Broken twins, a queue one deeper than it claims and one whose reads
- * drop the lost-events flag, must be caught.
+ * that fit and are writable; after every step the queue is readable (poll's {@code EPOLLIN})
+ * exactly when the reference holds an event or the lost-events header. Broken twins, a queue one
+ * deeper than it claims and one whose reads drop the lost-events flag, must be caught.
  */
 class VeventqPropertyTest {
   static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
@@ -32,6 +33,9 @@ class VeventqPropertyTest {
 
     /** The return value, or {@code -errno}; the copied bytes go to {@code out}. */
     long read(long count, int writable, byte[] out);
+
+    /** Whether a read would return something (poll's {@code EPOLLIN}). */
+    boolean readable();
   }
 
   /** jvfio's queue; {@code extraDepth} and {@code dropLostFlag} make the broken twins. */
@@ -61,6 +65,11 @@ class VeventqPropertyTest {
         } catch (UapiException e) {
           return -e.errno().code();
         }
+      }
+
+      @Override
+      public boolean readable() {
+        return q.readable();
       }
     };
   }
@@ -119,6 +128,11 @@ class VeventqPropertyTest {
       return done;
     }
 
+    @Override
+    public boolean readable() {
+      return !kept.isEmpty() || lostSequence >= 0;
+    }
+
     private static void header(byte[] out, int at, int flags, int sequence) {
       ByteBuffer.wrap(out, at, 8).order(ByteOrder.LITTLE_ENDIAN).putInt(flags).putInt(sequence);
     }
@@ -153,6 +167,9 @@ class VeventqPropertyTest {
           Arrays.fill(data, next++);
           sut.report(data);
           ref.report(data);
+          if (sut.readable() != ref.readable()) {
+            return t;
+          }
           continue;
         }
         int count = rnd.nextInt(65);
@@ -161,7 +178,9 @@ class VeventqPropertyTest {
         byte[] got = new byte[64];
         long w = ref.read(count, writable, want);
         long g = sut.read(count, writable, got);
-        if (w != g || (w > 0 && !Arrays.equals(want, 0, (int) w, got, 0, (int) w))) {
+        if (w != g
+            || (w > 0 && !Arrays.equals(want, 0, (int) w, got, 0, (int) w))
+            || sut.readable() != ref.readable()) {
           return t;
         }
       }
