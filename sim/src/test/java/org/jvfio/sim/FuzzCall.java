@@ -18,7 +18,15 @@ import org.jvfio.core.kernel.UserMemory;
  * so any subsequence replays.
  */
 record FuzzCall(
-    Kind kind, int fd, String path, int request, byte[] arg, int argAlloc, List<Aux> aux, long n) {
+    Kind kind,
+    int fd,
+    String path,
+    int request,
+    byte[] arg,
+    int argAlloc,
+    List<Aux> aux,
+    long n,
+    long offset) {
   /** What the call does. */
   enum Kind {
     OPEN,
@@ -26,6 +34,9 @@ record FuzzCall(
     IOCTL,
     READ,
     WRITE,
+    PREAD,
+    PWRITE,
+    POLL,
     DMA
   }
 
@@ -36,25 +47,42 @@ record FuzzCall(
   static final long UNMAPPED = 0x10_0000L;
 
   static FuzzCall open(String path) {
-    return new FuzzCall(Kind.OPEN, -1, path, 0, null, 0, List.of(), 0);
+    return new FuzzCall(Kind.OPEN, -1, path, 0, null, 0, List.of(), 0, 0);
   }
 
   static FuzzCall close(int fd) {
-    return new FuzzCall(Kind.CLOSE, fd, null, 0, null, 0, List.of(), 0);
+    return new FuzzCall(Kind.CLOSE, fd, null, 0, null, 0, List.of(), 0, 0);
   }
 
   static FuzzCall ioctl(int fd, int request, byte[] arg, int argAlloc, List<Aux> aux) {
-    return new FuzzCall(Kind.IOCTL, fd, null, request, arg, argAlloc, aux, 0);
+    return new FuzzCall(Kind.IOCTL, fd, null, request, arg, argAlloc, aux, 0, 0);
   }
 
   /** {@code read(fd, buf, count)} into a buffer of {@code bufferSize} bytes (0: unmapped). */
   static FuzzCall read(int fd, int bufferSize, long count) {
-    return new FuzzCall(Kind.READ, fd, null, 0, null, bufferSize, List.of(), count);
+    return new FuzzCall(Kind.READ, fd, null, 0, null, bufferSize, List.of(), count, 0);
   }
 
   /** {@code write(fd, buf, count)} from a buffer holding {@code bytes}. */
   static FuzzCall write(int fd, byte[] bytes, long count) {
-    return new FuzzCall(Kind.WRITE, fd, null, 0, bytes, bytes.length, List.of(), count);
+    return new FuzzCall(Kind.WRITE, fd, null, 0, bytes, bytes.length, List.of(), count, 0);
+  }
+
+  /**
+   * {@code pread(fd, buf, count, offset)} into a buffer of {@code bufferSize} bytes (0: unmapped).
+   */
+  static FuzzCall pread(int fd, int bufferSize, long count, long offset) {
+    return new FuzzCall(Kind.PREAD, fd, null, 0, null, bufferSize, List.of(), count, offset);
+  }
+
+  /** {@code pwrite(fd, buf, count, offset)} from a buffer holding {@code bytes}. */
+  static FuzzCall pwrite(int fd, byte[] bytes, long count, long offset) {
+    return new FuzzCall(Kind.PWRITE, fd, null, 0, bytes, bytes.length, List.of(), count, offset);
+  }
+
+  /** {@code poll} of one {@code struct pollfd {fd, events}}, without waiting. */
+  static FuzzCall poll(int fd, int events) {
+    return new FuzzCall(Kind.POLL, fd, null, 0, null, 0, List.of(), events, 0);
   }
 
   /** Runs the call on {@code kernel} and returns what the syscall returns. */
@@ -69,8 +97,14 @@ record FuzzCall(
         return kernel.read(fd, argAlloc == 0 ? UNMAPPED : mem.allocate(argAlloc, 8, 0), n);
       case WRITE:
         return kernel.write(fd, arg.length == 0 ? UNMAPPED : mem.allocate(arg), n);
+      case PREAD:
+        return kernel.pread(fd, argAlloc == 0 ? UNMAPPED : mem.allocate(argAlloc, 8, 0), n, offset);
+      case PWRITE:
+        return kernel.pwrite(fd, arg.length == 0 ? UNMAPPED : mem.allocate(arg), n, offset);
+      case POLL:
+        return kernel.poll(fd, (int) n);
       case DMA:
-        kernel.dmaWrite(fd, dmaIova(), n);
+        kernel.dmaWrite(fd, offset, n);
         return 0;
       case IOCTL:
       default:
@@ -90,17 +124,9 @@ record FuzzCall(
     }
   }
 
-  /**
-   * The hardware hook: device {@code index} writes {@code [iova, iova + length)} by DMA. The IOVA
-   * is kept in {@code request} and {@code argAlloc} (high and low halves).
-   */
+  /** The hardware hook: device {@code index} writes {@code [iova, iova + length)} by DMA. */
   static FuzzCall dma(int index, long iova, long length) {
-    return new FuzzCall(
-        Kind.DMA, index, null, (int) (iova >>> 32), null, (int) iova, List.of(), length);
-  }
-
-  private long dmaIova() {
-    return ((long) request << 32) | (argAlloc & 0xffff_ffffL);
+    return new FuzzCall(Kind.DMA, index, null, 0, null, 0, List.of(), length, iova);
   }
 
   private static String hex(byte[] bytes) {
@@ -120,11 +146,33 @@ record FuzzCall(
         return "read(" + fd + ", buf[" + argAlloc + "], " + Long.toUnsignedString(n) + ")";
       case WRITE:
         return "write(" + fd + ", {" + hex(arg) + "}, " + Long.toUnsignedString(n) + ")";
+      case PREAD:
+        return "pread("
+            + fd
+            + ", buf["
+            + argAlloc
+            + "], "
+            + Long.toUnsignedString(n)
+            + ", "
+            + offset
+            + ")";
+      case PWRITE:
+        return "pwrite("
+            + fd
+            + ", {"
+            + hex(arg)
+            + "}, "
+            + Long.toUnsignedString(n)
+            + ", "
+            + offset
+            + ")";
+      case POLL:
+        return "poll({" + fd + ", 0x" + Long.toHexString(n) + "})";
       case DMA:
         return "dmaWrite(vfio"
             + fd
             + ", 0x"
-            + Long.toHexString(dmaIova())
+            + Long.toHexString(offset)
             + ", 0x"
             + Long.toHexString(n)
             + ")";

@@ -39,9 +39,11 @@ import org.jvfio.core.kernel.FakeKernel;
  * Generates fuzz programs for the {@link FakeKernel} that {@link SyscallFuzzTest} builds: a valid
  * setup (iommufd, four bound devices, an IOAS mapping guest RAM, a dirty-tracking HWPT with devices
  * attached) and then random calls on every file the kernel serves: {@code /dev/iommu}, the device
- * cdevs and the migration data fds. Each struct is built from fields biased towards the values the
- * checks are about (existing ids and fds, IOVAs at the edges of the mapping, zero, all-ones, powers
- * of two, lengths that overflow), then sometimes mutated byte by byte, truncated or padded.
+ * cdevs and the migration data fds, with {@code read}, {@code write}, {@code pread}, {@code pwrite}
+ * and {@code poll} on any fd besides the ioctls. Each struct is built from fields biased towards
+ * the values the checks are about (existing ids and fds, IOVAs at the edges of the mapping, zero,
+ * all-ones, powers of two, lengths that overflow), then sometimes mutated byte by byte, truncated
+ * or padded.
  */
 final class FuzzGen {
   static final long PAGE = 4096;
@@ -311,14 +313,36 @@ final class FuzzGen {
       return deviceIoctl();
     } else if (which < 85) {
       return dataFdCall();
-    } else if (which < 95) {
+    } else if (which < 92) {
       long iova = IOVA + PAGE * rnd.nextInt(-4, (int) (GUEST / PAGE) + 4) + rnd.nextInt(64);
       return FuzzCall.dma(rnd.nextInt(DEVICES), iova, rnd.nextLong(1, 64 * PAGE));
+    } else if (which < 95) {
+      return positionedOrPoll();
     } else if (which < 98) {
       return FuzzCall.close(fd());
     }
     String[] paths = {FakeKernel.IOMMU_PATH, FakeKernel.devicePath(rnd.nextInt(6)), "/dev/null"};
     return FuzzCall.open(paths[rnd.nextInt(paths.length)]);
+  }
+
+  /**
+   * pread, pwrite or poll on any fd: offsets from anywhere in the signed 64-bit range to a region's
+   * first bytes (region index in bits 40 and up), counts up to 2^64 - 1.
+   */
+  private FuzzCall positionedOrPoll() {
+    int fd = fd();
+    if (rnd.nextInt(3) == 0) {
+      return FuzzCall.poll(fd, rnd.nextInt(4) == 0 ? rnd.nextInt() : rnd.nextInt(0x200));
+    }
+    long offset =
+        rnd.nextInt(4) == 0
+            ? rnd.nextLong()
+            : ((long) rnd.nextInt(10) << 40) + rnd.nextInt(-8, 1 << 16);
+    int size = rnd.nextInt(4) == 0 ? 0 : rnd.nextInt(1, 1 << 12);
+    long count = rnd.nextInt(8) == 0 ? rnd.nextLong() : rnd.nextInt(0, size + 64);
+    return rnd.nextBoolean()
+        ? FuzzCall.pread(fd, size, count, offset)
+        : FuzzCall.pwrite(fd, size == 0 ? new byte[0] : bytes(size), count, offset);
   }
 
   private FuzzCall iommufdIoctl() {
