@@ -39,11 +39,11 @@ import org.jvfio.core.kernel.FakeKernel;
  * Generates fuzz programs for the {@link FakeKernel} that {@link SyscallFuzzTest} builds: a valid
  * setup (iommufd, four bound devices, an IOAS mapping guest RAM, a dirty-tracking HWPT with devices
  * attached) and then random calls on every file the kernel serves: {@code /dev/iommu}, the device
- * cdevs and the migration data fds, with {@code read}, {@code write}, {@code pread}, {@code pwrite}
- * and {@code poll} on any fd besides the ioctls. Each struct is built from fields biased towards
- * the values the checks are about (existing ids and fds, IOVAs at the edges of the mapping, zero,
- * all-ones, powers of two, lengths that overflow), then sometimes mutated byte by byte, truncated
- * or padded.
+ * cdevs and the migration data fds (ioctls everywhere, {@code read} and {@code write} on the data
+ * fds, {@code pread}, {@code pwrite} and {@code poll} on any fd). Each struct is built from fields
+ * biased towards the values the checks are about (existing ids and fds, IOVAs at the edges of the
+ * mapping, zero, all-ones, powers of two, lengths that overflow), then sometimes mutated byte by
+ * byte, truncated or padded.
  */
 final class FuzzGen {
   static final long PAGE = 4096;
