@@ -142,16 +142,30 @@ public final class IommufdContext {
   /** A slice of pinned pages to insert as one area ({@code struct iopt_pages_list}). */
   record Pages(long userVa, long length, boolean writable, long pagesId) {}
 
-  static final class Hwpt extends Obj {
+  /**
+   * What paging and nested HWPTs share ({@code struct iommufd_hw_pagetable}): PASID compatibility,
+   * the PASIDs attached and the fault queue.
+   */
+  abstract static class HwPagetable extends Obj {
+    boolean pasidCompat; // allocated with IOMMU_HWPT_ALLOC_PASID
+    int pasidUsers; // PASIDs attached to it (IommufdPasid)
+    IommufdFaults.Fault fault; // IOMMU_HWPT_FAULT_ID_VALID's queue, or null
+
+    HwPagetable(int id) {
+      super(id);
+    }
+
+    /** The IOMMU driver whose ops own the domain ({@code domain->owner}). */
+    abstract IommuDriver owner();
+  }
+
+  static final class Hwpt extends HwPagetable {
     final Ioas ioas;
     final IommuDomain domain;
     final boolean auto;
     final RangeSet<UnsignedLong> reserved; // outside the domain's aperture
     final Set<Device> devices = new LinkedHashSet<>();
     int nestUsers; // nested HWPTs and vIOMMUs on this nest parent
-    boolean pasidCompat; // allocated with IOMMU_HWPT_ALLOC_PASID
-    int pasidUsers; // PASIDs attached to it (IommufdPasid)
-    IommufdFaults.Fault fault; // IOMMU_HWPT_FAULT_ID_VALID's queue, or null
 
     Hwpt(int id, Ioas ioas, IommuDomain domain, boolean auto) {
       super(id);
@@ -159,6 +173,11 @@ public final class IommufdContext {
       this.domain = domain;
       this.auto = auto;
       this.reserved = outsideAperture(domain);
+    }
+
+    @Override
+    IommuDriver owner() {
+      return domain.driver();
     }
   }
 
@@ -954,12 +973,13 @@ public final class IommufdContext {
    * @return the new HWPT id, the {@code out_hwpt_id}
    * @throws UapiException as {@link #hwptAlloc(HwptAlloc)} up to the {@code pt_id} lookup (a vIOMMU
    *     is a valid {@code pt_id}); then for a nest-parent HWPT: {@code EOPNOTSUPP} for a flag other
-   *     than {@code FAULT_ID_VALID}, no data, or an IOMMU without nested domains from a parent;
-   *     {@code EINVAL} for an auto domain, a HWPT allocated without {@code NEST_PARENT} or one of
-   *     another IOMMU driver; for a vIOMMU: {@code EINVAL} if the device is behind another IOMMU,
-   *     {@code EOPNOTSUPP} for a flag other than {@code FAULT_ID_VALID} or no data; then the
-   *     driver's errors ({@link org.jvfio.core.nesting.VtdNestedDomain#alloc}, {@link
-   *     org.jvfio.core.nesting.MockNestedDomain#alloc}, {@link
+   *     than {@code FAULT_ID_VALID} and {@code ALLOC_PASID}, no data, or an IOMMU without nested
+   *     domains from a parent; {@code EINVAL} for an auto domain, a HWPT allocated without {@code
+   *     NEST_PARENT} or one of another IOMMU driver; for a vIOMMU: {@code EINVAL} if the device is
+   *     behind another IOMMU, {@code EOPNOTSUPP} for a flag other than {@code FAULT_ID_VALID} and
+   *     {@code ALLOC_PASID} or no data; then the driver's errors ({@code EOPNOTSUPP} for {@code
+   *     ALLOC_PASID} but on the mock's, {@link org.jvfio.core.nesting.VtdNestedDomain#alloc},
+   *     {@link org.jvfio.core.nesting.MockNestedDomain#alloc}, {@link
    *     org.jvfio.core.nesting.SmmuV3NestedDomain#alloc}); then {@code ENOENT} for {@code
    *     FAULT_ID_VALID}
    */
@@ -1302,7 +1322,7 @@ public final class IommufdContext {
       if (pt instanceof IommufdNesting.NestedHwpt) {
         IommufdNesting.NestedHwpt nested = (IommufdNesting.NestedHwpt) pt;
         nesting.checkAttach(dev, nested);
-        pasid.checkNoPasidCompat(dev, nested != dev.nested, false);
+        pasid.checkNoPasidCompat(dev, nested != dev.nested, nested.pasidCompat);
         IommufdFaults.checkAttach(dev, nested.fault);
         if (nested != dev.nested) {
           faults.entered(dev, nested.fault); // the driver enables IOPF, then leaves the old

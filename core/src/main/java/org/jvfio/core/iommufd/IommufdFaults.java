@@ -16,7 +16,7 @@ import org.jvfio.api.iommufd.IommuHwptPageResponse;
 import org.jvfio.api.iommufd.IommuHwptPgfault;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext.Device;
-import org.jvfio.core.iommufd.IommufdContext.Hwpt;
+import org.jvfio.core.iommufd.IommufdContext.HwPagetable;
 import org.jvfio.core.iommufd.IommufdContext.Obj;
 
 /**
@@ -280,7 +280,7 @@ public final class IommufdFaults {
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
       int handlePasid = fault.pasidValid() ? fault.pasid() : IommufdPasid.IOMMU_NO_PASID;
-      Obj handle = attachment(dev, handlePasid);
+      HwPagetable handle = attachment(dev, handlePasid);
       if (handle == null && IommufdPasid.isMock(dev.iommu)) { // user_pasid_table
         handlePasid = IommufdPasid.IOMMU_NO_PASID;
         handle = dev.nested; // only a nested HWPT at the RID takes another PASID's faults
@@ -404,7 +404,7 @@ public final class IommufdFaults {
   // --- helpers ----------------------------------------------------------------------------------
 
   /** The HWPT attached at {@code pasid} of {@code dev} (the RID for 0), or null. */
-  private Obj attachment(Device dev, int pasid) {
+  private HwPagetable attachment(Device dev, int pasid) {
     if (pasid != IommufdPasid.IOMMU_NO_PASID) {
       return ctx.pasid().attachedHwpt(dev, pasid);
     }
@@ -412,13 +412,8 @@ public final class IommufdFaults {
   }
 
   /** The fault queue of a paging or nested HWPT, or null ({@code iopf_handler} not set). */
-  private static Fault queueOf(Obj hwpt) {
-    if (hwpt instanceof Hwpt) {
-      return ((Hwpt) hwpt).fault;
-    }
-    return hwpt instanceof IommufdNesting.NestedHwpt
-        ? ((IommufdNesting.NestedHwpt) hwpt).fault
-        : null;
+  private static Fault queueOf(HwPagetable hwpt) {
+    return hwpt == null ? null : hwpt.fault;
   }
 
   /** {@code xa_alloc} with {@code XA_FLAGS_ALLOC1}: the lowest cookie from 1 not waiting. */

@@ -1,5 +1,6 @@
 package org.jvfio.core.iommufd;
 
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VEVENTQ_TYPE_DEFAULT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_VIOMMU_TYPE_ARM_SMMUV3;
@@ -43,6 +44,13 @@ import org.jvfio.core.spi.IommuDriver;
  * to it DMAs through the two-stage walk ({@link NestedTranslator}) with {@link
  * IommufdContext#dmaWrite}.
  *
+ * <p>{@code IOMMU_HWPT_ALLOC_PASID} makes a nested HWPT PASID-compatible ({@code pasid_compat}):
+ * {@link IommufdPasid} attaches it at a PASID, as a paging one. The core takes the flag on both
+ * paths; of the drivers only the selftest's mock does ({@code mock_domain_alloc_nested}, {@code
+ * mock_viommu_alloc_domain_nested}); SMMUv3 refuses it ({@code arm_vsmmu_alloc_domain_nested},
+ * {@code EOPNOTSUPP}), and so does jvfio's VT-d, which models no PASID attach (the kernel's {@code
+ * intel_iommu_domain_alloc_nested} takes it; see {@code docs/fidelity.md}).
+ *
  * <p>Dirty tracking is set and read on the nest parent only: {@code IOMMU_HWPT_SET_DIRTY_TRACKING}
  * and {@code IOMMU_HWPT_GET_DIRTY_BITMAP} find paging HWPTs only, so a nested HWPT or vIOMMU id is
  * {@code ENOENT} for both; the bitmap is indexed by the parent's IOVA, the guest-physical address.
@@ -52,9 +60,9 @@ import org.jvfio.core.spi.IommuDriver;
  * receive the events its driver reports; the kernel layer gives each its fd.
  *
  * <p>Destroy rules: a nest parent with nested HWPTs or vIOMMUs on it, a vIOMMU with nested HWPTs,
- * vDEVICEs or vEVENTQs, a nested HWPT with attached devices and a vEVENTQ whose fd is open are
- * {@code EBUSY}. Unbinding a device destroys its vDEVICE and leaves the vDEVICE's id taken and not
- * destroyable ({@code ENOENT}), as the kernel tombstones it.
+ * vDEVICEs or vEVENTQs, a nested HWPT with attached devices or PASIDs and a vEVENTQ whose fd is
+ * open are {@code EBUSY}. Unbinding a device destroys its vDEVICE and leaves the vDEVICE's id taken
+ * and not destroyable ({@code ENOENT}), as the kernel tombstones it.
  *
  * <p>Thread-safety: every method is serialised on the context's lock.
  */
@@ -65,18 +73,23 @@ public final class IommufdNesting {
   private final ArrayDeque<NestedFault> faults = new ArrayDeque<>();
 
   /** A nested HWPT ({@code IOMMUFD_OBJ_HWPT_NESTED}). */
-  static final class NestedHwpt extends Obj {
+  static final class NestedHwpt extends IommufdContext.HwPagetable {
     final Hwpt parent;
     final Viommu viommu; // null when allocated on the parent HWPT
     final NestedDomain domain;
     final Set<Device> devices = new LinkedHashSet<>();
-    IommufdFaults.Fault fault; // IOMMU_HWPT_FAULT_ID_VALID's queue, or null
 
     NestedHwpt(int id, Hwpt parent, Viommu viommu, NestedDomain domain) {
       super(id);
       this.parent = parent;
       this.viommu = viommu;
       this.domain = domain;
+    }
+
+    /** The nested domain's owner: the vIOMMU's IOMMU, or the parent's ({@code domain->owner}). */
+    @Override
+    IommuDriver owner() {
+      return viommu != null ? viommu.iommu : parent.domain.driver();
     }
   }
 
@@ -203,17 +216,19 @@ public final class IommufdNesting {
 
   /**
    * The nested branches of {@code iommufd_hwpt_alloc}: {@code iommufd_hwpt_nested_alloc} on a
-   * paging HWPT, {@code iommufd_viommu_alloc_hwpt_nested} on a vIOMMU; then with {@code
-   * FAULT_ID_VALID} {@code ENOENT} unless {@code fault_id} is a fault queue, after the domain was
-   * built.
+   * paging HWPT, {@code iommufd_viommu_alloc_hwpt_nested} on a vIOMMU, each taking {@code
+   * FAULT_ID_VALID} and {@code ALLOC_PASID} (the HWPT's {@code pasid_compat}) and handing the
+   * driver the flags without {@code FAULT_ID_VALID}; then with {@code FAULT_ID_VALID} {@code
+   * ENOENT} unless {@code fault_id} is a fault queue, after the domain was built.
    */
   int allocNested(Device dev, Obj pt, HwptAlloc alloc, UserData data) {
     int flags = alloc.flags();
+    int driverFlags = flags & ~IOMMU_HWPT_FAULT_ID_VALID;
     NestedHwpt h;
     if (pt instanceof Hwpt) {
       Hwpt parent = (Hwpt) pt;
       UapiException.check(
-          (flags & ~IOMMU_HWPT_FAULT_ID_VALID) == 0
+          (driverFlags & ~IOMMU_HWPT_ALLOC_PASID) == 0
               && data.length() != 0
               && NestedDomain.allocatesFromParent(dev.iommu),
           Errno.EOPNOTSUPP,
@@ -224,12 +239,17 @@ public final class IommufdNesting {
               && NestedDomain.sameOps(parent.domain.driver(), dev.iommu),
           Errno.EINVAL,
           "parent is an auto domain, not a nest parent, or of another IOMMU driver");
-      int driverFlags = flags & ~IOMMU_HWPT_FAULT_ID_VALID;
-      NestedDomain d =
-          NestedDomain.isSelftestMock(dev.iommu)
-              ? MockNestedDomain.alloc(
-                  parent.domain, driverFlags, data, tables, ctx.memories, this::fault)
-              : VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
+      NestedDomain d;
+      if (NestedDomain.isSelftestMock(dev.iommu)) {
+        d =
+            MockNestedDomain.alloc(
+                parent.domain, driverFlags, data, tables, ctx.memories, this::fault);
+      } else {
+        // intel_iommu_domain_alloc_nested takes ALLOC_PASID; jvfio models no VT-d PASID attach
+        UapiException.check(
+            driverFlags == 0, Errno.EOPNOTSUPP, "VT-d PASID-compatible nested HWPT not modelled");
+        d = VtdNestedDomain.alloc(parent.domain, data, tables, ctx.memories, this::fault);
+      }
       IommufdFaults.Fault fault = faultOf(alloc);
       h = new NestedHwpt(ctx.allocateId(), parent, null, d);
       h.fault = fault;
@@ -237,12 +257,14 @@ public final class IommufdNesting {
       Viommu v = (Viommu) pt;
       UapiException.check(v.iommu.equals(dev.iommu), Errno.EINVAL, "device behind another IOMMU");
       UapiException.check(
-          (flags & ~IOMMU_HWPT_FAULT_ID_VALID) == 0, Errno.EOPNOTSUPP, "nested HWPT flags");
+          (driverFlags & ~IOMMU_HWPT_ALLOC_PASID) == 0, Errno.EOPNOTSUPP, "nested HWPT flags");
       UapiException.check(data.length() != 0, Errno.EOPNOTSUPP, "no data");
       NestedDomain d =
-          v.mock != null // mock_viommu_alloc_domain_nested
-              ? MockNestedDomain.alloc(v.mock.parent(), 0, data, tables, ctx.memories, this::fault)
-              : SmmuV3NestedDomain.alloc(v.vsmmu, 0, data, tables, ctx.memories, this::fault);
+          v.mock != null // mock_viommu_alloc_domain_nested; arm_vsmmu_alloc_domain_nested
+              ? MockNestedDomain.alloc(
+                  v.mock.parent(), driverFlags, data, tables, ctx.memories, this::fault)
+              : SmmuV3NestedDomain.alloc(
+                  v.vsmmu, driverFlags, data, tables, ctx.memories, this::fault);
       IommufdFaults.Fault fault;
       try {
         fault = faultOf(alloc);
@@ -256,6 +278,7 @@ public final class IommufdNesting {
       h.fault = fault;
       v.nested++;
     }
+    h.pasidCompat = (flags & IOMMU_HWPT_ALLOC_PASID) != 0;
     if (h.fault != null) {
       h.fault.hwptUsers++;
     }
@@ -277,6 +300,7 @@ public final class IommufdNesting {
     if (o instanceof NestedHwpt) {
       NestedHwpt h = (NestedHwpt) o;
       UapiException.check(h.devices.isEmpty(), Errno.EBUSY, "nested HWPT has attached devices");
+      UapiException.check(h.pasidUsers == 0, Errno.EBUSY, "PASIDs attached to the nested HWPT");
       IommufdFaults.unuse(h.fault);
       h.parent.nestUsers--;
       if (h.viommu != null) {

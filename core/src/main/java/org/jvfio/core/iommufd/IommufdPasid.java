@@ -6,7 +6,7 @@ import java.util.TreeMap;
 import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.iommufd.IommufdContext.Device;
-import org.jvfio.core.iommufd.IommufdContext.Hwpt;
+import org.jvfio.core.iommufd.IommufdContext.HwPagetable;
 import org.jvfio.core.spi.IommuDriver;
 import org.jvfio.core.spi.MockIommuDriver;
 
@@ -22,29 +22,31 @@ import org.jvfio.core.spi.MockIommuDriver;
  *
  * <p><b>Rules, in the kernel's order.</b> The {@code pt_id} must exist ({@code ENOENT}) and be a
  * HWPT or an IOAS ({@code EINVAL}); a PASID already attached cannot be attached again ({@code
- * EBUSY}); then {@code iommufd_hwpt_pasid_compat}: a HWPT reached through a PASID must have been
- * allocated with {@code IOMMU_HWPT_ALLOC_PASID}, and so must the device's {@code IOMMU_NO_PASID}
- * HWPT if it has one ({@code EINVAL}; auto domains never are, so an IOAS {@code pt_id} is always
- * {@code EINVAL}, and so is a nested HWPT, which jvfio allocates without the flag); conversely
- * {@link IommufdContext#attach} refuses a HWPT without the flag while PASIDs are attached. Then
- * {@code iommu_attach_device_pasid}: the domain must belong to the device's IOMMU driver ({@code
- * EINVAL}; every mock device shares the mock's ops) and a device that supports PASIDs takes only
- * PASIDs below its {@code max_pasids} ({@code EINVAL}); a device without PASID support ({@code
- * max_pasids} 0) is not checked, as since the kernel's "iommu: Skip PASID validation for devices
- * without PASID capability". Replace needs the PASID attached ({@code EINVAL}), does nothing for
- * the same HWPT, and otherwise checks as attach. Detach of a PASID that is not attached does
- * nothing. A HWPT with PASIDs attached cannot be destroyed ({@code EBUSY}); unbinding a device
- * detaches its PASIDs first, as VFIO's unbind does.
+ * EBUSY}); then {@code iommufd_hwpt_pasid_compat}: a HWPT reached through a PASID, paging or
+ * nested, must have been allocated with {@code IOMMU_HWPT_ALLOC_PASID}, and so must the device's
+ * {@code IOMMU_NO_PASID} HWPT if it has one ({@code EINVAL}; auto domains never are, so an IOAS
+ * {@code pt_id} is always {@code EINVAL}); conversely {@link IommufdContext#attach} refuses a
+ * paging or nested HWPT without the flag while PASIDs are attached. Then {@code
+ * iommu_attach_device_pasid}: the domain must belong to the device's IOMMU driver ({@code EINVAL};
+ * every mock device shares the mock's ops) and a device that supports PASIDs takes only PASIDs
+ * below its {@code max_pasids} ({@code EINVAL}); a device without PASID support ({@code max_pasids}
+ * 0) is not checked, as since the kernel's "iommu: Skip PASID validation for devices without PASID
+ * capability". Replace needs the PASID attached ({@code EINVAL}), does nothing for the same HWPT,
+ * and otherwise checks as attach. Detach of a PASID that is not attached does nothing. A paging or
+ * nested HWPT with PASIDs attached cannot be destroyed ({@code EBUSY}); an IO page fault at a PASID
+ * goes to the fault queue of the HWPT attached there. Unbinding a device detaches its PASIDs first,
+ * as VFIO's unbind does.
  *
  * <p><b>The mock's {@code set_dev_pasid}.</b> For the mock IOMMU this models {@code
- * mock_domain_set_dev_pasid_nop} of {@code drivers/iommu/iommufd/selftest.c}: PASID 1024 succeeds
- * on every other attach or replace and fails the next with {@code ENOMEM} (the selftest's rollback
- * case: a failed replace leaves the old HWPT attached); detaching it resets the turn. The kernel
- * keeps that turn in one module-wide flag; jvfio keeps it per context.
+ * mock_domain_set_dev_pasid_nop} of {@code drivers/iommu/iommufd/selftest.c}, the {@code
+ * set_dev_pasid} of its paging and its nested domains alike: PASID 1024 succeeds on every other
+ * attach or replace and fails the next with {@code ENOMEM} (the selftest's rollback case: a failed
+ * replace leaves the old HWPT attached); detaching it resets the turn. The kernel keeps that turn
+ * in one module-wide flag; jvfio keeps it per context.
  *
- * <p><b>Vendor drivers.</b> Only the mock's domains can be allocated with {@code
- * IOMMU_HWPT_ALLOC_PASID} (the vendor drivers answer {@code EOPNOTSUPP}; see {@code
- * docs/fidelity.md}), so only mock devices attach PASIDs.
+ * <p><b>Vendor drivers.</b> Only the mock's domains, paging or nested (on a nest parent or on the
+ * mock vIOMMU), can be allocated with {@code IOMMU_HWPT_ALLOC_PASID} (the vendor drivers answer
+ * {@code EOPNOTSUPP}; see {@code docs/fidelity.md}), so only mock devices attach PASIDs.
  *
  * <p>Thread-safety: every method runs under the context's lock.
  */
@@ -56,7 +58,7 @@ public final class IommufdPasid {
   static final int MOCK_PASID_FAILS_EVERY_OTHER = 1024;
 
   private final IommufdContext ctx;
-  private final Map<Device, TreeMap<Integer, Hwpt>> attached = new HashMap<>();
+  private final Map<Device, TreeMap<Integer, HwPagetable>> attached = new HashMap<>();
   private final Map<Device, Integer> maxPasids = new HashMap<>();
   private boolean pasid1024Attached; // the mock's pasid_1024_attached
 
@@ -118,13 +120,13 @@ public final class IommufdPasid {
   public int attach(int devId, int pasid, int ptId) {
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
-      Hwpt target = pagingHwpt(ptId);
+      HwPagetable target = pasidHwpt(ptId);
       if (pasid == IOMMU_NO_PASID) {
         UapiException.check(
             dev.hwpt == null && dev.nested == null, Errno.EBUSY, "device is attached");
         return ctx.attach(devId, ptId);
       }
-      TreeMap<Integer, Hwpt> mine = attached.get(dev);
+      TreeMap<Integer, HwPagetable> mine = attached.get(dev);
       UapiException.check(
           mine == null || !mine.containsKey(pasid), Errno.EBUSY, "PASID is attached");
       checkPasidCompat(dev, target);
@@ -152,14 +154,14 @@ public final class IommufdPasid {
   public int replace(int devId, int pasid, int ptId) {
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
-      Hwpt target = pagingHwpt(ptId);
+      HwPagetable target = pasidHwpt(ptId);
       if (pasid == IOMMU_NO_PASID) {
         UapiException.check(
             dev.hwpt != null || dev.nested != null, Errno.EINVAL, "device is not attached");
         return ctx.attach(devId, ptId);
       }
-      TreeMap<Integer, Hwpt> mine = attached.get(dev);
-      Hwpt old = mine == null ? null : mine.get(pasid);
+      TreeMap<Integer, HwPagetable> mine = attached.get(dev);
+      HwPagetable old = mine == null ? null : mine.get(pasid);
       UapiException.check(old != null, Errno.EINVAL, "PASID is not attached");
       if (old == target) {
         return target.id;
@@ -191,8 +193,8 @@ public final class IommufdPasid {
         ctx.detach(devId);
         return;
       }
-      TreeMap<Integer, Hwpt> mine = attached.get(dev);
-      Hwpt old = mine == null ? null : mine.remove(pasid);
+      TreeMap<Integer, HwPagetable> mine = attached.get(dev);
+      HwPagetable old = mine == null ? null : mine.remove(pasid);
       if (old != null) {
         old.pasidUsers--;
         blockDevPasid(dev, pasid);
@@ -224,7 +226,7 @@ public final class IommufdPasid {
       if (pasid == IOMMU_NO_PASID) {
         now = dev.nested != null ? dev.nested : dev.hwpt;
       } else {
-        TreeMap<Integer, Hwpt> mine = attached.get(dev);
+        TreeMap<Integer, HwPagetable> mine = attached.get(dev);
         now = mine == null ? null : mine.get(pasid);
       }
       if (hwptId == 0) {
@@ -233,10 +235,7 @@ public final class IommufdPasid {
       }
       IommufdContext.Obj want = ctx.objects.get(hwptId);
       UapiException.check(want != null, Errno.ENOENT, "no object " + hwptId);
-      UapiException.check(
-          want instanceof Hwpt || want instanceof IommufdNesting.NestedHwpt,
-          Errno.EINVAL,
-          "not a HWPT: " + hwptId);
+      UapiException.check(want instanceof HwPagetable, Errno.EINVAL, "not a HWPT: " + hwptId);
       UapiException.check(now == want, Errno.EINVAL, "PASID is attached elsewhere");
     }
   }
@@ -255,15 +254,15 @@ public final class IommufdPasid {
         "PASIDs are attached and the HWPT was not allocated with IOMMU_HWPT_ALLOC_PASID");
   }
 
-  /** The HWPT attached at {@code pasid} (not 0) of {@code dev}, or null. */
-  Hwpt attachedHwpt(Device dev, int pasid) {
-    TreeMap<Integer, Hwpt> mine = attached.get(dev);
+  /** The paging or nested HWPT attached at {@code pasid} (not 0) of {@code dev}, or null. */
+  HwPagetable attachedHwpt(Device dev, int pasid) {
+    TreeMap<Integer, HwPagetable> mine = attached.get(dev);
     return mine == null ? null : mine.get(pasid);
   }
 
   /** Detaches every PASID of a device that is being unbound. */
   void unbind(Device dev) {
-    TreeMap<Integer, Hwpt> mine = attached.remove(dev);
+    TreeMap<Integer, HwPagetable> mine = attached.remove(dev);
     if (mine != null) {
       mine.forEach(
           (pasid, h) -> {
@@ -278,7 +277,7 @@ public final class IommufdPasid {
   /** The device's PASID attachments and width, for {@link IommufdContext#snapshot}. */
   String describe(Device dev) {
     StringBuilder b = new StringBuilder(" max_pasids=").append(maxPasids.getOrDefault(dev, 0));
-    TreeMap<Integer, Hwpt> mine = attached.get(dev);
+    TreeMap<Integer, HwPagetable> mine = attached.get(dev);
     if (mine != null) {
       mine.forEach((pasid, h) -> b.append(" pasid").append(pasid).append('=').append(h.id));
     }
@@ -289,36 +288,34 @@ public final class IommufdPasid {
 
   /**
    * {@code iommufd_device_change_pt}'s lookup: {@code ENOENT} for no object, {@code EINVAL} for one
-   * that is neither HWPT nor IOAS; the paging HWPT, or null for an IOAS or a nested HWPT (neither
-   * is PASID-compatible: auto domains and jvfio's nested HWPTs are allocated without the flag).
+   * that is neither HWPT nor IOAS; the paging or nested HWPT, or null for an IOAS (whose auto
+   * domain is never PASID-compatible).
    */
-  private Hwpt pagingHwpt(int ptId) {
+  private HwPagetable pasidHwpt(int ptId) {
     IommufdContext.Obj pt = ctx.objects.get(ptId);
     UapiException.check(pt != null, Errno.ENOENT, "no object " + ptId);
-    if (pt instanceof Hwpt) {
-      return (Hwpt) pt;
+    if (pt instanceof HwPagetable) {
+      return (HwPagetable) pt;
     }
-    UapiException.check(
-        pt instanceof IommufdNesting.NestedHwpt || ctx.isIoas(pt),
-        Errno.EINVAL,
-        "pt_id " + ptId + " is not an IOAS or HWPT");
+    UapiException.check(ctx.isIoas(pt), Errno.EINVAL, "pt_id " + ptId + " is not an IOAS or HWPT");
     return null;
   }
 
   /** {@code iommufd_hwpt_pasid_compat} for a PASID other than {@code IOMMU_NO_PASID}. */
-  private static void checkPasidCompat(Device dev, Hwpt target) {
+  private static void checkPasidCompat(Device dev, HwPagetable target) {
     UapiException.check(
         target != null && target.pasidCompat,
         Errno.EINVAL,
         "HWPT not allocated with IOMMU_HWPT_ALLOC_PASID");
+    HwPagetable rid = dev.nested != null ? dev.nested : dev.hwpt;
     UapiException.check(
-        dev.nested == null && (dev.hwpt == null || dev.hwpt.pasidCompat),
+        rid == null || rid.pasidCompat,
         Errno.EINVAL,
         "the device's IOMMU_NO_PASID HWPT is not PASID-compatible");
   }
 
   /** {@code iommu_attach_device_pasid}'s checks of the domain and the PASID. */
-  private void checkDevicePasid(Device dev, Hwpt target, int pasid) {
+  private void checkDevicePasid(Device dev, HwPagetable target, int pasid) {
     checkOwner(dev, target);
     int max = maxPasids.getOrDefault(dev, 0);
     UapiException.check(
@@ -328,15 +325,18 @@ public final class IommufdPasid {
   }
 
   /** {@code domain->owner == dev_iommu_ops(dev)}: the mock devices share {@code mock_ops}. */
-  private static void checkOwner(Device dev, Hwpt target) {
-    IommuDriver owner = target.domain.driver();
+  private static void checkOwner(Device dev, HwPagetable target) {
+    IommuDriver owner = target.owner();
     UapiException.check(
         owner.equals(dev.iommu) || (isMock(owner) && isMock(dev.iommu)),
         Errno.EINVAL,
         "HWPT of another IOMMU driver");
   }
 
-  /** The driver's {@code set_dev_pasid} to a paging domain: the mock's PASID 1024 turn. */
+  /**
+   * The driver's {@code set_dev_pasid} to a paging or nested domain: the mock's PASID 1024 turn
+   * (its nested domains' {@code set_dev_pasid} is the same {@code mock_domain_set_dev_pasid_nop}).
+   */
   private void setDevPasid(Device dev, int pasid) {
     if (pasid == MOCK_PASID_FAILS_EVERY_OTHER && isMock(dev.iommu)) {
       if (pasid1024Attached) {

@@ -94,9 +94,9 @@ class IommufdPasidEdgesTest {
   }
 
   /**
-   * A nested HWPT is not PASID-compatible (jvfio allocates it without {@code
-   * IOMMU_HWPT_ALLOC_PASID}): with a PASID attached the device cannot take one ({@code
-   * iommufd_hwpt_pasid_compat}, EINVAL) and nothing changes; without PASIDs it can.
+   * A nested HWPT allocated without {@code IOMMU_HWPT_ALLOC_PASID} is not PASID-compatible: with a
+   * PASID attached the device cannot take one ({@code iommufd_hwpt_pasid_compat}, EINVAL) and
+   * nothing changes; without PASIDs it can.
    */
   @Test
   void attachNested_withAPasidAttached_isEinval() {

@@ -211,11 +211,13 @@ class MockNestedSelftestTest {
     assertErrno(Errno.EINVAL, allocNested(parent, 0, sel, data, size + 1, out));
     // ... and unreadable
     assertErrno(Errno.EFAULT, allocNested(parent, 0, sel, 0, size, out));
-    // iommufd_hwpt_nested_alloc: a flag other than FAULT_ID_VALID (PASID is not modelled here)
+    // iommufd_hwpt_nested_alloc: a flag other than FAULT_ID_VALID and ALLOC_PASID
     assertErrno(
         Errno.EOPNOTSUPP, allocNested(parent, IOMMU_HWPT_ALLOC_NEST_PARENT, sel, data, size, out));
     assertErrno(
-        Errno.EOPNOTSUPP, allocNested(parent, IOMMU_HWPT_ALLOC_PASID, sel, data, size, out));
+        Errno.EOPNOTSUPP,
+        allocNested(
+            parent, IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_ALLOC_NEST_PARENT, sel, data, size, out));
     // ... a parent without NEST_PARENT, an automatic domain
     assertErrno(Errno.EINVAL, allocNested(notParent, 0, sel, data, size, out));
     assertErrno(Errno.EINVAL, allocNested(autoHwpt, 0, sel, data, size, out));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_ARM_SMMUV3;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_VTD_S1;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DIRTY_TRACKING_ENABLE;
@@ -130,8 +131,16 @@ class VtdNestingTest {
     assertErrno(
         Errno.EOPNOTSUPP,
         () -> ctx.hwptAlloc(nestedAlloc(IOMMU_HWPT_ALLOC_NEST_PARENT, dev, p, good), good));
-    // a parent allocated without NEST_PARENT: EINVAL
+    // a parent allocated without NEST_PARENT: EINVAL (with ALLOC_PASID too, which the core takes)
     assertErrno(Errno.EINVAL, () -> ctx.hwptAlloc(nestedAlloc(0, dev, plain, good), good));
+    assertErrno(
+        Errno.EINVAL,
+        () -> ctx.hwptAlloc(nestedAlloc(IOMMU_HWPT_ALLOC_PASID, dev, plain, good), good));
+    // the driver: ALLOC_PASID is EOPNOTSUPP in jvfio, which models no VT-d PASID attach (the
+    // kernel's intel_iommu_domain_alloc_nested takes it; docs/fidelity.md)
+    assertErrno(
+        Errno.EOPNOTSUPP,
+        () -> ctx.hwptAlloc(nestedAlloc(IOMMU_HWPT_ALLOC_PASID, dev, p, good), good));
     // the driver: a data type other than VTD_S1 is EOPNOTSUPP
     UserData arm = UserData.of(IOMMU_HWPT_DATA_ARM_SMMUV3, new byte[16]);
     assertErrno(Errno.EOPNOTSUPP, () -> ctx.hwptAlloc(nestedAlloc(0, dev, p, arm), arm));

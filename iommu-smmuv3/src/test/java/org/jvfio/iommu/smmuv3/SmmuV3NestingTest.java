@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_ARM_SMMUV3;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_DATA_VTD_S1;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_FAULT_ID_VALID;
@@ -166,6 +167,8 @@ class SmmuV3NestingTest {
         () ->
             ctx.hwptAlloc(new HwptAlloc(0, other, v, 0, IOMMU_HWPT_DATA_ARM_SMMUV3, 16, 0), good));
     assertErrno(Errno.EOPNOTSUPP, () -> nested(IOMMU_HWPT_ALLOC_DIRTY_TRACKING, v, good));
+    // the core takes ALLOC_PASID; arm_vsmmu_alloc_domain_nested refuses any flag
+    assertErrno(Errno.EOPNOTSUPP, () -> nested(IOMMU_HWPT_ALLOC_PASID, v, good));
     UserData vtd = UserData.of(IOMMU_HWPT_DATA_VTD_S1, new byte[24]);
     assertErrno(Errno.EINVAL, () -> nested(0, v, vtd));
     assertErrno(
