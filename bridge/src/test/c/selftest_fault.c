@@ -7,11 +7,12 @@
  *    parent): the allocation errnos, a fault at the RID (PASID 0) read and answered, the read and
  *    write errnos, and the destroy order;
  *  - pasid_attach_iopf: the iopf part of the selftest's TEST_F(iommufd_device_pasid, pasid_attach)
- *    (tools/testing/selftests/iommu/iommufd.c), PASID 2048 attached to an iopf HWPT, triggered
- *    with test_cmd_trigger_iopf_pasid, then replaced; the selftest's iopf HWPT there is nested on
- *    a nest parent with IOMMU_HWPT_ALLOC_PASID, which jvfio's PASID attach does not take (nested
- *    HWPTs are not PASID-compatible here), so this one is a paging HWPT allocated with
- *    IOMMU_HWPT_ALLOC_PASID | IOMMU_HWPT_FAULT_ID_VALID.
+ *    (tools/testing/selftests/iommu/iommufd.c): a nested iopf HWPT allocated with
+ *    IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID on a nest parent allocated with
+ *    IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID, attached at PASID 2048, triggered with
+ *    test_cmd_trigger_iopf_pasid, then replaced by the parent and detached. The device's own
+ *    attachment is moved to the parent first: jvfio's auto domains are not PASID-compatible
+ *    (docs/fidelity.md, "PASID attach").
  *  - poll_iopf: our own test of poll(2) and ppoll(2) on the queue fd (iommufd_eventq_fops_poll:
  *    POLLOUT always, POLLIN while a fault waits), mixed with a pipe: a timeout, a wake-up by the
  *    pipe, a fault queued before the call and one queued by another thread during the wait.
@@ -103,31 +104,42 @@ static void paging_iopf(struct ioas_fixture *self)
 
 static void pasid_attach_iopf(struct ioas_fixture *self)
 {
-	__u32 stdev, dev, fault_id, fault_fd, iopf_hwpt_id, s2_hwpt_id;
+	struct iommu_hwpt_selftest data = {.iotlb = IOMMU_TEST_IOTLB_DEFAULT};
+	__u32 stdev, dev, fault_id, fault_fd, iopf_hwpt_id, parent_hwpt_id;
 	const __u32 pasid = 2048;
 
 	ASSERT_OK(mock_domain(self->fd, self->ioas_id, MOCK_FLAGS_DEVICE_PASID, &stdev, NULL, &dev));
-	ASSERT_OK(hwpt_alloc(self->fd, dev, self->ioas_id, IOMMU_HWPT_ALLOC_PASID, -1, &s2_hwpt_id));
+	ASSERT_OK(hwpt_alloc(self->fd, dev, self->ioas_id,
+			     IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID, -1, &parent_hwpt_id));
 	ASSERT_OK(fault_alloc(self->fd, &fault_id, &fault_fd));
-	ASSERT_OK(hwpt_alloc_iopf(self->fd, dev, self->ioas_id, fault_id,
-				  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID, 0, NULL, 0,
-				  &iopf_hwpt_id));
-	ASSERT_OK(mock_domain_replace(self->fd, stdev, s2_hwpt_id));
+	/* Without ALLOC_PASID the nested iopf HWPT is not PASID-compatible */
+	ASSERT_OK(hwpt_alloc_iopf(self->fd, dev, parent_hwpt_id, fault_id, IOMMU_HWPT_FAULT_ID_VALID,
+				  IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data), &iopf_hwpt_id));
+	ASSERT_OK(mock_domain_replace(self->fd, stdev, parent_hwpt_id));
+	ASSERT_ERRNO(EINVAL, pasid_op(self->fd, IOMMU_TEST_OP_PASID_ATTACH, stdev, pasid, iopf_hwpt_id));
+	ASSERT_OK(destroy(self->fd, iopf_hwpt_id));
+	ASSERT_OK(hwpt_alloc_iopf(self->fd, dev, parent_hwpt_id, fault_id,
+				  IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID,
+				  IOMMU_HWPT_DATA_SELFTEST, &data, sizeof(data), &iopf_hwpt_id));
 
 	/* Attach an iopf hwpt to pasid 2048, should succeed, domain should be valid */
 	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_ATTACH, stdev, pasid, iopf_hwpt_id));
 	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, iopf_hwpt_id));
 	ASSERT_OK(trigger_iopf(self->fd, dev, pasid, fault_fd));
+	/* A nested HWPT with a PASID attached cannot be destroyed */
+	ASSERT_ERRNO(EBUSY, destroy(self->fd, iopf_hwpt_id));
 
-	/* Replace with s2_hwpt_id for pasid 2048, should succeed, and have valid domain */
-	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_REPLACE, stdev, pasid, s2_hwpt_id));
-	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, s2_hwpt_id));
+	/* Replace with parent_hwpt_id for pasid 2048, should succeed, and have valid domain */
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_REPLACE, stdev, pasid, parent_hwpt_id));
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, parent_hwpt_id));
 	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_DETACH, stdev, pasid, 0));
+	ASSERT_OK(pasid_op(self->fd, IOMMU_TEST_OP_PASID_CHECK_HWPT, stdev, pasid, 0));
 
 	ASSERT_OK(destroy(self->fd, iopf_hwpt_id));
 	ASSERT_OK(close(fault_fd));
 	ASSERT_OK(destroy(self->fd, fault_id));
 	ASSERT_OK(mock_domain_replace(self->fd, stdev, self->ioas_id));
+	ASSERT_OK(destroy(self->fd, parent_hwpt_id));
 }
 
 struct late_fault {
