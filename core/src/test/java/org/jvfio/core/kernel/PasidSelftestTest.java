@@ -3,8 +3,11 @@ package org.jvfio.core.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_DESTROY;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_GET_HW_INFO;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_DIRTY_TRACKING;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_CMD_SIZE;
 import static org.jvfio.api.iommufd.IommufdTest.IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE;
@@ -25,6 +28,8 @@ import org.junit.jupiter.api.Test;
 import org.jvfio.api.Errno;
 import org.jvfio.api.iommufd.IommuDestroy;
 import org.jvfio.api.iommufd.IommuHwInfo;
+import org.jvfio.api.iommufd.IommuHwptAlloc;
+import org.jvfio.api.iommufd.IommuHwptSelftest;
 import org.jvfio.core.iommufd.HwptAlloc;
 
 /**
@@ -32,7 +37,8 @@ import org.jvfio.core.iommufd.HwptAlloc;
  * _DETACH} and {@code _CHECK_HWPT} of {@code drivers/iommu/iommufd/selftest.c}) through the fake
  * kernel's system calls, and the steps of the {@code iommufd_dirty_tracking} fixture's {@code
  * pasid_set_dirty_tracking} case ({@code tools/testing/selftests/iommu/iommufd.c}) as we write
- * them: our own test of those steps, since the selftest's text was not at hand.
+ * them: our own test of those steps, since the selftest's text was not at hand; and the nested
+ * steps of {@code TEST_F(iommufd_device_pasid, pasid_attach)}.
  */
 class PasidSelftestTest {
   private static final int PASID = 100;
@@ -141,6 +147,78 @@ class PasidSelftestTest {
     assertErrno(Errno.EBUSY, destroy(h2));
     ok(detach(ids[0], 1024));
     ok(destroy(h2));
+  }
+
+  /** {@code test_cmd_hwpt_alloc_nested} with {@code IOMMU_HWPT_ALLOC_PASID}: the new id. */
+  private int nestedPasidCompat(int idev, int parent) {
+    long data = sys.put(IommuHwptSelftest.SIZE, new IommuHwptSelftest(0xbadbeef, 0)::encode);
+    IommuHwptAlloc s =
+        new IommuHwptAlloc(
+            IommuHwptAlloc.SIZE,
+            IOMMU_HWPT_ALLOC_PASID,
+            idev,
+            parent,
+            0,
+            0,
+            IOMMU_HWPT_DATA_SELFTEST,
+            IommuHwptSelftest.SIZE,
+            data,
+            0,
+            0);
+    long arg = sys.put(IommuHwptAlloc.SIZE, s::encode);
+    ok(sys.ioctl(fd, IOMMU_HWPT_ALLOC, arg));
+    return sys.get(arg, IommuHwptAlloc.SIZE, IommuHwptAlloc::decode).outHwptId();
+  }
+
+  /**
+   * The nested steps of the selftest's {@code pasid_attach}: two nested HWPTs with {@code
+   * IOMMU_HWPT_ALLOC_PASID} on a nest parent with it, attached, replaced and detached at PASIDs
+   * 100, 200 and 1024. Where the selftest attaches or replaces with the IOAS, this attaches the
+   * device itself to the parent first and uses a nested HWPT for the mock's failing replace of
+   * PASID 1024: jvfio's auto domains are not PASID-compatible (docs/fidelity.md, "PASID attach").
+   */
+  @Test
+  void pasidAttach_nestedSteps() {
+    int[] ids = st.mockDomain(ioas, MOCK_FLAGS_DEVICE_PASID);
+    int stdev = ids[0];
+    int parent =
+        sys.hwptAlloc(fd, ids[2], ioas, IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID);
+    int n0 = nestedPasidCompat(ids[2], parent);
+    int n1 = nestedPasidCompat(ids[2], parent);
+    ok(testCmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev, parent, 0));
+
+    ok(attach(stdev, PASID, n0));
+    ok(check(stdev, PASID, n0));
+    assertErrno(Errno.EBUSY, attach(stdev, PASID, n1)); // attach does not overwrite
+    ok(detach(stdev, PASID));
+    ok(check(stdev, PASID, 0));
+
+    int p200 = 200;
+    assertErrno(Errno.EINVAL, replace(stdev, p200, parent)); // not attached yet
+    ok(attach(stdev, p200, parent));
+    ok(check(stdev, p200, parent));
+    ok(replace(stdev, p200, n0));
+    ok(check(stdev, p200, n0));
+    ok(replace(stdev, p200, n1));
+    ok(check(stdev, p200, n1));
+    assertErrno(Errno.EBUSY, destroy(n1));
+    ok(detach(stdev, p200));
+    ok(check(stdev, p200, 0));
+
+    ok(attach(stdev, 1024, parent));
+    assertErrno(Errno.ENOMEM, replace(stdev, 1024, n0)); // the mock's designed failure
+    ok(check(stdev, 1024, parent));
+    ok(detach(stdev, 1024));
+    ok(check(stdev, 1024, 0));
+
+    int noPasidCompat = sys.hwptAlloc(fd, ids[2], ioas, IOMMU_HWPT_ALLOC_NEST_PARENT);
+    assertErrno(Errno.EINVAL, attach(stdev, 2048, noPasidCompat));
+    ok(check(stdev, 2048, 0));
+    ok(destroy(noPasidCompat));
+    ok(destroy(n0));
+    ok(destroy(n1));
+    ok(testCmd(IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, stdev, ioas, 0));
+    ok(destroy(parent));
   }
 
   @Test
