@@ -2,7 +2,9 @@ package org.jvfio.core.iommufd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_NEST_PARENT;
 import static org.jvfio.api.iommufd.Iommufd.IOMMU_HWPT_ALLOC_PASID;
+import static org.jvfio.api.iommufd.IommufdTest.IOMMU_HWPT_DATA_SELFTEST;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -14,15 +16,17 @@ import org.jvfio.api.Errno;
 import org.jvfio.core.UapiException;
 import org.jvfio.core.hw.DmaWriteListener;
 import org.jvfio.core.hw.GuestMemory;
+import org.jvfio.core.nesting.UserData;
 import org.jvfio.core.spi.MockIommuDriver;
 
 /**
  * Property: random PASID attaches, replaces and detaches and {@code IOMMU_NO_PASID} attaches and
- * detaches of two mock devices over three HWPTs (one allocated without {@code
- * IOMMU_HWPT_ALLOC_PASID}) and an IOAS give the errnos and the per-device PASID-to-HWPT table of a
- * small reference model of {@code drivers/iommu/iommufd/device.c} ({@code pasid_attach} and {@code
- * iommufd_hwpt_pasid_compat}) with the mock's PASID 1024 turn. The broken twin, a table that skips
- * the {@code pasid_compat} check, must be caught.
+ * detaches of two mock devices over five HWPTs, three paging (one a nest parent) and two nested on
+ * that parent, one of each kind allocated without {@code IOMMU_HWPT_ALLOC_PASID}, and an IOAS give
+ * the errnos and the per-device PASID-to-HWPT table of a small reference model of {@code
+ * drivers/iommu/iommufd/device.c} ({@code pasid_attach} and {@code iommufd_hwpt_pasid_compat}) with
+ * the mock's PASID 1024 turn. The broken twin, a table that skips the {@code pasid_compat} check,
+ * must be caught.
  */
 class IommufdPasidModelTest {
   static final long SEED = Long.decode(System.getProperty("jvfio.seed", "0x5EEDF00D"));
@@ -30,7 +34,9 @@ class IommufdPasidModelTest {
   static final int STEPS = 40;
   static final int DEVICES = 2;
   static final int[] PASIDS = {1, 7, 1024};
-  static final boolean[] COMPAT = {false, true, true}; // HWPT 0 without IOMMU_HWPT_ALLOC_PASID
+  // HWPTs 0 and 3 without IOMMU_HWPT_ALLOC_PASID; 2 is the nest parent of the nested 3 and 4
+  static final boolean[] COMPAT = {false, true, true, false, true};
+  static final int PARENT = 2;
   static final int IOAS = COMPAT.length; // the pt index of the IOAS
 
   /** The operations, on device, PASID and pt indexes; each returns its errno or null. */
@@ -64,7 +70,15 @@ class IommufdPasidModelTest {
       pts[IOAS] = fd.ioasAlloc(0);
       for (int h = 0; h < COMPAT.length; h++) {
         int flags = COMPAT[h] ? IOMMU_HWPT_ALLOC_PASID : 0;
-        pts[h] = fd.hwptAlloc(HwptAlloc.paging(flags, devs[0], pts[IOAS]));
+        if (h > PARENT) {
+          UserData data = UserData.of(IOMMU_HWPT_DATA_SELFTEST, new byte[4]);
+          HwptAlloc nested =
+              new HwptAlloc(flags, devs[0], pts[PARENT], 0, IOMMU_HWPT_DATA_SELFTEST, 4, 0);
+          pts[h] = fd.hwptAlloc(nested, data);
+        } else {
+          flags |= h == PARENT ? IOMMU_HWPT_ALLOC_NEST_PARENT : 0;
+          pts[h] = fd.hwptAlloc(HwptAlloc.paging(flags, devs[0], pts[IOAS]));
+        }
       }
     }
 
