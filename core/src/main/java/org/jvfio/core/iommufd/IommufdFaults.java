@@ -280,7 +280,7 @@ public final class IommufdFaults {
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
       int handlePasid = fault.pasidValid() ? fault.pasid() : IommufdPasid.IOMMU_NO_PASID;
-      HwPagetable handle = attachment(dev, handlePasid);
+      HwPagetable handle = ctx.pasid().attachedHwpt(dev, handlePasid);
       if (handle == null && IommufdPasid.isMock(dev.iommu)) { // user_pasid_table
         handlePasid = IommufdPasid.IOMMU_NO_PASID;
         handle = dev.nested; // only a nested HWPT at the RID takes another PASID's faults
@@ -402,14 +402,6 @@ public final class IommufdFaults {
   }
 
   // --- helpers ----------------------------------------------------------------------------------
-
-  /** The HWPT attached at {@code pasid} of {@code dev} (the RID for 0), or null. */
-  private HwPagetable attachment(Device dev, int pasid) {
-    if (pasid != IommufdPasid.IOMMU_NO_PASID) {
-      return ctx.pasid().attachedHwpt(dev, pasid);
-    }
-    return dev.nested != null ? dev.nested : dev.hwpt;
-  }
 
   /** The fault queue of a paging or nested HWPT, or null ({@code iopf_handler} not set). */
   private static Fault queueOf(HwPagetable hwpt) {

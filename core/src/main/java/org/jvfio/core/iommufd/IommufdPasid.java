@@ -222,13 +222,7 @@ public final class IommufdPasid {
   public void checkHwpt(int devId, int pasid, int hwptId) {
     synchronized (ctx.lock) {
       Device dev = ctx.device(devId);
-      IommufdContext.Obj now;
-      if (pasid == IOMMU_NO_PASID) {
-        now = dev.nested != null ? dev.nested : dev.hwpt;
-      } else {
-        TreeMap<Integer, HwPagetable> mine = attached.get(dev);
-        now = mine == null ? null : mine.get(pasid);
-      }
+      HwPagetable now = attachedHwpt(dev, pasid);
       if (hwptId == 0) {
         UapiException.check(now == null, Errno.EINVAL, "PASID is attached");
         return;
@@ -254,8 +248,14 @@ public final class IommufdPasid {
         "PASIDs are attached and the HWPT was not allocated with IOMMU_HWPT_ALLOC_PASID");
   }
 
-  /** The paging or nested HWPT attached at {@code pasid} (not 0) of {@code dev}, or null. */
+  /**
+   * The paging or nested HWPT attached at {@code pasid} of {@code dev}, or null; at {@link
+   * #IOMMU_NO_PASID} the device's own (its nested HWPT, if it has one).
+   */
   HwPagetable attachedHwpt(Device dev, int pasid) {
+    if (pasid == IOMMU_NO_PASID) {
+      return dev.nested != null ? dev.nested : dev.hwpt;
+    }
     TreeMap<Integer, HwPagetable> mine = attached.get(dev);
     return mine == null ? null : mine.get(pasid);
   }
@@ -302,12 +302,12 @@ public final class IommufdPasid {
   }
 
   /** {@code iommufd_hwpt_pasid_compat} for a PASID other than {@code IOMMU_NO_PASID}. */
-  private static void checkPasidCompat(Device dev, HwPagetable target) {
+  private void checkPasidCompat(Device dev, HwPagetable target) {
     UapiException.check(
         target != null && target.pasidCompat,
         Errno.EINVAL,
         "HWPT not allocated with IOMMU_HWPT_ALLOC_PASID");
-    HwPagetable rid = dev.nested != null ? dev.nested : dev.hwpt;
+    HwPagetable rid = attachedHwpt(dev, IOMMU_NO_PASID);
     UapiException.check(
         rid == null || rid.pasidCompat,
         Errno.EINVAL,
